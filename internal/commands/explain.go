@@ -1,0 +1,302 @@
+package commands
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"lmc/internal/commands/iostreams"
+	"lmc/internal/commands/printers"
+	"lmc/internal/tokenize"
+)
+
+// ExplainOptions are lmc explain's inputs.
+type ExplainOptions struct {
+	f      *Factory
+	cmd    *cobra.Command
+	Keys   KeyFlags
+	Input  InputFlags
+	Args   []string
+	Chunk  int
+	Prompt int
+	Format printers.Format
+}
+
+var explainFormats = []printers.Format{printers.Table, printers.Wide, printers.Plain, printers.JSON}
+
+// NewCmdExplain builds `lmc explain`.
+func NewCmdExplain(f *Factory, runF func(context.Context, *ExplainOptions) error) *cobra.Command {
+	opts := &ExplainOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "explain [FILE|-]",
+		Short: "Show every input to every chunk hash, and the traps that break keys",
+		Long: `Show, for every chunk (or --chunk N), everything that goes into its key: the
+algorithm, NONE_HASH and where it came from, the prefix hash in, the tokens,
+the extra tuple element, the serialised length, the resulting hash and key.
+Then warn about the known traps: an unset or borrowed seed, builtin hashing
+with TP > 1, the save_unfull_chunk default change, sha256_cbor_64bit now
+meaning full sha256_cbor, and tags that lookups never carry.
+
+` + inputHelp + `
+
+Key flags are the same as for 'lmc keys'. -o json gives {"params", "warnings",
+"chunks": [...]} with every field shown.`,
+		Example: `  lmc explain --model meta-llama/Llama-3.1-8B-Instruct --hash-seed 0 prompt.json
+  lmc explain --model m --hash sha256_cbor --hash-seed 0 --chunk 1 prompt.json
+  lmc explain --model m --none-hash 0 --tokens 1,2,3 --save-unfull-chunk -o json`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.cmd, opts.Args = cmd, args
+			var err error
+			if opts.Format, err = f.outputFormat(explainFormats); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return explainRun(cmd.Context(), opts)
+		},
+	}
+	addKeyFlags(cmd, &opts.Keys)
+	addInputFlags(cmd, &opts.Input)
+	cmd.Flags().IntVar(&opts.Chunk, "chunk", -1, "explain only chunk N (0-based)")
+	cmd.Flags().IntVar(&opts.Prompt, "prompt", 0, "which prompt of a JSON Lines input (0-based)")
+	return cmd
+}
+
+type explainChunkView struct {
+	Index        int      `json:"index"`
+	Start        int      `json:"start"`
+	End          int      `json:"end"`
+	TokenCount   int      `json:"token_count"`
+	FirstTokens  []uint32 `json:"first_tokens"`
+	LastTokens   []uint32 `json:"last_tokens"`
+	PrefixIn     string   `json:"prefix_in"`
+	PrefixInType string   `json:"prefix_in_type"`
+	Object       string   `json:"object"`
+	Extra        string   `json:"extra"`
+	Encoding     string   `json:"encoding"`
+	EncodedLen   int      `json:"encoded_len"`
+	EncodedHead  string   `json:"encoded_head,omitempty"`
+	Hash         string   `json:"hash"`
+	HashDecimal  string   `json:"hash_decimal,omitempty"`
+	Key          string   `json:"key"`
+}
+
+type explainView struct {
+	Params      paramsView         `json:"params"`
+	TotalTokens int                `json:"total_tokens"`
+	NumChunks   int                `json:"num_chunks"`
+	Warnings    []string           `json:"warnings"`
+	Chunks      []explainChunkView `json:"chunks"`
+}
+
+func explainRun(ctx context.Context, o *ExplainOptions) error {
+	f := o.f
+	res, err := f.resolveKeys(o.cmd, &o.Keys)
+	if err != nil {
+		return err
+	}
+	src, err := f.openTokens(o.Args, &o.Input)
+	if err != nil {
+		return err
+	}
+	var tokens []uint32
+	found := false
+	n := 0
+	if err := src.eachPrompt(func(p *tokenize.Prompt) error {
+		if p.Index == o.Prompt {
+			tokens, found = p.Tokens, true
+		}
+		n++
+		return ctx.Err()
+	}); err != nil {
+		return err
+	}
+	if !found {
+		return &UsageError{Err: fmt.Errorf("--prompt %d: %s holds %s", o.Prompt, src.name, iostreams.Plural(n, "prompt"))}
+	}
+	eng, err := tokenize.NewEngine(res.Params)
+	if err != nil {
+		return usageErrorf(err)
+	}
+	nchunks := res.Params.NumChunks(len(tokens))
+	if o.Chunk >= nchunks || o.Chunk < -1 {
+		return &UsageError{Err: fmt.Errorf("--chunk %d: the prompt has %s (0..%d)", o.Chunk, iostreams.Plural(nchunks, "chunk"), nchunks-1)}
+	}
+	v := explainView{Params: newParamsView(res), TotalTokens: len(tokens), NumChunks: nchunks, Warnings: keyWarnings(res, len(tokens)), Chunks: []explainChunkView{}}
+	object := "(prefix, tuple(chunk), " + eng.Schema().Extra().String() + ")"
+	if eng.Schema().Extra() == tokenize.ExtraPair {
+		object = "(prefix, tuple(chunk))"
+	}
+	if eng.Schema().IsLegacySHA() || res.Params.Algorithm == tokenize.Blake3 {
+		object = "prefix bytes ‖ tokens (no tuple)"
+	}
+	err = eng.Each(tokens, func(c tokenize.Chunk) error {
+		if o.Chunk >= 0 && c.Index != o.Chunk {
+			return nil
+		}
+		toks := tokens[c.Start:c.End]
+		cv := explainChunkView{
+			Index: c.Index, Start: c.Start, End: c.End, TokenCount: len(toks),
+			FirstTokens: append([]uint32(nil), toks[:min(4, len(toks))]...),
+			LastTokens:  append([]uint32(nil), toks[max(0, len(toks)-4):]...),
+			PrefixIn:    prefixText(eng, c), PrefixInType: c.Prev.TypeName(),
+			Object: object, Extra: eng.Schema().Extra().String(), Encoding: eng.Encoding(), EncodedLen: c.EncodedLen,
+			Hash: eng.HashText(c.Hash), HashDecimal: c.Hash.Decimal(), Key: c.Key,
+		}
+		if enc := eng.Encode(c.Prev, toks); enc != nil {
+			cv.EncodedHead = hex.EncodeToString(enc[:min(24, len(enc))])
+		}
+		v.Chunks = append(v.Chunks, cv)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if o.Format == printers.JSON {
+		return printers.WriteJSON(f.IOStreams.Out, v)
+	}
+	return writeExplainText(f.IOStreams, v, o.Format == printers.Wide)
+}
+
+func prefixText(eng *tokenize.Engine, c tokenize.Chunk) string {
+	if c.Index == 0 && eng.Schema().IsLegacySHA() {
+		return `"" (empty string)`
+	}
+	return c.Prev.Hex()
+}
+
+// keyWarnings lists the known traps that apply to these parameters.
+func keyWarnings(r *Resolved, totalTokens int) []string {
+	p := r.Params
+	ws := append([]string{}, r.Warnings...)
+	if p.Algorithm == tokenize.Builtin && p.WorldSize > 1 && !p.MLA {
+		ws = append(ws, fmt.Sprintf("builtin hashing with world size %d: every rank process computes NONE_HASH = hash(seed) on its own; unless all of them run with the same PYTHONHASHSEED the ranks' chains differ and lookups miss (prefer sha256_cbor with a fixed PYTHONHASHSEED everywhere)", p.WorldSize))
+	}
+	if rem := totalTokens % p.ChunkSize; rem != 0 && totalTokens > 0 {
+		if !p.SaveUnfullChunk {
+			ws = append(ws, fmt.Sprintf("the last %s form a partial chunk with no key: LMCache drops it since 2025-12-11 (save_unfull_chunk default false; it was true before, so older engines stored it)", iostreams.Plural(rem, "token")))
+		} else {
+			ws = append(ws, "save_unfull_chunk is on: the partial last chunk has a key, but LMCache's default is false since 2025-12-11, so the engine must set it for that chunk to be stored")
+		}
+	}
+	if p.Algorithm == tokenize.SHA256CBOR64Bit && !p.Legacy64Bit {
+		ws = append(ws, "sha256_cbor_64bit now means the full 32-byte sha256_cbor digest (vLLM >= 0.10.2); only vLLM 0.10.0/0.10.1 produced the 64-bit value (--legacy-64bit)")
+	}
+	if len(p.Tags) > 0 {
+		ws = append(ws, "tags are in store-side keys only: LMCache's Mooncake lookup client never adds them, so tagged chunks are never found by its lookups")
+	}
+	if p.Algorithm == tokenize.Builtin && p.Schema != tokenize.SchemaCurrent && p.Schema != tokenize.SchemaMP && p.Schema != tokenize.SchemaV032 && p.Schema != tokenize.SchemaV033 {
+		ws = append(ws, "this key schema hashes None: hash(None) is constant only on CPython >= 3.12 (earlier it is the object's address, different in every process)")
+	}
+	if !p.NoneHash.IsBytes() && p.NoneHash.Decimal() == "0" && p.Algorithm != tokenize.Blake3 && strings.HasPrefix(p.NoneHashSource, "flag") {
+		ws = append(ws, "NONE_HASH 0 is what LMCache uses only when vLLM cannot be imported; engines running inside vLLM start from H(PYTHONHASHSEED)")
+	}
+	if p.WorkerID != 0 {
+		ws = append(ws, fmt.Sprintf("worker id %d: LMCache's Mooncake lookup client only checks worker 0's keys", p.WorkerID))
+	}
+	return ws
+}
+
+func writeExplainText(ios *iostreams.IOStreams, v explainView, wide bool) error {
+	st := ios.Styles()
+	var b strings.Builder
+	kv := func(k, val string) { fmt.Fprintf(&b, "  %-16s %s\n", k, val) }
+	src := func(k string) string {
+		if s, ok := v.Params.Sources[k]; ok {
+			return st.Muted.Render("  (" + s + ")")
+		}
+		return ""
+	}
+	p := v.Params
+	b.WriteString(st.Header.Render("Parameters") + "\n")
+	kv("model", p.Model)
+	kws := strconv.Itoa(p.KeyWorldSize)
+	if p.MLA {
+		kws += " (MLA: world size " + strconv.Itoa(p.WorldSize) + " saved as 1)"
+	}
+	kv("world size", kws)
+	kv("worker id", strconv.Itoa(p.WorkerID))
+	kv("dtype", p.DType)
+	alg := p.HashAlgorithm
+	if p.Legacy64Bit {
+		alg += " (legacy uint64)"
+	}
+	kv("hash algorithm", alg+src("hash_algorithm"))
+	kv("chunk size", strconv.Itoa(p.ChunkSize)+src("chunk_size"))
+	kv("save unfull", strconv.FormatBool(p.SaveUnfullChunk)+src("save_unfull_chunk"))
+	kv("key schema", p.KeySchema+src("key_schema"))
+	kv("NONE_HASH", p.NoneHash)
+	kv("  from", p.NoneHashSource)
+	if len(p.Tags) > 0 {
+		var t []string
+		for _, tg := range p.Tags {
+			t = append(t, tg.Name+"%"+tg.Value)
+		}
+		kv("tags", strings.Join(t, ", "))
+	}
+	kv("prompt", fmt.Sprintf("%s, %s", iostreams.Plural(v.TotalTokens, "token"), iostreams.Plural(v.NumChunks, "chunk")))
+	if len(v.Warnings) > 0 {
+		b.WriteString("\n" + st.Header.Render("Warnings") + "\n")
+		for _, w := range v.Warnings {
+			b.WriteString("  " + st.Warn.Render("!") + " " + w + "\n")
+		}
+	}
+	for _, c := range v.Chunks {
+		fmt.Fprintf(&b, "\n%s  tokens %d-%d (%d: %s)\n", st.Header.Render("Chunk "+strconv.Itoa(c.Index)), c.Start, c.End, c.TokenCount, tokenPreview(c.FirstTokens, c.LastTokens, c.TokenCount))
+		kv("prefix in", c.PrefixIn+" "+st.Muted.Render("("+c.PrefixInType+")"))
+		kv("hashed object", c.Object)
+		enc := c.Encoding
+		if c.EncodedLen > 0 {
+			enc += fmt.Sprintf(", %d bytes", c.EncodedLen)
+			if c.EncodedHead != "" {
+				head := c.EncodedHead
+				if !wide {
+					head = iostreams.Truncate(head, 24)
+				}
+				enc += ": " + head
+			}
+		}
+		kv("encoding", enc)
+		h := c.Hash
+		if c.HashDecimal != "" {
+			h += st.Muted.Render(" (int " + c.HashDecimal + ")")
+		}
+		kv("hash", h)
+		kv("key", c.Key)
+	}
+	_, err := io.WriteString(ios.Out, b.String())
+	return err
+}
+
+func tokenPreview(first, last []uint32, n int) string {
+	f := make([]string, len(first))
+	for i, t := range first {
+		f[i] = strconv.FormatUint(uint64(t), 10)
+	}
+	if n <= 8 {
+		return strings.Join(f[:min(n, len(f))], " ") + tailTokens(last, n-len(first))
+	}
+	l := make([]string, len(last))
+	for i, t := range last {
+		l[i] = strconv.FormatUint(uint64(t), 10)
+	}
+	return strings.Join(f, " ") + " … " + strings.Join(l, " ")
+}
+
+func tailTokens(last []uint32, k int) string {
+	if k <= 0 {
+		return ""
+	}
+	var s []string
+	for _, t := range last[len(last)-k:] {
+		s = append(s, strconv.FormatUint(uint64(t), 10))
+	}
+	return " " + strings.Join(s, " ")
+}

@@ -1,0 +1,239 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"lmc/internal/commands/iostreams"
+	"lmc/internal/commands/printers"
+	"lmc/internal/tokenize"
+)
+
+// KeysOptions are lmc keys' inputs.
+type KeysOptions struct {
+	f      *Factory
+	cmd    *cobra.Command
+	Keys   KeyFlags
+	Input  InputFlags
+	Args   []string
+	Format printers.Format
+}
+
+var keysFormats = []printers.Format{printers.Table, printers.Wide, printers.JSON, printers.JSONL, printers.Plain}
+
+// NewCmdKeys builds `lmc keys`.
+func NewCmdKeys(f *Factory, runF func(context.Context, *KeysOptions) error) *cobra.Command {
+	opts := &KeysOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "keys [FILE|-]",
+		Short: "Compute the Mooncake keys LMCache stores a prompt under",
+		Long: `Compute, offline, the key of every chunk of a prompt exactly as LMCache does:
+chunking, the prefix-hash chain from NONE_HASH, the hash algorithm and the key
+format.
+
+` + inputHelp + `
+
+NONE_HASH: under vLLM it is H(PYTHONHASHSEED) of the serving engine. Pass the
+engine's seed with --hash-seed (or LMC_HASH_SEED; PYTHONHASHSEED of this shell
+is used last, with a warning), or --none-hash 0 for LMCache without vLLM. With
+neither, lmc stops (exit 2): it will not guess.
+
+Output: -o table (default on a terminal), wide (full hashes and keys), plain
+(exactly one key per line, nothing else: the default when piped), json
+({"params": {...}, "chunks": [{"index","start","end","hash","key"}]}; a batch
+gives {"params", "prompts": [{"index","id","total_tokens","chunks"}]}) or jsonl
+(one object per prompt).
+
+A prompt shorter than one chunk has no keys (exit 0) unless
+--save-unfull-chunk.`,
+		Example: `  lmc keys --model meta-llama/Llama-3.1-8B-Instruct --hash-seed 0 prompt.json
+  lmc keys --model m --none-hash 0 --tokens 1,2,3 --chunk-size 2 --save-unfull-chunk
+  lmc keys --model m --hash sha256_cbor --hash-seed 42 -o plain prompt.json | head -1
+  lmc keys --model m --hash-seed 0 --world-size 2 --worker-id 1 -o json prompts.jsonl`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.cmd, opts.Args = cmd, args
+			var err error
+			if opts.Format, err = f.outputFormat(keysFormats); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return keysRun(cmd.Context(), opts)
+		},
+	}
+	addKeyFlags(cmd, &opts.Keys)
+	addInputFlags(cmd, &opts.Input)
+	return cmd
+}
+
+type keyChunkView struct {
+	Index int    `json:"index"`
+	Start int    `json:"start"`
+	End   int    `json:"end"`
+	Hash  string `json:"hash"`
+	Key   string `json:"key"`
+}
+
+type keysPromptView struct {
+	Index       int            `json:"index"`
+	ID          string         `json:"id,omitempty"`
+	TotalTokens int            `json:"total_tokens"`
+	Chunks      []keyChunkView `json:"chunks"`
+}
+
+type keysView struct {
+	Params      paramsView     `json:"params"`
+	TotalTokens int            `json:"total_tokens"`
+	Chunks      []keyChunkView `json:"chunks"`
+}
+
+type keysBatchView struct {
+	Params  paramsView       `json:"params"`
+	Prompts []keysPromptView `json:"prompts"`
+}
+
+func keysRun(ctx context.Context, o *KeysOptions) error {
+	f := o.f
+	res, err := f.resolveKeys(o.cmd, &o.Keys)
+	if err != nil {
+		return err
+	}
+	src, err := f.openTokens(o.Args, &o.Input)
+	if err != nil {
+		return err
+	}
+	warn(f.IOStreams, res.Warnings)
+	eng, err := tokenize.NewEngine(res.Params)
+	if err != nil {
+		return usageErrorf(err)
+	}
+	out := f.IOStreams.Out
+	var prompts []keysPromptView
+	err = src.eachPrompt(func(p *tokenize.Prompt) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		pv := keysPromptView{Index: p.Index, ID: p.ID, TotalTokens: len(p.Tokens), Chunks: []keyChunkView{}}
+		if err := eng.Each(p.Tokens, func(c tokenize.Chunk) error {
+			pv.Chunks = append(pv.Chunks, keyChunkView{Index: c.Index, Start: c.Start, End: c.End, Hash: eng.HashText(c.Hash), Key: c.Key})
+			return nil
+		}); err != nil {
+			return err
+		}
+		if len(pv.Chunks) == 0 && f.IOStreams.ShowHints() {
+			fmt.Fprintf(f.IOStreams.ErrOut, "%s has %s, fewer than one chunk (%d): no keys%s\n", promptName(src.name, p), iostreams.Plural(len(p.Tokens), "token"), res.Params.ChunkSize, unfullHint(res.Params))
+		}
+		switch o.Format {
+		case printers.Plain:
+			var b []byte
+			for _, c := range pv.Chunks {
+				b = append(append(b, c.Key...), '\n')
+			}
+			_, err := out.Write(b)
+			return err
+		case printers.JSONL:
+			return printers.WriteJSONLine(out, pv)
+		}
+		prompts = append(prompts, pv)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	switch o.Format {
+	case printers.JSON:
+		if len(prompts) == 1 {
+			return printers.WriteJSON(out, keysView{Params: newParamsView(res), TotalTokens: prompts[0].TotalTokens, Chunks: prompts[0].Chunks})
+		}
+		return printers.WriteJSON(out, keysBatchView{Params: newParamsView(res), Prompts: prompts})
+	case printers.Table, printers.Wide:
+		return writeKeysTable(f.IOStreams, o.Format == printers.Wide, prompts)
+	}
+	return nil
+}
+
+func promptName(src string, p *tokenize.Prompt) string {
+	if p.ID != "" {
+		return "prompt " + strconv.Quote(p.ID)
+	}
+	if p.Index > 0 || p.Line > 1 {
+		return fmt.Sprintf("%s prompt %d (line %d)", src, p.Index+1, p.Line)
+	}
+	return src
+}
+
+func unfullHint(p tokenize.Params) string {
+	if p.SaveUnfullChunk {
+		return ""
+	}
+	return "; LMCache drops the partial chunk unless save_unfull_chunk (--save-unfull-chunk)"
+}
+
+func writeKeysTable(ios *iostreams.IOStreams, wide bool, prompts []keysPromptView) error {
+	batch := len(prompts) > 1
+	header := []string{"CHUNK", "TOKENS", "HASH", "KEY"}
+	if batch {
+		header = append([]string{"PROMPT"}, header...)
+	}
+	var rows [][]string
+	// Width left for the key column: the terminal minus the other columns
+	// (each followed by two spaces).
+	rangeW, hashW, nameW := len("TOKENS"), len("HASH"), len("PROMPT")
+	for _, p := range prompts {
+		nameW = max(nameW, len(p.ID), len(strconv.Itoa(p.Index+1)))
+		for _, c := range p.Chunks {
+			rangeW = max(rangeW, len(fmt.Sprintf("%d-%d", c.Start, c.End)))
+			hashW = max(hashW, min(13, len([]rune(c.Hash))))
+		}
+	}
+	keyW := ios.TerminalWidth() - (len("CHUNK") + 2 + rangeW + 2 + hashW + 2)
+	if batch {
+		keyW -= nameW + 2
+	}
+	for _, p := range prompts {
+		for _, c := range p.Chunks {
+			hash, key := c.Hash, c.Key
+			if !wide {
+				hash = iostreams.Truncate(hash, 13)
+				key = iostreams.ElideMiddle(key, max(keyW, 24))
+			}
+			row := []string{strconv.Itoa(c.Index), fmt.Sprintf("%d-%d", c.Start, c.End), hash, key}
+			if batch {
+				name := p.ID
+				if name == "" {
+					name = strconv.Itoa(p.Index + 1)
+				}
+				row = append([]string{name}, row...)
+			}
+			rows = append(rows, row)
+		}
+	}
+	st := ios.Styles()
+	for i := range header {
+		header[i] = st.Header.Render(header[i])
+	}
+	if err := printers.WriteTable(ios.Out, header, rows); err != nil {
+		return err
+	}
+	total := 0
+	for _, p := range prompts {
+		total += len(p.Chunks)
+	}
+	if ios.IsStdoutTTY() {
+		fmt.Fprintln(ios.Out, st.Muted.Render(iostreams.Plural(total, "key")+" for "+iostreams.Plural(len(prompts), "prompt")))
+	}
+	return nil
+}
+
+// warn prints warnings to stderr.
+func warn(ios *iostreams.IOStreams, ws []string) {
+	st := ios.ErrStyles()
+	for _, w := range ws {
+		fmt.Fprintln(ios.ErrOut, st.Warn.Render("warning:")+" "+w)
+	}
+}

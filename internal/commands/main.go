@@ -1,0 +1,61 @@
+// Package commands is lmc's command tree: one file per command, each an
+// options struct, a cobra constructor and a run function. Output goes through
+// IOStreams and the printers; exit codes come from ExitCodeFor.
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"lmc/internal/commands/iostreams"
+)
+
+// BuildInfo is stamped into the binary at build time.
+type BuildInfo struct {
+	Version, Commit, Date string
+}
+
+// Main runs lmc with args and returns the process exit code. It is the
+// testable entry point: main only adds signals and os.Exit.
+func Main(ctx context.Context, ios *iostreams.IOStreams, args []string, build BuildInfo) int {
+	f := &Factory{IOStreams: ios, Build: build}
+	root := NewCmdRoot(f)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	code := ExitCodeFor(ctx, err)
+	if code == ExitInterrupted {
+		fmt.Fprintln(ios.ErrOut, "lmc: interrupted")
+		return code
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) && ee.Silent {
+		return code
+	}
+	printError(ios, cmd, err)
+	if code == ExitOK {
+		code = ExitFailed
+	}
+	if strings.HasPrefix(err.Error(), "unknown command ") || strings.HasPrefix(err.Error(), "unknown flag") {
+		code = ExitUsage
+	}
+	return code
+}
+
+func printError(ios *iostreams.IOStreams, cmd *cobra.Command, err error) {
+	st := ios.ErrStyles()
+	msg := err.Error()
+	fmt.Fprintln(ios.ErrOut, st.Error.Render("lmc:")+" "+msg)
+	var ue *UsageError
+	if errors.As(err, &ue) || strings.HasPrefix(msg, "unknown command ") {
+		if cmd != nil {
+			fmt.Fprintf(ios.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
+		}
+	}
+}

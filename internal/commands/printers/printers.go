@@ -1,0 +1,159 @@
+// Package printers renders view models as table, wide, plain, json or jsonl.
+// It is the only package that uses tablewriter; it makes no decisions about
+// what to show, only how.
+package printers
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// Format is an output format (-o).
+type Format string
+
+const (
+	Auto  Format = ""
+	Table Format = "table"
+	Wide  Format = "wide"
+	JSON  Format = "json"
+	JSONL Format = "jsonl"
+	Plain Format = "plain"
+)
+
+// All lists the formats in help order.
+var All = []Format{Table, Wide, JSON, JSONL, Plain}
+
+// Names returns the format names for help and completion.
+func Names(fs []Format) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = string(f)
+	}
+	return out
+}
+
+// Parse validates a format against the ones a command supports.
+func Parse(s string, supported []Format) (Format, error) {
+	if s == "" || s == "auto" {
+		return Auto, nil
+	}
+	for _, f := range supported {
+		if string(f) == s {
+			return f, nil
+		}
+	}
+	return "", fmt.Errorf("unsupported output format %q: use one of %s", s, strings.Join(Names(supported), ", "))
+}
+
+// Resolve turns Auto into table on a terminal and plain otherwise.
+func (f Format) Resolve(tty bool) Format {
+	if f != Auto {
+		return f
+	}
+	if tty {
+		return Table
+	}
+	return Plain
+}
+
+// IsJSON reports json or jsonl.
+func (f Format) IsJSON() bool { return f == JSON || f == JSONL }
+
+// WriteJSON writes v as indented JSON (two spaces, no HTML escaping) and a
+// newline. The document is encoded fully before anything is written, so a
+// failure never leaves half a document on stdout.
+func WriteJSON(w io.Writer, v any) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// WriteJSONLine writes v as one compact JSON line.
+func WriteJSONLine(w io.Writer, v any) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// WriteTable renders a borderless table (two spaces between columns, no
+// trailing spaces), gh/kubectl style. Cells may carry ANSI styling: widths
+// are measured without it.
+func WriteTable(w io.Writer, header []string, rows [][]string) error {
+	var b bytes.Buffer
+	t := tablewriter.NewTable(&b,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
+			Borders:  tw.BorderNone,
+			Symbols:  tw.NewSymbols(tw.StyleNone),
+			Settings: tw.Settings{Lines: tw.LinesNone, Separators: tw.SeparatorsNone},
+		})),
+		tablewriter.WithPadding(tw.Padding{Left: "", Right: "  ", Overwrite: true}),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAlignment(tw.AlignLeft),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+		tablewriter.WithTrimSpace(tw.Off),
+	)
+	if header != nil {
+		h := make([]any, len(header))
+		for i, c := range header {
+			h[i] = c
+		}
+		t.Header(h...)
+	}
+	for _, r := range rows {
+		if err := t.Append(append([]string(nil), r...)); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	return writeTrimmed(w, b.Bytes())
+}
+
+// WritePlain writes tab-separated rows, no header, no styling.
+func WritePlain(w io.Writer, rows [][]string) error {
+	var b bytes.Buffer
+	for _, r := range rows {
+		b.WriteString(strings.Join(r, "\t"))
+		b.WriteByte('\n')
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+func writeTrimmed(w io.Writer, p []byte) error {
+	var b bytes.Buffer
+	for _, line := range bytes.SplitAfter(p, []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		nl := bytes.HasSuffix(line, []byte("\n"))
+		line = bytes.TrimRight(line, " \n")
+		b.Write(line)
+		if nl {
+			b.WriteByte('\n')
+		}
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}

@@ -1,0 +1,148 @@
+package commands
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"lmc/internal/commands/iostreams"
+	"lmc/internal/commands/printers"
+)
+
+// Factory carries what commands share. It is built fresh for every Main
+// call: lmc has no package-level mutable state.
+type Factory struct {
+	IOStreams *iostreams.IOStreams
+	Build     BuildInfo
+
+	// Global flag values, filled by the root command.
+	Output  string
+	NoColor bool
+	Timeout time.Duration
+	Verbose bool
+
+	// EnvSources maps a flag name to the LMC_* variable that set it.
+	EnvSources map[string]string
+}
+
+// Getenv reads the environment (through IOStreams, so tests control it).
+func (f *Factory) Getenv(k string) string { return f.IOStreams.Getenv(k) }
+
+// NewCmdRoot builds the whole command tree.
+func NewCmdRoot(f *Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "lmc <command> [flags]",
+		Short: "Inspect and manage LMCache KV caches on Mooncake stores and LMCache controllers",
+		Long: `lmc answers "how much of this prompt is cached, where, and why not?" for LMCache
+on a Mooncake store or behind an LMCache cache controller, and acts on it.
+
+It reproduces LMCache's chunk keys byte for byte (every hash algorithm, seed
+and key format), so it can tell a key mismatch from a real miss.`,
+		Example: `  # the Mooncake keys LMCache computes for a prompt
+  lmc keys --model meta-llama/Llama-3.1-8B-Instruct --hash-seed 0 prompt.json
+
+  # every input to every chunk hash, with warnings for known traps
+  lmc explain --model meta-llama/Llama-3.1-8B-Instruct --hash-seed 0 --tokens 1,2,3 --save-unfull-chunk`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Version:       f.Build.Version,
+	}
+	root.SetVersionTemplate(fmt.Sprintf("lmc %s (commit %s, built %s)\n", f.Build.Version, f.Build.Commit, f.Build.Date))
+	root.CompletionOptions.SetDefaultShellCompDirective(cobra.ShellCompDirectiveNoFileComp)
+	root.SetOut(f.IOStreams.Out)
+	root.SetErr(f.IOStreams.ErrOut)
+	root.SetIn(f.IOStreams.In)
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return &UsageError{Err: err} })
+
+	pf := root.PersistentFlags()
+	pf.StringVarP(&f.Output, "output", "o", "", "output format: "+strings.Join(printers.Names(printers.All), "|")+" (default: table on a terminal, plain when piped)")
+	pf.BoolVar(&f.NoColor, "no-color", false, "disable colour (also NO_COLOR, TERM=dumb, or stdout not a terminal)")
+	pf.DurationVar(&f.Timeout, "timeout", 10*time.Second, "deadline for each backend operation")
+	pf.BoolVar(&f.Verbose, "verbose", false, "log backend requests to stderr (credentials redacted)")
+	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(printers.Names(printers.All), cobra.ShellCompDirectiveNoFileComp))
+
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if err := f.bindEnv(cmd); err != nil {
+			return err
+		}
+		if f.NoColor {
+			f.IOStreams.SetColorEnabled(false)
+		}
+		return nil
+	}
+
+	root.AddCommand(
+		NewCmdKeys(f, nil),
+		NewCmdExplain(f, nil),
+		NewCmdVersion(f),
+	)
+	for _, t := range helpTopics() {
+		root.AddCommand(t)
+	}
+	return root
+}
+
+// EnvName is the LMC_* variable for a flag: LMC_ + upper snake case.
+func EnvName(flag string) string {
+	return "LMC_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// bindEnv sets every flag not given on the command line from its LMC_*
+// variable (flags > environment > config > defaults).
+func (f *Factory) bindEnv(cmd *cobra.Command) error {
+	f.EnvSources = map[string]string{}
+	var err error
+	cmd.Flags().VisitAll(func(fl *pflag.Flag) {
+		if err != nil || fl.Changed || fl.Name == "help" {
+			return
+		}
+		name := EnvName(fl.Name)
+		v := f.Getenv(name)
+		if v == "" {
+			return
+		}
+		if sv, ok := fl.Value.(pflag.SliceValue); ok {
+			if e := sv.Replace(splitList(v)); e != nil {
+				err = &UsageError{Err: fmt.Errorf("%s=%q: %v", name, v, e)}
+			}
+			fl.Changed = true
+		} else if e := cmd.Flags().Set(fl.Name, v); e != nil {
+			err = &UsageError{Err: fmt.Errorf("%s=%q: %v", name, v, e)}
+		}
+		f.EnvSources[fl.Name] = name
+	})
+	return err
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// source says where a flag's value came from.
+func (f *Factory) source(cmd *cobra.Command, name string) string {
+	if env, ok := f.EnvSources[name]; ok {
+		return "env " + env
+	}
+	if fl := cmd.Flags().Lookup(name); fl != nil && fl.Changed {
+		return "flag --" + name
+	}
+	return ""
+}
+
+// outputFormat validates -o for a command.
+func (f *Factory) outputFormat(supported []printers.Format) (printers.Format, error) {
+	fm, err := printers.Parse(f.Output, supported)
+	if err != nil {
+		return "", &UsageError{Err: err}
+	}
+	return fm.Resolve(f.IOStreams.IsStdoutTTY()), nil
+}

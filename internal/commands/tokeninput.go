@@ -1,0 +1,77 @@
+package commands
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"lmc/internal/tokenize"
+)
+
+// InputFlags select the token input: a positional FILE, "-" for stdin, or
+// --tokens.
+type InputFlags struct {
+	Tokens string
+}
+
+func addInputFlags(cmd *cobra.Command, in *InputFlags) {
+	cmd.Flags().StringVar(&in.Tokens, "tokens", "", "token IDs inline, e.g. 1,2,3 (instead of FILE)")
+}
+
+const inputHelp = `Token input is FILE, - for stdin, or --tokens 1,2,3. The format is detected:
+a JSON array of token IDs; a JSON object with "tokens", "token_ids" or
+"prompt_token_ids" (e.g. vLLM's /tokenize answer); JSON Lines, one prompt per
+line (array or object, with an optional "id"); or plain integers separated by
+spaces, newlines or commas. Token IDs are integers 0..4294967295.`
+
+// tokenSource is an opened token input.
+type tokenSource struct {
+	rd    *tokenize.Reader
+	name  string
+	close func()
+}
+
+func (f *Factory) openTokens(args []string, in *InputFlags) (*tokenSource, error) {
+	switch {
+	case in.Tokens != "" && len(args) > 0:
+		return nil, &UsageError{Err: errors.New("give token input once: FILE, - or --tokens")}
+	case in.Tokens != "":
+		return &tokenSource{rd: tokenize.NewReader(strings.NewReader(in.Tokens), "--tokens"), name: "--tokens", close: func() {}}, nil
+	case len(args) == 0:
+		return nil, &UsageError{Err: errors.New("no token input: pass FILE, - for stdin, or --tokens 1,2,3")}
+	case len(args) > 1:
+		return nil, &UsageError{Err: fmt.Errorf("one token input expected, got %d arguments", len(args))}
+	case args[0] == "-":
+		return &tokenSource{rd: tokenize.NewReader(f.IOStreams.In, "<stdin>"), name: "<stdin>", close: func() {}}, nil
+	}
+	fh, err := os.Open(args[0])
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = fmt.Errorf("%s: %v", args[0], pe.Err)
+		}
+		return nil, &UsageError{Err: fmt.Errorf("token input %v", err)}
+	}
+	return &tokenSource{rd: tokenize.NewReader(fh, args[0]), name: args[0], close: func() { fh.Close() }}, nil
+}
+
+// eachPrompt streams prompts to fn.
+func (s *tokenSource) eachPrompt(fn func(*tokenize.Prompt) error) error {
+	defer s.close()
+	for {
+		p, err := s.rd.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := fn(p); err != nil {
+			return err
+		}
+	}
+}
