@@ -670,4 +670,3 @@ func (s *Server) dispatch(m mc.Method, body []byte, forced mc.ErrorCode) ([]byte
 	}
 	return nil, errInvalidArg
 }
-
