@@ -1,0 +1,55 @@
+BIN     := bin/lmc
+PKG     := ./cmd/lmc
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo none)
+DATE    ?= $(shell date -u -d @$${SOURCE_DATE_EPOCH:-$$(date +%s)} +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
+FUZZTIME ?= 30s
+export CGO_ENABLED=0
+
+.PHONY: all build install test test-short lint golden fuzz bench completions completions-check clean verify-version
+
+all: lint test build
+
+build:
+	go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) $(PKG)
+
+install:
+	go install -trimpath -ldflags '$(LDFLAGS)' $(PKG)
+
+# The CI contract: formatting, vet, and every test with the race detector.
+test: lint
+	CGO_ENABLED=1 go test -race -count=1 ./...
+
+test-short:
+	go test -count=1 ./...
+
+lint:
+	@out=$$(gofmt -l cmd internal); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	go vet ./...
+
+golden:
+	LMC_UPDATE_GOLDEN=1 go test -count=1 ./internal/commands/...
+
+# Run every fuzz target for FUZZTIME each.
+fuzz:
+	@for pkg in $$(go list ./...); do \
+	  for t in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$t"; go test -run XXX -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+bench:
+	go test -run XXX -bench . -benchmem ./...
+
+completions: build
+	$(BIN) completion bash > completions/lmc.bash
+	$(BIN) completion zsh > completions/_lmc
+	$(BIN) completion fish > completions/lmc.fish
+	$(BIN) completion powershell > completions/lmc.ps1
+
+verify-version: build
+	$(BIN) --version | grep -qF '$(VERSION)'
+
+clean:
+	rm -rf bin dist
