@@ -1,0 +1,390 @@
+package controllertest
+
+// Request validation the way the recorded controller does it: FastAPI 0.95
+// on pydantic v1 (see the spec, Part II §11-§12). Error entries have the v1
+// shape {"loc":[...],"msg":"...","type":"...","ctx":{...}}.
+
+import (
+	"math"
+	"math/big"
+	"strings"
+	"unicode/utf8"
+)
+
+type fieldKind int
+
+const (
+	kindStr fieldKind = iota
+	kindInt
+	kindIntList
+	kindStrPair
+	kindBool
+)
+
+type modelField struct {
+	name     string
+	kind     fieldKind
+	required bool // no default
+	nullable bool // Optional[...]
+	def      any  // default when absent or null-and-optional
+}
+
+type model struct {
+	name   string
+	fields []modelField
+}
+
+type valErr struct {
+	loc []any
+	msg string
+	typ string
+	ctx ordered
+}
+
+func (e valErr) json() ordered {
+	o := ordered{{"loc", e.loc}, {"msg", e.msg}, {"type", e.typ}}
+	if e.ctx != nil {
+		o = append(o, kv{"ctx", e.ctx})
+	}
+	return o
+}
+
+func withLoc(base []any, more ...any) []any {
+	out := make([]any, 0, len(base)+len(more))
+	out = append(out, base...)
+	return append(out, more...)
+}
+
+var (
+	errMissing = func(loc []any) valErr { return valErr{loc: loc, msg: "field required", typ: "value_error.missing"} }
+	errNone    = func(loc []any) valErr {
+		return valErr{loc: loc, msg: "none is not an allowed value", typ: "type_error.none.not_allowed"}
+	}
+	errInt = func(loc []any) valErr {
+		return valErr{loc: loc, msg: "value is not a valid integer", typ: "type_error.integer"}
+	}
+	errStr  = func(loc []any) valErr { return valErr{loc: loc, msg: "str type expected", typ: "type_error.str"} }
+	errList = func(loc []any) valErr {
+		return valErr{loc: loc, msg: "value is not a valid list", typ: "type_error.list"}
+	}
+	errTuple = func(loc []any) valErr {
+		return valErr{loc: loc, msg: "value is not a valid tuple", typ: "type_error.tuple"}
+	}
+	errBool = func(loc []any) valErr {
+		return valErr{loc: loc, msg: "value could not be parsed to a boolean", typ: "type_error.bool"}
+	}
+	errDict = func(loc []any) valErr {
+		return valErr{loc: loc, msg: "value is not a valid dict", typ: "type_error.dict"}
+	}
+)
+
+// rawBody is a request body FastAPI did not parse as JSON (wrong content
+// type); pydantic then sees bytes.
+type rawBody []byte
+
+// validateBody validates a FastAPI single-model body. body is nil when the
+// request had no body (or JSON null).
+func validateBody(m model, body any) (map[string]any, []valErr) {
+	loc := []any{"body"}
+	if body == nil {
+		return nil, []valErr{errMissing(loc)}
+	}
+	obj, ok := coerceDict(body)
+	if !ok {
+		return nil, []valErr{errDict(loc)}
+	}
+	vals := map[string]any{}
+	var errs []valErr
+	for _, f := range m.fields {
+		floc := withLoc(loc, f.name)
+		v, present := obj.get(f.name)
+		if !present {
+			if f.required {
+				errs = append(errs, errMissing(floc))
+			} else {
+				vals[f.name] = f.def
+			}
+			continue
+		}
+		if v == nil {
+			if f.nullable {
+				vals[f.name] = nil
+			} else {
+				errs = append(errs, errNone(floc))
+			}
+			continue
+		}
+		out, ferrs := validateValue(f.kind, v, floc)
+		if len(ferrs) > 0 {
+			errs = append(errs, ferrs...)
+			continue
+		}
+		vals[f.name] = out
+	}
+	return vals, errs
+}
+
+// coerceDict is pydantic v1 Model.validate's dict(value) fallback.
+func coerceDict(v any) (*pyObj, bool) {
+	switch x := v.(type) {
+	case *pyObj:
+		return x, true
+	case string:
+		// dict("") == {}; any other str fails (elements have length 1).
+		if x == "" {
+			return &pyObj{}, true
+		}
+		return nil, false
+	case []any:
+		obj := &pyObj{}
+		for _, e := range x {
+			switch p := e.(type) {
+			case []any:
+				if len(p) != 2 {
+					return nil, false
+				}
+				switch k := p[0].(type) {
+				case string:
+					obj.set(k, p[1])
+				case pyInt, pyFloat, bool, nil:
+					// hashable, but can never name a field
+				default:
+					return nil, false
+				}
+			case string:
+				if utf8.RuneCountInString(p) != 2 {
+					return nil, false
+				}
+				r := []rune(p)
+				obj.set(string(r[0]), string(r[1]))
+			default:
+				return nil, false
+			}
+		}
+		return obj, true
+	}
+	return nil, false
+}
+
+func validateValue(kind fieldKind, v any, loc []any) (any, []valErr) {
+	switch kind {
+	case kindStr:
+		s, ok := coerceStr(v)
+		if !ok {
+			return nil, []valErr{errStr(loc)}
+		}
+		return s, nil
+	case kindInt:
+		i, ok := coerceInt(v)
+		if !ok {
+			return nil, []valErr{errInt(loc)}
+		}
+		return i, nil
+	case kindBool:
+		b, ok := coerceBool(v)
+		if !ok {
+			return nil, []valErr{errBool(loc)}
+		}
+		return b, nil
+	case kindIntList:
+		arr, ok := v.([]any)
+		if !ok {
+			return nil, []valErr{errList(loc)}
+		}
+		out := make([]pyInt, len(arr))
+		var errs []valErr
+		for i, e := range arr {
+			eloc := withLoc(loc, i)
+			if e == nil {
+				errs = append(errs, errNone(eloc))
+				continue
+			}
+			n, ok := coerceInt(e)
+			if !ok {
+				errs = append(errs, errInt(eloc))
+				continue
+			}
+			out[i] = n
+		}
+		if len(errs) > 0 {
+			return nil, errs
+		}
+		return out, nil
+	case kindStrPair:
+		arr, ok := v.([]any)
+		if !ok {
+			return nil, []valErr{errTuple(loc)}
+		}
+		if len(arr) != 2 {
+			return nil, []valErr{{
+				loc: loc,
+				msg: "wrong tuple length " + itoa(len(arr)) + ", expected 2",
+				typ: "value_error.tuple.length",
+				ctx: ordered{{"actual_length", len(arr)}, {"expected_length", 2}},
+			}}
+		}
+		var out [2]string
+		var errs []valErr
+		for i, e := range arr {
+			eloc := withLoc(loc, i)
+			if e == nil {
+				errs = append(errs, errNone(eloc))
+				continue
+			}
+			s, ok := coerceStr(e)
+			if !ok {
+				errs = append(errs, errStr(eloc))
+				continue
+			}
+			out[i] = s
+		}
+		if len(errs) > 0 {
+			return nil, errs
+		}
+		return out, nil
+	}
+	return nil, nil
+}
+
+func coerceStr(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case pyInt, pyFloat, bool:
+		return pyStr(x), true
+	}
+	return "", false
+}
+
+// coerceInt is pydantic v1 int_validator: int(v) for anything Python can
+// convert (bools, truncated floats, numeric strings).
+func coerceInt(v any) (pyInt, bool) {
+	switch x := v.(type) {
+	case pyInt:
+		return x, true
+	case bool:
+		if x {
+			return pyInt{v: 1}, true
+		}
+		return pyInt{v: 0}, true
+	case pyFloat:
+		f := float64(x)
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return pyInt{}, false
+		}
+		f = math.Trunc(f)
+		if f >= -9.2e18 && f <= 9.2e18 {
+			return pyInt{v: int64(f)}, true
+		}
+		b, _ := new(big.Float).SetFloat64(f).Int(nil)
+		return pyInt{big: b}, true
+	case string:
+		return parsePyIntString(x)
+	}
+	return pyInt{}, false
+}
+
+// parsePyIntString is int(str) for ASCII input: surrounding whitespace,
+// an optional sign, digits with single underscores between them.
+func parsePyIntString(s string) (pyInt, bool) {
+	s = strings.TrimSpace(s)
+	neg := false
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	if s == "" || s[0] == '_' || s[len(s)-1] == '_' || strings.Contains(s, "__") {
+		return pyInt{}, false
+	}
+	digits := strings.ReplaceAll(s, "_", "")
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return pyInt{}, false
+		}
+	}
+	if len(digits) > pyIntMaxDigits {
+		return pyInt{}, false
+	}
+	if neg {
+		digits = "-" + digits
+	}
+	b, ok := new(big.Int).SetString(digits, 10)
+	if !ok {
+		return pyInt{}, false
+	}
+	if b.IsInt64() {
+		return pyInt{v: b.Int64()}, true
+	}
+	return pyInt{big: b}, true
+}
+
+func coerceBool(v any) (bool, bool) {
+	switch x := v.(type) {
+	case bool:
+		return x, true
+	case pyInt:
+		if x.big == nil && (x.v == 0 || x.v == 1) {
+			return x.v == 1, true
+		}
+	case pyFloat:
+		if x == 0 || x == 1 {
+			return x == 1, true
+		}
+	case string:
+		switch strings.ToLower(x) {
+		case "1", "on", "t", "true", "y", "yes":
+			return true, true
+		case "0", "off", "f", "false", "n", "no":
+			return false, true
+		}
+	}
+	return false, false
+}
+
+func itoa(i int) string {
+	return pyInt{v: int64(i)}.String()
+}
+
+// The request models of the controller (field order matters: it is the
+// order of the error entries).
+var (
+	lookupModel = model{"LookupRequest", []modelField{
+		{name: "tokens", kind: kindIntList, required: true},
+	}}
+	clearModel = model{"ClearRequest", []modelField{
+		{name: "instance_id", kind: kindStr, required: true},
+		{name: "location", kind: kindStr, required: true},
+	}}
+	pinModel = model{"PinRequest", []modelField{
+		{name: "instance_id", kind: kindStr, required: true},
+		{name: "location", kind: kindStr, required: true},
+		{name: "tokens", kind: kindIntList, required: true},
+	}}
+	compressModel = model{"CompressRequest", []modelField{
+		{name: "instance_id", kind: kindStr, required: true},
+		{name: "method", kind: kindStr, required: true},
+		{name: "location", kind: kindStr, required: true},
+		{name: "tokens", kind: kindIntList, nullable: true, def: []pyInt{}},
+	}}
+	decompressModel = model{"DecompressRequest", compressModel.fields}
+	moveModel       = model{"MoveRequest", []modelField{
+		{name: "old_position", kind: kindStrPair, required: true},
+		{name: "new_position", kind: kindStrPair, required: true},
+		{name: "tokens", kind: kindIntList, nullable: true, def: []pyInt{}},
+		{name: "should_copy", kind: kindBool, nullable: true, def: false},
+	}}
+	healthModel = model{"HealthRequest", []modelField{
+		{name: "instance_id", kind: kindStr, required: true},
+	}}
+	checkFinishModel = model{"CheckFinishRequest", []modelField{
+		{name: "event_id", kind: kindStr, required: true},
+	}}
+	queryWorkerInfoModel = model{"QueryWorkerInfoRequest", []modelField{
+		{name: "instance_id", kind: kindStr, required: true},
+		{name: "worker_ids", kind: kindIntList, nullable: true, def: nil},
+	}}
+	queryInstModel = model{"QueryInstRequest", []modelField{
+		{name: "event_id", kind: kindStr, required: true},
+		{name: "ip", kind: kindStr, required: true},
+	}}
+)
