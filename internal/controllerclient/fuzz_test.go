@@ -1,0 +1,167 @@
+package controllerclient
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"lmc/internal/controllerclient/controllertest"
+)
+
+var responseSeeds = []string{
+	`{"event_id":"Lookup4d872d04-478d-43a6-b6a4-f8d7ab3bb5f2","layout_info":{"inst1":["LocalCPUBackend",512]}}`,
+	`{"event_id":"Lookup1ae1914f-16e8-4c9f-8bdf-2cc4dcfa1298","layout_info":{"inst1":["LocalCPUBackend",256],"inst2":["LocalCPUBackend",512]}}`,
+	`{"event_id":"x","layout_info":{}}`,
+	`{"res":"lmcache_default_instance"}`,
+	`{"event_id":"Clearcb01c7e2","num_tokens":1024}`,
+	`{"success":true}`,
+	`{"event_ids":["a","b"]}`,
+	`{"event_id":"healthb8626b53","error_codes":{"0":0,"1":-1}}`,
+	`{"error_code":0}`,
+	`{"alive":true}`,
+	`{"status":"finished"}`,
+	`{"event_id":"q","worker_infos":[{"instance_id":"inst1","worker_id":0,"ip":"127.0.0.1","port":8001,"peer_init_url":"127.0.0.1:8201","registration_time":1795300741.6803894,"last_heartbeat_time":1795300741.6803894}]}`,
+	`{"workers":[{"instance_id":"inst4","worker_id":0,"ip":"127.0.0.1","port":8005,"peer_init_url":null,"registration_time":1795300754.4826012,"last_heartbeat_time":1795300754.4826012,"key_count":2}],"total_count":1}`,
+	`{"instance_id":"inst1","worker_id":0,"ip":"127.0.0.1","port":8001,"distributed_url":"x","registration_time":1,"last_heartbeat_time":1,"key_count":4}`,
+	`{"total_key_count":7,"total_instance_count":3,"total_worker_count":4,"instances":[{"instance_id":"inst1","key_count":1,"worker_count":1}]}`,
+	`{"event_id":"QueryInst6fb6263f","res":"inst1"}`,
+	`{"detail":[{"loc":["body","tokens",1],"msg":"value is not a valid integer","type":"type_error.integer"}]}`,
+	`{"detail":[{"loc":["body",14],"msg":"Expecting ',' delimiter: line 1 column 15 (char 14)","type":"value_error.jsondecode","ctx":{"msg":"Expecting ',' delimiter","doc":"{\"tokens\":[1,2","pos":14,"lineno":1,"colno":15}}]}`,
+	`{"detail":""}`,
+	`{"detail":"Operation 'move' is not supported."}`,
+	`{"error":"Invalid level: x"}`,
+	`Internal Server Error`,
+	`{"layout_info":{"a":["x",1e300]}}`,
+	`{"layout_info":{"a":["x",-0.0],"a":["y",3]}}`,
+}
+
+func addSeeds(f *testing.F) {
+	for _, s := range responseSeeds {
+		f.Add([]byte(s))
+	}
+}
+
+// checkJSON re-encodes a decoded result: everything the decoders return
+// must be printable by the CLI.
+func checkJSON(t *testing.T, v any) {
+	if _, err := json.Marshal(v); err != nil {
+		t.Fatalf("re-encoding %T: %v", v, err)
+	}
+}
+
+func FuzzDecodeLookup(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		res, err := DecodeLookup(body)
+		if err != nil {
+			if res != nil {
+				t.Fatal("result with error")
+			}
+			return
+		}
+		checkJSON(t, res)
+		best := 0
+		seen := map[string]bool{}
+		for _, h := range res.Instances {
+			best = max(best, h.HitTokens)
+			if seen[h.InstanceID] {
+				t.Fatalf("duplicate instance %q", h.InstanceID)
+			}
+			seen[h.InstanceID] = true
+		}
+		if !res.Legacy && best != res.MatchedTokens {
+			t.Fatalf("matched %d, max %d", res.MatchedTokens, best)
+		}
+	})
+}
+
+func FuzzDecodeOp(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if res, err := DecodeOp(body); err == nil {
+			checkJSON(t, res)
+		} else if res != nil {
+			t.Fatal("result with error")
+		}
+		if res, err := DecodeCheckFinish(body); err == nil {
+			checkJSON(t, res)
+		}
+		if res, err := DecodeQueryInstance(body); err == nil {
+			checkJSON(t, res)
+		}
+	})
+}
+
+func FuzzDecodeHealth(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		res, err := DecodeHealth(body)
+		if err != nil {
+			return
+		}
+		checkJSON(t, res)
+		for i := 1; i < len(res.Workers); i++ {
+			if res.Workers[i-1].WorkerID > res.Workers[i].WorkerID {
+				t.Fatal("workers not sorted")
+			}
+		}
+		_ = res.Healthy()
+		_ = res.Found()
+	})
+}
+
+func FuzzDecodeWorkers(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if res, err := DecodeWorkers(body); err == nil {
+			checkJSON(t, res)
+		}
+		if res, err := DecodeWorkerInfos(body); err == nil {
+			checkJSON(t, res)
+		}
+		if res, err := DecodeKeyStats(body); err == nil {
+			checkJSON(t, res)
+		}
+	})
+}
+
+func FuzzAPIError(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, st := range []int{404, 422, 500, 503} {
+			e := newAPIError(EndpointDecompress, st, body)
+			if e.Kind == "" || e.Error() == "" {
+				t.Fatalf("unclassified: %+v", e)
+			}
+			checkJSON(t, e)
+		}
+	})
+}
+
+// BenchmarkLookup8k is a /lookup round trip of 8192 tokens (32 chunks, all
+// cached) against the fake controller on loopback.
+func BenchmarkLookup8k(b *testing.B) {
+	s := controllertest.New()
+	s.AddInstance("inst", 1)
+	tokens := make([]uint32, 8192)
+	for i := range tokens {
+		tokens[i] = uint32(i*7919) % 128000
+	}
+	if _, err := s.Admit("inst", 0, DefaultLocation, tokens); err != nil {
+		b.Fatal(err)
+	}
+	ts := newBenchServer(b, s)
+	c, err := New(ts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		res, err := c.Lookup(ctx, tokens)
+		if err != nil || res.MatchedTokens != 8192 {
+			b.Fatalf("%+v %v", res, err)
+		}
+	}
+}
