@@ -49,7 +49,6 @@ func addKeyFlags(cmd *cobra.Command, k *KeyFlags) {
 	fl.StringVar(&k.PythonVersion, "python-version", "3.12", "CPython version of the engine (3.10 and older hash str with SipHash-2-4)")
 	fl.StringVar(&k.CacheSalt, "cache-salt", "", "MP-mode cache_salt appended to keys (--key-schema mp)")
 	fl.StringVar(&k.LMCacheConfig, "lmcache-config", "", "LMCache engine config YAML (also LMCACHE_CONFIG_FILE); LMCACHE_* variables override it; flags win")
-	cmd.MarkFlagsMutuallyExclusive("hash-seed", "none-hash")
 	_ = cmd.RegisterFlagCompletionFunc("hash", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		var out []string
 		for _, a := range tokenize.Algorithms {
@@ -206,6 +205,9 @@ func (f *Factory) resolveKeys(cmd *cobra.Command, k *KeyFlags) (*Resolved, error
 		return nil, usageErrorf(fmt.Errorf("no model name: pass --model exactly as the serving engine's --model (e.g. meta-llama/Llama-3.1-8B-Instruct); keys start with it"))
 	}
 
+	if k.NoneHash != "" && k.HashSeed != "" {
+		return nil, usageErrorf(fmt.Errorf("--none-hash and --hash-seed (%s) exclude each other: NONE_HASH is either given or H(seed)", src("hash-seed")))
+	}
 	// NONE_HASH: --none-hash, else H(seed) with the seed from --hash-seed /
 	// LMC_HASH_SEED / PYTHONHASHSEED.
 	switch {

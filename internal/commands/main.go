@@ -42,7 +42,7 @@ func Main(ctx context.Context, ios *iostreams.IOStreams, args []string, build Bu
 	if code == ExitOK {
 		code = ExitFailed
 	}
-	if strings.HasPrefix(err.Error(), "unknown command ") || strings.HasPrefix(err.Error(), "unknown flag") {
+	if isCobraUsage(err) {
 		code = ExitUsage
 	}
 	return code
@@ -53,9 +53,21 @@ func printError(ios *iostreams.IOStreams, cmd *cobra.Command, err error) {
 	msg := err.Error()
 	fmt.Fprintln(ios.ErrOut, st.Error.Render("lmc:")+" "+msg)
 	var ue *UsageError
-	if errors.As(err, &ue) || strings.HasPrefix(msg, "unknown command ") {
+	if errors.As(err, &ue) || isCobraUsage(err) {
 		if cmd != nil {
 			fmt.Fprintf(ios.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
 		}
 	}
+}
+
+// isCobraUsage recognises cobra's own validation errors, which do not pass
+// through the flag-error hook.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command ", "unknown flag", "unknown shorthand flag", "required flag", "if any flags in the group", "accepts ", "invalid argument"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
 }

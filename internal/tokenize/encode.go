@@ -118,6 +118,47 @@ func (p *pickler) token(t uint32) {
 	}
 }
 
+// tokens saves many token IDs. While the open frame cannot reach the 64 KiB
+// boundary within the batch, no boundary checks are needed: each token takes
+// at most 7 bytes, so batches are sized to stay below the target.
+func (p *pickler) tokens(toks []uint32) {
+	for len(toks) > 0 {
+		p.open()
+		room := frameSizeTarget - (len(p.buf) - p.frameStart - frameHeaderSize)
+		if room <= 7 {
+			p.token(toks[0])
+			toks = toks[1:]
+			continue
+		}
+		n := min(len(toks), room/7)
+		p.buf = slicesGrow(p.buf, n*7)
+		b := p.buf
+		for _, t := range toks[:n] {
+			switch {
+			case t <= 0xff:
+				b = append(b, opBinInt1, byte(t))
+			case t <= 0xffff:
+				b = append(b, opBinInt2, byte(t), byte(t>>8))
+			case t <= 0x7fffffff:
+				b = append(b, opBinInt, byte(t), byte(t>>8), byte(t>>16), byte(t>>24))
+			default:
+				b = append(b, opLong1, 5, byte(t), byte(t>>8), byte(t>>16), byte(t>>24), 0)
+			}
+		}
+		p.buf = b
+		toks = toks[n:]
+	}
+}
+
+func slicesGrow(b []byte, n int) []byte {
+	if cap(b)-len(b) < n {
+		nb := make([]byte, len(b), 2*cap(b)+n)
+		copy(nb, b)
+		return nb
+	}
+	return b
+}
+
 // value saves a prefix hash: bytes as SHORT_BINBYTES + MEMOIZE, ints by the
 // save_long rules.
 func (p *pickler) value(v Value) {
@@ -199,9 +240,7 @@ func (p *pickler) chunkObject(prev Value, tokens []uint32, extra Extra) []byte {
 		p.buf = append(p.buf, opTuple1+byte(n-1), opMemoize)
 	default:
 		p.buf = append(p.buf, opMark)
-		for _, t := range tokens {
-			p.token(t)
-		}
+		p.tokens(tokens)
 		p.open()
 		p.buf = append(p.buf, opTuple, opMemoize)
 	}
@@ -276,6 +315,7 @@ func (c *cborWriter) chunkObject(prev Value, tokens []uint32, extra Extra) []byt
 	}
 	c.value(prev)
 	c.head(4, uint64(len(tokens)))
+	c.buf = slicesGrow(c.buf, 5*len(tokens)+1)
 	for _, t := range tokens {
 		switch {
 		case t < 24:

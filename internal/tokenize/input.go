@@ -12,6 +12,8 @@ import (
 // MaxTokenID is the largest token ID accepted (token IDs are uint32).
 const MaxTokenID = 1<<32 - 1
 
+const expectTokenID = "a token ID (an integer 0..4294967295)"
+
 // Prompt is one prompt's token IDs from an input.
 type Prompt struct {
 	Index  int    // 0-based position in the input
@@ -245,7 +247,7 @@ func (r *Reader) Next() (*Prompt, error) {
 		}
 		r.done = true
 	case c == '-':
-		return nil, r.fail(r.describe(), fmt.Sprintf("a token ID (an integer 0..%d)", uint64(MaxTokenID)), "token IDs are never negative")
+		return nil, r.fail(r.describe(), expectTokenID, "token IDs are never negative")
 	default:
 		hint := ""
 		if c == '"' {
@@ -265,7 +267,8 @@ func (r *Reader) number() (uint32, error) {
 	line, col := r.line, r.col()
 	var v uint64
 	digits := 0
-	var text []byte
+	var textBuf [24]byte
+	text := textBuf[:0]
 	for {
 		c, ok := r.peek()
 		if !ok || c < '0' || c > '9' {
@@ -280,7 +283,7 @@ func (r *Reader) number() (uint32, error) {
 		digits++
 		r.advance()
 	}
-	expected := fmt.Sprintf("a token ID (an integer 0..%d)", uint64(MaxTokenID))
+	const expected = expectTokenID
 	if digits == 0 {
 		return 0, r.fail(r.describe(), expected, "")
 	}
@@ -315,11 +318,11 @@ func (r *Reader) tokenArray(dst []uint32) ([]uint32, error) {
 			}
 			dst = append(dst, t)
 		case ok && c == '-':
-			return nil, r.fail(r.describe(), fmt.Sprintf("a token ID (an integer 0..%d)", uint64(MaxTokenID)), "token IDs are never negative")
+			return nil, r.fail(r.describe(), expectTokenID, "token IDs are never negative")
 		case ok && c == '[':
 			return nil, r.fail("a nested array", "a token ID", "for several prompts use JSON Lines: one array or object per line")
 		default:
-			return nil, r.fail(r.describe(), fmt.Sprintf("a token ID (an integer 0..%d)", uint64(MaxTokenID)), "")
+			return nil, r.fail(r.describe(), expectTokenID, "")
 		}
 		r.skipSpace()
 		c, ok = r.peek()
@@ -345,7 +348,7 @@ func (r *Reader) plain() ([]uint32, error) {
 			return out, r.readErr()
 		}
 		if c < '0' || c > '9' {
-			return nil, r.fail(r.describe(), fmt.Sprintf("a token ID (an integer 0..%d)", uint64(MaxTokenID)), "plain input is integers separated by spaces, newlines or commas")
+			return nil, r.fail(r.describe(), expectTokenID, "plain input is integers separated by spaces, newlines or commas")
 		}
 		t, err := r.number()
 		if err != nil {

@@ -1,6 +1,7 @@
 package tokenize
 
 import (
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -117,7 +118,7 @@ type keyRenderer struct {
 	head, tail string
 	decimal    bool
 	mpInt      bool // MP mode renders int hashes as 8-byte big-endian
-	sb         strings.Builder
+	buf        []byte
 }
 
 func newKeyRenderer(p *Params, s SchemaInfo) *keyRenderer {
@@ -151,22 +152,24 @@ func newKeyRenderer(p *Params, s SchemaInfo) *keyRenderer {
 	return r
 }
 
+// render builds the key with one allocation (the string itself).
 func (r *keyRenderer) render(v Value) string {
-	r.sb.Reset()
-	r.sb.Grow(len(r.head) + len(r.tail) + 64)
-	r.sb.WriteString(r.head)
-	r.sb.WriteString(r.hashText(v))
-	r.sb.WriteString(r.tail)
-	return r.sb.String()
+	b := append(r.buf[:0], r.head...)
+	b = r.appendHash(b, v)
+	b = append(b, r.tail...)
+	r.buf = b
+	return string(b)
 }
 
-func (r *keyRenderer) hashText(v Value) string {
+func (r *keyRenderer) appendHash(b []byte, v Value) []byte {
 	switch {
 	case r.mpInt && !v.IsBytes():
-		b, _ := v.be8()
-		return BytesValue(b[:]).Hex()
+		e, _ := v.be8()
+		return hex.AppendEncode(b, e[:])
 	case r.decimal:
-		return v.Decimal()
+		return v.appendDecimal(b)
 	}
-	return v.Hex()
+	return v.appendHex(b)
 }
+
+func (r *keyRenderer) hashText(v Value) string { return string(r.appendHash(nil, v)) }

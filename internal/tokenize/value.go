@@ -74,6 +74,29 @@ func (v Value) Equal(o Value) bool {
 	return v.n == o.n && v.b == o.b
 }
 
+func (v Value) appendHex(b []byte) []byte {
+	switch v.kind {
+	case kindInt:
+		if v.i < 0 {
+			return strconv.AppendUint(append(b, '-'), uint64(-(v.i+1))+1, 16)
+		}
+		return strconv.AppendInt(b, v.i, 16)
+	case kindUint:
+		return strconv.AppendUint(b, v.u, 16)
+	}
+	return hex.AppendEncode(b, v.b[:v.n])
+}
+
+func (v Value) appendDecimal(b []byte) []byte {
+	switch v.kind {
+	case kindInt:
+		return strconv.AppendInt(b, v.i, 10)
+	case kindUint:
+		return strconv.AppendUint(b, v.u, 10)
+	}
+	return b
+}
+
 // Hex renders v the way LMCache's CacheEngineKey.to_string does: bytes with
 // .hex() (two lowercase digits per byte), ints with format(h, "x") (no
 // padding, "-" prefix when negative).

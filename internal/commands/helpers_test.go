@@ -1,0 +1,97 @@
+package commands
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"lmc/internal/commands/iostreams"
+)
+
+type runOpts struct {
+	env   map[string]string
+	stdin string
+	tty   bool
+	color bool
+	width int
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// runLMC runs lmc in-process with a controlled environment.
+func runLMC(t *testing.T, o runOpts, args ...string) result {
+	t.Helper()
+	ios, in, out, errOut := iostreams.Test()
+	in.WriteString(o.stdin)
+	ios.SetGetenv(func(k string) string { return o.env[k] })
+	if o.tty {
+		ios.SetStdoutTTY(true)
+		ios.SetStderrTTY(true)
+		ios.SetStdinTTY(true)
+	}
+	ios.SetColorEnabled(o.color)
+	if o.width > 0 {
+		ios.SetTerminalWidth(o.width)
+	}
+	code := Main(context.Background(), ios, args, BuildInfo{Version: "1.2.3", Commit: "abc1234", Date: "2026-11-21T00:00:00Z"})
+	return result{out.String(), errOut.String(), code}
+}
+
+// golden compares got with testdata/<name>.golden; LMC_UPDATE_GOLDEN=1
+// rewrites it.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if os.Getenv("LMC_UPDATE_GOLDEN") != "" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with LMC_UPDATE_GOLDEN=1 to create)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from golden:\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func seqTokens(n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(itoa(i))
+	}
+	return b.String()
+}
+
+func itoa(i int) string {
+	if i == 0 {
+		return "0"
+	}
+	var b []byte
+	for ; i > 0; i /= 10 {
+		b = append([]byte{byte('0' + i%10)}, b...)
+	}
+	return string(b)
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
