@@ -316,7 +316,7 @@ func (r *Reader) tokenArray(dst []uint32) ([]uint32, error) {
 			if err != nil {
 				return nil, err
 			}
-			dst = append(dst, t)
+			dst = appendToken(dst, t)
 		case ok && c == '-':
 			return nil, r.fail(r.describe(), expectTokenID, "token IDs are never negative")
 		case ok && c == '[':
@@ -354,7 +354,7 @@ func (r *Reader) plain() ([]uint32, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, t)
+		out = appendToken(out, t)
 		r.skipSpace()
 		if c, ok := r.peek(); ok && c == ',' {
 			r.advance()
@@ -577,6 +577,18 @@ func (r *Reader) skipValue(depth int) error {
 		}
 		return nil
 	}
+}
+
+// appendToken grows by doubling (append's 1.25x growth for large slices
+// would allocate five times the final size in total), so reading n tokens
+// allocates at most ~4n*4 bytes and holds at most 3n*4 bytes at once.
+func appendToken(dst []uint32, t uint32) []uint32 {
+	if len(dst) == cap(dst) {
+		nd := make([]uint32, len(dst), max(256, 2*cap(dst)))
+		copy(nd, dst)
+		dst = nd
+	}
+	return append(dst, t)
 }
 
 // ReadAll reads every prompt.

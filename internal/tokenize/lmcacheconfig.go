@@ -51,8 +51,13 @@ func LoadLMCacheConfig(path string, getenv func(string) string) (*LMCacheConfig,
 		if err != nil {
 			return nil, fmt.Errorf("LMCache config: %w", err)
 		}
+		var node yaml.Node
+		if err := yaml.Unmarshal(b, &node); err != nil {
+			return nil, fmt.Errorf("LMCache config %s: %v", path, strings.TrimPrefix(err.Error(), "yaml: "))
+		}
+		yaml11Bools(&node)
 		var doc any
-		if err := yaml.Unmarshal(b, &doc); err != nil {
+		if err := node.Decode(&doc); err != nil && node.Kind != 0 {
 			return nil, fmt.Errorf("LMCache config %s: %v", path, strings.TrimPrefix(err.Error(), "yaml: "))
 		}
 		if doc != nil {
@@ -227,4 +232,20 @@ func (c *LMCacheConfig) MasterAddress() (addr, source string) {
 		}
 	}
 	return "", ""
+}
+
+// yaml11Bools retags plain scalars that PyYAML (YAML 1.1), which LMCache
+// uses, reads as booleans: yes/no/on/off in any of their spellings.
+func yaml11Bools(n *yaml.Node) {
+	if n.Kind == yaml.ScalarNode && n.Style == 0 && n.Tag == "!!str" {
+		switch n.Value {
+		case "yes", "Yes", "YES", "on", "On", "ON":
+			n.Tag, n.Value = "!!bool", "true"
+		case "no", "No", "NO", "off", "Off", "OFF":
+			n.Tag, n.Value = "!!bool", "false"
+		}
+	}
+	for _, c := range n.Content {
+		yaml11Bools(c)
+	}
 }
