@@ -345,11 +345,27 @@ func expected(d *Decoder, method string) error {
 	if d.Option() {
 		return d.Err()
 	}
+	if err := expectedErr(d); err != nil {
+		return err
+	}
 	code := ErrorCode(d.I32())
 	if err := d.Err(); err != nil {
 		return err
 	}
 	return NewMasterError(method, code)
+}
+
+// expectedErr peeks at the ErrorCode of an error arm without consuming it
+// and rejects a non-negative one: only negative codes are errors, and a
+// non-negative one would read as "missing", "present" or success.
+func expectedErr(d *Decoder) error {
+	if d.Remaining() < 4 {
+		return nil // the read that follows reports the short body
+	}
+	if c := int32(binary.LittleEndian.Uint32(d.b[d.off:])); c >= 0 {
+		return d.errAt(d.off, fmt.Sprintf("error arm holds non-negative code %d", c), nil)
+	}
+	return nil
 }
 
 // ServiceReady returns the master's store version string ("2.0.0" for
@@ -494,6 +510,9 @@ func decodeExistStatuses(d *Decoder, want int) ([]ExistStatus, error) {
 				out[i] = Present
 			}
 		} else {
+			if err := expectedErr(d); err != nil {
+				return nil, err
+			}
 			out[i] = ExistStatus(d.I32())
 		}
 	}
@@ -593,6 +612,8 @@ func (c *Client) BatchGetReplicaList(ctx context.Context, keys []string) ([]Repl
 		out[i].Key = keys[i]
 		if d.Option() {
 			out[i].ReplicaList = d.ReplicaList(Layouts[idx])
+		} else if err := expectedErr(d); err != nil {
+			return nil, err
 		} else {
 			out[i].Code = ErrorCode(d.I32())
 		}

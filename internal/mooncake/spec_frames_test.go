@@ -479,3 +479,61 @@ func TestWidthsAndMetainfo(t *testing.T) {
 		t.Fatalf("compat length: %v", err)
 	}
 }
+
+// Replies from older masters and unusual but legal frames.
+func TestOlderLayoutsAndOddFrames(t *testing.T) {
+	// v0.3.10 GetReplicaList: variant<Memory, Disk, LocalDisk>, index 1 is Disk.
+	v10 := AppendBody(nil, GetReplicaListResult(LayoutV0310), BodyFormat{Tagged: true}, func(e *Encoder) {
+		e.Bool(true)
+		e.Len(2)
+		e.U64(7)
+		e.U8(1)
+		e.Str("/mnt/obj")
+		e.U64(4096)
+		e.I32(int32(ReplicaComplete))
+		e.U64(8)
+		e.U8(2)
+		e.UUID(UUID{5, 6})
+		e.U64(4096)
+		e.Str("node:1")
+		e.I32(int32(ReplicaComplete))
+		e.U64(5000)
+	})
+	// A reply carrying a 3-byte attachment, which must be skipped.
+	withAttach := append(AppendResponseHeader(nil, ResponseHeader{Magic: Magic, Seq: 1, Length: uint32(len(capServiceReadyResp) - 16), AttachLength: 3}),
+		append(append([]byte(nil), capServiceReadyResp[16:]...), 'x', 'y', 'z')...)
+	c := dialScripted(t, []exchange{
+		{resp: respFrame(0, 0, v10)},
+		{resp: withAttach},
+		{resp: respFrame(0, 0, capVoidOKBody)},                             // a v0.3.7 ServiceReady
+		{resp: respFrame(0, 0, hx(`d2 00 e8 90 00 00 00 00 00`))},          // error arm holding OK
+		{resp: respFrame(0, 0, hx(`5c 8c 5f 2a 02 01 01 00 01 00 00 00`))}, // error arm holding 1
+	})
+	ctx := ctx5(t)
+	rl, err := c.GetReplicaList(ctx, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rl.Layout != LayoutV0310 || len(rl.Replicas) != 2 || rl.LeaseTTLMillis != 5000 || rl.ObjectChecksum != nil {
+		t.Fatalf("%+v", rl)
+	}
+	if r := rl.Replicas[0]; r.Kind != KindDisk || r.Disk.FilePath != "/mnt/obj" || r.Size() != 4096 || r.Endpoint() != "" {
+		t.Fatalf("disk replica %+v", r)
+	}
+	if r := rl.Replicas[1]; r.Kind != KindLocalDisk || r.LocalDisk.ClientID != (UUID{5, 6}) || r.Endpoint() != "node:1" {
+		t.Fatalf("local disk replica %+v", r)
+	}
+	if v, err := c.ServiceReady(ctx); err != nil || v != "2.0.0" {
+		t.Fatalf("attachment not skipped: %q %v", v, err)
+	}
+	if _, err := c.ServiceReady(ctx); !errors.Is(err, ErrTypeMismatch) {
+		t.Fatalf("v0.3.7 ServiceReady: %v", err)
+	}
+	var pe *ProtocolError
+	if _, err := c.ExistKey(ctx, "k"); !errors.As(err, &pe) || pe.Offset != 21 {
+		t.Fatalf("error arm holding OK: %v", err)
+	}
+	if _, err := c.BatchExistKey(ctx, []string{"a", "b"}); !errors.As(err, &pe) || pe.Offset != 24 {
+		t.Fatalf("error arm holding 1: %v", err)
+	}
+}
