@@ -77,6 +77,7 @@ and key format), so it can tell a key mismatch from a real miss.`,
 	root.AddCommand(
 		NewCmdKeys(f, nil),
 		NewCmdExplain(f, nil),
+		NewCmdLookup(f, nil),
 		NewCmdVersion(f),
 	)
 	for _, t := range helpTopics() {

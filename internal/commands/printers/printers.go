@@ -149,6 +149,11 @@ func writeTrimmed(w io.Writer, p []byte) error {
 		}
 		nl := bytes.HasSuffix(line, []byte("\n"))
 		line = bytes.TrimRight(line, " \n")
+		// tablewriter closes every cell with a reset; drop the ones that
+		// only end trailing padding.
+		for bytes.HasSuffix(line, []byte("\x1b[0m")) && bytes.HasSuffix(bytes.TrimRight(line[:len(line)-4], " "), []byte("\x1b[0m")) {
+			line = bytes.TrimRight(line[:len(line)-4], " ")
+		}
 		b.Write(line)
 		if nl {
 			b.WriteByte('\n')

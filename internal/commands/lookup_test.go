@@ -1,0 +1,211 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"lmc/internal/mooncake/mooncaketest"
+	"lmc/internal/tokenize"
+)
+
+// keysFor computes the keys lmc would look up, for populating fakes.
+func keysFor(t *testing.T, n int, alg tokenize.Algorithm) []string {
+	t.Helper()
+	p := tokenize.DefaultParams()
+	p.Model = model
+	p.Algorithm = alg
+	var err error
+	if p.NoneHash, err = p.NoneHashFromSeed("0"); err != nil {
+		t.Fatal(err)
+	}
+	p.SaveUnfullChunk = true
+	e, err := tokenize.NewEngine(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := make([]uint32, n)
+	for i := range tok {
+		tok[i] = uint32(i)
+	}
+	keys, err := e.Keys(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+func startMaster(t *testing.T) *mooncaketest.Server {
+	t.Helper()
+	s, err := mooncaketest.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+type lookupJSON struct {
+	Source      string `json:"source"`
+	TotalTokens int    `json:"total_tokens"`
+	HitTokens   int    `json:"hit_tokens"`
+	HitChunks   int    `json:"hit_chunks"`
+	Chunks      []struct {
+		Index    int    `json:"index"`
+		Status   string `json:"status"`
+		Key      string `json:"key"`
+		Replicas []struct {
+			Endpoint string `json:"endpoint"`
+			Tier     string `json:"tier"`
+		} `json:"replicas"`
+	} `json:"chunks"`
+}
+
+func TestLookupMasterAndAdminAgreeWithHoles(t *testing.T) {
+	s := startMaster(t)
+	keys := keysFor(t, 600, tokenize.Builtin)
+	// chunks 0 and 2 present, 1 missing
+	if err := s.Populate(context.Background(), []string{keys[0], keys[2]}, mooncaketest.Node{Name: "node-a", Endpoint: "10.1.0.1:12345"}); err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"lookup", "--model", model, "--hash-seed", "0", "--tokens", seqTokens(600), "--save-unfull-chunk", "-o", "json"}
+	for _, backend := range [][]string{{"--master", s.Addr()}, {"--admin", s.AdminURL()}, {"--master", s.Addr(), "--admin", s.AdminURL(), "--placement"}} {
+		r := runLMC(t, runOpts{}, append(base, backend...)...)
+		if r.code != 0 {
+			t.Fatalf("%v: %d %s", backend, r.code, r.stderr)
+		}
+		var v lookupJSON
+		if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+			t.Fatal(err, r.stdout)
+		}
+		if v.HitTokens != 256 || v.HitChunks != 1 || v.TotalTokens != 600 || len(v.Chunks) != 3 {
+			t.Fatalf("%v: %+v", backend, v)
+		}
+		if v.Chunks[0].Status != "hit" || v.Chunks[1].Status != "miss" || v.Chunks[2].Status != "hit" {
+			t.Fatalf("%v: statuses %+v", backend, v.Chunks)
+		}
+		if !strings.Contains(r.stderr, "1 chunk exist after the first miss (chunk 1)") {
+			t.Errorf("%v: no hole warning: %q", backend, r.stderr)
+		}
+		if backend[0] == "--admin" || len(backend) > 2 {
+			if len(v.Chunks[0].Replicas) != 1 || v.Chunks[0].Replicas[0].Endpoint != "10.1.0.1:12345" || v.Chunks[0].Replicas[0].Tier != "memory" {
+				t.Errorf("%v: placement %+v", backend, v.Chunks[0].Replicas)
+			}
+		}
+	}
+	if s.HasLease(keys[0]) == false {
+		t.Error("the RPC path should have granted a lease")
+	}
+}
+
+func TestLookupAdminGrantsNoLease(t *testing.T) {
+	s := startMaster(t)
+	keys := keysFor(t, 512, tokenize.Builtin)
+	if err := s.Populate(context.Background(), keys[:2]); err != nil {
+		t.Fatal(err)
+	}
+	r := runLMC(t, runOpts{}, "lookup", "--admin", s.AdminURL(), "--model", model, "--hash-seed", "0", "--tokens", seqTokens(512), "-o", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"hit_tokens": 512`) {
+		t.Fatalf("%d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if s.HasLease(keys[0]) {
+		t.Error("the admin path granted a lease")
+	}
+}
+
+func TestLookupTableGolden(t *testing.T) {
+	s := startMaster(t)
+	keys := keysFor(t, 600, tokenize.Builtin)
+	if err := s.Populate(context.Background(), []string{keys[0], keys[2]}, mooncaketest.Node{Name: "node-a", Endpoint: "10.1.0.1:12345"}); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"lookup", "--admin", s.AdminURL(), "--model", model, "--hash-seed", "0", "--tokens", seqTokens(600), "--save-unfull-chunk"}
+	r := runLMC(t, runOpts{tty: true}, append(args, "-o", "wide")...)
+	if r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	golden(t, "lookup/wide-tty", r.stdout)
+	r = runLMC(t, runOpts{tty: true, color: true}, append(args, "-o", "table")...)
+	golden(t, "lookup/table-color", r.stdout)
+	r = runLMC(t, runOpts{}, args...)
+	if strings.Contains(r.stdout, "\x1b") {
+		t.Fatal("escape codes when piped")
+	}
+	golden(t, "lookup/plain", r.stdout)
+}
+
+func TestLookupMinHitAndBatch(t *testing.T) {
+	s := startMaster(t)
+	keys := keysFor(t, 512, tokenize.Builtin)
+	if err := s.Populate(context.Background(), keys[:1]); err != nil {
+		t.Fatal(err)
+	}
+	in := `{"id": "full", "tokens": [` + seqTokens(256) + "]}\n" + `{"id": "half", "tokens": [` + seqTokens(512) + "]}\n"
+	args := []string{"lookup", "--master", s.Addr(), "--model", model, "--hash-seed", "0", "-"}
+	r := runLMC(t, runOpts{stdin: in}, append(args, "-o", "jsonl", "--min-hit", "0.75")...)
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if r.code != ExitBelow || len(lines) != 2 || !strings.Contains(r.stderr, "below --min-hit 0.75: half: 256 of 512 tokens (50.0 %)") {
+		t.Fatalf("%d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(lines[0], `"id":"full"`) || !strings.Contains(lines[0], `"hit_tokens":256`) {
+		t.Fatal(lines[0])
+	}
+	r = runLMC(t, runOpts{stdin: in}, append(args, "-o", "json", "--min-hit", "50%")...)
+	if r.code != 0 || !strings.Contains(r.stdout, `"prompts": [`) {
+		t.Fatalf("%d %s", r.code, r.stderr)
+	}
+	r = runLMC(t, runOpts{stdin: in, tty: true}, append(args, "-o", "table")...)
+	golden(t, "lookup/batch-table", r.stdout)
+	if n := s.Accepted() - 1; n > 3 { // one is Populate's node agent
+		t.Errorf("%d connections for 3 runs: a batch must share one", n)
+	}
+}
+
+func TestLookupUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	r := runLMC(t, runOpts{}, "lookup", "--master", addr, "--model", model, "--hash-seed", "0", "--tokens", seqTokens(256))
+	if r.code != ExitUnavailable || !strings.Contains(r.stderr, "Mooncake master "+addr) || !strings.Contains(r.stderr, "check --master") {
+		t.Fatalf("%d %q", r.code, r.stderr)
+	}
+	// a server that accepts but never answers: timeout → 3
+	hang, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hang.Close()
+	go func() {
+		for {
+			c, err := hang.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	start := time.Now()
+	r = runLMC(t, runOpts{}, "lookup", "--master", hang.Addr().String(), "--timeout", "300ms", "--model", model, "--hash-seed", "0", "--tokens", seqTokens(256))
+	if r.code != ExitUnavailable || time.Since(start) > 5*time.Second {
+		t.Fatalf("%d %q", r.code, r.stderr)
+	}
+	r = runLMC(t, runOpts{}, "lookup", "--model", model, "--hash-seed", "0", "--tokens", "1")
+	if r.code != 2 || !strings.Contains(r.stderr, "no backend") {
+		t.Fatalf("%d %q", r.code, r.stderr)
+	}
+}
+
+func TestLookupMasterFromLMCacheConfig(t *testing.T) {
+	s := startMaster(t)
+	cfg := writeFile(t, "lmcache.yaml", "chunk_size: 256\nexternal_lookup_client: mooncakestore://"+s.Addr()+"\n")
+	r := runLMC(t, runOpts{env: map[string]string{"LMCACHE_CONFIG_FILE": cfg}}, "lookup", "--model", model, "--hash-seed", "0", "--tokens", seqTokens(256), "-o", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"backend": "`+s.Addr()+`"`) {
+		t.Fatalf("%d %s %s", r.code, r.stdout, r.stderr)
+	}
+}
