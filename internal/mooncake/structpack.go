@@ -344,20 +344,20 @@ func (d *Decoder) Fail(msg string) { d.errAt(d.off, msg, nil) }
 
 // U8 reads one byte.
 func (d *Decoder) U8() uint8 {
-	if !d.need(1) {
-		return 0
+	if d.err == nil && d.off < len(d.b) {
+		v := d.b[d.off]
+		d.off++
+		return v
 	}
-	v := d.b[d.off]
-	d.off++
-	return v
+	d.need(1)
+	return 0
 }
 
 // Bool reads a bool; values other than 0 and 1 are a protocol error.
 func (d *Decoder) Bool() bool {
-	at := d.off
 	v := d.U8()
 	if v > 1 {
-		d.errAt(at, fmt.Sprintf("bool byte 0x%02x", v), nil)
+		d.errAt(d.off-1, fmt.Sprintf("bool byte 0x%02x", v), nil)
 		return false
 	}
 	return v == 1
@@ -375,7 +375,8 @@ func (d *Decoder) U16() uint16 {
 
 // U32 reads a little-endian uint32.
 func (d *Decoder) U32() uint32 {
-	if !d.need(4) {
+	if d.err != nil || len(d.b)-d.off < 4 {
+		d.need(4)
 		return 0
 	}
 	v := binary.LittleEndian.Uint32(d.b[d.off:])
@@ -388,7 +389,8 @@ func (d *Decoder) I32() int32 { return int32(d.U32()) }
 
 // U64 reads a little-endian uint64.
 func (d *Decoder) U64() uint64 {
-	if !d.need(8) {
+	if d.err != nil || len(d.b)-d.off < 8 {
+		d.need(8)
 		return 0
 	}
 	v := binary.LittleEndian.Uint64(d.b[d.off:])
