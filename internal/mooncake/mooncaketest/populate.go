@@ -106,6 +106,8 @@ func (s *Server) Populate(ctx context.Context, keys []string, nodes ...Node) err
 	if len(nodes) == 0 {
 		nodes = []Node{DefaultNode}
 	}
+	s.popMu.Lock()
+	defer s.popMu.Unlock()
 	a, err := s.agent(ctx)
 	if err != nil {
 		return err

@@ -100,6 +100,7 @@ type Server struct {
 
 	nodeMu sync.Mutex
 	node   *nodeAgent
+	popMu  sync.Mutex // serialises Populate
 }
 
 // Start listens on addr ("" means 127.0.0.1:0) and serves until Close.
