@@ -209,3 +209,15 @@ func TestLookupMasterFromLMCacheConfig(t *testing.T) {
 		t.Fatalf("%d %s %s", r.code, r.stdout, r.stderr)
 	}
 }
+
+func TestHealthMaster(t *testing.T) {
+	s := startMaster(t)
+	r := runLMC(t, runOpts{}, "health", "--master", s.Addr(), "--admin", s.AdminURL(), "-o", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"version": "2.0.0"`) || !strings.Contains(r.stdout, `"role": "leader"`) {
+		t.Fatalf("%d %s %s", r.code, r.stdout, r.stderr)
+	}
+	r = runLMC(t, runOpts{}, "health", "--master", "127.0.0.1:1")
+	if r.code != ExitUnavailable || !strings.HasPrefix(r.stdout, "master\t127.0.0.1:1\tFAIL\t") {
+		t.Fatalf("%d %q %q", r.code, r.stdout, r.stderr)
+	}
+}

@@ -78,6 +78,7 @@ and key format), so it can tell a key mismatch from a real miss.`,
 		NewCmdKeys(f, nil),
 		NewCmdExplain(f, nil),
 		NewCmdLookup(f, nil),
+		NewCmdHealth(f),
 		NewCmdVersion(f),
 	)
 	for _, t := range helpTopics() {
