@@ -338,10 +338,16 @@ func TestRetriesReadsOnly(t *testing.T) {
 	}
 
 	mutations := map[string]func() error{
-		"/clear":      func() error { _, err := c.Clear(ctx, "inst1", ""); return err },
-		"/pin":        func() error { _, err := c.Pin(ctx, "inst1", "", tokA); return err },
-		"/compress":   func() error { _, err := c.Compress(ctx, CompressRequest{InstanceID: "inst1", Tokens: tokA}); return err },
-		"/decompress": func() error { _, err := c.Decompress(ctx, CompressRequest{InstanceID: "inst1", Tokens: tokA}); return err },
+		"/clear": func() error { _, err := c.Clear(ctx, "inst1", ""); return err },
+		"/pin":   func() error { _, err := c.Pin(ctx, "inst1", "", tokA); return err },
+		"/compress": func() error {
+			_, err := c.Compress(ctx, CompressRequest{InstanceID: "inst1", Tokens: tokA})
+			return err
+		},
+		"/decompress": func() error {
+			_, err := c.Decompress(ctx, CompressRequest{InstanceID: "inst1", Tokens: tokA})
+			return err
+		},
 		"/move": func() error {
 			_, err := c.Move(ctx, MoveRequest{SrcInstance: "inst1", DstInstance: "inst2", Tokens: tokA, Copy: true})
 			return err

@@ -2,6 +2,8 @@ package controllerclient
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -142,14 +144,15 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 
 // IsUnavailable reports whether err means the controller could not be
 // reached or did not answer in time: a transport failure or timeout (but
-// not a cancellation by the caller), or a 502/503/504.
+// not a cancellation by the caller, nor a refused TLS certificate), or a
+// 502/503/504.
 func IsUnavailable(err error) bool {
 	if err == nil {
 		return false
 	}
 	var te *TransportError
 	if errors.As(err, &te) {
-		return !errors.Is(err, context.Canceled)
+		return !errors.Is(err, context.Canceled) && !isCertificateError(err)
 	}
 	var ae *APIError
 	if errors.As(err, &ae) {
@@ -157,6 +160,17 @@ func IsUnavailable(err error) bool {
 	}
 	var ne net.Error
 	return errors.As(err, &ne)
+}
+
+// isCertificateError reports a TLS verification failure: the controller
+// answered, but its certificate (or ours) was refused — a configuration
+// problem rather than an unreachable backend.
+func isCertificateError(err error) bool {
+	var cv *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var hn x509.HostnameError
+	var ci x509.CertificateInvalidError
+	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci)
 }
 
 // IsNotFound reports whether err says the instance, worker or IP is

@@ -51,7 +51,7 @@ func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s gauge\n%s{role=\"controller\"} %s\n",
 			name, g.help, name, name, pyFloatRepr(values[g.name]))
 	}
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if r.Method != http.MethodHead {
 		_, _ = w.Write([]byte(b.String()))
 	}
