@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"lmc/internal/commands/iostreams"
+	"lmc/internal/controllerclient"
 )
 
 // BuildInfo is stamped into the binary at build time.
@@ -52,6 +53,10 @@ func printError(ios *iostreams.IOStreams, cmd *cobra.Command, err error) {
 	st := ios.ErrStyles()
 	msg := err.Error()
 	fmt.Fprintln(ios.ErrOut, st.Error.Render("lmc:")+" "+msg)
+	var ae *controllerclient.APIError
+	if errors.As(err, &ae) && ae.Hint != "" {
+		fmt.Fprintln(ios.ErrOut, st.Warn.Render("hint:")+" "+ae.Hint)
+	}
 	var ue *UsageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
 		if cmd != nil {

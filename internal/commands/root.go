@@ -79,6 +79,13 @@ and key format), so it can tell a key mismatch from a real miss.`,
 		NewCmdExplain(f, nil),
 		NewCmdLookup(f, nil),
 		NewCmdHealth(f),
+		NewCmdMove(f),
+		NewCmdPin(f),
+		NewCmdClear(f),
+		NewCmdCompress(f, false),
+		NewCmdCompress(f, true),
+		NewCmdWorkers(f),
+		NewCmdStats(f),
 		NewCmdVersion(f),
 	)
 	for _, t := range helpTopics() {

@@ -1,6 +1,7 @@
 package controllertest
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"io"
@@ -217,6 +218,13 @@ func (s *Server) wait(r *http.Request, d time.Duration) bool {
 
 // applyFault reports whether the fault fully handled the request.
 func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) bool {
+	if f.Delay > 0 || f.Hang {
+		// net/http only notices a client that went away (and cancels
+		// r.Context) once the request body has been read, so read it now
+		// and hand the handler a copy.
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 64<<20))
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
 	if f.Delay > 0 && !s.wait(r, f.Delay) {
 		return true
 	}

@@ -1,0 +1,82 @@
+package commands
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+// NewCmdClear builds `lmc clear`.
+func NewCmdClear(f *Factory) *cobra.Command {
+	o := &opFlags{}
+	var yes, dryRun bool
+	cmd := &cobra.Command{
+		Use:   "clear --controller URL --instance I [--location L] [--yes] [--dry-run]",
+		Short: "Evict everything an instance holds in a location (except pinned chunks)",
+		Long: `Clear an instance's KV cache in one location (default LocalCPUBackend) on every
+worker. Pinned chunks stay. On a terminal lmc asks first; elsewhere it needs
+--yes. --dry-run prints what would be sent and the instance's current key count
+without changing anything. --verify reads the key statistics afterwards: a
+clear that answered 200 but removed nothing has been seen in the field.`,
+		Example: `  lmc clear --controller http://localhost:9000 --instance inst1
+  lmc clear --controller http://localhost:9000 --instance inst1 --yes --verify -o json
+  lmc clear --controller http://localhost:9000 --instance inst1 --dry-run`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fm, err := f.outputFormat(opFormats)
+			if err != nil {
+				return err
+			}
+			if err := requireController(o, true); err != nil {
+				return err
+			}
+			c, err := f.controllerClient(o.Backend.Controller)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			if dryRun {
+				n, err := instanceKeyCount(ctx, c, o.Instance)
+				if err != nil {
+					return f.controllerErr(c.BaseURL(), err)
+				}
+				v := opView{Operation: "clear", InstanceID: o.Instance, Location: o.Location, DryRun: true, Verify: &verifyView{KeyCount: n,
+					Note: fmt.Sprintf("would POST %s/clear {\"instance_id\": %q, \"location\": %q}", c.BaseURL(), o.Instance, o.Location)}}
+				return writeOp(f, fm, v)
+			}
+			if !yes {
+				if !f.IOStreams.CanPrompt() {
+					return &UsageError{Err: errors.New("refusing to clear without --yes when not on a terminal")}
+				}
+				ok, err := f.confirm(fmt.Sprintf("Clear all unpinned KV cache of %s in %s?", o.Instance, o.Location))
+				if err != nil {
+					return err
+				}
+				if !ok {
+					return &ExitError{Code: ExitFailed, Err: errors.New("clear cancelled")}
+				}
+			}
+			r, err := c.Clear(ctx, o.Instance, o.Location)
+			if err != nil {
+				return f.opErr(ctx, c, o.Instance, err)
+			}
+			v := opView{Operation: "clear", InstanceID: o.Instance, Location: o.Location, EventID: r.EventID, NumTokens: r.NumTokens}
+			if o.Verify {
+				n, err := instanceKeyCount(ctx, c, o.Instance)
+				if err != nil {
+					return f.controllerErr(c.BaseURL(), err)
+				}
+				v.Verify = &verifyView{KeyCount: n}
+				if r.NumTokens == 0 && *n > 0 {
+					v.Verify.Note = "the controller reports nothing cleared; remaining keys may be pinned or in another location"
+				}
+			}
+			return writeOp(f, fm, v)
+		},
+	}
+	addOpFlags(cmd, o, true, false)
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show what would be sent and the current key count; change nothing")
+	return cmd
+}

@@ -1,0 +1,168 @@
+package commands
+
+import (
+	"encoding/json"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"lmc/internal/controllerclient/controllertest"
+)
+
+func seqU32(from, n int) []uint32 {
+	out := make([]uint32, n)
+	for i := range out {
+		out[i] = uint32(from + i)
+	}
+	return out
+}
+
+// startController runs the fake controller with inst1 (TP 1) holding tokens
+// 0..599 and inst3 (TP 2) holding nothing, as in the spec's transcripts.
+func startController(t *testing.T) (*controllertest.Server, string) {
+	t.Helper()
+	fake := controllertest.New(controllertest.WithWorkerListCacheTTL(0))
+	fake.AddInstance("inst1", 1)
+	fake.AddInstance("inst3", 2)
+	if _, err := fake.Admit("inst1", 0, "LocalCPUBackend", seqU32(0, 600)); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(fake)
+	t.Cleanup(func() { srv.Close(); fake.Close() })
+	return fake, srv.URL
+}
+
+func TestControllerLookup(t *testing.T) {
+	_, url := startController(t)
+	r := runLMC(t, runOpts{}, "lookup", "--controller", url, "--tokens", seqTokens(600), "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("%d %s", r.code, r.stderr)
+	}
+	var v struct {
+		Source      string `json:"source"`
+		TotalTokens int    `json:"total_tokens"`
+		HitTokens   int    `json:"hit_tokens"`
+		Instances   []struct {
+			InstanceID string `json:"instance_id"`
+			Location   string `json:"location"`
+			HitTokens  int    `json:"hit_tokens"`
+		} `json:"instances"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+		t.Fatal(err)
+	}
+	// transcript 17: inst1 admitted 0..599 (full chunks only) → 512
+	if v.Source != "controller" || v.HitTokens != 512 || v.TotalTokens != 600 || len(v.Instances) != 1 || v.Instances[0].InstanceID != "inst1" || v.Instances[0].Location != "LocalCPUBackend" {
+		t.Fatalf("%+v", v)
+	}
+	r = runLMC(t, runOpts{tty: true}, "lookup", "--controller", url, "--tokens", seqTokens(600))
+	golden(t, "controller/lookup-tty", r.stdout)
+	r = runLMC(t, runOpts{}, "lookup", "--controller", url, "--tokens", seqTokens(600), "--min-hit", "90%")
+	if r.code != ExitBelow {
+		t.Fatalf("min-hit: %d %s", r.code, r.stderr)
+	}
+}
+
+func TestControllerPinSurvivesClear(t *testing.T) {
+	_, url := startController(t)
+	r := runLMC(t, runOpts{}, "pin", "--controller", url, "--instance", "inst1", "--tokens", seqTokens(300), "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("%d %s", r.code, r.stderr)
+	}
+	var op struct {
+		Operation  string `json:"operation"`
+		InstanceID string `json:"instance_id"`
+		EventID    string `json:"event_id"`
+		NumTokens  int    `json:"num_tokens"`
+	}
+	json.Unmarshal([]byte(r.stdout), &op)
+	if op.Operation != "pin" || op.InstanceID != "inst1" || op.NumTokens != 256 || op.EventID == "" {
+		t.Fatalf("pin: %+v", op)
+	}
+	// clear without --yes when not on a terminal: refused
+	r = runLMC(t, runOpts{}, "clear", "--controller", url, "--instance", "inst1")
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "refusing to clear without --yes") {
+		t.Fatalf("clear without --yes: %d %s", r.code, r.stderr)
+	}
+	// dry run changes nothing and shows the key count
+	r = runLMC(t, runOpts{}, "clear", "--controller", url, "--instance", "inst1", "--dry-run", "-o", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"dry_run": true`) || !strings.Contains(r.stdout, `"key_count": 2`) {
+		t.Fatalf("dry run: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	r = runLMC(t, runOpts{}, "clear", "--controller", url, "--instance", "inst1", "--yes", "--verify", "-o", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"operation": "clear"`) {
+		t.Fatalf("clear: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	// the pinned chunk survives
+	r = runLMC(t, runOpts{}, "lookup", "--controller", url, "--tokens", seqTokens(600), "-o", "json")
+	if !strings.Contains(r.stdout, `"hit_tokens": 256`) {
+		t.Fatalf("after clear: %s", r.stdout)
+	}
+	// confirmation on a terminal: "n" cancels
+	r = runLMC(t, runOpts{tty: true, stdin: "n\n"}, "clear", "--controller", url, "--instance", "inst1")
+	if r.code != ExitFailed || !strings.Contains(r.stderr, "Clear all unpinned KV cache of inst1 in LocalCPUBackend? [y/N]") {
+		t.Fatalf("prompt: %d %q", r.code, r.stderr)
+	}
+	r = runLMC(t, runOpts{tty: true, stdin: "y\n"}, "clear", "--controller", url, "--instance", "inst1")
+	if r.code != 0 || !strings.Contains(r.stdout, "cleared") {
+		t.Fatalf("prompt yes: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestControllerErrors(t *testing.T) {
+	fake, url := startController(t)
+	// unknown instance → exit 1 with the controller's message and a hint
+	r := runLMC(t, runOpts{}, "pin", "--controller", url, "--instance", "nope", "--tokens", seqTokens(300))
+	if r.code != ExitFailed || !strings.Contains(r.stderr, `instance "nope" is not registered (registered: inst1, inst3)`) {
+		t.Fatalf("unknown instance: %d %q", r.code, r.stderr)
+	}
+	// unreachable → 3
+	r = runLMC(t, runOpts{}, "lookup", "--controller", "http://127.0.0.1:1", "--tokens", "1,2")
+	if r.code != ExitUnavailable || !strings.Contains(r.stderr, "LMCache controller http://127.0.0.1:1") {
+		t.Fatalf("unreachable: %d %q", r.code, r.stderr)
+	}
+	// a hanging controller → timeout → 3
+	fake.InjectFault("/lookup", controllertest.Fault{Hang: true})
+	start := time.Now()
+	r = runLMC(t, runOpts{}, "lookup", "--controller", url, "--timeout", "200ms", "--tokens", "1,2")
+	if r.code != ExitUnavailable || time.Since(start) > 10*time.Second {
+		t.Fatalf("hang: %d %q", r.code, r.stderr)
+	}
+	fake.ClearFaults()
+	// 422 → exit 2 naming the field
+	fake.InjectFault("/pin", controllertest.Fault{Status: 422, Body: `{"detail":[{"loc":["body","instance_id"],"msg":"field required","type":"value_error.missing"}]}`, ContentType: "application/json"})
+	r = runLMC(t, runOpts{}, "pin", "--controller", url, "--instance", "inst1", "--tokens", "1")
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "instance_id") {
+		t.Fatalf("422: %d %q", r.code, r.stderr)
+	}
+}
+
+func TestControllerWorkersStatsHealthMove(t *testing.T) {
+	fake, url := startController(t)
+	r := runLMC(t, runOpts{}, "workers", "--controller", url, "-o", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"instance_id": "inst3"`) {
+		t.Fatalf("workers: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	r = runLMC(t, runOpts{}, "stats", "--controller", url, "-o", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"total_key_count": 2`) {
+		t.Fatalf("stats: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	r = runLMC(t, runOpts{}, "health", "--controller", url, "-o", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"healthy": true`) {
+		t.Fatalf("health: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	fake.SetWorkerHealth("inst3", 1, -1)
+	r = runLMC(t, runOpts{}, "health", "--controller", url, "--instance", "inst3")
+	if r.code != ExitFailed || !strings.Contains(r.stderr, `instance "inst3" is unhealthy`) {
+		t.Fatalf("unhealthy: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	r = runLMC(t, runOpts{}, "compress", "--controller", url, "--instance", "inst1", "--tokens", seqTokens(600), "-o", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"operation": "compress"`) {
+		t.Fatalf("compress: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	r = runLMC(t, runOpts{}, "move", "--controller", url, "--from", "inst1", "--to", "inst3", "--copy", "--tokens", seqTokens(600), "-o", "json", "--verify")
+	if r.code != 0 || !strings.Contains(r.stdout, `"operation": "copy"`) || !strings.Contains(r.stdout, `"num_tokens": 512`) || !strings.Contains(r.stdout, `"target": "inst3:LocalCPUBackend"`) {
+		t.Fatalf("move: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+}

@@ -1,0 +1,57 @@
+package commands
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"lmc/internal/commands/printers"
+)
+
+// NewCmdStats builds `lmc stats`.
+func NewCmdStats(f *Factory) *cobra.Command {
+	var b BackendFlags
+	cmd := &cobra.Command{
+		Use:     "stats --controller URL",
+		Short:   "Key statistics per instance (chunk-key counts)",
+		Long:    "Key statistics from the controller: keys per instance and workers per instance.\nEvery TP rank counts its own copy of a chunk.",
+		Example: "  lmc stats --controller http://localhost:9000 -o json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fm, err := f.outputFormat([]printers.Format{printers.Table, printers.Plain, printers.JSON})
+			if err != nil {
+				return err
+			}
+			if b.Controller == "" {
+				return &UsageError{Err: fmt.Errorf("--controller URL is required")}
+			}
+			c, err := f.controllerClient(b.Controller)
+			if err != nil {
+				return err
+			}
+			ks, err := c.KeyStats(cmd.Context())
+			if err != nil {
+				return f.controllerErr(c.BaseURL(), err)
+			}
+			if fm == printers.JSON {
+				return printers.WriteJSON(f.IOStreams.Out, ks)
+			}
+			var rows [][]string
+			for _, in := range ks.Instances {
+				rows = append(rows, []string{in.InstanceID, strconv.Itoa(in.KeyCount), strconv.Itoa(in.WorkerCount)})
+			}
+			if fm == printers.Plain {
+				return printers.WritePlain(f.IOStreams.Out, rows)
+			}
+			st := f.IOStreams.Styles()
+			if err := printers.WriteTable(f.IOStreams.Out, styledHeader(st, []string{"INSTANCE", "KEYS", "WORKERS"}), rows); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(f.IOStreams.Out, "%d keys on %d instances, %d workers\n", ks.TotalKeyCount, ks.TotalInstanceCount, ks.TotalWorkerCount)
+			return err
+		},
+	}
+	addControllerFlag(cmd, &b)
+	return cmd
+}

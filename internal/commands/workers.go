@@ -1,0 +1,79 @@
+package commands
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"lmc/internal/commands/printers"
+	"lmc/internal/controllerclient"
+)
+
+// NewCmdWorkers builds `lmc workers`.
+func NewCmdWorkers(f *Factory) *cobra.Command {
+	var b BackendFlags
+	var instance string
+	cmd := &cobra.Command{
+		Use:   "workers --controller URL [--instance I]",
+		Short: "List the workers registered with the controller",
+		Long: `List the LMCache workers (one per TP rank) registered with the controller: ip,
+port, key count, registration and last heartbeat times.`,
+		Example: `  lmc workers --controller http://localhost:9000
+  lmc workers --controller http://localhost:9000 --instance inst3 -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fm, err := f.outputFormat([]printers.Format{printers.Table, printers.Wide, printers.Plain, printers.JSON})
+			if err != nil {
+				return err
+			}
+			if b.Controller == "" {
+				return &UsageError{Err: fmt.Errorf("--controller URL is required")}
+			}
+			c, err := f.controllerClient(b.Controller)
+			if err != nil {
+				return err
+			}
+			r, err := c.Workers(cmd.Context(), controllerclient.WorkersFilter{InstanceID: instance})
+			if err != nil {
+				return f.controllerErr(c.BaseURL(), err)
+			}
+			if r.Workers == nil {
+				r.Workers = []controllerclient.WorkerInfo{}
+			}
+			if fm == printers.JSON {
+				return printers.WriteJSON(f.IOStreams.Out, r)
+			}
+			var rows [][]string
+			for _, w := range r.Workers {
+				keys := "-"
+				if w.KeyCount != nil {
+					keys = strconv.Itoa(*w.KeyCount)
+				}
+				row := []string{w.InstanceID, strconv.Itoa(w.WorkerID), w.IP, strconv.Itoa(w.Port), keys, unixTime(w.RegistrationTime, fm), unixTime(w.LastHeartbeatTime, fm)}
+				rows = append(rows, row)
+			}
+			if fm == printers.Plain {
+				return printers.WritePlain(f.IOStreams.Out, rows)
+			}
+			st := f.IOStreams.Styles()
+			return printers.WriteTable(f.IOStreams.Out, styledHeader(st, []string{"INSTANCE", "WORKER", "IP", "PORT", "KEYS", "REGISTERED", "HEARTBEAT"}), rows)
+		},
+	}
+	addControllerFlag(cmd, &b)
+	cmd.Flags().StringVar(&instance, "instance", "", "only this instance")
+	_ = cmd.RegisterFlagCompletionFunc("instance", completeInstances)
+	return cmd
+}
+
+func unixTime(sec float64, fm printers.Format) string {
+	if sec <= 0 {
+		return "-"
+	}
+	t := time.Unix(0, int64(sec*1e9)).UTC()
+	if fm == printers.Plain {
+		return t.Format(time.RFC3339Nano)
+	}
+	return t.Format("2006-01-02 15:04:05Z")
+}
