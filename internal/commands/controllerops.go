@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"lmc/internal/commands/iostreams"
 	"lmc/internal/commands/printers"
 	"lmc/internal/controllerclient"
 	"lmc/internal/tokenize"
@@ -126,7 +127,7 @@ func writeOp(f *Factory, fm printers.Format, v opView) error {
 			b.WriteString("\n")
 		}
 		if vv.KeyCount != nil {
-			fmt.Fprintf(&b, "verify: %s holds %d keys\n", v.InstanceID, *vv.KeyCount)
+			fmt.Fprintf(&b, "verify: %s holds %s\n", v.InstanceID, iostreams.Plural(*vv.KeyCount, "key"))
 		}
 		if vv.Note != "" {
 			b.WriteString(st.Warn.Render("verify: "+vv.Note) + "\n")

@@ -526,7 +526,11 @@ func (lp *lookupPrinter) warnHoles(v lookupPromptView) {
 			break
 		}
 	}
-	warn(lp.f.IOStreams, []string{fmt.Sprintf("%s exist after the first miss (chunk %d): the engine cannot use them and will recompute them", iostreams.Plural(v.Unusable, "chunk"), first)})
+	verb, pron := "exist", "them"
+	if v.Unusable == 1 {
+		verb, pron = "exists", "it"
+	}
+	warn(lp.f.IOStreams, []string{fmt.Sprintf("%s %s after the first miss (chunk %d): the engine cannot use %s and will recompute %s", iostreams.Plural(v.Unusable, "chunk"), verb, first, pron, pron)})
 }
 
 func (lp *lookupPrinter) verdict() error {

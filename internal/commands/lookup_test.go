@@ -87,7 +87,7 @@ func TestLookupMasterAndAdminAgreeWithHoles(t *testing.T) {
 		if v.Chunks[0].Status != "hit" || v.Chunks[1].Status != "miss" || v.Chunks[2].Status != "hit" {
 			t.Fatalf("%v: statuses %+v", backend, v.Chunks)
 		}
-		if !strings.Contains(r.stderr, "1 chunk exist after the first miss (chunk 1)") {
+		if !strings.Contains(r.stderr, "1 chunk exists after the first miss (chunk 1)") {
 			t.Errorf("%v: no hole warning: %q", backend, r.stderr)
 		}
 		if backend[0] == "--admin" || len(backend) > 2 {

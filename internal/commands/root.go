@@ -86,6 +86,8 @@ and key format), so it can tell a key mismatch from a real miss.`,
 		NewCmdCompress(f, true),
 		NewCmdWorkers(f),
 		NewCmdStats(f),
+		NewCmdSandbox(f),
+		NewCmdDemo(f),
 		NewCmdVersion(f),
 	)
 	for _, t := range helpTopics() {

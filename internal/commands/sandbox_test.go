@@ -1,0 +1,125 @@
+package commands
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"lmc/internal/commands/iostreams"
+)
+
+// TestMain lets the test binary act as the lmc binary, so tests can run lmc
+// as a real separate process (signals, exit codes, pipes).
+func TestMain(m *testing.M) {
+	if os.Getenv("LMC_TEST_BE_LMC") == "1" {
+		ctx, stop := signalContext()
+		code := Main(ctx, iostreams.System(), os.Args[1:], BuildInfo{Version: "test", Commit: "test", Date: "test"})
+		stop()
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
+
+func lmcProcess(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, args...)
+	cmd.Env = append(os.Environ(), "LMC_TEST_BE_LMC=1", "NO_COLOR=1")
+	return cmd
+}
+
+func TestDemo(t *testing.T) {
+	r := runLMC(t, runOpts{}, "demo")
+	if r.code != 0 {
+		t.Fatalf("demo exited %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"$ lmc lookup --master 127.0.0.1:", "hit 256 of 1000 tokens (25.6 %), 1 of 3 chunks", "✓ pinned 256 tokens on sandbox", "best hit 256 of 1000 tokens"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	if strings.Contains(r.stdout, "\x1b") {
+		t.Error("escape codes in piped demo output")
+	}
+}
+
+func TestSandboxProcess(t *testing.T) {
+	prompt := writeFile(t, "prompt.json", "["+seqTokens(600)+"]")
+	cmd := lmcProcess(t, "sandbox", "--master-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--controller-addr", "127.0.0.1:0",
+		"-o", "json", "--populate", prompt, "--model", model, "--hash-seed", "0", "--drop-chunks", "1")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no ready line: %v; stderr %s", err, stderr.String())
+	}
+	var v sandboxView
+	if err := json.Unmarshal([]byte(line), &v); err != nil || v.Master == "" || v.Stored != 1 {
+		t.Fatalf("%q: %v", line, err)
+	}
+	run := func(args ...string) (string, int) {
+		c := lmcProcess(t, args...)
+		out, err := c.Output()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return string(out), code
+	}
+	out, code := run("lookup", "--master", v.Master, "--model", model, "--hash-seed", "0", "-o", "json", prompt)
+	if code != 0 || !strings.Contains(out, `"hit_tokens": 256`) || !strings.Contains(out, `"status": "miss"`) {
+		t.Fatalf("lookup: %d %s", code, out)
+	}
+	out, code = run("lookup", "--master", v.Master, "--model", model, "--hash-seed", "0", "--min-hit", "0.5", prompt)
+	if code != ExitBelow {
+		t.Fatalf("min-hit: %d %s", code, out)
+	}
+	out, code = run("pin", "--controller", v.Controller, "--instance", SandboxInstance, "--tokens", seqTokens(300), "-o", "json")
+	if code != 0 || !strings.Contains(out, `"num_tokens": 256`) {
+		t.Fatalf("pin: %d %s", code, out)
+	}
+	out, code = run("clear", "--controller", v.Controller, "--instance", SandboxInstance, "--yes", "-o", "json")
+	if code != 0 || !strings.Contains(out, `"operation": "clear"`) {
+		t.Fatalf("clear: %d %s", code, out)
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("sandbox did not exit cleanly: %v; stderr %s", err, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("sandbox did not stop on SIGINT")
+	}
+	if !strings.Contains(stderr.String(), "sandbox stopped") {
+		t.Errorf("stderr: %s", stderr.String())
+	}
+}
+
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
