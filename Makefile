@@ -39,8 +39,10 @@ fuzz:
 	  done; \
 	done
 
+# Go benchmarks, then whole-process timings against a sandbox (docs/performance.md).
 bench:
 	go test -run XXX -bench . -benchmem ./...
+	scripts/bench-e2e.sh
 
 completions: build
 	$(BIN) completion bash > completions/lmc.bash

@@ -168,15 +168,18 @@ func (r *Reader) describe() string {
 
 func (r *Reader) skipSpace() {
 	for {
-		c, ok := r.peek()
-		if !ok {
+		if r.pos >= r.n && !r.fill() {
 			return
 		}
-		switch c {
-		case ' ', '\t', '\r', '\n':
-			r.advance()
-		default:
-			return
+		for r.pos < r.n {
+			switch r.buf[r.pos] {
+			case ' ', '\t', '\r':
+				r.pos++
+			case '\n':
+				r.advance()
+			default:
+				return
+			}
 		}
 	}
 }
@@ -268,20 +271,33 @@ func (r *Reader) number() (uint32, error) {
 	var v uint64
 	digits := 0
 	var textBuf [24]byte
-	text := textBuf[:0]
+	tl := 0
 	for {
-		c, ok := r.peek()
-		if !ok || c < '0' || c > '9' {
+		if r.pos >= r.n && !r.fill() {
 			break
 		}
-		if len(text) < 24 {
-			text = append(text, c)
+		// Fast path: scan the digits in the window directly (digits hold
+		// no newline, so no line bookkeeping is needed). v cannot wrap
+		// before 20 digits; anything over 10 digits is too large anyway.
+		i := r.pos
+		for i < r.n {
+			d := r.buf[i] - '0'
+			if d > 9 {
+				break
+			}
+			v = v*10 + uint64(d)
+			i++
 		}
-		if v <= MaxTokenID {
-			v = v*10 + uint64(c-'0')
+		tl += copy(textBuf[tl:], r.buf[r.pos:i])
+		digits += i - r.pos
+		r.pos = i
+		if i < r.n {
+			break
 		}
-		digits++
-		r.advance()
+	}
+	text := textBuf[:tl]
+	if digits > 10 {
+		v = MaxTokenID + 1
 	}
 	const expected = expectTokenID
 	if digits == 0 {
