@@ -2,10 +2,17 @@ package commands
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"os"
+	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -110,9 +117,180 @@ func (f *Factory) controllerClient(url string) (*controllerclient.Client, error)
 	if f.Verbose {
 		opts = append(opts, controllerclient.WithVerbose(f.IOStreams.ErrOut))
 	}
-	c, err := controllerclient.New(normalizeHTTP(url), opts...)
+	hs, err := parseHeaders(f.Transport.Headers)
+	if err != nil {
+		return nil, &UsageError{Err: err}
+	}
+	for _, h := range hs {
+		opts = append(opts, controllerclient.WithHeader(h[0], h[1]))
+	}
+	t := f.Transport
+	if t.CACert != "" || t.Insecure || t.Cert != "" || t.Key != "" {
+		if (t.Cert == "") != (t.Key == "") {
+			return nil, &UsageError{Err: errors.New("--cert and --key go together")}
+		}
+		f.warnInsecure()
+		opts = append(opts, controllerclient.WithTLS(controllerclient.TLSConfig{CAFile: t.CACert, CertFile: t.Cert, KeyFile: t.Key, InsecureSkipVerify: t.Insecure}))
+	}
+	var c *controllerclient.Client
+	c, err = controllerclient.New(normalizeHTTP(url), opts...)
 	if err != nil {
 		return nil, &UsageError{Err: fmt.Errorf("--controller: %w", err)}
 	}
 	return c, nil
+}
+
+// TransportFlags are the HTTP client settings for the controller and the
+// admin API: extra headers (auth), TLS.
+type TransportFlags struct {
+	Headers  []string
+	CACert   string
+	Insecure bool
+	Cert     string
+	Key      string
+}
+
+func addTransportFlags(cmd *cobra.Command, t *TransportFlags) {
+	fl := cmd.PersistentFlags()
+	fl.StringArrayVarP(&t.Headers, "header", "H", nil, "extra HTTP header 'Name: value' for the controller and admin API (repeatable; e.g. Authorization)")
+	fl.StringVar(&t.CACert, "cacert", "", "PEM file of CAs to trust for https:// controller/admin URLs")
+	fl.BoolVar(&t.Insecure, "insecure", false, "do not verify the server's TLS certificate (warns)")
+	fl.StringVar(&t.Cert, "cert", "", "client certificate PEM file (with --key)")
+	fl.StringVar(&t.Key, "key", "", "client private key PEM file (with --cert)")
+	_ = cmd.MarkFlagFilename("cacert", "pem", "crt")
+	_ = cmd.MarkFlagFilename("cert", "pem", "crt")
+	_ = cmd.MarkFlagFilename("key", "pem", "key")
+}
+
+// parseHeaders splits "Name: value" entries.
+func parseHeaders(hs []string) ([][2]string, error) {
+	var out [][2]string
+	for _, h := range hs {
+		name, value, ok := strings.Cut(h, ":")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" || strings.ContainsAny(name, " \t") {
+			return nil, fmt.Errorf("header %q: expected 'Name: value'", redactHeaderArg(h))
+		}
+		out = append(out, [2]string{name, strings.TrimSpace(value)})
+	}
+	return out, nil
+}
+
+func redactHeaderArg(h string) string {
+	name, _, ok := strings.Cut(h, ":")
+	if !ok {
+		if len(h) > 12 {
+			return h[:12] + "…"
+		}
+		return h
+	}
+	return name + ": <redacted>"
+}
+
+func (f *Factory) warnInsecure() {
+	if f.Transport.Insecure && !f.warnedInsecure {
+		f.warnedInsecure = true
+		warn(f.IOStreams, []string{"--insecure: TLS certificates are not verified; anyone on the path can read and change the traffic"})
+	}
+}
+
+// adminClient builds the Mooncake admin API client with the transport
+// settings (headers, TLS, verbose logging with credentials redacted).
+func (f *Factory) adminClient(url string) (*mooncake.Admin, error) {
+	hs, err := parseHeaders(f.Transport.Headers)
+	if err != nil {
+		return nil, &UsageError{Err: err}
+	}
+	t := f.Transport
+	if (t.Cert == "") != (t.Key == "") {
+		return nil, &UsageError{Err: errors.New("--cert and --key go together")}
+	}
+	tlsCfg, err := buildTLS(t)
+	if err != nil {
+		return nil, &UsageError{Err: err}
+	}
+	if tlsCfg != nil {
+		f.warnInsecure()
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = tlsCfg
+	var rt http.RoundTripper = tr
+	rt = &headerTransport{base: rt, headers: hs, verbose: f.verboseOut()}
+	hc := &http.Client{Transport: rt, Timeout: f.Timeout}
+	a, err := mooncake.NewAdmin(url, mooncake.WithHTTPClient(hc))
+	if err != nil {
+		return nil, &UsageError{Err: fmt.Errorf("--admin: %w", err)}
+	}
+	return a, nil
+}
+
+func (f *Factory) verboseOut() io.Writer {
+	if f.Verbose {
+		return f.IOStreams.ErrOut
+	}
+	return nil
+}
+
+func buildTLS(t TransportFlags) (*tls.Config, error) {
+	if t.CACert == "" && !t.Insecure && t.Cert == "" {
+		return nil, nil
+	}
+	c := &tls.Config{InsecureSkipVerify: t.Insecure, MinVersion: tls.VersionTLS12}
+	if t.CACert != "" {
+		pem, err := os.ReadFile(t.CACert)
+		if err != nil {
+			return nil, fmt.Errorf("--cacert: %v", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--cacert %s: no PEM certificates found", t.CACert)
+		}
+		c.RootCAs = pool
+	}
+	if t.Cert != "" {
+		cert, err := tls.LoadX509KeyPair(t.Cert, t.Key)
+		if err != nil {
+			return nil, fmt.Errorf("--cert/--key: %v", err)
+		}
+		c.Certificates = []tls.Certificate{cert}
+	}
+	return c, nil
+}
+
+// headerTransport adds headers and, with --verbose, logs each request with
+// credential-bearing headers redacted.
+type headerTransport struct {
+	base    http.RoundTripper
+	headers [][2]string
+	verbose io.Writer
+}
+
+func (h *headerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	for _, kv := range h.headers {
+		req.Header.Set(kv[0], kv[1])
+	}
+	start := time.Now()
+	resp, err := h.base.RoundTrip(req)
+	if h.verbose != nil {
+		var b strings.Builder
+		fmt.Fprintf(&b, "> %s %s\n", req.Method, req.URL.Redacted())
+		names := make([]string, 0, len(req.Header))
+		for k := range req.Header {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			for _, v := range req.Header[k] {
+				fmt.Fprintf(&b, "> %s: %s\n", k, controllerclient.RedactHeader(k, v))
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(&b, "< error after %s: %v\n", time.Since(start).Round(time.Microsecond), err)
+		} else {
+			fmt.Fprintf(&b, "< %s (%s)\n", resp.Status, time.Since(start).Round(time.Microsecond))
+		}
+		io.WriteString(h.verbose, b.String())
+	}
+	return resp, err
 }

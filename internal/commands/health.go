@@ -133,9 +133,9 @@ func healthRun(ctx context.Context, o *HealthOptions) error {
 		url := normalizeHTTP(b.Admin)
 		ah := &adminHealth{URL: url}
 		v.Admin = ah
-		a, err := mooncake.NewAdmin(url)
+		a, err := f.adminClient(url)
 		if err != nil {
-			return &UsageError{Err: fmt.Errorf("--admin: %w", err)}
+			return err
 		}
 		ah.Health, err = a.Health(ctx)
 		if err != nil {

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,4 +84,16 @@ func writeFile(t *testing.T, name, content string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+func writePEM(t *testing.T, path string, der []byte) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := pem.Encode(f, &pem.Block{Type: "CERTIFICATE", Bytes: der}); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -90,11 +90,23 @@ type Resolved struct {
 	Seed     string            // the PYTHONHASHSEED used, if any
 	Config   *tokenize.LMCacheConfig
 	Warnings []string
+	// NoneHashText is NONE_HASH as keys show it.
+	NoneHashText string
 }
 
-// resolveKeys applies flags > LMC_* environment > LMCache config > defaults
-// and works out NONE_HASH.
+// resolveKeys applies flags > LMC_* environment > context > LMCache config >
+// defaults and works out NONE_HASH.
 func (f *Factory) resolveKeys(cmd *cobra.Command, k *KeyFlags) (*Resolved, error) {
+	return f.resolveKeysOpt(cmd, k, false)
+}
+
+// resolveKeysLenient resolves what it can without a model or a seed (for
+// 'lmc config view --resolved').
+func (f *Factory) resolveKeysLenient(cmd *cobra.Command, k *KeyFlags) (*Resolved, error) {
+	return f.resolveKeysOpt(cmd, k, true)
+}
+
+func (f *Factory) resolveKeysOpt(cmd *cobra.Command, k *KeyFlags, lenient bool) (*Resolved, error) {
 	r := &Resolved{Params: tokenize.DefaultParams(), Source: map[string]string{}}
 	p := &r.Params
 	src := func(flag string) string {
@@ -201,7 +213,7 @@ func (f *Factory) resolveKeys(cmd *cobra.Command, k *KeyFlags) (*Resolved, error
 	}
 	p.PythonMinor = minor
 
-	if p.Model == "" {
+	if p.Model == "" && !lenient {
 		return nil, usageErrorf(fmt.Errorf("no model name: pass --model exactly as the serving engine's --model (e.g. meta-llama/Llama-3.1-8B-Instruct); keys start with it"))
 	}
 
@@ -231,6 +243,11 @@ func (f *Factory) resolveKeys(cmd *cobra.Command, k *KeyFlags) (*Resolved, error
 		p.NoneHash = tokenize.Blake3Initial()
 		p.NoneHashSource = "MP-mode fallback H((0, (0,), None)) = BLAKE3 of 12 zero bytes"
 	default:
+		if lenient {
+			r.NoneHashText = "(unknown)"
+			p.NoneHashSource = "no seed given: keys cannot be computed"
+			return r, nil
+		}
 		return nil, usageErrorf(tokenize.ErrNoSeed)
 	}
 	if r.Seed != "" {
@@ -245,6 +262,10 @@ func (f *Factory) resolveKeys(cmd *cobra.Command, k *KeyFlags) (*Resolved, error
 				r.Warnings = append(r.Warnings, "a 3-character PYTHONHASHSEED makes LMCache's MP-mode blake3 start-up raise TypeError")
 			}
 		}
+	}
+	r.NoneHashText = p.NoneHash.Hex()
+	if lenient {
+		return r, nil
 	}
 	if err := p.Validate(); err != nil {
 		return nil, usageErrorf(err)

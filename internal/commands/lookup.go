@@ -330,8 +330,8 @@ func lookupRun(ctx context.Context, o *LookupOptions) error {
 		// The admin path tells placement for free, without leases.
 		sl.placement = true
 		sl.adminURL = normalizeHTTP(b.Admin)
-		if sl.admin, err = mooncake.NewAdmin(sl.adminURL); err != nil {
-			return &UsageError{Err: fmt.Errorf("--admin: %w", err)}
+		if sl.admin, err = f.adminClient(sl.adminURL); err != nil {
+			return err
 		}
 	}
 	if b.Master != "" {

@@ -24,8 +24,19 @@ type Factory struct {
 	Timeout time.Duration
 	Verbose bool
 
-	// EnvSources maps a flag name to the LMC_* variable that set it.
+	// EnvSources maps a flag name to the LMC_* variable or context that
+	// set it.
 	EnvSources map[string]string
+
+	// ContextName is --context; ActiveContext the context applied; Config
+	// the loaded config file.
+	ContextName   string
+	ActiveContext string
+	Config        *ConfigFile
+
+	// Transport is --header, --cacert, --insecure, --cert, --key.
+	Transport      TransportFlags
+	warnedInsecure bool
 }
 
 // Getenv reads the environment (through IOStreams, so tests control it).
@@ -62,10 +73,16 @@ and key format), so it can tell a key mismatch from a real miss.`,
 	pf.BoolVar(&f.NoColor, "no-color", false, "disable colour (also NO_COLOR, TERM=dumb, or stdout not a terminal)")
 	pf.DurationVar(&f.Timeout, "timeout", 10*time.Second, "deadline for each backend operation")
 	pf.BoolVar(&f.Verbose, "verbose", false, "log backend requests to stderr (credentials redacted)")
+	addTransportFlags(root, &f.Transport)
+	pf.StringVar(&f.ContextName, "context", "", "use this context from ~/.config/lmc/config.yaml (also LMC_CONTEXT)")
+	_ = root.RegisterFlagCompletionFunc("context", completeContexts(f))
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(printers.Names(printers.All), cobra.ShellCompDirectiveNoFileComp))
 
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		if err := f.bindEnv(cmd); err != nil {
+			return err
+		}
+		if err := f.applyContext(cmd); err != nil {
 			return err
 		}
 		if f.NoColor {
@@ -88,6 +105,7 @@ and key format), so it can tell a key mismatch from a real miss.`,
 		NewCmdStats(f),
 		NewCmdSandbox(f),
 		NewCmdDemo(f),
+		NewCmdConfig(f),
 		NewCmdVersion(f),
 	)
 	for _, t := range helpTopics() {
@@ -123,7 +141,7 @@ func (f *Factory) bindEnv(cmd *cobra.Command) error {
 		} else if e := cmd.Flags().Set(fl.Name, v); e != nil {
 			err = &UsageError{Err: fmt.Errorf("%s=%q: %v", name, v, e)}
 		}
-		f.EnvSources[fl.Name] = name
+		f.EnvSources[fl.Name] = "env " + name
 	})
 	return err
 }
@@ -140,8 +158,8 @@ func splitList(s string) []string {
 
 // source says where a flag's value came from.
 func (f *Factory) source(cmd *cobra.Command, name string) string {
-	if env, ok := f.EnvSources[name]; ok {
-		return "env " + env
+	if src, ok := f.EnvSources[name]; ok {
+		return src
 	}
 	if fl := cmd.Flags().Lookup(name); fl != nil && fl.Changed {
 		return "flag --" + name

@@ -1,0 +1,478 @@
+package commands
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"gopkg.in/yaml.v3"
+
+	"lmc/internal/commands/printers"
+)
+
+// ConfigFile is ~/.config/lmc/config.yaml: named contexts, each a set of
+// flag values (master, admin, controller, key parameters, timeout, ...).
+type ConfigFile struct {
+	CurrentContext string                    `yaml:"current-context,omitempty"`
+	Contexts       map[string]map[string]any `yaml:"contexts,omitempty"`
+
+	path string
+}
+
+// configPath is $LMC_CONFIG, else $XDG_CONFIG_HOME/lmc/config.yaml, else
+// ~/.config/lmc/config.yaml.
+func (f *Factory) configPath() string {
+	if p := f.Getenv("LMC_CONFIG"); p != "" {
+		return p
+	}
+	if x := f.Getenv("XDG_CONFIG_HOME"); x != "" {
+		return filepath.Join(x, "lmc", "config.yaml")
+	}
+	home := f.Getenv("HOME")
+	if home == "" {
+		home, _ = os.UserHomeDir()
+	}
+	if home == "" {
+		return ""
+	}
+	return filepath.Join(home, ".config", "lmc", "config.yaml")
+}
+
+// loadConfig reads the config file; a missing file is an empty config.
+func (f *Factory) loadConfig() (*ConfigFile, error) {
+	c := &ConfigFile{path: f.configPath(), Contexts: map[string]map[string]any{}}
+	if c.path == "" {
+		return c, nil
+	}
+	b, err := os.ReadFile(c.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return c, nil
+	}
+	if err != nil {
+		return nil, &UsageError{Err: fmt.Errorf("lmc config: %v", err)}
+	}
+	if err := yaml.Unmarshal(b, c); err != nil {
+		return nil, &UsageError{Err: fmt.Errorf("lmc config %s: %v", c.path, strings.TrimPrefix(err.Error(), "yaml: "))}
+	}
+	if c.Contexts == nil {
+		c.Contexts = map[string]map[string]any{}
+	}
+	return c, nil
+}
+
+func (c *ConfigFile) save() error {
+	if c.path == "" {
+		return errors.New("no config path: set HOME, XDG_CONFIG_HOME or LMC_CONFIG")
+	}
+	if err := os.MkdirAll(filepath.Dir(c.path), 0o700); err != nil {
+		return err
+	}
+	b, err := yaml.Marshal(c)
+	if err != nil {
+		return err
+	}
+	// Contexts may hold credentials (headers): owner-only.
+	tmp := c.path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, c.path)
+}
+
+// contextValue renders a context entry as a flag value.
+func contextValue(v any) []string {
+	switch x := v.(type) {
+	case []any:
+		var out []string
+		for _, e := range x {
+			out = append(out, fmt.Sprint(e))
+		}
+		return out
+	case map[string]any:
+		var out []string
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			out = append(out, k+": "+fmt.Sprint(x[k]))
+		}
+		return out
+	}
+	return []string{fmt.Sprint(v)}
+}
+
+// applyContext sets flags not given on the command line or environment
+// from the selected context.
+func (f *Factory) applyContext(cmd *cobra.Command) error {
+	cfg, err := f.loadConfig()
+	if err != nil {
+		return err
+	}
+	f.Config = cfg
+	name := f.ContextName
+	src := "flag --context"
+	if name == "" {
+		if e := f.Getenv("LMC_CONTEXT"); e != "" {
+			name, src = e, "env LMC_CONTEXT"
+		} else {
+			name, src = cfg.CurrentContext, "current-context"
+		}
+	}
+	if name == "" {
+		return nil
+	}
+	ctxVals, ok := cfg.Contexts[name]
+	if !ok {
+		if src == "current-context" {
+			return &UsageError{Err: fmt.Errorf("current-context %q is not defined in %s", name, cfg.path)}
+		}
+		return &UsageError{Err: fmt.Errorf("no context %q in %s (%s); 'lmc config get-contexts' lists them", name, cfg.path, src)}
+	}
+	f.ActiveContext = name
+	keys := make([]string, 0, len(ctxVals))
+	for k := range ctxVals {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fl := cmd.Flags().Lookup(k)
+		if fl == nil || fl.Changed {
+			continue // not a flag of this command, or given by flag/env
+		}
+		vals := contextValue(ctxVals[k])
+		if sv, ok := fl.Value.(pflag.SliceValue); ok {
+			if err := sv.Replace(vals); err != nil {
+				return &UsageError{Err: fmt.Errorf("context %q: %s: %v", name, k, err)}
+			}
+			fl.Changed = true
+		} else if err := cmd.Flags().Set(k, strings.Join(vals, ",")); err != nil {
+			return &UsageError{Err: fmt.Errorf("context %q: %s: %v", name, k, err)}
+		}
+		f.EnvSources[k] = "context " + name
+	}
+	return nil
+}
+
+// NewCmdConfig builds `lmc config`.
+func NewCmdConfig(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "config",
+		Short: "Named contexts: masters, controllers and key parameters you use often",
+		Long: `Contexts live in ~/.config/lmc/config.yaml ($XDG_CONFIG_HOME/lmc, or $LMC_CONFIG).
+Each context is a set of flag values — master, admin, controller, model, hash,
+hash-seed, chunk-size, dtype, world-size, timeout, header, ... — applied when
+the flag is not given on the command line or as LMC_<FLAG>. Select one with
+--context NAME, LMC_CONTEXT, or 'lmc config use-context NAME'.
+
+Precedence: flags > LMC_* environment > context > LMCache config > defaults.`,
+		Example: `  lmc config set-context prod --master 10.0.0.1:50051 --admin http://10.0.0.1:9003 --model meta-llama/Llama-3.1-8B-Instruct --hash-seed 0
+  lmc config use-context prod
+  lmc config get-contexts
+  lmc config view --resolved`,
+	}
+	cmd.AddCommand(newCmdConfigView(f), newCmdGetContexts(f), newCmdUseContext(f), newCmdSetContext(f))
+	return cmd
+}
+
+func completeContexts(f *Factory) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		cfg, err := f.loadConfig()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var out []string
+		for n := range cfg.Contexts {
+			if strings.HasPrefix(n, toComplete) {
+				out = append(out, n)
+			}
+		}
+		sort.Strings(out)
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+func newCmdGetContexts(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:     "get-contexts",
+		Short:   "List contexts",
+		Example: "  lmc config get-contexts -o json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fm, err := f.outputFormat([]printers.Format{printers.Table, printers.Plain, printers.JSON})
+			if err != nil {
+				return err
+			}
+			cfg := f.Config
+			names := make([]string, 0, len(cfg.Contexts))
+			for n := range cfg.Contexts {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			if fm == printers.JSON {
+				type ctxView struct {
+					Name     string         `json:"name"`
+					Current  bool           `json:"current"`
+					Settings map[string]any `json:"settings"`
+				}
+				out := struct {
+					Path     string    `json:"path"`
+					Contexts []ctxView `json:"contexts"`
+				}{Path: cfg.path, Contexts: []ctxView{}}
+				for _, n := range names {
+					out.Contexts = append(out.Contexts, ctxView{n, n == cfg.CurrentContext, redactSettings(cfg.Contexts[n])})
+				}
+				return printers.WriteJSON(f.IOStreams.Out, out)
+			}
+			var rows [][]string
+			for _, n := range names {
+				cur := ""
+				if n == cfg.CurrentContext {
+					cur = "*"
+				}
+				c := cfg.Contexts[n]
+				get := func(k string) string {
+					if v, ok := c[k]; ok {
+						return fmt.Sprint(v)
+					}
+					return ""
+				}
+				rows = append(rows, []string{cur, n, get("master"), get("admin"), get("controller"), get("model")})
+			}
+			if fm == printers.Plain {
+				return printers.WritePlain(f.IOStreams.Out, rows)
+			}
+			if len(rows) == 0 {
+				fmt.Fprintf(f.IOStreams.ErrOut, "no contexts in %s; create one with 'lmc config set-context NAME --master ...'\n", cfg.path)
+				return nil
+			}
+			return printers.WriteTable(f.IOStreams.Out, styledHeader(f.IOStreams.Styles(), []string{"CURRENT", "NAME", "MASTER", "ADMIN", "CONTROLLER", "MODEL"}), rows)
+		},
+	}
+}
+
+func newCmdUseContext(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:               "use-context NAME",
+		Short:             "Make a context the default",
+		Example:           "  lmc config use-context prod",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeContexts(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg := f.Config
+			if _, ok := cfg.Contexts[args[0]]; !ok {
+				return &UsageError{Err: fmt.Errorf("no context %q in %s", args[0], cfg.path)}
+			}
+			cfg.CurrentContext = args[0]
+			if err := cfg.save(); err != nil {
+				return err
+			}
+			fmt.Fprintf(f.IOStreams.ErrOut, "current context is now %q\n", args[0])
+			return nil
+		},
+	}
+}
+
+// contextFlags are the flags set-context accepts (the settings contexts hold).
+var contextFlagNames = []string{"master", "admin", "controller", "tenant", "model", "hash", "hash-seed", "none-hash", "chunk-size", "save-unfull-chunk", "key-schema", "world-size", "worker-id", "dtype", "tag", "mla", "legacy-64bit", "python-version", "lmcache-config", "timeout", "header", "cacert", "insecure", "cert", "key"}
+
+func newCmdSetContext(f *Factory) *cobra.Command {
+	var unset []string
+	cmd := &cobra.Command{
+		Use:   "set-context NAME [--master A] [--controller URL] [--model M] [--hash H] [--hash-seed S] ...",
+		Short: "Create or update a context from flags",
+		Example: `  lmc config set-context prod --master 10.0.0.1:50051 --model meta-llama/Llama-3.1-8B-Instruct --hash sha256_cbor --hash-seed 0
+  lmc config set-context prod --unset hash-seed`,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeContexts(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg := f.Config
+			name := args[0]
+			c := cfg.Contexts[name]
+			if c == nil {
+				c = map[string]any{}
+			}
+			n := 0
+			cmd.Flags().Visit(func(fl *pflag.Flag) {
+				if !contains(contextFlagNames, fl.Name) || f.EnvSources[fl.Name] != "" {
+					return
+				}
+				if sv, ok := fl.Value.(pflag.SliceValue); ok {
+					c[fl.Name] = sv.GetSlice()
+				} else {
+					c[fl.Name] = fl.Value.String()
+				}
+				n++
+			})
+			for _, u := range unset {
+				delete(c, u)
+				n++
+			}
+			if n == 0 {
+				return &UsageError{Err: errors.New("nothing to set: give settings as flags, e.g. --master HOST:PORT --model M")}
+			}
+			cfg.Contexts[name] = c
+			if cfg.CurrentContext == "" {
+				cfg.CurrentContext = name
+			}
+			if err := cfg.save(); err != nil {
+				return err
+			}
+			fmt.Fprintf(f.IOStreams.ErrOut, "context %q saved in %s\n", name, cfg.path)
+			return nil
+		},
+	}
+	var kf KeyFlags
+	var bf BackendFlags
+	addKeyFlags(cmd, &kf)
+	addStoreFlags(cmd, &bf)
+	addControllerFlag(cmd, &bf)
+	cmd.Flags().StringSliceVar(&unset, "unset", nil, "remove these settings from the context")
+	return cmd
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// redactSettings hides header values and keys in output.
+func redactSettings(m map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range m {
+		if k == "header" {
+			var hs []string
+			for _, h := range contextValue(v) {
+				name, _, _ := strings.Cut(h, ":")
+				hs = append(hs, strings.TrimSpace(name)+": <redacted>")
+			}
+			out[k] = hs
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+type resolvedSetting struct {
+	Setting string `json:"setting"`
+	Value   string `json:"value"`
+	Source  string `json:"source"`
+}
+
+func newCmdConfigView(f *Factory) *cobra.Command {
+	var resolved bool
+	var kf KeyFlags
+	var bf BackendFlags
+	cmd := &cobra.Command{
+		Use:   "view [--resolved]",
+		Short: "Show the config file, or every effective setting and where it came from",
+		Long: `Without --resolved: the config file (header values redacted).
+With --resolved: every setting lmc would use now — from flags given here,
+LMC_* variables, the selected context, the LMCache config, or defaults — and
+its source.`,
+		Example: "  lmc config view\n  lmc config view --resolved --context prod -o json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fm, err := f.outputFormat([]printers.Format{printers.Table, printers.Plain, printers.JSON})
+			if err != nil {
+				return err
+			}
+			cfg := f.Config
+			if !resolved {
+				red := &ConfigFile{CurrentContext: cfg.CurrentContext, Contexts: map[string]map[string]any{}}
+				for n, c := range cfg.Contexts {
+					red.Contexts[n] = redactSettings(c)
+				}
+				if fm == printers.JSON {
+					return printers.WriteJSON(f.IOStreams.Out, map[string]any{"path": cfg.path, "current-context": red.CurrentContext, "contexts": red.Contexts})
+				}
+				b, err := yaml.Marshal(red)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(f.IOStreams.ErrOut, "# %s\n", cfg.path)
+				_, err = f.IOStreams.Out.Write(b)
+				return err
+			}
+			var rows []resolvedSetting
+			add := func(name, value, source string) {
+				rows = append(rows, resolvedSetting{name, value, source})
+			}
+			ctxSrc := "none"
+			if f.ActiveContext != "" {
+				ctxSrc = f.ActiveContext
+			}
+			add("context", ctxSrc, "")
+			for _, name := range []string{"master", "admin", "controller", "tenant", "timeout"} {
+				fl := cmd.Flags().Lookup(name)
+				src := f.source(cmd, name)
+				if src == "" {
+					src = "default"
+				}
+				add(name, fl.Value.String(), src)
+			}
+			// key parameters through the same resolution as the commands
+			kf.Model = orString(kf.Model, "(none)")
+			res, err := f.resolveKeysLenient(cmd, &kf)
+			if err != nil {
+				return err
+			}
+			p := res.Params
+			for _, s := range []struct{ name, value, key string }{
+				{"model", p.Model, "model"}, {"hash", string(p.Algorithm), "hash_algorithm"}, {"chunk-size", fmt.Sprint(p.ChunkSize), "chunk_size"},
+				{"save-unfull-chunk", fmt.Sprint(p.SaveUnfullChunk), "save_unfull_chunk"}, {"key-schema", string(p.Schema), "key_schema"},
+			} {
+				src := res.Source[s.key]
+				if src == "" {
+					src = "default"
+				}
+				add(s.name, s.value, src)
+			}
+			add("none-hash", res.NoneHashText, res.Params.NoneHashSource)
+			for _, name := range []string{"world-size", "worker-id", "dtype", "python-version"} {
+				src := f.source(cmd, name)
+				if src == "" {
+					src = "default"
+				}
+				add(name, cmd.Flags().Lookup(name).Value.String(), src)
+			}
+			if addr, src := res.Config.MasterAddress(); addr != "" && bf.Master == "" {
+				add("master (LMCache config)", addr, src)
+			}
+			if fm == printers.JSON {
+				return printers.WriteJSON(f.IOStreams.Out, map[string]any{"settings": rows})
+			}
+			var tr [][]string
+			for _, r := range rows {
+				tr = append(tr, []string{r.Setting, r.Value, r.Source})
+			}
+			if fm == printers.Plain {
+				return printers.WritePlain(f.IOStreams.Out, tr)
+			}
+			return printers.WriteTable(f.IOStreams.Out, styledHeader(f.IOStreams.Styles(), []string{"SETTING", "VALUE", "SOURCE"}), tr)
+		},
+	}
+	cmd.Flags().BoolVar(&resolved, "resolved", false, "show effective settings and their sources")
+	addKeyFlags(cmd, &kf)
+	addStoreFlags(cmd, &bf)
+	addControllerFlag(cmd, &bf)
+	return cmd
+}
+
+func orString(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

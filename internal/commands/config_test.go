@@ -1,0 +1,142 @@
+package commands
+
+import (
+	"encoding/json"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestContextsAndPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"HOME": dir}
+	r := runLMC(t, runOpts{env: env}, "config", "set-context", "prod", "--model", "m-prod", "--hash-seed", "42", "--chunk-size", "128", "--master", "10.0.0.1:50051", "-H", "Authorization: Bearer s3cret")
+	if r.code != 0 {
+		t.Fatalf("%d %s", r.code, r.stderr)
+	}
+	path := filepath.Join(dir, ".config", "lmc", "config.yaml")
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("config file: %v %v", err, st)
+	}
+	runLMC(t, runOpts{env: env}, "config", "set-context", "dev", "--model", "m-dev", "--hash-seed", "0")
+	// the first context became current
+	r = runLMC(t, runOpts{env: env}, "config", "get-contexts", "-o", "json")
+	if !strings.Contains(r.stdout, `"name": "prod",`+"\n      \"current\": true") || strings.Contains(r.stdout, "s3cret") {
+		t.Fatalf("get-contexts: %s", r.stdout)
+	}
+	params := func(o runOpts, args ...string) map[string]any {
+		r := runLMC(t, o, append([]string{"keys", "--tokens", seqTokens(300), "-o", "json"}, args...)...)
+		if r.code != 0 {
+			t.Fatalf("%v: %d %s", args, r.code, r.stderr)
+		}
+		var v struct{ Params map[string]any }
+		json.Unmarshal([]byte(r.stdout), &v)
+		return v.Params
+	}
+	// context applies
+	p := params(runOpts{env: env})
+	if p["model"] != "m-prod" || p["chunk_size"] != 128.0 || !strings.Contains(p["none_hash_source"].(string), `H("42"), seed from context prod`) {
+		t.Fatalf("context: %v", p)
+	}
+	// --context and LMC_CONTEXT select another
+	if p := params(runOpts{env: env}, "--context", "dev"); p["model"] != "m-dev" || p["chunk_size"] != 256.0 {
+		t.Fatalf("--context: %v", p)
+	}
+	env2 := map[string]string{"HOME": dir, "LMC_CONTEXT": "dev"}
+	if p := params(runOpts{env: env2}); p["model"] != "m-dev" {
+		t.Fatalf("LMC_CONTEXT: %v", p)
+	}
+	// env beats context, flag beats env
+	env3 := map[string]string{"HOME": dir, "LMC_CHUNK_SIZE": "64"}
+	if p := params(runOpts{env: env3}); p["chunk_size"] != 64.0 || p["model"] != "m-prod" {
+		t.Fatalf("env over context: %v", p)
+	}
+	if p := params(runOpts{env: env3}, "--chunk-size", "32"); p["chunk_size"] != 32.0 {
+		t.Fatalf("flag over env: %v", p)
+	}
+	// context beats the LMCache config
+	cfg := writeFile(t, "lmcache.yaml", "chunk_size: 512\npre_caching_hash_algorithm: sha256\n")
+	env4 := map[string]string{"HOME": dir, "LMCACHE_CONFIG_FILE": cfg}
+	if p := params(runOpts{env: env4}); p["chunk_size"] != 128.0 || p["hash_algorithm"] != "sha256" {
+		t.Fatalf("context over LMCache config: %v", p)
+	}
+	// view --resolved names every source
+	r = runLMC(t, runOpts{env: env3}, "config", "view", "--resolved", "-o", "json")
+	var rv struct {
+		Settings []resolvedSetting `json:"settings"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rv); err != nil {
+		t.Fatal(err, r.stdout, r.stderr)
+	}
+	src := map[string]string{}
+	val := map[string]string{}
+	for _, s := range rv.Settings {
+		src[s.Setting], val[s.Setting] = s.Source, s.Value
+	}
+	if src["chunk-size"] != "env LMC_CHUNK_SIZE" || src["model"] != "context prod" || src["master"] != "context prod" || val["master"] != "10.0.0.1:50051" || src["dtype"] != "default" {
+		t.Fatalf("resolved: %v", src)
+	}
+	golden(t, "config/view-resolved", strings.ReplaceAll(runLMC(t, runOpts{env: env3}, "config", "view", "--resolved").stdout, dir, "$HOME"))
+	// view redacts headers
+	r = runLMC(t, runOpts{env: env}, "config", "view")
+	if strings.Contains(r.stdout, "s3cret") || !strings.Contains(r.stdout, "Authorization: <redacted>") {
+		t.Fatalf("view: %s", r.stdout)
+	}
+	// use-context, unknown context
+	if r := runLMC(t, runOpts{env: env}, "config", "use-context", "dev"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	if p := params(runOpts{env: env}); p["model"] != "m-dev" {
+		t.Fatalf("use-context: %v", p)
+	}
+	if r := runLMC(t, runOpts{env: env}, "keys", "--context", "nope", "--tokens", "1"); r.code != 2 || !strings.Contains(r.stderr, `no context "nope"`) {
+		t.Fatalf("%d %s", r.code, r.stderr)
+	}
+	// completion of context names
+	r = runLMC(t, runOpts{env: env}, "__complete", "keys", "--context", "")
+	if !strings.Contains(r.stdout, "dev\nprod\n:4") {
+		t.Fatalf("completion: %q", r.stdout)
+	}
+}
+
+func TestHeadersTLSAndVerboseRedaction(t *testing.T) {
+	s := startMaster(t)
+	var gotAuth string
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotAuth = r.Header.Get("Authorization")
+		s.AdminHandler().ServeHTTP(w, r)
+	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	defer srv.Close()
+	args := []string{"lookup", "--admin", srv.URL, "--model", model, "--hash-seed", "0", "--tokens", seqTokens(256), "-H", "Authorization: Bearer s3cret", "--verbose", "-o", "json"}
+	// untrusted certificate: a clear failure, not "unreachable"
+	r := runLMC(t, runOpts{}, args...)
+	if r.code != ExitFailed || !strings.Contains(r.stderr, "certificate") {
+		t.Fatalf("untrusted: %d %s", r.code, r.stderr)
+	}
+	// --insecure works and warns
+	r = runLMC(t, runOpts{}, append(args, "--insecure")...)
+	if r.code != 0 || !strings.Contains(r.stderr, "warning: --insecure") || gotAuth != "Bearer s3cret" {
+		t.Fatalf("insecure: %d %s (auth %q)", r.code, r.stderr, gotAuth)
+	}
+	if strings.Contains(r.stderr, "s3cret") || !strings.Contains(r.stderr, "> Authorization:") {
+		t.Fatalf("verbose log must show the header redacted: %s", r.stderr)
+	}
+	// --cacert with the server's certificate
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	writePEM(t, ca, srv.Certificate().Raw)
+	r = runLMC(t, runOpts{}, append(args, "--cacert", ca)...)
+	if r.code != 0 {
+		t.Fatalf("cacert: %d %s", r.code, r.stderr)
+	}
+	if r := runLMC(t, runOpts{}, "lookup", "--admin", srv.URL, "--model", model, "--hash-seed", "0", "--tokens", "1", "-H", "bad header"); r.code != 2 {
+		t.Fatalf("bad header: %d %s", r.code, r.stderr)
+	}
+}
