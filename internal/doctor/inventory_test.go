@@ -1,0 +1,171 @@
+package doctor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"lmc/internal/tokenize"
+)
+
+func TestParseKey(t *testing.T) {
+	cases := []struct {
+		key  string
+		want string // format model ws wid dtype hashkind tags
+	}{
+		{"m/x@1@0@-1a2b3c4d5e6f7@bfloat16", "current m/x 1 0 bfloat16 int neg"},
+		{"m@4@3@" + strings.Repeat("ab", 32) + "@half@user%alice", "current m 4 3 half digest-32 user%alice"},
+		{"vllm@m@2@1@" + strings.Repeat("0f", 16) + "@bfloat16", "2025-11 m 2 1 bfloat16 digest-16"},
+		{"vllm@m@1@0@7fa3", "2025-09 m 1 0  int"},
+		{"vllm@m@1@0@-8123456789012345678", "decimal m 1 0  int neg"},
+		{"vllm@m@1@0@" + strings.Repeat("c", 64), "2025-09 m 1 0  digest-32"},
+		{"m@02010201@" + strings.Repeat("1", 64), "mp m 2 1  digest-32"},
+		{"m@01000100@00000000000000ff@salt", "mp m 1 0  int"},
+	}
+	for _, tc := range cases {
+		k, ok := ParseKey(tc.key)
+		if !ok {
+			t.Errorf("%s: not parsed", tc.key)
+			continue
+		}
+		got := fmt.Sprintf("%s %s %d %d %s %s", k.Format, k.Model, k.WorldSize, k.WorkerID, k.DType, k.HashKind)
+		if len(k.Tags) > 0 {
+			got += " " + strings.Join(k.Tags, "@")
+		}
+		if k.Negative {
+			got += " neg"
+		}
+		if got != tc.want {
+			t.Errorf("%s:\n got %s\nwant %s", tc.key, got, tc.want)
+		}
+	}
+	for _, bad := range []string{"", "plain", "a@b@c@d@e", "m@1@0@xyz@bfloat16", "m@02010301@ab", "m@1@0@" + strings.Repeat("a", 40) + "@half", "m@1@0@ab@half@notatag"} {
+		if k, ok := ParseKey(bad); ok {
+			t.Errorf("%q parsed as %+v", bad, k)
+		}
+	}
+}
+
+// keysOf renders every rank's keys of a prompt under p.
+func keysOf(t *testing.T, p tokenize.Params, seed string, n int) []string {
+	t.Helper()
+	v := withSeed(t, p, seed)
+	tb, err := NewRankTable(v.Params, tokens(n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tb.Keys()
+}
+
+func TestInferGroupsRealKeys(t *testing.T) {
+	var keys []string
+	p, _ := params(t, func(p *tokenize.Params) { p.WorldSize = 2 })
+	keys = append(keys, keysOf(t, p, "0", 256*10)...)
+	// rank 1 lost its last chunk
+	keys = keys[:len(keys)-1]
+	q, _ := params(t, func(p *tokenize.Params) {
+		p.Model, p.Algorithm, p.Schema, p.DType = "Qwen/Qwen3-8B", tokenize.XXHashCBOR, tokenize.Schema202511, "half"
+	})
+	keys = append(keys, keysOf(t, q, "1", 256*3)...)
+	r, _ := params(t, func(p *tokenize.Params) { p.Model, p.Schema, p.ChunkSize = "old", tokenize.Schema202508, 16 })
+	keys = append(keys, keysOf(t, r, "0", 16*12)...)
+	m, _ := params(t, func(p *tokenize.Params) { p.Model, p.Schema, p.Algorithm = "mp-model", tokenize.SchemaMP, tokenize.Blake3 })
+	keys = append(keys, keysOf(t, m, "0", 256*2)...)
+	keys = append(keys, "sglang-page-abcdef", "vllm-prefix-123")
+
+	i := 0
+	inv, err := Sample(context.Background(), func(ctx context.Context, fn func(string) error) error {
+		for _, k := range keys {
+			i++
+			if err := fn(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !inv.Complete || inv.Sampled != len(keys) || inv.Foreign != 2 {
+		t.Fatalf("%+v", inv)
+	}
+	var got []string
+	for _, g := range inv.Groups {
+		got = append(got, fmt.Sprintf("%s|%s|%v|ws%d|%s|%s|%v|%d|%v", g.Model, g.Format, g.Schemas, g.WorldSize, g.DType, g.HashKind, g.Algorithms, g.Keys, g.WorkerKeys))
+	}
+	want := []string{
+		"meta-llama/Llama-3.1-8B-Instruct|current|[current 2026-01]|ws2|bfloat16|int|[builtin]|19|[10 9]",
+		"old|decimal|[2025-08 v0.3.3 2025-07]|ws1||int|[builtin]|12|[12]",
+		"Qwen/Qwen3-8B|2025-11|[2025-11]|ws1|half|digest-16|[xxhash xxhash_cbor]|3|[3]",
+		"mp-model|mp|[mp]|ws1||digest-32|[blake3 sha256_cbor sha256]|2|[2]",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("groups:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(inv.Notes) != 1 || !strings.Contains(inv.Notes[0], "rank 1 has 9 keys, another rank 10") {
+		t.Errorf("notes %q", inv.Notes)
+	}
+	if !inv.Has(keys[0]) || inv.Has("nope") {
+		t.Error("membership")
+	}
+	if ms := inv.Models(); ms[0] != "meta-llama/Llama-3.1-8B-Instruct" || len(ms) != 4 {
+		t.Errorf("models %v", ms)
+	}
+
+	// a bounded sample stops the listing and keeps no membership set
+	i = 0
+	inv, err = Sample(context.Background(), func(ctx context.Context, fn func(string) error) error {
+		for _, k := range keys {
+			i++
+			if err := fn(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, 5)
+	if err != nil || inv.Complete || inv.Sampled != 5 || i != 6 || inv.Has(keys[0]) {
+		t.Fatalf("%v %+v read %d", err, inv, i)
+	}
+	boom := errors.New("boom")
+	if _, err := Sample(context.Background(), func(context.Context, func(string) error) error { return boom }, 5); !errors.Is(err, boom) {
+		t.Fatal(err)
+	}
+}
+
+func TestInventoryGuidesTheSearchToAModelName(t *testing.T) {
+	// the engine was started with a local path; the lookup uses the HF id
+	toks := tokens(800)
+	sp, _ := params(t, func(p *tokenize.Params) { p.Model = "/models/llama-8b"; p.Algorithm = tokenize.SHA256 })
+	s := newStore()
+	s.put(t, withSeed(t, sp, "0"), toks, nil)
+	var listing []string
+	for k := range s.keys {
+		listing = append(listing, k)
+	}
+	// an incomplete sample: it guides, but the store answers
+	inv, err := Sample(context.Background(), func(_ context.Context, fn func(string) error) error {
+		for _, k := range append(listing, "x", "y", "z") {
+			if err := fn(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, len(listing))
+	if err != nil || inv.Complete {
+		t.Fatal(err)
+	}
+	cp, _ := params(t, nil)
+	r := diag(t, s, withSeed(t, cp, "0"), toks, Options{Inventory: inv})
+	if r.Outcome != CauseFound {
+		t.Fatalf("%s %+v", r.Outcome, r.Search)
+	}
+	if got := strings.Join(settings(r.Findings[0]), " "); got != "model=/models/llama-8b hash_algorithm=sha256" {
+		t.Errorf("diffs %s", got)
+	}
+	// baseline, singles, store sample, confirm
+	if s.calls != 4 || r.Search.Stages[1] != "store sample" {
+		t.Errorf("%d calls %v", s.calls, r.Search.Stages)
+	}
+}
