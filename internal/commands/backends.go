@@ -82,7 +82,9 @@ func (f *Factory) masterErr(addr string, err error) error {
 	if errors.Is(err, context.Canceled) {
 		return err
 	}
-	if isUnavailable(err) {
+	var pe *mooncake.ProtocolError
+	connLost := !errors.As(err, &pe) && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF))
+	if isUnavailable(err) || connLost {
 		return &UnavailableError{Backend: "Mooncake master " + addr, Err: fmt.Errorf("%w (is mooncake_master running and is its RPC port, default 50051, reachable from here? check --master)", err)}
 	}
 	return fmt.Errorf("Mooncake master %s: %w", addr, err)

@@ -1,0 +1,138 @@
+package commands
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"lmc/internal/controllerclient/controllertest"
+	mc "lmc/internal/mooncake"
+	"lmc/internal/mooncake/mooncaketest"
+	"lmc/internal/tokenize"
+)
+
+// Each fault gives one clear line on stderr naming the backend, and the
+// documented exit code. These rows are the table in docs/errors.md.
+func TestMasterFaults(t *testing.T) {
+	cases := []struct {
+		name  string
+		fault mooncaketest.Fault
+		code  int
+		want  string
+	}{
+		{"reset mid-frame", mooncaketest.Fault{Method: "BatchExistKey", CloseMidFrame: true}, ExitUnavailable, "Mooncake master 127.0.0.1:"},
+		{"dropped connection", mooncaketest.Fault{Method: "BatchExistKey", DropConnection: true}, ExitUnavailable, "Mooncake master 127.0.0.1:"},
+		{"no answer (timeout)", mooncaketest.Fault{Method: "BatchExistKey", Delay: 5 * time.Second}, ExitUnavailable, "Mooncake master 127.0.0.1:"},
+		{"garbage", mooncaketest.Fault{Method: "BatchExistKey", RawReply: []byte("HTTP/1.1 400 Bad Request\r\n\r\n")}, ExitFailed, "Mooncake master 127.0.0.1:"},
+		{"corrupt body", mooncaketest.Fault{Method: "BatchExistKey", CorruptBody: true}, ExitFailed, "Mooncake master 127.0.0.1:"},
+		{"coro_rpc error 11", mooncaketest.Fault{Method: "BatchExistKey", Errc: 11, ErrMsg: "function not registered"}, ExitFailed, "Mooncake master 127.0.0.1:"},
+		{"mooncake error code", mooncaketest.Fault{Method: "BatchExistKey", Code: mc.ErrorCode(-900)}, ExitOK, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := startMaster(t)
+			s.InjectFault(c.fault)
+			r := runLMC(t, runOpts{}, "lookup", "--master", s.Addr(), "--timeout", "500ms", "--model", model, "--hash-seed", "0", "--tokens", seqTokens(512), "-o", "json")
+			if r.code != c.code {
+				t.Fatalf("exit %d, want %d; stderr %q", r.code, c.code, r.stderr)
+			}
+			if c.code != ExitOK {
+				lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+				if len(lines) != 1 || !strings.HasPrefix(lines[0], "lmc: "+c.want) {
+					t.Fatalf("stderr %q: want one line starting %q", r.stderr, c.want)
+				}
+				if r.stdout != "" {
+					t.Fatalf("partial output on failure: %q", r.stdout)
+				}
+			} else if !strings.Contains(r.stdout, `"status": "error"`) || !strings.Contains(r.stdout, `"error": "RPC_FAIL`) {
+				// per-key Mooncake error codes are chunk statuses, not a failure
+				t.Fatalf("per-key error: %s", r.stdout)
+			}
+		})
+	}
+}
+
+func TestMasterLegacyFallback(t *testing.T) {
+	s, err := mooncaketest.Start("127.0.0.1:0", mooncaketest.WithLegacySchema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	keys := keysFor(t, 256, tokenize.Builtin)
+	if err := s.Populate(context.Background(), keys[:1]); err != nil {
+		t.Fatal(err)
+	}
+	r := runLMC(t, runOpts{}, "lookup", "--master", s.Addr(), "--model", model, "--hash-seed", "0", "--tokens", seqTokens(256), "-o", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"hit_tokens": 256`) {
+		t.Fatalf("older master (error 4 → old signature): %d %s %s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestControllerFaults(t *testing.T) {
+	cases := []struct {
+		name  string
+		path  string
+		fault controllertest.Fault
+		args  []string
+		code  int
+		want  string
+	}{
+		{"500 with detail", "/pin", controllertest.Fault{Status: 500, Body: `{"detail":"Failed to acquire read lock within timeout"}`}, []string{"pin", "--instance", "inst1", "--tokens", "1"}, ExitFailed, "Failed to acquire read lock"},
+		{"500 without detail", "/pin", controllertest.Fault{Status: 500, Body: `{"detail":""}`}, []string{"pin", "--instance", "inst1", "--tokens", "1"}, ExitFailed, "HTTP 500"},
+		{"404 on a newer endpoint", "/decompress", controllertest.Fault{Status: 404, Body: `{"detail":"Not Found"}`}, []string{"decompress", "--instance", "inst1", "--tokens", "1"}, ExitFailed, "HTTP 404"},
+		{"422", "/pin", controllertest.Fault{Status: 422, Body: `{"detail":[{"loc":["body","tokens",0],"msg":"value is not a valid integer","type":"type_error.integer"}]}`}, []string{"pin", "--instance", "inst1", "--tokens", "1"}, ExitUsage, "tokens"},
+		{"hang", "/lookup", controllertest.Fault{Hang: true}, []string{"lookup", "--timeout", "200ms", "--tokens", "1"}, ExitUnavailable, "LMCache controller"},
+		{"dropped", "/clear", controllertest.Fault{Drop: true}, []string{"clear", "--instance", "inst1", "--yes"}, ExitUnavailable, "LMCache controller"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fake := controllertest.New(controllertest.WithWorkerListCacheTTL(0))
+			fake.AddInstance("inst1", 1)
+			fake.InjectFault(c.path, c.fault)
+			srv := httptest.NewServer(fake)
+			defer func() { fake.Close(); srv.Close() }()
+			r := runLMC(t, runOpts{}, append(c.args, "--controller", srv.URL)...)
+			first := strings.SplitN(r.stderr, "\n", 2)[0]
+			if r.code != c.code || !strings.HasPrefix(first, "lmc: LMCache controller "+srv.URL) || !strings.Contains(r.stderr, c.want) {
+				t.Fatalf("exit %d (want %d), stderr %q", r.code, c.code, r.stderr)
+			}
+			if n := fake.Requests(c.path); c.path != "/lookup" && n != 1 {
+				t.Fatalf("%s sent %d times: mutations are never retried", c.path, n)
+			}
+		})
+	}
+}
+
+// Ctrl-C cancels in-flight requests and exits 130, with no JSON written.
+func TestInterruptExits130(t *testing.T) {
+	fake := controllertest.New()
+	fake.InjectFault("/lookup", controllertest.Fault{Hang: true})
+	srv := httptest.NewServer(fake)
+	defer func() { fake.Close(); srv.Close() }()
+	cmd := lmcProcess(t, "lookup", "--controller", srv.URL, "--timeout", "30s", "--tokens", "1,2,3", "-o", "json")
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for fake.Requests("/lookup") == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	start := time.Now()
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != ExitInterrupted {
+		t.Fatalf("exit %v, want 130; stderr %q", err, stderr.String())
+	}
+	if time.Since(start) > 3*time.Second || stdout.String() != "" || !strings.Contains(stderr.String(), "lmc: interrupted") {
+		t.Fatalf("took %s, stdout %q, stderr %q", time.Since(start), stdout.String(), stderr.String())
+	}
+	_ = os.Stdout
+}
