@@ -71,7 +71,9 @@ func TestInferGroupsRealKeys(t *testing.T) {
 	keys = append(keys, keysOf(t, q, "1", 256*3)...)
 	r, _ := params(t, func(p *tokenize.Params) { p.Model, p.Schema, p.ChunkSize = "old", tokenize.Schema202508, 16 })
 	keys = append(keys, keysOf(t, r, "0", 16*12)...)
-	m, _ := params(t, func(p *tokenize.Params) { p.Model, p.Schema, p.Algorithm = "mp-model", tokenize.SchemaMP, tokenize.Blake3 })
+	m, _ := params(t, func(p *tokenize.Params) {
+		p.Model, p.Schema, p.Algorithm = "mp-model", tokenize.SchemaMP, tokenize.Blake3
+	})
 	keys = append(keys, keysOf(t, m, "0", 256*2)...)
 	keys = append(keys, "sglang-page-abcdef", "vllm-prefix-123")
 
