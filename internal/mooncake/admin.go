@@ -307,6 +307,11 @@ func (a *Admin) BatchQueryKeys(ctx context.Context, keys []string) ([]KeyQuery, 
 					q.Code = CodeInternalError
 				}
 			}
+			if !q.OK && q.Error == "" {
+				// The master always names the error; an answer that does
+				// not is not trusted as a plain miss.
+				q.Error, q.Code = "not ok, no reason given", CodeInternalError
+			}
 			q.Values, q.DiskValues, q.NoFValues = jq.Values, jq.DiskValues, jq.NoFValues
 			for _, l := range jq.LocalDiskValues {
 				q.LocalDiskValues = append(q.LocalDiskValues, LocalDiskDescriptor{

@@ -1,0 +1,57 @@
+package mooncake_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	mc "lmc/internal/mooncake"
+)
+
+// bodyRT answers every request with a fixed status and body, in memory.
+type bodyRT struct {
+	status int
+	body   string
+}
+
+func (b bodyRT) RoundTrip(r *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: b.status, Body: io.NopCloser(strings.NewReader(b.body)), Header: http.Header{"Content-Type": {"application/json"}}, Request: r}, nil
+}
+
+// FuzzAdminResponses feeds arbitrary answers to every admin decoder: no
+// panic, and an answer is either an error or well-formed.
+func FuzzAdminResponses(f *testing.F) {
+	f.Add(200, `{"success":true,"data":{"a":{"ok":true,"error":null,"values":[{"size_":1,"buffer_address_":2,"protocol_":"tcp","transport_endpoint_":"h:1"}],"disk_values":null,"local_disk_values":[{"client_id":[1,2],"object_size":3,"transport_endpoint":"x"}],"nof_values":null},"b":{"ok":false,"error":"OBJECT_NOT_FOUND"}}}`)
+	f.Add(200, `{"status":"ok","role":"leader","ha_state":"serving","service_ready":true,"leader_address":null,"view_version":null}`)
+	f.Add(404, `{"success":false,"error_code":-704,"error_message":"OBJECT_NOT_FOUND"}`)
+	f.Add(503, `{"success":false,"error_code":-1011,"error_message":"service plane is not active"}`)
+	f.Add(200, "a\nb\n\nc")
+	f.Add(400, `{"success":false,"error":"No keys provided. Use ?keys=key1,key2,..."}`)
+	f.Fuzz(func(t *testing.T, status int, body string) {
+		if status < 100 || status > 599 {
+			status = 200
+		}
+		a, err := mc.NewAdmin("http://fuzz.invalid", mc.WithHTTPClient(&http.Client{Transport: bodyRT{status, body}}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		if qs, err := a.BatchQueryKeys(ctx, []string{"a", "b"}); err == nil {
+			if len(qs) != 2 || qs[0].Key != "a" || qs[1].Key != "b" {
+				t.Fatalf("results out of order: %+v", qs)
+			}
+			for _, q := range qs {
+				if !q.OK && q.Code == 0 && q.Error == "" {
+					t.Fatalf("a miss with no reason: %+v", q)
+				}
+			}
+		}
+		_, _ = a.Health(ctx)
+		_, _ = a.QueryKey(ctx, "a")
+		_, _ = a.MetricsSummary(ctx)
+		n := 0
+		_ = a.GetAllKeys(ctx, func(string) error { n++; return nil })
+	})
+}
