@@ -140,3 +140,21 @@ func TestHeadersTLSAndVerboseRedaction(t *testing.T) {
 		t.Fatalf("bad header: %d %s", r.code, r.stderr)
 	}
 }
+
+func TestJQ(t *testing.T) {
+	r := runLMC(t, runOpts{}, "keys", "--model", model, "--hash-seed", "0", "--tokens", seqTokens(600), "--jq", ".chunks[].key")
+	want := model + "@1@0@5f05dec65811b7cc@bfloat16\n" + model + "@1@0@-adc333b9eaa0e45@bfloat16\n"
+	if r.code != 0 || r.stdout != want {
+		t.Fatalf("%d %q %s", r.code, r.stdout, r.stderr)
+	}
+	r = runLMC(t, runOpts{stdin: "[1,2]\n[3,4]\n"}, "keys", "--model", "m", "--none-hash", "0", "--chunk-size", "2", "-o", "jsonl", "--jq", "{n: (.chunks|length)}", "-")
+	if r.stdout != "{\"n\":1}\n{\"n\":1}\n" {
+		t.Fatalf("%q %s", r.stdout, r.stderr)
+	}
+	if r := runLMC(t, runOpts{}, "keys", "--model", "m", "--none-hash", "0", "--tokens", "1", "--jq", ".["); r.code != 2 {
+		t.Fatalf("bad jq: %d %s", r.code, r.stderr)
+	}
+	if r := runLMC(t, runOpts{}, "keys", "--model", "m", "--none-hash", "0", "--tokens", "1", "-o", "table", "--jq", "."); r.code != 2 {
+		t.Fatalf("jq with table: %d %s", r.code, r.stderr)
+	}
+}

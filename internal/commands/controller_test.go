@@ -166,3 +166,15 @@ func TestControllerWorkersStatsHealthMove(t *testing.T) {
 		t.Fatalf("move: %d %s %s", r.code, r.stdout, r.stderr)
 	}
 }
+
+func TestVersionWithBackends(t *testing.T) {
+	_, url := startController(t)
+	s := startMaster(t)
+	r := runLMC(t, runOpts{}, "version", "--master", s.Addr(), "--admin", s.AdminURL(), "--controller", url, "-o", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"version": "2.0.0"`) || !strings.Contains(r.stdout, `"detail": "role leader, ha_state serving"`) || !strings.Contains(r.stdout, `"backend": "lmcache-controller"`) {
+		t.Fatalf("%d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout, `"detail": "API `) {
+		t.Fatalf("no controller era: %s", r.stdout)
+	}
+}

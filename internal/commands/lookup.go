@@ -29,6 +29,7 @@ type LookupOptions struct {
 	Placement   bool
 	MinHit      string
 	Concurrency int
+	AllRanks    bool
 	Format      printers.Format
 
 	minHit float64
@@ -68,6 +69,9 @@ JSON (-o json): {"source", "total_tokens", "hit_tokens", "hit_chunks",
 hit, miss or error; for the controller {"source", "total_tokens", "hit_tokens",
 "instances": [{"instance_id","location","hit_tokens"}]}. Batches (JSON Lines)
 share one connection; -o jsonl prints one object per prompt with its "id".
+With --all-ranks, each chunk also has "ranks": [{"rank","key","status"}] and
+the prompt "rank_hit_tokens" (per rank); a chunk is usable, and counts in
+hit_tokens, only when every rank holds it.
 
 Exit codes: 0 when every prompt reaches --min-hit (default 0), 4 when one does
 not, 3 when the backend cannot be reached in time, 2 for bad input.`,
@@ -101,6 +105,7 @@ not, 3 when the backend cannot be reached in time, 2 for bad input.`,
 	cmd.Flags().BoolVar(&opts.Placement, "placement", false, "show where each chunk lives (replicas: endpoint and tier); implied by -o wide")
 	cmd.Flags().StringVar(&opts.MinHit, "min-hit", "", "exit 4 when a prompt's hit share is below this (0.5 or 50%)")
 	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", 4, "prompts of a batch in flight at once")
+	cmd.Flags().BoolVar(&opts.AllRanks, "all-ranks", false, "check every worker id's key of each chunk (world size > 1 without MLA): a chunk counts only when all ranks hold it")
 	return cmd
 }
 
@@ -142,6 +147,8 @@ type lookupChunkView struct {
 	Error    string        `json:"error,omitempty"`
 	Usable   bool          `json:"usable"`
 	Replicas []replicaView `json:"replicas,omitempty"`
+	// Ranks is set with --all-ranks: every worker id's key and status.
+	Ranks []rankStatusView `json:"ranks,omitempty"`
 }
 
 type lookupPromptView struct {
@@ -155,6 +162,8 @@ type lookupPromptView struct {
 	NumChunks   int               `json:"num_chunks"`
 	Unusable    int               `json:"unusable_hits"`
 	Chunks      []lookupChunkView `json:"chunks"`
+	// RankHitTokens is set with --all-ranks: each rank's own prefix hit.
+	RankHitTokens []int `json:"rank_hit_tokens,omitempty"`
 }
 
 type lookupBatchView struct {
@@ -183,6 +192,7 @@ type storeLookup struct {
 	admin      *mooncake.Admin
 	adminURL   string
 	placement  bool
+	allRanks   bool
 }
 
 func (s *storeLookup) source() (string, string) {
@@ -262,10 +272,15 @@ func (s *storeLookup) lookup(ctx context.Context, eng *tokenize.Engine, p *token
 			}
 		}
 	}
+	if s.allRanks {
+		if err := s.addRanks(ctx, eng, p, &v); err != nil {
+			return v, err
+		}
+	}
 	prefixDone := false
 	for i := range v.Chunks {
 		c := &v.Chunks[i]
-		if c.Status != "hit" {
+		if !c.hitAllRanks() {
 			prefixDone = true
 			continue
 		}
@@ -304,6 +319,9 @@ func lookupRun(ctx context.Context, o *LookupOptions) error {
 		if b.Master != "" || b.Admin != "" {
 			return &UsageError{Err: errors.New("--controller cannot be combined with --master/--admin: they are different systems")}
 		}
+		if o.AllRanks {
+			return &UsageError{Err: errors.New("--all-ranks needs --master or --admin: the controller answers per instance")}
+		}
 		return controllerLookupRun(ctx, o)
 	}
 	res, err := f.resolveKeys(o.cmd, &o.Keys)
@@ -325,7 +343,7 @@ func lookupRun(ctx context.Context, o *LookupOptions) error {
 		return err
 	}
 	warn(f.IOStreams, res.Warnings)
-	sl := &storeLookup{f: f, placement: o.Placement || o.Format == printers.Wide}
+	sl := &storeLookup{f: f, placement: o.Placement || o.Format == printers.Wide, allRanks: o.AllRanks}
 	if b.Admin != "" {
 		// The admin path tells placement for free, without leases.
 		sl.placement = true
@@ -521,7 +539,7 @@ func (lp *lookupPrinter) check(id string, index, hit, total int) {
 func (lp *lookupPrinter) warnHoles(v lookupPromptView) {
 	first := -1
 	for _, c := range v.Chunks {
-		if c.Status != "hit" {
+		if !c.hitAllRanks() {
 			first = c.Index
 			break
 		}
@@ -601,6 +619,9 @@ func storeRows(v lookupPromptView, full bool) [][]string {
 		if len(c.Replicas) > 0 {
 			row = append(row, replicasText(c.Replicas))
 		}
+		if len(c.Ranks) > 0 {
+			row = append(row, ranksText(c))
+		}
 		if v.ID != "" {
 			row = append([]string{v.ID}, row...)
 		}
@@ -657,11 +678,18 @@ func writeStoreTable(ios *iostreams.IOStreams, placement bool, prompts []lookupP
 		if placement {
 			header = append(header, "REPLICAS")
 		}
+		ranks := len(p.Chunks) > 0 && len(p.Chunks[0].Ranks) > 0
+		if ranks {
+			header = append(header, "RANKS")
+		}
 		var rows [][]string
 		for _, c := range p.Chunks {
 			row := []string{strconv.Itoa(c.Index), fmt.Sprintf("%d-%d", c.Start, c.End), iostreams.Truncate(c.Hash, 13), styleStatus(st, c)}
 			if placement {
 				row = append(row, replicasText(c.Replicas))
+			}
+			if ranks {
+				row = append(row, ranksText(c))
 			}
 			rows = append(rows, row)
 		}

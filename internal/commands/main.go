@@ -27,6 +27,9 @@ func Main(ctx context.Context, ios *iostreams.IOStreams, args []string, build Bu
 	root := NewCmdRoot(f)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
+	if jerr := f.finishJQ(); jerr != nil && err == nil {
+		err = jerr
+	}
 	if err == nil {
 		return ExitOK
 	}

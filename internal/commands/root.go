@@ -37,6 +37,10 @@ type Factory struct {
 	// Transport is --header, --cacert, --insecure, --cert, --key.
 	Transport      TransportFlags
 	warnedInsecure bool
+
+	// JQ is --jq; jq the active filter.
+	JQ string
+	jq *jqFilter
 }
 
 // Getenv reads the environment (through IOStreams, so tests control it).
@@ -74,6 +78,7 @@ and key format), so it can tell a key mismatch from a real miss.`,
 	pf.DurationVar(&f.Timeout, "timeout", 10*time.Second, "deadline for each backend operation")
 	pf.BoolVar(&f.Verbose, "verbose", false, "log backend requests to stderr (credentials redacted)")
 	addTransportFlags(root, &f.Transport)
+	pf.StringVar(&f.JQ, "jq", "", "filter JSON output with a jq expression (implies -o json), e.g. --jq .hit_tokens")
 	pf.StringVar(&f.ContextName, "context", "", "use this context from ~/.config/lmc/config.yaml (also LMC_CONTEXT)")
 	_ = root.RegisterFlagCompletionFunc("context", completeContexts(f))
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(printers.Names(printers.All), cobra.ShellCompDirectiveNoFileComp))
@@ -83,6 +88,9 @@ and key format), so it can tell a key mismatch from a real miss.`,
 			return err
 		}
 		if err := f.applyContext(cmd); err != nil {
+			return err
+		}
+		if err := f.setupJQ(); err != nil {
 			return err
 		}
 		if f.NoColor {
@@ -95,6 +103,7 @@ and key format), so it can tell a key mismatch from a real miss.`,
 		NewCmdKeys(f, nil),
 		NewCmdExplain(f, nil),
 		NewCmdLookup(f, nil),
+		NewCmdDoctor(f),
 		NewCmdHealth(f),
 		NewCmdMove(f),
 		NewCmdPin(f),
