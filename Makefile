@@ -7,7 +7,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.dat
 FUZZTIME ?= 30s
 export CGO_ENABLED=0
 
-.PHONY: all build install test test-short lint golden fuzz bench completions completions-check clean verify-version
+.PHONY: all build install test test-short lint golden fuzz bench completions docs clean verify-version
 
 all: lint test build
 
@@ -44,11 +44,10 @@ bench:
 	go test -run XXX -bench . -benchmem ./...
 	scripts/bench-e2e.sh
 
-completions: build
-	$(BIN) completion bash > completions/lmc.bash
-	$(BIN) completion zsh > completions/_lmc
-	$(BIN) completion fish > completions/lmc.fish
-	$(BIN) completion powershell > completions/lmc.ps1
+# Regenerate the committed completion scripts and docs/reference.md from the
+# command tree (a test fails when they drift).
+completions docs:
+	go run ./cmd/lmc __generate .
 
 verify-version: build
 	$(BIN) --version | grep -qF '$(VERSION)'

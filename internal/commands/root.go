@@ -65,6 +65,7 @@ and key format), so it can tell a key mismatch from a real miss.`,
 		SilenceUsage:  true,
 		Version:       f.Build.Version,
 	}
+	root.SetUsageTemplate(usageTemplate)
 	root.SetVersionTemplate(fmt.Sprintf("lmc %s (commit %s, built %s)\n", f.Build.Version, f.Build.Commit, f.Build.Date))
 	root.CompletionOptions.SetDefaultShellCompDirective(cobra.ShellCompDirectiveNoFileComp)
 	root.SetOut(f.IOStreams.Out)
@@ -115,6 +116,7 @@ and key format), so it can tell a key mismatch from a real miss.`,
 		NewCmdSandbox(f),
 		NewCmdDemo(f),
 		NewCmdConfig(f),
+		newCmdGenerate(f),
 		NewCmdVersion(f),
 	)
 	for _, t := range helpTopics() {
