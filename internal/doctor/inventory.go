@@ -307,7 +307,7 @@ func (inv *Inventory) notes() {
 				n = g.WorkerKeys[w]
 			}
 			if n < most {
-				inv.Notes = append(inv.Notes, fmt.Sprintf("%s (world size %d, %s): rank %d has %d keys, another rank %d: its chunks are incomplete", g.Model, g.WorldSize, g.Format, w, n, most))
+				inv.Notes = append(inv.Notes, fmt.Sprintf("%s (world size %d, %s): rank %d has %d keys where another rank has %d: it lacks chunks the others hold", g.Model, g.WorldSize, g.Format, w, n, most))
 			}
 		}
 	}

@@ -106,7 +106,7 @@ func TestInferGroupsRealKeys(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("groups:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if len(inv.Notes) != 1 || !strings.Contains(inv.Notes[0], "rank 1 has 9 keys, another rank 10") {
+	if len(inv.Notes) != 1 || !strings.Contains(inv.Notes[0], "rank 1 has 9 keys where another rank has 10") {
 		t.Errorf("notes %q", inv.Notes)
 	}
 	if !inv.Has(keys[0]) || inv.Has("nope") {

@@ -168,7 +168,7 @@ func Diffs(c, v Variant) []Diff {
 		d := Diff{Setting: "none_hash", Configured: c.noneHashText(), Store: v.noneHashText(), storePhrase: v.noneHashText()}
 		switch v.NoneHashKind {
 		case NoneHashSeed:
-			d.Setting, d.Flag = "hash_seed", "--hash-seed "+v.Seed
+			d.Setting, d.Store, d.Flag = "hash_seed", v.Seed, "--hash-seed "+v.Seed
 		case NoneHashZero:
 			d.Store, d.Flag = "0", "--none-hash 0"
 			d.storePhrase = "NONE_HASH=0 (LMCache without vLLM)"
@@ -176,9 +176,6 @@ func Diffs(c, v Variant) []Diff {
 		switch c.NoneHashKind {
 		case NoneHashSeed:
 			d.Configured, d.configPhrase = c.Seed, "seed "+c.Seed
-			if d.Setting == "hash_seed" {
-				d.Store = v.Seed
-			}
 		default:
 			d.configPhrase = c.noneHashText()
 		}
