@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"bytes"
 	"context"
 	"encoding/pem"
 	"os"
@@ -96,4 +97,10 @@ func writePEM(t *testing.T, path string, der []byte) {
 	if err := pem.Encode(f, &pem.Block{Type: "CERTIFICATE", Bytes: der}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func iostreamsTest() (*iostreams.IOStreams, *bytes.Buffer, *bytes.Buffer, *bytes.Buffer) {
+	ios, in, out, errOut := iostreams.Test()
+	ios.SetGetenv(func(string) string { return "" })
+	return ios, in, out, errOut
 }

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -30,6 +32,8 @@ type LookupOptions struct {
 	MinHit      string
 	Concurrency int
 	AllRanks    bool
+	Watch       bool
+	Interval    time.Duration
 	Format      printers.Format
 
 	minHit float64
@@ -89,6 +93,12 @@ not, 3 when the backend cannot be reached in time, 2 for bad input.`,
 			if opts.minHit, err = parseFraction(opts.MinHit); err != nil {
 				return &UsageError{Err: fmt.Errorf("--min-hit: %v", err)}
 			}
+			if opts.Watch && opts.Interval < 100*time.Millisecond {
+				return &UsageError{Err: fmt.Errorf("--interval %s: use at least 100ms", opts.Interval)}
+			}
+			if opts.Watch && f.JQ != "" {
+				return &UsageError{Err: errors.New("--watch and --jq do not mix: pipe the JSON Lines of --watch into jq")}
+			}
 			if opts.Concurrency < 1 {
 				return &UsageError{Err: fmt.Errorf("--concurrency must be at least 1")}
 			}
@@ -105,6 +115,8 @@ not, 3 when the backend cannot be reached in time, 2 for bad input.`,
 	cmd.Flags().BoolVar(&opts.Placement, "placement", false, "show where each chunk lives (replicas: endpoint and tier); implied by -o wide")
 	cmd.Flags().StringVar(&opts.MinHit, "min-hit", "", "exit 4 when a prompt's hit share is below this (0.5 or 50%)")
 	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", 4, "prompts of a batch in flight at once")
+	cmd.Flags().BoolVar(&opts.Watch, "watch", false, "repeat the lookup every --interval: redraw on a terminal, JSON Lines (with \"time\") otherwise")
+	cmd.Flags().DurationVar(&opts.Interval, "interval", 2*time.Second, "time between --watch rounds")
 	cmd.Flags().BoolVar(&opts.AllRanks, "all-ranks", false, "check every worker id's key of each chunk (world size > 1 without MLA): a chunk counts only when all ranks hold it")
 	return cmd
 }
@@ -152,6 +164,7 @@ type lookupChunkView struct {
 }
 
 type lookupPromptView struct {
+	Time        string            `json:"time,omitempty"`
 	Source      string            `json:"source"`
 	Backend     string            `json:"backend"`
 	Index       int               `json:"index"`
@@ -174,6 +187,7 @@ type lookupBatchView struct {
 }
 
 type controllerLookupView struct {
+	Time        string                         `json:"time,omitempty"`
 	Source      string                         `json:"source"`
 	Backend     string                         `json:"backend"`
 	Index       int                            `json:"index"`
@@ -365,18 +379,10 @@ func lookupRun(ctx context.Context, o *LookupOptions) error {
 		return usageErrorf(err)
 	}
 	pv := newParamsView(res)
-	out := &lookupPrinter{f: f, o: o, params: &pv}
-	err = runPipelined(ctx, src, o.Concurrency, func() func(context.Context, *tokenize.Prompt) (any, error) {
+	return runLookups(ctx, o, src, &pv, func() func(context.Context, *tokenize.Prompt) (any, error) {
 		eng, _ := tokenize.NewEngine(res.Params)
 		return func(ctx context.Context, p *tokenize.Prompt) (any, error) { return sl.lookup(ctx, eng, p) }
-	}, out.emit)
-	if err != nil {
-		return err
-	}
-	if err := out.finish(); err != nil {
-		return err
-	}
-	return out.verdict()
+	})
 }
 
 func controllerLookupRun(ctx context.Context, o *LookupOptions) error {
@@ -389,8 +395,7 @@ func controllerLookupRun(ctx context.Context, o *LookupOptions) error {
 	if err != nil {
 		return err
 	}
-	out := &lookupPrinter{f: f, o: o}
-	err = runPipelined(ctx, src, o.Concurrency, func() func(context.Context, *tokenize.Prompt) (any, error) {
+	return runLookups(ctx, o, src, nil, func() func(context.Context, *tokenize.Prompt) (any, error) {
 		return func(ctx context.Context, p *tokenize.Prompt) (any, error) {
 			r, err := c.Lookup(ctx, p.Tokens)
 			if err != nil {
@@ -402,19 +407,79 @@ func controllerLookupRun(ctx context.Context, o *LookupOptions) error {
 			}
 			return v, nil
 		}
-	}, out.emit)
-	if err != nil {
+	})
+}
+
+// runLookups looks every prompt up once, or with --watch again every
+// --interval until interrupted.
+func runLookups(ctx context.Context, o *LookupOptions, src *tokenSource, params *paramsView, newWorker func() func(context.Context, *tokenize.Prompt) (any, error)) error {
+	f := o.f
+	if !o.Watch {
+		out := &lookupPrinter{f: f, o: o, params: params}
+		prog := f.IOStreams.StartProgress("prompts looked up")
+		err := runPipelined(ctx, src.eachPrompt, o.Concurrency, newWorker, func(v any) error {
+			prog.Add(1)
+			return out.emit(v)
+		})
+		prog.Stop()
+		if err != nil {
+			return err
+		}
+		if err := out.finish(); err != nil {
+			return err
+		}
+		return out.verdict()
+	}
+	// --watch: read the prompts once, then repeat.
+	var prompts []*tokenize.Prompt
+	if err := src.eachPrompt(func(p *tokenize.Prompt) error { prompts = append(prompts, p); return nil }); err != nil {
 		return err
 	}
-	if err := out.finish(); err != nil {
-		return err
+	each := func(fn func(*tokenize.Prompt) error) error {
+		for _, p := range prompts {
+			if err := fn(p); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	return out.verdict()
+	tty := f.IOStreams.IsStdoutTTY()
+	realOut := f.IOStreams.Out
+	wo := *o
+	if !tty {
+		wo.Format = printers.JSONL // one object per prompt per round
+	}
+	for round := 0; ; round++ {
+		now := time.Now().UTC().Format(time.RFC3339)
+		var buf bytes.Buffer
+		f.IOStreams.Out = &buf
+		out := &lookupPrinter{f: f, o: &wo, params: params, stamp: now}
+		err := runPipelined(ctx, each, o.Concurrency, newWorker, out.emit)
+		if err == nil {
+			err = out.finish()
+		}
+		f.IOStreams.Out = realOut
+		if err != nil {
+			return err
+		}
+		if tty {
+			header := f.IOStreams.Styles().Muted.Render(fmt.Sprintf("every %s: lmc lookup (%s, round %d) — Ctrl-C to stop", o.Interval, now, round+1))
+			fmt.Fprint(realOut, "\x1b[H\x1b[2J"+header+"\n\n")
+		}
+		if _, err := realOut.Write(buf.Bytes()); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(o.Interval):
+		}
+	}
 }
 
 // runPipelined looks prompts up with up to n in flight and hands results to
 // emit in input order. newWorker makes per-goroutine state (a key engine).
-func runPipelined(ctx context.Context, src *tokenSource, n int, newWorker func() func(context.Context, *tokenize.Prompt) (any, error), emit func(any) error) error {
+func runPipelined(ctx context.Context, each func(func(*tokenize.Prompt) error) error, n int, newWorker func() func(context.Context, *tokenize.Prompt) (any, error), emit func(any) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type job struct {
@@ -441,7 +506,7 @@ func runPipelined(ctx context.Context, src *tokenSource, n int, newWorker func()
 	go func() {
 		defer close(order)
 		defer close(jobs)
-		readErr = src.eachPrompt(func(p *tokenize.Prompt) error {
+		readErr = each(func(p *tokenize.Prompt) error {
 			j := &job{p: p, done: make(chan struct{})}
 			select {
 			case jobs <- j:
@@ -486,6 +551,7 @@ type lookupPrinter struct {
 	f      *Factory
 	o      *LookupOptions
 	params *paramsView
+	stamp  string // --watch: the round's time, added to each view
 	store  []lookupPromptView
 	ctrl   []controllerLookupView
 	below  []string
@@ -495,6 +561,7 @@ func (lp *lookupPrinter) emit(r any) error {
 	out := lp.f.IOStreams.Out
 	switch v := r.(type) {
 	case lookupPromptView:
+		v.Time = lp.stamp
 		lp.check(v.ID, v.Index, v.HitTokens, v.TotalTokens)
 		if v.Unusable > 0 {
 			lp.warnHoles(v)
@@ -507,6 +574,7 @@ func (lp *lookupPrinter) emit(r any) error {
 		}
 		lp.store = append(lp.store, v)
 	case controllerLookupView:
+		v.Time = lp.stamp
 		lp.check(v.ID, v.Index, v.HitTokens, v.TotalTokens)
 		switch lp.o.Format {
 		case printers.JSONL:

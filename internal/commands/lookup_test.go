@@ -221,3 +221,26 @@ func TestHealthMaster(t *testing.T) {
 		t.Fatalf("%d %q %q", r.code, r.stdout, r.stderr)
 	}
 }
+
+func TestLookupWatchJSONLines(t *testing.T) {
+	s := startMaster(t)
+	keys := keysFor(t, 256, tokenize.Builtin)
+	if err := s.Populate(context.Background(), keys[:1]); err != nil {
+		t.Fatal(err)
+	}
+	ios, _, out, errOut := iostreamsTest()
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(450*time.Millisecond, cancel)
+	code := Main(ctx, ios, []string{"lookup", "--master", s.Addr(), "--model", model, "--hash-seed", "0", "--tokens", seqTokens(256), "--watch", "--interval", "100ms"}, BuildInfo{})
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if code != ExitInterrupted || len(lines) < 2 {
+		t.Fatalf("exit %d, %d lines: %q %q", code, len(lines), out.String(), errOut.String())
+	}
+	var v struct {
+		Time      string `json:"time"`
+		HitTokens int    `json:"hit_tokens"`
+	}
+	if err := json.Unmarshal([]byte(lines[1]), &v); err != nil || v.Time == "" || v.HitTokens != 256 {
+		t.Fatalf("%v %q", err, lines[1])
+	}
+}
