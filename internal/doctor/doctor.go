@@ -702,7 +702,7 @@ func (d *doctor) summarize() {
 	case FullHit:
 		r.Summary = fmt.Sprintf("full hit: all %s present on every rank (%s)", plural(t.NumChunks(), "chunk"), tokensText(t.HitTokens, t.TotalTokens))
 	case NoCause:
-		r.Summary = fmt.Sprintf("no cause found: the prompt's first chunk is in the store under none of %s tried", plural(r.Search.Variants, "key configuration"))
+		r.Summary = fmt.Sprintf("the prompt's first chunk is in the store under none of %s tried", plural(r.Search.Variants, "key configuration"))
 		if !r.Search.Exhausted {
 			r.Summary += fmt.Sprintf(" (the search stopped at its bound of %s; raise --max-probes to go on)", plural(r.Search.MaxProbes, "probe"))
 		}
