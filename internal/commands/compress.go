@@ -1,6 +1,8 @@
 package commands
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
 	"lmc/internal/controllerclient"
@@ -24,39 +26,14 @@ method the workers implement; controllers that predate /decompress answer 404.
 		Example: "  lmc " + name + " --controller http://localhost:9000 --instance inst1 prompt.json",
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fm, err := f.outputFormat(opFormats)
-			if err != nil {
-				return err
-			}
-			if err := requireController(o, true); err != nil {
-				return err
-			}
-			toks, err := f.oneTokenPrompt(args, &o.Input)
-			if err != nil {
-				return err
-			}
-			c, err := f.controllerClient(o.Backend.Controller)
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			req := controllerclient.CompressRequest{InstanceID: o.Instance, Method: method, Location: o.Location, Tokens: toks}
-			var r *controllerclient.OpResult
-			if decompress {
-				r, err = c.Decompress(ctx, req)
-			} else {
-				r, err = c.Compress(ctx, req)
-			}
-			if err != nil {
-				return f.opErr(ctx, c, o.Instance, err)
-			}
-			v := opView{Operation: name, InstanceID: o.Instance, Location: o.Location, EventID: r.EventID, NumTokens: r.NumTokens}
-			if o.Verify {
-				if v.Verify, err = verifyLookup(ctx, c, toks); err != nil {
-					return f.controllerErr(c.BaseURL(), err)
+			v := opView{Operation: name, InstanceID: o.Instance, Location: o.Location}
+			return f.tokenOp(cmd, args, o, v, true, func(ctx context.Context, c *controllerclient.Client, toks []uint32) (*controllerclient.OpResult, error) {
+				req := controllerclient.CompressRequest{InstanceID: o.Instance, Method: method, Location: o.Location, Tokens: toks}
+				if decompress {
+					return c.Decompress(ctx, req)
 				}
-			}
-			return writeOp(f, fm, v)
+				return c.Compress(ctx, req)
+			})
 		},
 	}
 	addOpFlags(cmd, o, true, true)

@@ -137,6 +137,43 @@ func writeOp(f *Factory, fm printers.Format, v opView) error {
 	return err
 }
 
+// tokenOp runs a controller operation on one prompt: it checks the flags,
+// reads the tokens, makes the call, verifies the effect with --verify and
+// prints the result. v names the operation; call makes the request.
+func (f *Factory) tokenOp(cmd *cobra.Command, args []string, o *opFlags, v opView, needInstance bool,
+	call func(context.Context, *controllerclient.Client, []uint32) (*controllerclient.OpResult, error)) error {
+	fm, err := f.outputFormat(opFormats)
+	if err != nil {
+		return err
+	}
+	if err := requireController(o, needInstance); err != nil {
+		return err
+	}
+	toks, err := f.oneTokenPrompt(args, &o.Input)
+	if err != nil {
+		return err
+	}
+	c, err := f.controllerClient(o.Backend.Controller)
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	r, err := call(ctx, c, toks)
+	if err != nil {
+		return f.opErr(ctx, c, v.InstanceID, err)
+	}
+	v.EventID, v.NumTokens = r.EventID, r.NumTokens
+	if v.EventID == "" && len(r.EventIDs) > 0 {
+		v.EventID = r.EventIDs[0]
+	}
+	if o.Verify {
+		if v.Verify, err = verifyLookup(ctx, c, toks); err != nil {
+			return f.controllerErr(c.BaseURL(), err)
+		}
+	}
+	return writeOp(f, fm, v)
+}
+
 // verifyLookup re-runs the lookup after an operation.
 func verifyLookup(ctx context.Context, c *controllerclient.Client, tokens []uint32) (*verifyView, error) {
 	r, err := c.Lookup(ctx, tokens)

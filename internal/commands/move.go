@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"errors"
 
 	"github.com/spf13/cobra"
@@ -26,45 +27,19 @@ controller supports for moves.
   lmc move --controller http://localhost:9000 --from inst1:LocalCPUBackend --to inst2 --copy --verify prompt.json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fm, err := f.outputFormat(opFormats)
-			if err != nil {
-				return err
-			}
-			if err := requireController(o, false); err != nil {
-				return err
-			}
 			if from == "" || to == "" {
 				return &UsageError{Err: errors.New("--from and --to are required: INSTANCE[:LOCATION]")}
 			}
-			toks, err := f.oneTokenPrompt(args, &o.Input)
-			if err != nil {
-				return err
-			}
-			c, err := f.controllerClient(o.Backend.Controller)
-			if err != nil {
-				return err
-			}
 			si, sl := splitPosition(from)
 			di, dl := splitPosition(to)
-			ctx := cmd.Context()
-			r, err := c.Move(ctx, controllerclient.MoveRequest{SrcInstance: si, SrcLocation: sl, DstInstance: di, DstLocation: dl, Tokens: toks, Copy: copyOnly})
-			if err != nil {
-				return f.opErr(ctx, c, si, err)
-			}
 			op := "move"
 			if copyOnly {
 				op = "copy"
 			}
-			v := opView{Operation: op, InstanceID: si, Location: sl, Target: di + ":" + dl, EventID: r.EventID, NumTokens: r.NumTokens}
-			if r.EventID == "" && len(r.EventIDs) > 0 {
-				v.EventID = r.EventIDs[0]
-			}
-			if o.Verify {
-				if v.Verify, err = verifyLookup(ctx, c, toks); err != nil {
-					return f.controllerErr(c.BaseURL(), err)
-				}
-			}
-			return writeOp(f, fm, v)
+			v := opView{Operation: op, InstanceID: si, Location: sl, Target: di + ":" + dl}
+			return f.tokenOp(cmd, args, o, v, false, func(ctx context.Context, c *controllerclient.Client, toks []uint32) (*controllerclient.OpResult, error) {
+				return c.Move(ctx, controllerclient.MoveRequest{SrcInstance: si, SrcLocation: sl, DstInstance: di, DstLocation: dl, Tokens: toks, Copy: copyOnly})
+			})
 		},
 	}
 	addOpFlags(cmd, o, false, true)

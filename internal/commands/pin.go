@@ -1,7 +1,11 @@
 package commands
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
+
+	"lmc/internal/controllerclient"
 )
 
 // NewCmdPin builds `lmc pin`.
@@ -18,33 +22,10 @@ chunks survive 'lmc clear'. The controller has no unpin.
   lmc pin --controller http://localhost:9000 --instance inst1 --tokens 1,2,3 --verify -o json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fm, err := f.outputFormat(opFormats)
-			if err != nil {
-				return err
-			}
-			if err := requireController(o, true); err != nil {
-				return err
-			}
-			toks, err := f.oneTokenPrompt(args, &o.Input)
-			if err != nil {
-				return err
-			}
-			c, err := f.controllerClient(o.Backend.Controller)
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			r, err := c.Pin(ctx, o.Instance, o.Location, toks)
-			if err != nil {
-				return f.opErr(ctx, c, o.Instance, err)
-			}
-			v := opView{Operation: "pin", InstanceID: o.Instance, Location: o.Location, EventID: r.EventID, NumTokens: r.NumTokens}
-			if o.Verify {
-				if v.Verify, err = verifyLookup(ctx, c, toks); err != nil {
-					return f.controllerErr(c.BaseURL(), err)
-				}
-			}
-			return writeOp(f, fm, v)
+			v := opView{Operation: "pin", InstanceID: o.Instance, Location: o.Location}
+			return f.tokenOp(cmd, args, o, v, true, func(ctx context.Context, c *controllerclient.Client, toks []uint32) (*controllerclient.OpResult, error) {
+				return c.Pin(ctx, o.Instance, o.Location, toks)
+			})
 		},
 	}
 	addOpFlags(cmd, o, true, true)
