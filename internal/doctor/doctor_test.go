@@ -266,6 +266,11 @@ func TestDiagnoseNoCauseStaysWithinBound(t *testing.T) {
 		if bound > 1 && !r.Search.Ran {
 			t.Errorf("%+v: no search", o)
 		}
+		// the default bound covers the whole planned space for the
+		// default seeds
+		if o.MaxProbes == 0 && !r.Search.Exhausted {
+			t.Errorf("default bound: search not exhausted after %d probes", s.calls)
+		}
 		t.Logf("%+v: %d calls %v, %d variants, %d keys, exhausted %v", o, s.calls, s.maxKeys, r.Search.Variants, r.Search.Keys, r.Search.Exhausted)
 	}
 }
