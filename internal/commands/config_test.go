@@ -1,15 +1,24 @@
 package commands
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"log"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestContextsAndPrecedence(t *testing.T) {
@@ -157,4 +166,49 @@ func TestJQ(t *testing.T) {
 	if r := runLMC(t, runOpts{}, "keys", "--model", "m", "--none-hash", "0", "--tokens", "1", "-o", "table", "--jq", "."); r.code != 2 {
 		t.Fatalf("jq with table: %d %s", r.code, r.stderr)
 	}
+}
+
+func TestClientCertificate(t *testing.T) {
+	s := startMaster(t)
+	dir := t.TempDir()
+	certPEM, keyPEM, cert := selfSigned(t, "lmc-client")
+	certFile, keyFile := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
+	os.WriteFile(certFile, certPEM, 0o600)
+	os.WriteFile(keyFile, keyPEM, 0o600)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	srv := httptest.NewUnstartedServer(s.AdminHandler())
+	srv.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	defer srv.Close()
+	ca := filepath.Join(dir, "ca.pem")
+	writePEM(t, ca, srv.Certificate().Raw)
+	args := []string{"health", "--admin", srv.URL, "--cacert", ca, "-o", "json"}
+	if r := runLMC(t, runOpts{}, args...); r.code == 0 {
+		t.Fatalf("a server requiring a client certificate accepted none: %s", r.stdout)
+	}
+	if r := runLMC(t, runOpts{}, append(args, "--cert", certFile, "--key", keyFile)...); r.code != 0 || !strings.Contains(r.stdout, `"role": "leader"`) {
+		t.Fatalf("with client certificate: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if r := runLMC(t, runOpts{}, append(args, "--cert", certFile)...); r.code != 2 || !strings.Contains(r.stderr, "--cert and --key go together") {
+		t.Fatalf("cert without key: %d %s", r.code, r.stderr)
+	}
+}
+
+func selfSigned(t *testing.T, cn string) (certPEM, keyPEM []byte, cert *x509.Certificate) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ = x509.ParseCertificate(der)
+	kb, _ := x509.MarshalECPrivateKey(key)
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), cert
 }
