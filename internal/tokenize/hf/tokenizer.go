@@ -1,0 +1,295 @@
+// Package hf encodes text into token ids exactly as a Hugging Face
+// tokenizer.json does with the tokenizers library, in pure Go.
+//
+// It supports the BPE model family served by LMCache deployments:
+//
+//   - byte-level BPE (GPT-2, Llama-3, Qwen2/2.5/3, DeepSeek style): Split
+//     pre-tokenizers with the file's own regular expression, ByteLevel,
+//     Digits, NFC/NFD/NFKC/NFKD normalizers;
+//   - SentencePiece-style BPE (Llama-2, Mistral style): Metaspace or the
+//     legacy Prepend/Replace normalizers, byte fallback to <0xHH> tokens,
+//     unk tokens (fused or not);
+//   - added and special tokens with their single_word, lstrip, rstrip and
+//     normalized flags, matched before normalization and pre-tokenization;
+//   - TemplateProcessing, RobertaProcessing, BertProcessing, ByteLevel and
+//     Sequence post-processors, for add_special_tokens (BOS/EOS) semantics.
+//
+// A file using anything else (another model type, a Precompiled or
+// Lowercase normalizer, a regex construct outside the supported subset, ...)
+// is refused by Parse with an *UnsupportedError naming the component,
+// rather than encoded approximately.
+//
+// Truncation and padding settings stored in the file are ignored, as the
+// transformers library (and so vLLM's tokenize endpoint) does unless a
+// request asks for them.
+package hf
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"unicode/utf8"
+)
+
+// UnsupportedError reports a tokenizer.json component that this package
+// cannot reproduce exactly.
+type UnsupportedError struct {
+	Component string // e.g. "normalizer", "pre_tokenizer", "model"
+	Detail    string // e.g. "type Precompiled is not supported"
+}
+
+func (e *UnsupportedError) Error() string {
+	return "tokenizer.json: " + e.Component + ": " + e.Detail
+}
+
+func unsupported(component, format string, args ...any) error {
+	return &UnsupportedError{Component: component, Detail: fmt.Sprintf(format, args...)}
+}
+
+// ErrInvalidUTF8 is returned by Encode for text that is not valid UTF-8
+// (tokenizers only accepts Unicode strings).
+var ErrInvalidUTF8 = errors.New("hf: text is not valid UTF-8")
+
+// Tokenizer encodes text. It is safe for concurrent use.
+type Tokenizer struct {
+	model    bpeModel
+	norm     normalizer
+	stages   []stage
+	added    []addedToken
+	rawTrie  *trie   // tokens with normalized == false
+	normTrie *trie   // tokens with normalized == true, in normalized form
+	template []int64 // post-processing with add_special_tokens; -1 is the text
+	info     Description
+	vocabR   []string // id -> token
+	maxID    uint32
+	pool     sync.Pool
+	// firstMatters: a Metaspace pre-tokenizer has prepend_scheme first.
+	firstMatters bool
+}
+
+// state is the per-call scratch space, pooled.
+type state struct {
+	m         matcher
+	word      word
+	cache     wordCache
+	mapBuf    []byte
+	normBuf   []byte
+	seqBufs   [2][]byte
+	replSpans []span
+	segs      []segment
+	nsegs     []segment
+	stageBufs [][]byte
+	spans     [][]span
+}
+
+func (t *Tokenizer) getState() *state {
+	if st, ok := t.pool.Get().(*state); ok {
+		return st
+	}
+	return &state{
+		stageBufs: make([][]byte, len(t.stages)),
+		spans:     make([][]span, len(t.stages)),
+	}
+}
+
+// Load reads a tokenizer.json file. A directory is taken to contain one.
+func Load(path string) (*Tokenizer, error) {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		path = filepath.Join(path, "tokenizer.json")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	t, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return t, nil
+}
+
+// Encode returns the ids of text, as tokenizers' encode(text,
+// add_special_tokens) does for a single sequence.
+func (t *Tokenizer) Encode(text string, addSpecialTokens bool) ([]uint32, error) {
+	return t.AppendEncode(nil, text, addSpecialTokens)
+}
+
+// AppendEncode appends the ids of text to dst and returns the extended
+// slice; reusing dst across calls avoids allocating the result.
+func (t *Tokenizer) AppendEncode(dst []uint32, text string, addSpecialTokens bool) ([]uint32, error) {
+	if !utf8.ValidString(text) {
+		return dst, ErrInvalidUTF8
+	}
+	st := t.getState()
+	defer t.pool.Put(st)
+	if !addSpecialTokens || t.template == nil {
+		return t.encodeText(st, dst, text)
+	}
+	var err error
+	for _, item := range t.template {
+		if item >= 0 {
+			dst = append(dst, uint32(item))
+			continue
+		}
+		if dst, err = t.encodeText(st, dst, text); err != nil {
+			return dst, err
+		}
+	}
+	return dst, nil
+}
+
+func (t *Tokenizer) encodeText(st *state, dst []uint32, text string) ([]uint32, error) {
+	in := unsafeBytes(text)
+	st.segs = t.findAdded(t.rawTrie, in, st.segs[:0])
+	segs := st.segs
+	var err error
+	for _, sg := range segs {
+		if sg.tok >= 0 {
+			dst = append(dst, t.added[sg.tok].id)
+			continue
+		}
+		piece := in[sg.start:sg.end]
+		orig0 := 0
+		if sg.start == 0 {
+			orig0, err = t.firstCharLen(st, piece)
+			if err != nil {
+				return dst, err
+			}
+		}
+		if t.norm != nil {
+			st.normBuf, err = t.norm.apply(st, st.normBuf[:0], piece)
+			if err != nil {
+				return dst, err
+			}
+			piece = st.normBuf
+		}
+		if t.normTrie == nil {
+			if dst, err = t.pretok(st, 0, piece, orig0, dst); err != nil {
+				return dst, err
+			}
+			continue
+		}
+		st.nsegs = t.findAdded(t.normTrie, piece, st.nsegs[:0])
+		for _, ns := range st.nsegs {
+			if ns.tok >= 0 {
+				dst = append(dst, t.added[ns.tok].id)
+				continue
+			}
+			if dst, err = t.pretok(st, 0, piece[ns.start:ns.end], max(orig0-int(ns.start), 0), dst); err != nil {
+				return dst, err
+			}
+		}
+	}
+	return dst, nil
+}
+
+// firstCharLen returns how many bytes the normalized text starts with that
+// come from the first character of text (see pretok's orig0).
+func (t *Tokenizer) firstCharLen(st *state, text []byte) (int, error) {
+	if !t.firstMatters || len(text) == 0 {
+		return 1, nil
+	}
+	_, sz := utf8.DecodeRune(text)
+	if t.norm == nil {
+		return sz, nil
+	}
+	b, err := t.norm.apply(st, st.mapBuf[:0], text[:sz])
+	st.mapBuf = b
+	return len(b), err
+}
+
+// VocabSize is the number of distinct tokens, added tokens included (as
+// tokenizers' get_vocab_size(true)).
+func (t *Tokenizer) VocabSize() int { return t.info.VocabSize }
+
+// MaxID is the largest token id the tokenizer can produce.
+func (t *Tokenizer) MaxID() uint32 { return t.maxID }
+
+// Token returns the vocabulary string of id (for a byte-level tokenizer,
+// in its byte-to-unicode form, such as "Ġthe").
+func (t *Tokenizer) Token(id uint32) (string, bool) {
+	if int64(id) >= int64(len(t.vocabR)) {
+		return "", false
+	}
+	s := t.vocabR[id]
+	return s, s != "" || t.hasEmptyToken(id)
+}
+
+func (t *Tokenizer) hasEmptyToken(id uint32) bool {
+	v, ok := t.model.vocab[""]
+	return ok && v == id
+}
+
+// TokenBytes returns the text a token stands for: the raw bytes of a
+// byte-level token, the byte of a <0xHH> byte-fallback token, a space for a
+// Metaspace replacement character, or the content of an added token. The
+// bytes may be an incomplete UTF-8 sequence.
+func (t *Tokenizer) TokenBytes(id uint32) ([]byte, bool) {
+	s, ok := t.Token(id)
+	if !ok {
+		return nil, false
+	}
+	for i := range t.added {
+		if t.added[i].id == id {
+			return []byte(t.added[i].content), true
+		}
+	}
+	if len(s) == 6 && s[0] == '<' && s[1] == '0' && s[2] == 'x' && s[5] == '>' && t.model.byteFallback {
+		var b byte
+		for _, c := range []byte(s[3:5]) {
+			switch {
+			case c >= '0' && c <= '9':
+				b = b<<4 | (c - '0')
+			case c >= 'A' && c <= 'F':
+				b = b<<4 | (c - 'A' + 10)
+			default:
+				return []byte(s), true
+			}
+		}
+		return []byte{b}, true
+	}
+	if t.model.byteLevel {
+		out := make([]byte, 0, len(s))
+		for _, r := range s {
+			b, ok := charBytes[r]
+			if !ok {
+				return []byte(s), true
+			}
+			out = append(out, b)
+		}
+		return out, true
+	}
+	if rep := t.metaspaceReplacement(); rep != "" {
+		out := make([]byte, 0, len(s))
+		for _, r := range s {
+			if string(r) == rep {
+				out = append(out, ' ')
+			} else {
+				out = utf8.AppendRune(out, r)
+			}
+		}
+		return out, true
+	}
+	return []byte(s), true
+}
+
+func (t *Tokenizer) metaspaceReplacement() string {
+	for _, sg := range t.stages {
+		if sg.kind == stMetaspace {
+			return sg.replStr
+		}
+	}
+	return t.info.spaceReplacement
+}
+
+// IsSpecial reports whether id is an added token marked special.
+func (t *Tokenizer) IsSpecial(id uint32) bool {
+	for i := range t.added {
+		if t.added[i].id == id && t.added[i].special {
+			return true
+		}
+	}
+	return false
+}
