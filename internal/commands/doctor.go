@@ -80,8 +80,8 @@ into URL-sized GET /batch_query_keys requests (about 50 keys each); over the
 master RPC it is one BatchExistKey. The admin path is read-only; the RPC path
 grants a read lease on every key it finds, like the engine's own lookups.
 
---seed-candidates replaces the default seeds (the configured one, 0, and
-PYTHONHASHSEED from this environment); NONE_HASH=0 is always tried. Without
+--seed-candidates replaces the default seeds (the configured one, 0,
+PYTHONHASHSEED from this environment, and 123 and 42 from LMCache's examples); NONE_HASH=0 is always tried. Without
 --hash-seed, lmc looks up with NONE_HASH=0 and lets the search find the seed.
 
 ` + inputHelp + ` Without token input, doctor only reports the store sample
@@ -114,7 +114,7 @@ cause was found, 2 for bad input, 3 when the store cannot be reached.`,
 	addInputFlags(cmd, &o.Input)
 	addStoreFlags(cmd, &o.Backend)
 	fl := cmd.Flags()
-	fl.StringSliceVar(&o.SeedCandidates, "seed-candidates", nil, "PYTHONHASHSEED values to try (default: the configured one, 0, and PYTHONHASHSEED of this environment)")
+	fl.StringSliceVar(&o.SeedCandidates, "seed-candidates", nil, "PYTHONHASHSEED values to try (default: the configured one, 0, PYTHONHASHSEED of this environment, 123 and 42)")
 	fl.IntVar(&o.MaxProbes, "max-probes", doctor.DefaultMaxProbes, "at most this many existence checks against the store, baseline and confirmation included")
 	fl.IntVar(&o.Sample, "sample", doctor.DefaultSampleLimit, "keys to read from /get_all_keys to infer what the store holds (0: none; needs --admin)")
 	fl.IntVar(&o.Prompt, "prompt", 0, "which prompt of a JSON Lines input (0-based)")
@@ -208,8 +208,13 @@ type doctorView struct {
 	Warnings []string          `json:"warnings"`
 }
 
-// seedCandidates are the configured seed, 0, and PYTHONHASHSEED /
-// LMC_HASH_SEED of this environment, unless --seed-candidates is given.
+// commonSeeds are PYTHONHASHSEED values that LMCache's documentation and
+// examples use (123 for the controller, 0 for Mooncake) and the usual 42.
+var commonSeeds = []string{"123", "42"}
+
+// seedCandidates are the configured seed, 0, PYTHONHASHSEED / LMC_HASH_SEED
+// of this environment and the common seeds, unless --seed-candidates is
+// given.
 func (o *DoctorOptions) seedCandidates(res *Resolved) ([]string, error) {
 	var out []string
 	add := func(s string) error {
@@ -234,6 +239,10 @@ func (o *DoctorOptions) seedCandidates(res *Resolved) ([]string, error) {
 	_ = add("0")
 	for _, env := range []string{"PYTHONHASHSEED", "LMC_HASH_SEED"} {
 		_ = add(o.f.Getenv(env))
+	}
+	// Seeds from LMCache's and vLLM's own examples, which deployments copy.
+	for _, s := range commonSeeds {
+		_ = add(s)
 	}
 	return out, nil
 }
