@@ -170,6 +170,19 @@ func (p *adminProber) Exist(ctx context.Context, keys []string) ([]bool, error) 
 	return out, nil
 }
 
+// progressProber counts probed keys for the progress line (a terminal
+// only, after a second).
+type progressProber struct {
+	doctor.Prober
+	p *iostreams.Progress
+}
+
+func (pp progressProber) Exist(ctx context.Context, keys []string) ([]bool, error) {
+	r, err := pp.Prober.Exist(ctx, keys)
+	pp.p.Add(len(keys))
+	return r, err
+}
+
 // masterProber checks keys with BatchExistKey, which grants read leases.
 type masterProber struct {
 	c        *mooncake.Client
@@ -350,8 +363,10 @@ func doctorRun(ctx context.Context, o *DoctorOptions) error {
 		warnings = append(warnings, "the master RPC (BatchExistKey) grants a read lease on every key it finds, delaying its eviction; --admin is read-only")
 	}
 
-	rep, err := doctor.Diagnose(ctx, pr, doctor.Configured(res.Params, res.Seed), prompt.Tokens, doctor.Options{
+	prog := f.IOStreams.StartProgress("keys probed")
+	rep, err := doctor.Diagnose(ctx, progressProber{pr, prog}, doctor.Configured(res.Params, res.Seed), prompt.Tokens, doctor.Options{
 		Seeds: seeds, MaxProbes: o.MaxProbes, Inventory: inv})
+	prog.Stop()
 	if err != nil {
 		return err
 	}
