@@ -259,6 +259,8 @@ func (s *jscan) object(f func(key string) error) error {
 		case '}':
 			s.pos++
 			return nil
+		case 0:
+			return s.errorf("unexpected end of input")
 		default:
 			return s.errorf("expected ',' or '}'")
 		}
@@ -284,6 +286,8 @@ func (s *jscan) array(f func() error) error {
 		case ']':
 			s.pos++
 			return nil
+		case 0:
+			return s.errorf("unexpected end of input")
 		default:
 			return s.errorf("expected ',' or ']'")
 		}
@@ -375,7 +379,7 @@ func (s *jscan) model() (*modelScan, error) {
 	err := s.object(func(key string) error {
 		switch key {
 		case "vocab":
-			if s.peek() == 'n' {
+			if s.peek() != '{' { // null, or another model's vocab (Unigram's is a list)
 				_, err := s.skip()
 				ms.vocab = nil
 				return err

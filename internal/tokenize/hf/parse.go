@@ -510,21 +510,35 @@ func (t *Tokenizer) addTokens(tokens []addedTokenJSON) error {
 		maxID = max(maxID, at.id)
 	}
 	t.maxID = maxID
-	if len(t.model.vocab) > 0 || len(t.added) > 0 {
+	n := len(t.model.vocab) + len(t.added)
+	if uint64(maxID) < 2*uint64(n)+1024 {
 		t.vocabR = make([]string, int(maxID)+1)
+	} else {
+		t.vocabSparse = make(map[uint32]string, n) // ids far apart: no huge slice
+	}
+	set := func(id uint32, s string, always bool) {
+		if t.vocabSparse != nil {
+			if cur, ok := t.vocabSparse[id]; always || !ok || s < cur {
+				t.vocabSparse[id] = s
+			}
+			return
+		}
+		if cur := t.vocabR[id]; always || cur == "" || s < cur {
+			t.vocabR[id] = s
+		}
 	}
 	// Duplicate ids resolve deterministically, to the smallest string.
 	for k, id := range t.model.vocab {
-		if cur := t.vocabR[id]; cur == "" || k < cur {
-			t.vocabR[id] = k
-		}
+		set(id, k, false)
 	}
 	distinct := len(t.model.vocab)
-	for _, at := range t.added {
+	t.addedByID = make(map[uint32]int, len(t.added))
+	for i, at := range t.added {
 		if _, inModel := t.model.vocab[at.content]; !inModel {
 			distinct++
 		}
-		t.vocabR[at.id] = at.content
+		set(at.id, at.content, true)
+		t.addedByID[at.id] = i
 	}
 	t.info.VocabSize = distinct
 	return nil

@@ -43,14 +43,19 @@ import (
 	"unicode/utf8"
 )
 
-// errRegexLimit is returned when one match attempt exceeds maxRegexSteps.
+// errRegexLimit is returned when matching exceeds its step budget.
 var errRegexLimit = errors.New("regular expression backtracking limit exceeded")
 
 // errOptionGroup is the parser's signal for a bare option group like (?i).
 var errOptionGroup = errors.New("option group")
 
 const (
-	maxRegexSteps = 10_000_000
+	// A search through a text of n bytes may take regexBaseSteps +
+	// regexStepsPerByte*n steps: real tokenizer patterns take a few per
+	// byte, while a pathological pattern fails instead of running for
+	// minutes (Oniguruma has a retry limit for the same reason).
+	regexBaseSteps    = 1_000_000
+	regexStepsPerByte = 2_000
 	maxProgLen    = 20_000
 	maxRepeat     = 1000
 )
@@ -769,6 +774,81 @@ type inst struct {
 	min, max   int32
 	cls        *charClass
 	sub        *regexProg
+	fx, fy     *firstSet // opSplit: what each branch can start with
+}
+
+// firstSet over-approximates the runes a branch can consume first.
+type firstSet struct {
+	ascii    [2]uint64
+	nonASCII bool // some rune >= 128 may start it
+	nullable bool // it may succeed without consuming (or we cannot tell)
+}
+
+func (f *firstSet) union(g *firstSet) {
+	f.ascii[0] |= g.ascii[0]
+	f.ascii[1] |= g.ascii[1]
+	f.nonASCII = f.nonASCII || g.nonASCII
+	f.nullable = f.nullable || g.nullable
+}
+
+// canStart reports whether a branch with first set f may match at pos.
+func (f *firstSet) canStart(text []byte, pos int) bool {
+	if f.nullable {
+		return true
+	}
+	if pos >= len(text) {
+		return false
+	}
+	if b := text[pos]; b < utf8.RuneSelf {
+		return f.ascii[b>>6]&(1<<(b&63)) != 0
+	}
+	return f.nonASCII
+}
+
+func classFirst(c *charClass) firstSet {
+	f := firstSet{ascii: c.ascii, nonASCII: c.neg || c.fold}
+	for _, it := range c.items {
+		if it.neg || it.kind != itemPlain || it.table != nil || it.hi >= utf8.RuneSelf {
+			f.nonASCII = true
+		}
+	}
+	return f
+}
+
+// computeFirst fills the first sets of p's split instructions.
+func (p *regexProg) computeFirst() {
+	memo := make([]*firstSet, len(p.insts))
+	var first func(pc int) *firstSet
+	first = func(pc int) *firstSet {
+		if memo[pc] != nil {
+			return memo[pc]
+		}
+		f := &firstSet{}
+		memo[pc] = f // loops reach pc again only after consuming a rune
+		in := &p.insts[pc]
+		switch in.op {
+		case opChar:
+			*f = classFirst(in.cls)
+		case opRepeat:
+			*f = classFirst(in.cls)
+			if in.min == 0 {
+				f.union(first(pc + 1))
+			}
+		case opSplit:
+			f.union(first(int(in.x)))
+			f.union(first(int(in.y)))
+		case opJmp:
+			f.union(first(int(in.x)))
+		default: // match, lookaround, atomic, assertions
+			f.nullable = true
+		}
+		return f
+	}
+	for pc := range p.insts {
+		if in := &p.insts[pc]; in.op == opSplit {
+			in.fx, in.fy = first(int(in.x)), first(int(in.y))
+		}
+	}
 }
 
 type regexProg struct {
@@ -823,6 +903,7 @@ func literalRegex(s string) *regex {
 			prog.insts = append(prog.insts, inst{op: opChar, cls: it.cls})
 		}
 		prog.insts = append(prog.insts, inst{op: opMatch})
+		prog.computeFirst()
 	}
 	return &regex{src: s, prog: prog}
 }
@@ -837,6 +918,7 @@ func (c *reCompiler) prog(n *node) (*regexProg, error) {
 		return nil, err
 	}
 	p.insts = append(p.insts, inst{op: opMatch})
+	p.computeFirst()
 	return p, nil
 }
 
@@ -978,8 +1060,9 @@ type btEntry struct {
 
 // matcher holds the reusable backtracking stack.
 type matcher struct {
-	stack []btEntry
-	steps int
+	stack  []btEntry
+	steps  int
+	budget int
 }
 
 func decodeAt(text []byte, pos int) (rune, int) {
@@ -1013,7 +1096,7 @@ func (m *matcher) matchAt(prog *regexProg, text []byte, pos int) (int, bool, err
 	run:
 		for {
 			m.steps++
-			if m.steps > maxRegexSteps {
+			if m.steps > m.budget {
 				return 0, false, errRegexLimit
 			}
 			in := &insts[pc]
@@ -1047,7 +1130,14 @@ func (m *matcher) matchAt(prog *regexProg, text []byte, pos int) (int, bool, err
 				}
 				pc++
 			case opSplit:
-				m.stack = append(m.stack, btEntry{pc: in.y, pos: int32(pos)})
+				// Skip a branch that cannot start here.
+				if !in.fx.canStart(text, pos) {
+					pc = int(in.y)
+					continue
+				}
+				if in.fy.canStart(text, pos) {
+					m.stack = append(m.stack, btEntry{pc: in.y, pos: int32(pos)})
+				}
 				pc = int(in.x)
 			case opJmp:
 				pc = int(in.x)
@@ -1097,7 +1187,6 @@ func (m *matcher) matchAt(prog *regexProg, text []byte, pos int) (int, bool, err
 // find returns the leftmost match starting at or after from.
 func (m *matcher) find(re *regex, text []byte, from int) (int, int, bool, error) {
 	for s := from; s <= len(text); {
-		m.steps = 0
 		end, ok, err := m.matchAt(re.prog, text, s)
 		if err != nil {
 			return 0, 0, false, err
@@ -1127,6 +1216,7 @@ func (m *matcher) findAll(re *regex, text []byte, dst []span) ([]span, error) {
 	if len(text) == 0 {
 		return append(dst, span{0, 0, false}), nil
 	}
+	m.steps, m.budget = 0, regexBaseSteps+regexStepsPerByte*len(text)
 	prev := 0
 	lastEnd := 0
 	lastMatchEnd := -1

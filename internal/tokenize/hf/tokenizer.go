@@ -62,9 +62,12 @@ type Tokenizer struct {
 	normTrie *trie   // tokens with normalized == true, in normalized form
 	template []int64 // post-processing with add_special_tokens; -1 is the text
 	info     Description
-	vocabR   []string // id -> token
-	maxID    uint32
-	pool     sync.Pool
+	vocabR   []string // id -> token, when ids are dense
+	// vocabSparse replaces vocabR when ids are far apart.
+	vocabSparse map[uint32]string
+	addedByID   map[uint32]int // id -> index in added
+	maxID       uint32
+	pool        sync.Pool
 	// firstMatters: a Metaspace pre-tokenizer has prepend_scheme first.
 	firstMatters bool
 }
@@ -210,6 +213,10 @@ func (t *Tokenizer) MaxID() uint32 { return t.maxID }
 // Token returns the vocabulary string of id (for a byte-level tokenizer,
 // in its byte-to-unicode form, such as "Ġthe").
 func (t *Tokenizer) Token(id uint32) (string, bool) {
+	if t.vocabSparse != nil {
+		s, ok := t.vocabSparse[id]
+		return s, ok
+	}
 	if int64(id) >= int64(len(t.vocabR)) {
 		return "", false
 	}
@@ -231,10 +238,8 @@ func (t *Tokenizer) TokenBytes(id uint32) ([]byte, bool) {
 	if !ok {
 		return nil, false
 	}
-	for i := range t.added {
-		if t.added[i].id == id {
-			return []byte(t.added[i].content), true
-		}
+	if i, ok := t.addedByID[id]; ok {
+		return []byte(t.added[i].content), true
 	}
 	if len(s) == 6 && s[0] == '<' && s[1] == '0' && s[2] == 'x' && s[5] == '>' && t.model.byteFallback {
 		var b byte
@@ -286,10 +291,6 @@ func (t *Tokenizer) metaspaceReplacement() string {
 
 // IsSpecial reports whether id is an added token marked special.
 func (t *Tokenizer) IsSpecial(id uint32) bool {
-	for i := range t.added {
-		if t.added[i].id == id && t.added[i].special {
-			return true
-		}
-	}
-	return false
+	i, ok := t.addedByID[id]
+	return ok && t.added[i].special
 }
