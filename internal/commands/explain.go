@@ -75,6 +75,7 @@ type explainChunkView struct {
 	End          int      `json:"end"`
 	TokenCount   int      `json:"token_count"`
 	FirstTokens  []uint32 `json:"first_tokens"`
+	FirstTexts   []string `json:"first_token_texts,omitempty"`
 	LastTokens   []uint32 `json:"last_tokens"`
 	PrefixIn     string   `json:"prefix_in"`
 	PrefixInType string   `json:"prefix_in_type"`
@@ -90,6 +91,7 @@ type explainChunkView struct {
 
 type explainView struct {
 	Params      paramsView         `json:"params"`
+	Tokenizer   string             `json:"tokenizer,omitempty"`
 	TotalTokens int                `json:"total_tokens"`
 	NumChunks   int                `json:"num_chunks"`
 	Warnings    []string           `json:"warnings"`
@@ -129,7 +131,7 @@ func explainRun(ctx context.Context, o *ExplainOptions) error {
 	if o.Chunk >= nchunks || o.Chunk < -1 {
 		return &UsageError{Err: fmt.Errorf("--chunk %d: the prompt has %s (0..%d)", o.Chunk, iostreams.Plural(nchunks, "chunk"), nchunks-1)}
 	}
-	v := explainView{Params: newParamsView(res), TotalTokens: len(tokens), NumChunks: nchunks, Warnings: keyWarnings(res, len(tokens)), Chunks: []explainChunkView{}}
+	v := explainView{Params: newParamsView(res), Tokenizer: src.tt.Info, TotalTokens: len(tokens), NumChunks: nchunks, Warnings: keyWarnings(res, len(tokens)), Chunks: []explainChunkView{}}
 	object := "(prefix, tuple(chunk), " + eng.Schema().Extra().String() + ")"
 	if eng.Schema().Extra() == tokenize.ExtraPair {
 		object = "(prefix, tuple(chunk))"
@@ -149,6 +151,12 @@ func explainRun(ctx context.Context, o *ExplainOptions) error {
 			PrefixIn:    prefixText(eng, c), PrefixInType: c.Prev.TypeName(),
 			Object: object, Extra: eng.Schema().Extra().String(), Encoding: eng.Encoding(), EncodedLen: c.EncodedLen,
 			Hash: eng.HashText(c.Hash), HashDecimal: c.Hash.Decimal(), Key: c.Key,
+		}
+		if src.tt.local != nil {
+			for _, id := range cv.FirstTokens {
+				txt, _ := src.tt.local.Token(id)
+				cv.FirstTexts = append(cv.FirstTexts, txt)
+			}
 		}
 		if enc := eng.Encode(c.Prev, toks); enc != nil {
 			cv.EncodedHead = hex.EncodeToString(enc[:min(24, len(enc))])
@@ -242,6 +250,9 @@ func writeExplainText(ios *iostreams.IOStreams, v explainView, wide bool) error 
 		kv("tags", strings.Join(t, ", "))
 	}
 	kv("prompt", fmt.Sprintf("%s, %s", iostreams.Plural(v.TotalTokens, "token"), iostreams.Plural(v.NumChunks, "chunk")))
+	if v.Tokenizer != "" {
+		kv("tokenizer", v.Tokenizer)
+	}
 	if len(v.Warnings) > 0 {
 		b.WriteString("\n" + st.Header.Render("Warnings") + "\n")
 		for _, w := range v.Warnings {
@@ -250,6 +261,13 @@ func writeExplainText(ios *iostreams.IOStreams, v explainView, wide bool) error 
 	}
 	for _, c := range v.Chunks {
 		fmt.Fprintf(&b, "\n%s  tokens %d-%d (%d: %s)\n", st.Header.Render("Chunk "+strconv.Itoa(c.Index)), c.Start, c.End, c.TokenCount, tokenPreview(c.FirstTokens, c.LastTokens, c.TokenCount))
+		if len(c.FirstTexts) > 0 {
+			q := make([]string, len(c.FirstTexts))
+			for i, t := range c.FirstTexts {
+				q[i] = strconv.Quote(t)
+			}
+			kv("first tokens", strings.Join(q, " "))
+		}
 		kv("prefix in", c.PrefixIn+" "+st.Muted.Render("("+c.PrefixInType+")"))
 		kv("hashed object", c.Object)
 		enc := c.Encoding

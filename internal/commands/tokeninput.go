@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,33 +17,76 @@ import (
 // --tokens.
 type InputFlags struct {
 	Tokens string
+	Text   TextFlags
+
+	cmd *cobra.Command
 }
 
 func addInputFlags(cmd *cobra.Command, in *InputFlags) {
+	in.cmd = cmd
 	cmd.Flags().StringVar(&in.Tokens, "tokens", "", "token IDs inline, e.g. 1,2,3 (instead of FILE)")
+	addTextFlags(cmd, &in.Text)
 }
 
 const inputHelp = `Token input is FILE, - for stdin, or --tokens 1,2,3. The format is detected:
 a JSON array of token IDs; a JSON object with "tokens", "token_ids" or
 "prompt_token_ids" (e.g. vLLM's /tokenize answer); JSON Lines, one prompt per
 line (array or object, with an optional "id"); or plain integers separated by
-spaces, newlines or commas. Token IDs are integers 0..4294967295.`
+spaces, newlines or commas. Token IDs are integers 0..4294967295.
+
+` + textHelp
 
 // tokenSource is an opened token input.
 type tokenSource struct {
 	rd    *tokenize.Reader
 	name  string
 	close func()
+
+	single *tokenize.Prompt // --text/--prompt-file/--messages
+	tt     *textTokenizer
+	ctx    context.Context
 }
 
 func (f *Factory) openTokens(args []string, in *InputFlags) (*tokenSource, error) {
+	src, err := f.openTokenInput(args, in)
+	if err != nil {
+		return nil, err
+	}
+	model := ""
+	if in.cmd != nil {
+		if fl := in.cmd.Flags().Lookup("model"); fl != nil {
+			model = fl.Value.String()
+		}
+		src.ctx = in.cmd.Context()
+		if src.tt, err = f.newTextTokenizer(in.cmd, &in.Text, model); err != nil {
+			src.close()
+			return nil, err
+		}
+	}
+	if src.ctx == nil {
+		src.ctx = context.Background()
+	}
+	return src, nil
+}
+
+func (f *Factory) openTokenInput(args []string, in *InputFlags) (*tokenSource, error) {
+	single, name, err := textPrompt(&in.Text)
+	if err != nil {
+		return nil, err
+	}
+	if single != nil {
+		if in.Tokens != "" || len(args) > 0 {
+			return nil, &UsageError{Err: errors.New("give the prompt once: FILE, -, --tokens, --text, --prompt-file or --messages")}
+		}
+		return &tokenSource{single: single, name: name, close: func() {}}, nil
+	}
 	switch {
 	case in.Tokens != "" && len(args) > 0:
 		return nil, &UsageError{Err: errors.New("give token input once: FILE, - or --tokens")}
 	case in.Tokens != "":
 		return &tokenSource{rd: tokenize.NewReader(strings.NewReader(in.Tokens), "--tokens"), name: "--tokens", close: func() {}}, nil
 	case len(args) == 0:
-		return nil, &UsageError{Err: errors.New("no token input: pass FILE, - for stdin, or --tokens 1,2,3")}
+		return nil, &UsageError{Err: errors.New("no token input: pass FILE, - for stdin, or --tokens 1,2,3 (or text: --text, --prompt-file, --messages)")}
 	case len(args) > 1:
 		return nil, &UsageError{Err: fmt.Errorf("one token input expected, got %d arguments", len(args))}
 	case args[0] == "-":
@@ -62,6 +106,13 @@ func (f *Factory) openTokens(args []string, in *InputFlags) (*tokenSource, error
 // eachPrompt streams prompts to fn.
 func (s *tokenSource) eachPrompt(fn func(*tokenize.Prompt) error) error {
 	defer s.close()
+	if s.single != nil {
+		p := *s.single
+		if err := s.tt.tokenize(s.ctx, s.name, &p); err != nil {
+			return err
+		}
+		return fn(&p)
+	}
 	for {
 		p, err := s.rd.Next()
 		if errors.Is(err, io.EOF) {
@@ -69,6 +120,11 @@ func (s *tokenSource) eachPrompt(fn func(*tokenize.Prompt) error) error {
 		}
 		if err != nil {
 			return err
+		}
+		if p.HasText() {
+			if err := s.tt.tokenize(s.ctx, s.name, p); err != nil {
+				return err
+			}
 		}
 		if err := fn(p); err != nil {
 			return err

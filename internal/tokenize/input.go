@@ -14,13 +14,25 @@ const MaxTokenID = 1<<32 - 1
 
 const expectTokenID = "a token ID (an integer 0..4294967295)"
 
+// maxTextBytes bounds a prompt's text or messages.
+const maxTextBytes = 64 << 20
+
 // Prompt is one prompt's token IDs from an input.
 type Prompt struct {
 	Index  int    // 0-based position in the input
 	ID     string // the "id" field of a JSON object, if any
 	Line   int    // line where the prompt starts (1-based)
 	Tokens []uint32
+
+	// Text is a JSON object's "prompt" and Messages its "messages" (raw
+	// JSON, OpenAI chat format): prompts given as text, which a tokenizer
+	// must turn into Tokens.
+	Text     *string
+	Messages json.RawMessage
 }
+
+// HasText reports a prompt that still needs tokenizing.
+func (p *Prompt) HasText() bool { return p.Tokens == nil && (p.Text != nil || p.Messages != nil) }
 
 // Format is a detected input format.
 type Format string
@@ -76,6 +88,11 @@ type Reader struct {
 	format Format
 	count  int
 	done   bool
+
+	// recording captures the bytes advance() consumes (a raw JSON value;
+	// insignificant whitespace is left out).
+	recording bool
+	rec       []byte
 }
 
 // NewReader reads prompts from r; name is used in error messages.
@@ -119,6 +136,9 @@ func (r *Reader) peek() (byte, bool) {
 }
 
 func (r *Reader) advance() {
+	if r.recording {
+		r.rec = append(r.rec, r.buf[r.pos])
+	}
 	if r.buf[r.pos] == '\n' {
 		r.line++
 		r.lineOff = r.off + int64(r.pos) + 1
@@ -423,6 +443,31 @@ func (r *Reader) object(p *Prompt) error {
 			if p.Tokens == nil {
 				p.Tokens = []uint32{}
 			}
+		case "prompt":
+			c, _ := r.peek()
+			if c != '"' {
+				return r.fail(r.describe(), `a string for "prompt"`, "")
+			}
+			txt, err := r.stringValue(maxTextBytes)
+			if err != nil {
+				return err
+			}
+			p.Text = &txt
+		case "messages":
+			c, _ := r.peek()
+			if c != '[' {
+				return r.fail(r.describe(), `an array of chat messages for "messages"`, "")
+			}
+			r.recording, r.rec = true, r.rec[:0]
+			err := r.skipValue(0)
+			r.recording = false
+			if err != nil {
+				return err
+			}
+			if len(r.rec) > maxTextBytes {
+				return r.fail("messages larger than 64 MiB", "a smaller chat", "")
+			}
+			p.Messages = append(json.RawMessage(nil), r.rec...)
 		case "id":
 			c, _ := r.peek()
 			if c == '"' {
@@ -464,8 +509,14 @@ func (r *Reader) object(p *Prompt) error {
 		}
 		return r.fail(r.describe(), "',' or '}' in the object", "")
 	}
-	if seen == "" {
-		return &InputError{File: r.name, Line: p.Line, Col: 1, Found: "an object without token IDs", Expected: `a "tokens", "token_ids" or "prompt_token_ids" field`}
+	if seen != "" && (p.Text != nil || p.Messages != nil) {
+		return &InputError{File: r.name, Line: p.Line, Col: 1, Found: "both token IDs and text", Expected: `either token IDs or "prompt"/"messages"`}
+	}
+	if p.Text != nil && p.Messages != nil {
+		return &InputError{File: r.name, Line: p.Line, Col: 1, Found: `both "prompt" and "messages"`, Expected: "one of them"}
+	}
+	if seen == "" && p.Text == nil && p.Messages == nil {
+		return &InputError{File: r.name, Line: p.Line, Col: 1, Found: "an object without token IDs", Expected: `a "tokens", "token_ids" or "prompt_token_ids" field (or "prompt"/"messages" text with a tokenizer)`}
 	}
 	return nil
 }

@@ -1,0 +1,204 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"lmc/internal/tokenize"
+	"lmc/internal/tokenize/hf"
+	"lmc/internal/tokenize/remote"
+)
+
+// TextFlags give a prompt as text and say how to tokenize it.
+type TextFlags struct {
+	Text          string
+	PromptFile    string
+	Messages      string
+	TokenizeURL   string
+	TokenizeModel string
+	Tokenizer     string
+	AddSpecial    bool
+}
+
+const textHelp = `Prompts can also be text: --text STRING, --prompt-file FILE, or chat
+--messages FILE (OpenAI-style JSON: an array of {"role","content"}, or an
+object with "messages"); JSON Lines objects may carry "prompt" or "messages"
+instead of token IDs. Text is tokenized by the serving engine itself
+(--tokenize-url http://ENGINE:8000, vLLM's POST /tokenize: exact by
+construction, chat templates included) or offline by a Hugging Face
+tokenizer.json (--tokenizer PATH: byte-level BPE of Llama-3/Qwen, or
+SentencePiece-style BPE; lmc refuses a tokenizer it cannot reproduce exactly).
+--add-special-tokens (default true) adds BOS as the engine does for prompts.`
+
+func addTextFlags(cmd *cobra.Command, t *TextFlags) {
+	fl := cmd.Flags()
+	fl.StringVar(&t.Text, "text", "", "the prompt as text (needs --tokenizer or --tokenize-url)")
+	fl.StringVar(&t.PromptFile, "prompt-file", "", "read the prompt text from FILE")
+	fl.StringVar(&t.Messages, "messages", "", "chat messages JSON FILE; the engine applies its chat template (needs --tokenize-url)")
+	fl.StringVar(&t.TokenizeURL, "tokenize-url", "", "serving engine URL whose POST /tokenize turns text into token IDs (vLLM)")
+	fl.StringVar(&t.TokenizeModel, "tokenize-model", "", "\"model\" for the tokenize request (default: --model)")
+	fl.StringVar(&t.Tokenizer, "tokenizer", "", "Hugging Face tokenizer.json to tokenize text offline")
+	fl.BoolVar(&t.AddSpecial, "add-special-tokens", true, "add special tokens (BOS) to text prompts, as the engine does for completions")
+	_ = cmd.MarkFlagFilename("tokenizer", "json")
+	_ = cmd.MarkFlagFilename("prompt-file")
+	_ = cmd.MarkFlagFilename("messages", "json")
+}
+
+// textTokenizer turns text prompts into token IDs.
+type textTokenizer struct {
+	f          *Factory
+	local      *hf.Tokenizer
+	remote     *remote.Client
+	addSpecial *bool // nil: the engine's default
+	// Info describes the tokenizer for explain/wide output.
+	Info string
+}
+
+func (f *Factory) newTextTokenizer(cmd *cobra.Command, t *TextFlags, model string) (*textTokenizer, error) {
+	tt := &textTokenizer{f: f}
+	if fl := cmd.Flags().Lookup("add-special-tokens"); fl != nil && fl.Changed {
+		v := t.AddSpecial
+		tt.addSpecial = &v
+	}
+	switch {
+	case t.TokenizeURL != "" && t.Tokenizer != "":
+		return nil, &UsageError{Err: errors.New("give one of --tokenize-url and --tokenizer")}
+	case t.TokenizeURL != "":
+		tlsCfg, err := buildTLS(f.Transport)
+		if err != nil {
+			return nil, &UsageError{Err: err}
+		}
+		hs, err := parseHeaders(f.Transport.Headers)
+		if err != nil {
+			return nil, &UsageError{Err: err}
+		}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSClientConfig = tlsCfg
+		m := t.TokenizeModel
+		if m == "" {
+			m = model
+		}
+		c, err := remote.New(t.TokenizeURL, m, &http.Client{Transport: &headerTransport{base: tr, headers: hs, verbose: f.verboseOut()}}, f.Timeout)
+		if err != nil {
+			return nil, &UsageError{Err: fmt.Errorf("--tokenize-url: %v", err)}
+		}
+		tt.remote = c
+		tt.Info = "engine " + c.URL()
+	case t.Tokenizer != "":
+		tok, err := hf.Load(t.Tokenizer)
+		if err != nil {
+			return nil, &UsageError{Err: fmt.Errorf("--tokenizer %s: %v", t.Tokenizer, err)}
+		}
+		tt.local = tok
+		d := tok.Describe()
+		tt.Info = fmt.Sprintf("%s (%s, %d tokens; %s)", t.Tokenizer, d.Model, d.VocabSize, d.WithSpecial)
+	}
+	return tt, nil
+}
+
+// configured reports whether any tokenizer was given.
+func (tt *textTokenizer) configured() bool { return tt != nil && (tt.local != nil || tt.remote != nil) }
+
+// tokenize fills p.Tokens from p.Text or p.Messages.
+func (tt *textTokenizer) tokenize(ctx context.Context, src string, p *tokenize.Prompt) error {
+	name := promptName(src, p)
+	if !tt.configured() {
+		return &UsageError{Err: fmt.Errorf("%s is text: pass --tokenizer tokenizer.json or --tokenize-url http://ENGINE:8000 to turn it into token IDs", name)}
+	}
+	if tt.remote != nil {
+		req := remote.Request{Prompt: p.Text, Messages: p.Messages, AddSpecialTokens: tt.addSpecial}
+		if p.Text != nil && tt.addSpecial == nil {
+			v := true
+			req.AddSpecialTokens = &v
+		}
+		r, err := tt.remote.Tokenize(ctx, req)
+		if err != nil {
+			var re *remote.Error
+			if errors.As(err, &re) {
+				return fmt.Errorf("tokenizing %s at %s: %w", name, tt.remote.URL(), err)
+			}
+			if isUnavailable(err) {
+				return &UnavailableError{Backend: "tokenize endpoint " + tt.remote.URL(), Err: err}
+			}
+			return fmt.Errorf("tokenizing %s at %s: %w", name, tt.remote.URL(), err)
+		}
+		p.Tokens = r.Tokens
+		return nil
+	}
+	if p.Messages != nil {
+		return &UsageError{Err: fmt.Errorf("%s is a chat: its token IDs depend on the engine's chat template; use --tokenize-url (the engine applies it)", name)}
+	}
+	add := true
+	if tt.addSpecial != nil {
+		add = *tt.addSpecial
+	}
+	toks, err := tt.local.Encode(*p.Text, add)
+	if err != nil {
+		return fmt.Errorf("tokenizing %s: %w", name, err)
+	}
+	p.Tokens = toks
+	return nil
+}
+
+// textPrompt builds the single prompt given by --text, --prompt-file or
+// --messages (nil when none is given).
+func textPrompt(t *TextFlags) (*tokenize.Prompt, string, error) {
+	n := 0
+	for _, s := range []string{t.Text, t.PromptFile, t.Messages} {
+		if s != "" {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil, "", nil
+	}
+	if n > 1 {
+		return nil, "", &UsageError{Err: errors.New("give one of --text, --prompt-file and --messages")}
+	}
+	switch {
+	case t.Text != "":
+		s := t.Text
+		return &tokenize.Prompt{Line: 1, Text: &s}, "--text", nil
+	case t.PromptFile != "":
+		b, err := os.ReadFile(t.PromptFile)
+		if err != nil {
+			return nil, "", &UsageError{Err: fmt.Errorf("--prompt-file: %v", err)}
+		}
+		s := string(b)
+		return &tokenize.Prompt{Line: 1, Text: &s}, t.PromptFile, nil
+	}
+	b, err := os.ReadFile(t.Messages)
+	if err != nil {
+		return nil, "", &UsageError{Err: fmt.Errorf("--messages: %v", err)}
+	}
+	raw := json.RawMessage(strings.TrimSpace(string(b)))
+	var obj struct {
+		Messages json.RawMessage `json:"messages"`
+	}
+	if len(raw) > 0 && raw[0] == '{' {
+		if err := json.Unmarshal(raw, &obj); err != nil || obj.Messages == nil {
+			return nil, "", &UsageError{Err: fmt.Errorf("--messages %s: expected a JSON array of messages or an object with \"messages\"", t.Messages)}
+		}
+		raw = obj.Messages
+	}
+	var msgs []struct {
+		Role    string          `json:"role"`
+		Content json.RawMessage `json:"content"`
+	}
+	if err := json.Unmarshal(raw, &msgs); err != nil || len(msgs) == 0 {
+		return nil, "", &UsageError{Err: fmt.Errorf("--messages %s: expected a non-empty JSON array of {\"role\", \"content\"} messages", t.Messages)}
+	}
+	for i, m := range msgs {
+		if m.Role == "" {
+			return nil, "", &UsageError{Err: fmt.Errorf("--messages %s: message %d has no \"role\"", t.Messages, i)}
+		}
+	}
+	return &tokenize.Prompt{Line: 1, Messages: raw}, t.Messages, nil
+}

@@ -1,0 +1,139 @@
+// Package remote tokenizes text through the serving engine's own tokenize
+// endpoint (vLLM's OpenAI-compatible POST /tokenize), so the token IDs are
+// exactly the engine's, chat template included.
+package remote
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+)
+
+// Client calls POST {base}/tokenize.
+type Client struct {
+	rc    *resty.Client
+	url   string
+	Model string
+}
+
+// Request is one tokenize call: Prompt or Messages.
+type Request struct {
+	Prompt   *string
+	Messages json.RawMessage
+	// AddSpecialTokens is add_special_tokens (BOS etc.); nil leaves vLLM's
+	// default (true for a prompt, false for messages).
+	AddSpecialTokens *bool
+}
+
+// Result is vLLM's answer.
+type Result struct {
+	Count       int      `json:"count"`
+	MaxModelLen int      `json:"max_model_len"`
+	Tokens      []uint32 `json:"tokens"`
+}
+
+// Error is a non-2xx answer.
+type Error struct {
+	Status int
+	Detail string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("tokenize endpoint: HTTP %d: %s", e.Status, e.Detail)
+}
+
+// New makes a client for the engine at base (http://host:8000, with or
+// without /v1; /tokenize is appended). hc carries TLS and headers.
+func New(base, model string, hc *http.Client, timeout time.Duration) (*Client, error) {
+	base = strings.TrimRight(strings.TrimSpace(base), "/")
+	if base == "" {
+		return nil, errors.New("empty tokenize URL")
+	}
+	if !strings.Contains(base, "://") {
+		base = "http://" + base
+	}
+	url := base
+	if !strings.HasSuffix(url, "/tokenize") {
+		url += "/tokenize"
+	}
+	rc := resty.NewWithClient(hc).SetTimeout(timeout).SetHeader("Content-Type", "application/json")
+	rc.SetLogger(discard{})
+	return &Client{rc: rc, url: url, Model: model}, nil
+}
+
+type discard struct{}
+
+func (discard) Errorf(string, ...any) {}
+func (discard) Warnf(string, ...any)  {}
+func (discard) Debugf(string, ...any) {}
+
+// URL is the endpoint called.
+func (c *Client) URL() string { return c.url }
+
+// Tokenize sends one request. vLLM needs "model" when it serves several;
+// an empty Model is left out.
+func (c *Client) Tokenize(ctx context.Context, r Request) (*Result, error) {
+	body := map[string]any{}
+	if c.Model != "" {
+		body["model"] = c.Model
+	}
+	switch {
+	case r.Messages != nil:
+		body["messages"] = r.Messages
+		body["add_generation_prompt"] = true
+	case r.Prompt != nil:
+		body["prompt"] = *r.Prompt
+	default:
+		return nil, errors.New("nothing to tokenize")
+	}
+	if r.AddSpecialTokens != nil {
+		body["add_special_tokens"] = *r.AddSpecialTokens
+	}
+	resp, err := c.rc.R().SetContext(ctx).SetBody(body).Post(c.url)
+	if err != nil {
+		return nil, err
+	}
+	if resp.IsError() {
+		return nil, &Error{Status: resp.StatusCode(), Detail: detail(resp.Body())}
+	}
+	var res Result
+	if err := json.Unmarshal(resp.Body(), &res); err != nil {
+		return nil, fmt.Errorf("tokenize endpoint %s: not a tokenize answer: %v", c.url, err)
+	}
+	if res.Tokens == nil {
+		return nil, fmt.Errorf("tokenize endpoint %s: the answer has no \"tokens\"", c.url)
+	}
+	return &res, nil
+}
+
+// detail extracts an error message from vLLM's error bodies
+// ({"object":"error","message":...} or FastAPI's {"detail":...}).
+func detail(b []byte) string {
+	var v struct {
+		Message string          `json:"message"`
+		Detail  json.RawMessage `json:"detail"`
+	}
+	if json.Unmarshal(b, &v) == nil {
+		if v.Message != "" {
+			return v.Message
+		}
+		if len(v.Detail) > 0 {
+			var s string
+			if json.Unmarshal(v.Detail, &s) == nil {
+				return s
+			}
+			return string(v.Detail)
+		}
+	}
+	s := strings.TrimSpace(string(b))
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}

@@ -1,0 +1,77 @@
+package remote
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fakeVLLM answers /tokenize like vLLM's OpenAI server: prompt tokens by
+// bytes (+BOS 1 with add_special_tokens, the default), messages with a
+// template marker.
+func fakeVLLM(t *testing.T, seen *map[string]any) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/tokenize" || r.Method != http.MethodPost {
+			w.WriteHeader(404)
+			w.Write([]byte(`{"detail":"Not Found"}`))
+			return
+		}
+		var body map[string]any
+		json.NewDecoder(r.Body).Decode(&body)
+		*seen = body
+		if body["model"] != nil && body["model"] != "m" {
+			w.WriteHeader(404)
+			w.Write([]byte(`{"object":"error","message":"The model ` + "`x`" + ` does not exist.","type":"NotFoundError","param":null,"code":404}`))
+			return
+		}
+		var toks []uint32
+		add := true
+		if v, ok := body["add_special_tokens"].(bool); ok {
+			add = v
+		}
+		if p, ok := body["prompt"].(string); ok {
+			if add {
+				toks = append(toks, 1)
+			}
+			for _, b := range []byte(p) {
+				toks = append(toks, uint32(b))
+			}
+		} else {
+			toks = []uint32{7, 7, 7}
+		}
+		json.NewEncoder(w).Encode(map[string]any{"count": len(toks), "max_model_len": 8192, "tokens": toks, "token_strs": nil})
+	}))
+}
+
+func TestTokenize(t *testing.T) {
+	var seen map[string]any
+	srv := fakeVLLM(t, &seen)
+	defer srv.Close()
+	c, err := New(srv.URL+"/", "m", http.DefaultClient, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := "hi"
+	r, err := c.Tokenize(context.Background(), Request{Prompt: &p})
+	if err != nil || len(r.Tokens) != 3 || r.Tokens[0] != 1 || seen["model"] != "m" || seen["prompt"] != "hi" {
+		t.Fatalf("%v %+v %v", err, r, seen)
+	}
+	no := false
+	r, _ = c.Tokenize(context.Background(), Request{Prompt: &p, AddSpecialTokens: &no})
+	if len(r.Tokens) != 2 || seen["add_special_tokens"] != false {
+		t.Fatalf("%+v %v", r, seen)
+	}
+	r, err = c.Tokenize(context.Background(), Request{Messages: json.RawMessage(`[{"role":"user","content":"hi"}]`)})
+	if err != nil || len(r.Tokens) != 3 || seen["add_generation_prompt"] != true {
+		t.Fatalf("%v %+v %v", err, r, seen)
+	}
+	c.Model = "x"
+	_, err = c.Tokenize(context.Background(), Request{Prompt: &p})
+	if e, ok := err.(*Error); !ok || e.Status != 404 || !strings.Contains(e.Detail, "does not exist") {
+		t.Fatalf("%v", err)
+	}
+}
