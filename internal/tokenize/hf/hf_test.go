@@ -277,3 +277,22 @@ func TestRegexBudget(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestIgnoreMerges(t *testing.T) {
+	const vocab = `"vocab":{"a":0,"b":1,"c":2,"ab":3,"abc":4,"bc":5},"merges":["a b","b c"]`
+	for _, c := range []struct {
+		opt  string
+		want []uint32
+	}{
+		{`"ignore_merges":false`, []uint32{3, 2}}, // merges: ab + c ("ab c" is no merge)
+		{`"ignore_merges":true`, []uint32{4}},     // the word is in the vocabulary
+	} {
+		tok, err := Parse([]byte(`{"model":{"type":"BPE",` + vocab + `,` + c.opt + `}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ids, err := tok.Encode("abc", false); err != nil || !slices.Equal(ids, c.want) {
+			t.Errorf("%s: got %v %v, want %v", c.opt, ids, err, c.want)
+		}
+	}
+}

@@ -56,8 +56,8 @@ const (
 	// minutes (Oniguruma has a retry limit for the same reason).
 	regexBaseSteps    = 1_000_000
 	regexStepsPerByte = 2_000
-	maxProgLen    = 20_000
-	maxRepeat     = 1000
+	maxProgLen        = 20_000
+	maxRepeat         = 1000
 )
 
 // ---- character sets --------------------------------------------------------

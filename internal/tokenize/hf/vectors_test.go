@@ -146,6 +146,7 @@ func variantTokenizer(t testing.TB, v *vectorVariant) *Tokenizer {
 			t.Fatalf("%s: a qwen3 variant must not patch the model", v.Name)
 		}
 		f := *qwenFile
+		model := base.model
 		for k, raw := range v.Patch {
 			var err error
 			switch k {
@@ -160,6 +161,16 @@ func variantTokenizer(t testing.TB, v *vectorVariant) *Tokenizer {
 			case "added_tokens":
 				f.AddedTokens = nil
 				err = json.Unmarshal(raw, &f.AddedTokens)
+			case "model_options": // merged into the model by the generator
+				var o struct {
+					IgnoreMerges *bool `json:"ignore_merges"`
+				}
+				if err = json.Unmarshal(raw, &o); err == nil && o.IgnoreMerges != nil {
+					model.ignoreMerges = *o.IgnoreMerges
+				}
+				if err == nil && string(raw) != `{"ignore_merges":true}` && string(raw) != `{"ignore_merges":false}` {
+					t.Fatalf("%s: unsupported model_options %s", v.Name, raw)
+				}
 			default:
 				t.Fatalf("%s: cannot patch %q", v.Name, k)
 			}
@@ -167,11 +178,14 @@ func variantTokenizer(t testing.TB, v *vectorVariant) *Tokenizer {
 				t.Fatal(err)
 			}
 		}
-		tok, err := (&Tokenizer{model: base.model}).finish(&f)
+		tok, err := (&Tokenizer{model: model}).finish(&f)
 		if err != nil {
 			t.Fatalf("%s: %v", v.Name, err)
 		}
 		return tok
+	}
+	if _, ok := v.Patch["model_options"]; ok {
+		t.Fatalf("%s: model_options is only for qwen3 variants", v.Name)
 	}
 	tok, err := Parse(patched(t, spRaw, v.Patch))
 	if err != nil {
