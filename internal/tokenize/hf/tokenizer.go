@@ -22,6 +22,23 @@
 // Truncation and padding settings stored in the file are ignored, as the
 // transformers library (and so vLLM's tokenize endpoint) does unless a
 // request asks for them.
+//
+// Exactness is checked against Hugging Face's tokenizers library itself
+// (testdata/README.md): Qwen3's file and nine variants of its components,
+// a SentencePiece-style tokenizer in four layouts, and, optionally, the
+// Llama-2, Llama-3/3.1, DeepSeek-V3, GPT-4o, gpt-oss and Gemma 3 files.
+// Known limits: Unicode properties and normalization come from Go's and
+// golang.org/x/text's Unicode tables, so characters assigned in a newer
+// Unicode version than those may be classified differently; the engine may
+// apply settings that live outside tokenizer.json (transformers' Llama
+// tokenizers rebuild the BOS/EOS template from add_bos_token/add_eos_token
+// in tokenizer_config.json, and chat templates are applied before
+// tokenization), which only the engine's own tokenize endpoint reflects.
+//
+// Performance: a 139,000-token text (457 kB) encodes with the Qwen3
+// tokenizer in about 25 ms on two cores, with a few hundred allocations
+// and none per token; loading Qwen3's 11 MB tokenizer.json takes about
+// 250 ms.
 package hf
 
 import (
