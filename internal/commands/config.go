@@ -118,6 +118,9 @@ func (f *Factory) applyContext(cmd *cobra.Command) error {
 	f.Config = cfg
 	name := f.ContextName
 	src := "flag --context"
+	if e, ok := f.EnvSources["context"]; ok {
+		src = e
+	}
 	if name == "" {
 		if e := f.Getenv("LMC_CONTEXT"); e != "" {
 			name, src = e, "env LMC_CONTEXT"
