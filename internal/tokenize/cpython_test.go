@@ -182,3 +182,27 @@ func TestValueRendering(t *testing.T) {
 		}
 	}
 }
+
+// LMCache <= v0.3.2 chained hex strings: sha256(prev_hex.encode("ascii") +
+// array("I", chunk).tobytes()).hexdigest(), from "" (values from CPython's
+// hashlib and array, as in LMCache's ChunkedTokenDatabase._hash of that era).
+func TestLegacyV032Chain(t *testing.T) {
+	p := DefaultParams()
+	p.Model = "meta-llama/Llama-3.1-8B-Instruct"
+	p.Schema = SchemaV032
+	p.SaveUnfullChunk = true
+	chunks, err := mustEngine(t, p).Chunks(seq(600))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"8808405eec6fbe306fe3369f88daed79dd5613ddbb5e801f632b01d6218c5f08",
+		"dbae33ee1bee4f1e12ac7a0dd1197e46648b8d9d9d908577a53fd38741bcf119",
+		"41e49e3071f70d88ca65fe84ea1b70bb9365bffc1dd0f71f698a839f6b7c2676",
+	}
+	for i, w := range want {
+		if chunks[i].Hash.Hex() != w || chunks[i].Key != "vllm@meta-llama/Llama-3.1-8B-Instruct@1@0@"+w {
+			t.Errorf("chunk %d: %s %s", i, chunks[i].Hash.Hex(), chunks[i].Key)
+		}
+	}
+}
