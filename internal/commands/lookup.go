@@ -53,7 +53,9 @@ With --master, lmc computes LMCache's chunk keys (same key flags as 'lmc keys')
 and asks the Mooncake master over its native RPC, in one BatchExistKey call per
 prompt, exactly as LMCache's MooncakeLookupClient does. The hit is the end of
 the last chunk in the leading run of keys that exist: chunks after the first
-miss are shown, but the engine cannot use them and recomputes them.
+miss are shown, but the engine cannot use them and recomputes them. (vLLM then
+loads hit_tokens, less one token when the whole prompt hits: the last token is
+always recomputed.)
 
 Note: the RPC path (BatchExistKey, and GetReplicaList for --placement) grants
 a read lease on every existing key, like the engine's own lookups; the master

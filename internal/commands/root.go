@@ -56,11 +56,22 @@ on a Mooncake store or behind an LMCache cache controller, and acts on it.
 
 It reproduces LMCache's chunk keys byte for byte (every hash algorithm, seed
 and key format), so it can tell a key mismatch from a real miss.`,
-		Example: `  # the Mooncake keys LMCache computes for a prompt
-  lmc keys --model meta-llama/Llama-3.1-8B-Instruct --hash-seed 0 prompt.json
+		Example: `  # see the main job on a local sandbox
+  lmc demo
 
-  # every input to every chunk hash, with warnings for known traps
-  lmc explain --model meta-llama/Llama-3.1-8B-Instruct --hash-seed 0 --tokens 1,2,3 --save-unfull-chunk`,
+  # how much of a prompt a Mooncake store holds, chunk by chunk
+  lmc lookup --master 10.0.0.1:50051 --model meta-llama/Llama-3.1-8B-Instruct --hash-seed 0 prompt.json
+
+  # why it does not hit (seed, hash, key format, chunk size, dtype, ranks)
+  lmc doctor --admin http://10.0.0.1:9003 --model meta-llama/Llama-3.1-8B-Instruct --hash-seed 0 prompt.json
+
+  # the keys LMCache computes, offline, and every input to them
+  lmc keys --model meta-llama/Llama-3.1-8B-Instruct --hash-seed 0 prompt.json
+  lmc explain --model meta-llama/Llama-3.1-8B-Instruct --hash-seed 0 --chunk 0 prompt.json
+
+  # the LMCache controller's view, and acting on it
+  lmc lookup --controller http://localhost:9000 prompt.json
+  lmc pin --controller http://localhost:9000 --instance inst1 prompt.json`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Version:       f.Build.Version,
