@@ -121,8 +121,9 @@ memory, loopback by default.
 
 --populate FILE stores the prompt's chunk keys (computed with the key flags, as
 'lmc keys' does) the way a storage node would, leaving out --drop-chunks, with
-replicas spread over --nodes made-up nodes; the controller admits the same
-tokens for the sandbox instance.
+replicas spread over --nodes made-up nodes (memory tier: the sandbox master has
+no disk storage backend); the controller admits the same tokens for the
+sandbox instance.
 
 When ready it prints the addresses (one "name value" per line, or -o json) and
 an example command, then serves until Ctrl-C or SIGTERM.`,
