@@ -55,6 +55,7 @@ func addTextFlags(cmd *cobra.Command, t *TextFlags) {
 type textTokenizer struct {
 	f          *Factory
 	local      *hf.Tokenizer
+	localPath  string
 	remote     *remote.Client
 	addSpecial *bool // nil: the engine's default
 	// Info describes the tokenizer for explain/wide output.
@@ -92,19 +93,32 @@ func (f *Factory) newTextTokenizer(cmd *cobra.Command, t *TextFlags, model strin
 		tt.remote = c
 		tt.Info = "engine " + c.URL()
 	case t.Tokenizer != "":
-		tok, err := hf.Load(t.Tokenizer)
-		if err != nil {
-			return nil, &UsageError{Err: fmt.Errorf("--tokenizer %s: %v", t.Tokenizer, err)}
-		}
-		tt.local = tok
-		d := tok.Describe()
-		tt.Info = fmt.Sprintf("%s (%s, %d tokens; %s)", t.Tokenizer, d.Model, d.VocabSize, d.WithSpecial)
+		// Loaded on first use: a large tokenizer.json takes a while to
+		// parse, and input of token IDs never needs it.
+		tt.localPath = t.Tokenizer
 	}
 	return tt, nil
 }
 
+// loadLocal parses --tokenizer once.
+func (tt *textTokenizer) loadLocal() error {
+	if tt.local != nil || tt.localPath == "" {
+		return nil
+	}
+	tok, err := hf.Load(tt.localPath)
+	if err != nil {
+		return &UsageError{Err: fmt.Errorf("--tokenizer %s: %v", tt.localPath, err)}
+	}
+	tt.local = tok
+	d := tok.Describe()
+	tt.Info = fmt.Sprintf("%s (%s, %d tokens; %s)", tt.localPath, d.Model, d.VocabSize, d.WithSpecial)
+	return nil
+}
+
 // configured reports whether any tokenizer was given.
-func (tt *textTokenizer) configured() bool { return tt != nil && (tt.local != nil || tt.remote != nil) }
+func (tt *textTokenizer) configured() bool {
+	return tt != nil && (tt.localPath != "" || tt.remote != nil)
+}
 
 // tokenize fills p.Tokens from p.Text or p.Messages.
 func (tt *textTokenizer) tokenize(ctx context.Context, src string, p *tokenize.Prompt) error {
@@ -134,6 +148,9 @@ func (tt *textTokenizer) tokenize(ctx context.Context, src string, p *tokenize.P
 	}
 	if p.Messages != nil {
 		return &UsageError{Err: fmt.Errorf("%s is a chat: its token IDs depend on the engine's chat template; use --tokenize-url (the engine applies it)", name)}
+	}
+	if err := tt.loadLocal(); err != nil {
+		return err
 	}
 	add := true
 	if tt.addSpecial != nil {
