@@ -1,10 +1,13 @@
 package commands
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -230,7 +233,10 @@ func TestLookupWatchJSONLines(t *testing.T) {
 	}
 	ios, _, out, errOut := iostreamsTest()
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(450*time.Millisecond, cancel)
+	// stop after two rounds (two lines), however slow the machine
+	cw := &cancelAfterLines{w: out, n: 2, cancel: cancel}
+	ios.Out = cw
+	defer cancel()
 	code := Main(ctx, ios, []string{"lookup", "--master", s.Addr(), "--model", model, "--hash-seed", "0", "--tokens", seqTokens(256), "--watch", "--interval", "100ms"}, BuildInfo{})
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	if code != ExitInterrupted || len(lines) < 2 {
@@ -243,4 +249,23 @@ func TestLookupWatchJSONLines(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[1]), &v); err != nil || v.Time == "" || v.HitTokens != 256 {
 		t.Fatalf("%v %q", err, lines[1])
 	}
+}
+
+// cancelAfterLines cancels a context once n lines have been written.
+type cancelAfterLines struct {
+	w      io.Writer
+	n      int
+	cancel func()
+	mu     sync.Mutex
+	seen   int
+}
+
+func (c *cancelAfterLines) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seen += bytes.Count(p, []byte("\n"))
+	if c.seen >= c.n {
+		c.cancel()
+	}
+	return c.w.Write(p)
 }
