@@ -45,7 +45,7 @@ func addKeyFlags(cmd *cobra.Command, k *KeyFlags) {
 	fl.StringVar(&k.DType, "dtype", "bfloat16", "KV cache dtype: torch name or vLLM --kv-cache-dtype (fp8 renders as uint8)")
 	fl.StringArrayVar(&k.Tags, "tag", nil, "request tag name=value (lmcache.tag.*), repeatable; store-side keys only")
 	fl.BoolVar(&k.MLA, "mla", false, "MLA model: keys carry world size 1 (save_only_first_rank)")
-	fl.BoolVar(&k.Legacy64Bit, "legacy-64bit", false, "sha256_cbor_64bit as the uint64 of vLLM 0.10.0/0.10.1 (today it means full sha256_cbor)")
+	fl.BoolVar(&k.Legacy64Bit, "legacy-64bit", false, "int digests of vLLM 0.10.0/0.10.1: sha256_cbor_64bit as a uint64, sha256 as a 256-bit int (today both are bytes)")
 	fl.StringVar(&k.PythonVersion, "python-version", "3.12", "CPython version of the engine (3.10 and older hash str with SipHash-2-4)")
 	fl.StringVar(&k.CacheSalt, "cache-salt", "", "MP-mode cache_salt appended to keys (--key-schema mp)")
 	fl.StringVar(&k.LMCacheConfig, "lmcache-config", "", "LMCache engine config YAML (also LMCACHE_CONFIG_FILE); LMCACHE_* variables override it; flags win")

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"math/big"
 	"os"
 	"strconv"
 	"testing"
@@ -176,7 +177,7 @@ func TestValueRendering(t *testing.T) {
 			t.Errorf("ParseValue(%s): %v", s, err)
 		}
 	}
-	for _, s := range []string{"", "x", "18446744073709551616", "-9223372036854775809"} {
+	for _, s := range []string{"", "x", "-9223372036854775809", "115792089237316195423570985008687907853269984665640564039457584007913129639936"} {
 		if _, err := ParseValue(s); err == nil {
 			t.Errorf("ParseValue(%q) should fail", s)
 		}
@@ -203,6 +204,69 @@ func TestLegacyV032Chain(t *testing.T) {
 	for i, w := range want {
 		if chunks[i].Hash.Hex() != w || chunks[i].Key != "vllm@meta-llama/Llama-3.1-8B-Instruct@1@0@"+w {
 			t.Errorf("chunk %d: %s %s", i, chunks[i].Hash.Hex(), chunks[i].Key)
+		}
+	}
+}
+
+// vLLM 0.10.0/0.10.1 returned sha256 digests as 256-bit ints
+// (int.from_bytes(digest, "big")); values from CPython's hashlib/pickle.
+func TestLegacySHA256IntChain(t *testing.T) {
+	p := DefaultParams()
+	p.Model = "m"
+	p.Algorithm = SHA256
+	p.Legacy64Bit = true
+	p.Schema = Schema202509
+	p.SaveUnfullChunk = true
+	nh, err := p.NoneHashFromSeed("0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nh.Decimal() != "11512569939066563460446379600789296176438808911994074490255290397072634980988" {
+		t.Fatalf("NONE_HASH %s", nh.Decimal())
+	}
+	p.NoneHash = nh
+	chunks, err := mustEngine(t, p).Chunks(seq(600))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][2]string{
+		{"eae1f57e86a723df7288d84659e69a2e953d90ed8583fdf058e04e1b94d57f67", "106240441497048319646911069487721182827792996229381689666185674560122886913895"},
+		{"81eeb7ed4cdcf4bdd33366e369f1cd9dfc35cd6536649793c8f53659d513ee34", "58770136485842072560371041339782730892991677768662952864628201337635162287668"},
+		{"7fa36d9da2d8f31241d86726b9acda7b54c5ebbce3ee320f25b98731a57957e4", "57732484381846973980186242176595985954290006074736947869646622981039731595236"},
+	}
+	for i, w := range want {
+		if chunks[i].Hash.Hex() != w[0] || chunks[i].Hash.Decimal() != w[1] || chunks[i].Key != "vllm@m@1@0@"+w[0] {
+			t.Errorf("chunk %d: %s %s", i, chunks[i].Hash.Hex(), chunks[i].Key)
+		}
+	}
+	p.Schema = Schema202508 // decimal rendering
+	chunks, _ = mustEngine(t, p).Chunks(seq(600))
+	if chunks[0].Key != "vllm@m@1@0@"+want[0][1] {
+		t.Errorf("decimal era: %s", chunks[0].Key)
+	}
+}
+
+func TestBigIntPickleAndHash(t *testing.T) {
+	two255 := new(big.Int).Lsh(big.NewInt(1), 255)
+	cases := []struct {
+		v      *big.Int
+		pickle string
+		hash   int64
+	}{
+		{new(big.Int).Add(two255, big.NewInt(5)), "8005952b000000000000008a210500000000000000000000000000000000000000000000000000000000000080004b0185944e87942e", 2053},
+		{new(big.Int).Lsh(big.NewInt(1), 200), "80059524000000000000008a1a00000000000000000000000000000000000000000000000000014b0185944e87942e", 131072},
+	}
+	var pk pickler
+	for _, c := range cases {
+		v := BigValue(c.v.Bytes())
+		if got := hex.EncodeToString(pk.chunkObject(v, []uint32{1}, ExtraNone)); got != c.pickle {
+			t.Errorf("pickle %s: %s", c.v, got)
+		}
+		if got := pyBigHash(v.b[:v.n]); got != c.hash {
+			t.Errorf("hash(%s) = %d, want %d", c.v, got, c.hash)
+		}
+		if v.Decimal() != c.v.String() || v.Hex() != c.v.Text(16) {
+			t.Errorf("render %s: %s %s", c.v, v.Decimal(), v.Hex())
 		}
 	}
 }

@@ -171,6 +171,20 @@ func (p *pickler) value(v Value) {
 		p.buf = append(p.buf, opMemoize)
 	case kindUint:
 		p.long(v.u, false)
+	case kindBig:
+		// LONG1: the magnitude little-endian, plus a zero byte when the
+		// top bit is set (nbytes = bit_length/8 + 1).
+		n := int(v.n)
+		if v.b[0]&0x80 != 0 {
+			n++
+		}
+		p.buf = append(p.buf, opLong1, byte(n))
+		for i := int(v.n) - 1; i >= 0; i-- {
+			p.buf = append(p.buf, v.b[i])
+		}
+		if n > int(v.n) {
+			p.buf = append(p.buf, 0)
+		}
 	default:
 		x := v.i
 		switch {
@@ -297,6 +311,11 @@ func (c *cborWriter) value(v Value) {
 		c.buf = append(c.buf, v.b[:v.n]...)
 	case kindUint:
 		c.head(0, v.u)
+	case kindBig:
+		// cbor2 writes ints of 2^64 and more as tag 2 (bignum).
+		c.buf = append(c.buf, 0xc2)
+		c.head(2, uint64(v.n))
+		c.buf = append(c.buf, v.b[:v.n]...)
 	default:
 		if v.i >= 0 {
 			c.head(0, uint64(v.i))

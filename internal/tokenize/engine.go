@@ -10,7 +10,7 @@ import (
 // Params is everything that determines LMCache's chunk keys for a prompt.
 type Params struct {
 	Algorithm       Algorithm
-	Legacy64Bit     bool // sha256_cbor_64bit as the uint64 of vLLM 0.10.0/0.10.1
+	Legacy64Bit     bool // vLLM 0.10.0/0.10.1 int digests: sha256_cbor_64bit as a uint64, sha256 as a 256-bit int
 	ChunkSize       int
 	SaveUnfullChunk bool
 	Schema          KeySchema
@@ -114,6 +114,9 @@ func (p *Params) Validate() error {
 	}
 	if s.legacy {
 		return nil
+	}
+	if s.mp && p.Legacy64Bit {
+		return fmt.Errorf("--legacy-64bit does not apply to the multi-process key format")
 	}
 	if p.Algorithm == Blake3 && !s.mp {
 		return fmt.Errorf("blake3 is the multi-process mode's algorithm: use --key-schema mp")

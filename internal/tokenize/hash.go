@@ -31,7 +31,7 @@ var Algorithms = []Algorithm{Builtin, SHA256, SHA256CBOR, SHA256CBOR64Bit, XXHas
 // AlgorithmHelp describes each algorithm for help texts and completion.
 var AlgorithmHelp = map[Algorithm]string{
 	Builtin:         "CPython hash() of the tuple (LMCache default); int, rendered signed hex",
-	SHA256:          "SHA-256 of pickle protocol 5; 32-byte digest",
+	SHA256:          "SHA-256 of pickle protocol 5; 32-byte digest (with --legacy-64bit the 256-bit int of vLLM 0.10.0/0.10.1)",
 	SHA256CBOR:      "SHA-256 of canonical CBOR; 32-byte digest",
 	SHA256CBOR64Bit: "alias of sha256_cbor on vLLM >= 0.10.2; with --legacy-64bit the uint64 of vLLM 0.10.0/0.10.1",
 	XXHash:          "XXH3-128 of pickle protocol 5; 16-byte digest",
@@ -54,14 +54,15 @@ func ParseAlgorithm(s string) (Algorithm, error) {
 	return "", fmt.Errorf("unknown hash algorithm %q: use one of %s", s, strings.Join(names, ", "))
 }
 
-// IsDigest reports whether the algorithm's values are bytes digests (under
-// the given legacy flag for sha256_cbor_64bit).
-func (a Algorithm) IsDigest(legacy64 bool) bool {
+// IsDigest reports whether the algorithm's values are bytes digests. With
+// legacy (vLLM 0.10.0/0.10.1) sha256 gives a 256-bit int and
+// sha256_cbor_64bit a uint64.
+func (a Algorithm) IsDigest(legacy bool) bool {
 	switch a {
 	case Builtin:
 		return false
-	case SHA256CBOR64Bit:
-		return !legacy64
+	case SHA256CBOR64Bit, SHA256:
+		return !legacy
 	}
 	return true
 }
@@ -106,6 +107,8 @@ func (h *hasher) chunk(prev Value, tokens []uint32, extra Extra) (Value, error) 
 			t.add(pyIntHash(prev.i))
 		case kindUint:
 			t.add(pyUintHash(prev.u))
+		case kindBig:
+			t.add(pyBigHash(prev.b[:prev.n]))
 		default:
 			return Value{}, fmt.Errorf("builtin hashing needs an int prefix hash, got a %d-byte digest (NONE_HASH for builtin is an int)", prev.n)
 		}
@@ -158,7 +161,14 @@ func (h *hasher) seed(s string, seed uint32) (Value, error) {
 func (h *hasher) digest(b []byte) Value {
 	h.lastLen = len(b)
 	switch h.alg {
-	case SHA256, SHA256CBOR:
+	case SHA256:
+		s := sha256.Sum256(b)
+		if h.legacy64 {
+			// vLLM 0.10.0/0.10.1: int.from_bytes(digest, "big")
+			return BigValue(s[:])
+		}
+		return BytesValue(s[:])
+	case SHA256CBOR:
 		s := sha256.Sum256(b)
 		return BytesValue(s[:])
 	case SHA256CBOR64Bit:

@@ -43,6 +43,20 @@ func pyUintHash(x uint64) int64 {
 	return int64(x % pyHashModulus) // never -1
 }
 
+// pyBigHash is hash(x) for a non-negative int given big-endian: x mod
+// (2^61 - 1).
+func pyBigHash(be []byte) int64 {
+	var r uint64
+	for _, c := range be {
+		// r*256 + c < 2^69: reduce through 128-bit arithmetic.
+		hi, lo := bits.Mul64(r, 256)
+		lo, carry := bits.Add64(lo, uint64(c), 0)
+		hi += carry
+		_, r = bits.Div64(hi, lo, pyHashModulus)
+	}
+	return int64(r)
+}
+
 // tupleHasher accumulates CPython's xxHash-based tuple hash (3.8+).
 type tupleHasher struct {
 	acc uint64

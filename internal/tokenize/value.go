@@ -15,6 +15,7 @@ const (
 	kindInt   valueKind = iota // a Python int in the int64 range (builtin hashes)
 	kindUint                   // a Python int in 2^63..2^64-1 (legacy uint64 digests)
 	kindBytes                  // a bytes digest (sha256*, xxhash*, blake3)
+	kindBig                    // a non-negative Python int of up to 256 bits, big-endian in b[:n] (vLLM 0.10.0/0.10.1 sha256)
 )
 
 // Value is one prefix hash as LMCache holds it in Python: an int for the
@@ -49,6 +50,24 @@ func BytesValue(b []byte) Value {
 	return v
 }
 
+// BigValue is the non-negative Python int int.from_bytes(be, "big") for up
+// to 32 bytes (vLLM 0.10.0/0.10.1 returned sha256 digests this way).
+func BigValue(be []byte) Value {
+	for len(be) > 0 && be[0] == 0 {
+		be = be[1:]
+	}
+	if len(be) <= 8 {
+		var u uint64
+		for _, c := range be {
+			u = u<<8 | uint64(c)
+		}
+		return UintValue(u)
+	}
+	v := Value{kind: kindBig, n: uint8(len(be))}
+	copy(v.b[:], be)
+	return v
+}
+
 // IsBytes reports whether v is a bytes digest.
 func (v Value) IsBytes() bool { return v.kind == kindBytes }
 
@@ -71,7 +90,7 @@ func (v Value) Equal(o Value) bool {
 	case kindUint:
 		return v.u == o.u
 	}
-	return v.n == o.n && v.b == o.b
+	return v.n == o.n && v.b == o.b // bytes and big ints
 }
 
 func (v Value) appendHex(b []byte) []byte {
@@ -83,6 +102,9 @@ func (v Value) appendHex(b []byte) []byte {
 		return strconv.AppendInt(b, v.i, 16)
 	case kindUint:
 		return strconv.AppendUint(b, v.u, 16)
+	case kindBig:
+		h := hex.EncodeToString(v.b[:v.n])
+		return append(b, strings.TrimLeft(h, "0")...)
 	}
 	return hex.AppendEncode(b, v.b[:v.n])
 }
@@ -93,6 +115,8 @@ func (v Value) appendDecimal(b []byte) []byte {
 		return strconv.AppendInt(b, v.i, 10)
 	case kindUint:
 		return strconv.AppendUint(b, v.u, 10)
+	case kindBig:
+		return new(big.Int).SetBytes(v.b[:v.n]).Append(b, 10)
 	}
 	return b
 }
@@ -110,6 +134,8 @@ func (v Value) Hex() string {
 		return strconv.FormatInt(v.i, 16)
 	case kindUint:
 		return strconv.FormatUint(v.u, 16)
+	case kindBig:
+		return string(v.appendHex(nil))
 	}
 	return hex.EncodeToString(v.b[:v.n])
 }
@@ -121,6 +147,8 @@ func (v Value) Decimal() string {
 		return strconv.FormatInt(v.i, 10)
 	case kindUint:
 		return strconv.FormatUint(v.u, 10)
+	case kindBig:
+		return string(v.appendDecimal(nil))
 	}
 	return ""
 }
@@ -165,11 +193,11 @@ func ParseValue(s string) (Value, error) {
 		return Value{}, fmt.Errorf("empty value")
 	}
 	if h, ok := strings.CutPrefix(strings.ToLower(s), "0x"); ok {
-		u, err := strconv.ParseUint(h, 16, 64)
-		if err != nil {
-			return Value{}, fmt.Errorf("%q is not a hex int below 2^64", s)
+		n, ok := new(big.Int).SetString(h, 16)
+		if !ok || n.Sign() < 0 || n.BitLen() > 256 {
+			return Value{}, fmt.Errorf("%q is not a hex int below 2^256", s)
 		}
-		return UintValue(u), nil
+		return BigValue(n.Bytes()), nil
 	}
 	if (len(s) == 32 || len(s) == 64) && isHex(s) && !isDecimal(s) {
 		b, _ := hex.DecodeString(s)
@@ -187,7 +215,10 @@ func ParseValue(s string) (Value, error) {
 		return UintValue(u), nil
 	}
 	if n, ok := new(big.Int).SetString(s, 10); ok {
-		return Value{}, fmt.Errorf("%s does not fit in 64 bits (a random 256-bit NONE_HASH from PYTHONHASHSEED unset cannot be reproduced)", n)
+		if n.Sign() >= 0 && n.BitLen() <= 256 {
+			return BigValue(n.Bytes()), nil
+		}
+		return Value{}, fmt.Errorf("%s is outside 0..2^256-1 and the int64 range", n)
 	}
 	return Value{}, fmt.Errorf("%q is neither a decimal int, a 0x hex int, nor a 32/64-digit hex digest", s)
 }
