@@ -206,6 +206,9 @@ func keyWarnings(r *Resolved, totalTokens int) []string {
 	if !p.NoneHash.IsBytes() && p.NoneHash.Decimal() == "0" && p.Algorithm != tokenize.Blake3 && strings.HasPrefix(p.NoneHashSource, "flag") {
 		ws = append(ws, "NONE_HASH 0 is what LMCache uses only when vLLM cannot be imported; engines running inside vLLM start from H(PYTHONHASHSEED)")
 	}
+	if p.Layerwise {
+		ws = append(ws, "layer-wise keys (use_layerwise): LMCache's Mooncake lookup client checks the non-layer keys, so it never hits layer-wise data")
+	}
 	if p.WorkerID != 0 {
 		ws = append(ws, fmt.Sprintf("worker id %d: LMCache's Mooncake lookup client only checks worker 0's keys", p.WorkerID))
 	}

@@ -29,6 +29,7 @@ type KeyFlags struct {
 	PythonVersion string
 	CacheSalt     string
 	LMCacheConfig string
+	Layer         int
 }
 
 func addKeyFlags(cmd *cobra.Command, k *KeyFlags) {
@@ -48,6 +49,7 @@ func addKeyFlags(cmd *cobra.Command, k *KeyFlags) {
 	fl.BoolVar(&k.Legacy64Bit, "legacy-64bit", false, "int digests of vLLM 0.10.0/0.10.1: sha256_cbor_64bit as a uint64, sha256 as a 256-bit int (today both are bytes)")
 	fl.StringVar(&k.PythonVersion, "python-version", "3.12", "CPython version of the engine (3.10 and older hash str with SipHash-2-4)")
 	fl.StringVar(&k.CacheSalt, "cache-salt", "", "MP-mode cache_salt appended to keys (--key-schema mp)")
+	fl.IntVar(&k.Layer, "layer", -1, "layer-wise keys (use_layerwise): the key of this layer, \"@<layer>\" after the dtype")
 	fl.StringVar(&k.LMCacheConfig, "lmcache-config", "", "LMCache engine config YAML (also LMCACHE_CONFIG_FILE); LMCACHE_* variables override it; flags win")
 	_ = cmd.RegisterFlagCompletionFunc("hash", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		var out []string
@@ -192,6 +194,9 @@ func (f *Factory) resolveKeysOpt(cmd *cobra.Command, k *KeyFlags, lenient bool) 
 	// metadata
 	p.Model = k.Model
 	r.Source["model"] = src("model")
+	if fl := cmd.Flags().Lookup("layer"); fl != nil && fl.Changed {
+		p.Layerwise, p.Layer = true, k.Layer
+	}
 	p.WorldSize, p.WorkerID, p.MLA = k.WorldSize, k.WorkerID, k.MLA
 	if p.DType, err = tokenize.ParseDType(k.DType); err != nil {
 		return nil, usageErrorf(err)
@@ -299,6 +304,7 @@ type paramsView struct {
 	Tags            []tagView  `json:"tags"`
 	MLA             bool       `json:"mla"`
 	CacheSalt       string     `json:"cache_salt,omitempty"`
+	Layer           *int       `json:"layer,omitempty"`
 	PythonVersion   string     `json:"python_version"`
 	Sources         sourceView `json:"sources"`
 }
@@ -325,6 +331,10 @@ func newParamsView(r *Resolved) paramsView {
 	}
 	for _, t := range p.Tags {
 		v.Tags = append(v.Tags, tagView{t.Name, t.Value})
+	}
+	if p.Layerwise {
+		l := p.Layer
+		v.Layer = &l
 	}
 	for k, s := range r.Source {
 		if s != "" && s != "default" {

@@ -28,6 +28,10 @@ type Params struct {
 	Tags      []Tag
 	MLA       bool
 	CacheSalt string // MP mode only
+	// Layerwise renders LayerCacheEngineKey keys for Layer (use_layerwise:
+	// one object per layer, "@<layer>" after the dtype).
+	Layerwise bool
+	Layer     int
 }
 
 // DefaultParams are LMCache's defaults (NONE_HASH still to be resolved).
@@ -114,6 +118,12 @@ func (p *Params) Validate() error {
 	}
 	if s.legacy {
 		return nil
+	}
+	if p.Layerwise && (p.Layer < 0 || !s.dtype) {
+		if p.Layer < 0 {
+			return fmt.Errorf("layer %d: layers are numbered from 0", p.Layer)
+		}
+		return fmt.Errorf("layer-wise keys put the layer after the dtype; key schema %s has no dtype", s.Name)
 	}
 	if s.mp && p.Legacy64Bit {
 		return fmt.Errorf("--legacy-64bit does not apply to the multi-process key format")

@@ -143,6 +143,9 @@ func newKeyRenderer(p *Params, s SchemaInfo) *keyRenderer {
 		h.WriteString(p.Model + "@" + strconv.Itoa(ws) + "@" + strconv.Itoa(p.WorkerID) + "@")
 		if s.dtype {
 			t.WriteString("@" + p.DType)
+			if p.Layerwise {
+				t.WriteString("@" + strconv.Itoa(p.Layer))
+			}
 		}
 		for _, tg := range p.Tags {
 			t.WriteString("@" + tg.Name + "%" + tg.Value)

@@ -401,3 +401,23 @@ func TestVectorsMP(t *testing.T) {
 		t.Errorf("salt: %s, want %s", c[0].Key, s)
 	}
 }
+
+// LayerCacheEngineKey (use_layerwise): "@<layer>" after the dtype, before
+// tags (spec §3.4).
+func TestLayerwiseKeys(t *testing.T) {
+	p := vecParams(Builtin)
+	p.NoneHash, _ = p.NoneHashFromSeed("0")
+	p.Layerwise, p.Layer = true, 31
+	p.Tags = []Tag{{"user", "alice"}}
+	c, err := mustEngine(t, p).Chunks(seq(256))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := vecModel + "@1@0@5f05dec65811b7cc@bfloat16@31@user%alice"; c[0].Key != want {
+		t.Fatalf("%s, want %s", c[0].Key, want)
+	}
+	p.Schema = Schema202509
+	if _, err := NewEngine(p); err == nil {
+		t.Fatal("a schema without dtype accepted a layer")
+	}
+}
