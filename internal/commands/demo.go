@@ -39,7 +39,7 @@ line and its output. Nothing outside this process is touched.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ios := f.IOStreams
 			ctx := cmd.Context()
-			sb, err := startSandbox(sandboxConfig{masterAddr: "127.0.0.1:0", adminAddr: "127.0.0.1:0", controllerAddr: "127.0.0.1:0"})
+			sb, err := startSandbox(sandboxConfig{masterAddr: "127.0.0.1:0", adminAddr: "127.0.0.1:0", controllerAddr: "127.0.0.1:0", diskTier: true})
 			if err != nil {
 				return err
 			}
@@ -66,7 +66,7 @@ line and its output. Nothing outside this process is touched.`,
 			if err != nil {
 				return err
 			}
-			stored, total, err := sb.populate(ctx, res.Params, tokens, map[int]bool{1: true}, 2)
+			stored, total, err := sb.populate(ctx, res.Params, tokens, map[int]bool{1: true}, map[int]bool{2: true}, 2)
 			if err != nil {
 				return err
 			}
@@ -74,14 +74,14 @@ line and its output. Nothing outside this process is touched.`,
 			say := func(s string) { fmt.Fprintln(ios.Out, st.Muted.Render("# "+s)) }
 			fmt.Fprintf(ios.Out, "%s\n", st.Bold.Render("lmc demo"))
 			say(fmt.Sprintf("sandbox: Mooncake master %s, admin %s, controller %s", sb.master.Addr(), sb.master.AdminURL(), sb.controllerURL()))
-			say(fmt.Sprintf("stored %d of %d chunk keys of a 1000-token prompt (chunk 1 left out); the controller's instance %q holds it all", stored, total, SandboxInstance))
+			say(fmt.Sprintf("stored %d of %d chunk keys of a 1000-token prompt (chunk 1 left out; chunk 2 evicted from memory, kept on disk); the controller's instance %q holds it all", stored, total, SandboxInstance))
 			steps := []struct {
 				note string
 				args []string
 			}{
 				{"the Mooncake keys LMCache computes for the prompt", append(append([]string{"keys"}, keyArgs...), prompt)},
 				{"how much the engine would find, asked over the master's native RPC", append(append([]string{"lookup", "--master", sb.master.Addr()}, keyArgs...), prompt)},
-				{"the same through the read-only admin API, with placement", append(append([]string{"lookup", "--admin", sb.master.AdminURL(), "--placement"}, keyArgs...), prompt)},
+				{"the same through the read-only admin API, with placement (memory and disk tiers)", append(append([]string{"lookup", "--admin", sb.master.AdminURL(), "--placement"}, keyArgs...), prompt)},
 				{"the LMCache controller's view, per instance", []string{"lookup", "--controller", sb.controllerURL(), prompt}},
 				{"pin the first 300 tokens (chunk 0) in the sandbox instance", []string{"pin", "--controller", sb.controllerURL(), "--instance", SandboxInstance, head}},
 				{"clear the instance: only the pinned chunk stays", []string{"clear", "--controller", sb.controllerURL(), "--instance", SandboxInstance, "--yes", "--verify"}},

@@ -654,7 +654,7 @@ func (lp *lookupPrinter) finish() error {
 		if lp.ctrl != nil {
 			return writeControllerTable(ios, lp.ctrl)
 		}
-		return writeStoreTable(ios, lp.o.Format == printers.Wide || lp.o.Placement, lp.store)
+		return writeStoreTable(ios, lp.o.Format == printers.Wide || lp.o.Placement, lp.o.Format == printers.Wide, lp.store)
 	}
 	return nil
 }
@@ -674,6 +674,20 @@ func replicasText(rs []replicaView) string {
 			loc = r.Path
 		}
 		parts = append(parts, loc+" ("+r.Tier+")")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// replicasCompact fits a terminal: nodes by endpoint, file tiers by name
+// (-o wide shows the paths).
+func replicasCompact(rs []replicaView) string {
+	var parts []string
+	for _, r := range rs {
+		if r.Endpoint != "" {
+			parts = append(parts, r.Endpoint+" ("+r.Tier+")")
+		} else {
+			parts = append(parts, r.Tier)
+		}
 	}
 	return strings.Join(parts, ", ")
 }
@@ -724,7 +738,7 @@ func styleStatus(st *iostreams.Styles, c lookupChunkView) string {
 	return st.Error.Render("ERROR " + c.Error)
 }
 
-func writeStoreTable(ios *iostreams.IOStreams, placement bool, prompts []lookupPromptView) error {
+func writeStoreTable(ios *iostreams.IOStreams, placement, wide bool, prompts []lookupPromptView) error {
 	st := ios.Styles()
 	out := ios.Out
 	if len(prompts) > 1 {
@@ -756,7 +770,11 @@ func writeStoreTable(ios *iostreams.IOStreams, placement bool, prompts []lookupP
 		for _, c := range p.Chunks {
 			row := []string{strconv.Itoa(c.Index), fmt.Sprintf("%d-%d", c.Start, c.End), iostreams.Truncate(c.Hash, 13), styleStatus(st, c)}
 			if placement {
-				row = append(row, replicasText(c.Replicas))
+				if wide {
+					row = append(row, replicasText(c.Replicas))
+				} else {
+					row = append(row, replicasCompact(c.Replicas))
+				}
 			}
 			if ranks {
 				row = append(row, ranksText(c))

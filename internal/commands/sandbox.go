@@ -34,10 +34,19 @@ type sandbox struct {
 
 type sandboxConfig struct {
 	masterAddr, adminAddr, controllerAddr string
+	diskTier                              bool
 }
 
+// sandboxStorageRoot is where the sandbox master pretends to keep its disk
+// tier (no file is written).
+const sandboxStorageRoot = "/mnt/mooncake"
+
 func startSandbox(cfg sandboxConfig) (*sandbox, error) {
-	m, err := mooncaketest.Start(cfg.masterAddr, mooncaketest.WithAdminAddr(cfg.adminAddr))
+	opts := []mooncaketest.Option{mooncaketest.WithAdminAddr(cfg.adminAddr)}
+	if cfg.diskTier {
+		opts = append(opts, mooncaketest.WithStorageRoot(sandboxStorageRoot))
+	}
+	m, err := mooncaketest.Start(cfg.masterAddr, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox master on %s / admin on %s: %w", cfg.masterAddr, cfg.adminAddr, err)
 	}
@@ -66,7 +75,7 @@ func (s *sandbox) close() {
 // populate stores a prompt's chunk keys on the master the way an engine
 // does (over the put path), skipping dropped chunks and spreading replicas
 // over made-up nodes, and admits the same tokens in the controller.
-func (s *sandbox) populate(ctx context.Context, p tokenize.Params, tokens []uint32, drop map[int]bool, nodes int) (stored, total int, err error) {
+func (s *sandbox) populate(ctx context.Context, p tokenize.Params, tokens []uint32, drop, evict map[int]bool, nodes int) (stored, total int, err error) {
 	eng, err := tokenize.NewEngine(p)
 	if err != nil {
 		return 0, 0, err
@@ -85,6 +94,9 @@ func (s *sandbox) populate(ctx context.Context, p tokenize.Params, tokens []uint
 		}
 		if err := s.master.Populate(ctx, []string{k}, ns[i%len(ns)]); err != nil {
 			return stored, len(keys), err
+		}
+		if evict[i] {
+			s.master.EvictMemory(k)
 		}
 		stored++
 	}
@@ -107,7 +119,7 @@ func NewCmdSandbox(f *Factory) *cobra.Command {
 	var cfg sandboxConfig
 	var keys KeyFlags
 	var in InputFlags
-	var dropChunks string
+	var dropChunks, evictChunks string
 	var nodes int
 	var populate string
 	cmd := &cobra.Command{
@@ -121,9 +133,12 @@ memory, loopback by default.
 
 --populate FILE stores the prompt's chunk keys (computed with the key flags, as
 'lmc keys' does) the way a storage node would, leaving out --drop-chunks, with
-replicas spread over --nodes made-up nodes (memory tier: the sandbox master has
-no disk storage backend); the controller admits the same tokens for the
-sandbox instance.
+replicas spread over --nodes made-up nodes; the controller admits the same
+tokens for the sandbox instance. --disk-tier models a master with a storage
+backend (--root_fs_dir): every object also gets a DISK replica under
+/mnt/mooncake (metadata only, nothing is written), and --evict-memory-chunks
+drops the memory replicas of those chunks, as eviction does, so they are
+served from disk.
 
 When ready it prints the addresses (one "name value" per line, or -o json) and
 an example command, then serves until Ctrl-C or SIGTERM.`,
@@ -145,6 +160,10 @@ an example command, then serves until Ctrl-C or SIGTERM.`,
 			if err != nil {
 				return &UsageError{Err: fmt.Errorf("--drop-chunks: %v", err)}
 			}
+			evict, err := parseIndexList(evictChunks)
+			if err != nil {
+				return &UsageError{Err: fmt.Errorf("--evict-memory-chunks: %v", err)}
+			}
 			var p *tokenize.Params
 			var tokens []uint32
 			if populate != "" {
@@ -165,7 +184,7 @@ an example command, then serves until Ctrl-C or SIGTERM.`,
 			v := sandboxView{Master: sb.master.Addr(), Admin: sb.master.AdminURL(), Controller: sb.controllerURL(), Instance: SandboxInstance}
 			ctx := cmd.Context()
 			if p != nil {
-				stored, total, err := sb.populate(ctx, *p, tokens, drop, nodes)
+				stored, total, err := sb.populate(ctx, *p, tokens, drop, evict, nodes)
 				if err != nil {
 					return err
 				}
@@ -192,6 +211,8 @@ an example command, then serves until Ctrl-C or SIGTERM.`,
 	fl.StringVar(&populate, "populate", "", "token input whose chunk keys to store (with the key flags)")
 	fl.StringVar(&dropChunks, "drop-chunks", "", "chunk indices to leave out of --populate, e.g. 1,3")
 	fl.IntVar(&nodes, "nodes", 2, "made-up storage nodes to spread replicas over")
+	fl.BoolVar(&cfg.diskTier, "disk-tier", false, "give every object a DISK replica too (a master with a storage backend)")
+	fl.StringVar(&evictChunks, "evict-memory-chunks", "", "chunk indices of --populate whose memory replicas are evicted (kept on disk with --disk-tier), e.g. 2")
 	addKeyFlags(cmd, &keys)
 	return cmd
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"lmc/internal/commands/iostreams"
+	"lmc/internal/tokenize"
 )
 
 // TestMain lets the test binary act as the lmc binary, so tests can run lmc
@@ -122,4 +123,44 @@ func TestSandboxProcess(t *testing.T) {
 
 func signalContext() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+func TestSandboxDiskTier(t *testing.T) {
+	sb, err := startSandbox(sandboxConfig{masterAddr: "127.0.0.1:0", adminAddr: "127.0.0.1:0", controllerAddr: "127.0.0.1:0", diskTier: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.close()
+	p := tokenize.DefaultParams()
+	p.Model = model
+	p.NoneHash, _ = p.NoneHashFromSeed("0")
+	toks := make([]uint32, 768)
+	for i := range toks {
+		toks[i] = uint32(i)
+	}
+	if _, _, err := sb.populate(context.Background(), p, toks, nil, map[int]bool{1: true}, 2); err != nil {
+		t.Fatal(err)
+	}
+	r := runLMC(t, runOpts{}, "lookup", "--admin", sb.master.AdminURL(), "--model", model, "--hash-seed", "0", "--tokens", seqTokens(768), "-o", "json")
+	var v lookupJSON
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || v.HitTokens != 768 {
+		t.Fatalf("%v %s %s", err, r.stdout, r.stderr)
+	}
+	tiers := func(i int) (out []string) {
+		for _, rep := range v.Chunks[i].Replicas {
+			out = append(out, rep.Tier)
+		}
+		return out
+	}
+	if got := strings.Join(tiers(0), ","); got != "memory,disk" {
+		t.Fatalf("chunk 0 tiers %s", got)
+	}
+	if got := strings.Join(tiers(1), ","); got != "disk" {
+		t.Fatalf("chunk 1 (evicted from memory) tiers %s", got)
+	}
+	// the RPC path reads the same placement
+	r = runLMC(t, runOpts{}, "lookup", "--master", sb.master.Addr(), "--placement", "--model", model, "--hash-seed", "0", "--tokens", seqTokens(768), "-o", "json")
+	if !strings.Contains(r.stdout, `"tier": "disk"`) || !strings.Contains(r.stdout, `"path": "/mnt/mooncake/`) {
+		t.Fatalf("%s", r.stdout)
+	}
 }

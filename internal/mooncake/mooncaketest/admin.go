@@ -150,6 +150,10 @@ func (s *Server) adminBatchQueryKeys(w http.ResponseWriter, r *http.Request) {
 		}
 		e := batchEntry{OK: true, Values: []mc.BufferDescriptor{}}
 		for _, rep := range rl.Replicas {
+			if rep.Kind == mc.KindDisk {
+				e.DiskValues = append(e.DiskValues, rep.Disk)
+				continue
+			}
 			e.Values = append(e.Values, rep.Buffer)
 		}
 		data[k] = e

@@ -40,6 +40,7 @@ type config struct {
 	adminAddr       string
 	noAdmin         bool
 	version         string
+	storageRoot     string
 }
 
 // Option configures a Server.
@@ -76,6 +77,12 @@ func WithAdminAddr(addr string) Option { return func(c *config) { c.adminAddr = 
 
 // WithoutAdmin starts no admin listener; AdminHandler still works.
 func WithoutAdmin() Option { return func(c *config) { c.noAdmin = true } }
+
+// WithStorageRoot models a master started with --root_fs_dir: every
+// PutStart adds a DISK replica (a file under root; the fake's path is
+// root/<key with '/' as '_'>), which PutEnd(DISK or ALL) completes. Disk
+// replicas survive their writer's segments, as files do.
+func WithStorageRoot(root string) Option { return func(c *config) { c.storageRoot = root } }
 
 // WithVersion sets the string ServiceReady returns (default "2.0.0").
 func WithVersion(v string) Option { return func(c *config) { c.version = v } }
@@ -220,6 +227,16 @@ func (s *Server) Keys() []string {
 	defer s.mu.Unlock()
 	s.st.sweep()
 	return s.st.readableKeys()
+}
+
+// EvictMemory drops the memory replicas of keys, as the master's eviction
+// does, freeing their segment space; disk replicas stay (so the key is then
+// served from disk, or disappears when it had none). It returns how many
+// memory replicas were dropped.
+func (s *Server) EvictMemory(keys ...string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.evictMemory(keys)
 }
 
 func (s *Server) acceptLoop() {

@@ -3,6 +3,7 @@ package mooncaketest
 import (
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	mc "lmc/internal/mooncake"
@@ -63,6 +64,8 @@ type replica struct {
 	off    uint64
 	size   uint64
 	status mc.ReplicaStatus
+	disk   bool   // a DISK replica (WithStorageRoot)
+	path   string // its file
 }
 
 type object struct {
@@ -148,6 +151,30 @@ func (st *store) unmount(sid mc.UUID) {
 			delete(st.objects, k)
 		}
 	}
+}
+
+func (st *store) evictMemory(keys []string) int {
+	n := 0
+	for _, k := range keys {
+		o := st.objects[k]
+		if o == nil {
+			continue
+		}
+		o.replicas = slices.DeleteFunc(o.replicas, func(r *replica) bool {
+			if r.disk {
+				return false
+			}
+			if s := st.segments[r.seg]; s != nil {
+				s.free(r.off)
+			}
+			n++
+			return true
+		})
+		if len(o.replicas) == 0 {
+			delete(st.objects, k)
+		}
+	}
+	return n
 }
 
 func (st *store) freeObject(o *object) {
@@ -239,6 +266,9 @@ func (st *store) replicaList(key string, lease bool) (mc.ReplicaList, mc.ErrorCo
 }
 
 func (st *store) describe(r *replica) mc.Replica {
+	if r.disk {
+		return mc.Replica{ID: r.id, Status: r.status, Kind: mc.KindDisk, Disk: mc.DiskDescriptor{FilePath: r.path, ObjectSize: r.size}}
+	}
 	d := mc.Replica{ID: r.id, Status: r.status, Kind: mc.KindMemory}
 	d.Buffer = mc.BufferDescriptor{Size: r.size, Protocol: "tcp"}
 	if s := st.segments[r.seg]; s != nil {
@@ -300,6 +330,11 @@ func (st *store) putStart(id mc.UUID, key string, size uint64, cfg mc.ReplicateC
 	if len(o.replicas) == 0 {
 		return nil, mc.CodeNoAvailableHandle
 	}
+	if root := st.cfg.storageRoot; root != "" {
+		o.replicas = append(o.replicas, &replica{id: st.nextRepID, size: size, status: mc.ReplicaProcessing,
+			disk: true, path: strings.TrimRight(root, "/") + "/" + strings.ReplaceAll(key, "/", "_")})
+		st.nextRepID++
+	}
 	st.objects[key] = o
 	out := make([]mc.Replica, len(o.replicas))
 	for i, r := range o.replicas {
@@ -319,12 +354,13 @@ func (st *store) putEnd(id mc.UUID, meta mc.ObjectMeta, rt mc.ReplicaType) mc.Er
 	if o.complete() {
 		return mc.CodeOK
 	}
-	if rt != mc.ReplicaTypeAll && rt != mc.ReplicaTypeMemory {
+	if rt != mc.ReplicaTypeAll && rt != mc.ReplicaTypeMemory && rt != mc.ReplicaTypeDisk {
 		return mc.CodeInvalidWrite
 	}
 	n := 0
 	for _, r := range o.replicas {
-		if r.status == mc.ReplicaProcessing {
+		match := rt == mc.ReplicaTypeAll || (rt == mc.ReplicaTypeDisk) == r.disk
+		if r.status == mc.ReplicaProcessing && match {
 			r.status = mc.ReplicaComplete
 			n++
 		}
