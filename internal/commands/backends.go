@@ -296,3 +296,33 @@ func (h *headerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	return resp, err
 }
+
+// withLeaderHint adds where the HA leader is when a master is unreachable
+// (with HA only the leader serves RPC) or its admin API says it is a
+// standby (-1011, service plane not active): any master's GET /leader
+// names the leader.
+func (f *Factory) withLeaderHint(ctx context.Context, a *mooncake.Admin, err error) error {
+	if a == nil || err == nil || errors.Is(err, context.Canceled) {
+		return err
+	}
+	var me *mooncake.MasterError
+	standby := errors.As(err, &me) && me.Code == mooncake.CodeUnavailableInCurrentMode
+	if !standby && !isUnavailable(err) {
+		var ua *UnavailableError
+		if !errors.As(err, &ua) {
+			return err
+		}
+	}
+	lctx, cancel := context.WithTimeout(ctx, f.Timeout)
+	defer cancel()
+	l, lerr := a.Leader(lctx)
+	if lerr != nil || !l.Present || l.LeaderAddress == nil {
+		return err
+	}
+	hint := fmt.Errorf("%w; the HA leader is %s (GET %s/leader): use --master %s and that master's admin URL", err, *l.LeaderAddress, a.BaseURL(), *l.LeaderAddress)
+	var ua *UnavailableError
+	if errors.As(err, &ua) {
+		return &UnavailableError{Backend: ua.Backend, Err: fmt.Errorf("%w; the HA leader is %s (GET %s/leader): use --master %s", ua.Err, *l.LeaderAddress, a.BaseURL(), *l.LeaderAddress)}
+	}
+	return hint
+}

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"net"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -135,4 +136,30 @@ func TestInterruptExits130(t *testing.T) {
 		t.Fatalf("took %s, stdout %q, stderr %q", time.Since(start), stdout.String(), stderr.String())
 	}
 	_ = os.Stdout
+}
+
+// With HA only the leader serves RPC; a standby's admin API answers 503
+// (-1011) and /leader names the leader. lmc says where to go.
+func TestStandbyLeaderHint(t *testing.T) {
+	sb, err := mooncaketest.Start("127.0.0.1:0", mooncaketest.WithStandby("10.9.9.9:50051"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	r := runLMC(t, runOpts{}, "lookup", "--admin", sb.AdminURL(), "--model", model, "--hash-seed", "0", "--tokens", seqTokens(256))
+	if r.code == 0 || !strings.Contains(r.stderr, "service plane is not active") && !strings.Contains(r.stderr, "UNAVAILABLE_IN_CURRENT_MODE") || !strings.Contains(r.stderr, "the HA leader is 10.9.9.9:50051") {
+		t.Fatalf("%d %q", r.code, r.stderr)
+	}
+	// a standby's RPC port is closed: unreachable, with the leader named
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	dead := ln.Addr().String()
+	ln.Close()
+	r = runLMC(t, runOpts{}, "lookup", "--master", dead, "--admin", sb.AdminURL(), "--model", model, "--hash-seed", "0", "--tokens", seqTokens(256))
+	if r.code != ExitUnavailable || !strings.Contains(r.stderr, "the HA leader is 10.9.9.9:50051") {
+		t.Fatalf("%d %q", r.code, r.stderr)
+	}
+	r = runLMC(t, runOpts{}, "health", "--admin", sb.AdminURL(), "-o", "json")
+	if r.code != ExitFailed || !strings.Contains(r.stdout, `"role": "standby"`) || !strings.Contains(r.stdout, `"leader_address": "10.9.9.9:50051"`) {
+		t.Fatalf("%d %s %s", r.code, r.stdout, r.stderr)
+	}
 }

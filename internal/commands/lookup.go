@@ -255,7 +255,7 @@ func (s *storeLookup) lookup(ctx context.Context, eng *tokenize.Engine, p *token
 	if s.admin != nil && (s.master == nil || s.placement) {
 		qs, err := s.admin.BatchQueryKeys(ctx, keys)
 		if err != nil {
-			return v, s.f.adminErr(s.adminURL, err)
+			return v, s.f.withLeaderHint(ctx, s.admin, s.f.adminErr(s.adminURL, err))
 		}
 		for i, q := range qs {
 			if s.master == nil {
@@ -373,7 +373,7 @@ func lookupRun(ctx context.Context, o *LookupOptions) error {
 			return &UsageError{Err: fmt.Errorf("--master: %w", err)}
 		}
 		if sl.master, err = f.dialMaster(ctx, sl.masterAddr, b.Tenant); err != nil {
-			return err
+			return f.withLeaderHint(ctx, sl.admin, err)
 		}
 		defer sl.master.Close()
 	}

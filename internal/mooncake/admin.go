@@ -133,6 +133,21 @@ func (a *Admin) Health(ctx context.Context) (Health, error) {
 	return h, err
 }
 
+// Leader is the answer of GET /leader, which any master (leader or
+// standby) serves: where the HA leader's RPC listens.
+type Leader struct {
+	Present       bool    `json:"present"`
+	LeaderAddress *string `json:"leader_address"`
+	ViewVersion   *int64  `json:"view_version"`
+}
+
+// Leader returns GET /leader. With HA, only the leader runs the RPC server.
+func (a *Admin) Leader(ctx context.Context) (Leader, error) {
+	var l Leader
+	err := a.getJSON(ctx, "/leader", &l)
+	return l, err
+}
+
 // MetricsSummary returns the one-line text of GET /metrics/summary.
 func (a *Admin) MetricsSummary(ctx context.Context) (string, error) {
 	resp, err := a.get(ctx, "/metrics/summary")

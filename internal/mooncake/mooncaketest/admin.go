@@ -17,6 +17,7 @@ import (
 func (s *Server) newAdminMux() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", s.adminHealth)
+	mux.HandleFunc("GET /leader", s.adminLeader)
 	mux.HandleFunc("GET /metrics", s.adminMetrics)
 	mux.HandleFunc("GET /metrics/summary", s.adminSummary)
 	mux.HandleFunc("GET /query_key", s.adminQueryKey)
@@ -51,8 +52,31 @@ func writeCode(w http.ResponseWriter, c mc.ErrorCode) {
 }
 
 func (s *Server) adminHealth(w http.ResponseWriter, r *http.Request) {
+	if l := s.cfg.standbyOf; l != "" {
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "role": "standby", "ha_state": "standby",
+			"service_ready": false, "leader_address": l, "view_version": 1})
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "role": "leader", "ha_state": "serving",
 		"service_ready": true, "leader_address": nil, "view_version": nil})
+}
+
+// adminLeader is GET /leader: without HA there is no leader view.
+func (s *Server) adminLeader(w http.ResponseWriter, r *http.Request) {
+	if l := s.cfg.standbyOf; l != "" {
+		writeJSON(w, http.StatusOK, map[string]any{"present": true, "leader_address": l, "view_version": 1})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"present": false, "leader_address": nil, "view_version": nil})
+}
+
+// standby answers data endpoints as a standby master does.
+func (s *Server) standby(w http.ResponseWriter) bool {
+	if s.cfg.standbyOf == "" {
+		return false
+	}
+	writeJSON(w, http.StatusServiceUnavailable, map[string]any{"success": false, "error_code": -1011, "error_message": "service plane is not active"})
+	return true
 }
 
 type storeStats struct {
@@ -99,6 +123,9 @@ func (s *Server) adminSummary(w http.ResponseWriter, r *http.Request) {
 // adminQueryKey reads key from the raw query without URL-decoding it, as the
 // real master does, and grants a lease like GetReplicaList.
 func (s *Server) adminQueryKey(w http.ResponseWriter, r *http.Request) {
+	if s.standby(w) {
+		return
+	}
 	key := ""
 	for _, kv := range strings.Split(r.URL.RawQuery, "&") {
 		if k, v, ok := strings.Cut(kv, "="); ok && k == "key" {
@@ -133,6 +160,9 @@ type batchEntry struct {
 }
 
 func (s *Server) adminBatchQueryKeys(w http.ResponseWriter, r *http.Request) {
+	if s.standby(w) {
+		return
+	}
 	raw := r.URL.Query().Get("keys")
 	if raw == "" {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"success": false, "error": "No keys provided. Use ?keys=key1,key2,..."})
@@ -163,6 +193,9 @@ func (s *Server) adminBatchQueryKeys(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) adminAllKeys(w http.ResponseWriter, r *http.Request) {
+	if s.standby(w) {
+		return
+	}
 	s.mu.Lock()
 	s.st.sweep()
 	keys := s.st.readableKeys()

@@ -41,6 +41,7 @@ type config struct {
 	noAdmin         bool
 	version         string
 	storageRoot     string
+	standbyOf       string // HA standby: the leader's RPC address
 }
 
 // Option configures a Server.
@@ -83,6 +84,13 @@ func WithoutAdmin() Option { return func(c *config) { c.noAdmin = true } }
 // root/<key with '/' as '_'>), which PutEnd(DISK or ALL) completes. Disk
 // replicas survive their writer's segments, as files do.
 func WithStorageRoot(root string) Option { return func(c *config) { c.storageRoot = root } }
+
+// WithStandby makes the admin API answer as an HA standby whose leader's
+// RPC is at leader: /health says role standby, /leader names the leader,
+// and data endpoints answer 503 with -1011 (service plane not active).
+// (A real standby does not listen on the RPC port at all; close the fake's
+// with Close if a test needs that.)
+func WithStandby(leader string) Option { return func(c *config) { c.standbyOf = leader } }
 
 // WithVersion sets the string ServiceReady returns (default "2.0.0").
 func WithVersion(v string) Option { return func(c *config) { c.version = v } }
