@@ -66,6 +66,13 @@ func normalizeHTTP(u string) string {
 
 // dialMaster connects to the master and classifies failures.
 func (f *Factory) dialMaster(ctx context.Context, addr, tenant string) (*mooncake.Client, error) {
+	f.tenant = tenant
+	start := time.Now()
+	defer func() {
+		if f.Verbose {
+			fmt.Fprintf(f.IOStreams.ErrOut, "> dial %s (%s)\n", addr, time.Since(start).Round(time.Microsecond))
+		}
+	}()
 	c, err := mooncake.Dial(ctx, addr, mooncake.WithDialTimeout(f.Timeout), mooncake.WithCallTimeout(f.Timeout), mooncake.WithTenant(tenant))
 	if err != nil {
 		return nil, f.masterErr(addr, err)
@@ -325,4 +332,16 @@ func (f *Factory) withLeaderHint(ctx context.Context, a *mooncake.Admin, err err
 		return &UnavailableError{Backend: ua.Backend, Err: fmt.Errorf("%w; the HA leader is %s (GET %s/leader): use --master %s", ua.Err, *l.LeaderAddress, a.BaseURL(), *l.LeaderAddress)}
 	}
 	return hint
+}
+
+// logRPC writes one line per master RPC to stderr with --verbose.
+func (f *Factory) logRPC(method, addr string, keys int, start time.Time, err error) {
+	if !f.Verbose {
+		return
+	}
+	res := "ok"
+	if err != nil {
+		res = "error: " + err.Error()
+	}
+	fmt.Fprintf(f.IOStreams.ErrOut, "> rpc %s %s (%d keys, tenant %s)\n< %s (%s)\n", method, addr, keys, f.tenant, res, time.Since(start).Round(time.Microsecond))
 }

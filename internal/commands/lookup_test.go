@@ -269,3 +269,11 @@ func (c *cancelAfterLines) Write(p []byte) (int, error) {
 	}
 	return c.w.Write(p)
 }
+
+func TestVerboseRPCLog(t *testing.T) {
+	s := startMaster(t)
+	r := runLMC(t, runOpts{}, "lookup", "--master", s.Addr(), "--verbose", "--model", model, "--hash-seed", "0", "--tokens", seqTokens(512), "-o", "json")
+	if r.code != 0 || !strings.Contains(r.stderr, "> rpc BatchExistKey "+s.Addr()+" (2 keys, tenant default)") || !strings.Contains(r.stderr, "< ok (") {
+		t.Fatalf("%d %q", r.code, r.stderr)
+	}
+}
