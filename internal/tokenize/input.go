@@ -344,6 +344,10 @@ func (r *Reader) tokenArray(dst []uint32) ([]uint32, error) {
 		return dst, nil
 	}
 	for {
+		var done bool
+		if dst, done = r.fastTokens(dst); done {
+			return dst, nil
+		}
 		r.skipSpace()
 		c, ok := r.peek()
 		switch {
@@ -371,6 +375,52 @@ func (r *Reader) tokenArray(dst []uint32) ([]uint32, error) {
 			return dst, nil
 		}
 		return nil, r.fail(r.describe(), "',' or ']' in the token array", "")
+	}
+}
+
+// fastTokens consumes well-formed "ID," / "ID]" items lying wholly inside
+// the buffered window, with no line bookkeeping (it stops at a newline).
+// Anything else — the window's end, a newline, a malformed or too large
+// number — is left to the general path, which starts where this stopped
+// and reports errors with their position. done reports the closing ']'.
+func (r *Reader) fastTokens(dst []uint32) ([]uint32, bool) {
+	buf := r.buf[:r.n] // len(buf) bounds every index: no bounds checks below
+	i := r.pos
+	for {
+		for i < len(buf) && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r') {
+			i++
+		}
+		start := i
+		var v uint64
+		for ; i < len(buf); i++ {
+			d := buf[i] - '0'
+			if d > 9 {
+				break
+			}
+			v = v*10 + uint64(d)
+		}
+		digits := i - start
+		if digits == 0 || digits > 10 || v > MaxTokenID || (digits > 1 && buf[start] == '0') {
+			return dst, false
+		}
+		for i < len(buf) && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r') {
+			i++
+		}
+		if i >= len(buf) {
+			return dst, false
+		}
+		switch buf[i] {
+		case ',':
+			dst = appendToken(dst, uint32(v))
+			i++
+			r.pos = i
+		case ']':
+			dst = appendToken(dst, uint32(v))
+			r.pos = i + 1
+			return dst, true
+		default:
+			return dst, false
+		}
 	}
 }
 
