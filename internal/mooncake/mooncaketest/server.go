@@ -643,11 +643,7 @@ func (s *Server) dispatch(m mc.Method, body []byte, forced mc.ErrorCode) ([]byte
 		if d.Err() != nil {
 			return nil, d.Err()
 		}
-		code := forced
-		if code == 0 {
-			code = st.putEnd(id, meta, rt)
-		}
-		return s.expectedBody(m.Result, code, nil), nil
+		return s.expectedBody(m.Result, run(func() mc.ErrorCode { return st.putEnd(id, meta, rt) }), nil), nil
 
 	case mc.MethodPutRevoke.ID:
 		_, d, err := args(body, m.Args)
@@ -659,11 +655,7 @@ func (s *Server) dispatch(m mc.Method, body []byte, forced mc.ErrorCode) ([]byte
 		if d.Err() != nil {
 			return nil, d.Err()
 		}
-		code := forced
-		if code == 0 {
-			code = st.putRevoke(id, key, rt)
-		}
-		return s.expectedBody(m.Result, code, nil), nil
+		return s.expectedBody(m.Result, run(func() mc.ErrorCode { return st.putRevoke(id, key, rt) }), nil), nil
 
 	case mc.MethodRemove.ID:
 		_, d, err := args(body, m.Args)
@@ -675,11 +667,7 @@ func (s *Server) dispatch(m mc.Method, body []byte, forced mc.ErrorCode) ([]byte
 		if d.Err() != nil {
 			return nil, d.Err()
 		}
-		code := forced
-		if code == 0 {
-			code = st.remove(key, force)
-		}
-		return s.expectedBody(m.Result, code, nil), nil
+		return s.expectedBody(m.Result, run(func() mc.ErrorCode { return st.remove(key, force) }), nil), nil
 
 	case mc.MethodRemoveAll.ID:
 		_, d, err := args(body, m.Args)
