@@ -30,7 +30,7 @@ type ExplainOptions struct {
 var explainFormats = []printers.Format{printers.Table, printers.Wide, printers.Plain, printers.JSON}
 
 // NewCmdExplain builds `lmc explain`.
-func NewCmdExplain(f *Factory, runF func(context.Context, *ExplainOptions) error) *cobra.Command {
+func NewCmdExplain(f *Factory) *cobra.Command {
 	opts := &ExplainOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "explain [FILE|-]",
@@ -55,9 +55,6 @@ Key flags are the same as for 'lmc keys'. -o json gives {"params", "warnings",
 			var err error
 			if opts.Format, err = f.outputFormat(explainFormats); err != nil {
 				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
 			}
 			return explainRun(cmd.Context(), opts)
 		},

@@ -25,7 +25,7 @@ type KeysOptions struct {
 var keysFormats = []printers.Format{printers.Table, printers.Wide, printers.JSON, printers.JSONL, printers.Plain}
 
 // NewCmdKeys builds `lmc keys`.
-func NewCmdKeys(f *Factory, runF func(context.Context, *KeysOptions) error) *cobra.Command {
+func NewCmdKeys(f *Factory) *cobra.Command {
 	opts := &KeysOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "keys [FILE|-]",
@@ -59,9 +59,6 @@ A prompt shorter than one chunk has no keys (exit 0) unless
 			var err error
 			if opts.Format, err = f.outputFormat(keysFormats); err != nil {
 				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
 			}
 			return keysRun(cmd.Context(), opts)
 		},

@@ -42,7 +42,7 @@ type LookupOptions struct {
 var lookupFormats = []printers.Format{printers.Table, printers.Wide, printers.JSON, printers.JSONL, printers.Plain}
 
 // NewCmdLookup builds `lmc lookup`.
-func NewCmdLookup(f *Factory, runF func(context.Context, *LookupOptions) error) *cobra.Command {
+func NewCmdLookup(f *Factory) *cobra.Command {
 	opts := &LookupOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "lookup [FILE|-] (--master ADDR | --admin URL | --controller URL)",
@@ -103,9 +103,6 @@ not, 3 when the backend cannot be reached in time, 2 for bad input.`,
 			}
 			if opts.Concurrency < 1 {
 				return &UsageError{Err: fmt.Errorf("--concurrency must be at least 1")}
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
 			}
 			return lookupRun(cmd.Context(), opts)
 		},
@@ -381,12 +378,9 @@ func lookupRun(ctx context.Context, o *LookupOptions) error {
 		}
 		defer sl.master.Close()
 	}
-	if _, err := tokenize.NewEngine(res.Params); err != nil {
-		return usageErrorf(err)
-	}
 	pv := newParamsView(res)
 	return runLookups(ctx, o, src, &pv, func() func(context.Context, *tokenize.Prompt) (any, error) {
-		eng, _ := tokenize.NewEngine(res.Params)
+		eng, _ := tokenize.NewEngine(res.Params) // resolveKeys validated the parameters
 		return func(ctx context.Context, p *tokenize.Prompt) (any, error) { return sl.lookup(ctx, eng, p) }
 	})
 }

@@ -114,9 +114,9 @@ and key format), so it can tell a key mismatch from a real miss.`,
 	}
 
 	root.AddCommand(
-		NewCmdKeys(f, nil),
-		NewCmdExplain(f, nil),
-		NewCmdLookup(f, nil),
+		NewCmdKeys(f),
+		NewCmdExplain(f),
+		NewCmdLookup(f),
 		NewCmdDoctor(f),
 		NewCmdHealth(f),
 		NewCmdMove(f),
