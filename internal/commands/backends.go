@@ -66,7 +66,6 @@ func normalizeHTTP(u string) string {
 
 // dialMaster connects to the master and classifies failures.
 func (f *Factory) dialMaster(ctx context.Context, addr, tenant string) (*mooncake.Client, error) {
-	f.tenant = tenant
 	start := time.Now()
 	defer func() {
 		if f.Verbose {
@@ -335,7 +334,7 @@ func (f *Factory) withLeaderHint(ctx context.Context, a *mooncake.Admin, err err
 }
 
 // logRPC writes one line per master RPC to stderr with --verbose.
-func (f *Factory) logRPC(method, addr string, keys int, start time.Time, err error) {
+func (f *Factory) logRPC(method, addr, tenant string, keys int, start time.Time, err error) {
 	if !f.Verbose {
 		return
 	}
@@ -343,5 +342,5 @@ func (f *Factory) logRPC(method, addr string, keys int, start time.Time, err err
 	if err != nil {
 		res = "error: " + err.Error()
 	}
-	fmt.Fprintf(f.IOStreams.ErrOut, "> rpc %s %s (%d keys, tenant %s)\n< %s (%s)\n", method, addr, keys, f.tenant, res, time.Since(start).Round(time.Microsecond))
+	fmt.Fprintf(f.IOStreams.ErrOut, "> rpc %s %s (%d keys, tenant %s)\n< %s (%s)\n", method, addr, keys, tenant, res, time.Since(start).Round(time.Microsecond))
 }

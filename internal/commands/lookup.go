@@ -235,7 +235,7 @@ func (s *storeLookup) lookup(ctx context.Context, eng *tokenize.Engine, p *token
 	if s.master != nil {
 		start := time.Now()
 		st, err := s.master.BatchExistKey(ctx, keys)
-		s.f.logRPC("BatchExistKey", s.masterAddr, len(keys), start, err)
+		s.f.logRPC("BatchExistKey", s.masterAddr, s.master.Tenant(), len(keys), start, err)
 		if err != nil {
 			return v, s.f.masterErr(s.masterAddr, err)
 		}
@@ -275,7 +275,7 @@ func (s *storeLookup) lookup(ctx context.Context, eng *tokenize.Engine, p *token
 	} else if s.master != nil && s.placement {
 		start := time.Now()
 		rls, err := s.master.BatchGetReplicaList(ctx, keys)
-		s.f.logRPC("BatchGetReplicaList", s.masterAddr, len(keys), start, err)
+		s.f.logRPC("BatchGetReplicaList", s.masterAddr, s.master.Tenant(), len(keys), start, err)
 		if err != nil {
 			return v, s.f.masterErr(s.masterAddr, err)
 		}

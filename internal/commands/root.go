@@ -41,8 +41,6 @@ type Factory struct {
 	// JQ is --jq; jq the active filter.
 	JQ string
 	jq *jqFilter
-
-	tenant string // the Mooncake tenant of the last dial (for --verbose)
 }
 
 // Getenv reads the environment (through IOStreams, so tests control it).
