@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"lmc/internal/controllerclient/controllertest"
+	"lmc/internal/controllerclient/sandboxcontroller"
 )
 
 func seqU32(from, n int) []uint32 {
@@ -20,9 +20,9 @@ func seqU32(from, n int) []uint32 {
 
 // startController runs the fake controller with inst1 (TP 1) holding tokens
 // 0..599 and inst3 (TP 2) holding nothing, as in the spec's transcripts.
-func startController(t *testing.T) (*controllertest.Server, string) {
+func startController(t *testing.T) (*sandboxcontroller.Server, string) {
 	t.Helper()
-	fake := controllertest.New(controllertest.WithWorkerListCacheTTL(0))
+	fake := sandboxcontroller.New(sandboxcontroller.WithWorkerListCacheTTL(0))
 	fake.AddInstance("inst1", 1)
 	fake.AddInstance("inst3", 2)
 	if _, err := fake.Admit("inst1", 0, "LocalCPUBackend", seqU32(0, 600)); err != nil {
@@ -123,7 +123,7 @@ func TestControllerErrors(t *testing.T) {
 		t.Fatalf("unreachable: %d %q", r.code, r.stderr)
 	}
 	// a hanging controller → timeout → 3
-	fake.InjectFault("/lookup", controllertest.Fault{Hang: true})
+	fake.InjectFault("/lookup", sandboxcontroller.Fault{Hang: true})
 	start := time.Now()
 	r = runLMC(t, runOpts{}, "lookup", "--controller", url, "--timeout", "200ms", "--tokens", "1,2")
 	if r.code != ExitUnavailable || time.Since(start) > 10*time.Second {
@@ -131,7 +131,7 @@ func TestControllerErrors(t *testing.T) {
 	}
 	fake.ClearFaults()
 	// 422 → exit 2 naming the field
-	fake.InjectFault("/pin", controllertest.Fault{Status: 422, Body: `{"detail":[{"loc":["body","instance_id"],"msg":"field required","type":"value_error.missing"}]}`, ContentType: "application/json"})
+	fake.InjectFault("/pin", sandboxcontroller.Fault{Status: 422, Body: `{"detail":[{"loc":["body","instance_id"],"msg":"field required","type":"value_error.missing"}]}`, ContentType: "application/json"})
 	r = runLMC(t, runOpts{}, "pin", "--controller", url, "--instance", "inst1", "--tokens", "1")
 	if r.code != ExitUsage || !strings.Contains(r.stderr, "instance_id") {
 		t.Fatalf("422: %d %q", r.code, r.stderr)

@@ -16,6 +16,7 @@ import (
 	"lmc/internal/doctor"
 	"lmc/internal/mooncake"
 	"lmc/internal/tokenize"
+	"lmc/internal/tokenize/lmcachekey"
 )
 
 // DoctorOptions are lmc doctor's inputs.
@@ -235,7 +236,7 @@ func (o *DoctorOptions) seedCandidates(res *Resolved) ([]string, error) {
 		if s == "" || s == res.Seed || slices.Contains(out, s) {
 			return nil
 		}
-		if _, err := tokenize.ParseSeed(s); err != nil {
+		if _, err := lmcachekey.ParseSeed(s); err != nil {
 			return err
 		}
 		out = append(out, s)
@@ -312,7 +313,7 @@ func doctorRun(ctx context.Context, o *DoctorOptions) error {
 		}
 	}
 	res, err := f.resolveKeys(o.cmd, &keys)
-	if err != nil && errors.Is(err, tokenize.ErrNoSeed) {
+	if err != nil && errors.Is(err, lmcachekey.ErrNoSeed) {
 		keys.NoneHash = "0"
 		if res, err = f.resolveKeys(o.cmd, &keys); err == nil {
 			res.Params.NoneHashSource = "assumed (no --hash-seed)"
@@ -678,7 +679,7 @@ func (s *storeLookup) statuses(ctx context.Context, keys []string) (st, errs []s
 
 // addRanks checks every other worker id's key of each chunk (lookup
 // --all-ranks) and records per-rank statuses and hits.
-func (s *storeLookup) addRanks(ctx context.Context, eng *tokenize.Engine, p *tokenize.Prompt, v *lookupPromptView) error {
+func (s *storeLookup) addRanks(ctx context.Context, eng *lmcachekey.Engine, p *tokenize.Prompt, v *lookupPromptView) error {
 	params := eng.Params()
 	t, err := doctor.NewRankTable(params, p.Tokens)
 	if err != nil || len(t.Ranks) < 2 || len(t.Chunks) != len(v.Chunks) {

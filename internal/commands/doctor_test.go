@@ -7,15 +7,15 @@ import (
 	"testing"
 
 	"lmc/internal/doctor"
-	"lmc/internal/mooncake/mooncaketest"
-	"lmc/internal/tokenize"
+	"lmc/internal/mooncake/sandboxmaster"
+	"lmc/internal/tokenize/lmcachekey"
 )
 
 // storeKeys renders every rank's keys of seqTokens(n) under the default
 // lookup settings changed by mod, with NONE_HASH from seed ("" for 0).
-func storeKeys(t *testing.T, n int, seed string, mod func(p *tokenize.Params), skip func(rank, chunk int) bool) []string {
+func storeKeys(t *testing.T, n int, seed string, mod func(p *lmcachekey.Params), skip func(rank, chunk int) bool) []string {
 	t.Helper()
-	p := tokenize.DefaultParams()
+	p := lmcachekey.DefaultParams()
 	p.Model = model
 	if mod != nil {
 		mod(&p)
@@ -107,18 +107,18 @@ func TestDoctorNamesTheDifferingSetting(t *testing.T) {
 	cases := []struct {
 		name  string
 		seed  string
-		mod   func(p *tokenize.Params)
+		mod   func(p *lmcachekey.Params)
 		skip  func(rank, chunk int) bool
 		extra []string
 		want  string // setting=store, ...
 		kind  string
 	}{
 		{name: "seed", seed: "42", extra: []string{"--seed-candidates", "7,42"}, want: "hash_seed=42"},
-		{name: "algorithm", seed: "0", mod: func(p *tokenize.Params) { p.Algorithm = tokenize.SHA256CBOR }, want: "hash_algorithm=sha256_cbor"},
-		{name: "chunk size", seed: "0", mod: func(p *tokenize.Params) { p.ChunkSize = 128 }, want: "chunk_size=128"},
-		{name: "dtype", seed: "0", mod: func(p *tokenize.Params) { p.DType = "half" }, want: "dtype=half"},
-		{name: "key format", seed: "0", mod: func(p *tokenize.Params) { p.Schema = tokenize.Schema202511 }, want: "key_schema=2025-11"},
-		{name: "rank missing", seed: "0", mod: func(p *tokenize.Params) { p.WorldSize = 2 }, skip: func(rank, _ int) bool { return rank == 1 },
+		{name: "algorithm", seed: "0", mod: func(p *lmcachekey.Params) { p.Algorithm = lmcachekey.SHA256CBOR }, want: "hash_algorithm=sha256_cbor"},
+		{name: "chunk size", seed: "0", mod: func(p *lmcachekey.Params) { p.ChunkSize = 128 }, want: "chunk_size=128"},
+		{name: "dtype", seed: "0", mod: func(p *lmcachekey.Params) { p.DType = "half" }, want: "dtype=half"},
+		{name: "key format", seed: "0", mod: func(p *lmcachekey.Params) { p.Schema = lmcachekey.Schema202511 }, want: "key_schema=2025-11"},
+		{name: "rank missing", seed: "0", mod: func(p *lmcachekey.Params) { p.WorldSize = 2 }, skip: func(rank, _ int) bool { return rank == 1 },
 			extra: []string{"--world-size", "2"}, kind: doctor.KindMissingRanks},
 	}
 	for _, tc := range cases {
@@ -166,7 +166,7 @@ func TestDoctorNamesTheDifferingSetting(t *testing.T) {
 
 func TestDoctorHumanOutput(t *testing.T) {
 	s := startMaster(t)
-	keys := storeKeys(t, 600, "42", func(p *tokenize.Params) { p.Algorithm = tokenize.SHA256CBOR }, nil)
+	keys := storeKeys(t, 600, "42", func(p *lmcachekey.Params) { p.Algorithm = lmcachekey.SHA256CBOR }, nil)
 	if err := s.Populate(context.Background(), keys); err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +185,7 @@ func TestDoctorHumanOutput(t *testing.T) {
 
 func TestDoctorRanksGolden(t *testing.T) {
 	s := startMaster(t)
-	keys := storeKeys(t, 1024, "0", func(p *tokenize.Params) { p.WorldSize = 2 }, func(rank, chunk int) bool { return rank == 1 && chunk >= 2 })
+	keys := storeKeys(t, 1024, "0", func(p *lmcachekey.Params) { p.WorldSize = 2 }, func(rank, chunk int) bool { return rank == 1 && chunk >= 2 })
 	if err := s.Populate(context.Background(), keys); err != nil {
 		t.Fatal(err)
 	}
@@ -288,7 +288,7 @@ func TestDoctorFindsSeedAndModelFromTheStore(t *testing.T) {
 
 func TestLookupAllRanks(t *testing.T) {
 	s := startMaster(t)
-	keys := storeKeys(t, 768, "0", func(p *tokenize.Params) { p.WorldSize = 2 }, func(rank, chunk int) bool { return rank == 1 && chunk == 1 })
+	keys := storeKeys(t, 768, "0", func(p *lmcachekey.Params) { p.WorldSize = 2 }, func(rank, chunk int) bool { return rank == 1 && chunk == 1 })
 	if err := s.Populate(context.Background(), keys); err != nil {
 		t.Fatal(err)
 	}
@@ -337,4 +337,4 @@ func TestLookupAllRanks(t *testing.T) {
 	golden(t, "doctor/lookup-all-ranks-table", r.stdout)
 }
 
-var _ = mooncaketest.DefaultNode
+var _ = sandboxmaster.DefaultNode

@@ -13,6 +13,7 @@ import (
 	"lmc/internal/commands/iostreams"
 	"lmc/internal/commands/printers"
 	"lmc/internal/tokenize"
+	"lmc/internal/tokenize/lmcachekey"
 )
 
 // ExplainOptions are lmc explain's inputs.
@@ -120,7 +121,7 @@ func explainRun(ctx context.Context, o *ExplainOptions) error {
 	if !found {
 		return &UsageError{Err: fmt.Errorf("--prompt %d: %s holds %s", o.Prompt, src.name, iostreams.Plural(n, "prompt"))}
 	}
-	eng, err := tokenize.NewEngine(res.Params)
+	eng, err := lmcachekey.NewEngine(res.Params)
 	if err != nil {
 		return usageErrorf(err)
 	}
@@ -130,13 +131,13 @@ func explainRun(ctx context.Context, o *ExplainOptions) error {
 	}
 	v := explainView{Params: newParamsView(res), Tokenizer: src.tt.Info, TotalTokens: len(tokens), NumChunks: nchunks, Warnings: keyWarnings(res, len(tokens)), Chunks: []explainChunkView{}}
 	object := "(prefix, tuple(chunk), " + eng.Schema().Extra().String() + ")"
-	if eng.Schema().Extra() == tokenize.ExtraPair {
+	if eng.Schema().Extra() == lmcachekey.ExtraPair {
 		object = "(prefix, tuple(chunk))"
 	}
-	if eng.Schema().IsLegacySHA() || res.Params.Algorithm == tokenize.Blake3 {
+	if eng.Schema().IsLegacySHA() || res.Params.Algorithm == lmcachekey.Blake3 {
 		object = "prefix bytes ‖ tokens (no tuple)"
 	}
-	err = eng.Each(tokens, func(c tokenize.Chunk) error {
+	err = eng.Each(tokens, func(c lmcachekey.Chunk) error {
 		if o.Chunk >= 0 && c.Index != o.Chunk {
 			return nil
 		}
@@ -170,7 +171,7 @@ func explainRun(ctx context.Context, o *ExplainOptions) error {
 	return writeExplainText(f.IOStreams, v, o.Format == printers.Wide)
 }
 
-func prefixText(eng *tokenize.Engine, c tokenize.Chunk) string {
+func prefixText(eng *lmcachekey.Engine, c lmcachekey.Chunk) string {
 	if c.Index == 0 && eng.Schema().IsLegacySHA() {
 		return `"" (empty string)`
 	}
@@ -181,7 +182,7 @@ func prefixText(eng *tokenize.Engine, c tokenize.Chunk) string {
 func keyWarnings(r *Resolved, totalTokens int) []string {
 	p := r.Params
 	ws := append([]string{}, r.Warnings...)
-	if p.Algorithm == tokenize.Builtin && p.WorldSize > 1 && !p.MLA {
+	if p.Algorithm == lmcachekey.Builtin && p.WorldSize > 1 && !p.MLA {
 		ws = append(ws, fmt.Sprintf("builtin hashing with world size %d: every rank process computes NONE_HASH = hash(seed) on its own; unless all of them run with the same PYTHONHASHSEED the ranks' chains differ and lookups miss (prefer sha256_cbor with a fixed PYTHONHASHSEED everywhere)", p.WorldSize))
 	}
 	if rem := totalTokens % p.ChunkSize; rem != 0 && totalTokens > 0 {
@@ -191,16 +192,16 @@ func keyWarnings(r *Resolved, totalTokens int) []string {
 			ws = append(ws, "save_unfull_chunk is on: the partial last chunk has a key, but LMCache's default is false since 2025-12-11, so the engine must set it for that chunk to be stored")
 		}
 	}
-	if p.Algorithm == tokenize.SHA256CBOR64Bit && !p.Legacy64Bit {
+	if p.Algorithm == lmcachekey.SHA256CBOR64Bit && !p.Legacy64Bit {
 		ws = append(ws, "sha256_cbor_64bit now means the full 32-byte sha256_cbor digest (vLLM >= 0.10.2); only vLLM 0.10.0/0.10.1 produced the 64-bit value (--legacy-64bit)")
 	}
 	if len(p.Tags) > 0 {
 		ws = append(ws, "tags are in store-side keys only: LMCache's Mooncake lookup client never adds them, so tagged chunks are never found by its lookups")
 	}
-	if p.Algorithm == tokenize.Builtin && p.Schema != tokenize.SchemaCurrent && p.Schema != tokenize.SchemaMP && p.Schema != tokenize.SchemaV032 && p.Schema != tokenize.SchemaV033 {
+	if p.Algorithm == lmcachekey.Builtin && p.Schema != lmcachekey.SchemaCurrent && p.Schema != lmcachekey.SchemaMP && p.Schema != lmcachekey.SchemaV032 && p.Schema != lmcachekey.SchemaV033 {
 		ws = append(ws, "this key schema hashes None: hash(None) is constant only on CPython >= 3.12 (earlier it is the object's address, different in every process)")
 	}
-	if !p.NoneHash.IsBytes() && p.NoneHash.Decimal() == "0" && p.Algorithm != tokenize.Blake3 && strings.HasPrefix(p.NoneHashSource, "flag") {
+	if !p.NoneHash.IsBytes() && p.NoneHash.Decimal() == "0" && p.Algorithm != lmcachekey.Blake3 && strings.HasPrefix(p.NoneHashSource, "flag") {
 		ws = append(ws, "NONE_HASH 0 is what LMCache uses only when vLLM cannot be imported; engines running inside vLLM start from H(PYTHONHASHSEED)")
 	}
 	if p.Layerwise {

@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"lmc/internal/controllerclient/controllertest"
+	"lmc/internal/controllerclient/sandboxcontroller"
 	mc "lmc/internal/mooncake"
-	"lmc/internal/mooncake/mooncaketest"
-	"lmc/internal/tokenize"
+	"lmc/internal/mooncake/sandboxmaster"
+	"lmc/internal/tokenize/lmcachekey"
 )
 
 // Each fault gives one clear line on stderr naming the backend, and the
@@ -22,17 +22,17 @@ import (
 func TestMasterFaults(t *testing.T) {
 	cases := []struct {
 		name  string
-		fault mooncaketest.Fault
+		fault sandboxmaster.Fault
 		code  int
 		want  string
 	}{
-		{"reset mid-frame", mooncaketest.Fault{Method: "BatchExistKey", CloseMidFrame: true}, ExitUnavailable, "Mooncake master 127.0.0.1:"},
-		{"dropped connection", mooncaketest.Fault{Method: "BatchExistKey", DropConnection: true}, ExitUnavailable, "Mooncake master 127.0.0.1:"},
-		{"no answer (timeout)", mooncaketest.Fault{Method: "BatchExistKey", Delay: 5 * time.Second}, ExitUnavailable, "Mooncake master 127.0.0.1:"},
-		{"garbage", mooncaketest.Fault{Method: "BatchExistKey", RawReply: []byte("HTTP/1.1 400 Bad Request\r\n\r\n")}, ExitFailed, "Mooncake master 127.0.0.1:"},
-		{"corrupt body", mooncaketest.Fault{Method: "BatchExistKey", CorruptBody: true}, ExitFailed, "Mooncake master 127.0.0.1:"},
-		{"coro_rpc error 11", mooncaketest.Fault{Method: "BatchExistKey", Errc: 11, ErrMsg: "function not registered"}, ExitFailed, "Mooncake master 127.0.0.1:"},
-		{"mooncake error code", mooncaketest.Fault{Method: "BatchExistKey", Code: mc.ErrorCode(-900)}, ExitOK, ""},
+		{"reset mid-frame", sandboxmaster.Fault{Method: "BatchExistKey", CloseMidFrame: true}, ExitUnavailable, "Mooncake master 127.0.0.1:"},
+		{"dropped connection", sandboxmaster.Fault{Method: "BatchExistKey", DropConnection: true}, ExitUnavailable, "Mooncake master 127.0.0.1:"},
+		{"no answer (timeout)", sandboxmaster.Fault{Method: "BatchExistKey", Delay: 5 * time.Second}, ExitUnavailable, "Mooncake master 127.0.0.1:"},
+		{"garbage", sandboxmaster.Fault{Method: "BatchExistKey", RawReply: []byte("HTTP/1.1 400 Bad Request\r\n\r\n")}, ExitFailed, "Mooncake master 127.0.0.1:"},
+		{"corrupt body", sandboxmaster.Fault{Method: "BatchExistKey", CorruptBody: true}, ExitFailed, "Mooncake master 127.0.0.1:"},
+		{"coro_rpc error 11", sandboxmaster.Fault{Method: "BatchExistKey", Errc: 11, ErrMsg: "function not registered"}, ExitFailed, "Mooncake master 127.0.0.1:"},
+		{"mooncake error code", sandboxmaster.Fault{Method: "BatchExistKey", Code: mc.ErrorCode(-900)}, ExitOK, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -59,12 +59,12 @@ func TestMasterFaults(t *testing.T) {
 }
 
 func TestMasterLegacyFallback(t *testing.T) {
-	s, err := mooncaketest.Start("127.0.0.1:0", mooncaketest.WithLegacySchema())
+	s, err := sandboxmaster.Start("127.0.0.1:0", sandboxmaster.WithLegacySchema())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	keys := keysFor(t, 256, tokenize.Builtin)
+	keys := keysFor(t, 256, lmcachekey.Builtin)
 	if err := s.Populate(context.Background(), keys[:1]); err != nil {
 		t.Fatal(err)
 	}
@@ -78,21 +78,21 @@ func TestControllerFaults(t *testing.T) {
 	cases := []struct {
 		name  string
 		path  string
-		fault controllertest.Fault
+		fault sandboxcontroller.Fault
 		args  []string
 		code  int
 		want  string
 	}{
-		{"500 with detail", "/pin", controllertest.Fault{Status: 500, Body: `{"detail":"Failed to acquire read lock within timeout"}`}, []string{"pin", "--instance", "inst1", "--tokens", "1"}, ExitFailed, "Failed to acquire read lock"},
-		{"500 without detail", "/pin", controllertest.Fault{Status: 500, Body: `{"detail":""}`}, []string{"pin", "--instance", "inst1", "--tokens", "1"}, ExitFailed, "HTTP 500"},
-		{"404 on a newer endpoint", "/decompress", controllertest.Fault{Status: 404, Body: `{"detail":"Not Found"}`}, []string{"decompress", "--instance", "inst1", "--tokens", "1"}, ExitFailed, "HTTP 404"},
-		{"422", "/pin", controllertest.Fault{Status: 422, Body: `{"detail":[{"loc":["body","tokens",0],"msg":"value is not a valid integer","type":"type_error.integer"}]}`}, []string{"pin", "--instance", "inst1", "--tokens", "1"}, ExitUsage, "tokens"},
-		{"hang", "/lookup", controllertest.Fault{Hang: true}, []string{"lookup", "--timeout", "200ms", "--tokens", "1"}, ExitUnavailable, "LMCache controller"},
-		{"dropped", "/clear", controllertest.Fault{Drop: true}, []string{"clear", "--instance", "inst1", "--yes"}, ExitUnavailable, "LMCache controller"},
+		{"500 with detail", "/pin", sandboxcontroller.Fault{Status: 500, Body: `{"detail":"Failed to acquire read lock within timeout"}`}, []string{"pin", "--instance", "inst1", "--tokens", "1"}, ExitFailed, "Failed to acquire read lock"},
+		{"500 without detail", "/pin", sandboxcontroller.Fault{Status: 500, Body: `{"detail":""}`}, []string{"pin", "--instance", "inst1", "--tokens", "1"}, ExitFailed, "HTTP 500"},
+		{"404 on a newer endpoint", "/decompress", sandboxcontroller.Fault{Status: 404, Body: `{"detail":"Not Found"}`}, []string{"decompress", "--instance", "inst1", "--tokens", "1"}, ExitFailed, "HTTP 404"},
+		{"422", "/pin", sandboxcontroller.Fault{Status: 422, Body: `{"detail":[{"loc":["body","tokens",0],"msg":"value is not a valid integer","type":"type_error.integer"}]}`}, []string{"pin", "--instance", "inst1", "--tokens", "1"}, ExitUsage, "tokens"},
+		{"hang", "/lookup", sandboxcontroller.Fault{Hang: true}, []string{"lookup", "--timeout", "200ms", "--tokens", "1"}, ExitUnavailable, "LMCache controller"},
+		{"dropped", "/clear", sandboxcontroller.Fault{Drop: true}, []string{"clear", "--instance", "inst1", "--yes"}, ExitUnavailable, "LMCache controller"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			fake := controllertest.New(controllertest.WithWorkerListCacheTTL(0))
+			fake := sandboxcontroller.New(sandboxcontroller.WithWorkerListCacheTTL(0))
 			fake.AddInstance("inst1", 1)
 			fake.InjectFault(c.path, c.fault)
 			srv := httptest.NewServer(fake)
@@ -111,8 +111,8 @@ func TestControllerFaults(t *testing.T) {
 
 // Ctrl-C cancels in-flight requests and exits 130, with no JSON written.
 func TestInterruptExits130(t *testing.T) {
-	fake := controllertest.New()
-	fake.InjectFault("/lookup", controllertest.Fault{Hang: true})
+	fake := sandboxcontroller.New()
+	fake.InjectFault("/lookup", sandboxcontroller.Fault{Hang: true})
 	srv := httptest.NewServer(fake)
 	defer func() { fake.Close(); srv.Close() }()
 	cmd := lmcProcess(t, "lookup", "--controller", srv.URL, "--timeout", "30s", "--tokens", "1,2,3", "-o", "json")
@@ -141,7 +141,7 @@ func TestInterruptExits130(t *testing.T) {
 // With HA only the leader serves RPC; a standby's admin API answers 503
 // (-1011) and /leader names the leader. lmc says where to go.
 func TestStandbyLeaderHint(t *testing.T) {
-	sb, err := mooncaketest.Start("127.0.0.1:0", mooncaketest.WithStandby("10.9.9.9:50051"))
+	sb, err := sandboxmaster.Start("127.0.0.1:0", sandboxmaster.WithStandby("10.9.9.9:50051"))
 	if err != nil {
 		t.Fatal(err)
 	}

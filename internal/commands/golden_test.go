@@ -6,14 +6,14 @@ import (
 	"strings"
 	"testing"
 
-	"lmc/internal/tokenize"
+	"lmc/internal/tokenize/lmcachekey"
 )
 
 // Every command, every format: piped output carries no escape codes; the
 // terminal rendering of each command is a golden file.
 func TestOutputsTerminalAndPiped(t *testing.T) {
 	s := startMaster(t)
-	keys := keysFor(t, 600, tokenize.Builtin)
+	keys := keysFor(t, 600, lmcachekey.Builtin)
 	if err := s.Populate(context.Background(), keys[:1]); err != nil {
 		t.Fatal(err)
 	}

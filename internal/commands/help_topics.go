@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"lmc/internal/tokenize"
+	"lmc/internal/tokenize/lmcachekey"
 )
 
 // ExitCodesHelp is the exit-code contract (also in the README).
@@ -47,18 +47,18 @@ then defaults.
 func keySchemasHelp() string {
 	var b strings.Builder
 	b.WriteString("--key-schema picks the LMCache era whose keys to compute. An era fixes the\nobject hashed per chunk and the key string:\n\n")
-	for _, s := range tokenize.Schemas {
+	for _, s := range lmcachekey.Schemas {
 		fmt.Fprintf(&b, "  %-8s %s\n           key:    %s\n           hashes: %s\n", s.Name, s.Period, s.Format, s.Hashed)
 	}
 	b.WriteString(`
 Hash algorithms (--hash, LMCache's pre_caching_hash_algorithm):
 
 `)
-	for _, a := range tokenize.Algorithms {
-		fmt.Fprintf(&b, "  %-18s %s\n", a, tokenize.AlgorithmHelp[a])
+	for _, a := range lmcachekey.Algorithms {
+		fmt.Fprintf(&b, "  %-18s %s\n", a, lmcachekey.AlgorithmHelp[a])
 	}
 	b.WriteString(`
-dtype renderings in keys: ` + strings.Join(tokenize.DTypeValues, ", ") + `.
+dtype renderings in keys: ` + strings.Join(lmcachekey.DTypeValues, ", ") + `.
 vLLM's --kv-cache-dtype fp8/fp8_e4m3/fp8_e5m2 is stored as uint8, fp8_inc as fp8_e4m3fn.`)
 	return b.String()
 }

@@ -7,7 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"lmc/internal/tokenize"
+	"lmc/internal/tokenize/lmcacheconfig"
+	"lmc/internal/tokenize/lmcachekey"
 )
 
 // KeyFlags are the flags that decide LMCache's keys, shared by every command
@@ -53,25 +54,25 @@ func addKeyFlags(cmd *cobra.Command, k *KeyFlags) {
 	fl.StringVar(&k.LMCacheConfig, "lmcache-config", "", "LMCache engine config YAML (also LMCACHE_CONFIG_FILE); LMCACHE_* variables override it; flags win")
 	_ = cmd.RegisterFlagCompletionFunc("hash", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		var out []string
-		for _, a := range tokenize.Algorithms {
-			out = append(out, string(a)+"\t"+tokenize.AlgorithmHelp[a])
+		for _, a := range lmcachekey.Algorithms {
+			out = append(out, string(a)+"\t"+lmcachekey.AlgorithmHelp[a])
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp
 	})
 	_ = cmd.RegisterFlagCompletionFunc("key-schema", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		var out []string
-		for _, s := range tokenize.Schemas {
+		for _, s := range lmcachekey.Schemas {
 			out = append(out, string(s.Name)+"\t"+s.Period)
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp
 	})
-	_ = cmd.RegisterFlagCompletionFunc("dtype", cobra.FixedCompletions(tokenize.DTypeValues, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("dtype", cobra.FixedCompletions(lmcachekey.DTypeValues, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.MarkFlagFilename("lmcache-config", "yaml", "yml")
 }
 
 func algorithmNames() string {
 	var s []string
-	for _, a := range tokenize.Algorithms {
+	for _, a := range lmcachekey.Algorithms {
 		s = append(s, string(a))
 	}
 	return strings.Join(s, "|")
@@ -79,7 +80,7 @@ func algorithmNames() string {
 
 func schemaNames() string {
 	var s []string
-	for _, si := range tokenize.Schemas {
+	for _, si := range lmcachekey.Schemas {
 		s = append(s, string(si.Name))
 	}
 	return strings.Join(s, "|")
@@ -87,10 +88,10 @@ func schemaNames() string {
 
 // Resolved is the key parameters plus where each came from.
 type Resolved struct {
-	Params   tokenize.Params
+	Params   lmcachekey.Params
 	Source   map[string]string // param → "flag --x", "env LMC_X", "<file>", "env LMCACHE_X", "default"
 	Seed     string            // the PYTHONHASHSEED used, if any
-	Config   *tokenize.LMCacheConfig
+	Config   *lmcacheconfig.Config
 	Warnings []string
 	// NoneHashText is NONE_HASH as keys show it.
 	NoneHashText string
@@ -109,7 +110,7 @@ func (f *Factory) resolveKeysLenient(cmd *cobra.Command, k *KeyFlags) (*Resolved
 }
 
 func (f *Factory) resolveKeysOpt(cmd *cobra.Command, k *KeyFlags, lenient bool) (*Resolved, error) {
-	r := &Resolved{Params: tokenize.DefaultParams(), Source: map[string]string{}}
+	r := &Resolved{Params: lmcachekey.DefaultParams(), Source: map[string]string{}}
 	p := &r.Params
 	src := func(flag string) string {
 		if s := f.source(cmd, flag); s != "" {
@@ -130,7 +131,7 @@ func (f *Factory) resolveKeysOpt(cmd *cobra.Command, k *KeyFlags, lenient bool) 
 	if cfgPath == "" {
 		cfgPath = f.Getenv("LMCACHE_CONFIG_FILE")
 	}
-	cfg, err := tokenize.LoadLMCacheConfig(cfgPath, f.Getenv)
+	cfg, err := lmcacheconfig.Load(cfgPath, f.Getenv)
 	if err != nil {
 		return nil, usageErrorf(err)
 	}
@@ -157,7 +158,7 @@ func (f *Factory) resolveKeysOpt(cmd *cobra.Command, k *KeyFlags, lenient bool) 
 		}
 	}
 	// schema (before the algorithm: blake3 and mp imply each other)
-	schema, err := tokenize.LookupSchema(k.KeySchema)
+	schema, err := lmcachekey.LookupSchema(k.KeySchema)
 	if err != nil {
 		return nil, usageErrorf(err)
 	}
@@ -171,23 +172,23 @@ func (f *Factory) resolveKeysOpt(cmd *cobra.Command, k *KeyFlags, lenient bool) 
 		hashName = *cfg.HashAlgorithm
 		r.Source["hash_algorithm"] = cfg.Source["pre_caching_hash_algorithm"]
 	}
-	alg, err := tokenize.ParseAlgorithm(hashName)
+	alg, err := lmcachekey.ParseAlgorithm(hashName)
 	if err != nil {
 		if r.Source["hash_algorithm"] != "default" && !strings.HasPrefix(r.Source["hash_algorithm"], "flag") && !strings.HasPrefix(r.Source["hash_algorithm"], "env LMC_") {
 			// LMCache silently falls back to builtin for names vLLM does not know.
 			r.Warnings = append(r.Warnings, fmt.Sprintf("pre_caching_hash_algorithm %q is not a name vLLM knows: LMCache silently falls back to builtin", hashName))
-			alg = tokenize.Builtin
+			alg = lmcachekey.Builtin
 		} else {
 			return nil, usageErrorf(err)
 		}
 	}
 	p.Algorithm = alg
-	if alg == tokenize.Blake3 && !schemaSet {
-		p.Schema = tokenize.SchemaMP
+	if alg == lmcachekey.Blake3 && !schemaSet {
+		p.Schema = lmcachekey.SchemaMP
 		r.Source["key_schema"] = "implied by --hash blake3"
 	}
-	if p.Schema == tokenize.SchemaMP && r.Source["hash_algorithm"] == "default" {
-		p.Algorithm = tokenize.Blake3
+	if p.Schema == lmcachekey.SchemaMP && r.Source["hash_algorithm"] == "default" {
+		p.Algorithm = lmcachekey.Blake3
 		r.Source["hash_algorithm"] = "implied by --key-schema mp"
 	}
 	p.Legacy64Bit = k.Legacy64Bit
@@ -198,18 +199,18 @@ func (f *Factory) resolveKeysOpt(cmd *cobra.Command, k *KeyFlags, lenient bool) 
 		p.Layerwise, p.Layer = true, k.Layer
 	}
 	p.WorldSize, p.WorkerID, p.MLA = k.WorldSize, k.WorkerID, k.MLA
-	if p.DType, err = tokenize.ParseDType(k.DType); err != nil {
+	if p.DType, err = lmcachekey.ParseDType(k.DType); err != nil {
 		return nil, usageErrorf(err)
 	}
 	for _, t := range k.Tags {
-		tg, err := tokenize.ParseTag(t)
+		tg, err := lmcachekey.ParseTag(t)
 		if err != nil {
 			return nil, usageErrorf(err)
 		}
 		p.Tags = append(p.Tags, tg)
 	}
 	p.CacheSalt = k.CacheSalt
-	if p.CacheSalt != "" && p.Schema != tokenize.SchemaMP {
+	if p.CacheSalt != "" && p.Schema != lmcachekey.SchemaMP {
 		return nil, usageErrorf(fmt.Errorf("--cache-salt only applies to --key-schema mp"))
 	}
 	minor, err := parsePythonVersion(k.PythonVersion)
@@ -229,7 +230,7 @@ func (f *Factory) resolveKeysOpt(cmd *cobra.Command, k *KeyFlags, lenient bool) 
 	// LMC_HASH_SEED / PYTHONHASHSEED.
 	switch {
 	case k.NoneHash != "":
-		v, err := tokenize.ParseValue(k.NoneHash)
+		v, err := lmcachekey.ParseValue(k.NoneHash)
 		if err != nil {
 			return nil, usageErrorf(fmt.Errorf("--none-hash: %v", err))
 		}
@@ -242,10 +243,10 @@ func (f *Factory) resolveKeysOpt(cmd *cobra.Command, k *KeyFlags, lenient bool) 
 		r.Seed = f.Getenv("PYTHONHASHSEED")
 		p.NoneHashSource = "H(\"" + r.Seed + "\"), seed from env PYTHONHASHSEED of this shell"
 		r.Warnings = append(r.Warnings, "the hash seed comes from this shell's PYTHONHASHSEED: it must equal the serving engine's, or every key differs")
-	case p.Schema == tokenize.SchemaV032:
+	case p.Schema == lmcachekey.SchemaV032:
 		p.NoneHashSource = "none: LMCache <= v0.3.2 chains from an empty string"
-	case p.Algorithm == tokenize.Blake3:
-		p.NoneHash = tokenize.Blake3Initial()
+	case p.Algorithm == lmcachekey.Blake3:
+		p.NoneHash = lmcachekey.Blake3Initial()
 		p.NoneHashSource = "MP-mode fallback H((0, (0,), None)) = BLAKE3 of 12 zero bytes"
 	default:
 		if lenient {
@@ -253,7 +254,7 @@ func (f *Factory) resolveKeysOpt(cmd *cobra.Command, k *KeyFlags, lenient bool) 
 			p.NoneHashSource = "no seed given: keys cannot be computed"
 			return r, nil
 		}
-		return nil, usageErrorf(tokenize.ErrNoSeed)
+		return nil, usageErrorf(lmcachekey.ErrNoSeed)
 	}
 	if r.Seed != "" {
 		v, err := p.NoneHashFromSeed(r.Seed)
@@ -261,7 +262,7 @@ func (f *Factory) resolveKeysOpt(cmd *cobra.Command, k *KeyFlags, lenient bool) 
 			return nil, usageErrorf(err)
 		}
 		p.NoneHash = v
-		if p.Algorithm == tokenize.Blake3 {
+		if p.Algorithm == lmcachekey.Blake3 {
 			p.NoneHashSource = "MP-mode: vLLM's init_none_hash fails for a seed string, LMCache falls back to BLAKE3 of 12 zero bytes"
 			if len(r.Seed) == 3 {
 				r.Warnings = append(r.Warnings, "a 3-character PYTHONHASHSEED makes LMCache's MP-mode blake3 start-up raise TypeError")

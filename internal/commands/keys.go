@@ -10,6 +10,7 @@ import (
 	"lmc/internal/commands/iostreams"
 	"lmc/internal/commands/printers"
 	"lmc/internal/tokenize"
+	"lmc/internal/tokenize/lmcachekey"
 )
 
 // KeysOptions are lmc keys' inputs.
@@ -105,7 +106,7 @@ func keysRun(ctx context.Context, o *KeysOptions) error {
 		return err
 	}
 	warn(f.IOStreams, res.Warnings)
-	eng, err := tokenize.NewEngine(res.Params)
+	eng, err := lmcachekey.NewEngine(res.Params)
 	if err != nil {
 		return usageErrorf(err)
 	}
@@ -116,7 +117,7 @@ func keysRun(ctx context.Context, o *KeysOptions) error {
 			return err
 		}
 		pv := keysPromptView{Index: p.Index, ID: p.ID, TotalTokens: len(p.Tokens), Chunks: []keyChunkView{}}
-		if err := eng.Each(p.Tokens, func(c tokenize.Chunk) error {
+		if err := eng.Each(p.Tokens, func(c lmcachekey.Chunk) error {
 			pv.Chunks = append(pv.Chunks, keyChunkView{Index: c.Index, Start: c.Start, End: c.End, Hash: eng.HashText(c.Hash), Key: c.Key})
 			return nil
 		}); err != nil {
@@ -164,7 +165,7 @@ func promptName(src string, p *tokenize.Prompt) string {
 	return src
 }
 
-func unfullHint(p tokenize.Params) string {
+func unfullHint(p lmcachekey.Params) string {
 	if p.SaveUnfullChunk {
 		return ""
 	}

@@ -18,6 +18,7 @@ import (
 	"lmc/internal/controllerclient"
 	"lmc/internal/mooncake"
 	"lmc/internal/tokenize"
+	"lmc/internal/tokenize/lmcachekey"
 )
 
 // LookupOptions are lmc lookup's inputs.
@@ -219,11 +220,11 @@ func (s *storeLookup) source() (string, string) {
 }
 
 // lookup checks one prompt's chunk keys.
-func (s *storeLookup) lookup(ctx context.Context, eng *tokenize.Engine, p *tokenize.Prompt) (lookupPromptView, error) {
+func (s *storeLookup) lookup(ctx context.Context, eng *lmcachekey.Engine, p *tokenize.Prompt) (lookupPromptView, error) {
 	src, backend := s.source()
 	v := lookupPromptView{Source: src, Backend: backend, Index: p.Index, ID: p.ID, TotalTokens: len(p.Tokens), Chunks: []lookupChunkView{}}
 	var keys []string
-	err := eng.Each(p.Tokens, func(c tokenize.Chunk) error {
+	err := eng.Each(p.Tokens, func(c lmcachekey.Chunk) error {
 		v.Chunks = append(v.Chunks, lookupChunkView{Index: c.Index, Start: c.Start, End: c.End, Hash: eng.HashText(c.Hash), Key: c.Key})
 		keys = append(keys, c.Key)
 		return nil
@@ -380,7 +381,7 @@ func lookupRun(ctx context.Context, o *LookupOptions) error {
 	}
 	pv := newParamsView(res)
 	return runLookups(ctx, o, src, &pv, func() func(context.Context, *tokenize.Prompt) (any, error) {
-		eng, _ := tokenize.NewEngine(res.Params) // resolveKeys validated the parameters
+		eng, _ := lmcachekey.NewEngine(res.Params) // resolveKeys validated the parameters
 		return func(ctx context.Context, p *tokenize.Prompt) (any, error) { return sl.lookup(ctx, eng, p) }
 	})
 }

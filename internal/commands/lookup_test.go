@@ -11,14 +11,14 @@ import (
 	"testing"
 	"time"
 
-	"lmc/internal/mooncake/mooncaketest"
-	"lmc/internal/tokenize"
+	"lmc/internal/mooncake/sandboxmaster"
+	"lmc/internal/tokenize/lmcachekey"
 )
 
 // keysFor computes the keys lmc would look up, for populating fakes.
-func keysFor(t *testing.T, n int, alg tokenize.Algorithm) []string {
+func keysFor(t *testing.T, n int, alg lmcachekey.Algorithm) []string {
 	t.Helper()
-	p := tokenize.DefaultParams()
+	p := lmcachekey.DefaultParams()
 	p.Model = model
 	p.Algorithm = alg
 	var err error
@@ -26,7 +26,7 @@ func keysFor(t *testing.T, n int, alg tokenize.Algorithm) []string {
 		t.Fatal(err)
 	}
 	p.SaveUnfullChunk = true
-	e, err := tokenize.NewEngine(p)
+	e, err := lmcachekey.NewEngine(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,9 +41,9 @@ func keysFor(t *testing.T, n int, alg tokenize.Algorithm) []string {
 	return keys
 }
 
-func startMaster(t *testing.T) *mooncaketest.Server {
+func startMaster(t *testing.T) *sandboxmaster.Server {
 	t.Helper()
-	s, err := mooncaketest.Start("127.0.0.1:0")
+	s, err := sandboxmaster.Start("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,9 +69,9 @@ type lookupJSON struct {
 
 func TestLookupMasterAndAdminAgreeWithHoles(t *testing.T) {
 	s := startMaster(t)
-	keys := keysFor(t, 600, tokenize.Builtin)
+	keys := keysFor(t, 600, lmcachekey.Builtin)
 	// chunks 0 and 2 present, 1 missing
-	if err := s.Populate(context.Background(), []string{keys[0], keys[2]}, mooncaketest.Node{Name: "node-a", Endpoint: "10.1.0.1:12345"}); err != nil {
+	if err := s.Populate(context.Background(), []string{keys[0], keys[2]}, sandboxmaster.Node{Name: "node-a", Endpoint: "10.1.0.1:12345"}); err != nil {
 		t.Fatal(err)
 	}
 	base := []string{"lookup", "--model", model, "--hash-seed", "0", "--tokens", seqTokens(600), "--save-unfull-chunk", "-o", "json"}
@@ -106,7 +106,7 @@ func TestLookupMasterAndAdminAgreeWithHoles(t *testing.T) {
 
 func TestLookupAdminGrantsNoLease(t *testing.T) {
 	s := startMaster(t)
-	keys := keysFor(t, 512, tokenize.Builtin)
+	keys := keysFor(t, 512, lmcachekey.Builtin)
 	if err := s.Populate(context.Background(), keys[:2]); err != nil {
 		t.Fatal(err)
 	}
@@ -121,8 +121,8 @@ func TestLookupAdminGrantsNoLease(t *testing.T) {
 
 func TestLookupTableGolden(t *testing.T) {
 	s := startMaster(t)
-	keys := keysFor(t, 600, tokenize.Builtin)
-	if err := s.Populate(context.Background(), []string{keys[0], keys[2]}, mooncaketest.Node{Name: "node-a", Endpoint: "10.1.0.1:12345"}); err != nil {
+	keys := keysFor(t, 600, lmcachekey.Builtin)
+	if err := s.Populate(context.Background(), []string{keys[0], keys[2]}, sandboxmaster.Node{Name: "node-a", Endpoint: "10.1.0.1:12345"}); err != nil {
 		t.Fatal(err)
 	}
 	args := []string{"lookup", "--admin", s.AdminURL(), "--model", model, "--hash-seed", "0", "--tokens", seqTokens(600), "--save-unfull-chunk"}
@@ -142,7 +142,7 @@ func TestLookupTableGolden(t *testing.T) {
 
 func TestLookupMinHitAndBatch(t *testing.T) {
 	s := startMaster(t)
-	keys := keysFor(t, 512, tokenize.Builtin)
+	keys := keysFor(t, 512, lmcachekey.Builtin)
 	if err := s.Populate(context.Background(), keys[:1]); err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +227,7 @@ func TestHealthMaster(t *testing.T) {
 
 func TestLookupWatchJSONLines(t *testing.T) {
 	s := startMaster(t)
-	keys := keysFor(t, 256, tokenize.Builtin)
+	keys := keysFor(t, 256, lmcachekey.Builtin)
 	if err := s.Populate(context.Background(), keys[:1]); err != nil {
 		t.Fatal(err)
 	}

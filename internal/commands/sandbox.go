@@ -14,9 +14,9 @@ import (
 
 	"lmc/internal/commands/printers"
 	"lmc/internal/controllerclient"
-	"lmc/internal/controllerclient/controllertest"
-	"lmc/internal/mooncake/mooncaketest"
-	"lmc/internal/tokenize"
+	"lmc/internal/controllerclient/sandboxcontroller"
+	"lmc/internal/mooncake/sandboxmaster"
+	"lmc/internal/tokenize/lmcachekey"
 )
 
 // SandboxInstance is the controller instance the sandbox registers.
@@ -26,8 +26,8 @@ const SandboxInstance = "sandbox"
 // controller: the protocol-faithful fakes lmc's tests use. Metadata only:
 // no KV bytes are stored anywhere.
 type sandbox struct {
-	master     *mooncaketest.Server
-	controller *controllertest.Server
+	master     *sandboxmaster.Server
+	controller *sandboxcontroller.Server
 	ctrlSrv    *http.Server
 	ctrlLn     net.Listener
 }
@@ -42,11 +42,11 @@ type sandboxConfig struct {
 const sandboxStorageRoot = "/mnt/mooncake"
 
 func startSandbox(cfg sandboxConfig) (*sandbox, error) {
-	opts := []mooncaketest.Option{mooncaketest.WithAdminAddr(cfg.adminAddr)}
+	opts := []sandboxmaster.Option{sandboxmaster.WithAdminAddr(cfg.adminAddr)}
 	if cfg.diskTier {
-		opts = append(opts, mooncaketest.WithStorageRoot(sandboxStorageRoot))
+		opts = append(opts, sandboxmaster.WithStorageRoot(sandboxStorageRoot))
 	}
-	m, err := mooncaketest.Start(cfg.masterAddr, opts...)
+	m, err := sandboxmaster.Start(cfg.masterAddr, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox master on %s / admin on %s: %w", cfg.masterAddr, cfg.adminAddr, err)
 	}
@@ -55,7 +55,7 @@ func startSandbox(cfg sandboxConfig) (*sandbox, error) {
 		m.Close()
 		return nil, fmt.Errorf("sandbox controller on %s: %w", cfg.controllerAddr, err)
 	}
-	c := controllertest.New(controllertest.WithWorkerListCacheTTL(0))
+	c := sandboxcontroller.New(sandboxcontroller.WithWorkerListCacheTTL(0))
 	c.AddInstance(SandboxInstance, 1)
 	s := &sandbox{master: m, controller: c, ctrlLn: ln, ctrlSrv: &http.Server{Handler: c, ReadHeaderTimeout: 10 * time.Second}}
 	go func() { _ = s.ctrlSrv.Serve(ln) }()
@@ -75,8 +75,8 @@ func (s *sandbox) close() {
 // populate stores a prompt's chunk keys on the master the way an engine
 // does (over the put path), skipping dropped chunks and spreading replicas
 // over made-up nodes, and admits the same tokens in the controller.
-func (s *sandbox) populate(ctx context.Context, p tokenize.Params, tokens []uint32, drop, evict map[int]bool, nodes int) (stored, total int, err error) {
-	eng, err := tokenize.NewEngine(p)
+func (s *sandbox) populate(ctx context.Context, p lmcachekey.Params, tokens []uint32, drop, evict map[int]bool, nodes int) (stored, total int, err error) {
+	eng, err := lmcachekey.NewEngine(p)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -84,9 +84,9 @@ func (s *sandbox) populate(ctx context.Context, p tokenize.Params, tokens []uint
 	if err != nil {
 		return 0, 0, err
 	}
-	ns := make([]mooncaketest.Node, max(nodes, 1))
+	ns := make([]sandboxmaster.Node, max(nodes, 1))
 	for i := range ns {
-		ns[i] = mooncaketest.Node{Name: "sandbox-node-" + strconv.Itoa(i), Endpoint: fmt.Sprintf("10.0.0.%d:17777", 11+i)}
+		ns[i] = sandboxmaster.Node{Name: "sandbox-node-" + strconv.Itoa(i), Endpoint: fmt.Sprintf("10.0.0.%d:17777", 11+i)}
 	}
 	for i, k := range keys {
 		if drop[i] {
@@ -164,7 +164,7 @@ an example command, then serves until Ctrl-C or SIGTERM.`,
 			if err != nil {
 				return &UsageError{Err: fmt.Errorf("--evict-memory-chunks: %v", err)}
 			}
-			var p *tokenize.Params
+			var p *lmcachekey.Params
 			var tokens []uint32
 			if populate != "" {
 				res, err := f.resolveKeys(cmd, &keys)

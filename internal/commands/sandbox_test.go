@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"lmc/internal/commands/iostreams"
-	"lmc/internal/tokenize"
+	"lmc/internal/tokenize/lmcachekey"
 )
 
 // TestMain lets the test binary act as the lmc binary, so tests can run lmc
@@ -131,7 +131,7 @@ func TestSandboxDiskTier(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sb.close()
-	p := tokenize.DefaultParams()
+	p := lmcachekey.DefaultParams()
 	p.Model = model
 	p.NoneHash, _ = p.NoneHashFromSeed("0")
 	toks := make([]uint32, 768)

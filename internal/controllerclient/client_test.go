@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"lmc/internal/controllerclient/controllertest"
+	"lmc/internal/controllerclient/sandboxcontroller"
 )
 
 func u32(a, b int) []uint32 {
@@ -32,9 +32,9 @@ var (
 
 // topology mirrors the recorded run: inst1 (A, B), inst2 (empty), inst3
 // with two workers (C).
-func topology(t testing.TB, opts ...controllertest.Option) (*controllertest.Server, *httptest.Server) {
+func topology(t testing.TB, opts ...sandboxcontroller.Option) (*sandboxcontroller.Server, *httptest.Server) {
 	t.Helper()
-	s := controllertest.New(append([]controllertest.Option{controllertest.WithWorkerListCacheTTL(0)}, opts...)...)
+	s := sandboxcontroller.New(append([]sandboxcontroller.Option{sandboxcontroller.WithWorkerListCacheTTL(0)}, opts...)...)
 	s.AddInstance("inst1", 1)
 	s.AddInstance("inst2", 1)
 	s.AddInstance("inst3", 2)
@@ -171,7 +171,7 @@ func TestHappyPaths(t *testing.T) {
 // errors: the fake reproduces them from state, the client classifies.
 func TestRecordedErrors(t *testing.T) {
 	s, ts := topology(t)
-	s.AddWorker("inst4", 0, controllertest.WorkerSpec{}) // no peer_init_url
+	s.AddWorker("inst4", 0, sandboxcontroller.WorkerSpec{}) // no peer_init_url
 	c := newClient(t, ts.URL)
 	ctx := context.Background()
 	seven := 7
@@ -222,19 +222,19 @@ func TestRecordedErrors(t *testing.T) {
 	}
 
 	t.Run("worker failure", func(t *testing.T) {
-		_ = s.FailWorker("inst1", 0, controllertest.OpMove, true)
-		defer s.FailWorker("inst1", 0, controllertest.OpMove, false)
+		_ = s.FailWorker("inst1", 0, sandboxcontroller.OpMove, true)
+		defer s.FailWorker("inst1", 0, sandboxcontroller.OpMove, false)
 		_, err := c.Move(ctx, MoveRequest{SrcInstance: "inst1", DstInstance: "inst2", Tokens: tokA})
 		ae := mustAPIError(t, err)
 		if ae.Kind != KindWorkerFailure || ae.Detail != "Operation 'move' is not supported." {
 			t.Fatalf("got %+v", ae)
 		}
-		_ = s.FailWorker("inst1", 0, controllertest.OpHealth, true)
+		_ = s.FailWorker("inst1", 0, sandboxcontroller.OpHealth, true)
 		h, err := c.Health(ctx, "inst1")
 		if err != nil || h.Workers[0].Code != -1001 {
 			t.Fatalf("health of a failing worker: %+v %v", h, err)
 		}
-		_ = s.FailWorker("inst1", 0, controllertest.OpHealth, false)
+		_ = s.FailWorker("inst1", 0, sandboxcontroller.OpHealth, false)
 	})
 
 	t.Run("84/85 dead worker hangs then EFSM", func(t *testing.T) {
@@ -286,7 +286,7 @@ func TestValidationErrors(t *testing.T) {
 			[]string{"body: value is not a valid dict"}},
 	}
 	for _, tc := range cases {
-		s.InjectFault("/lookup", controllertest.Fault{Times: 1, Status: 422, Body: tc.body})
+		s.InjectFault("/lookup", sandboxcontroller.Fault{Times: 1, Status: 422, Body: tc.body})
 		_, err := c.Lookup(ctx, tokA)
 		ae := mustAPIError(t, err)
 		if ae.Kind != KindValidation || len(ae.FieldErrors) != len(tc.want) {
@@ -307,7 +307,7 @@ func TestRetriesReadsOnly(t *testing.T) {
 	s, ts := topology(t)
 	c := newClient(t, ts.URL)
 	ctx := context.Background()
-	unavailable := controllertest.Fault{Status: 503, Body: `{"detail":"Controller manager not available"}`}
+	unavailable := sandboxcontroller.Fault{Status: 503, Body: `{"detail":"Controller manager not available"}`}
 
 	reads := map[string]func() error{
 		"/lookup":               func() error { _, err := c.Lookup(ctx, tokA); return err },
@@ -330,7 +330,7 @@ func TestRetriesReadsOnly(t *testing.T) {
 			t.Errorf("%s: %d attempts, want 3", path, n)
 		}
 		// A transient failure is hidden by the retry.
-		s.InjectFault(path, controllertest.Fault{Times: 1, Status: 502, Body: "bad gateway", ContentType: "text/plain"})
+		s.InjectFault(path, sandboxcontroller.Fault{Times: 1, Status: 502, Body: "bad gateway", ContentType: "text/plain"})
 		if err := call(); err != nil && path != "/check_finish" {
 			t.Errorf("%s after one 502: %v", path, err)
 		}
@@ -354,7 +354,7 @@ func TestRetriesReadsOnly(t *testing.T) {
 		},
 	}
 	for path, call := range mutations {
-		for _, f := range []controllertest.Fault{unavailable, {Drop: true}} {
+		for _, f := range []sandboxcontroller.Fault{unavailable, {Drop: true}} {
 			s.ResetRequests()
 			s.InjectFault(path, f)
 			err := call()
@@ -370,7 +370,7 @@ func TestRetriesReadsOnly(t *testing.T) {
 
 	// Dropped connection on a read: retried, then succeeds.
 	s.ResetRequests()
-	s.InjectFault("/controller/key-stats", controllertest.Fault{Times: 1, Drop: true})
+	s.InjectFault("/controller/key-stats", sandboxcontroller.Fault{Times: 1, Drop: true})
 	if _, err := c.KeyStats(ctx); err != nil {
 		t.Fatalf("key-stats after a dropped connection: %v", err)
 	}
@@ -380,11 +380,11 @@ func TestRetriesReadsOnly(t *testing.T) {
 
 	// Registry lock timeout on lookup is retried too.
 	s.ResetRequests()
-	s.InjectFault("/lookup", controllertest.Fault{Times: 2, Status: 500, Body: `{"detail":"Failed to acquire read lock within timeout"}`})
+	s.InjectFault("/lookup", sandboxcontroller.Fault{Times: 2, Status: 500, Body: `{"detail":"Failed to acquire read lock within timeout"}`})
 	if lk, err := c.Lookup(ctx, tokA); err != nil || lk.MatchedTokens != 512 || s.Requests("/lookup") != 3 {
 		t.Fatalf("lookup after lock timeouts: %+v %v (%d requests)", lk, err, s.Requests("/lookup"))
 	}
-	s.InjectFault("/lookup", controllertest.Fault{Status: 500, Body: `{"detail":"Failed to acquire read lock within timeout"}`})
+	s.InjectFault("/lookup", sandboxcontroller.Fault{Status: 500, Body: `{"detail":"Failed to acquire read lock within timeout"}`})
 	_, err := c.Lookup(ctx, tokA)
 	if ae := mustAPIError(t, err); ae.Kind != KindLockTimeout {
 		t.Fatalf("got %+v", ae)
@@ -411,7 +411,7 @@ func TestTimeoutAndCancellation(t *testing.T) {
 	s, ts := topology(t)
 	ctx := context.Background()
 
-	s.InjectFault("/lookup", controllertest.Fault{Hang: true})
+	s.InjectFault("/lookup", sandboxcontroller.Fault{Hang: true})
 	c := newClient(t, ts.URL, WithTimeout(100*time.Millisecond), WithRetries(0, 0, 0))
 	start := time.Now()
 	res, err := c.Lookup(ctx, tokA)
@@ -435,7 +435,7 @@ func TestTimeoutAndCancellation(t *testing.T) {
 	s.ClearFaults()
 
 	// Cancellation aborts an in-flight mutation at once and is not "unavailable".
-	s.InjectFault("/clear", controllertest.Fault{Hang: true})
+	s.InjectFault("/clear", sandboxcontroller.Fault{Hang: true})
 	cctx, cancel := context.WithCancel(ctx)
 	time.AfterFunc(50*time.Millisecond, cancel)
 	start = time.Now()
@@ -444,7 +444,7 @@ func TestTimeoutAndCancellation(t *testing.T) {
 		t.Fatalf("cancel: %v after %v", err, time.Since(start))
 	}
 	// A caller deadline is honoured too, also while waiting to retry.
-	s.InjectFault("/controller/key-stats", controllertest.Fault{Status: 503})
+	s.InjectFault("/controller/key-stats", sandboxcontroller.Fault{Status: 503})
 	dctx, dcancel := context.WithTimeout(ctx, 30*time.Millisecond)
 	defer dcancel()
 	slow := newClient(t, ts.URL, WithRetries(5, time.Second, time.Second))
@@ -497,7 +497,7 @@ func capture(next http.Handler) (*captured, http.Handler) {
 }
 
 func TestRequestsSendBothSpellings(t *testing.T) {
-	s := controllertest.New()
+	s := sandboxcontroller.New()
 	s.AddInstance("a", 1)
 	s.AddInstance("b", 1)
 	cap, h := capture(s)
@@ -536,7 +536,7 @@ func TestRequestsSendBothSpellings(t *testing.T) {
 }
 
 func TestVerboseRedaction(t *testing.T) {
-	s := controllertest.New()
+	s := sandboxcontroller.New()
 	cap, h := capture(s)
 	ts := httptest.NewServer(h)
 	defer ts.Close()
@@ -596,7 +596,7 @@ func TestNewValidation(t *testing.T) {
 // TestPlainHTTPServer serves the fake with net/http's own server, as the
 // sandbox will.
 func TestPlainHTTPServer(t *testing.T) {
-	s := controllertest.New()
+	s := sandboxcontroller.New()
 	s.AddInstance("x", 1)
 	if _, err := s.Admit("x", 0, DefaultLocation, u32(0, 511)); err != nil {
 		t.Fatal(err)
@@ -615,7 +615,7 @@ func TestPlainHTTPServer(t *testing.T) {
 	}
 }
 
-func newBenchServer(b *testing.B, s *controllertest.Server) string {
+func newBenchServer(b *testing.B, s *sandboxcontroller.Server) string {
 	ts := httptest.NewServer(s)
 	b.Cleanup(func() { s.Close(); ts.Close() })
 	return ts.URL
@@ -623,7 +623,7 @@ func newBenchServer(b *testing.B, s *controllertest.Server) string {
 
 func TestAllWorkersFallback(t *testing.T) {
 	s, ts := topology(t)
-	s.InjectFault("/controller/workers", controllertest.Fault{Status: 404, Body: `{"detail":"Not Found"}`})
+	s.InjectFault("/controller/workers", sandboxcontroller.Fault{Status: 404, Body: `{"detail":"Not Found"}`})
 	c := newClient(t, ts.URL)
 	_, err := c.Workers(context.Background(), WorkersFilter{})
 	if ae := mustAPIError(t, err); ae.Kind != KindEndpointMissing || !strings.Contains(ae.Hint, "query_worker_info") {

@@ -8,7 +8,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"lmc/internal/controllerclient/controllertest"
+	"lmc/internal/controllerclient/sandboxcontroller"
 )
 
 var responseSeeds = []string{
@@ -144,7 +144,7 @@ func FuzzAPIError(f *testing.F) {
 // BenchmarkLookup8k is a /lookup round trip of 8192 tokens (32 chunks, all
 // cached) against the fake controller on loopback.
 func BenchmarkLookup8k(b *testing.B) {
-	s := controllertest.New()
+	s := sandboxcontroller.New()
 	s.AddInstance("inst", 1)
 	tokens := make([]uint32, 8192)
 	for i := range tokens {

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"lmc/internal/controllerclient/controllertest"
+	"lmc/internal/controllerclient/sandboxcontroller"
 )
 
 func writePEM(t *testing.T, path, typ string, der []byte) {
@@ -28,7 +28,7 @@ func writePEM(t *testing.T, path, typ string, der []byte) {
 }
 
 func TestTLSCustomCAAndInsecure(t *testing.T) {
-	s := controllertest.New()
+	s := sandboxcontroller.New()
 	s.AddInstance("inst1", 1)
 	ts := httptest.NewTLSServer(s)
 	defer ts.Close()
@@ -84,7 +84,7 @@ func TestTLSClientCertificate(t *testing.T) {
 	writePEM(t, certFile, "CERTIFICATE", cliDER)
 	writePEM(t, keyFile, "EC PRIVATE KEY", keyDER)
 
-	s := controllertest.New()
+	s := sandboxcontroller.New()
 	ts := httptest.NewUnstartedServer(s)
 	pool := x509.NewCertPool()
 	pool.AddCert(caCert)

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strconv"
 
-	"lmc/internal/tokenize"
+	"lmc/internal/tokenize/lmcachekey"
 )
 
 // change is one setting moved away from the configured value.
@@ -29,8 +29,8 @@ var (
 	likelyDTypes = []string{"bfloat16", "half", "float", "uint8", "fp8_e4m3fn", "fp8_e5m2"}
 	// searchAlgorithms is the order algorithms are tried in. sha256_cbor_64bit
 	// without --legacy-64bit is sha256_cbor (same keys) and is not repeated.
-	searchAlgorithms = []algSpec{{tokenize.Builtin, false}, {tokenize.SHA256CBOR, false}, {tokenize.SHA256, false},
-		{tokenize.XXHash, false}, {tokenize.XXHashCBOR, false}, {tokenize.SHA256CBOR64Bit, true}}
+	searchAlgorithms = []algSpec{{lmcachekey.Builtin, false}, {lmcachekey.SHA256CBOR, false}, {lmcachekey.SHA256, false},
+		{lmcachekey.XXHash, false}, {lmcachekey.XXHashCBOR, false}, {lmcachekey.SHA256CBOR64Bit, true}}
 )
 
 type nhSpec struct {
@@ -58,12 +58,12 @@ func setHashing(a algSpec, n nhSpec) change {
 	if a.legacy64 {
 		label += " (legacy 64-bit)"
 	}
-	if a.alg != tokenize.Blake3 {
+	if a.alg != lmcachekey.Blake3 {
 		label += " + " + n.text()
 	}
 	return change{axis: "hashing", label: label, apply: func(v *Variant) {
 		v.Params.Algorithm, v.Params.Legacy64Bit = a.alg, a.legacy64
-		if a.alg == tokenize.Blake3 {
+		if a.alg == lmcachekey.Blake3 {
 			return
 		}
 		if n.kind == NoneHashGiven {
@@ -93,7 +93,7 @@ func hashingAxis(c Variant, seeds []string, algs []algSpec) axis {
 	cfgAlg := algSpec{c.Params.Algorithm, c.Params.Legacy64Bit}
 	ax := axis{name: "hashing"}
 	for _, a := range algs {
-		if a.alg == tokenize.Blake3 {
+		if a.alg == lmcachekey.Blake3 {
 			if a != cfgAlg {
 				ax.changes = append(ax.changes, setHashing(a, nhSpec{}))
 			}
@@ -110,11 +110,11 @@ func hashingAxis(c Variant, seeds []string, algs []algSpec) axis {
 		}
 	}
 	// builtin hashes the seed string with SipHash-2-4 on CPython <= 3.10.
-	if slices.Contains(algs, algSpec{tokenize.Builtin, false}) && (c.Params.PythonMinor == 0 || c.Params.PythonMinor > 10) {
+	if slices.Contains(algs, algSpec{lmcachekey.Builtin, false}) && (c.Params.PythonMinor == 0 || c.Params.PythonMinor > 10) {
 		for _, n := range nhs {
 			if n.kind == NoneHashSeed {
 				n.py = 10
-				ax.changes = append(ax.changes, setHashing(algSpec{tokenize.Builtin, false}, n))
+				ax.changes = append(ax.changes, setHashing(algSpec{lmcachekey.Builtin, false}, n))
 			}
 		}
 	}
@@ -123,7 +123,7 @@ func hashingAxis(c Variant, seeds []string, algs []algSpec) axis {
 
 func schemaAxis(c Variant) axis {
 	ax := axis{name: "key_schema"}
-	for _, s := range tokenize.Schemas {
+	for _, s := range lmcachekey.Schemas {
 		if s.Name == c.Params.Schema {
 			continue
 		}
@@ -137,7 +137,7 @@ func schemaAxis(c Variant) axis {
 // default algorithm.
 func mpChange() change {
 	return change{axis: "key_schema", label: "mp + blake3", apply: func(v *Variant) {
-		v.Params.Schema, v.Params.Algorithm, v.Params.Legacy64Bit = tokenize.SchemaMP, tokenize.Blake3, false
+		v.Params.Schema, v.Params.Algorithm, v.Params.Legacy64Bit = lmcachekey.SchemaMP, lmcachekey.Blake3, false
 	}}
 }
 
@@ -146,7 +146,7 @@ func dtypeAxis(c Variant, likelyOnly bool) axis {
 	list := likelyDTypes
 	if !likelyOnly {
 		list = slices.Clone(likelyDTypes)
-		for _, d := range tokenize.DTypeValues {
+		for _, d := range lmcachekey.DTypeValues {
 			if !slices.Contains(list, d) {
 				list = append(list, d)
 			}
@@ -209,7 +209,7 @@ func modelAxis(c Variant, models []string) axis {
 	return ax
 }
 
-func tagsAxis(c Variant, tagSets [][]tokenize.Tag) axis {
+func tagsAxis(c Variant, tagSets [][]lmcachekey.Tag) axis {
 	ax := axis{name: "tags"}
 	for _, ts := range tagSets {
 		if tagsText(ts) == tagsText(c.Params.Tags) {

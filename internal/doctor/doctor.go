@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"lmc/internal/tokenize"
+	"lmc/internal/tokenize/lmcachekey"
 )
 
 // Prober answers whether keys exist in the store, in the order given. One
@@ -208,7 +208,7 @@ func Diagnose(ctx context.Context, pr Prober, cfg Variant, tokens []uint32, o Op
 		o.WorldSizes = DefaultWorldSizes
 	}
 	if cfg.Params.Schema == "" {
-		cfg.Params.Schema = tokenize.SchemaCurrent
+		cfg.Params.Schema = lmcachekey.SchemaCurrent
 	}
 	d := &doctor{pr: pr, o: o, cfg: cfg, tokens: tokens, seen: map[string]bool{},
 		rep: &Report{Configured: cfg.View(), Findings: []Finding{}, Search: Search{MaxProbes: o.MaxProbes, MaxKeysPerProbe: o.MaxKeysPerProbe, Stages: []string{}}}}
@@ -242,7 +242,7 @@ func (d *doctor) baseline(ctx context.Context) error {
 	if n := len(d.tokens); !p.SaveUnfullChunk && n%p.ChunkSize != 0 {
 		q := p
 		q.SaveUnfullChunk, q.WorkerID = true, d.rep.LookupRank
-		if e, err := tokenize.NewEngine(q); err == nil {
+		if e, err := lmcachekey.NewEngine(q); err == nil {
 			if ks, err := e.Keys(d.tokens); err == nil && len(ks) > 0 {
 				tailKey = ks[len(ks)-1]
 				keys = append(keys, tailKey)
@@ -354,7 +354,7 @@ func (d *doctor) stages() []stage {
 	seeds := slices.Clone(d.o.Seeds)
 	inv := d.o.Inventory
 	var models []string
-	var tagSets [][]tokenize.Tag
+	var tagSets [][]lmcachekey.Tag
 	if inv != nil {
 		models = inv.Models()
 		if len(models) > maxModels {
@@ -374,7 +374,7 @@ func (d *doctor) stages() []stage {
 	}
 	ntok := len(d.tokens)
 	algs := []algSpec{{c.Params.Algorithm, c.Params.Legacy64Bit}}
-	for _, a := range append(slices.Clone(searchAlgorithms), algSpec{tokenize.Blake3, false}) {
+	for _, a := range append(slices.Clone(searchAlgorithms), algSpec{lmcachekey.Blake3, false}) {
 		if !slices.Contains(algs, a) {
 			algs = append(algs, a)
 		}
@@ -382,7 +382,7 @@ func (d *doctor) stages() []stage {
 	hashing := hashingAxis(c, seeds, algs)
 	schema := schemaAxis(c)
 	schemaMP := schema
-	if c.Params.Algorithm != tokenize.Blake3 {
+	if c.Params.Algorithm != lmcachekey.Blake3 {
 		schemaMP.changes = append(slices.Clone(schema.changes), mpChange())
 	}
 	dtypeAll := dtypeAxis(c, false)
@@ -416,11 +416,11 @@ func (d *doctor) stages() []stage {
 	return out
 }
 
-func parseTags(ss []string) []tokenize.Tag {
-	var out []tokenize.Tag
+func parseTags(ss []string) []lmcachekey.Tag {
+	var out []lmcachekey.Tag
 	for _, s := range ss {
 		n, v, _ := strings.Cut(s, "%")
-		out = append(out, tokenize.Tag{Name: n, Value: v})
+		out = append(out, lmcachekey.Tag{Name: n, Value: v})
 	}
 	return out
 }
@@ -481,19 +481,19 @@ func (d *doctor) guided(seeds []string) iter.Seq[[]change] {
 
 // build applies changes to the configured variant; ok is false for
 // combinations that are not valid LMCache configurations.
-func (d *doctor) build(cs []change) (Variant, *tokenize.Engine, bool) {
+func (d *doctor) build(cs []change) (Variant, *lmcachekey.Engine, bool) {
 	v := d.cfg
 	v.Params.Tags = slices.Clone(v.Params.Tags)
 	for _, ch := range cs {
 		ch.apply(&v)
 	}
-	if v.Params.Algorithm != tokenize.Blake3 && v.NoneHashKind == NoneHashFixed {
+	if v.Params.Algorithm != lmcachekey.Blake3 && v.NoneHashKind == NoneHashFixed {
 		return v, nil, false
 	}
 	if err := v.finalize(); err != nil {
 		return v, nil, false
 	}
-	e, err := tokenize.NewEngine(v.Params)
+	e, err := lmcachekey.NewEngine(v.Params)
 	if err != nil {
 		return v, nil, false
 	}

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"lmc/internal/tokenize"
+	"lmc/internal/tokenize/lmcachekey"
 )
 
 const testModel = "meta-llama/Llama-3.1-8B-Instruct"
@@ -39,9 +39,9 @@ func tokens(n int) []uint32 {
 
 // params is the default configuration the tests look up with: builtin,
 // PYTHONHASHSEED=0, chunk 256, current schema, bfloat16, world size 1.
-func params(t *testing.T, mod func(p *tokenize.Params)) (tokenize.Params, string) {
+func params(t *testing.T, mod func(p *lmcachekey.Params)) (lmcachekey.Params, string) {
 	t.Helper()
-	p := tokenize.DefaultParams()
+	p := lmcachekey.DefaultParams()
 	p.Model = testModel
 	seed := "0"
 	if mod != nil {
@@ -50,7 +50,7 @@ func params(t *testing.T, mod func(p *tokenize.Params)) (tokenize.Params, string
 	return p, seed
 }
 
-func withSeed(t *testing.T, p tokenize.Params, seed string) Variant {
+func withSeed(t *testing.T, p lmcachekey.Params, seed string) Variant {
 	t.Helper()
 	var err error
 	if p.NoneHash, err = p.NoneHashFromSeed(seed); err != nil {
@@ -96,23 +96,23 @@ func TestDiagnoseNamesTheDifferingSetting(t *testing.T) {
 	toks := tokens(1000) // 3 full chunks of 256, 488 of 512
 	cases := []struct {
 		name  string
-		store func(p *tokenize.Params)
+		store func(p *lmcachekey.Params)
 		seed  string
 		want  []string // settings=store values
 		seeds []string
 	}{
 		{name: "seed", seed: "42", seeds: []string{"42"}, want: []string{"hash_seed=42"}},
-		{name: "algorithm", store: func(p *tokenize.Params) { p.Algorithm = tokenize.SHA256CBOR }, want: []string{"hash_algorithm=sha256_cbor"}},
-		{name: "algorithm and seed", store: func(p *tokenize.Params) { p.Algorithm = tokenize.SHA256CBOR }, seed: "42", seeds: []string{"42"}, want: []string{"hash_algorithm=sha256_cbor", "hash_seed=42"}},
-		{name: "chunk size", store: func(p *tokenize.Params) { p.ChunkSize = 512 }, want: []string{"chunk_size=512"}},
-		{name: "dtype", store: func(p *tokenize.Params) { p.DType = "half" }, want: []string{"dtype=half"}},
-		{name: "key format", store: func(p *tokenize.Params) { p.Schema = tokenize.Schema202511 }, want: []string{"key_schema=2025-11"}},
-		{name: "world size", store: func(p *tokenize.Params) { p.WorldSize = 4 }, want: []string{"world_size=4"}},
+		{name: "algorithm", store: func(p *lmcachekey.Params) { p.Algorithm = lmcachekey.SHA256CBOR }, want: []string{"hash_algorithm=sha256_cbor"}},
+		{name: "algorithm and seed", store: func(p *lmcachekey.Params) { p.Algorithm = lmcachekey.SHA256CBOR }, seed: "42", seeds: []string{"42"}, want: []string{"hash_algorithm=sha256_cbor", "hash_seed=42"}},
+		{name: "chunk size", store: func(p *lmcachekey.Params) { p.ChunkSize = 512 }, want: []string{"chunk_size=512"}},
+		{name: "dtype", store: func(p *lmcachekey.Params) { p.DType = "half" }, want: []string{"dtype=half"}},
+		{name: "key format", store: func(p *lmcachekey.Params) { p.Schema = lmcachekey.Schema202511 }, want: []string{"key_schema=2025-11"}},
+		{name: "world size", store: func(p *lmcachekey.Params) { p.WorldSize = 4 }, want: []string{"world_size=4"}},
 		{name: "no vLLM", seed: "none", want: []string{"none_hash=0"}},
-		{name: "xxhash and chunk size", store: func(p *tokenize.Params) { p.Algorithm = tokenize.XXHash; p.ChunkSize = 128 }, want: []string{"hash_algorithm=xxhash", "chunk_size=128"}},
-		{name: "dtype and world size", store: func(p *tokenize.Params) { p.DType = "half"; p.WorldSize = 2 }, want: []string{"world_size=2", "dtype=half"}},
-		{name: "format, algorithm, chunk", store: func(p *tokenize.Params) {
-			p.Schema, p.Algorithm, p.ChunkSize = tokenize.Schema202511, tokenize.SHA256CBOR, 512
+		{name: "xxhash and chunk size", store: func(p *lmcachekey.Params) { p.Algorithm = lmcachekey.XXHash; p.ChunkSize = 128 }, want: []string{"hash_algorithm=xxhash", "chunk_size=128"}},
+		{name: "dtype and world size", store: func(p *lmcachekey.Params) { p.DType = "half"; p.WorldSize = 2 }, want: []string{"world_size=2", "dtype=half"}},
+		{name: "format, algorithm, chunk", store: func(p *lmcachekey.Params) {
+			p.Schema, p.Algorithm, p.ChunkSize = lmcachekey.Schema202511, lmcachekey.SHA256CBOR, 512
 		}, want: []string{"hash_algorithm=sha256_cbor", "key_schema=2025-11", "chunk_size=512"}},
 	}
 	for _, tc := range cases {
@@ -125,7 +125,7 @@ func TestDiagnoseNamesTheDifferingSetting(t *testing.T) {
 			case "":
 				sv = withSeed(t, sp, "0")
 			case "none":
-				sp.NoneHash = tokenize.IntValue(0)
+				sp.NoneHash = lmcachekey.IntValue(0)
 				sv = Configured(sp, "")
 			default:
 				sv = withSeed(t, sp, tc.seed)
@@ -161,7 +161,7 @@ func TestDiagnoseSentence(t *testing.T) {
 	toks := tokens(600)
 	cp, _ := params(t, nil)
 	cfg := withSeed(t, cp, "0")
-	sp, _ := params(t, func(p *tokenize.Params) { p.Algorithm = tokenize.SHA256CBOR })
+	sp, _ := params(t, func(p *lmcachekey.Params) { p.Algorithm = lmcachekey.SHA256CBOR })
 	s := newStore()
 	s.put(t, withSeed(t, sp, "42"), toks, nil)
 	r := diag(t, s, cfg, toks, Options{Seeds: []string{"42"}})
@@ -179,7 +179,7 @@ func TestDiagnoseSentence(t *testing.T) {
 
 func TestDiagnoseMissingRank(t *testing.T) {
 	toks := tokens(1024)
-	cp, _ := params(t, func(p *tokenize.Params) { p.WorldSize = 2 })
+	cp, _ := params(t, func(p *lmcachekey.Params) { p.WorldSize = 2 })
 	cfg := withSeed(t, cp, "0")
 	s := newStore()
 	s.put(t, cfg, toks, func(rank, chunk int) bool { return rank == 1 && chunk >= 2 })
@@ -278,7 +278,7 @@ func TestDiagnoseNoCauseStaysWithinBound(t *testing.T) {
 func TestDiagnoseUnconfirmedWithTwoProbes(t *testing.T) {
 	toks := tokens(600)
 	cp, _ := params(t, nil)
-	sp, _ := params(t, func(p *tokenize.Params) { p.ChunkSize = 128 })
+	sp, _ := params(t, func(p *lmcachekey.Params) { p.ChunkSize = 128 })
 	s := newStore()
 	s.put(t, withSeed(t, sp, "0"), toks, nil)
 	r := diag(t, s, withSeed(t, cp, "0"), toks, Options{MaxProbes: 2})
@@ -290,7 +290,7 @@ func TestDiagnoseUnconfirmedWithTwoProbes(t *testing.T) {
 func TestDiagnoseFromCompleteListing(t *testing.T) {
 	toks := tokens(700)
 	cp, _ := params(t, nil)
-	sp, _ := params(t, func(p *tokenize.Params) { p.DType = "float"; p.Schema = tokenize.Schema202601; p.WorldSize = 2 })
+	sp, _ := params(t, func(p *lmcachekey.Params) { p.DType = "float"; p.Schema = lmcachekey.Schema202601; p.WorldSize = 2 })
 	s := newStore()
 	s.put(t, withSeed(t, sp, "7"), toks, nil)
 	var listing []string

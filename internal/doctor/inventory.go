@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"lmc/internal/tokenize"
+	"lmc/internal/tokenize/lmcachekey"
 )
 
 // Hash kinds, read from how a key renders its chunk hash.
@@ -39,7 +39,7 @@ type KeyInfo struct {
 
 var dtypeSet = func() map[string]bool {
 	m := map[string]bool{}
-	for _, d := range tokenize.DTypeValues {
+	for _, d := range lmcachekey.DTypeValues {
 		m[d] = true
 	}
 	return m
@@ -314,27 +314,27 @@ func (inv *Inventory) notes() {
 }
 
 // schemas are the key schemas that render keys of this group's format.
-func (g *Group) schemas() []tokenize.KeySchema {
+func (g *Group) schemas() []lmcachekey.KeySchema {
 	switch g.Format {
 	case "current":
-		return []tokenize.KeySchema{tokenize.SchemaCurrent, tokenize.Schema202601}
+		return []lmcachekey.KeySchema{lmcachekey.SchemaCurrent, lmcachekey.Schema202601}
 	case "2025-11":
-		return []tokenize.KeySchema{tokenize.Schema202511}
+		return []lmcachekey.KeySchema{lmcachekey.Schema202511}
 	case "2025-09":
 		if g.HashKind == HashDigest32 {
-			return []tokenize.KeySchema{tokenize.SchemaV032, tokenize.Schema202509}
+			return []lmcachekey.KeySchema{lmcachekey.SchemaV032, lmcachekey.Schema202509}
 		}
-		return []tokenize.KeySchema{tokenize.Schema202509}
+		return []lmcachekey.KeySchema{lmcachekey.Schema202509}
 	case "decimal":
-		return []tokenize.KeySchema{tokenize.Schema202508, tokenize.SchemaV033, tokenize.Schema202507}
+		return []lmcachekey.KeySchema{lmcachekey.Schema202508, lmcachekey.SchemaV033, lmcachekey.Schema202507}
 	case "mp":
-		return []tokenize.KeySchema{tokenize.SchemaMP}
+		return []lmcachekey.KeySchema{lmcachekey.SchemaMP}
 	}
 	return nil
 }
 
 type algSpec struct {
-	alg      tokenize.Algorithm
+	alg      lmcachekey.Algorithm
 	legacy64 bool
 }
 
@@ -343,16 +343,16 @@ func (g *Group) algorithms() []algSpec {
 	switch g.HashKind {
 	case HashInt:
 		if g.negative || g.Format == "mp" {
-			return []algSpec{{tokenize.Builtin, false}}
+			return []algSpec{{lmcachekey.Builtin, false}}
 		}
-		return []algSpec{{tokenize.Builtin, false}, {tokenize.SHA256CBOR64Bit, true}}
+		return []algSpec{{lmcachekey.Builtin, false}, {lmcachekey.SHA256CBOR64Bit, true}}
 	case HashDigest16:
-		return []algSpec{{tokenize.XXHash, false}, {tokenize.XXHashCBOR, false}}
+		return []algSpec{{lmcachekey.XXHash, false}, {lmcachekey.XXHashCBOR, false}}
 	case HashDigest32:
 		if g.Format == "mp" {
-			return []algSpec{{tokenize.Blake3, false}, {tokenize.SHA256CBOR, false}, {tokenize.SHA256, false}}
+			return []algSpec{{lmcachekey.Blake3, false}, {lmcachekey.SHA256CBOR, false}, {lmcachekey.SHA256, false}}
 		}
-		return []algSpec{{tokenize.SHA256CBOR, false}, {tokenize.SHA256, false}}
+		return []algSpec{{lmcachekey.SHA256CBOR, false}, {lmcachekey.SHA256, false}}
 	}
 	return nil
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"lmc/internal/tokenize"
+	"lmc/internal/tokenize/lmcachekey"
 )
 
 func TestParseKey(t *testing.T) {
@@ -49,7 +49,7 @@ func TestParseKey(t *testing.T) {
 }
 
 // keysOf renders every rank's keys of a prompt under p.
-func keysOf(t *testing.T, p tokenize.Params, seed string, n int) []string {
+func keysOf(t *testing.T, p lmcachekey.Params, seed string, n int) []string {
 	t.Helper()
 	v := withSeed(t, p, seed)
 	tb, err := NewRankTable(v.Params, tokens(n))
@@ -61,18 +61,18 @@ func keysOf(t *testing.T, p tokenize.Params, seed string, n int) []string {
 
 func TestInferGroupsRealKeys(t *testing.T) {
 	var keys []string
-	p, _ := params(t, func(p *tokenize.Params) { p.WorldSize = 2 })
+	p, _ := params(t, func(p *lmcachekey.Params) { p.WorldSize = 2 })
 	keys = append(keys, keysOf(t, p, "0", 256*10)...)
 	// rank 1 lost its last chunk
 	keys = keys[:len(keys)-1]
-	q, _ := params(t, func(p *tokenize.Params) {
-		p.Model, p.Algorithm, p.Schema, p.DType = "Qwen/Qwen3-8B", tokenize.XXHashCBOR, tokenize.Schema202511, "half"
+	q, _ := params(t, func(p *lmcachekey.Params) {
+		p.Model, p.Algorithm, p.Schema, p.DType = "Qwen/Qwen3-8B", lmcachekey.XXHashCBOR, lmcachekey.Schema202511, "half"
 	})
 	keys = append(keys, keysOf(t, q, "1", 256*3)...)
-	r, _ := params(t, func(p *tokenize.Params) { p.Model, p.Schema, p.ChunkSize = "old", tokenize.Schema202508, 16 })
+	r, _ := params(t, func(p *lmcachekey.Params) { p.Model, p.Schema, p.ChunkSize = "old", lmcachekey.Schema202508, 16 })
 	keys = append(keys, keysOf(t, r, "0", 16*12)...)
-	m, _ := params(t, func(p *tokenize.Params) {
-		p.Model, p.Schema, p.Algorithm = "mp-model", tokenize.SchemaMP, tokenize.Blake3
+	m, _ := params(t, func(p *lmcachekey.Params) {
+		p.Model, p.Schema, p.Algorithm = "mp-model", lmcachekey.SchemaMP, lmcachekey.Blake3
 	})
 	keys = append(keys, keysOf(t, m, "0", 256*2)...)
 	keys = append(keys, "sglang-page-abcdef", "vllm-prefix-123")
@@ -139,7 +139,7 @@ func TestInferGroupsRealKeys(t *testing.T) {
 func TestInventoryGuidesTheSearchToAModelName(t *testing.T) {
 	// the engine was started with a local path; the lookup uses the HF id
 	toks := tokens(800)
-	sp, _ := params(t, func(p *tokenize.Params) { p.Model = "/models/llama-8b"; p.Algorithm = tokenize.SHA256 })
+	sp, _ := params(t, func(p *lmcachekey.Params) { p.Model = "/models/llama-8b"; p.Algorithm = lmcachekey.SHA256 })
 	s := newStore()
 	s.put(t, withSeed(t, sp, "0"), toks, nil)
 	var listing []string

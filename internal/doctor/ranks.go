@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"lmc/internal/tokenize"
+	"lmc/internal/tokenize/lmcachekey"
 )
 
 // RankTable is per-rank completeness: for every chunk, whether each
@@ -53,7 +53,7 @@ func (t *RankTable) Full() bool { return len(t.Chunks) > 0 && t.HitChunks == len
 
 // RanksFor is the worker ids whose keys a chunk needs: every rank without
 // MLA, rank 0 alone with MLA (save_only_first_rank) or world size 1.
-func RanksFor(p tokenize.Params) []int {
+func RanksFor(p lmcachekey.Params) []int {
 	if p.MLA || p.WorldSize <= 1 {
 		if p.MLA {
 			return []int{0}
@@ -69,17 +69,17 @@ func RanksFor(p tokenize.Params) []int {
 
 // NewRankTable computes every rank's key for every chunk of tokens under p
 // (ranks as RanksFor). Keys lists them chunk by chunk, rank by rank.
-func NewRankTable(p tokenize.Params, tokens []uint32) (*RankTable, error) {
+func NewRankTable(p lmcachekey.Params, tokens []uint32) (*RankTable, error) {
 	ranks := RanksFor(p)
 	t := &RankTable{WorldSize: keyWorldSize(&p), Ranks: ranks, TotalTokens: len(tokens), Chunks: []RankChunk{}}
 	for ri, r := range ranks {
 		q := p
 		q.WorkerID = r
-		e, err := tokenize.NewEngine(q)
+		e, err := lmcachekey.NewEngine(q)
 		if err != nil {
 			return nil, err
 		}
-		err = e.Each(tokens, func(c tokenize.Chunk) error {
+		err = e.Each(tokens, func(c lmcachekey.Chunk) error {
 			if ri == 0 {
 				t.Chunks = append(t.Chunks, RankChunk{Index: c.Index, Start: c.Start, End: c.End, Keys: make([]string, len(ranks)), Hit: make([]bool, len(ranks))})
 			}
@@ -188,7 +188,7 @@ func (t *RankTable) MissingByRank() map[int][]int {
 }
 
 // CheckRanks probes every rank's key of every chunk in one Exist call.
-func CheckRanks(ctx context.Context, pr Prober, p tokenize.Params, tokens []uint32) (*RankTable, error) {
+func CheckRanks(ctx context.Context, pr Prober, p lmcachekey.Params, tokens []uint32) (*RankTable, error) {
 	t, err := NewRankTable(p, tokens)
 	if err != nil {
 		return nil, err

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"lmc/internal/tokenize"
+	"lmc/internal/tokenize/lmcachekey"
 )
 
 // NoneHashKind says where a variant's NONE_HASH comes from.
@@ -27,24 +27,24 @@ const (
 // Variant is one key configuration: the tokenize parameters plus how
 // NONE_HASH was obtained (so that changing the algorithm recomputes it).
 type Variant struct {
-	Params tokenize.Params
+	Params lmcachekey.Params
 	// NoneHashKind and Seed describe NONE_HASH; Params.NoneHash holds the
 	// value once finalize ran.
 	NoneHashKind NoneHashKind
 	Seed         string
-	given        tokenize.Value
+	given        lmcachekey.Value
 }
 
 // Configured builds the variant for the parameters a lookup resolved:
 // seed is the PYTHONHASHSEED NONE_HASH was computed from ("" when NONE_HASH
 // was given directly or is fixed by the scheme).
-func Configured(p tokenize.Params, seed string) Variant {
+func Configured(p lmcachekey.Params, seed string) Variant {
 	v := Variant{Params: p, Seed: seed, given: p.NoneHash}
-	s, _ := tokenize.LookupSchema(string(p.Schema))
+	s, _ := lmcachekey.LookupSchema(string(p.Schema))
 	switch {
 	case seed != "":
 		v.NoneHashKind = NoneHashSeed
-	case p.Algorithm == tokenize.Blake3 || s.IsLegacySHA():
+	case p.Algorithm == lmcachekey.Blake3 || s.IsLegacySHA():
 		v.NoneHashKind = NoneHashFixed
 	case !p.NoneHash.IsBytes() && p.NoneHash.Hex() == "0":
 		v.NoneHashKind = NoneHashZero
@@ -52,25 +52,25 @@ func Configured(p tokenize.Params, seed string) Variant {
 		v.NoneHashKind = NoneHashGiven
 	}
 	if p.Schema == "" {
-		v.Params.Schema = tokenize.SchemaCurrent
+		v.Params.Schema = lmcachekey.SchemaCurrent
 	}
 	return v
 }
 
-func (v *Variant) schema() tokenize.SchemaInfo {
-	s, _ := tokenize.LookupSchema(string(v.Params.Schema))
+func (v *Variant) schema() lmcachekey.SchemaInfo {
+	s, _ := lmcachekey.LookupSchema(string(v.Params.Schema))
 	return s
 }
 
 // finalize computes NONE_HASH after the other settings changed.
 func (v *Variant) finalize() error {
 	p := &v.Params
-	if p.Algorithm == tokenize.Blake3 {
-		p.NoneHash = tokenize.Blake3Initial()
+	if p.Algorithm == lmcachekey.Blake3 {
+		p.NoneHash = lmcachekey.Blake3Initial()
 		return nil
 	}
 	if v.schema().IsLegacySHA() {
-		p.NoneHash = tokenize.BytesValue(nil)
+		p.NoneHash = lmcachekey.BytesValue(nil)
 		return nil
 	}
 	switch v.NoneHashKind {
@@ -81,7 +81,7 @@ func (v *Variant) finalize() error {
 		}
 		p.NoneHash = nh
 	case NoneHashZero:
-		p.NoneHash = tokenize.IntValue(0)
+		p.NoneHash = lmcachekey.IntValue(0)
 	case NoneHashGiven:
 		p.NoneHash = v.given
 	case NoneHashFixed:
@@ -94,7 +94,7 @@ func (v *Variant) finalize() error {
 // noneHashText names NONE_HASH for messages: "PYTHONHASHSEED=42", "NONE_HASH=0".
 func (v *Variant) noneHashText() string {
 	switch {
-	case v.Params.Algorithm == tokenize.Blake3:
+	case v.Params.Algorithm == lmcachekey.Blake3:
 		return "the MP-mode BLAKE3 start value"
 	case v.schema().IsLegacySHA():
 		return "no NONE_HASH (v0.3.2 chain)"
@@ -109,20 +109,20 @@ func (v *Variant) noneHashText() string {
 }
 
 func (v *Variant) hashText() string {
-	if v.Params.Algorithm == tokenize.SHA256CBOR64Bit && v.Params.Legacy64Bit {
+	if v.Params.Algorithm == lmcachekey.SHA256CBOR64Bit && v.Params.Legacy64Bit {
 		return "sha256_cbor_64bit (vLLM 0.10.0/0.10.1 uint64)"
 	}
 	return string(v.Params.Algorithm)
 }
 
-func keyWorldSize(p *tokenize.Params) int {
+func keyWorldSize(p *lmcachekey.Params) int {
 	if p.MLA {
 		return 1
 	}
 	return p.WorldSize
 }
 
-func tagsText(ts []tokenize.Tag) string {
+func tagsText(ts []lmcachekey.Tag) string {
 	if len(ts) == 0 {
 		return "no tags"
 	}
@@ -164,7 +164,7 @@ func Diffs(c, v Variant) []Diff {
 		}
 		add(Diff{Setting: "hash_algorithm", Configured: c.hashText(), Store: v.hashText(), Flag: flag})
 	}
-	if !legacy && vp.Algorithm != tokenize.Blake3 && c.noneHashText() != v.noneHashText() {
+	if !legacy && vp.Algorithm != lmcachekey.Blake3 && c.noneHashText() != v.noneHashText() {
 		d := Diff{Setting: "none_hash", Configured: c.noneHashText(), Store: v.noneHashText(), storePhrase: v.noneHashText()}
 		switch v.NoneHashKind {
 		case NoneHashSeed:
@@ -181,7 +181,7 @@ func Diffs(c, v Variant) []Diff {
 		}
 		add(d)
 	}
-	if !legacy && vp.Algorithm == tokenize.Builtin && v.NoneHashKind == NoneHashSeed && pySip24(cp) != pySip24(vp) {
+	if !legacy && vp.Algorithm == lmcachekey.Builtin && v.NoneHashKind == NoneHashSeed && pySip24(cp) != pySip24(vp) {
 		add(Diff{Setting: "python_version", Configured: pyText(cp), Store: pyText(vp), Flag: "--python-version " + pyText(vp),
 			storePhrase: "CPython " + pyText(vp) + " string hashing", configPhrase: "CPython " + pyText(cp)})
 	}
@@ -233,24 +233,24 @@ func Diffs(c, v Variant) []Diff {
 	return out
 }
 
-func hasDType(s tokenize.KeySchema) bool {
+func hasDType(s lmcachekey.KeySchema) bool {
 	switch s {
-	case tokenize.SchemaCurrent, tokenize.Schema202601, tokenize.Schema202511:
+	case lmcachekey.SchemaCurrent, lmcachekey.Schema202601, lmcachekey.Schema202511:
 		return true
 	}
 	return false
 }
 
-func pySip24(p *tokenize.Params) bool { return p.PythonMinor > 0 && p.PythonMinor <= 10 }
+func pySip24(p *lmcachekey.Params) bool { return p.PythonMinor > 0 && p.PythonMinor <= 10 }
 
-func pyText(p *tokenize.Params) string {
+func pyText(p *lmcachekey.Params) string {
 	if p.PythonMinor == 0 {
 		return "3.12"
 	}
 	return "3." + strconv.Itoa(p.PythonMinor)
 }
 
-func wsText(p *tokenize.Params) string {
+func wsText(p *lmcachekey.Params) string {
 	if p.MLA {
 		return strconv.Itoa(p.WorldSize) + " (MLA: 1 in keys)"
 	}

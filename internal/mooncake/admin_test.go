@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	mc "lmc/internal/mooncake"
-	"lmc/internal/mooncake/mooncaketest"
+	"lmc/internal/mooncake/sandboxmaster"
 )
 
 // recorder counts the admin requests and their URL lengths.
@@ -27,7 +27,7 @@ func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.h.ServeHTTP(w, req)
 }
 
-func adminFor(t *testing.T, s *mooncaketest.Server, opts ...mc.AdminOption) (*mc.Admin, *recorder, string) {
+func adminFor(t *testing.T, s *sandboxmaster.Server, opts ...mc.AdminOption) (*mc.Admin, *recorder, string) {
 	t.Helper()
 	rec := &recorder{h: s.AdminHandler()}
 	hs := httptest.NewServer(rec)
@@ -72,7 +72,7 @@ func TestAdminBatchQueryKeysSplitsAndMerges(t *testing.T) {
 			t.Fatalf("result %d is for %q, want %q", i, r.Key, keys[i])
 		}
 		if present[r.Key] {
-			if !r.OK || len(r.Values) != 1 || r.Values[0].TransportEndpoint != mooncaketest.DefaultNode.Endpoint || r.Values[0].Size != mooncaketest.PopulateObjectSize {
+			if !r.OK || len(r.Values) != 1 || r.Values[0].TransportEndpoint != sandboxmaster.DefaultNode.Endpoint || r.Values[0].Size != sandboxmaster.PopulateObjectSize {
 				t.Fatalf("present key %d: %+v", i, r)
 			}
 		} else if r.OK || r.Error != "OBJECT_NOT_FOUND" || r.Code != mc.CodeObjectNotFound {

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	mc "lmc/internal/mooncake"
-	"lmc/internal/mooncake/mooncaketest"
+	"lmc/internal/mooncake/sandboxmaster"
 )
 
 func keysN(prefix string, n int) []string {
@@ -26,7 +26,7 @@ func keysN(prefix string, n int) []string {
 
 func TestRoundTrip(t *testing.T) {
 	s := startFake(t)
-	nodes := []mooncaketest.Node{{Name: "n0", Endpoint: "10.0.0.1:12345"}, {Name: "n1", Endpoint: "10.0.0.2:12345"}}
+	nodes := []sandboxmaster.Node{{Name: "n0", Endpoint: "10.0.0.1:12345"}, {Name: "n1", Endpoint: "10.0.0.2:12345"}}
 	present := keysN("m", 5)
 	if err := s.Populate(ctxT(t), present, nodes...); err != nil {
 		t.Fatal(err)
@@ -66,7 +66,7 @@ func TestRoundTrip(t *testing.T) {
 		}
 		eps := map[string]bool{}
 		for _, r := range rl.Replicas {
-			if r.Kind != mc.KindMemory || r.Status != mc.ReplicaComplete || r.Size() != mooncaketest.PopulateObjectSize || r.Buffer.Protocol != "tcp" {
+			if r.Kind != mc.KindMemory || r.Status != mc.ReplicaComplete || r.Size() != sandboxmaster.PopulateObjectSize || r.Buffer.Protocol != "tcp" {
 				t.Fatalf("replica %+v", r)
 			}
 			eps[r.Endpoint()] = true
@@ -96,7 +96,7 @@ func TestLeaseBlocksRemove(t *testing.T) {
 	now := time.Unix(1000, 0)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	s := startFake(t, mooncaketest.WithClock(clock), mooncaketest.WithClientTTL(time.Hour))
+	s := startFake(t, sandboxmaster.WithClock(clock), sandboxmaster.WithClientTTL(time.Hour))
 	if err := s.Populate(ctxT(t), []string{"k1", "k2", "k3"}); err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestClientTTLExpiry(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Unix(1000, 0)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	s := startFake(t, mooncaketest.WithClock(clock))
+	s := startFake(t, sandboxmaster.WithClock(clock))
 	c := dial(t, s)
 	ctx := ctxT(t)
 	cid := mc.NewUUID()
@@ -185,7 +185,7 @@ func TestClientTTLExpiry(t *testing.T) {
 // An older master answers errc 4 to the tenant form; the client retries the
 // one-argument form and remembers it (§10).
 func TestFallbackToLegacySignature(t *testing.T) {
-	s := startFake(t, mooncaketest.WithLegacySchema())
+	s := startFake(t, sandboxmaster.WithLegacySchema())
 	if err := s.Populate(ctxT(t), []string{"a"}); err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +222,7 @@ func TestFallbackToLegacySignature(t *testing.T) {
 func TestFallbackDoesNotStick(t *testing.T) {
 	s := startFake(t)
 	c := dial(t, s)
-	s.InjectFault(mooncaketest.Fault{Method: "BatchExistKey", Times: 1, Errc: mc.ErrcInvalidRPCArguments})
+	s.InjectFault(sandboxmaster.Fault{Method: "BatchExistKey", Times: 1, Errc: mc.ErrcInvalidRPCArguments})
 	_, err := c.BatchExistKey(ctxT(t), []string{"a"})
 	var re *mc.RPCError
 	if !errors.As(err, &re) || re.Code != mc.ErrcInvalidRPCArguments || re.Method != "BatchExistKey" {
@@ -276,7 +276,7 @@ func TestPipeliningOneConnection(t *testing.T) {
 func TestCancellationUnblocksInflightCall(t *testing.T) {
 	s := startFake(t)
 	c := dial(t, s)
-	s.InjectFault(mooncaketest.Fault{Method: "BatchExistKey", Times: 1, Delay: 400 * time.Millisecond})
+	s.InjectFault(sandboxmaster.Fault{Method: "BatchExistKey", Times: 1, Delay: 400 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(30*time.Millisecond, cancel)
 	start := time.Now()
@@ -300,7 +300,7 @@ func TestCancellationUnblocksInflightCall(t *testing.T) {
 func TestTimeouts(t *testing.T) {
 	s := startFake(t)
 	c := dial(t, s)
-	s.InjectFault(mooncaketest.Fault{Method: "ExistKey", Times: 1, Delay: 300 * time.Millisecond})
+	s.InjectFault(sandboxmaster.Fault{Method: "ExistKey", Times: 1, Delay: 300 * time.Millisecond})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
 	_, err := c.ExistKey(ctx, "a")
@@ -309,12 +309,12 @@ func TestTimeouts(t *testing.T) {
 	}
 	// WithCallTimeout applies when the context has no deadline.
 	c2 := dial(t, s, mc.WithCallTimeout(30*time.Millisecond))
-	s.InjectFault(mooncaketest.Fault{Method: "ExistKey", Times: 1, Delay: 300 * time.Millisecond})
+	s.InjectFault(sandboxmaster.Fault{Method: "ExistKey", Times: 1, Delay: 300 * time.Millisecond})
 	if _, err := c2.ExistKey(context.Background(), "a"); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("call timeout: %v", err)
 	}
 	// Python semantics: a timed-out batch is RPC_TIMEOUT for every key.
-	s.InjectFault(mooncaketest.Fault{Method: "BatchExistKey", Times: 1, Delay: 300 * time.Millisecond})
+	s.InjectFault(sandboxmaster.Fault{Method: "BatchExistKey", Times: 1, Delay: 300 * time.Millisecond})
 	st := c2.BatchIsExist(context.Background(), []string{"a", "b"})
 	if len(st) != 2 || st[0] != mc.ExistStatus(mc.CodeRPCTimeout) || st[1].Err() == nil {
 		t.Fatalf("BatchIsExist on timeout %v", st)
@@ -329,7 +329,7 @@ func TestConnectionFaults(t *testing.T) {
 	c := dial(t, s)
 	ctx := ctxT(t)
 
-	s.InjectFault(mooncaketest.Fault{Method: "BatchExistKey", Times: 1, CloseMidFrame: true})
+	s.InjectFault(sandboxmaster.Fault{Method: "BatchExistKey", Times: 1, CloseMidFrame: true})
 	if _, err := c.BatchExistKey(ctx, []string{"a"}); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("mid-frame close: %v", err)
 	}
@@ -337,19 +337,19 @@ func TestConnectionFaults(t *testing.T) {
 		t.Fatalf("after redial: %v %v", st, err)
 	}
 
-	s.InjectFault(mooncaketest.Fault{Method: "ExistKey", Times: 1, DropConnection: true})
+	s.InjectFault(sandboxmaster.Fault{Method: "ExistKey", Times: 1, DropConnection: true})
 	if _, err := c.ExistKey(ctx, "a"); !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("dropped connection: %v", err)
 	}
 
-	s.InjectFault(mooncaketest.Fault{Method: "ExistKey", Times: 1, RawReply: []byte("HTTP/1.1 400 Bad Request\r\n\r\n")})
+	s.InjectFault(sandboxmaster.Fault{Method: "ExistKey", Times: 1, RawReply: []byte("HTTP/1.1 400 Bad Request\r\n\r\n")})
 	_, err := c.ExistKey(ctx, "a")
 	var pe *mc.ProtocolError
 	if !errors.As(err, &pe) || !errors.Is(err, mc.ErrBadMagic) || pe.Offset != 0 {
 		t.Fatalf("garbage reply: %v", err)
 	}
 
-	s.InjectFault(mooncaketest.Fault{Method: "GetReplicaList", Times: 1, CorruptBody: true})
+	s.InjectFault(sandboxmaster.Fault{Method: "GetReplicaList", Times: 1, CorruptBody: true})
 	_, err = c.GetReplicaList(ctx, "a")
 	if !errors.As(err, &pe) || !errors.Is(err, mc.ErrTypeMismatch) || pe.Offset != mc.ResponseHeaderSize {
 		t.Fatalf("corrupt body: %v", err)
@@ -358,16 +358,16 @@ func TestConnectionFaults(t *testing.T) {
 		t.Fatalf("connection unusable after a body error: %v", err)
 	}
 
-	s.InjectFault(mooncaketest.Fault{Method: "GetReplicaList", Times: 1, Code: mc.CodeInternalError})
+	s.InjectFault(sandboxmaster.Fault{Method: "GetReplicaList", Times: 1, Code: mc.CodeInternalError})
 	if _, err := c.GetReplicaList(ctx, "a"); !errors.Is(err, mc.CodeInternalError) {
 		t.Fatalf("forced code: %v", err)
 	}
-	s.InjectFault(mooncaketest.Fault{Method: "BatchExistKey", Times: 1, Code: mc.CodeInvalidParams})
+	s.InjectFault(sandboxmaster.Fault{Method: "BatchExistKey", Times: 1, Code: mc.CodeInvalidParams})
 	st, err := c.BatchExistKey(ctx, []string{"a", "b"})
 	if err != nil || st[0] != -600 || st[1] != -600 || st[0].String() != "INVALID_PARAMS" || mc.PrefixHit(st) != 0 {
 		t.Fatalf("forced batch code: %v %v", st, err)
 	}
-	s.InjectFault(mooncaketest.Fault{Method: "ServiceReady", Times: 1, Errc: 300, ErrMsg: "wide"})
+	s.InjectFault(sandboxmaster.Fault{Method: "ServiceReady", Times: 1, Errc: 300, ErrMsg: "wide"})
 	_, err = c.ServiceReady(ctx)
 	var re *mc.RPCError
 	if !errors.As(err, &re) || re.Code != 300 || re.Msg != "wide" {
@@ -390,7 +390,7 @@ func TestDialAndCloseErrors(t *testing.T) {
 
 	s := startFake(t)
 	c := dial(t, s)
-	s.InjectFault(mooncaketest.Fault{Method: "ExistKey", Delay: 2 * time.Second})
+	s.InjectFault(sandboxmaster.Fault{Method: "ExistKey", Delay: 2 * time.Second})
 	done := make(chan error, 1)
 	go func() { _, err := c.ExistKey(context.Background(), "a"); done <- err }()
 	time.Sleep(30 * time.Millisecond)

@@ -21,7 +21,7 @@
 // Client also exposes the metadata put path used by storage nodes
 // (MountSegment, ReMountSegment, UnmountSegment, PutStart, PutEnd,
 // PutRevoke, Remove, RemoveAll) and Ping, which the fake master in
-// mooncaketest uses to populate itself the way real nodes do.
+// sandboxmaster uses to populate itself the way real nodes do.
 //
 // Errors are layered like the protocol: transport failures wrap the net or
 // context error (errors.As reaches net.Error, errors.Is reaches

@@ -11,12 +11,12 @@ import (
 	"time"
 
 	mc "lmc/internal/mooncake"
-	"lmc/internal/mooncake/mooncaketest"
+	"lmc/internal/mooncake/sandboxmaster"
 )
 
-func startFake(t testing.TB, opts ...mooncaketest.Option) *mooncaketest.Server {
+func startFake(t testing.TB, opts ...sandboxmaster.Option) *sandboxmaster.Server {
 	t.Helper()
-	s, err := mooncaketest.Start("", opts...)
+	s, err := sandboxmaster.Start("", opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func ctxT(t testing.TB) context.Context {
 	return ctx
 }
 
-func dial(t testing.TB, s *mooncaketest.Server, opts ...mc.Option) *mc.Client {
+func dial(t testing.TB, s *sandboxmaster.Server, opts ...mc.Option) *mc.Client {
 	t.Helper()
 	c, err := mc.Dial(ctxT(t), s.Addr(), opts...)
 	if err != nil {
@@ -46,7 +46,7 @@ type rawConn struct {
 	net.Conn
 }
 
-func rawDial(t testing.TB, s *mooncaketest.Server) *rawConn {
+func rawDial(t testing.TB, s *sandboxmaster.Server) *rawConn {
 	t.Helper()
 	c, err := net.Dial("tcp", s.Addr())
 	if err != nil {
@@ -99,7 +99,7 @@ func TestFakeAnswersLikeRealMaster66(t *testing.T) {
 
 // §6.1 and §6.3 against a fake built like a release (untagged) master.
 func TestFakeUntaggedCaptured61And63(t *testing.T) {
-	s := startFake(t, mooncaketest.WithUntaggedReplies())
+	s := startFake(t, sandboxmaster.WithUntaggedReplies())
 	r := rawDial(t, s)
 	r.send(append(append([]byte(nil), mc.CapServiceReadyReq...), mc.CapBatchExistReq...))
 	r.expect("§6.3 ServiceReady", mc.CapServiceReadyResp)
@@ -138,7 +138,7 @@ func TestFakeUntaggedCaptured61And63(t *testing.T) {
 
 // §6.4: the metadata-only put path, replayed byte for byte.
 func TestFakeCaptured64PutPath(t *testing.T) {
-	s := startFake(t, mooncaketest.WithUntaggedReplies())
+	s := startFake(t, sandboxmaster.WithUntaggedReplies())
 	r := rawDial(t, s)
 	r.send(mc.ReqFrame(0, mc.MethodMountSegment, mc.CapMountBody))
 	r.expect("§6.4 MountSegment", mc.RespFrame(0, 0, mc.CapVoidOKBody))

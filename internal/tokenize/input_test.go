@@ -4,6 +4,8 @@ import (
 	"errors"
 	"io"
 	"reflect"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -147,4 +149,30 @@ func FuzzParseTokenList(f *testing.F) {
 			t.Fatalf("%q: nil tokens without error", s)
 		}
 	})
+}
+
+func TestReadMillionTokensMemory(t *testing.T) {
+	var sb strings.Builder
+	sb.WriteByte('[')
+	for i := 0; i < 1_000_000; i++ {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(strconv.Itoa(100000 + i%28000))
+	}
+	sb.WriteByte(']')
+	in := sb.String()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	ps, err := ReadAll(strings.NewReader(in), "big")
+	runtime.ReadMemStats(&after)
+	if err != nil || len(ps[0].Tokens) != 1_000_000 {
+		t.Fatal(err)
+	}
+	allocated := after.TotalAlloc - before.TotalAlloc
+	if perToken := float64(allocated) / 1e6; perToken > 16 {
+		t.Fatalf("%.1f bytes allocated per token (want <= 16: 4 for the ID plus slice growth)", perToken)
+	}
+	t.Logf("%.1f bytes allocated per token", float64(allocated)/1e6)
 }

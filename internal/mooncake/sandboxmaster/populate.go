@@ -1,4 +1,4 @@
-package mooncaketest
+package sandboxmaster
 
 import (
 	"context"
@@ -75,7 +75,7 @@ func (s *Server) agent(ctx context.Context) (*nodeAgent, error) {
 	defer s.nodeMu.Unlock()
 	select {
 	case <-s.done:
-		return nil, errors.New("mooncaketest: server closed")
+		return nil, errors.New("sandboxmaster: server closed")
 	default:
 	}
 	if s.node != nil {
@@ -131,13 +131,13 @@ func (s *Server) Populate(ctx context.Context, keys []string, nodes ...Node) err
 		seg := mc.Segment{ID: mc.NewUUID(), Name: n.Name, Base: base, Size: size,
 			TEEndpoint: n.Endpoint, Protocol: "tcp"}
 		if err := a.cli.MountSegment(ctx, seg, a.id); err != nil {
-			return fmt.Errorf("mooncaketest: mount %s: %w", n.Name, err)
+			return fmt.Errorf("sandboxmaster: mount %s: %w", n.Name, err)
 		}
 		a.mu.Lock()
 		a.mounted[n.Name] = seg
 		a.mu.Unlock()
 		if err := a.cli.ReMountSegment(ctx, a.segments(), a.id); err != nil {
-			return fmt.Errorf("mooncaketest: remount: %w", err)
+			return fmt.Errorf("sandboxmaster: remount: %w", err)
 		}
 	}
 	cfg := mc.ReplicateConfig{ReplicaNum: uint64(len(nodes)), PreferredSegments: names}
@@ -147,10 +147,10 @@ func (s *Server) Populate(ctx context.Context, keys []string, nodes ...Node) err
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("mooncaketest: PutStart %q: %w", k, err)
+			return fmt.Errorf("sandboxmaster: PutStart %q: %w", k, err)
 		}
 		if err := a.cli.PutEnd(ctx, a.id, mc.ObjectMeta{Key: k}, mc.ReplicaTypeAll); err != nil {
-			return fmt.Errorf("mooncaketest: PutEnd %q: %w", k, err)
+			return fmt.Errorf("sandboxmaster: PutEnd %q: %w", k, err)
 		}
 	}
 	return nil

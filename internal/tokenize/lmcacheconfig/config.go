@@ -1,4 +1,4 @@
-package tokenize
+package lmcacheconfig
 
 import (
 	"encoding/json"
@@ -10,10 +10,10 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// LMCacheConfig holds the settings of an LMCache engine configuration (the
+// Config holds the settings of an LMCache engine configuration (the
 // YAML file named by LMCACHE_CONFIG_FILE, overridden by LMCACHE_*
 // environment variables) that decide keys and where the Mooncake master is.
-type LMCacheConfig struct {
+type Config struct {
 	Path string
 
 	ChunkSize            *int
@@ -39,12 +39,12 @@ var lmcacheFields = []string{"chunk_size", "save_unfull_chunk", "pre_caching_has
 // deprecated aliases LMCache maps to current names.
 var lmcacheAliases = map[string]string{"enable_xpyd": "enable_pd"}
 
-// LoadLMCacheConfig reads path (may be "" for environment only) and applies
+// Load reads path (may be "" for environment only) and applies
 // LMCACHE_* overrides from getenv, with LMCache's conversion rules: quotes
 // stripped, int() for ints, booleans true only for "true"/"1", extra_config
 // as a JSON object string.
-func LoadLMCacheConfig(path string, getenv func(string) string) (*LMCacheConfig, error) {
-	c := &LMCacheConfig{Path: path, Source: map[string]string{}}
+func Load(path string, getenv func(string) string) (*Config, error) {
+	c := &Config{Path: path, Source: map[string]string{}}
 	raw := map[string]any{}
 	if path != "" {
 		b, err := os.ReadFile(path)
@@ -108,7 +108,7 @@ func unquote(s string) string {
 	return s
 }
 
-func (c *LMCacheConfig) set(field string, v any, fromEnv bool) error {
+func (c *Config) set(field string, v any, fromEnv bool) error {
 	switch field {
 	case "chunk_size":
 		n, err := toInt(v)
@@ -194,7 +194,7 @@ func toBool(v any) bool {
 
 // EffectiveSaveUnfullChunk applies LMCache's validator: blending or PD
 // forces save_unfull_chunk on. ok is false when the config says nothing.
-func (c *LMCacheConfig) EffectiveSaveUnfullChunk() (v bool, ok bool, why string) {
+func (c *Config) EffectiveSaveUnfullChunk() (v bool, ok bool, why string) {
 	if c.EnableBlending != nil && *c.EnableBlending {
 		return true, true, "forced by enable_blending"
 	}
@@ -211,7 +211,7 @@ func (c *LMCacheConfig) EffectiveSaveUnfullChunk() (v bool, ok bool, why string)
 // external_lookup_client "mooncakestore://ADDR" (the lookup client's), then
 // extra_config.master_server_address, then the remote_url host:port (used by
 // the connector before 2026-04-07). It returns the address and its source.
-func (c *LMCacheConfig) MasterAddress() (addr, source string) {
+func (c *Config) MasterAddress() (addr, source string) {
 	if c.ExternalLookupClient != nil {
 		if scheme, rest, ok := strings.Cut(*c.ExternalLookupClient, "://"); ok && scheme == "mooncakestore" && rest != "" {
 			return strings.TrimSuffix(rest, "/"), "external_lookup_client (" + c.Source["external_lookup_client"] + ")"

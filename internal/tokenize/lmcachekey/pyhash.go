@@ -1,4 +1,4 @@
-package tokenize
+package lmcachekey
 
 import (
 	"encoding/binary"

@@ -1,4 +1,4 @@
-package controllertest
+package sandboxcontroller
 
 // This file reproduces, in Go, the parts of CPython's json module and of
 // FastAPI's JSON response rendering that are visible on the wire: the
@@ -496,7 +496,7 @@ func writePy(b *strings.Builder, v any) {
 		}
 		b.WriteByte('}')
 	default:
-		panic(fmt.Sprintf("controllertest: cannot encode %T", v))
+		panic(fmt.Sprintf("sandboxcontroller: cannot encode %T", v))
 	}
 }
 

@@ -1,4 +1,4 @@
-// Package mooncaketest is a faithful fake of mooncake_master for tests and
+// Package sandboxmaster is a faithful fake of mooncake_master for tests and
 // demos: a real coro_rpc server (on 127.0.0.1:0 by default) that speaks the
 // same bytes as the official master, including the type literal it attaches
 // to every reply (spec §6.6), and an HTTP admin server over the same
@@ -16,7 +16,7 @@
 // vanish; PutStart allocates real offsets inside mounted segments.
 //
 // The package does not import "testing", so it can ship inside the binary.
-package mooncaketest
+package sandboxmaster
 
 import (
 	"bufio"

@@ -1,4 +1,4 @@
-package tokenize
+package lmcachekey
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 // real CPython/LMCache, see the spec). A copy is kept in testdata so the
 // package tests run anywhere; when the shared file is present, the copy must
 // match it.
-const sharedVectors = "../../../shared/vectors/lmcache-keys.json"
+const sharedVectors = "../../../../shared/vectors/lmcache-keys.json"
 
 func loadVectors(t *testing.T) map[string]json.RawMessage {
 	t.Helper()

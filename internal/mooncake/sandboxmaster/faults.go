@@ -1,4 +1,4 @@
-package mooncaketest
+package sandboxmaster
 
 import (
 	"time"

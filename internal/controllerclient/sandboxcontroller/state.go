@@ -1,4 +1,4 @@
-package controllertest
+package sandboxcontroller
 
 import (
 	"errors"
@@ -8,7 +8,7 @@ import (
 	"sort"
 	"time"
 
-	"lmc/internal/tokenize"
+	"lmc/internal/tokenize/lmcachekey"
 )
 
 // ControllerChunkSize is the chunk size the controller hashes /lookup
@@ -42,8 +42,8 @@ const (
 
 // Errors returned by the population API.
 var (
-	ErrUnknownInstance = errors.New("controllertest: unknown instance")
-	ErrUnknownWorker   = errors.New("controllertest: unknown worker")
+	ErrUnknownInstance = errors.New("sandboxcontroller: unknown instance")
+	ErrUnknownWorker   = errors.New("sandboxcontroller: unknown worker")
 )
 
 type chunk struct {
@@ -191,7 +191,7 @@ func chain(tokens []pyInt, noneHash int64) []int64 {
 	if !ok {
 		u = u[:len(u)-len(u)%ControllerChunkSize]
 	}
-	return tokenize.BuiltinChain(u, ControllerChunkSize, noneHash, true)
+	return lmcachekey.BuiltinChain(u, ControllerChunkSize, noneHash, true)
 }
 
 func chunkEnd(i, n int) int {
@@ -377,7 +377,7 @@ func (s *Server) withWorker(inst string, workerID int, f func(*worker)) error {
 // chunks of 256 only (save_unfull_chunk false), hashed with the engines'
 // NONE_HASH.
 func (s *Server) ChunkKeys(tokens []uint32) []int64 {
-	return tokenize.BuiltinChain(tokens, ControllerChunkSize, s.engineNoneHash, false)
+	return lmcachekey.BuiltinChain(tokens, ControllerChunkSize, s.engineNoneHash, false)
 }
 
 // Admit records that a worker stored tokens in location: one key per full

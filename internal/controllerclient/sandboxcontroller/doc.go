@@ -1,4 +1,4 @@
-// Package controllertest is an in-memory fake of the LMCache cache
+// Package sandboxcontroller is an in-memory fake of the LMCache cache
 // controller's HTTP API, faithful to what the real controller answers
 // (spec Part II: FastAPI 0.95 on pydantic v1), for tests and for a local
 // sandbox. It depends only on net/http: serve a *Server with
@@ -29,4 +29,4 @@
 // Tests can inject faults per path (InjectFault: delay, hang, dropped
 // connection, forced status and body), count requests per path (Requests)
 // and inspect state (Workers, Keys). Close releases every held request.
-package controllertest
+package sandboxcontroller

@@ -1,4 +1,4 @@
-package controllertest
+package sandboxcontroller
 
 // Request validation the way the recorded controller does it: FastAPI 0.95
 // on pydantic v1 (see the spec, Part II §11-§12). Error entries have the v1
