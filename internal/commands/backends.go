@@ -2,15 +2,9 @@ package commands
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
-	"os"
-	"sort"
 	"strings"
 	"time"
 
@@ -18,6 +12,7 @@ import (
 
 	"lmc/internal/controllerclient"
 	"lmc/internal/mooncake"
+	"lmc/internal/transport"
 )
 
 // BackendFlags select the store or controller to talk to.
@@ -56,14 +51,6 @@ func normalizeMaster(addr string) (string, error) {
 	return addr, nil
 }
 
-func normalizeHTTP(u string) string {
-	u = strings.TrimSpace(u)
-	if u != "" && !strings.Contains(u, "://") {
-		u = "http://" + u
-	}
-	return strings.TrimSuffix(u, "/")
-}
-
 // dialMaster connects to the master and classifies failures.
 func (f *Factory) dialMaster(ctx context.Context, addr, tenant string) (*mooncake.Client, error) {
 	start := time.Now()
@@ -88,68 +75,52 @@ func (f *Factory) masterErr(addr string, err error) error {
 	if errors.Is(err, context.Canceled) {
 		return err
 	}
+	// A frame that does not parse is the master answering wrongly, not an
+	// unreachable one, even when it ends early.
 	var pe *mooncake.ProtocolError
-	connLost := !errors.As(err, &pe) && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF))
-	if isUnavailable(err) || connLost {
+	if !errors.As(err, &pe) && transport.Classify(err) == transport.ClassUnreachable {
 		return &UnavailableError{Backend: "Mooncake master " + addr, Err: fmt.Errorf("%w (is mooncake_master running and is its RPC port, default 50051, reachable from here? check --master)", err)}
 	}
 	return fmt.Errorf("Mooncake master %s: %w", addr, err)
 }
 
-func (f *Factory) adminErr(url string, err error) error {
+// httpErr sorts a failed HTTP request to a peer into lmc's exit codes:
+// unreachable in time (3, with where to look), and everything else (1): a
+// configuration mistake such as https:// against plain HTTP or a refused
+// certificate (said so: retrying does not help), or a peer that answered
+// wrongly.
+func httpErr(peer, display, hint string, err error) error {
 	if err == nil || errors.Is(err, context.Canceled) {
 		return err
 	}
-	if isUnavailable(err) {
-		return &UnavailableError{Backend: "Mooncake admin API " + url, Err: fmt.Errorf("%w (is the master's HTTP port, --metrics_port default 9003, reachable? check --admin)", err)}
+	switch transport.Classify(err) {
+	case transport.ClassUnreachable:
+		return &UnavailableError{Backend: peer + " " + display, Err: fmt.Errorf("%w (%s)", err, hint)}
+	case transport.ClassConfig:
+		return fmt.Errorf("%s %s: %w (a TLS or scheme mismatch, not a network problem: check the URL's http/https and --cacert/--cert/--key/--insecure)", peer, display, err)
 	}
-	return fmt.Errorf("Mooncake admin API %s: %w", url, err)
+	return fmt.Errorf("%s %s: %w", peer, display, err)
+}
+
+func (f *Factory) adminErr(url string, err error) error {
+	return httpErr("Mooncake admin API", url, "is the master's HTTP port, --metrics_port default 9003, reachable? check --admin", err)
 }
 
 func (f *Factory) controllerErr(url string, err error) error {
-	if err == nil || errors.Is(err, context.Canceled) {
-		return err
-	}
-	if controllerclient.IsUnavailable(err) || isUnavailable(err) {
-		return &UnavailableError{Backend: "LMCache controller " + url, Err: fmt.Errorf("%w (is the controller running and its HTTP port, default 9000, reachable? check --controller)", err)}
-	}
 	var ae *controllerclient.APIError
-	if errors.As(err, &ae) && ae.Status == 422 {
-		return &UsageError{Err: fmt.Errorf("LMCache controller %s: %w", url, err)}
-	}
-	return fmt.Errorf("LMCache controller %s: %w", url, err)
-}
-
-func (f *Factory) controllerClient(url string) (*controllerclient.Client, error) {
-	opts := []controllerclient.Option{controllerclient.WithTimeout(f.Timeout), controllerclient.WithUserAgent("lmc/" + f.Build.Version)}
-	if f.Verbose {
-		opts = append(opts, controllerclient.WithVerbose(f.IOStreams.ErrOut))
-	}
-	hs, err := parseHeaders(f.Transport.Headers)
-	if err != nil {
-		return nil, &UsageError{Err: err}
-	}
-	for _, h := range hs {
-		opts = append(opts, controllerclient.WithHeader(h[0], h[1]))
-	}
-	t := f.Transport
-	if t.CACert != "" || t.Insecure || t.Cert != "" || t.Key != "" {
-		if (t.Cert == "") != (t.Key == "") {
-			return nil, &UsageError{Err: errors.New("--cert and --key go together")}
+	if errors.As(err, &ae) {
+		if ae.Status == 422 {
+			return &UsageError{Err: fmt.Errorf("LMCache controller %s: %w", url, err)}
 		}
-		f.warnInsecure()
-		opts = append(opts, controllerclient.WithTLS(controllerclient.TLSConfig{CAFile: t.CACert, CertFile: t.Cert, KeyFile: t.Key, InsecureSkipVerify: t.Insecure}))
+		if ae.Kind == controllerclient.KindUnavailable {
+			return &UnavailableError{Backend: "LMCache controller " + url, Err: err}
+		}
 	}
-	var c *controllerclient.Client
-	c, err = controllerclient.New(normalizeHTTP(url), opts...)
-	if err != nil {
-		return nil, &UsageError{Err: fmt.Errorf("--controller: %w", err)}
-	}
-	return c, nil
+	return httpErr("LMCache controller", url, "is the controller running and its HTTP port, default 9000, reachable? check --controller", err)
 }
 
-// TransportFlags are the HTTP client settings for the controller and the
-// admin API: extra headers (auth), TLS.
+// TransportFlags are the global HTTP settings of every HTTP peer: extra
+// headers (auth) and TLS.
 type TransportFlags struct {
 	Headers  []string
 	CACert   string
@@ -160,8 +131,8 @@ type TransportFlags struct {
 
 func addTransportFlags(cmd *cobra.Command, t *TransportFlags) {
 	fl := cmd.PersistentFlags()
-	fl.StringArrayVarP(&t.Headers, "header", "H", nil, "extra HTTP header 'Name: value' for the controller and admin API (repeatable; e.g. Authorization)")
-	fl.StringVar(&t.CACert, "cacert", "", "PEM file of CAs to trust for https:// controller/admin URLs")
+	fl.StringArrayVarP(&t.Headers, "header", "H", nil, "extra HTTP header 'Name: value' for every HTTP peer (repeatable; e.g. Authorization); sent only to the host given, never after a redirect to another")
+	fl.StringVar(&t.CACert, "cacert", "", "PEM file of CAs to trust for https:// URLs")
 	fl.BoolVar(&t.Insecure, "insecure", false, "do not verify the server's TLS certificate (warns)")
 	fl.StringVar(&t.Cert, "cert", "", "client certificate PEM file (with --key)")
 	fl.StringVar(&t.Key, "key", "", "client private key PEM file (with --cert)")
@@ -170,137 +141,74 @@ func addTransportFlags(cmd *cobra.Command, t *TransportFlags) {
 	_ = cmd.MarkFlagFilename("key", "pem", "key")
 }
 
-// parseHeaders splits "Name: value" entries.
-func parseHeaders(hs []string) ([][2]string, error) {
-	var out [][2]string
-	for _, h := range hs {
-		name, value, ok := strings.Cut(h, ":")
-		name = strings.TrimSpace(name)
-		if !ok || name == "" || strings.ContainsAny(name, " \t") {
-			return nil, fmt.Errorf("header %q: expected 'Name: value'", redactHeaderArg(h))
-		}
-		out = append(out, [2]string{name, strings.TrimSpace(value)})
+// httpTransport is the one HTTP transport of this run, built from the
+// global flags on first use.
+func (f *Factory) httpTransport() (*transport.Transport, error) {
+	if f.transport != nil {
+		return f.transport, nil
 	}
-	return out, nil
-}
-
-func redactHeaderArg(h string) string {
-	name, _, ok := strings.Cut(h, ":")
-	if !ok {
-		if len(h) > 12 {
-			return h[:12] + "…"
-		}
-		return h
+	o := transport.Options{
+		CAFile: f.Transport.CACert, CertFile: f.Transport.Cert, KeyFile: f.Transport.Key, Insecure: f.Transport.Insecure,
+		Timeout: f.Timeout, UserAgent: "lmc/" + f.Build.Version,
 	}
-	return name + ": <redacted>"
-}
-
-func (f *Factory) warnInsecure() {
-	if f.Transport.Insecure && !f.warnedInsecure {
-		f.warnedInsecure = true
+	for _, h := range f.Transport.Headers {
+		hd, err := transport.ParseHeader(h)
+		if err != nil {
+			return nil, &UsageError{Err: fmt.Errorf("-H: %w", err)}
+		}
+		o.Headers = append(o.Headers, hd)
+	}
+	if f.Verbose {
+		o.Verbose = f.IOStreams.ErrOut
+	}
+	t, err := transport.New(o)
+	if err != nil {
+		return nil, &UsageError{Err: err}
+	}
+	if o.Insecure {
 		warn(f.IOStreams, []string{"--insecure: TLS certificates are not verified; anyone on the path can read and change the traffic"})
 	}
+	f.transport = t
+	return t, nil
 }
 
-// adminClient builds the Mooncake admin API client with the transport
-// settings (headers, TLS, verbose logging with credentials redacted).
-func (f *Factory) adminClient(url string) (*mooncake.Admin, error) {
-	hs, err := parseHeaders(f.Transport.Headers)
+// peer is the HTTP peer named by flag (e.g. "--admin") at rawURL.
+func (f *Factory) peer(flag, rawURL string) (*transport.Peer, error) {
+	t, err := f.httpTransport()
 	if err != nil {
-		return nil, &UsageError{Err: err}
+		return nil, err
 	}
-	t := f.Transport
-	if (t.Cert == "") != (t.Key == "") {
-		return nil, &UsageError{Err: errors.New("--cert and --key go together")}
-	}
-	tlsCfg, err := buildTLS(t)
+	p, err := t.Peer(rawURL)
 	if err != nil {
-		return nil, &UsageError{Err: err}
+		return nil, &UsageError{Err: fmt.Errorf("%s: %w", flag, err)}
 	}
-	if tlsCfg != nil {
-		f.warnInsecure()
-	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig = tlsCfg
-	var rt http.RoundTripper = tr
-	rt = &headerTransport{base: rt, headers: hs, verbose: f.verboseOut()}
-	hc := &http.Client{Transport: rt, Timeout: f.Timeout}
-	a, err := mooncake.NewAdmin(url, mooncake.WithHTTPClient(hc))
-	if err != nil {
-		return nil, &UsageError{Err: fmt.Errorf("--admin: %w", err)}
-	}
-	return a, nil
+	return p, nil
 }
 
-func (f *Factory) verboseOut() io.Writer {
-	if f.Verbose {
-		return f.IOStreams.ErrOut
+func (f *Factory) controllerClient(url string) (*controllerclient.Client, error) {
+	p, err := f.peer("--controller", url)
+	if err != nil {
+		return nil, err
 	}
-	return nil
-}
-
-func buildTLS(t TransportFlags) (*tls.Config, error) {
-	if t.CACert == "" && !t.Insecure && t.Cert == "" {
-		return nil, nil
-	}
-	c := &tls.Config{InsecureSkipVerify: t.Insecure, MinVersion: tls.VersionTLS12}
-	if t.CACert != "" {
-		pem, err := os.ReadFile(t.CACert)
-		if err != nil {
-			return nil, fmt.Errorf("--cacert: %v", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--cacert %s: no PEM certificates found", t.CACert)
-		}
-		c.RootCAs = pool
-	}
-	if t.Cert != "" {
-		cert, err := tls.LoadX509KeyPair(t.Cert, t.Key)
-		if err != nil {
-			return nil, fmt.Errorf("--cert/--key: %v", err)
-		}
-		c.Certificates = []tls.Certificate{cert}
+	c, err := controllerclient.New(p, controllerclient.WithTimeout(f.Timeout))
+	if err != nil {
+		return nil, &UsageError{Err: fmt.Errorf("--controller: %w", err)}
 	}
 	return c, nil
 }
 
-// headerTransport adds headers and, with --verbose, logs each request with
-// credential-bearing headers redacted.
-type headerTransport struct {
-	base    http.RoundTripper
-	headers [][2]string
-	verbose io.Writer
-}
-
-func (h *headerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	req = req.Clone(req.Context())
-	for _, kv := range h.headers {
-		req.Header.Set(kv[0], kv[1])
+// adminClient builds the Mooncake admin API client; its BaseURL is the
+// URL to print.
+func (f *Factory) adminClient(url string) (*mooncake.Admin, error) {
+	p, err := f.peer("--admin", url)
+	if err != nil {
+		return nil, err
 	}
-	start := time.Now()
-	resp, err := h.base.RoundTrip(req)
-	if h.verbose != nil {
-		var b strings.Builder
-		fmt.Fprintf(&b, "> %s %s\n", req.Method, req.URL.Redacted())
-		names := make([]string, 0, len(req.Header))
-		for k := range req.Header {
-			names = append(names, k)
-		}
-		sort.Strings(names)
-		for _, k := range names {
-			for _, v := range req.Header[k] {
-				fmt.Fprintf(&b, "> %s: %s\n", k, controllerclient.RedactHeader(k, v))
-			}
-		}
-		if err != nil {
-			fmt.Fprintf(&b, "< error after %s: %v\n", time.Since(start).Round(time.Microsecond), err)
-		} else {
-			fmt.Fprintf(&b, "< %s (%s)\n", resp.Status, time.Since(start).Round(time.Microsecond))
-		}
-		io.WriteString(h.verbose, b.String())
+	a, err := mooncake.NewAdmin(p)
+	if err != nil {
+		return nil, &UsageError{Err: fmt.Errorf("--admin: %w", err)}
 	}
-	return resp, err
+	return a, nil
 }
 
 // withLeaderHint adds where the HA leader is when a master is unreachable
@@ -313,7 +221,7 @@ func (f *Factory) withLeaderHint(ctx context.Context, a *mooncake.Admin, err err
 	}
 	var me *mooncake.MasterError
 	standby := errors.As(err, &me) && me.Code == mooncake.CodeUnavailableInCurrentMode
-	if !standby && !isUnavailable(err) {
+	if !standby && transport.Classify(err) != transport.ClassUnreachable {
 		var ua *UnavailableError
 		if !errors.As(err, &ua) {
 			return err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -13,6 +14,7 @@ import (
 	"lmc/internal/commands/printers"
 	"lmc/internal/controllerclient"
 	"lmc/internal/tokenize"
+	"lmc/internal/transport"
 )
 
 // opFlags are shared by the mutating controller commands.
@@ -199,6 +201,9 @@ func instanceKeyCount(ctx context.Context, c *controllerclient.Client, instance 
 	return &n, nil
 }
 
+// completionTimeout bounds a dynamic completion: the shell waits for it.
+const completionTimeout = 1500 * time.Millisecond
+
 // completeInstances completes instance ids from the controller given with
 // --controller (or LMC_CONTROLLER), with a short timeout, silently.
 func completeInstances(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
@@ -206,11 +211,15 @@ func completeInstances(cmd *cobra.Command, args []string, toComplete string) ([]
 	if url == "" {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
-	c, err := controllerclient.New(normalizeHTTP(url), controllerclient.WithTimeout(1500*1e6), controllerclient.WithRetries(0, 0, 0))
+	p, err := transport.NewPeer(url)
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2e9)
+	c, err := controllerclient.New(p, controllerclient.WithTimeout(completionTimeout), controllerclient.WithRetries(0, 0, 0))
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), completionTimeout)
 	defer cancel()
 	ws, err := c.AllWorkers(ctx)
 	if err != nil {

@@ -269,10 +269,10 @@ func doctorRun(ctx context.Context, o *DoctorOptions) error {
 	var adminURL string
 	var err error
 	if b.Admin != "" {
-		adminURL = normalizeHTTP(b.Admin)
-		if admin, err = f.adminClient(adminURL); err != nil {
+		if admin, err = f.adminClient(b.Admin); err != nil {
 			return err
 		}
+		adminURL = admin.BaseURL()
 	}
 	hasInput := len(o.Args) > 0 || o.Input.Tokens != ""
 

@@ -3,11 +3,11 @@ package commands
 import (
 	"context"
 	"errors"
-	"net"
 	"strconv"
-	"syscall"
 
+	"lmc/internal/mooncake"
 	"lmc/internal/tokenize"
+	"lmc/internal/transport"
 )
 
 // Exit codes. They are a contract with scripts: never renumber them.
@@ -80,30 +80,12 @@ func ExitCodeFor(ctx context.Context, err error) int {
 	if errors.As(err, &ua) {
 		return ExitUnavailable
 	}
-	if isUnavailable(err) {
+	var pe *mooncake.ProtocolError
+	if errors.As(err, &pe) {
+		return ExitFailed
+	}
+	if transport.Classify(err) == transport.ClassUnreachable {
 		return ExitUnavailable
 	}
 	return ExitFailed
-}
-
-// isUnavailable recognises transport failures: refused, reset, DNS, dial or
-// deadline timeouts.
-func isUnavailable(err error) bool {
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, syscall.ECONNREFUSED) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH) {
-		return true
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return true
-	}
-	var dns *net.DNSError
-	if errors.As(err, &dns) {
-		return true
-	}
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" {
-		return true
-	}
-	return false
 }

@@ -130,13 +130,13 @@ func healthRun(ctx context.Context, o *HealthOptions) error {
 		}
 	}
 	if b.Admin != "" {
-		url := normalizeHTTP(b.Admin)
-		ah := &adminHealth{URL: url}
-		v.Admin = ah
-		a, err := f.adminClient(url)
+		a, err := f.adminClient(b.Admin)
 		if err != nil {
 			return err
 		}
+		url := a.BaseURL()
+		ah := &adminHealth{URL: url}
+		v.Admin = ah
 		ah.Health, err = a.Health(ctx)
 		if err != nil {
 			err = f.adminErr(url, err)

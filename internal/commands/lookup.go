@@ -365,10 +365,10 @@ func lookupRun(ctx context.Context, o *LookupOptions) error {
 	if b.Admin != "" {
 		// The admin path tells placement for free, without leases.
 		sl.placement = true
-		sl.adminURL = normalizeHTTP(b.Admin)
-		if sl.admin, err = f.adminClient(sl.adminURL); err != nil {
+		if sl.admin, err = f.adminClient(b.Admin); err != nil {
 			return err
 		}
+		sl.adminURL = sl.admin.BaseURL()
 	}
 	if b.Master != "" {
 		if sl.masterAddr, err = normalizeMaster(b.Master); err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"lmc/internal/commands/iostreams"
 	"lmc/internal/commands/printers"
+	"lmc/internal/transport"
 )
 
 // Factory carries what commands share. It is built fresh for every Main
@@ -34,9 +35,10 @@ type Factory struct {
 	ActiveContext string
 	Config        *ConfigFile
 
-	// Transport is --header, --cacert, --insecure, --cert, --key.
-	Transport      TransportFlags
-	warnedInsecure bool
+	// Transport is --header, --cacert, --insecure, --cert, --key;
+	// transport the HTTP transport built from them on first use.
+	Transport TransportFlags
+	transport *transport.Transport
 
 	// JQ is --jq; jq the active filter.
 	JQ string

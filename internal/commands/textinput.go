@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"strings"
 
@@ -72,21 +71,15 @@ func (f *Factory) newTextTokenizer(cmd *cobra.Command, t *TextFlags, model strin
 	case t.TokenizeURL != "" && t.Tokenizer != "":
 		return nil, &UsageError{Err: errors.New("give one of --tokenize-url and --tokenizer")}
 	case t.TokenizeURL != "":
-		tlsCfg, err := buildTLS(f.Transport)
+		p, err := f.peer("--tokenize-url", t.TokenizeURL)
 		if err != nil {
-			return nil, &UsageError{Err: err}
+			return nil, err
 		}
-		hs, err := parseHeaders(f.Transport.Headers)
-		if err != nil {
-			return nil, &UsageError{Err: err}
-		}
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.TLSClientConfig = tlsCfg
 		m := t.TokenizeModel
 		if m == "" {
 			m = model
 		}
-		c, err := remote.New(t.TokenizeURL, m, &http.Client{Transport: &headerTransport{base: tr, headers: hs, verbose: f.verboseOut()}}, f.Timeout)
+		c, err := remote.New(p, m)
 		if err != nil {
 			return nil, &UsageError{Err: fmt.Errorf("--tokenize-url: %v", err)}
 		}
@@ -138,10 +131,7 @@ func (tt *textTokenizer) tokenize(ctx context.Context, src string, p *tokenize.P
 			if errors.As(err, &re) {
 				return fmt.Errorf("tokenizing %s at %s: %w", name, tt.remote.URL(), err)
 			}
-			if isUnavailable(err) {
-				return &UnavailableError{Backend: "tokenize endpoint " + tt.remote.URL(), Err: err}
-			}
-			return fmt.Errorf("tokenizing %s at %s: %w", name, tt.remote.URL(), err)
+			return httpErr("tokenize endpoint", tt.remote.URL(), "is the engine's HTTP server reachable? check --tokenize-url", err)
 		}
 		p.Tokens = r.Tokens
 		return nil

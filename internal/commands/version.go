@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"lmc/internal/commands/printers"
+	"lmc/internal/transport"
 )
 
 type serverVersion struct {
@@ -80,12 +81,12 @@ OpenAPI schema lists (the controller reports no version of its own).`,
 				v.Servers = append(v.Servers, sv)
 			}
 			if b.Admin != "" {
-				url := normalizeHTTP(b.Admin)
-				sv := serverVersion{Backend: "mooncake-admin", Address: url}
-				a, err := f.adminClient(url)
+				a, err := f.adminClient(b.Admin)
 				if err != nil {
 					return err
 				}
+				url := a.BaseURL()
+				sv := serverVersion{Backend: "mooncake-admin", Address: url}
 				if h, err := a.Health(ctx); err != nil {
 					sv.Error = f.adminErr(url, err).Error()
 				} else {
@@ -94,7 +95,11 @@ OpenAPI schema lists (the controller reports no version of its own).`,
 				v.Servers = append(v.Servers, sv)
 			}
 			if b.Controller != "" {
-				v.Servers = append(v.Servers, f.controllerVersion(ctx, normalizeHTTP(b.Controller)))
+				sv, err := f.controllerVersion(ctx, b.Controller)
+				if err != nil {
+					return err
+				}
+				v.Servers = append(v.Servers, sv)
 			}
 			if fm == printers.JSON {
 				return printers.WriteJSON(f.IOStreams.Out, v)
@@ -120,31 +125,28 @@ OpenAPI schema lists (the controller reports no version of its own).`,
 	return cmd
 }
 
+// openAPILimit bounds the controller's /openapi.json (a few dozen KiB).
+const openAPILimit = 8 << 20
+
 // controllerVersion reads /openapi.json and infers the controller's era.
-func (f *Factory) controllerVersion(ctx context.Context, url string) serverVersion {
-	sv := serverVersion{Backend: "lmcache-controller", Address: url}
+// Only bad flags are an error; a failed probe is reported in the entry.
+func (f *Factory) controllerVersion(ctx context.Context, rawURL string) (serverVersion, error) {
+	p, err := f.peer("--controller", rawURL)
+	if err != nil {
+		return serverVersion{}, err
+	}
+	sv := serverVersion{Backend: "lmcache-controller", Address: p.Display}
 	ctx, cancel := context.WithTimeout(ctx, f.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/openapi.json", nil)
+	req, err := http.NewRequestWithContext(transport.WithBodyLimit(ctx, openAPILimit), http.MethodGet, p.Base+"/openapi.json", nil)
 	if err != nil {
 		sv.Error = err.Error()
-		return sv
+		return sv, nil
 	}
-	hs, _ := parseHeaders(f.Transport.Headers)
-	for _, h := range hs {
-		req.Header.Set(h[0], h[1])
-	}
-	tlsCfg, err := buildTLS(f.Transport)
+	resp, err := p.HTTP.Do(req)
 	if err != nil {
-		sv.Error = err.Error()
-		return sv
-	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig = tlsCfg
-	resp, err := (&http.Client{Transport: tr}).Do(req)
-	if err != nil {
-		sv.Error = f.controllerErr(url, err).Error()
-		return sv
+		sv.Error = f.controllerErr(p.Display, err).Error()
+		return sv, nil
 	}
 	defer resp.Body.Close()
 	var doc struct {
@@ -153,9 +155,9 @@ func (f *Factory) controllerVersion(ctx context.Context, url string) serverVersi
 		} `json:"info"`
 		Paths map[string]json.RawMessage `json:"paths"`
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 8<<20)).Decode(&doc); err != nil || resp.StatusCode != 200 {
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil || resp.StatusCode != 200 {
 		sv.Error = fmt.Sprintf("GET /openapi.json: HTTP %d, not an OpenAPI document", resp.StatusCode)
-		return sv
+		return sv, nil
 	}
 	for p := range doc.Paths {
 		sv.Paths = append(sv.Paths, p)
@@ -169,5 +171,5 @@ func (f *Factory) controllerVersion(ctx context.Context, url string) serverVersi
 		}
 	}
 	sv.Detail = "API " + sv.Detail
-	return sv
+	return sv, nil
 }

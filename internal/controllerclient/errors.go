@@ -2,8 +2,6 @@ package controllerclient
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +9,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"lmc/internal/transport"
 )
 
 // ErrorKind classifies an APIError.
@@ -144,33 +144,18 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 
 // IsUnavailable reports whether err means the controller could not be
 // reached or did not answer in time: a transport failure or timeout (but
-// not a cancellation by the caller, nor a refused TLS certificate), or a
-// 502/503/504.
+// not a cancellation by the caller, a TLS or scheme mismatch, an answer
+// that was too large or a redirect loop — the controller answered those),
+// or a 502/503/504.
 func IsUnavailable(err error) bool {
 	if err == nil {
 		return false
-	}
-	var te *TransportError
-	if errors.As(err, &te) {
-		return !errors.Is(err, context.Canceled) && !isCertificateError(err)
 	}
 	var ae *APIError
 	if errors.As(err, &ae) {
 		return ae.Kind == KindUnavailable
 	}
-	var ne net.Error
-	return errors.As(err, &ne)
-}
-
-// isCertificateError reports a TLS verification failure: the controller
-// answered, but its certificate (or ours) was refused — a configuration
-// problem rather than an unreachable backend.
-func isCertificateError(err error) bool {
-	var cv *tls.CertificateVerificationError
-	var ua x509.UnknownAuthorityError
-	var hn x509.HostnameError
-	var ci x509.CertificateInvalidError
-	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci)
+	return transport.Classify(err) == transport.ClassUnreachable
 }
 
 // IsNotFound reports whether err says the instance, worker or IP is

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"lmc/internal/controllerclient/sandboxcontroller"
+	"lmc/internal/transport"
 )
 
 var responseSeeds = []string{
@@ -154,7 +155,7 @@ func BenchmarkLookup8k(b *testing.B) {
 		b.Fatal(err)
 	}
 	ts := newBenchServer(b, s)
-	c, err := New(ts)
+	c, err := New(peerFor(b, ts, transport.Options{}))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -183,7 +184,7 @@ func BenchmarkLookup8kClient(b *testing.B) {
 	for i := range tokens {
 		tokens[i] = uint32(i*7919) % 128000
 	}
-	c, err := New(ts.URL)
+	c, err := New(peerFor(b, ts.URL, transport.Options{}))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -10,6 +10,8 @@ import (
 	"iter"
 	"net/http"
 	"strings"
+
+	"lmc/internal/transport"
 )
 
 // DefaultMaxURLLength is the default bound on the full URL of one admin
@@ -26,39 +28,36 @@ const DefaultMaxURLLength = 6 << 10
 // /query_key is the exception: the master serves it through GetReplicaList,
 // so it does grant a lease.
 type Admin struct {
-	base   string
-	hc     *http.Client
-	maxURL int
+	base    string // request URLs start here (no credentials)
+	display string // the URL as it may be printed
+	hc      *http.Client
+	maxURL  int
 }
 
 // AdminOption configures an Admin.
 type AdminOption func(*Admin)
 
-// WithHTTPClient sets the HTTP client (default http.DefaultClient). Per-call
-// deadlines come from the context.
-func WithHTTPClient(hc *http.Client) AdminOption { return func(a *Admin) { a.hc = hc } }
-
 // WithMaxURLLength bounds each request URL (default 6 KiB).
 func WithMaxURLLength(n int) AdminOption { return func(a *Admin) { a.maxURL = n } }
 
-// NewAdmin returns a client for the admin server at baseURL, for example
-// "http://10.0.0.5:9003" (a bare "host:port" gets "http://").
-func NewAdmin(baseURL string, opts ...AdminOption) (*Admin, error) {
-	if baseURL == "" {
-		return nil, errors.New("mooncake admin: empty base URL")
+// NewAdmin returns a client for the admin server reached through peer (from
+// transport.Peer, e.g. for "http://10.0.0.5:9003"), which carries TLS,
+// headers, redirects and body limits. Per-call deadlines come from the
+// context.
+func NewAdmin(peer *transport.Peer, opts ...AdminOption) (*Admin, error) {
+	if peer == nil {
+		return nil, errors.New("mooncake admin: no peer")
 	}
-	if !strings.Contains(baseURL, "://") {
-		baseURL = "http://" + baseURL
-	}
-	a := &Admin{base: strings.TrimRight(baseURL, "/"), hc: http.DefaultClient, maxURL: DefaultMaxURLLength}
+	a := &Admin{base: peer.Base, display: peer.Display, hc: peer.HTTP, maxURL: DefaultMaxURLLength}
 	for _, o := range opts {
 		o(a)
 	}
 	return a, nil
 }
 
-// BaseURL returns the admin server's base URL.
-func (a *Admin) BaseURL() string { return a.base }
+// BaseURL returns the admin server's URL as it may be printed (credentials
+// redacted).
+func (a *Admin) BaseURL() string { return a.display }
 
 // HTTPError is a non-2xx answer that did not carry a Mooncake error code.
 type HTTPError struct {

@@ -3,6 +3,7 @@ package mooncake_test
 import (
 	"context"
 	"io"
+	"lmc/internal/transport"
 	"net/http"
 	"strings"
 	"testing"
@@ -33,7 +34,7 @@ func FuzzAdminResponses(f *testing.F) {
 		if status < 100 || status > 599 {
 			status = 200
 		}
-		a, err := mc.NewAdmin("http://fuzz.invalid", mc.WithHTTPClient(&http.Client{Transport: bodyRT{status, body}}))
+		a, err := mc.NewAdmin(&transport.Peer{Base: "http://fuzz.invalid", Display: "http://fuzz.invalid", HTTP: &http.Client{Transport: bodyRT{status, body}}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -32,7 +32,7 @@ func adminFor(t *testing.T, s *sandboxmaster.Server, opts ...mc.AdminOption) (*m
 	rec := &recorder{h: s.AdminHandler()}
 	hs := httptest.NewServer(rec)
 	t.Cleanup(hs.Close)
-	a, err := mc.NewAdmin(hs.URL, opts...)
+	a, err := mc.NewAdmin(peer(t, hs.URL), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestAdminEndpoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The fake's own admin listener.
-	a, err := mc.NewAdmin(strings.TrimPrefix(s.AdminURL(), "http://"))
+	a, err := mc.NewAdmin(peer(t, strings.TrimPrefix(s.AdminURL(), "http://")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestAdminEndpoints(t *testing.T) {
 	}
 
 	// A non-Mooncake HTTP error.
-	bad, _ := mc.NewAdmin(s.AdminURL() + "/nowhere")
+	bad, _ := mc.NewAdmin(peer(t, s.AdminURL()+"/nowhere"))
 	_, err = bad.Health(ctx)
 	var he *mc.HTTPError
 	if !errors.As(err, &he) || he.StatusCode != 404 {

@@ -14,7 +14,8 @@
 //	rl, err := c.GetReplicaList(ctx, key)          // where the replicas live
 //	res, err := c.BatchGetReplicaList(ctx, keys)
 //
-//	adm, err := mooncake.NewAdmin("http://10.0.0.5:9003")
+//	peer, err := transport.NewPeer("http://10.0.0.5:9003")
+//	adm, err := mooncake.NewAdmin(peer)
 //	qs, err := adm.BatchQueryKeys(ctx, keys)       // read-only, split under 6 KiB URLs
 //	err = adm.GetAllKeys(ctx, func(k string) error { ...; return nil })
 //

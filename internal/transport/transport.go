@@ -241,10 +241,10 @@ func (t *Transport) Peer(rawURL string) (*Peer, error) {
 	}
 	cred := credentials{user: u.User, query: u.Query()}
 	origin := Origin(u)
+	u.Path, u.RawPath = strings.TrimRight(u.Path, "/"), ""
+	u.Fragment, u.RawFragment = "", ""
 	clean := *u
-	clean.User, clean.RawQuery, clean.Fragment, clean.RawFragment, clean.ForceQuery = nil, "", "", "", false
-	clean.Path = strings.TrimRight(clean.Path, "/")
-	clean.RawPath = ""
+	clean.User, clean.RawQuery, clean.ForceQuery = nil, "", false
 	p := &Peer{Base: clean.String(), Display: RedactURL(u), origin: origin}
 	var rt http.RoundTripper = base
 	rt = &limitTransport{next: rt}
@@ -324,7 +324,7 @@ func (p *peerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return p.next.RoundTrip(req)
 	}
 	req = req.Clone(req.Context())
-	if p.userAgent != "" && req.Header.Get("User-Agent") == "" {
+	if p.userAgent != "" {
 		req.Header.Set("User-Agent", p.userAgent)
 	}
 	if same {
@@ -399,4 +399,14 @@ func headerNames(hs []Header) map[string]bool {
 		m[strings.ToLower(h.Name)] = true
 	}
 	return m
+}
+
+// NewPeer is a Peer with default Options (no extra headers, system TLS
+// roots, no timeout beyond the context's): for library users and tests.
+func NewPeer(rawURL string) (*Peer, error) {
+	t, err := New(Options{})
+	if err != nil {
+		return nil, err
+	}
+	return t.Peer(rawURL)
 }

@@ -2,6 +2,7 @@ package sandboxmaster
 
 import (
 	"context"
+	"lmc/internal/transport"
 	"testing"
 
 	mc "lmc/internal/mooncake"
@@ -39,7 +40,11 @@ func TestDiskTier(t *testing.T) {
 	if err != nil || !st[0].Exists() || !st[1].Exists() {
 		t.Fatalf("%v %v", st, err)
 	}
-	a, _ := mc.NewAdmin(s.AdminURL())
+	p, err := transport.NewPeer(s.AdminURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := mc.NewAdmin(p)
 	qs, err := a.BatchQueryKeys(ctx, []string{"m@1@0@ab@bfloat16"})
 	if err != nil || !qs[0].OK || len(qs[0].Values) != 0 || len(qs[0].DiskValues) != 1 || qs[0].DiskValues[0].FilePath != "/data/mooncake/m@1@0@ab@bfloat16" {
 		t.Fatalf("%+v %v", qs, err)

@@ -8,18 +8,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
-	"time"
 
 	"github.com/go-resty/resty/v2"
+
+	"lmc/internal/transport"
 )
 
 // Client calls POST {base}/tokenize.
 type Client struct {
-	rc    *resty.Client
-	url   string
-	Model string
+	rc      *resty.Client
+	url     string
+	display string
+	Model   string
 }
 
 // Request is one tokenize call: Prompt or Messages.
@@ -48,23 +49,21 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("tokenize endpoint: HTTP %d: %s", e.Status, e.Detail)
 }
 
-// New makes a client for the engine at base (http://host:8000, with or
-// without /v1; /tokenize is appended). hc carries TLS and headers.
-func New(base, model string, hc *http.Client, timeout time.Duration) (*Client, error) {
-	base = strings.TrimRight(strings.TrimSpace(base), "/")
-	if base == "" {
-		return nil, errors.New("empty tokenize URL")
+// New makes a client for the engine reached through peer (from
+// transport.Peer for http://host:8000, with or without /v1; /tokenize is
+// appended), which carries TLS, headers, redirects and body limits.
+func New(peer *transport.Peer, model string) (*Client, error) {
+	if peer == nil {
+		return nil, errors.New("no tokenize endpoint")
 	}
-	if !strings.Contains(base, "://") {
-		base = "http://" + base
-	}
-	url := base
+	url, display := peer.Base, peer.Display
 	if !strings.HasSuffix(url, "/tokenize") {
 		url += "/tokenize"
+		display += "/tokenize"
 	}
-	rc := resty.NewWithClient(hc).SetTimeout(timeout).SetHeader("Content-Type", "application/json")
+	rc := resty.NewWithClient(peer.HTTP).SetHeader("Content-Type", "application/json")
 	rc.SetLogger(discard{})
-	return &Client{rc: rc, url: url, Model: model}, nil
+	return &Client{rc: rc, url: url, display: display, Model: model}, nil
 }
 
 type discard struct{}
@@ -73,8 +72,8 @@ func (discard) Errorf(string, ...any) {}
 func (discard) Warnf(string, ...any)  {}
 func (discard) Debugf(string, ...any) {}
 
-// URL is the endpoint called.
-func (c *Client) URL() string { return c.url }
+// URL is the endpoint called, as it may be printed.
+func (c *Client) URL() string { return c.display }
 
 // Tokenize sends one request. vLLM needs "model" when it serves several;
 // an empty Model is left out.
@@ -104,10 +103,10 @@ func (c *Client) Tokenize(ctx context.Context, r Request) (*Result, error) {
 	}
 	var res Result
 	if err := json.Unmarshal(resp.Body(), &res); err != nil {
-		return nil, fmt.Errorf("tokenize endpoint %s: not a tokenize answer: %v", c.url, err)
+		return nil, fmt.Errorf("tokenize endpoint %s: not a tokenize answer: %v", c.display, err)
 	}
 	if res.Tokens == nil {
-		return nil, fmt.Errorf("tokenize endpoint %s: the answer has no \"tokens\"", c.url)
+		return nil, fmt.Errorf("tokenize endpoint %s: the answer has no \"tokens\"", c.display)
 	}
 	return &res, nil
 }

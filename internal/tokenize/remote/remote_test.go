@@ -7,7 +7,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
+
+	"lmc/internal/transport"
 )
 
 // fakeVLLM answers /tokenize like vLLM's OpenAI server: prompt tokens by
@@ -51,7 +52,11 @@ func TestTokenize(t *testing.T) {
 	var seen map[string]any
 	srv := fakeVLLM(t, &seen)
 	defer srv.Close()
-	c, err := New(srv.URL+"/", "m", http.DefaultClient, 5*time.Second)
+	peer, err := transport.NewPeer(srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(peer, "m")
 	if err != nil {
 		t.Fatal(err)
 	}

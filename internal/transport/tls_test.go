@@ -1,4 +1,4 @@
-package controllerclient
+package transport
 
 import (
 	"context"
@@ -11,13 +11,13 @@ import (
 	"encoding/pem"
 	"errors"
 	"math/big"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
-
-	"lmc/internal/controllerclient/sandboxcontroller"
 )
 
 func writePEM(t *testing.T, path, typ string, der []byte) {
@@ -27,32 +27,54 @@ func writePEM(t *testing.T, path, typ string, der []byte) {
 	}
 }
 
+var okHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
+
+// fetch GETs the peer's base URL and returns the error.
+func fetch(t *testing.T, url string, o Options) error {
+	t.Helper()
+	tr, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := tr.Peer(url)
+	if err != nil {
+		return err
+	}
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, p.Base+"/", nil)
+	resp, err := p.HTTP.Do(req)
+	if err == nil {
+		_, err = ReadBody(resp)
+	}
+	return err
+}
+
 func TestTLSCustomCAAndInsecure(t *testing.T) {
-	s := sandboxcontroller.New()
-	s.AddInstance("inst1", 1)
-	ts := httptest.NewTLSServer(s)
+	t.Parallel()
+	ts := httptest.NewTLSServer(okHandler)
 	defer ts.Close()
-	ctx := context.Background()
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	writePEM(t, caFile, "CERTIFICATE", ts.Certificate().Raw)
 
-	c := newClient(t, ts.URL, WithTLS(TLSConfig{CAFile: caFile}))
-	if ks, err := c.KeyStats(ctx); err != nil || ks.TotalWorkerCount != 1 {
-		t.Fatalf("custom CA: %+v %v", ks, err)
+	if err := fetch(t, ts.URL, Options{CAFile: caFile}); err != nil {
+		t.Fatalf("custom CA: %v", err)
 	}
-
-	// Without the CA the certificate is rejected: a transport error.
-	plain := newClient(t, ts.URL, WithRetries(0, 0, 0))
-	_, err := plain.KeyStats(ctx)
-	var te *TransportError
+	// Without the CA the certificate is refused: a configuration error,
+	// not "unreachable".
+	err := fetch(t, ts.URL, Options{})
 	var uerr x509.UnknownAuthorityError
-	if !errors.As(err, &te) || !errors.As(err, &uerr) || IsUnavailable(err) {
-		t.Fatalf("want unknown authority (not 'unavailable'), got %T %v", err, err)
+	if !errors.As(err, &uerr) || Classify(err) != ClassConfig {
+		t.Fatalf("want unknown authority classified as config, got %T %v (class %d)", err, err, Classify(err))
 	}
-
-	insecure := newClient(t, ts.URL, WithTLS(TLSConfig{InsecureSkipVerify: true}))
-	if _, err := insecure.Health(ctx, "inst1"); err != nil {
+	if err := fetch(t, ts.URL, Options{Insecure: true}); err != nil {
 		t.Fatalf("insecure: %v", err)
+	}
+	if err := fetch(t, ts.URL, Options{CAFile: filepath.Join(t.TempDir(), "missing.pem")}); err == nil || !strings.Contains(err.Error(), "--cacert") {
+		t.Fatalf("a missing CA file: %v", err)
+	}
+	notPEM := filepath.Join(t.TempDir(), "x.pem")
+	os.WriteFile(notPEM, []byte("hello"), 0o600)
+	if err := fetch(t, ts.URL, Options{CAFile: notPEM}); err == nil || !strings.Contains(err.Error(), "no PEM certificate") {
+		t.Fatalf("a CA file without PEM: %v", err)
 	}
 }
 
@@ -84,8 +106,7 @@ func TestTLSClientCertificate(t *testing.T) {
 	writePEM(t, certFile, "CERTIFICATE", cliDER)
 	writePEM(t, keyFile, "EC PRIVATE KEY", keyDER)
 
-	s := sandboxcontroller.New()
-	ts := httptest.NewUnstartedServer(s)
+	ts := httptest.NewUnstartedServer(okHandler)
 	pool := x509.NewCertPool()
 	pool.AddCert(caCert)
 	ts.TLS = &tls.Config{ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert}
@@ -94,13 +115,10 @@ func TestTLSClientCertificate(t *testing.T) {
 	caFile := filepath.Join(dir, "server-ca.pem")
 	writePEM(t, caFile, "CERTIFICATE", ts.Certificate().Raw)
 
-	c := newClient(t, ts.URL, WithTLS(TLSConfig{CAFile: caFile, CertFile: certFile, KeyFile: keyFile}))
-	if _, err := c.KeyStats(context.Background()); err != nil {
+	if err := fetch(t, ts.URL, Options{CAFile: caFile, CertFile: certFile, KeyFile: keyFile}); err != nil {
 		t.Fatalf("mutual TLS: %v", err)
 	}
-	noCert := newClient(t, ts.URL, WithTLS(TLSConfig{CAFile: caFile}), WithRetries(0, 0, 0))
-	var te *TransportError
-	if _, err := noCert.KeyStats(context.Background()); !errors.As(err, &te) {
-		t.Fatalf("want a TLS failure without client cert, got %v", err)
+	if err := fetch(t, ts.URL, Options{CAFile: caFile}); err == nil || Classify(err) != ClassConfig {
+		t.Fatalf("want a TLS failure (config) without client cert, got %v", err)
 	}
 }
