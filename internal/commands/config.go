@@ -419,7 +419,7 @@ its source.`,
 			add("context", ctxSrc, "")
 			for _, name := range []string{"master", "admin", "controller", "tenant", "timeout"} {
 				fl := cmd.Flags().Lookup(name)
-				src := f.source(cmd, name)
+				src := f.Given.Source(name)
 				if src == "" {
 					src = "default"
 				}
@@ -427,7 +427,7 @@ its source.`,
 			}
 			// key parameters through the same resolution as the commands
 			kf.Model = orString(kf.Model, "(none)")
-			res, err := f.resolveKeysLenient(cmd, &kf)
+			res, err := f.resolveKeysLenient(&kf, f.Given)
 			if err != nil {
 				return err
 			}
@@ -444,7 +444,7 @@ its source.`,
 			}
 			add("none-hash", res.NoneHashText, res.Params.NoneHashSource)
 			for _, name := range []string{"world-size", "worker-id", "dtype", "python-version"} {
-				src := f.source(cmd, name)
+				src := f.Given.Source(name)
 				if src == "" {
 					src = "default"
 				}

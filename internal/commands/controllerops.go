@@ -62,8 +62,8 @@ type verifyView struct {
 var opFormats = []printers.Format{printers.Table, printers.Plain, printers.JSON}
 
 // oneTokenPrompt reads exactly one prompt for a controller operation.
-func (f *Factory) oneTokenPrompt(args []string, in *InputFlags) ([]uint32, error) {
-	src, err := f.openTokens(args, in)
+func (f *Factory) oneTokenPrompt(ctx context.Context, args []string, in *InputFlags, model string) ([]uint32, error) {
+	src, err := f.openTokens(ctx, args, in, model)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +151,7 @@ func (f *Factory) tokenOp(cmd *cobra.Command, args []string, o *opFlags, v opVie
 	if err := requireController(o, needInstance); err != nil {
 		return err
 	}
-	toks, err := f.oneTokenPrompt(args, &o.Input)
+	toks, err := f.oneTokenPrompt(cmd.Context(), args, &o.Input, "")
 	if err != nil {
 		return err
 	}

@@ -62,7 +62,9 @@ line and its output. Nothing outside this process is touched.`,
 			// (colour still follows the terminal and NO_COLOR).
 			ios.SetStdoutTTY(true)
 			keyArgs := []string{"--model", demoModel, "--hash-seed", "0"}
-			res, err := f.resolveKeys(NewCmdKeys(&Factory{IOStreams: ios}), &KeyFlags{Model: demoModel, HashSeed: "0", Hash: "builtin", ChunkSize: 256, KeySchema: "current", WorldSize: 1, DType: "bfloat16", PythonVersion: "3.12"})
+			kf := DefaultKeyFlags()
+			kf.Model, kf.HashSeed = demoModel, "0"
+			res, err := f.resolveKeys(&kf, FlagSources{"model": "demo", "hash-seed": "demo"})
 			if err != nil {
 				return err
 			}

@@ -22,7 +22,6 @@ import (
 // DoctorOptions are lmc doctor's inputs.
 type DoctorOptions struct {
 	f              *Factory
-	cmd            *cobra.Command
 	Keys           KeyFlags
 	Input          InputFlags
 	Backend        BackendFlags
@@ -100,7 +99,7 @@ Exit codes: 0 when the prompt fully hits or a cause was found, 1 when no
 cause was found, 2 for bad input, 3 when the store cannot be reached.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.cmd, o.Args = cmd, args
+			o.Args = args
 			var err error
 			if o.Format, err = f.outputFormat(doctorFormats); err != nil {
 				return err
@@ -312,10 +311,10 @@ func doctorRun(ctx context.Context, o *DoctorOptions) error {
 			warnings = append(warnings, fmt.Sprintf("no --model: using %q, the only model in the store sample", ms[0]))
 		}
 	}
-	res, err := f.resolveKeys(o.cmd, &keys)
+	res, err := f.resolveKeys(&keys, f.Given)
 	if err != nil && errors.Is(err, lmcachekey.ErrNoSeed) {
 		keys.NoneHash = "0"
-		if res, err = f.resolveKeys(o.cmd, &keys); err == nil {
+		if res, err = f.resolveKeys(&keys, f.Given); err == nil {
 			res.Params.NoneHashSource = "assumed (no --hash-seed)"
 			warnings = append(warnings, "no hash seed given: looking up with NONE_HASH=0 (LMCache without vLLM) and searching the seed candidates; pass --hash-seed with the engines' PYTHONHASHSEED")
 		}
@@ -336,7 +335,7 @@ func doctorRun(ctx context.Context, o *DoctorOptions) error {
 	if err != nil {
 		return err
 	}
-	prompt, err := o.readPrompt()
+	prompt, err := o.readPrompt(ctx)
 	if err != nil {
 		return err
 	}
@@ -395,8 +394,8 @@ func doctorRun(ctx context.Context, o *DoctorOptions) error {
 	return nil
 }
 
-func (o *DoctorOptions) readPrompt() (*tokenize.Prompt, error) {
-	src, err := o.f.openTokens(o.Args, &o.Input)
+func (o *DoctorOptions) readPrompt(ctx context.Context) (*tokenize.Prompt, error) {
+	src, err := o.f.openTokens(ctx, o.Args, &o.Input, o.Keys.Model)
 	if err != nil {
 		return nil, err
 	}

@@ -19,7 +19,6 @@ import (
 // ExplainOptions are lmc explain's inputs.
 type ExplainOptions struct {
 	f      *Factory
-	cmd    *cobra.Command
 	Keys   KeyFlags
 	Input  InputFlags
 	Args   []string
@@ -52,7 +51,7 @@ Key flags are the same as for 'lmc keys'. -o json gives {"params", "warnings",
   lmc explain --model m --none-hash 0 --tokens 1,2,3 --save-unfull-chunk -o json`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.cmd, opts.Args = cmd, args
+			opts.Args = args
 			var err error
 			if opts.Format, err = f.outputFormat(explainFormats); err != nil {
 				return err
@@ -88,21 +87,21 @@ type explainChunkView struct {
 }
 
 type explainView struct {
-	Params      paramsView         `json:"params"`
-	Tokenizer   string             `json:"tokenizer,omitempty"`
-	TotalTokens int                `json:"total_tokens"`
-	NumChunks   int                `json:"num_chunks"`
-	Warnings    []string           `json:"warnings"`
-	Chunks      []explainChunkView `json:"chunks"`
+	Params      lmcachekey.ParamsView `json:"params"`
+	Tokenizer   string                `json:"tokenizer,omitempty"`
+	TotalTokens int                   `json:"total_tokens"`
+	NumChunks   int                   `json:"num_chunks"`
+	Warnings    []string              `json:"warnings"`
+	Chunks      []explainChunkView    `json:"chunks"`
 }
 
 func explainRun(ctx context.Context, o *ExplainOptions) error {
 	f := o.f
-	res, err := f.resolveKeys(o.cmd, &o.Keys)
+	res, err := f.resolveKeys(&o.Keys, f.Given)
 	if err != nil {
 		return err
 	}
-	src, err := f.openTokens(o.Args, &o.Input)
+	src, err := f.openTokens(ctx, o.Args, &o.Input, o.Keys.Model)
 	if err != nil {
 		return err
 	}
@@ -129,7 +128,7 @@ func explainRun(ctx context.Context, o *ExplainOptions) error {
 	if o.Chunk >= nchunks || o.Chunk < -1 {
 		return &UsageError{Err: fmt.Errorf("--chunk %d: the prompt has %s (0..%d)", o.Chunk, iostreams.Plural(nchunks, "chunk"), nchunks-1)}
 	}
-	v := explainView{Params: newParamsView(res), Tokenizer: src.tt.Info, TotalTokens: len(tokens), NumChunks: nchunks, Warnings: keyWarnings(res, len(tokens)), Chunks: []explainChunkView{}}
+	v := explainView{Params: res.View(), Tokenizer: src.tt.Info, TotalTokens: len(tokens), NumChunks: nchunks, Warnings: keyWarnings(res, len(tokens)), Chunks: []explainChunkView{}}
 	object := "(prefix, tuple(chunk), " + eng.Schema().Extra().String() + ")"
 	if eng.Schema().Extra() == lmcachekey.ExtraPair {
 		object = "(prefix, tuple(chunk))"

@@ -16,7 +16,6 @@ import (
 // KeysOptions are lmc keys' inputs.
 type KeysOptions struct {
 	f      *Factory
-	cmd    *cobra.Command
 	Keys   KeyFlags
 	Input  InputFlags
 	Args   []string
@@ -56,7 +55,7 @@ A prompt shorter than one chunk has no keys (exit 0) unless
   lmc keys --model m --hash-seed 0 --world-size 2 --worker-id 1 -o json prompts.jsonl`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.cmd, opts.Args = cmd, args
+			opts.Args = args
 			var err error
 			if opts.Format, err = f.outputFormat(keysFormats); err != nil {
 				return err
@@ -85,23 +84,23 @@ type keysPromptView struct {
 }
 
 type keysView struct {
-	Params      paramsView     `json:"params"`
-	TotalTokens int            `json:"total_tokens"`
-	Chunks      []keyChunkView `json:"chunks"`
+	Params      lmcachekey.ParamsView `json:"params"`
+	TotalTokens int                   `json:"total_tokens"`
+	Chunks      []keyChunkView        `json:"chunks"`
 }
 
 type keysBatchView struct {
-	Params  paramsView       `json:"params"`
-	Prompts []keysPromptView `json:"prompts"`
+	Params  lmcachekey.ParamsView `json:"params"`
+	Prompts []keysPromptView      `json:"prompts"`
 }
 
 func keysRun(ctx context.Context, o *KeysOptions) error {
 	f := o.f
-	res, err := f.resolveKeys(o.cmd, &o.Keys)
+	res, err := f.resolveKeys(&o.Keys, f.Given)
 	if err != nil {
 		return err
 	}
-	src, err := f.openTokens(o.Args, &o.Input)
+	src, err := f.openTokens(ctx, o.Args, &o.Input, o.Keys.Model)
 	if err != nil {
 		return err
 	}
@@ -146,9 +145,9 @@ func keysRun(ctx context.Context, o *KeysOptions) error {
 	switch o.Format {
 	case printers.JSON:
 		if len(prompts) == 1 {
-			return printers.WriteJSON(out, keysView{Params: newParamsView(res), TotalTokens: prompts[0].TotalTokens, Chunks: prompts[0].Chunks})
+			return printers.WriteJSON(out, keysView{Params: res.View(), TotalTokens: prompts[0].TotalTokens, Chunks: prompts[0].Chunks})
 		}
-		return printers.WriteJSON(out, keysBatchView{Params: newParamsView(res), Prompts: prompts})
+		return printers.WriteJSON(out, keysBatchView{Params: res.View(), Prompts: prompts})
 	case printers.Table, printers.Wide:
 		return writeKeysTable(f.IOStreams, o.Format == printers.Wide, prompts)
 	}

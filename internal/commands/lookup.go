@@ -24,7 +24,6 @@ import (
 // LookupOptions are lmc lookup's inputs.
 type LookupOptions struct {
 	f           *Factory
-	cmd         *cobra.Command
 	Keys        KeyFlags
 	Input       InputFlags
 	Backend     BackendFlags
@@ -88,7 +87,7 @@ not, 3 when the backend cannot be reached in time, 2 for bad input.`,
   lmc lookup --controller http://localhost:9000 prompt.json`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.cmd, opts.Args = cmd, args
+			opts.Args = args
 			var err error
 			if opts.Format, err = f.outputFormat(lookupFormats); err != nil {
 				return err
@@ -180,10 +179,10 @@ type lookupPromptView struct {
 }
 
 type lookupBatchView struct {
-	Source  string             `json:"source"`
-	Backend string             `json:"backend"`
-	Params  *paramsView        `json:"params,omitempty"`
-	Prompts []lookupPromptView `json:"prompts"`
+	Source  string                 `json:"source"`
+	Backend string                 `json:"backend"`
+	Params  *lmcachekey.ParamsView `json:"params,omitempty"`
+	Prompts []lookupPromptView     `json:"prompts"`
 }
 
 type controllerLookupView struct {
@@ -342,7 +341,7 @@ func lookupRun(ctx context.Context, o *LookupOptions) error {
 		}
 		return controllerLookupRun(ctx, o)
 	}
-	res, err := f.resolveKeys(o.cmd, &o.Keys)
+	res, err := f.resolveKeys(&o.Keys, f.Given)
 	if err != nil {
 		return err
 	}
@@ -356,7 +355,7 @@ func lookupRun(ctx context.Context, o *LookupOptions) error {
 			return &UsageError{Err: errors.New("no backend: pass --master HOST:PORT, --admin URL or --controller URL (or an LMCache config whose external_lookup_client or extra_config names the master)")}
 		}
 	}
-	src, err := f.openTokens(o.Args, &o.Input)
+	src, err := f.openTokens(ctx, o.Args, &o.Input, o.Keys.Model)
 	if err != nil {
 		return err
 	}
@@ -379,7 +378,7 @@ func lookupRun(ctx context.Context, o *LookupOptions) error {
 		}
 		defer sl.master.Close()
 	}
-	pv := newParamsView(res)
+	pv := res.View()
 	return runLookups(ctx, o, src, &pv, func() func(context.Context, *tokenize.Prompt) (any, error) {
 		eng, _ := lmcachekey.NewEngine(res.Params) // resolveKeys validated the parameters
 		return func(ctx context.Context, p *tokenize.Prompt) (any, error) { return sl.lookup(ctx, eng, p) }
@@ -392,7 +391,7 @@ func controllerLookupRun(ctx context.Context, o *LookupOptions) error {
 	if err != nil {
 		return err
 	}
-	src, err := f.openTokens(o.Args, &o.Input)
+	src, err := f.openTokens(ctx, o.Args, &o.Input, o.Keys.Model)
 	if err != nil {
 		return err
 	}
@@ -413,7 +412,7 @@ func controllerLookupRun(ctx context.Context, o *LookupOptions) error {
 
 // runLookups looks every prompt up once, or with --watch again every
 // --interval until interrupted.
-func runLookups(ctx context.Context, o *LookupOptions, src *tokenSource, params *paramsView, newWorker func() func(context.Context, *tokenize.Prompt) (any, error)) error {
+func runLookups(ctx context.Context, o *LookupOptions, src *tokenSource, params *lmcachekey.ParamsView, newWorker func() func(context.Context, *tokenize.Prompt) (any, error)) error {
 	f := o.f
 	if !o.Watch {
 		out := &lookupPrinter{f: f, o: o, params: params}
@@ -551,7 +550,7 @@ func runPipelined(ctx context.Context, each func(func(*tokenize.Prompt) error) e
 type lookupPrinter struct {
 	f      *Factory
 	o      *LookupOptions
-	params *paramsView
+	params *lmcachekey.ParamsView
 	stamp  string // --watch: the round's time, added to each view
 	store  []lookupPromptView
 	ctrl   []controllerLookupView
@@ -641,7 +640,7 @@ func (lp *lookupPrinter) finish() error {
 		if len(lp.store) == 1 {
 			return printers.WriteJSON(out, struct {
 				lookupPromptView
-				Params *paramsView `json:"params"`
+				Params *lmcachekey.ParamsView `json:"params"`
 			}{lp.store[0], lp.params})
 		}
 		src, backend := "", ""

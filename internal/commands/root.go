@@ -26,8 +26,11 @@ type Factory struct {
 	Verbose bool
 
 	// EnvSources maps a flag name to the LMC_* variable or context that
-	// set it.
+	// set it; Given every flag set by any layer (command line, LMC_*,
+	// context) to where it came from. Both are filled before a command
+	// runs.
 	EnvSources map[string]string
+	Given      FlagSources
 
 	// ContextName is --context; ActiveContext the context applied; Config
 	// the loaded config file.
@@ -104,6 +107,7 @@ and key format), so it can tell a key mismatch from a real miss.`,
 		if err := f.applyContext(cmd); err != nil {
 			return err
 		}
+		f.Given = givenFlags(cmd, f.EnvSources)
 		if err := f.setupJQ(); err != nil {
 			return err
 		}
@@ -180,15 +184,31 @@ func splitList(s string) []string {
 	return out
 }
 
-// source says where a flag's value came from.
-func (f *Factory) source(cmd *cobra.Command, name string) string {
-	if src, ok := f.EnvSources[name]; ok {
-		return src
-	}
-	if fl := cmd.Flags().Lookup(name); fl != nil && fl.Changed {
-		return "flag --" + name
-	}
-	return ""
+// FlagSources maps each flag that was given — on the command line, as an
+// LMC_* variable or by the context — to where its value came from ("flag
+// --hash", "env LMC_HASH", "context prod"). Flags left at their defaults
+// are absent. It is how code outside the cobra constructors asks "did the
+// user set this?".
+type FlagSources map[string]string
+
+// Has reports whether the flag was given.
+func (s FlagSources) Has(name string) bool { _, ok := s[name]; return ok }
+
+// Source is where the flag's value came from, "" when not given.
+func (s FlagSources) Source(name string) string { return s[name] }
+
+// givenFlags collects the flags set by any layer: bindEnv and applyContext
+// mark what they set as changed and record it in env.
+func givenFlags(cmd *cobra.Command, env map[string]string) FlagSources {
+	out := FlagSources{}
+	cmd.Flags().Visit(func(fl *pflag.Flag) {
+		if src, ok := env[fl.Name]; ok {
+			out[fl.Name] = src
+		} else {
+			out[fl.Name] = "flag --" + fl.Name
+		}
+	})
+	return out
 }
 
 // outputFormat validates -o for a command.

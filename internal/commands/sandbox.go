@@ -167,12 +167,12 @@ an example command, then serves until Ctrl-C or SIGTERM.`,
 			var p *lmcachekey.Params
 			var tokens []uint32
 			if populate != "" {
-				res, err := f.resolveKeys(cmd, &keys)
+				res, err := f.resolveKeys(&keys, f.Given)
 				if err != nil {
 					return err
 				}
 				p = &res.Params
-				if tokens, err = f.oneTokenPrompt([]string{populate}, &in); err != nil {
+				if tokens, err = f.oneTokenPrompt(cmd.Context(), []string{populate}, &in, keys.Model); err != nil {
 					return err
 				}
 			}

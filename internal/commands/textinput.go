@@ -61,9 +61,9 @@ type textTokenizer struct {
 	Info string
 }
 
-func (f *Factory) newTextTokenizer(cmd *cobra.Command, t *TextFlags, model string) (*textTokenizer, error) {
+func (f *Factory) newTextTokenizer(t *TextFlags, model string, given FlagSources) (*textTokenizer, error) {
 	tt := &textTokenizer{f: f}
-	if fl := cmd.Flags().Lookup("add-special-tokens"); fl != nil && fl.Changed {
+	if given.Has("add-special-tokens") {
 		v := t.AddSpecial
 		tt.addSpecial = &v
 	}

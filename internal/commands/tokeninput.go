@@ -18,12 +18,9 @@ import (
 type InputFlags struct {
 	Tokens string
 	Text   TextFlags
-
-	cmd *cobra.Command
 }
 
 func addInputFlags(cmd *cobra.Command, in *InputFlags) {
-	in.cmd = cmd
 	cmd.Flags().StringVar(&in.Tokens, "tokens", "", "token IDs inline, e.g. 1,2,3 (instead of FILE)")
 	addTextFlags(cmd, &in.Text)
 }
@@ -47,24 +44,17 @@ type tokenSource struct {
 	ctx    context.Context
 }
 
-func (f *Factory) openTokens(args []string, in *InputFlags) (*tokenSource, error) {
+// openTokens opens the token input; model is the engine's model name, sent
+// to a --tokenize-url endpoint that serves several.
+func (f *Factory) openTokens(ctx context.Context, args []string, in *InputFlags, model string) (*tokenSource, error) {
 	src, err := f.openTokenInput(args, in)
 	if err != nil {
 		return nil, err
 	}
-	model := ""
-	if in.cmd != nil {
-		if fl := in.cmd.Flags().Lookup("model"); fl != nil {
-			model = fl.Value.String()
-		}
-		src.ctx = in.cmd.Context()
-		if src.tt, err = f.newTextTokenizer(in.cmd, &in.Text, model); err != nil {
-			src.close()
-			return nil, err
-		}
-	}
-	if src.ctx == nil {
-		src.ctx = context.Background()
+	src.ctx = ctx
+	if src.tt, err = f.newTextTokenizer(&in.Text, model, f.Given); err != nil {
+		src.close()
+		return nil, err
 	}
 	return src, nil
 }

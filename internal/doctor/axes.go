@@ -163,7 +163,7 @@ func dtypeAxis(c Variant, likelyOnly bool) axis {
 
 func ranksAxis(c Variant, sizes []int) axis {
 	ax := axis{name: "world_size"}
-	cws := keyWorldSize(&c.Params)
+	cws := c.Params.KeyWorldSize()
 	for _, n := range sizes {
 		if n == cws && c.Params.WorkerID == 0 {
 			continue

@@ -80,7 +80,7 @@ type Finding struct {
 	Diffs   []Diff `json:"diffs,omitempty"`
 	// Flags are lmc key flags that reproduce the store's keys.
 	Flags  string      `json:"flags,omitempty"`
-	Params *ParamsView `json:"params,omitempty"`
+	Params *lmcachekey.ParamsView `json:"params,omitempty"`
 	// Confirmed is true when every chunk of every rank was probed under
 	// these settings (Evidence); otherwise only the leading chunks were.
 	Confirmed bool       `json:"confirmed"`
@@ -120,7 +120,7 @@ type Search struct {
 type Report struct {
 	Outcome    Outcome    `json:"outcome"`
 	Summary    string     `json:"summary"`
-	Configured ParamsView `json:"configured"`
+	Configured lmcachekey.ParamsView `json:"configured"`
 	// LookupRank is the worker id LMCache's lookup asks about.
 	LookupRank int `json:"lookup_rank"`
 	// Lookup is the configured lookup's hit (LookupRank only), Baseline
@@ -132,38 +132,16 @@ type Report struct {
 	Notes           []string   `json:"notes,omitempty"`
 }
 
-// ParamsView is a key configuration in JSON.
-type ParamsView struct {
-	Model           string   `json:"model"`
-	WorldSize       int      `json:"world_size"`
-	KeyWorldSize    int      `json:"key_world_size"`
-	WorkerID        int      `json:"worker_id"`
-	MLA             bool     `json:"mla"`
-	DType           string   `json:"dtype"`
-	HashAlgorithm   string   `json:"hash_algorithm"`
-	Legacy64Bit     bool     `json:"legacy_64bit,omitempty"`
-	ChunkSize       int      `json:"chunk_size"`
-	SaveUnfullChunk bool     `json:"save_unfull_chunk"`
-	KeySchema       string   `json:"key_schema"`
-	HashSeed        string   `json:"hash_seed,omitempty"`
-	NoneHash        string   `json:"none_hash"`
-	NoneHashFrom    string   `json:"none_hash_from"`
-	Tags            []string `json:"tags"`
-	PythonVersion   string   `json:"python_version"`
-}
-
-// View renders a variant for JSON.
-func (v Variant) View() ParamsView {
-	p := v.Params
-	pv := ParamsView{Model: p.Model, WorldSize: p.WorldSize, KeyWorldSize: keyWorldSize(&p), WorkerID: p.WorkerID, MLA: p.MLA,
-		DType: p.DType, HashAlgorithm: string(p.Algorithm), Legacy64Bit: p.Legacy64Bit, ChunkSize: p.ChunkSize,
-		SaveUnfullChunk: p.SaveUnfullChunk, KeySchema: string(p.Schema), NoneHash: p.NoneHash.Hex(), NoneHashFrom: v.noneHashText(),
-		Tags: []string{}, PythonVersion: pyText(&p)}
+// View renders a variant for JSON (the one params view of lmc, with the
+// seed and doctor's wording of where NONE_HASH comes from).
+func (v Variant) View() lmcachekey.ParamsView {
+	pv := v.Params.View(nil)
+	pv.NoneHashFrom = v.noneHashText()
+	if pv.NoneHashSource == "" {
+		pv.NoneHashSource = pv.NoneHashFrom
+	}
 	if v.NoneHashKind == NoneHashSeed {
 		pv.HashSeed = v.Seed
-	}
-	for _, t := range p.Tags {
-		pv.Tags = append(pv.Tags, t.Name+"%"+t.Value)
 	}
 	return pv
 }
@@ -450,7 +428,7 @@ func (d *doctor) guided(seeds []string) iter.Seq[[]change] {
 		g := g
 		fixed := change{axis: "store sample", label: g.Model, apply: func(v *Variant) {
 			v.Params.Model = g.Model
-			if keyWorldSize(&v.Params) != g.WorldSize {
+			if v.Params.KeyWorldSize() != g.WorldSize {
 				v.Params.WorldSize, v.Params.MLA = g.WorldSize, false
 			}
 			v.Params.WorkerID = 0

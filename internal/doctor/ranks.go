@@ -71,7 +71,7 @@ func RanksFor(p lmcachekey.Params) []int {
 // (ranks as RanksFor). Keys lists them chunk by chunk, rank by rank.
 func NewRankTable(p lmcachekey.Params, tokens []uint32) (*RankTable, error) {
 	ranks := RanksFor(p)
-	t := &RankTable{WorldSize: keyWorldSize(&p), Ranks: ranks, TotalTokens: len(tokens), Chunks: []RankChunk{}}
+	t := &RankTable{WorldSize: p.KeyWorldSize(), Ranks: ranks, TotalTokens: len(tokens), Chunks: []RankChunk{}}
 	for ri, r := range ranks {
 		q := p
 		q.WorkerID = r

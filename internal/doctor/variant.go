@@ -115,13 +115,6 @@ func (v *Variant) hashText() string {
 	return string(v.Params.Algorithm)
 }
 
-func keyWorldSize(p *lmcachekey.Params) int {
-	if p.MLA {
-		return 1
-	}
-	return p.WorldSize
-}
-
 func tagsText(ts []lmcachekey.Tag) string {
 	if len(ts) == 0 {
 		return "no tags"
@@ -182,20 +175,20 @@ func Diffs(c, v Variant) []Diff {
 		add(d)
 	}
 	if !legacy && vp.Algorithm == lmcachekey.Builtin && v.NoneHashKind == NoneHashSeed && pySip24(cp) != pySip24(vp) {
-		add(Diff{Setting: "python_version", Configured: pyText(cp), Store: pyText(vp), Flag: "--python-version " + pyText(vp),
-			storePhrase: "CPython " + pyText(vp) + " string hashing", configPhrase: "CPython " + pyText(cp)})
+		add(Diff{Setting: "python_version", Configured: cp.PythonVersion(), Store: vp.PythonVersion(), Flag: "--python-version " + vp.PythonVersion(),
+			storePhrase: "CPython " + vp.PythonVersion() + " string hashing", configPhrase: "CPython " + cp.PythonVersion()})
 	}
 	if cp.Schema != vp.Schema {
 		add(Diff{Setting: "key_schema", Configured: string(cp.Schema), Store: string(vp.Schema), Flag: "--key-schema " + string(vp.Schema),
 			storePhrase: "key format " + string(vp.Schema) + " (" + v.schema().Format + ")", configPhrase: "key format " + string(cp.Schema)})
 	}
-	if keyWorldSize(cp) != keyWorldSize(vp) || cp.MLA != vp.MLA {
+	if cp.KeyWorldSize() != vp.KeyWorldSize() || cp.MLA != vp.MLA {
 		d := Diff{Setting: "world_size", Configured: wsText(cp), Store: wsText(vp), Flag: "--world-size " + strconv.Itoa(vp.WorldSize)}
-		d.storePhrase = "world size " + strconv.Itoa(keyWorldSize(vp)) + " in the keys"
-		if keyWorldSize(vp) == 1 && !vp.MLA {
+		d.storePhrase = "world size " + strconv.Itoa(vp.KeyWorldSize()) + " in the keys"
+		if vp.KeyWorldSize() == 1 && !vp.MLA {
 			d.storePhrase += " (an MLA model, or one GPU)"
 		}
-		d.configPhrase = "world size " + strconv.Itoa(keyWorldSize(cp))
+		d.configPhrase = "world size " + strconv.Itoa(cp.KeyWorldSize())
 		if vp.MLA {
 			d.Flag = "--mla"
 		}
@@ -242,13 +235,6 @@ func hasDType(s lmcachekey.KeySchema) bool {
 }
 
 func pySip24(p *lmcachekey.Params) bool { return p.PythonMinor > 0 && p.PythonMinor <= 10 }
-
-func pyText(p *lmcachekey.Params) string {
-	if p.PythonMinor == 0 {
-		return "3.12"
-	}
-	return "3." + strconv.Itoa(p.PythonMinor)
-}
 
 func wsText(p *lmcachekey.Params) string {
 	if p.MLA {

@@ -136,11 +136,7 @@ func newKeyRenderer(p *Params, s SchemaInfo) *keyRenderer {
 		if s.prefix {
 			h.WriteString("vllm@")
 		}
-		ws := p.WorldSize
-		if p.MLA {
-			ws = 1 // save_only_first_rank
-		}
-		h.WriteString(p.Model + "@" + strconv.Itoa(ws) + "@" + strconv.Itoa(p.WorkerID) + "@")
+		h.WriteString(p.Model + "@" + strconv.Itoa(p.KeyWorldSize()) + "@" + strconv.Itoa(p.WorkerID) + "@")
 		if s.dtype {
 			t.WriteString("@" + p.DType)
 			if p.Layerwise {
