@@ -185,6 +185,17 @@ func (f *Factory) peer(flag, rawURL string) (*transport.Peer, error) {
 	return p, nil
 }
 
+// errNoController is the one "--controller is required" error.
+var errNoController = &UsageError{Err: errors.New("--controller URL is required (the LMCache cache controller, e.g. http://localhost:9000)")}
+
+// requiredController is the client of --controller, which the command needs.
+func (f *Factory) requiredController(url string) (*controllerclient.Client, error) {
+	if url == "" {
+		return nil, errNoController
+	}
+	return f.controllerClient(url)
+}
+
 func (f *Factory) controllerClient(url string) (*controllerclient.Client, error) {
 	p, err := f.peer("--controller", url)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -231,7 +232,7 @@ func newCmdGetContexts(f *Factory) *cobra.Command {
 				for _, n := range names {
 					out.Contexts = append(out.Contexts, ctxView{n, n == cfg.CurrentContext, redactSettings(cfg.Contexts[n])})
 				}
-				return printers.WriteJSON(f.IOStreams.Out, out)
+				return printers.WriteJSON(f.Out(), out)
 			}
 			var rows [][]string
 			for _, n := range names {
@@ -249,13 +250,13 @@ func newCmdGetContexts(f *Factory) *cobra.Command {
 				rows = append(rows, []string{cur, n, get("master"), get("admin"), get("controller"), get("model")})
 			}
 			if fm == printers.Plain {
-				return printers.WritePlain(f.IOStreams.Out, rows)
+				return printers.WritePlain(f.Out(), rows)
 			}
 			if len(rows) == 0 {
 				fmt.Fprintf(f.IOStreams.ErrOut, "no contexts in %s; create one with 'lmc config set-context NAME --master ...'\n", cfg.path)
 				return nil
 			}
-			return printers.WriteTable(f.IOStreams.Out, styledHeader(f.IOStreams.Styles(), []string{"CURRENT", "NAME", "MASTER", "ADMIN", "CONTROLLER", "MODEL"}), rows)
+			return printers.WriteTable(f.Out(), styledHeader(f.IOStreams.Styles(), []string{"CURRENT", "NAME", "MASTER", "ADMIN", "CONTROLLER", "MODEL"}), rows)
 		},
 	}
 }
@@ -303,7 +304,7 @@ func newCmdSetContext(f *Factory) *cobra.Command {
 			}
 			n := 0
 			cmd.Flags().Visit(func(fl *pflag.Flag) {
-				if !contains(contextFlagNames, fl.Name) || f.EnvSources[fl.Name] != "" {
+				if !slices.Contains(contextFlagNames, fl.Name) || f.EnvSources[fl.Name] != "" {
 					return
 				}
 				if sv, ok := fl.Value.(pflag.SliceValue); ok {
@@ -338,15 +339,6 @@ func newCmdSetContext(f *Factory) *cobra.Command {
 	addControllerFlag(cmd, &bf)
 	cmd.Flags().StringSliceVar(&unset, "unset", nil, "remove these settings from the context")
 	return cmd
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // redactSettings hides header values and keys in output.
@@ -398,14 +390,14 @@ its source.`,
 					red.Contexts[n] = redactSettings(c)
 				}
 				if fm == printers.JSON {
-					return printers.WriteJSON(f.IOStreams.Out, map[string]any{"path": cfg.path, "current-context": red.CurrentContext, "contexts": red.Contexts})
+					return printers.WriteJSON(f.Out(), map[string]any{"path": cfg.path, "current-context": red.CurrentContext, "contexts": red.Contexts})
 				}
 				b, err := yaml.Marshal(red)
 				if err != nil {
 					return err
 				}
 				fmt.Fprintf(f.IOStreams.ErrOut, "# %s\n", cfg.path)
-				_, err = f.IOStreams.Out.Write(b)
+				_, err = f.Out().Write(b)
 				return err
 			}
 			var rows []resolvedSetting
@@ -454,16 +446,16 @@ its source.`,
 				add("master (LMCache config)", addr, src)
 			}
 			if fm == printers.JSON {
-				return printers.WriteJSON(f.IOStreams.Out, map[string]any{"settings": rows})
+				return printers.WriteJSON(f.Out(), map[string]any{"settings": rows})
 			}
 			var tr [][]string
 			for _, r := range rows {
 				tr = append(tr, []string{r.Setting, r.Value, r.Source})
 			}
 			if fm == printers.Plain {
-				return printers.WritePlain(f.IOStreams.Out, tr)
+				return printers.WritePlain(f.Out(), tr)
 			}
-			return printers.WriteTable(f.IOStreams.Out, styledHeader(f.IOStreams.Styles(), []string{"SETTING", "VALUE", "SOURCE"}), tr)
+			return printers.WriteTable(f.Out(), styledHeader(f.IOStreams.Styles(), []string{"SETTING", "VALUE", "SOURCE"}), tr)
 		},
 	}
 	cmd.Flags().BoolVar(&resolved, "resolved", false, "show effective settings and their sources")

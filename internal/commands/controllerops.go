@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,7 +14,6 @@ import (
 	"lmc/internal/commands/iostreams"
 	"lmc/internal/commands/printers"
 	"lmc/internal/controllerclient"
-	"lmc/internal/tokenize"
 	"lmc/internal/transport"
 )
 
@@ -61,30 +61,22 @@ type verifyView struct {
 
 var opFormats = []printers.Format{printers.Table, printers.Plain, printers.JSON}
 
-// oneTokenPrompt reads exactly one prompt for a controller operation.
+// oneTokenPrompt reads exactly one prompt for an operation.
 func (f *Factory) oneTokenPrompt(ctx context.Context, args []string, in *InputFlags, model string) ([]uint32, error) {
 	src, err := f.openTokens(ctx, args, in, model)
 	if err != nil {
 		return nil, err
 	}
-	var toks []uint32
-	n := 0
-	if err := src.eachPrompt(func(p *tokenize.Prompt) error {
-		n++
-		toks = p.Tokens
-		return nil
-	}); err != nil {
+	p, err := src.onlyPrompt(ctx, "this operation")
+	if err != nil {
 		return nil, err
 	}
-	if n != 1 {
-		return nil, &UsageError{Err: fmt.Errorf("%s holds %d prompts; this operation takes one", src.name, n)}
-	}
-	return toks, nil
+	return p.Tokens, nil
 }
 
 func requireController(o *opFlags, needInstance bool) error {
 	if o.Backend.Controller == "" {
-		return &UsageError{Err: errors.New("--controller URL is required (the LMCache cache controller, e.g. http://localhost:9000)")}
+		return errNoController
 	}
 	if needInstance && o.Instance == "" {
 		return &UsageError{Err: errors.New("--instance is required ('lmc workers' lists the registered instances)")}
@@ -97,9 +89,9 @@ func writeOp(f *Factory, fm printers.Format, v opView) error {
 	ios := f.IOStreams
 	switch fm {
 	case printers.JSON:
-		return printers.WriteJSON(ios.Out, v)
+		return printers.WriteJSON(f.Out(), v)
 	case printers.Plain:
-		return printers.WritePlain(ios.Out, [][]string{{v.Operation, v.InstanceID, v.Location, v.Target, v.EventID, itoa(v.NumTokens)}})
+		return printers.WritePlain(f.Out(), [][]string{{v.Operation, v.InstanceID, v.Location, v.Target, v.EventID, strconv.Itoa(v.NumTokens)}})
 	}
 	st := ios.Styles()
 	var b strings.Builder
@@ -135,7 +127,7 @@ func writeOp(f *Factory, fm printers.Format, v opView) error {
 			b.WriteString(st.Warn.Render("verify: "+vv.Note) + "\n")
 		}
 	}
-	_, err := ios.Out.Write([]byte(b.String()))
+	_, err := f.Out().Write([]byte(b.String()))
 	return err
 }
 
@@ -256,8 +248,6 @@ func splitPosition(s string) (inst, loc string) {
 	}
 	return inst, loc
 }
-
-func itoa(n int) string { return fmt.Sprint(n) }
 
 // opErr explains a failed operation on an instance: the controller answers
 // an unknown instance with a misleading 500 ("should be the same across all

@@ -15,7 +15,6 @@ import (
 	"lmc/internal/commands/printers"
 	"lmc/internal/doctor"
 	"lmc/internal/mooncake"
-	"lmc/internal/tokenize"
 	"lmc/internal/tokenize/lmcachekey"
 )
 
@@ -121,55 +120,6 @@ cause was found, 2 for bad input, 3 when the store cannot be reached.`,
 	return cmd
 }
 
-// adminProber checks keys through /batch_query_keys (read-only). It splits
-// keys so that every call is exactly one HTTP request, and counts them.
-type adminProber struct {
-	a        *mooncake.Admin
-	f        *Factory
-	requests int
-}
-
-const batchQueryPath = "/batch_query_keys?keys="
-
-func escapedLen(k string) int {
-	n := 0
-	for i := 0; i < len(k); i++ {
-		c := k[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
-			n++
-		} else {
-			n += 3
-		}
-	}
-	return n
-}
-
-func (p *adminProber) Exist(ctx context.Context, keys []string) ([]bool, error) {
-	out := make([]bool, 0, len(keys))
-	prefix := len(p.a.BaseURL()) + len(batchQueryPath)
-	for start := 0; start < len(keys); {
-		end, size := start, prefix
-		for end < len(keys) {
-			add := escapedLen(keys[end]) + 1
-			if end > start && size+add > mooncake.DefaultMaxURLLength {
-				break
-			}
-			size += add
-			end++
-		}
-		qs, err := p.a.BatchQueryKeys(ctx, keys[start:end])
-		p.requests++
-		if err != nil {
-			return nil, p.f.adminErr(p.a.BaseURL(), err)
-		}
-		for _, q := range qs {
-			out = append(out, q.OK)
-		}
-		start = end
-	}
-	return out, nil
-}
-
 // progressProber counts probed keys for the progress line (a terminal
 // only, after a second).
 type progressProber struct {
@@ -181,30 +131,6 @@ func (pp progressProber) Exist(ctx context.Context, keys []string) ([]bool, erro
 	r, err := pp.Prober.Exist(ctx, keys)
 	pp.p.Add(len(keys))
 	return r, err
-}
-
-// masterProber checks keys with BatchExistKey, which grants read leases.
-type masterProber struct {
-	c        *mooncake.Client
-	addr     string
-	f        *Factory
-	requests int
-}
-
-func (p *masterProber) Exist(ctx context.Context, keys []string) ([]bool, error) {
-	if len(keys) == 0 {
-		return []bool{}, nil
-	}
-	st, err := p.c.BatchExistKey(ctx, keys)
-	p.requests++
-	if err != nil {
-		return nil, p.f.masterErr(p.addr, err)
-	}
-	out := make([]bool, len(st))
-	for i, s := range st {
-		out[i] = s.Exists()
-	}
-	return out, nil
 }
 
 type doctorBackendView struct {
@@ -291,7 +217,7 @@ func doctorRun(ctx context.Context, o *DoctorOptions) error {
 			return &UsageError{Err: errors.New("no token input and --sample 0: nothing to do")}
 		}
 		if o.Format == printers.JSON {
-			return printers.WriteJSON(f.IOStreams.Out, struct {
+			return printers.WriteJSON(f.Out(), struct {
 				Outcome  string            `json:"outcome"`
 				Summary  string            `json:"summary"`
 				Backend  doctorBackendView `json:"backend"`
@@ -335,17 +261,18 @@ func doctorRun(ctx context.Context, o *DoctorOptions) error {
 	if err != nil {
 		return err
 	}
-	prompt, err := o.readPrompt(ctx)
+	src, err := f.openTokens(ctx, o.Args, &o.Input, o.Keys.Model)
+	if err != nil {
+		return err
+	}
+	prompt, err := src.promptAt(ctx, o.Prompt)
 	if err != nil {
 		return err
 	}
 
-	var pr doctor.Prober
-	var requests func() int
+	sl := &storeLookup{f: f, admin: admin, adminURL: adminURL}
 	bv := doctorBackendView{}
 	if admin != nil {
-		ap := &adminProber{a: admin, f: f}
-		pr, requests = ap, func() int { return ap.requests }
 		bv.Source, bv.Address = "admin", adminURL
 	} else {
 		addr, err := normalizeMaster(b.Master)
@@ -357,29 +284,25 @@ func doctorRun(ctx context.Context, o *DoctorOptions) error {
 			return err
 		}
 		defer c.Close()
-		mp := &masterProber{c: c, addr: addr, f: f}
-		pr, requests = mp, func() int { return mp.requests }
+		sl.master, sl.masterAddr = c, addr
 		bv.Source, bv.Address, bv.GrantsLeases = "master", addr, true
 		warnings = append(warnings, "the master RPC (BatchExistKey) grants a read lease on every key it finds, delaying its eviction; --admin is read-only")
 	}
 
 	prog := f.IOStreams.StartProgress("keys probed")
-	rep, err := doctor.Diagnose(ctx, progressProber{pr, prog}, doctor.Configured(res.Params, res.Seed), prompt.Tokens, doctor.Options{
+	rep, err := doctor.Diagnose(ctx, progressProber{sl, prog}, doctor.Configured(res.Params, res.Seed), prompt.Tokens, doctor.Options{
 		Seeds: seeds, MaxProbes: o.MaxProbes, Inventory: inv})
 	prog.Stop()
 	if err != nil {
 		return err
 	}
-	bv.Requests = requests()
-	if inv != nil {
-		bv.Requests++ // the listing
-	}
+	bv.Requests = sl.requests() // the listing included
 	v := doctorView{Report: rep, Backend: bv, Store: inv, Warnings: warnings}
 	if v.Warnings == nil {
 		v.Warnings = []string{}
 	}
 	if o.Format == printers.JSON {
-		if err := printers.WriteJSON(f.IOStreams.Out, v); err != nil {
+		if err := printers.WriteJSON(f.Out(), v); err != nil {
 			return err
 		}
 	} else {
@@ -392,31 +315,6 @@ func doctorRun(ctx context.Context, o *DoctorOptions) error {
 		return &ExitError{Code: ExitFailed, Silent: true}
 	}
 	return nil
-}
-
-func (o *DoctorOptions) readPrompt(ctx context.Context) (*tokenize.Prompt, error) {
-	src, err := o.f.openTokens(ctx, o.Args, &o.Input, o.Keys.Model)
-	if err != nil {
-		return nil, err
-	}
-	var got *tokenize.Prompt
-	n := 0
-	stop := errors.New("stop")
-	err = src.eachPrompt(func(p *tokenize.Prompt) error {
-		if n == o.Prompt {
-			got = p
-			return stop
-		}
-		n++
-		return nil
-	})
-	if err != nil && err != stop {
-		return nil, err
-	}
-	if got == nil {
-		return nil, &UsageError{Err: fmt.Errorf("--prompt %d: the input has %d prompts", o.Prompt, n)}
-	}
-	return got, nil
 }
 
 func inventorySummary(inv *doctor.Inventory) string {
@@ -600,121 +498,5 @@ func writeInventory(ios *iostreams.IOStreams, inv *doctor.Inventory) error {
 			return err
 		}
 	}
-	return nil
-}
-
-// rankStatusView is one worker id's key of a chunk (lookup --all-ranks).
-type rankStatusView struct {
-	Rank   int    `json:"rank"`
-	Key    string `json:"key"`
-	Status string `json:"status"`
-	Error  string `json:"error,omitempty"`
-}
-
-// hitAllRanks reports a chunk that exists for the looked-up worker and, with
-// --all-ranks, for every other rank too.
-func (c *lookupChunkView) hitAllRanks() bool {
-	if c.Status != "hit" {
-		return false
-	}
-	for _, r := range c.Ranks {
-		if r.Status != "hit" {
-			return false
-		}
-	}
-	return true
-}
-
-func ranksText(c lookupChunkView) string {
-	var miss []string
-	for _, r := range c.Ranks {
-		if r.Status != "hit" {
-			miss = append(miss, strconv.Itoa(r.Rank))
-		}
-	}
-	s := fmt.Sprintf("%d/%d", len(c.Ranks)-len(miss), len(c.Ranks))
-	if len(miss) > 0 {
-		s += " (missing " + strings.Join(miss, ",") + ")"
-	}
-	return s
-}
-
-// statuses checks keys on the lookup's backend: "hit", "miss" or "error".
-func (s *storeLookup) statuses(ctx context.Context, keys []string) (st, errs []string, err error) {
-	st, errs = make([]string, len(keys)), make([]string, len(keys))
-	if s.master != nil {
-		es, err := s.master.BatchExistKey(ctx, keys)
-		if err != nil {
-			return nil, nil, s.f.masterErr(s.masterAddr, err)
-		}
-		for i, x := range es {
-			switch {
-			case x.Exists():
-				st[i] = "hit"
-			case x == mooncake.Missing:
-				st[i] = "miss"
-			default:
-				st[i], errs[i] = "error", x.String()
-			}
-		}
-		return st, errs, nil
-	}
-	qs, err := s.admin.BatchQueryKeys(ctx, keys)
-	if err != nil {
-		return nil, nil, s.f.adminErr(s.adminURL, err)
-	}
-	for i, q := range qs {
-		switch {
-		case q.OK:
-			st[i] = "hit"
-		case q.Error == "OBJECT_NOT_FOUND" || q.Code == mooncake.CodeObjectNotFound:
-			st[i] = "miss"
-		default:
-			st[i], errs[i] = "error", q.Error
-		}
-	}
-	return st, errs, nil
-}
-
-// addRanks checks every other worker id's key of each chunk (lookup
-// --all-ranks) and records per-rank statuses and hits.
-func (s *storeLookup) addRanks(ctx context.Context, eng *lmcachekey.Engine, p *tokenize.Prompt, v *lookupPromptView) error {
-	params := eng.Params()
-	t, err := doctor.NewRankTable(params, p.Tokens)
-	if err != nil || len(t.Ranks) < 2 || len(t.Chunks) != len(v.Chunks) {
-		return err
-	}
-	var keys []string
-	for _, c := range t.Chunks {
-		for ri, r := range t.Ranks {
-			if r != params.WorkerID {
-				keys = append(keys, c.Keys[ri])
-			}
-		}
-	}
-	st, errs, err := s.statuses(ctx, keys)
-	if err != nil {
-		return err
-	}
-	i := 0
-	hits := make([]bool, 0, len(t.Chunks)*len(t.Ranks))
-	for ci, c := range t.Chunks {
-		cv := &v.Chunks[ci]
-		for ri, r := range t.Ranks {
-			rs := rankStatusView{Rank: r, Key: c.Keys[ri]}
-			if r == params.WorkerID {
-				rs.Status, rs.Error = cv.Status, cv.Error
-			} else {
-				rs.Status, rs.Error = st[i], errs[i]
-				i++
-			}
-			hits = append(hits, rs.Status == "hit")
-			cv.Ranks = append(cv.Ranks, rs)
-		}
-	}
-	if err := t.Fill(hits); err != nil {
-		return err
-	}
-	v.RankHitTokens = t.RankHitTokens
 	return nil
 }

@@ -12,7 +12,6 @@ import (
 
 	"lmc/internal/commands/iostreams"
 	"lmc/internal/commands/printers"
-	"lmc/internal/tokenize"
 	"lmc/internal/tokenize/lmcachekey"
 )
 
@@ -105,21 +104,11 @@ func explainRun(ctx context.Context, o *ExplainOptions) error {
 	if err != nil {
 		return err
 	}
-	var tokens []uint32
-	found := false
-	n := 0
-	if err := src.eachPrompt(func(p *tokenize.Prompt) error {
-		if p.Index == o.Prompt {
-			tokens, found = p.Tokens, true
-		}
-		n++
-		return ctx.Err()
-	}); err != nil {
+	prompt, err := src.promptAt(ctx, o.Prompt)
+	if err != nil {
 		return err
 	}
-	if !found {
-		return &UsageError{Err: fmt.Errorf("--prompt %d: %s holds %s", o.Prompt, src.name, iostreams.Plural(n, "prompt"))}
-	}
+	tokens := prompt.Tokens
 	eng, err := lmcachekey.NewEngine(res.Params)
 	if err != nil {
 		return usageErrorf(err)
@@ -165,7 +154,7 @@ func explainRun(ctx context.Context, o *ExplainOptions) error {
 		return err
 	}
 	if o.Format == printers.JSON {
-		return printers.WriteJSON(f.IOStreams.Out, v)
+		return printers.WriteJSON(f.Out(), v)
 	}
 	return writeExplainText(f.IOStreams, v, o.Format == printers.Wide)
 }

@@ -208,7 +208,7 @@ func healthRun(ctx context.Context, o *HealthOptions) error {
 func writeHealth(f *Factory, fm printers.Format, v healthView) error {
 	ios := f.IOStreams
 	if fm == printers.JSON {
-		return printers.WriteJSON(ios.Out, v)
+		return printers.WriteJSON(f.Out(), v)
 	}
 	st := ios.Styles()
 	ok := func(b bool) string {
@@ -259,7 +259,7 @@ func writeHealth(f *Factory, fm printers.Format, v healthView) error {
 		}
 	}
 	if fm == printers.Plain {
-		return printers.WritePlain(ios.Out, rows)
+		return printers.WritePlain(f.Out(), rows)
 	}
 	for _, r := range rows {
 		if r[2] == "ok" {
@@ -268,5 +268,5 @@ func writeHealth(f *Factory, fm printers.Format, v healthView) error {
 			r[2] = st.Miss.Render(r[2])
 		}
 	}
-	return printers.WriteTable(ios.Out, styledHeader(st, header), rows)
+	return printers.WriteTable(f.Out(), styledHeader(st, header), rows)
 }

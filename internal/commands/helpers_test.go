@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -73,7 +74,7 @@ func seqTokens(n int) string {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(itoa(i))
+		b.WriteString(strconv.Itoa(i))
 	}
 	return b.String()
 }

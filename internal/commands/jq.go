@@ -13,11 +13,10 @@ import (
 // jqFilter holds a compiled --jq expression and the output it filters.
 type jqFilter struct {
 	code *gojq.Code
-	out  io.Writer
 	buf  bytes.Buffer
 }
 
-// setupJQ compiles --jq and diverts stdout into a buffer; Main filters it
+// setupJQ compiles --jq; from then on Out is a buffer that Main filters
 // when the command is done. --jq implies -o json.
 func (f *Factory) setupJQ() error {
 	if f.JQ == "" {
@@ -38,19 +37,27 @@ func (f *Factory) setupJQ() error {
 	if err != nil {
 		return &UsageError{Err: fmt.Errorf("--jq: %v", err)}
 	}
-	f.jq = &jqFilter{code: code, out: f.IOStreams.Out}
-	f.IOStreams.Out = &f.jq.buf
+	f.jq = &jqFilter{code: code}
 	return nil
 }
 
-// finishJQ restores stdout and writes the filtered results: strings raw,
-// everything else as compact JSON, one per line.
+// Out is where a command writes its data: stdout, or the --jq filter's
+// buffer when --jq is given (Main filters it when the command is done).
+// Diagnostics go to IOStreams.ErrOut either way.
+func (f *Factory) Out() io.Writer {
+	if f.jq != nil {
+		return &f.jq.buf
+	}
+	return f.IOStreams.Out
+}
+
+// finishJQ writes the filtered results to stdout: strings raw, everything
+// else as compact JSON, one per line.
 func (f *Factory) finishJQ() error {
 	if f.jq == nil {
 		return nil
 	}
 	j := f.jq
-	f.IOStreams.Out = j.out
 	f.jq = nil
 	dec := json.NewDecoder(bytes.NewReader(j.buf.Bytes()))
 	var out bytes.Buffer
@@ -89,6 +96,6 @@ func (f *Factory) finishJQ() error {
 			out.WriteByte('\n')
 		}
 	}
-	_, err := j.out.Write(out.Bytes())
+	_, err := f.IOStreams.Out.Write(out.Bytes())
 	return err
 }

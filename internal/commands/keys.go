@@ -109,7 +109,7 @@ func keysRun(ctx context.Context, o *KeysOptions) error {
 	if err != nil {
 		return usageErrorf(err)
 	}
-	out := f.IOStreams.Out
+	out := f.Out()
 	var prompts []keysPromptView
 	err = src.eachPrompt(func(p *tokenize.Prompt) error {
 		if err := ctx.Err(); err != nil {
@@ -152,16 +152,6 @@ func keysRun(ctx context.Context, o *KeysOptions) error {
 		return writeKeysTable(f.IOStreams, o.Format == printers.Wide, prompts)
 	}
 	return nil
-}
-
-func promptName(src string, p *tokenize.Prompt) string {
-	if p.ID != "" {
-		return "prompt " + strconv.Quote(p.ID)
-	}
-	if p.Index > 0 || p.Line > 1 {
-		return fmt.Sprintf("%s prompt %d (line %d)", src, p.Index+1, p.Line)
-	}
-	return src
 }
 
 func unfullHint(p lmcachekey.Params) string {
@@ -225,12 +215,4 @@ func writeKeysTable(ios *iostreams.IOStreams, wide bool, prompts []keysPromptVie
 		fmt.Fprintln(ios.Out, st.Muted.Render(iostreams.Plural(total, "key")+" for "+iostreams.Plural(len(prompts), "prompt")))
 	}
 	return nil
-}
-
-// warn prints warnings to stderr.
-func warn(ios *iostreams.IOStreams, ws []string) {
-	st := ios.ErrStyles()
-	for _, w := range ws {
-		fmt.Fprintln(ios.ErrOut, st.Warn.Render("warning:")+" "+w)
-	}
 }

@@ -1,22 +1,18 @@
 package commands
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"lmc/internal/commands/iostreams"
 	"lmc/internal/commands/printers"
 	"lmc/internal/controllerclient"
-	"lmc/internal/mooncake"
 	"lmc/internal/tokenize"
 	"lmc/internal/tokenize/lmcachekey"
 )
@@ -140,195 +136,6 @@ func parseFraction(s string) (float64, error) {
 	return v, nil
 }
 
-type replicaView struct {
-	Endpoint string `json:"endpoint,omitempty"`
-	Tier     string `json:"tier"`
-	Status   string `json:"status,omitempty"`
-	Size     uint64 `json:"size"`
-	Path     string `json:"path,omitempty"`
-}
-
-type lookupChunkView struct {
-	Index    int           `json:"index"`
-	Start    int           `json:"start"`
-	End      int           `json:"end"`
-	Hash     string        `json:"hash"`
-	Key      string        `json:"key"`
-	Status   string        `json:"status"`
-	Error    string        `json:"error,omitempty"`
-	Usable   bool          `json:"usable"`
-	Replicas []replicaView `json:"replicas,omitempty"`
-	// Ranks is set with --all-ranks: every worker id's key and status.
-	Ranks []rankStatusView `json:"ranks,omitempty"`
-}
-
-type lookupPromptView struct {
-	Time        string            `json:"time,omitempty"`
-	Source      string            `json:"source"`
-	Backend     string            `json:"backend"`
-	Index       int               `json:"index"`
-	ID          string            `json:"id,omitempty"`
-	TotalTokens int               `json:"total_tokens"`
-	HitTokens   int               `json:"hit_tokens"`
-	HitChunks   int               `json:"hit_chunks"`
-	NumChunks   int               `json:"num_chunks"`
-	Unusable    int               `json:"unusable_hits"`
-	Chunks      []lookupChunkView `json:"chunks"`
-	// RankHitTokens is set with --all-ranks: each rank's own prefix hit.
-	RankHitTokens []int `json:"rank_hit_tokens,omitempty"`
-}
-
-type lookupBatchView struct {
-	Source  string                 `json:"source"`
-	Backend string                 `json:"backend"`
-	Params  *lmcachekey.ParamsView `json:"params,omitempty"`
-	Prompts []lookupPromptView     `json:"prompts"`
-}
-
-type controllerLookupView struct {
-	Time        string                         `json:"time,omitempty"`
-	Source      string                         `json:"source"`
-	Backend     string                         `json:"backend"`
-	Index       int                            `json:"index"`
-	ID          string                         `json:"id,omitempty"`
-	TotalTokens int                            `json:"total_tokens"`
-	HitTokens   int                            `json:"hit_tokens"`
-	Instances   []controllerclient.InstanceHit `json:"instances"`
-	EventID     string                         `json:"event_id,omitempty"`
-}
-
-// storeLookup holds the open store backends.
-type storeLookup struct {
-	f          *Factory
-	master     *mooncake.Client
-	masterAddr string
-	admin      *mooncake.Admin
-	adminURL   string
-	placement  bool
-	allRanks   bool
-}
-
-func (s *storeLookup) source() (string, string) {
-	switch {
-	case s.master != nil && s.admin != nil:
-		return "master+admin", s.masterAddr + " " + s.adminURL
-	case s.master != nil:
-		return "master", s.masterAddr
-	}
-	return "admin", s.adminURL
-}
-
-// lookup checks one prompt's chunk keys.
-func (s *storeLookup) lookup(ctx context.Context, eng *lmcachekey.Engine, p *tokenize.Prompt) (lookupPromptView, error) {
-	src, backend := s.source()
-	v := lookupPromptView{Source: src, Backend: backend, Index: p.Index, ID: p.ID, TotalTokens: len(p.Tokens), Chunks: []lookupChunkView{}}
-	var keys []string
-	err := eng.Each(p.Tokens, func(c lmcachekey.Chunk) error {
-		v.Chunks = append(v.Chunks, lookupChunkView{Index: c.Index, Start: c.Start, End: c.End, Hash: eng.HashText(c.Hash), Key: c.Key})
-		keys = append(keys, c.Key)
-		return nil
-	})
-	if err != nil || len(keys) == 0 {
-		return v, err
-	}
-	v.NumChunks = len(keys)
-	if s.master != nil {
-		start := time.Now()
-		st, err := s.master.BatchExistKey(ctx, keys)
-		s.f.logRPC("BatchExistKey", s.masterAddr, s.master.Tenant(), len(keys), start, err)
-		if err != nil {
-			return v, s.f.masterErr(s.masterAddr, err)
-		}
-		for i, x := range st {
-			switch {
-			case x.Exists():
-				v.Chunks[i].Status = "hit"
-			case x == mooncake.Missing:
-				v.Chunks[i].Status = "miss"
-			default:
-				v.Chunks[i].Status = "error"
-				v.Chunks[i].Error = x.String()
-			}
-		}
-	}
-	if s.admin != nil && (s.master == nil || s.placement) {
-		qs, err := s.admin.BatchQueryKeys(ctx, keys)
-		if err != nil {
-			return v, s.f.withLeaderHint(ctx, s.admin, s.f.adminErr(s.adminURL, err))
-		}
-		for i, q := range qs {
-			if s.master == nil {
-				switch {
-				case q.OK:
-					v.Chunks[i].Status = "hit"
-				case q.Error == "OBJECT_NOT_FOUND" || q.Code == mooncake.CodeObjectNotFound:
-					v.Chunks[i].Status = "miss"
-				default:
-					v.Chunks[i].Status = "error"
-					v.Chunks[i].Error = q.Error
-				}
-			}
-			if s.placement {
-				v.Chunks[i].Replicas = queryReplicas(q)
-			}
-		}
-	} else if s.master != nil && s.placement {
-		start := time.Now()
-		rls, err := s.master.BatchGetReplicaList(ctx, keys)
-		s.f.logRPC("BatchGetReplicaList", s.masterAddr, s.master.Tenant(), len(keys), start, err)
-		if err != nil {
-			return v, s.f.masterErr(s.masterAddr, err)
-		}
-		for i, r := range rls {
-			for _, rep := range r.Replicas {
-				rv := replicaView{Endpoint: rep.Endpoint(), Tier: rep.Kind.String(), Status: strings.ToLower(rep.Status.String()), Size: rep.Size()}
-				if rep.Kind == mooncake.KindDisk {
-					rv.Path = rep.Disk.FilePath
-				}
-				v.Chunks[i].Replicas = append(v.Chunks[i].Replicas, rv)
-			}
-		}
-	}
-	if s.allRanks {
-		if err := s.addRanks(ctx, eng, p, &v); err != nil {
-			return v, err
-		}
-	}
-	prefixDone := false
-	for i := range v.Chunks {
-		c := &v.Chunks[i]
-		if !c.hitAllRanks() {
-			prefixDone = true
-			continue
-		}
-		if prefixDone {
-			v.Unusable++
-			continue
-		}
-		c.Usable = true
-		v.HitChunks++
-		v.HitTokens = c.End
-	}
-	return v, nil
-}
-
-func queryReplicas(q mooncake.KeyQuery) []replicaView {
-	var out []replicaView
-	for _, b := range q.Values {
-		out = append(out, replicaView{Endpoint: b.TransportEndpoint, Tier: "memory", Size: b.Size})
-	}
-	for _, b := range q.NoFValues {
-		out = append(out, replicaView{Endpoint: b.TransportEndpoint, Tier: "nof", Size: b.Size})
-	}
-	for _, d := range q.DiskValues {
-		out = append(out, replicaView{Tier: "disk", Size: d.ObjectSize, Path: d.FilePath})
-	}
-	for _, d := range q.LocalDiskValues {
-		out = append(out, replicaView{Endpoint: d.TransportEndpoint, Tier: "local_disk", Size: d.ObjectSize})
-	}
-	return out
-}
-
 func lookupRun(ctx context.Context, o *LookupOptions) error {
 	f := o.f
 	b := o.Backend
@@ -379,9 +186,12 @@ func lookupRun(ctx context.Context, o *LookupOptions) error {
 		defer sl.master.Close()
 	}
 	pv := res.View()
-	return runLookups(ctx, o, src, &pv, func() func(context.Context, *tokenize.Prompt) (any, error) {
+	newPrinter := func(t printTarget) lookupPrinter[lookupPromptView] {
+		return &storePrinter{printTarget: t, placement: o.Placement || o.Format == printers.Wide, params: &pv}
+	}
+	return runLookups(ctx, o, src, newPrinter, func() promptFunc[lookupPromptView] {
 		eng, _ := lmcachekey.NewEngine(res.Params) // resolveKeys validated the parameters
-		return func(ctx context.Context, p *tokenize.Prompt) (any, error) { return sl.lookup(ctx, eng, p) }
+		return func(ctx context.Context, p *tokenize.Prompt) (lookupPromptView, error) { return sl.lookup(ctx, eng, p) }
 	})
 }
 
@@ -395,11 +205,12 @@ func controllerLookupRun(ctx context.Context, o *LookupOptions) error {
 	if err != nil {
 		return err
 	}
-	return runLookups(ctx, o, src, nil, func() func(context.Context, *tokenize.Prompt) (any, error) {
-		return func(ctx context.Context, p *tokenize.Prompt) (any, error) {
+	newPrinter := func(t printTarget) lookupPrinter[controllerLookupView] { return &controllerPrinter{printTarget: t} }
+	return runLookups(ctx, o, src, newPrinter, func() promptFunc[controllerLookupView] {
+		return func(ctx context.Context, p *tokenize.Prompt) (controllerLookupView, error) {
 			r, err := c.Lookup(ctx, p.Tokens)
 			if err != nil {
-				return nil, f.controllerErr(c.BaseURL(), err)
+				return controllerLookupView{}, f.controllerErr(c.BaseURL(), err)
 			}
 			v := controllerLookupView{Source: "controller", Backend: c.BaseURL(), Index: p.Index, ID: p.ID, TotalTokens: len(p.Tokens), HitTokens: r.MatchedTokens, Instances: r.Instances, EventID: r.EventID}
 			if v.Instances == nil {
@@ -412,12 +223,13 @@ func controllerLookupRun(ctx context.Context, o *LookupOptions) error {
 
 // runLookups looks every prompt up once, or with --watch again every
 // --interval until interrupted.
-func runLookups(ctx context.Context, o *LookupOptions, src *tokenSource, params *lmcachekey.ParamsView, newWorker func() func(context.Context, *tokenize.Prompt) (any, error)) error {
+func runLookups[T any](ctx context.Context, o *LookupOptions, src *tokenSource, newPrinter func(printTarget) lookupPrinter[T], newWorker func() promptFunc[T]) error {
 	f := o.f
 	if !o.Watch {
-		out := &lookupPrinter{f: f, o: o, params: params}
+		gate := &hitGate{flag: o.MinHit, min: o.minHit}
+		out := newPrinter(printTarget{w: f.Out(), ios: f.IOStreams, format: o.Format, gate: gate})
 		prog := f.IOStreams.StartProgress("prompts looked up")
-		err := runPipelined(ctx, src.eachPrompt, o.Concurrency, newWorker, func(v any) error {
+		err := runPipelined(ctx, src.eachPrompt, o.Concurrency, newWorker, func(v T) error {
 			prog.Add(1)
 			return out.emit(v)
 		})
@@ -428,7 +240,7 @@ func runLookups(ctx context.Context, o *LookupOptions, src *tokenSource, params 
 		if err := out.finish(); err != nil {
 			return err
 		}
-		return out.verdict()
+		return gate.verdict()
 	}
 	// --watch: read the prompts once, then repeat.
 	var prompts []*tokenize.Prompt
@@ -443,398 +255,15 @@ func runLookups(ctx context.Context, o *LookupOptions, src *tokenSource, params 
 		}
 		return nil
 	}
-	tty := f.IOStreams.IsStdoutTTY()
-	realOut := f.IOStreams.Out
-	wo := *o
-	if !tty {
-		wo.Format = printers.JSONL // one object per prompt per round
+	format := o.Format
+	if !f.IOStreams.IsStdoutTTY() {
+		format = printers.JSONL // one object per prompt per round
 	}
-	for round := 0; ; round++ {
-		now := time.Now().UTC().Format(time.RFC3339)
-		var buf bytes.Buffer
-		f.IOStreams.Out = &buf
-		out := &lookupPrinter{f: f, o: &wo, params: params, stamp: now}
-		err := runPipelined(ctx, each, o.Concurrency, newWorker, out.emit)
-		if err == nil {
-			err = out.finish()
-		}
-		f.IOStreams.Out = realOut
-		if err != nil {
+	return watchLoop(ctx, f.IOStreams, f.Out(), o.Interval, "lmc lookup", func(w io.Writer, stamp string) error {
+		out := newPrinter(printTarget{w: w, ios: f.IOStreams, format: format, stamp: stamp})
+		if err := runPipelined(ctx, each, o.Concurrency, newWorker, out.emit); err != nil {
 			return err
 		}
-		if tty {
-			header := f.IOStreams.Styles().Muted.Render(fmt.Sprintf("every %s: lmc lookup (%s, round %d) — Ctrl-C to stop", o.Interval, now, round+1))
-			fmt.Fprint(realOut, "\x1b[H\x1b[2J"+header+"\n\n")
-		}
-		if _, err := realOut.Write(buf.Bytes()); err != nil {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(o.Interval):
-		}
-	}
+		return out.finish()
+	})
 }
-
-// runPipelined looks prompts up with up to n in flight and hands results to
-// emit in input order. newWorker makes per-goroutine state (a key engine).
-func runPipelined(ctx context.Context, each func(func(*tokenize.Prompt) error) error, n int, newWorker func() func(context.Context, *tokenize.Prompt) (any, error), emit func(any) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	type job struct {
-		p    *tokenize.Prompt
-		res  any
-		err  error
-		done chan struct{}
-	}
-	jobs := make(chan *job)
-	order := make(chan *job, n)
-	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			work := newWorker()
-			for j := range jobs {
-				j.res, j.err = work(ctx, j.p)
-				close(j.done)
-			}
-		}()
-	}
-	var readErr error
-	go func() {
-		defer close(order)
-		defer close(jobs)
-		readErr = each(func(p *tokenize.Prompt) error {
-			j := &job{p: p, done: make(chan struct{})}
-			select {
-			case jobs <- j:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			// Every job in order was taken by a worker, so its done closes;
-			// the consumer drains order to the end, so this cannot block
-			// forever.
-			order <- j
-			return nil
-		})
-	}()
-	var firstErr error
-	for j := range order {
-		<-j.done
-		if firstErr != nil {
-			continue
-		}
-		if j.err != nil {
-			firstErr = j.err
-			cancel()
-			continue
-		}
-		if err := emit(j.res); err != nil {
-			firstErr = err
-			cancel()
-		}
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return firstErr
-	}
-	if readErr != nil && !errors.Is(readErr, context.Canceled) {
-		return readErr
-	}
-	return ctx.Err()
-}
-
-// lookupPrinter streams jsonl/plain and collects for table/json.
-type lookupPrinter struct {
-	f      *Factory
-	o      *LookupOptions
-	params *lmcachekey.ParamsView
-	stamp  string // --watch: the round's time, added to each view
-	store  []lookupPromptView
-	ctrl   []controllerLookupView
-	below  []string
-}
-
-func (lp *lookupPrinter) emit(r any) error {
-	out := lp.f.IOStreams.Out
-	switch v := r.(type) {
-	case lookupPromptView:
-		v.Time = lp.stamp
-		lp.check(v.ID, v.Index, v.HitTokens, v.TotalTokens)
-		if v.Unusable > 0 {
-			lp.warnHoles(v)
-		}
-		switch lp.o.Format {
-		case printers.JSONL:
-			return printers.WriteJSONLine(out, v)
-		case printers.Plain:
-			return printers.WritePlain(out, storeRows(v, true))
-		}
-		lp.store = append(lp.store, v)
-	case controllerLookupView:
-		v.Time = lp.stamp
-		lp.check(v.ID, v.Index, v.HitTokens, v.TotalTokens)
-		switch lp.o.Format {
-		case printers.JSONL:
-			return printers.WriteJSONLine(out, v)
-		case printers.Plain:
-			return printers.WritePlain(out, controllerRows(v, true))
-		}
-		lp.ctrl = append(lp.ctrl, v)
-	}
-	return nil
-}
-
-func (lp *lookupPrinter) check(id string, index, hit, total int) {
-	if lp.o.MinHit == "" {
-		return
-	}
-	share := 0.0
-	if total > 0 {
-		share = float64(hit) / float64(total)
-	}
-	if share < lp.o.minHit {
-		name := id
-		if name == "" {
-			name = "prompt " + strconv.Itoa(index+1)
-		}
-		lp.below = append(lp.below, fmt.Sprintf("%s: %s", name, percent(hit, total)))
-	}
-}
-
-func (lp *lookupPrinter) warnHoles(v lookupPromptView) {
-	first := -1
-	for _, c := range v.Chunks {
-		if !c.hitAllRanks() {
-			first = c.Index
-			break
-		}
-	}
-	verb, pron := "exist", "them"
-	if v.Unusable == 1 {
-		verb, pron = "exists", "it"
-	}
-	warn(lp.f.IOStreams, []string{fmt.Sprintf("%s %s after the first miss (chunk %d): the engine cannot use %s and will recompute %s", iostreams.Plural(v.Unusable, "chunk"), verb, first, pron, pron)})
-}
-
-func (lp *lookupPrinter) verdict() error {
-	if len(lp.below) == 0 {
-		return nil
-	}
-	return &ExitError{Code: ExitBelow, Err: fmt.Errorf("below --min-hit %s: %s", lp.o.MinHit, strings.Join(lp.below, "; "))}
-}
-
-func (lp *lookupPrinter) finish() error {
-	ios := lp.f.IOStreams
-	out := ios.Out
-	switch lp.o.Format {
-	case printers.JSON:
-		if lp.ctrl != nil {
-			if len(lp.ctrl) == 1 {
-				return printers.WriteJSON(out, lp.ctrl[0])
-			}
-			return printers.WriteJSON(out, map[string]any{"source": "controller", "prompts": lp.ctrl})
-		}
-		if len(lp.store) == 1 {
-			return printers.WriteJSON(out, struct {
-				lookupPromptView
-				Params *lmcachekey.ParamsView `json:"params"`
-			}{lp.store[0], lp.params})
-		}
-		src, backend := "", ""
-		if len(lp.store) > 0 {
-			src, backend = lp.store[0].Source, lp.store[0].Backend
-		}
-		return printers.WriteJSON(out, lookupBatchView{Source: src, Backend: backend, Params: lp.params, Prompts: lp.store})
-	case printers.Table, printers.Wide:
-		if lp.ctrl != nil {
-			return writeControllerTable(ios, lp.ctrl)
-		}
-		return writeStoreTable(ios, lp.o.Format == printers.Wide || lp.o.Placement, lp.o.Format == printers.Wide, lp.store)
-	}
-	return nil
-}
-
-func percent(hit, total int) string {
-	if total == 0 {
-		return "0 of 0 tokens"
-	}
-	return fmt.Sprintf("%d of %d tokens (%.1f %%)", hit, total, 100*float64(hit)/float64(total))
-}
-
-func replicasText(rs []replicaView) string {
-	var parts []string
-	for _, r := range rs {
-		loc := r.Endpoint
-		if loc == "" {
-			loc = r.Path
-		}
-		parts = append(parts, loc+" ("+r.Tier+")")
-	}
-	return strings.Join(parts, ", ")
-}
-
-// replicasCompact fits a terminal: nodes by endpoint, file tiers by name
-// (-o wide shows the paths).
-func replicasCompact(rs []replicaView) string {
-	var parts []string
-	for _, r := range rs {
-		if r.Endpoint != "" {
-			parts = append(parts, r.Endpoint+" ("+r.Tier+")")
-		} else {
-			parts = append(parts, r.Tier)
-		}
-	}
-	return strings.Join(parts, ", ")
-}
-
-func storeRows(v lookupPromptView, full bool) [][]string {
-	var rows [][]string
-	for _, c := range v.Chunks {
-		status := c.Status
-		if c.Error != "" {
-			status += ":" + c.Error
-		}
-		row := []string{strconv.Itoa(c.Index), strconv.Itoa(c.Start), strconv.Itoa(c.End), c.Hash, c.Key, status}
-		if len(c.Replicas) > 0 {
-			row = append(row, replicasText(c.Replicas))
-		}
-		if len(c.Ranks) > 0 {
-			row = append(row, ranksText(c))
-		}
-		if v.ID != "" {
-			row = append([]string{v.ID}, row...)
-		}
-		rows = append(rows, row)
-	}
-	return rows
-}
-
-func controllerRows(v controllerLookupView, full bool) [][]string {
-	var rows [][]string
-	for _, in := range v.Instances {
-		row := []string{in.InstanceID, in.Location, strconv.Itoa(in.HitTokens), strconv.Itoa(v.TotalTokens)}
-		if v.ID != "" {
-			row = append([]string{v.ID}, row...)
-		}
-		rows = append(rows, row)
-	}
-	return rows
-}
-
-func styleStatus(st *iostreams.Styles, c lookupChunkView) string {
-	switch {
-	case c.Status == "hit" && c.Usable:
-		return st.Hit.Render("HIT")
-	case c.Status == "hit":
-		return st.Partial.Render("HIT*")
-	case c.Status == "miss":
-		return st.Miss.Render("MISS")
-	}
-	return st.Error.Render("ERROR " + c.Error)
-}
-
-func writeStoreTable(ios *iostreams.IOStreams, placement, wide bool, prompts []lookupPromptView) error {
-	st := ios.Styles()
-	out := ios.Out
-	if len(prompts) > 1 {
-		header := []string{"PROMPT", "TOKENS", "HIT", "CHUNKS", "SHARE"}
-		var rows [][]string
-		for _, p := range prompts {
-			name := p.ID
-			if name == "" {
-				name = strconv.Itoa(p.Index + 1)
-			}
-			share := 0.0
-			if p.TotalTokens > 0 {
-				share = float64(p.HitTokens) / float64(p.TotalTokens)
-			}
-			rows = append(rows, []string{name, strconv.Itoa(p.TotalTokens), strconv.Itoa(p.HitTokens), fmt.Sprintf("%d/%d", p.HitChunks, p.NumChunks), st.HitBar(p.HitTokens, p.TotalTokens, 10) + fmt.Sprintf(" %5.1f%%", 100*share)})
-		}
-		return printers.WriteTable(out, styledHeader(st, header), rows)
-	}
-	for _, p := range prompts {
-		header := []string{"CHUNK", "TOKENS", "HASH", "STATUS"}
-		if placement {
-			header = append(header, "REPLICAS")
-		}
-		ranks := len(p.Chunks) > 0 && len(p.Chunks[0].Ranks) > 0
-		if ranks {
-			header = append(header, "RANKS")
-		}
-		var rows [][]string
-		for _, c := range p.Chunks {
-			row := []string{strconv.Itoa(c.Index), fmt.Sprintf("%d-%d", c.Start, c.End), iostreams.Truncate(c.Hash, 13), styleStatus(st, c)}
-			if placement {
-				if wide {
-					row = append(row, replicasText(c.Replicas))
-				} else {
-					row = append(row, replicasCompact(c.Replicas))
-				}
-			}
-			if ranks {
-				row = append(row, ranksText(c))
-			}
-			rows = append(rows, row)
-		}
-		if len(rows) > 0 {
-			if err := printers.WriteTable(out, styledHeader(st, header), rows); err != nil {
-				return err
-			}
-		}
-		summary := fmt.Sprintf("hit %s, %d of %d chunks", percent(p.HitTokens, p.TotalTokens), p.HitChunks, p.NumChunks)
-		if p.Unusable > 0 {
-			summary += fmt.Sprintf("; %d more after the first miss (HIT*, unusable)", p.Unusable)
-		}
-		if _, err := fmt.Fprintln(out, st.HitBar(p.HitTokens, p.TotalTokens, 20)+"  "+summary); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func writeControllerTable(ios *iostreams.IOStreams, vs []controllerLookupView) error {
-	st := ios.Styles()
-	header := []string{"INSTANCE", "LOCATION", "HIT TOKENS", "SHARE"}
-	batch := len(vs) > 1
-	if batch {
-		header = append([]string{"PROMPT"}, header...)
-	}
-	var rows [][]string
-	for _, v := range vs {
-		for _, in := range v.Instances {
-			row := []string{in.InstanceID, in.Location, strconv.Itoa(in.HitTokens), st.HitBar(in.HitTokens, v.TotalTokens, 10) + " " + fmt.Sprintf("%5.1f%%", 100*float64(in.HitTokens)/float64(max(v.TotalTokens, 1)))}
-			if batch {
-				name := v.ID
-				if name == "" {
-					name = strconv.Itoa(v.Index + 1)
-				}
-				row = append([]string{name}, row...)
-			}
-			rows = append(rows, row)
-		}
-	}
-	if len(rows) > 0 {
-		if err := printers.WriteTable(ios.Out, styledHeader(st, header), rows); err != nil {
-			return err
-		}
-	}
-	if !batch && len(vs) == 1 {
-		v := vs[0]
-		_, err := fmt.Fprintf(ios.Out, "%s  best hit %s on %s\n", st.HitBar(v.HitTokens, v.TotalTokens, 20), percent(v.HitTokens, v.TotalTokens), iostreams.Plural(len(v.Instances), "instance"))
-		return err
-	}
-	return nil
-}
-
-func styledHeader(st *iostreams.Styles, h []string) []string {
-	out := make([]string, len(h))
-	for i, s := range h {
-		out[i] = st.Header.Render(s)
-	}
-	return out
-}
-
-var _ = io.Discard

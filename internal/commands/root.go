@@ -84,6 +84,9 @@ and key format), so it can tell a key mismatch from a real miss.`,
 	root.SetUsageTemplate(usageTemplate)
 	root.SetVersionTemplate(fmt.Sprintf("lmc %s (commit %s, built %s)\n", f.Build.Version, f.Build.Commit, f.Build.Date))
 	root.CompletionOptions.SetDefaultShellCompDirective(cobra.ShellCompDirectiveNoFileComp)
+	// cobra writes help, usage and version text here; commands write
+	// their data through f.Out() (the --jq buffer when --jq is given), so
+	// --jq never filters help.
 	root.SetOut(f.IOStreams.Out)
 	root.SetErr(f.IOStreams.ErrOut)
 	root.SetIn(f.IOStreams.In)

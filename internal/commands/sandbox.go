@@ -192,11 +192,11 @@ an example command, then serves until Ctrl-C or SIGTERM.`,
 				fmt.Fprintf(f.IOStreams.ErrOut, "populated %d of %d chunk keys of %s (%d tokens)\n", stored, total, populate, len(tokens))
 			}
 			if fm == printers.JSON {
-				if err := printers.WriteJSONLine(f.IOStreams.Out, v); err != nil {
+				if err := printers.WriteJSONLine(f.Out(), v); err != nil {
 					return err
 				}
 			} else {
-				fmt.Fprintf(f.IOStreams.Out, "master %s\nadmin %s\ncontroller %s\n", v.Master, v.Admin, v.Controller)
+				fmt.Fprintf(f.Out(), "master %s\nadmin %s\ncontroller %s\n", v.Master, v.Admin, v.Controller)
 			}
 			fmt.Fprintf(f.IOStreams.ErrOut, "sandbox ready (metadata only, no KV bytes). Try:\n  lmc lookup --master %s --model demo/model --hash-seed 0 prompt.json\n  lmc lookup --controller %s prompt.json\nCtrl-C stops it.\n", v.Master, v.Controller)
 			<-ctx.Done()

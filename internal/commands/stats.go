@@ -23,10 +23,7 @@ func NewCmdStats(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if b.Controller == "" {
-				return &UsageError{Err: fmt.Errorf("--controller URL is required")}
-			}
-			c, err := f.controllerClient(b.Controller)
+			c, err := f.requiredController(b.Controller)
 			if err != nil {
 				return err
 			}
@@ -35,20 +32,20 @@ func NewCmdStats(f *Factory) *cobra.Command {
 				return f.controllerErr(c.BaseURL(), err)
 			}
 			if fm == printers.JSON {
-				return printers.WriteJSON(f.IOStreams.Out, ks)
+				return printers.WriteJSON(f.Out(), ks)
 			}
 			var rows [][]string
 			for _, in := range ks.Instances {
 				rows = append(rows, []string{in.InstanceID, strconv.Itoa(in.KeyCount), strconv.Itoa(in.WorkerCount)})
 			}
 			if fm == printers.Plain {
-				return printers.WritePlain(f.IOStreams.Out, rows)
+				return printers.WritePlain(f.Out(), rows)
 			}
 			st := f.IOStreams.Styles()
-			if err := printers.WriteTable(f.IOStreams.Out, styledHeader(st, []string{"INSTANCE", "KEYS", "WORKERS"}), rows); err != nil {
+			if err := printers.WriteTable(f.Out(), styledHeader(st, []string{"INSTANCE", "KEYS", "WORKERS"}), rows); err != nil {
 				return err
 			}
-			_, err = fmt.Fprintf(f.IOStreams.Out, "%d keys on %d instances, %d workers\n", ks.TotalKeyCount, ks.TotalInstanceCount, ks.TotalWorkerCount)
+			_, err = fmt.Fprintf(f.Out(), "%d keys on %d instances, %d workers\n", ks.TotalKeyCount, ks.TotalInstanceCount, ks.TotalWorkerCount)
 			return err
 		},
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -94,7 +95,7 @@ func TestTextWithLocalTokenizer(t *testing.T) {
 	}
 	pf := writeFile(t, "p.txt", text)
 	r = runLMC(t, runOpts{}, "explain", "--model", "m", "--hash-seed", "0", "--tokenizer", spTokenizer, "--prompt-file", pf, "--chunk-size", "4", "-o", "json")
-	if r.code != 0 || !strings.Contains(r.stdout, `"total_tokens": `+itoa(len(want))) {
+	if r.code != 0 || !strings.Contains(r.stdout, `"total_tokens": `+strconv.Itoa(len(want))) {
 		t.Fatalf("%d %s", r.code, r.stderr)
 	}
 	msgs := writeFile(t, "chat.json", `[{"role": "user", "content": "hi"}]`)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"lmc/internal/commands/iostreams"
 	"lmc/internal/tokenize"
 )
 
@@ -120,4 +121,46 @@ func (s *tokenSource) eachPrompt(fn func(*tokenize.Prompt) error) error {
 			return err
 		}
 	}
+}
+
+// promptAt returns prompt n (0-based, --prompt) of the input: the one
+// "pick a prompt" helper. It reads no further than it must, except to
+// count the prompts for the error when n is out of range.
+func (s *tokenSource) promptAt(ctx context.Context, n int) (*tokenize.Prompt, error) {
+	if n < 0 {
+		return nil, &UsageError{Err: fmt.Errorf("--prompt %d: prompts are numbered from 0", n)}
+	}
+	var got *tokenize.Prompt
+	count := 0
+	if err := s.eachPrompt(func(p *tokenize.Prompt) error {
+		if count == n {
+			got = p
+		}
+		count++
+		return ctx.Err()
+	}); err != nil {
+		return nil, err
+	}
+	if got == nil {
+		return nil, &UsageError{Err: fmt.Errorf("--prompt %d: %s holds %s (--prompt counts from 0)", n, s.name, iostreams.Plural(count, "prompt"))}
+	}
+	return got, nil
+}
+
+// onlyPrompt returns the input's single prompt; what names the operation
+// for the error when the input holds more.
+func (s *tokenSource) onlyPrompt(ctx context.Context, what string) (*tokenize.Prompt, error) {
+	var got *tokenize.Prompt
+	count := 0
+	if err := s.eachPrompt(func(p *tokenize.Prompt) error {
+		got = p
+		count++
+		return ctx.Err()
+	}); err != nil {
+		return nil, err
+	}
+	if count != 1 {
+		return nil, &UsageError{Err: fmt.Errorf("%s holds %s; %s takes one", s.name, iostreams.Plural(count, "prompt"), what)}
+	}
+	return got, nil
 }

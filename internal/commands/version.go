@@ -102,7 +102,7 @@ OpenAPI schema lists (the controller reports no version of its own).`,
 				v.Servers = append(v.Servers, sv)
 			}
 			if fm == printers.JSON {
-				return printers.WriteJSON(f.IOStreams.Out, v)
+				return printers.WriteJSON(f.Out(), v)
 			}
 			var sb strings.Builder
 			fmt.Fprintf(&sb, "lmc %s (commit %s, built %s, %s %s)\n", v.Version, v.Commit, v.Date, v.GoVersion, v.Platform)
@@ -116,7 +116,7 @@ OpenAPI schema lists (the controller reports no version of its own).`,
 				}
 				fmt.Fprintf(&sb, "%s %s: %s\n", s.Backend, s.Address, d)
 			}
-			_, err = io.WriteString(f.IOStreams.Out, sb.String())
+			_, err = io.WriteString(f.Out(), sb.String())
 			return err
 		},
 	}

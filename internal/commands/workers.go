@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"fmt"
 	"strconv"
 	"time"
 
@@ -28,10 +27,7 @@ port, key count, registration and last heartbeat times.`,
 			if err != nil {
 				return err
 			}
-			if b.Controller == "" {
-				return &UsageError{Err: fmt.Errorf("--controller URL is required")}
-			}
-			c, err := f.controllerClient(b.Controller)
+			c, err := f.requiredController(b.Controller)
 			if err != nil {
 				return err
 			}
@@ -43,7 +39,7 @@ port, key count, registration and last heartbeat times.`,
 				r.Workers = []controllerclient.WorkerInfo{}
 			}
 			if fm == printers.JSON {
-				return printers.WriteJSON(f.IOStreams.Out, r)
+				return printers.WriteJSON(f.Out(), r)
 			}
 			var rows [][]string
 			for _, w := range r.Workers {
@@ -55,10 +51,10 @@ port, key count, registration and last heartbeat times.`,
 				rows = append(rows, row)
 			}
 			if fm == printers.Plain {
-				return printers.WritePlain(f.IOStreams.Out, rows)
+				return printers.WritePlain(f.Out(), rows)
 			}
 			st := f.IOStreams.Styles()
-			return printers.WriteTable(f.IOStreams.Out, styledHeader(st, []string{"INSTANCE", "WORKER", "IP", "PORT", "KEYS", "REGISTERED", "HEARTBEAT"}), rows)
+			return printers.WriteTable(f.Out(), styledHeader(st, []string{"INSTANCE", "WORKER", "IP", "PORT", "KEYS", "REGISTERED", "HEARTBEAT"}), rows)
 		},
 	}
 	addControllerFlag(cmd, &b)
@@ -71,7 +67,7 @@ func unixTime(sec float64, fm printers.Format) string {
 	if sec <= 0 {
 		return "-"
 	}
-	t := time.Unix(0, int64(sec*1e9)).UTC()
+	t := time.Unix(0, int64(sec*float64(time.Second))).UTC()
 	if fm == printers.Plain {
 		return t.Format(time.RFC3339Nano)
 	}

@@ -10,6 +10,7 @@ import (
 	"iter"
 	"net/http"
 	"strings"
+	"sync/atomic"
 
 	"lmc/internal/transport"
 )
@@ -32,6 +33,8 @@ type Admin struct {
 	display string // the URL as it may be printed
 	hc      *http.Client
 	maxURL  int
+
+	requests atomic.Int64
 }
 
 // AdminOption configures an Admin.
@@ -77,7 +80,11 @@ type adminErr struct {
 	Error        *string `json:"error"`
 }
 
+// Requests is the number of HTTP requests sent so far.
+func (a *Admin) Requests() int { return int(a.requests.Load()) }
+
 func (a *Admin) get(ctx context.Context, pathAndQuery string) (*http.Response, error) {
+	a.requests.Add(1)
 	u := a.base + pathAndQuery
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {

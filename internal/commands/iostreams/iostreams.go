@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"strconv"
-	"strings"
 
 	"golang.org/x/term"
 )
@@ -174,4 +173,15 @@ func Plural(n int, word string) string {
 	return strconv.Itoa(n) + " " + word + "s"
 }
 
-var _ = strings.TrimSpace
+// clearScreen homes the cursor and erases the screen (ECMA-48 CUP + ED).
+const clearScreen = "\x1b[H\x1b[2J"
+
+// ClearScreen starts a new full-screen frame on w when stdout is a
+// terminal (a --watch redraw); elsewhere it writes nothing.
+func (s *IOStreams) ClearScreen(w io.Writer) error {
+	if !s.stdoutTTY {
+		return nil
+	}
+	_, err := io.WriteString(w, clearScreen)
+	return err
+}

@@ -3,6 +3,7 @@ package sandboxcontroller
 import (
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -262,8 +263,8 @@ func (s *Server) handleMove(w http.ResponseWriter, r *http.Request) {
 		var targets []*worker
 		for i := 0; i < len(srcWs) && i < len(dstWs); i++ {
 			if dstWs[i].peer == nil {
-				return nil, "Src worker " + itoa(srcWs[i].id) + " not registered for instance " + src[0] +
-					" or dst worker " + itoa(dstWs[i].id) + " not registered for instance " + dst[0] +
+				return nil, "Src worker " + strconv.Itoa(srcWs[i].id) + " not registered for instance " + src[0] +
+					" or dst worker " + strconv.Itoa(dstWs[i].id) + " not registered for instance " + dst[0] +
 					" or P2P is not enabled."
 			}
 			pairs[srcWs[i]] = dstWs[i]
@@ -315,7 +316,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	codes := ordered{}
 	res := s.fanout(r, OpHealth, s.instanceWorkers(inst), func(wk *worker) int {
 		wk.received = append(wk.received, Command{Type: "HealthWorkerMsg"})
-		codes = append(codes, kv{itoa(wk.id), wk.health})
+		codes = append(codes, kv{strconv.Itoa(wk.id), wk.health})
 		return 0
 	})
 	switch {
@@ -334,7 +335,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 			if wk.fails(OpHealth) {
 				code = HealthWorkerError
 			}
-			codes = append(codes, kv{itoa(wk.id), code})
+			codes = append(codes, kv{strconv.Itoa(wk.id), code})
 		}
 		s.mu.Unlock()
 	}
@@ -541,7 +542,7 @@ func widStr2(raw string, v int64) string {
 		p, _ := parsePyIntString(raw)
 		return p.String()
 	}
-	return itoa(int(v))
+	return strconv.Itoa(int(v))
 }
 
 func (s *Server) handleKeyStats(w http.ResponseWriter, r *http.Request) {

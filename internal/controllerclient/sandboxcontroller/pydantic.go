@@ -7,6 +7,7 @@ package sandboxcontroller
 import (
 	"math"
 	"math/big"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -218,7 +219,7 @@ func validateValue(kind fieldKind, v any, loc []any) (any, []valErr) {
 		if len(arr) != 2 {
 			return nil, []valErr{{
 				loc: loc,
-				msg: "wrong tuple length " + itoa(len(arr)) + ", expected 2",
+				msg: "wrong tuple length " + strconv.Itoa(len(arr)) + ", expected 2",
 				typ: "value_error.tuple.length",
 				ctx: ordered{{"actual_length", len(arr)}, {"expected_length", 2}},
 			}}
@@ -339,10 +340,6 @@ func coerceBool(v any) (bool, bool) {
 		}
 	}
 	return false, false
-}
-
-func itoa(i int) string {
-	return pyInt{v: int64(i)}.String()
 }
 
 // The request models of the controller (field order matters: it is the

@@ -3,7 +3,6 @@ package lmcachekey
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"strings"
 
@@ -205,5 +204,3 @@ func legacySHA256(prevHex string, tokens []uint32, buf []byte) (Value, []byte) {
 	s := sha256.Sum256(buf)
 	return BytesValue(s[:]), buf
 }
-
-var _ = hex.EncodeToString

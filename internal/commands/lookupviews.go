@@ -1,0 +1,410 @@
+// lookup's views (JSON field names are a contract) and their table, plain
+// and JSON printers.
+package commands
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"lmc/internal/commands/iostreams"
+	"lmc/internal/commands/printers"
+	"lmc/internal/controllerclient"
+	"lmc/internal/tokenize/lmcachekey"
+)
+
+type replicaView struct {
+	Endpoint string `json:"endpoint,omitempty"`
+	Tier     string `json:"tier"`
+	Status   string `json:"status,omitempty"`
+	Size     uint64 `json:"size"`
+	Path     string `json:"path,omitempty"`
+}
+
+type lookupChunkView struct {
+	Index    int           `json:"index"`
+	Start    int           `json:"start"`
+	End      int           `json:"end"`
+	Hash     string        `json:"hash"`
+	Key      string        `json:"key"`
+	Status   string        `json:"status"`
+	Error    string        `json:"error,omitempty"`
+	Usable   bool          `json:"usable"`
+	Replicas []replicaView `json:"replicas,omitempty"`
+	// Ranks is set with --all-ranks: every worker id's key and status.
+	Ranks []rankStatusView `json:"ranks,omitempty"`
+}
+
+type lookupPromptView struct {
+	Time        string            `json:"time,omitempty"`
+	Source      string            `json:"source"`
+	Backend     string            `json:"backend"`
+	Index       int               `json:"index"`
+	ID          string            `json:"id,omitempty"`
+	TotalTokens int               `json:"total_tokens"`
+	HitTokens   int               `json:"hit_tokens"`
+	HitChunks   int               `json:"hit_chunks"`
+	NumChunks   int               `json:"num_chunks"`
+	Unusable    int               `json:"unusable_hits"`
+	Chunks      []lookupChunkView `json:"chunks"`
+	// RankHitTokens is set with --all-ranks: each rank's own prefix hit.
+	RankHitTokens []int `json:"rank_hit_tokens,omitempty"`
+}
+
+type lookupBatchView struct {
+	Source  string                 `json:"source"`
+	Backend string                 `json:"backend"`
+	Params  *lmcachekey.ParamsView `json:"params,omitempty"`
+	Prompts []lookupPromptView     `json:"prompts"`
+}
+
+type controllerLookupView struct {
+	Time        string                         `json:"time,omitempty"`
+	Source      string                         `json:"source"`
+	Backend     string                         `json:"backend"`
+	Index       int                            `json:"index"`
+	ID          string                         `json:"id,omitempty"`
+	TotalTokens int                            `json:"total_tokens"`
+	HitTokens   int                            `json:"hit_tokens"`
+	Instances   []controllerclient.InstanceHit `json:"instances"`
+	EventID     string                         `json:"event_id,omitempty"`
+}
+
+// rankStatusView is one worker id's key of a chunk (lookup --all-ranks).
+type rankStatusView struct {
+	Rank   int    `json:"rank"`
+	Key    string `json:"key"`
+	Status string `json:"status"`
+	Error  string `json:"error,omitempty"`
+}
+
+// hitAllRanks reports a chunk that exists for the looked-up worker and, with
+// --all-ranks, for every other rank too.
+func (c *lookupChunkView) hitAllRanks() bool {
+	if c.Status != "hit" {
+		return false
+	}
+	for _, r := range c.Ranks {
+		if r.Status != "hit" {
+			return false
+		}
+	}
+	return true
+}
+
+func ranksText(c lookupChunkView) string {
+	var miss []string
+	for _, r := range c.Ranks {
+		if r.Status != "hit" {
+			miss = append(miss, strconv.Itoa(r.Rank))
+		}
+	}
+	s := fmt.Sprintf("%d/%d", len(c.Ranks)-len(miss), len(c.Ranks))
+	if len(miss) > 0 {
+		s += " (missing " + strings.Join(miss, ",") + ")"
+	}
+	return s
+}
+
+// hitGate is --min-hit: it collects the prompts below the threshold.
+type hitGate struct {
+	flag   string // the flag's text, "" when not given
+	min    float64
+	misses []string
+}
+
+func (g *hitGate) check(id string, index, hit, total int) {
+	if g == nil || g.flag == "" {
+		return
+	}
+	share := 0.0
+	if total > 0 {
+		share = float64(hit) / float64(total)
+	}
+	if share < g.min {
+		name := id
+		if name == "" {
+			name = "prompt " + strconv.Itoa(index+1)
+		}
+		g.misses = append(g.misses, fmt.Sprintf("%s: %s", name, percent(hit, total)))
+	}
+}
+
+// verdict is exit 4 when a prompt was below --min-hit.
+func (g *hitGate) verdict() error {
+	if g == nil || len(g.misses) == 0 {
+		return nil
+	}
+	return &ExitError{Code: ExitBelow, Err: fmt.Errorf("below --min-hit %s: %s", g.flag, strings.Join(g.misses, "; "))}
+}
+
+// lookupPrinter renders one kind of lookup result: jsonl and plain stream
+// as results arrive, table and json are written by finish.
+type lookupPrinter[T any] interface {
+	emit(T) error
+	finish() error
+}
+
+// printTarget is where a printer writes: data to w (stdout, the --jq
+// buffer or a --watch frame), warnings to the streams' stderr.
+type printTarget struct {
+	w      io.Writer
+	ios    *iostreams.IOStreams
+	format printers.Format
+	stamp  string // --watch: the round's time, added to each view
+	gate   *hitGate
+}
+
+// storePrinter prints store lookups.
+type storePrinter struct {
+	printTarget
+	placement bool
+	params    *lmcachekey.ParamsView
+	prompts   []lookupPromptView
+}
+
+func (sp *storePrinter) emit(v lookupPromptView) error {
+	v.Time = sp.stamp
+	sp.gate.check(v.ID, v.Index, v.HitTokens, v.TotalTokens)
+	if v.Unusable > 0 {
+		warnHoles(sp.ios, v)
+	}
+	switch sp.format {
+	case printers.JSONL:
+		return printers.WriteJSONLine(sp.w, v)
+	case printers.Plain:
+		return printers.WritePlain(sp.w, storeRows(v))
+	}
+	sp.prompts = append(sp.prompts, v)
+	return nil
+}
+
+func (sp *storePrinter) finish() error {
+	switch sp.format {
+	case printers.JSON:
+		if len(sp.prompts) == 1 {
+			return printers.WriteJSON(sp.w, struct {
+				lookupPromptView
+				Params *lmcachekey.ParamsView `json:"params"`
+			}{sp.prompts[0], sp.params})
+		}
+		src, backend := "", ""
+		if len(sp.prompts) > 0 {
+			src, backend = sp.prompts[0].Source, sp.prompts[0].Backend
+		}
+		return printers.WriteJSON(sp.w, lookupBatchView{Source: src, Backend: backend, Params: sp.params, Prompts: sp.prompts})
+	case printers.Table, printers.Wide:
+		return writeStoreTable(sp.w, sp.ios.Styles(), sp.placement, sp.format == printers.Wide, sp.prompts)
+	}
+	return nil
+}
+
+// controllerPrinter prints controller lookups.
+type controllerPrinter struct {
+	printTarget
+	views []controllerLookupView
+}
+
+func (cp *controllerPrinter) emit(v controllerLookupView) error {
+	v.Time = cp.stamp
+	cp.gate.check(v.ID, v.Index, v.HitTokens, v.TotalTokens)
+	switch cp.format {
+	case printers.JSONL:
+		return printers.WriteJSONLine(cp.w, v)
+	case printers.Plain:
+		return printers.WritePlain(cp.w, controllerRows(v))
+	}
+	cp.views = append(cp.views, v)
+	return nil
+}
+
+func (cp *controllerPrinter) finish() error {
+	switch cp.format {
+	case printers.JSON:
+		if len(cp.views) == 1 {
+			return printers.WriteJSON(cp.w, cp.views[0])
+		}
+		return printers.WriteJSON(cp.w, map[string]any{"source": "controller", "prompts": cp.views})
+	case printers.Table, printers.Wide:
+		return writeControllerTable(cp.w, cp.ios.Styles(), cp.views)
+	}
+	return nil
+}
+
+func warnHoles(ios *iostreams.IOStreams, v lookupPromptView) {
+	first := -1
+	for _, c := range v.Chunks {
+		if !c.hitAllRanks() {
+			first = c.Index
+			break
+		}
+	}
+	verb, pron := "exist", "them"
+	if v.Unusable == 1 {
+		verb, pron = "exists", "it"
+	}
+	warn(ios, []string{fmt.Sprintf("%s %s after the first miss (chunk %d): the engine cannot use %s and will recompute %s", iostreams.Plural(v.Unusable, "chunk"), verb, first, pron, pron)})
+}
+
+func replicasText(rs []replicaView) string {
+	var parts []string
+	for _, r := range rs {
+		loc := r.Endpoint
+		if loc == "" {
+			loc = r.Path
+		}
+		parts = append(parts, loc+" ("+r.Tier+")")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// replicasCompact fits a terminal: nodes by endpoint, file tiers by name
+// (-o wide shows the paths).
+func replicasCompact(rs []replicaView) string {
+	var parts []string
+	for _, r := range rs {
+		if r.Endpoint != "" {
+			parts = append(parts, r.Endpoint+" ("+r.Tier+")")
+		} else {
+			parts = append(parts, r.Tier)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func storeRows(v lookupPromptView) [][]string {
+	var rows [][]string
+	for _, c := range v.Chunks {
+		status := c.Status
+		if c.Error != "" {
+			status += ":" + c.Error
+		}
+		row := []string{strconv.Itoa(c.Index), strconv.Itoa(c.Start), strconv.Itoa(c.End), c.Hash, c.Key, status}
+		if len(c.Replicas) > 0 {
+			row = append(row, replicasText(c.Replicas))
+		}
+		if len(c.Ranks) > 0 {
+			row = append(row, ranksText(c))
+		}
+		if v.ID != "" {
+			row = append([]string{v.ID}, row...)
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+func controllerRows(v controllerLookupView) [][]string {
+	var rows [][]string
+	for _, in := range v.Instances {
+		row := []string{in.InstanceID, in.Location, strconv.Itoa(in.HitTokens), strconv.Itoa(v.TotalTokens)}
+		if v.ID != "" {
+			row = append([]string{v.ID}, row...)
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+func styleStatus(st *iostreams.Styles, c lookupChunkView) string {
+	switch {
+	case c.Status == "hit" && c.Usable:
+		return st.Hit.Render("HIT")
+	case c.Status == "hit":
+		return st.Partial.Render("HIT*")
+	case c.Status == "miss":
+		return st.Miss.Render("MISS")
+	}
+	return st.Error.Render("ERROR " + c.Error)
+}
+
+func writeStoreTable(out io.Writer, st *iostreams.Styles, placement, wide bool, prompts []lookupPromptView) error {
+	if len(prompts) > 1 {
+		header := []string{"PROMPT", "TOKENS", "HIT", "CHUNKS", "SHARE"}
+		var rows [][]string
+		for _, p := range prompts {
+			name := p.ID
+			if name == "" {
+				name = strconv.Itoa(p.Index + 1)
+			}
+			share := 0.0
+			if p.TotalTokens > 0 {
+				share = float64(p.HitTokens) / float64(p.TotalTokens)
+			}
+			rows = append(rows, []string{name, strconv.Itoa(p.TotalTokens), strconv.Itoa(p.HitTokens), fmt.Sprintf("%d/%d", p.HitChunks, p.NumChunks), st.HitBar(p.HitTokens, p.TotalTokens, 10) + fmt.Sprintf(" %5.1f%%", 100*share)})
+		}
+		return printers.WriteTable(out, styledHeader(st, header), rows)
+	}
+	for _, p := range prompts {
+		header := []string{"CHUNK", "TOKENS", "HASH", "STATUS"}
+		if placement {
+			header = append(header, "REPLICAS")
+		}
+		ranks := len(p.Chunks) > 0 && len(p.Chunks[0].Ranks) > 0
+		if ranks {
+			header = append(header, "RANKS")
+		}
+		var rows [][]string
+		for _, c := range p.Chunks {
+			row := []string{strconv.Itoa(c.Index), fmt.Sprintf("%d-%d", c.Start, c.End), iostreams.Truncate(c.Hash, 13), styleStatus(st, c)}
+			if placement {
+				if wide {
+					row = append(row, replicasText(c.Replicas))
+				} else {
+					row = append(row, replicasCompact(c.Replicas))
+				}
+			}
+			if ranks {
+				row = append(row, ranksText(c))
+			}
+			rows = append(rows, row)
+		}
+		if len(rows) > 0 {
+			if err := printers.WriteTable(out, styledHeader(st, header), rows); err != nil {
+				return err
+			}
+		}
+		summary := fmt.Sprintf("hit %s, %d of %d chunks", percent(p.HitTokens, p.TotalTokens), p.HitChunks, p.NumChunks)
+		if p.Unusable > 0 {
+			summary += fmt.Sprintf("; %d more after the first miss (HIT*, unusable)", p.Unusable)
+		}
+		if _, err := fmt.Fprintln(out, st.HitBar(p.HitTokens, p.TotalTokens, 20)+"  "+summary); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeControllerTable(out io.Writer, st *iostreams.Styles, vs []controllerLookupView) error {
+	header := []string{"INSTANCE", "LOCATION", "HIT TOKENS", "SHARE"}
+	batch := len(vs) > 1
+	if batch {
+		header = append([]string{"PROMPT"}, header...)
+	}
+	var rows [][]string
+	for _, v := range vs {
+		for _, in := range v.Instances {
+			row := []string{in.InstanceID, in.Location, strconv.Itoa(in.HitTokens), st.HitBar(in.HitTokens, v.TotalTokens, 10) + " " + fmt.Sprintf("%5.1f%%", 100*float64(in.HitTokens)/float64(max(v.TotalTokens, 1)))}
+			if batch {
+				name := v.ID
+				if name == "" {
+					name = strconv.Itoa(v.Index + 1)
+				}
+				row = append([]string{name}, row...)
+			}
+			rows = append(rows, row)
+		}
+	}
+	if len(rows) > 0 {
+		if err := printers.WriteTable(out, styledHeader(st, header), rows); err != nil {
+			return err
+		}
+	}
+	if !batch && len(vs) == 1 {
+		v := vs[0]
+		_, err := fmt.Fprintf(out, "%s  best hit %s on %s\n", st.HitBar(v.HitTokens, v.TotalTokens, 20), percent(v.HitTokens, v.TotalTokens), iostreams.Plural(len(v.Instances), "instance"))
+		return err
+	}
+	return nil
+}

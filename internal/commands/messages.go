@@ -1,0 +1,43 @@
+// Shared output helpers: warnings, table headers, hit shares, prompt names.
+package commands
+
+import (
+	"fmt"
+	"strconv"
+
+	"lmc/internal/commands/iostreams"
+	"lmc/internal/tokenize"
+)
+
+// warn prints warnings to stderr.
+func warn(ios *iostreams.IOStreams, ws []string) {
+	st := ios.ErrStyles()
+	for _, w := range ws {
+		fmt.Fprintln(ios.ErrOut, st.Warn.Render("warning:")+" "+w)
+	}
+}
+
+func styledHeader(st *iostreams.Styles, h []string) []string {
+	out := make([]string, len(h))
+	for i, s := range h {
+		out[i] = st.Header.Render(s)
+	}
+	return out
+}
+
+func percent(hit, total int) string {
+	if total == 0 {
+		return "0 of 0 tokens"
+	}
+	return fmt.Sprintf("%d of %d tokens (%.1f %%)", hit, total, 100*float64(hit)/float64(total))
+}
+
+func promptName(src string, p *tokenize.Prompt) string {
+	if p.ID != "" {
+		return "prompt " + strconv.Quote(p.ID)
+	}
+	if p.Index > 0 || p.Line > 1 {
+		return fmt.Sprintf("%s prompt %d (line %d)", src, p.Index+1, p.Line)
+	}
+	return src
+}

@@ -1,0 +1,271 @@
+// The store lookup: a prompt's chunk keys asked of a Mooncake master (RPC)
+// and/or its admin API, with placement and every rank's keys; used by
+// lookup and doctor.
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"lmc/internal/doctor"
+	"lmc/internal/mooncake"
+	"lmc/internal/tokenize"
+	"lmc/internal/tokenize/lmcachekey"
+)
+
+// A key's status in a store lookup.
+const (
+	statusHit   = "hit"
+	statusMiss  = "miss"
+	statusError = "error"
+)
+
+// keyStatus is one key's answer: hit, miss, or error with the master's
+// reason.
+type keyStatus struct {
+	Status string
+	Error  string
+}
+
+// rpcStatus sorts a BatchExistKey answer. It and adminStatus are the one
+// place a store answer becomes hit, miss or error.
+func rpcStatus(x mooncake.ExistStatus) keyStatus {
+	switch {
+	case x.Exists():
+		return keyStatus{Status: statusHit}
+	case x == mooncake.Missing:
+		return keyStatus{Status: statusMiss}
+	}
+	return keyStatus{Status: statusError, Error: x.String()}
+}
+
+// adminStatus sorts a /batch_query_keys entry.
+func adminStatus(q mooncake.KeyQuery) keyStatus {
+	switch {
+	case q.OK:
+		return keyStatus{Status: statusHit}
+	case q.Error == "OBJECT_NOT_FOUND" || q.Code == mooncake.CodeObjectNotFound:
+		return keyStatus{Status: statusMiss}
+	}
+	return keyStatus{Status: statusError, Error: q.Error}
+}
+
+// storeLookup holds the open store backends.
+type storeLookup struct {
+	f          *Factory
+	master     *mooncake.Client
+	masterAddr string
+	admin      *mooncake.Admin
+	adminURL   string
+	placement  bool
+	allRanks   bool
+
+	rpcCalls int // master RPCs sent (the admin client counts its own)
+}
+
+// requests is how many store requests the lookup sent.
+func (s *storeLookup) requests() int {
+	n := s.rpcCalls
+	if s.admin != nil {
+		n += s.admin.Requests()
+	}
+	return n
+}
+
+// storeKeyError is a per-key error from the store: the answer says neither
+// hit nor miss, so nothing may be concluded from it.
+func storeKeyError(s *storeLookup, key, reason string) error {
+	_, backend := s.source()
+	return fmt.Errorf("the store (%s) answered %s for key %s: it cannot tell whether it holds it, so nothing can be concluded", backend, reason, key)
+}
+
+func (s *storeLookup) source() (string, string) {
+	switch {
+	case s.master != nil && s.admin != nil:
+		return "master+admin", s.masterAddr + " " + s.adminURL
+	case s.master != nil:
+		return "master", s.masterAddr
+	}
+	return "admin", s.adminURL
+}
+
+// existence asks the master's RPC when there is one, else the admin API,
+// whether each key exists. With placement from the admin API, its answers
+// come back too (nil otherwise).
+func (s *storeLookup) existence(ctx context.Context, keys []string, wantQueries bool) ([]keyStatus, []mooncake.KeyQuery, error) {
+	st := make([]keyStatus, len(keys))
+	if s.master != nil {
+		start := time.Now()
+		s.rpcCalls++
+		es, err := s.master.BatchExistKey(ctx, keys)
+		s.f.logRPC("BatchExistKey", s.masterAddr, s.master.Tenant(), len(keys), start, err)
+		if err != nil {
+			return nil, nil, s.f.masterErr(s.masterAddr, err)
+		}
+		for i, x := range es {
+			st[i] = rpcStatus(x)
+		}
+		if !wantQueries || s.admin == nil {
+			return st, nil, nil
+		}
+	}
+	qs, err := s.admin.BatchQueryKeys(ctx, keys)
+	if err != nil {
+		return nil, nil, s.f.withLeaderHint(ctx, s.admin, s.f.adminErr(s.adminURL, err))
+	}
+	if s.master == nil {
+		for i, q := range qs {
+			st[i] = adminStatus(q)
+		}
+	}
+	return st, qs, nil
+}
+
+// lookup checks one prompt's chunk keys.
+func (s *storeLookup) lookup(ctx context.Context, eng *lmcachekey.Engine, p *tokenize.Prompt) (lookupPromptView, error) {
+	src, backend := s.source()
+	v := lookupPromptView{Source: src, Backend: backend, Index: p.Index, ID: p.ID, TotalTokens: len(p.Tokens), Chunks: []lookupChunkView{}}
+	var keys []string
+	err := eng.Each(p.Tokens, func(c lmcachekey.Chunk) error {
+		v.Chunks = append(v.Chunks, lookupChunkView{Index: c.Index, Start: c.Start, End: c.End, Hash: eng.HashText(c.Hash), Key: c.Key})
+		keys = append(keys, c.Key)
+		return nil
+	})
+	if err != nil || len(keys) == 0 {
+		return v, err
+	}
+	v.NumChunks = len(keys)
+	st, qs, err := s.existence(ctx, keys, s.placement)
+	if err != nil {
+		return v, err
+	}
+	for i, x := range st {
+		v.Chunks[i].Status, v.Chunks[i].Error = x.Status, x.Error
+	}
+	switch {
+	case s.placement && qs != nil:
+		for i, q := range qs {
+			v.Chunks[i].Replicas = queryReplicas(q)
+		}
+	case s.placement:
+		start := time.Now()
+		s.rpcCalls++
+		rls, err := s.master.BatchGetReplicaList(ctx, keys)
+		s.f.logRPC("BatchGetReplicaList", s.masterAddr, s.master.Tenant(), len(keys), start, err)
+		if err != nil {
+			return v, s.f.masterErr(s.masterAddr, err)
+		}
+		for i, r := range rls {
+			for _, rep := range r.Replicas {
+				rv := replicaView{Endpoint: rep.Endpoint(), Tier: rep.Kind.String(), Status: strings.ToLower(rep.Status.String()), Size: rep.Size()}
+				if rep.Kind == mooncake.KindDisk {
+					rv.Path = rep.Disk.FilePath
+				}
+				v.Chunks[i].Replicas = append(v.Chunks[i].Replicas, rv)
+			}
+		}
+	}
+	if s.allRanks {
+		if err := s.addRanks(ctx, eng, p, &v); err != nil {
+			return v, err
+		}
+	}
+	prefixDone := false
+	for i := range v.Chunks {
+		c := &v.Chunks[i]
+		if !c.hitAllRanks() {
+			prefixDone = true
+			continue
+		}
+		if prefixDone {
+			v.Unusable++
+			continue
+		}
+		c.Usable = true
+		v.HitChunks++
+		v.HitTokens = c.End
+	}
+	return v, nil
+}
+
+func queryReplicas(q mooncake.KeyQuery) []replicaView {
+	var out []replicaView
+	for _, b := range q.Values {
+		out = append(out, replicaView{Endpoint: b.TransportEndpoint, Tier: "memory", Size: b.Size})
+	}
+	for _, b := range q.NoFValues {
+		out = append(out, replicaView{Endpoint: b.TransportEndpoint, Tier: "nof", Size: b.Size})
+	}
+	for _, d := range q.DiskValues {
+		out = append(out, replicaView{Tier: "disk", Size: d.ObjectSize, Path: d.FilePath})
+	}
+	for _, d := range q.LocalDiskValues {
+		out = append(out, replicaView{Endpoint: d.TransportEndpoint, Tier: "local_disk", Size: d.ObjectSize})
+	}
+	return out
+}
+
+// addRanks checks every other worker id's key of each chunk (lookup
+// --all-ranks) and records per-rank statuses and hits.
+func (s *storeLookup) addRanks(ctx context.Context, eng *lmcachekey.Engine, p *tokenize.Prompt, v *lookupPromptView) error {
+	params := eng.Params()
+	t, err := doctor.NewRankTable(params, p.Tokens)
+	if err != nil || len(t.Ranks) < 2 || len(t.Chunks) != len(v.Chunks) {
+		return err
+	}
+	var keys []string
+	for _, c := range t.Chunks {
+		for ri, r := range t.Ranks {
+			if r != params.WorkerID {
+				keys = append(keys, c.Keys[ri])
+			}
+		}
+	}
+	st, _, err := s.existence(ctx, keys, false)
+	if err != nil {
+		return err
+	}
+	i := 0
+	hits := make([]bool, 0, len(t.Chunks)*len(t.Ranks))
+	for ci, c := range t.Chunks {
+		cv := &v.Chunks[ci]
+		for ri, r := range t.Ranks {
+			rs := rankStatusView{Rank: r, Key: c.Keys[ri]}
+			if r == params.WorkerID {
+				rs.Status, rs.Error = cv.Status, cv.Error
+			} else {
+				rs.Status, rs.Error = st[i].Status, st[i].Error
+				i++
+			}
+			hits = append(hits, rs.Status == statusHit)
+			cv.Ranks = append(cv.Ranks, rs)
+		}
+	}
+	if err := t.Fill(hits); err != nil {
+		return err
+	}
+	v.RankHitTokens = t.RankHitTokens
+	return nil
+}
+
+// Exist makes a storeLookup doctor's prober: existence only, through the
+// same classification as lookup. A per-key error is an error, not a miss.
+func (s *storeLookup) Exist(ctx context.Context, keys []string) ([]bool, error) {
+	if len(keys) == 0 {
+		return []bool{}, nil
+	}
+	st, _, err := s.existence(ctx, keys, false)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]bool, len(st))
+	for i, x := range st {
+		if x.Status == statusError {
+			return nil, storeKeyError(s, keys[i], x.Error)
+		}
+		out[i] = x.Status == statusHit
+	}
+	return out, nil
+}
