@@ -79,7 +79,7 @@ type Finding struct {
 	Summary string `json:"summary"`
 	Diffs   []Diff `json:"diffs,omitempty"`
 	// Flags are lmc key flags that reproduce the store's keys.
-	Flags  string      `json:"flags,omitempty"`
+	Flags  string                 `json:"flags,omitempty"`
 	Params *lmcachekey.ParamsView `json:"params,omitempty"`
 	// Confirmed is true when every chunk of every rank was probed under
 	// these settings (Evidence); otherwise only the leading chunks were.
@@ -118,8 +118,8 @@ type Search struct {
 
 // Report is the doctor's result.
 type Report struct {
-	Outcome    Outcome    `json:"outcome"`
-	Summary    string     `json:"summary"`
+	Outcome    Outcome               `json:"outcome"`
+	Summary    string                `json:"summary"`
 	Configured lmcachekey.ParamsView `json:"configured"`
 	// LookupRank is the worker id LMCache's lookup asks about.
 	LookupRank int `json:"lookup_rank"`
