@@ -1,0 +1,200 @@
+// Contexts: the config file (~/.config/lmc/config.yaml), loading and
+// saving it, and applying the selected context's values to a command's
+// flags. The 'lmc config' command (config.go) edits it.
+package commands
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"gopkg.in/yaml.v3"
+)
+
+// ConfigFile is ~/.config/lmc/config.yaml: named contexts, each a set of
+// flag values (master, admin, controller, key parameters, timeout, ...).
+type ConfigFile struct {
+	CurrentContext string                    `yaml:"current-context,omitempty"`
+	Contexts       map[string]map[string]any `yaml:"contexts,omitempty"`
+
+	path string
+}
+
+// configPath is $LMC_CONFIG, else $XDG_CONFIG_HOME/lmc/config.yaml, else
+// ~/.config/lmc/config.yaml.
+func (f *Factory) configPath() string {
+	if p := f.Getenv("LMC_CONFIG"); p != "" {
+		return p
+	}
+	if x := f.Getenv("XDG_CONFIG_HOME"); x != "" {
+		return filepath.Join(x, "lmc", "config.yaml")
+	}
+	home := f.Getenv("HOME")
+	if home == "" {
+		home, _ = os.UserHomeDir()
+	}
+	if home == "" {
+		return ""
+	}
+	return filepath.Join(home, ".config", "lmc", "config.yaml")
+}
+
+// loadConfig reads the config file; a missing file is an empty config.
+func (f *Factory) loadConfig() (*ConfigFile, error) {
+	c := &ConfigFile{path: f.configPath(), Contexts: map[string]map[string]any{}}
+	if c.path == "" {
+		return c, nil
+	}
+	b, err := os.ReadFile(c.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return c, nil
+	}
+	if err != nil {
+		return nil, &UsageError{Err: fmt.Errorf("lmc config: %v", err)}
+	}
+	if err := yaml.Unmarshal(b, c); err != nil {
+		return nil, &UsageError{Err: fmt.Errorf("lmc config %s: %v", c.path, strings.TrimPrefix(err.Error(), "yaml: "))}
+	}
+	if c.Contexts == nil {
+		c.Contexts = map[string]map[string]any{}
+	}
+	return c, nil
+}
+
+func (c *ConfigFile) save() error {
+	if c.path == "" {
+		return errors.New("no config path: set HOME, XDG_CONFIG_HOME or LMC_CONFIG")
+	}
+	if err := os.MkdirAll(filepath.Dir(c.path), 0o700); err != nil {
+		return err
+	}
+	b, err := yaml.Marshal(c)
+	if err != nil {
+		return err
+	}
+	// Contexts may hold credentials (headers): owner-only.
+	tmp := c.path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, c.path)
+}
+
+// contextValue renders a context entry as a flag value.
+func contextValue(v any) []string {
+	switch x := v.(type) {
+	case []any:
+		var out []string
+		for _, e := range x {
+			out = append(out, fmt.Sprint(e))
+		}
+		return out
+	case map[string]any:
+		var out []string
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			out = append(out, k+": "+fmt.Sprint(x[k]))
+		}
+		return out
+	}
+	return []string{fmt.Sprint(v)}
+}
+
+// applyContext sets flags not given on the command line or environment
+// from the selected context.
+func (f *Factory) applyContext(cmd *cobra.Command) error {
+	cfg, err := f.loadConfig()
+	if err != nil {
+		return err
+	}
+	f.Config = cfg
+	name := f.ContextName
+	src := "flag --context"
+	if e, ok := f.EnvSources["context"]; ok {
+		src = e
+	}
+	if name == "" {
+		if e := f.Getenv("LMC_CONTEXT"); e != "" {
+			name, src = e, "env LMC_CONTEXT"
+		} else {
+			name, src = cfg.CurrentContext, "current-context"
+		}
+	}
+	if name == "" {
+		return nil
+	}
+	ctxVals, ok := cfg.Contexts[name]
+	if !ok {
+		if src == "current-context" {
+			return &UsageError{Err: fmt.Errorf("current-context %q is not defined in %s", name, cfg.path)}
+		}
+		return &UsageError{Err: fmt.Errorf("no context %q in %s (%s); 'lmc config get-contexts' lists them", name, cfg.path, src)}
+	}
+	f.ActiveContext = name
+	keys := make([]string, 0, len(ctxVals))
+	for k := range ctxVals {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fl := cmd.Flags().Lookup(k)
+		if fl == nil || fl.Changed {
+			continue // not a flag of this command, or given by flag/env
+		}
+		vals := contextValue(ctxVals[k])
+		if sv, ok := fl.Value.(pflag.SliceValue); ok {
+			if err := sv.Replace(vals); err != nil {
+				return &UsageError{Err: fmt.Errorf("context %q: %s: %v", name, k, err)}
+			}
+			fl.Changed = true
+		} else if err := cmd.Flags().Set(k, strings.Join(vals, ",")); err != nil {
+			return &UsageError{Err: fmt.Errorf("context %q: %s: %v", name, k, err)}
+		}
+		f.EnvSources[k] = "context " + name
+	}
+	return nil
+}
+
+func completeContexts(f *Factory) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		cfg, err := f.loadConfig()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var out []string
+		for n := range cfg.Contexts {
+			if strings.HasPrefix(n, toComplete) {
+				out = append(out, n)
+			}
+		}
+		sort.Strings(out)
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// redactSettings hides header values and keys in output.
+func redactSettings(m map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range m {
+		if k == "header" {
+			var hs []string
+			for _, h := range contextValue(v) {
+				name, _, _ := strings.Cut(h, ":")
+				hs = append(hs, strings.TrimSpace(name)+": <redacted>")
+			}
+			out[k] = hs
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
