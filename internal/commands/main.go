@@ -1,6 +1,24 @@
-// Package commands is lmc's command tree: one file per command, each an
-// options struct, a cobra constructor and a run function. Output goes through
-// IOStreams and the printers; exit codes come from ExitCodeFor.
+// Package commands is lmc's command tree: one file per command (keys.go,
+// lookup.go, doctor.go, …), each an options struct, a cobra constructor and
+// a run function, and shared files that commands use and that never use a
+// command's file (a test checks it):
+//
+//   - factory.go: the Factory (global flags, the flags given by any layer),
+//     root.go the tree, main.go Main and error printing, exitcode.go the
+//     exit codes;
+//   - keyflags.go / keyresolve.go: the key flags and their resolution into
+//     key parameters; tokeninput.go / textinput.go: prompts;
+//   - backends.go: store and controller flags, the HTTP peers (through
+//     internal/transport) and how their failures map to exit codes;
+//   - storelookup.go, lookupviews.go, pipeline.go, watch.go: the store
+//     lookup, lookup's views and printers, the batch pipeline, --watch;
+//   - controllerops.go: the controller verbs' shared flags and output;
+//   - contexts.go: the config file and contexts; jq.go: --jq;
+//     sandboxservers.go: the sandbox's servers; messages.go: warnings and
+//     other shared text.
+//
+// Output goes through IOStreams (terminal, colour, styles) and the printers
+// (formats); data to Factory.Out, diagnostics to stderr.
 package commands
 
 import (

@@ -1,5 +1,6 @@
-// Package sandboxcontroller is an in-memory fake of the LMCache cache
-// controller's HTTP API, faithful to what the real controller answers
+// Package sandboxcontroller is the sandbox's LMCache cache controller —
+// the one 'lmc sandbox' and 'lmc demo' serve, and lmc's tests run against:
+// an in-memory implementation of the controller's HTTP API, faithful to what the real controller answers
 // (spec Part II: FastAPI 0.95 on pydantic v1), for tests and for a local
 // sandbox. It depends only on net/http: serve a *Server with
 // httptest.NewServer or a plain http.Server.

@@ -1,5 +1,6 @@
-// Package sandboxmaster is a faithful fake of mooncake_master for tests and
-// demos: a real coro_rpc server (on 127.0.0.1:0 by default) that speaks the
+// Package sandboxmaster is the sandbox's Mooncake master — the one 'lmc
+// sandbox' and 'lmc demo' serve, and lmc's tests run against: a real
+// coro_rpc server (on 127.0.0.1:0 by default) that speaks the
 // same bytes as the official master, including the type literal it attaches
 // to every reply (spec §6.6), and an HTTP admin server over the same
 // metadata. It keeps metadata only, never KV bytes.

@@ -1,0 +1,16 @@
+// Package tokenize is lmc's token input: it reads prompts as token IDs from
+// files, stdin or a flag — a JSON array, a JSON object with "tokens",
+// "token_ids" or "prompt_token_ids", JSON Lines batches, plain integers —
+// streaming through a fixed window and reporting file:line:col errors. A
+// prompt may also arrive as text or chat messages, which a tokenizer turns
+// into IDs.
+//
+// It is not a tokenizer and computes no keys. Its subpackages are:
+//
+//   - lmcachekey: LMCache's chunk keys (chunking, prefix-hash chain, every
+//     hash algorithm and key schema);
+//   - lmcacheconfig: LMCache's engine YAML and LMCACHE_* overrides, as far
+//     as they decide keys and the master address;
+//   - hf: a pure-Go encoder of Hugging Face tokenizer.json files;
+//   - remote: the serving engine's own /tokenize endpoint.
+package tokenize
