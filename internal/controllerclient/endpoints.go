@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -82,6 +83,9 @@ func decodeWith[T any](ep Endpoint, status int, body []byte, err error, dec func
 	if err != nil {
 		return nil, err
 	}
+	if msg, ok := errorInSuccess(body); ok {
+		return nil, &AnswerError{Endpoint: ep, Reason: "a success status carrying an error: " + msg, Body: truncate(string(body), maxErrBody)}
+	}
 	v, derr := dec(body)
 	if derr != nil {
 		return nil, &DecodeError{Endpoint: ep, Status: status, Body: truncate(string(body), maxErrBody), Err: derr}
@@ -92,9 +96,53 @@ func decodeWith[T any](ep Endpoint, status int, body []byte, err error, dec func
 // Lookup asks which instances hold the longest cached prefix of tokens
 // (raw token ids as the engine's tokenizer made them). The controller hashes
 // them itself in chunks of 256 tokens.
+//
+// The answer is checked against the question: every instance's hit lies in
+// 0..len(tokens) and is a whole number of chunks (or the whole prompt); an
+// answer that is not is an *AnswerError, never a hit.
 func (c *Client) Lookup(ctx context.Context, tokens []uint32) (*LookupResult, error) {
 	st, body, err := c.do(ctx, http.MethodPost, EndpointLookup, nil, lookupBody{Tokens: nonNil(tokens)})
-	return decodeWith(EndpointLookup, st, body, err, DecodeLookup)
+	res, err := decodeWith(EndpointLookup, st, body, err, DecodeLookup)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range res.Instances {
+		if h.HitTokens < 0 || h.HitTokens > len(tokens) || (h.HitTokens%ControllerChunkSize != 0 && h.HitTokens != len(tokens)) {
+			return nil, &AnswerError{Endpoint: EndpointLookup, Body: truncate(string(body), maxErrBody),
+				Reason: fmt.Sprintf("instance %q hits %d tokens of a %d-token prompt (a hit is 0..%d and a multiple of the %d-token chunk)", h.InstanceID, h.HitTokens, len(tokens), len(tokens), ControllerChunkSize)}
+		}
+	}
+	return res, nil
+}
+
+// ControllerChunkSize is the chunk size the controller hashes with (the
+// engines must use it too, spec §4.1).
+const ControllerChunkSize = 256
+
+// checkOp validates an operation's answer: the legacy success flag must not
+// be false, num_tokens must not be negative and, when the operation names
+// tokens, not exceed them (limit < 0: no upper bound, e.g. clear).
+func checkOp(ep Endpoint, body []byte, res *OpResult, limit int) (*OpResult, error) {
+	bad := func(reason string) (*OpResult, error) {
+		return nil, &AnswerError{Endpoint: ep, Reason: reason, Body: truncate(string(body), maxErrBody)}
+	}
+	switch {
+	case res.Success != nil && !*res.Success:
+		return bad(`"success": false: the controller says the operation failed`)
+	case res.HasNumTokens && res.NumTokens < 0:
+		return bad(fmt.Sprintf("num_tokens %d is negative", res.NumTokens))
+	case res.HasNumTokens && limit >= 0 && res.NumTokens > limit:
+		return bad(fmt.Sprintf("num_tokens %d exceeds the %d tokens sent", res.NumTokens, limit))
+	}
+	return res, nil
+}
+
+func opResult(ep Endpoint, st int, body []byte, err error, limit int) (*OpResult, error) {
+	res, err := decodeWith(ep, st, body, err, DecodeOp)
+	if err != nil {
+		return nil, err
+	}
+	return checkOp(ep, body, res, limit)
 }
 
 // Clear evicts everything stored in location (default LocalCPUBackend) on
@@ -104,7 +152,7 @@ func (c *Client) Clear(ctx context.Context, instanceID, location string) (*OpRes
 	loc := orDefault(location, DefaultLocation)
 	st, body, err := c.do(ctx, http.MethodPost, EndpointClear, nil,
 		clearBody{InstanceID: instanceID, Location: loc, Locations: []string{loc}})
-	return decodeWith(EndpointClear, st, body, err, DecodeOp)
+	return opResult(EndpointClear, st, body, err, -1)
 }
 
 // Pin pins the cached prefix of tokens in location (default
@@ -113,7 +161,7 @@ func (c *Client) Pin(ctx context.Context, instanceID, location string, tokens []
 	loc := orDefault(location, DefaultLocation)
 	st, body, err := c.do(ctx, http.MethodPost, EndpointPin, nil,
 		pinBody{InstanceID: instanceID, Location: loc, Locations: []string{loc}, Tokens: nonNil(tokens)})
-	return decodeWith(EndpointPin, st, body, err, DecodeOp)
+	return opResult(EndpointPin, st, body, err, len(tokens))
 }
 
 func compressPayload(r CompressRequest) compressBody {
@@ -127,13 +175,13 @@ func compressPayload(r CompressRequest) compressBody {
 // Compress re-encodes the cached prefix of the tokens (method "cachegen").
 func (c *Client) Compress(ctx context.Context, r CompressRequest) (*OpResult, error) {
 	st, body, err := c.do(ctx, http.MethodPost, EndpointCompress, nil, compressPayload(r))
-	return decodeWith(EndpointCompress, st, body, err, DecodeOp)
+	return opResult(EndpointCompress, st, body, err, len(r.Tokens))
 }
 
 // Decompress reverses Compress. A 404 means the controller predates it.
 func (c *Client) Decompress(ctx context.Context, r CompressRequest) (*OpResult, error) {
 	st, body, err := c.do(ctx, http.MethodPost, EndpointDecompress, nil, compressPayload(r))
-	return decodeWith(EndpointDecompress, st, body, err, DecodeOp)
+	return opResult(EndpointDecompress, st, body, err, len(r.Tokens))
 }
 
 // Move copies (Copy) or moves the cached prefix of tokens from one
@@ -148,7 +196,7 @@ func (c *Client) Move(ctx context.Context, r MoveRequest) (*OpResult, error) {
 		Copy:        r.Copy,
 	}
 	st, body, err := c.do(ctx, http.MethodPost, EndpointMove, nil, b)
-	return decodeWith(EndpointMove, st, body, err, DecodeOp)
+	return opResult(EndpointMove, st, body, err, len(r.Tokens))
 }
 
 // Health asks every worker of an instance for its health code. An unknown

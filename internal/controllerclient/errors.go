@@ -126,6 +126,45 @@ func (e *TransportError) Timeout() bool {
 	return errors.Is(e.Err, context.DeadlineExceeded) || (errors.As(e.Err, &ne) && ne.Timeout())
 }
 
+// AnswerError is a success answer that cannot be true for the request
+// made — a hit beyond the prompt, a negative token count, "success": false,
+// an error message under a 200: the controller answered, but its answer
+// cannot be trusted. It is never read as a miss or a success.
+type AnswerError struct {
+	Endpoint Endpoint
+	Reason   string
+	Body     string
+}
+
+func (e *AnswerError) Error() string {
+	return fmt.Sprintf("controller %s answered what it cannot mean: %s (answer: %s)", e.Endpoint, e.Reason, e.Body)
+}
+
+// errorInSuccess finds an error message in a 2xx JSON object answer: a
+// non-empty "error" or "detail", or "object": "error" (the shapes FastAPI
+// and OpenAI-style servers use for errors).
+func errorInSuccess(body []byte) (string, bool) {
+	var v struct {
+		Error   json.RawMessage `json:"error"`
+		Detail  json.RawMessage `json:"detail"`
+		Object  string          `json:"object"`
+		Message string          `json:"message"`
+	}
+	if json.Unmarshal(body, &v) != nil {
+		return "", false
+	}
+	for _, raw := range []json.RawMessage{v.Error, v.Detail} {
+		if s := strings.TrimSpace(string(raw)); s != "" && s != "null" && s != `""` && s != "{}" && s != "[]" && s != "false" {
+			return s, true
+		}
+	}
+	if v.Object == "error" {
+		return strconv.Quote(v.Message), true
+	}
+	return "", false
+}
+
+
 // DecodeError is a success answer whose body the client could not
 // understand (for instance an HTML page from something that is not the
 // controller).

@@ -4,6 +4,7 @@
 package remote
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -46,6 +47,9 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	if e.Status/100 == 2 {
+		return fmt.Sprintf("tokenize endpoint answered HTTP %d with an error: %s", e.Status, e.Detail)
+	}
 	return fmt.Sprintf("tokenize endpoint: HTTP %d: %s", e.Status, e.Detail)
 }
 
@@ -94,19 +98,53 @@ func (c *Client) Tokenize(ctx context.Context, r Request) (*Result, error) {
 	if r.AddSpecialTokens != nil {
 		body["add_special_tokens"] = *r.AddSpecialTokens
 	}
-	resp, err := c.rc.R().SetContext(ctx).SetBody(body).Post(c.url)
+	// The answer is token IDs for this text: bound it by the text (a token
+	// is at least one byte of it, at most ~12 bytes of JSON) plus the
+	// template's tokens.
+	size := 0
+	if r.Prompt != nil {
+		size = len(*r.Prompt)
+	}
+	size += len(r.Messages)
+	limit := int64(64<<10) + int64(size)*24
+	resp, err := c.rc.R().SetContext(transport.WithBodyLimit(ctx, limit)).SetBody(body).Post(c.url)
 	if err != nil {
 		return nil, err
 	}
 	if resp.IsError() {
 		return nil, &Error{Status: resp.StatusCode(), Detail: detail(resp.Body())}
 	}
+	return decodeResult(c.display, resp.Body())
+}
+
+// decodeResult reads a 2xx answer and checks it: one JSON object with
+// "tokens", no error object, and a "count" (when given) that agrees.
+func decodeResult(url string, b []byte) (*Result, error) {
+	var probe struct {
+		Object  string          `json:"object"`
+		Message string          `json:"message"`
+		Detail  json.RawMessage `json:"detail"`
+		Count   *int            `json:"count"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&probe); err != nil {
+		return nil, fmt.Errorf("tokenize endpoint %s: not a tokenize answer: %v", url, err)
+	}
+	if dec.More() || dec.InputOffset() < int64(len(bytes.TrimRight(b, " \t\r\n"))) {
+		return nil, fmt.Errorf("tokenize endpoint %s: more than one JSON document in the answer", url)
+	}
+	if probe.Object == "error" || (len(probe.Detail) > 0 && string(probe.Detail) != "null") {
+		return nil, &Error{Status: 200, Detail: detail(b)}
+	}
 	var res Result
-	if err := json.Unmarshal(resp.Body(), &res); err != nil {
-		return nil, fmt.Errorf("tokenize endpoint %s: not a tokenize answer: %v", c.display, err)
+	if err := json.Unmarshal(b, &res); err != nil {
+		return nil, fmt.Errorf("tokenize endpoint %s: not a tokenize answer: %v", url, err)
 	}
 	if res.Tokens == nil {
-		return nil, fmt.Errorf("tokenize endpoint %s: the answer has no \"tokens\"", c.display)
+		return nil, fmt.Errorf("tokenize endpoint %s: the answer has no \"tokens\"", url)
+	}
+	if probe.Count != nil && *probe.Count != len(res.Tokens) {
+		return nil, fmt.Errorf("tokenize endpoint %s: the answer says count %d but holds %d tokens", url, *probe.Count, len(res.Tokens))
 	}
 	return &res, nil
 }

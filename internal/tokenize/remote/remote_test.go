@@ -3,6 +3,8 @@ package remote
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -78,5 +80,56 @@ func TestTokenize(t *testing.T) {
 	_, err = c.Tokenize(context.Background(), Request{Prompt: &p})
 	if e, ok := err.(*Error); !ok || e.Status != 404 || !strings.Contains(e.Detail, "does not exist") {
 		t.Fatalf("%v", err)
+	}
+}
+
+// Answers a /tokenize endpoint cannot mean: each is an error, never "0
+// tokens".
+func TestTokenizeDistrustsTheAnswer(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ body, want string }{
+		{`{"object":"error","message":"model not found","code":404}`, "model not found"},
+		{`{"count":5,"max_model_len":8192,"tokens":[1,2,3]}`, "count 5 but holds 3 tokens"},
+		{`{"count":3,"tokens":[1,2,3]}{"count":1,"tokens":[9]}`, "more than one JSON document"},
+		{`{"count":3,"tokens":[1,2,3]} trailing`, "more than one JSON document"},
+		{`{"count":0}`, `no "tokens"`},
+		{`{"detail":"boom","tokens":[]}`, "boom"},
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, tc.body) }))
+		peer, err := transport.NewPeer(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := New(peer, "m")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := "hi"
+		_, err = c.Tokenize(context.Background(), Request{Prompt: &p})
+		srv.Close()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("answer %s: err = %v, want one mentioning %q", tc.body, err, tc.want)
+		}
+	}
+}
+
+// An answer far larger than the text can produce is refused.
+func TestTokenizeBoundsTheAnswer(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"tokens":[`)
+		for i := 0; i < 200000; i++ {
+			io.WriteString(w, "1234567,")
+		}
+		io.WriteString(w, `1]}`)
+	}))
+	defer srv.Close()
+	peer, _ := transport.NewPeer(srv.URL)
+	c, _ := New(peer, "m")
+	p := "hi"
+	_, err := c.Tokenize(context.Background(), Request{Prompt: &p})
+	var bt *transport.BodyTooLargeError
+	if !errors.As(err, &bt) {
+		t.Fatalf("err = %v, want a BodyTooLargeError", err)
 	}
 }
