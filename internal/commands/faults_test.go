@@ -32,7 +32,10 @@ func TestMasterFaults(t *testing.T) {
 		{"garbage", sandboxmaster.Fault{Method: "BatchExistKey", RawReply: []byte("HTTP/1.1 400 Bad Request\r\n\r\n")}, ExitFailed, "Mooncake master 127.0.0.1:"},
 		{"corrupt body", sandboxmaster.Fault{Method: "BatchExistKey", CorruptBody: true}, ExitFailed, "Mooncake master 127.0.0.1:"},
 		{"coro_rpc error 11", sandboxmaster.Fault{Method: "BatchExistKey", Errc: 11, ErrMsg: "function not registered"}, ExitFailed, "Mooncake master 127.0.0.1:"},
-		{"mooncake error code", sandboxmaster.Fault{Method: "BatchExistKey", Code: mc.ErrorCode(-900)}, ExitOK, ""},
+		// Per-key Mooncake error codes: the chunks carry status error with
+		// the code's name in the JSON, and the lookup fails (the hit cannot
+		// be trusted).
+		{"mooncake error code", sandboxmaster.Fault{Method: "BatchExistKey", Code: mc.ErrorCode(-900)}, ExitFailed, "Mooncake master 127.0.0.1:"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -47,12 +50,15 @@ func TestMasterFaults(t *testing.T) {
 				if len(lines) != 1 || !strings.HasPrefix(lines[0], "lmc: "+c.want) {
 					t.Fatalf("stderr %q: want one line starting %q", r.stderr, c.want)
 				}
-				if r.stdout != "" {
+				perKey := c.fault.Code != 0
+				switch {
+				case perKey && (!strings.Contains(r.stdout, `"status": "error"`) || !strings.Contains(r.stdout, `"error": "RPC_FAIL`)):
+					t.Fatalf("per-key error: stdout %s, want the chunks with status error and RPC_FAIL", r.stdout)
+				case perKey && !strings.Contains(r.stderr, "answered an error for 2 of 2 keys (prompt 1 chunk 0: RPC_FAIL)"):
+					t.Fatalf("per-key error: stderr %q, want the count and the first chunk's code", r.stderr)
+				case !perKey && r.stdout != "":
 					t.Fatalf("partial output on failure: %q", r.stdout)
 				}
-			} else if !strings.Contains(r.stdout, `"status": "error"`) || !strings.Contains(r.stdout, `"error": "RPC_FAIL`) {
-				// per-key Mooncake error codes are chunk statuses, not a failure
-				t.Fatalf("per-key error: %s", r.stdout)
 			}
 		})
 	}
@@ -161,5 +167,17 @@ func TestStandbyLeaderHint(t *testing.T) {
 	r = runLMC(t, runOpts{}, "health", "--admin", sb.AdminURL(), "-o", "json")
 	if r.code != ExitFailed || !strings.Contains(r.stdout, `"role": "standby"`) || !strings.Contains(r.stdout, `"leader_address": "10.9.9.9:50051"`) {
 		t.Fatalf("%d %s %s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// A store that answers an error code for every key is not a store that
+// lacks them: doctor must fail quoting the code, not conclude "never
+// stored or evicted".
+func TestDoctorPerKeyErrorsAreErrors(t *testing.T) {
+	s := startMaster(t)
+	s.InjectFault(sandboxmaster.Fault{Method: "BatchExistKey", Code: mc.ErrorCode(-900)})
+	r := runLMC(t, runOpts{}, "doctor", "--master", s.Addr(), "--model", model, "--hash-seed", "0", "--tokens", seqTokens(512), "-o", "json")
+	if r.code != ExitFailed || !strings.Contains(r.stderr, "answered RPC_FAIL for key") || strings.Contains(r.stdout, "never stored") {
+		t.Fatalf("doctor on per-key errors: exit %d, stderr %q, stdout %q; want exit 1 quoting RPC_FAIL", r.code, r.stderr, r.stdout)
 	}
 }

@@ -107,11 +107,62 @@ func ranksText(c lookupChunkView) string {
 	return s
 }
 
-// hitGate is --min-hit: it collects the prompts below the threshold.
+// hitGate decides a lookup's exit code: it collects the prompts below
+// --min-hit and the store's per-key errors.
 type hitGate struct {
-	flag   string // the flag's text, "" when not given
+	flag   string // --min-hit's text, "" when not given
 	min    float64
 	misses []string
+
+	// keyErrors counts keys the store answered with an error (neither hit
+	// nor miss); firstError describes the first.
+	keyErrors, keys int
+	firstError       string
+	backend          string
+}
+
+// storeName names a store lookup's source for messages.
+func storeName(source string) string {
+	switch source {
+	case "admin":
+		return "Mooncake admin API"
+	case "master+admin":
+		return "Mooncake master and admin API"
+	}
+	return "Mooncake master"
+}
+
+// checkErrors counts a prompt's per-key errors, every rank's included.
+func (g *hitGate) checkErrors(v lookupPromptView) {
+	if g == nil {
+		return
+	}
+	g.backend = storeName(v.Source) + " " + v.Backend
+	name := v.ID
+	if name == "" {
+		name = "prompt " + strconv.Itoa(v.Index+1)
+	}
+	for _, c := range v.Chunks {
+		g.keys++
+		if c.Status == statusError {
+			g.keyErrors++
+			if g.firstError == "" {
+				g.firstError = fmt.Sprintf("%s chunk %d: %s", name, c.Index, c.Error)
+			}
+		}
+		for _, r := range c.Ranks {
+			if r.Key == c.Key {
+				continue // the looked-up rank: the chunk's own status, counted above
+			}
+			g.keys++
+			if r.Status == statusError {
+				g.keyErrors++
+				if g.firstError == "" {
+					g.firstError = fmt.Sprintf("%s chunk %d rank %d: %s", name, c.Index, r.Rank, r.Error)
+				}
+			}
+		}
+	}
 }
 
 func (g *hitGate) check(id string, index, hit, total int) {
@@ -131,9 +182,16 @@ func (g *hitGate) check(id string, index, hit, total int) {
 	}
 }
 
-// verdict is exit 4 when a prompt was below --min-hit.
+// verdict is exit 1 when the store answered errors for keys (the hit
+// cannot be trusted), else exit 4 when a prompt was below --min-hit.
 func (g *hitGate) verdict() error {
-	if g == nil || len(g.misses) == 0 {
+	if g == nil {
+		return nil
+	}
+	if g.keyErrors > 0 {
+		return &ExitError{Code: ExitFailed, Err: fmt.Errorf("%s answered an error for %d of %d keys (%s): neither hit nor miss, so the hit cannot be trusted (each chunk's error is in -o json)", g.backend, g.keyErrors, g.keys, g.firstError)}
+	}
+	if len(g.misses) == 0 {
 		return nil
 	}
 	return &ExitError{Code: ExitBelow, Err: fmt.Errorf("below --min-hit %s: %s", g.flag, strings.Join(g.misses, "; "))}
@@ -167,6 +225,7 @@ type storePrinter struct {
 func (sp *storePrinter) emit(v lookupPromptView) error {
 	v.Time = sp.stamp
 	sp.gate.check(v.ID, v.Index, v.HitTokens, v.TotalTokens)
+	sp.gate.checkErrors(v)
 	if v.Unusable > 0 {
 		warnHoles(sp.ios, v)
 	}

@@ -70,6 +70,9 @@ and key format), so it can tell a key mismatch from a real miss.`,
 			return err
 		}
 		f.Given = givenFlags(cmd, f.EnvSources)
+		if err := checkRanges(cmd, f.Given); err != nil {
+			return err
+		}
 		if err := f.setupJQ(); err != nil {
 			return err
 		}
