@@ -222,6 +222,9 @@ func (f *Factory) adminClient(url string) (*mooncake.Admin, error) {
 	return a, nil
 }
 
+// leaderHintTimeout bounds the GET /leader asked after a failure.
+const leaderHintTimeout = 2 * time.Second
+
 // withLeaderHint adds where the HA leader is when a master is unreachable
 // (with HA only the leader serves RPC) or its admin API says it is a
 // standby (-1011, service plane not active): any master's GET /leader
@@ -238,7 +241,21 @@ func (f *Factory) withLeaderHint(ctx context.Context, a *mooncake.Admin, err err
 			return err
 		}
 	}
-	lctx, cancel := context.WithTimeout(ctx, f.Timeout)
+	// A peer that ran out of time is not asked again: that would double
+	// the wait. Otherwise the question gets what is left of the deadline,
+	// at most leaderHintTimeout.
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		return err
+	}
+	budget := min(f.Timeout, leaderHintTimeout)
+	if dl, ok := ctx.Deadline(); ok {
+		budget = min(budget, time.Until(dl))
+	}
+	if budget <= 0 {
+		return err
+	}
+	lctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
 	l, lerr := a.Leader(lctx)
 	if lerr != nil || !l.Present || l.LeaderAddress == nil {

@@ -233,7 +233,7 @@ its source.`,
 			}
 			// key parameters through the same resolution as the commands
 			kf.Model = orString(kf.Model, "(none)")
-			res, err := f.resolveKeysLenient(&kf, f.Given)
+			res, err := f.resolveKeysLenient(cmd.Context(), &kf, f.Given)
 			if err != nil {
 				return err
 			}

@@ -4,12 +4,15 @@
 package commands
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"lmc/internal/boundedio"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -44,13 +47,19 @@ func (f *Factory) configPath() string {
 	return filepath.Join(home, ".config", "lmc", "config.yaml")
 }
 
+// maxConfigBytes bounds lmc's config file.
+const maxConfigBytes = 1 << 20
+
 // loadConfig reads the config file; a missing file is an empty config.
-func (f *Factory) loadConfig() (*ConfigFile, error) {
+func (f *Factory) loadConfig(ctx context.Context) (*ConfigFile, error) {
+	if ctx == nil {
+		ctx = context.Background() // shell completion runs without one
+	}
 	c := &ConfigFile{path: f.configPath(), Contexts: map[string]map[string]any{}}
 	if c.path == "" {
 		return c, nil
 	}
-	b, err := os.ReadFile(c.path)
+	b, err := boundedio.ReadFile(ctx, c.path, "lmc config "+c.path, maxConfigBytes)
 	if errors.Is(err, os.ErrNotExist) {
 		return c, nil
 	}
@@ -112,7 +121,7 @@ func contextValue(v any) []string {
 // applyContext sets flags not given on the command line or environment
 // from the selected context.
 func (f *Factory) applyContext(cmd *cobra.Command) error {
-	cfg, err := f.loadConfig()
+	cfg, err := f.loadConfig(cmd.Context())
 	if err != nil {
 		return err
 	}
@@ -166,7 +175,7 @@ func (f *Factory) applyContext(cmd *cobra.Command) error {
 
 func completeContexts(f *Factory) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		cfg, err := f.loadConfig()
+		cfg, err := f.loadConfig(cmd.Context())
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}

@@ -64,7 +64,7 @@ line and its output. Nothing outside this process is touched.`,
 			keyArgs := []string{"--model", demoModel, "--hash-seed", "0"}
 			kf := DefaultKeyFlags()
 			kf.Model, kf.HashSeed = demoModel, "0"
-			res, err := f.resolveKeys(&kf, FlagSources{"model": "demo", "hash-seed": "demo"})
+			res, err := f.resolveKeys(ctx, &kf, FlagSources{"model": "demo", "hash-seed": "demo"})
 			if err != nil {
 				return err
 			}

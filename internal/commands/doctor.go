@@ -237,10 +237,10 @@ func doctorRun(ctx context.Context, o *DoctorOptions) error {
 			warnings = append(warnings, fmt.Sprintf("no --model: using %q, the only model in the store sample", ms[0]))
 		}
 	}
-	res, err := f.resolveKeys(&keys, f.Given)
+	res, err := f.resolveKeys(ctx, &keys, f.Given)
 	if err != nil && errors.Is(err, lmcachekey.ErrNoSeed) {
 		keys.NoneHash = "0"
-		if res, err = f.resolveKeys(&keys, f.Given); err == nil {
+		if res, err = f.resolveKeys(ctx, &keys, f.Given); err == nil {
 			res.Params.NoneHashSource = "assumed (no --hash-seed)"
 			warnings = append(warnings, "no hash seed given: looking up with NONE_HASH=0 (LMCache without vLLM) and searching the seed candidates; pass --hash-seed with the engines' PYTHONHASHSEED")
 		}

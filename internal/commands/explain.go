@@ -96,7 +96,7 @@ type explainView struct {
 
 func explainRun(ctx context.Context, o *ExplainOptions) error {
 	f := o.f
-	res, err := f.resolveKeys(&o.Keys, f.Given)
+	res, err := f.resolveKeys(ctx, &o.Keys, f.Given)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -179,5 +180,53 @@ func TestDoctorPerKeyErrorsAreErrors(t *testing.T) {
 	r := runLMC(t, runOpts{}, "doctor", "--master", s.Addr(), "--model", model, "--hash-seed", "0", "--tokens", seqTokens(512), "-o", "json")
 	if r.code != ExitFailed || !strings.Contains(r.stderr, "answered RPC_FAIL for key") || strings.Contains(r.stdout, "never stored") {
 		t.Fatalf("doctor on per-key errors: exit %d, stderr %q, stdout %q; want exit 1 quoting RPC_FAIL", r.code, r.stderr, r.stdout)
+	}
+}
+
+// Ctrl-C while lmc waits for stdin (a pipe nobody writes to) or a FIFO
+// exits 130 at once.
+func TestInterruptWhileReadingInput(t *testing.T) {
+	t.Parallel()
+	fifo := filepath.Join(t.TempDir(), "prompt.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip("no FIFOs here:", err)
+	}
+	for _, input := range []string{"-", fifo, "--prompt-file"} {
+		args := []string{"keys", "--model", model, "--hash-seed", "0"}
+		switch input {
+		case "--prompt-file":
+			args = append(args, "--prompt-file", fifo, "--tokenizer", "/nonexistent.json")
+		default:
+			args = append(args, input)
+		}
+		cmd := lmcProcess(t, args...)
+		pr, pw, err := os.Pipe() // stdin: open, never written
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Stdin = pr
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if input != "-" {
+			// keep a writer on the FIFO so the reader's open succeeds
+			w, err := os.OpenFile(fifo, os.O_RDWR, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond)
+		start := time.Now()
+		cmd.Process.Signal(syscall.SIGINT)
+		err = cmd.Wait()
+		pw.Close()
+		pr.Close()
+		ee, ok := err.(*exec.ExitError)
+		if !ok || ee.ExitCode() != ExitInterrupted || time.Since(start) > 2*time.Second {
+			t.Fatalf("%s: exit %v after %s, want 130 within 2s; stderr %q", input, err, time.Since(start), stderr.String())
+		}
 	}
 }

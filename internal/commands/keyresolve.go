@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -25,17 +26,17 @@ type Resolved struct {
 // flag value came from) > LMCache config > defaults; it works out
 // NONE_HASH and validates. It needs no cobra command, so anything can
 // resolve keys from a KeyFlags value (demo does, from DefaultKeyFlags).
-func (f *Factory) resolveKeys(k *KeyFlags, given FlagSources) (*Resolved, error) {
-	return f.resolveKeysOpt(k, given, false)
+func (f *Factory) resolveKeys(ctx context.Context, k *KeyFlags, given FlagSources) (*Resolved, error) {
+	return f.resolveKeysOpt(ctx, k, given, false)
 }
 
 // resolveKeysLenient resolves what it can without a model or a seed (for
 // 'lmc config view --resolved').
-func (f *Factory) resolveKeysLenient(k *KeyFlags, given FlagSources) (*Resolved, error) {
-	return f.resolveKeysOpt(k, given, true)
+func (f *Factory) resolveKeysLenient(ctx context.Context, k *KeyFlags, given FlagSources) (*Resolved, error) {
+	return f.resolveKeysOpt(ctx, k, given, true)
 }
 
-func (f *Factory) resolveKeysOpt(k *KeyFlags, given FlagSources, lenient bool) (*Resolved, error) {
+func (f *Factory) resolveKeysOpt(ctx context.Context, k *KeyFlags, given FlagSources, lenient bool) (*Resolved, error) {
 	r := &Resolved{Params: lmcachekey.DefaultParams(), Source: map[string]string{}}
 	p := &r.Params
 	src := given.Source
@@ -52,7 +53,7 @@ func (f *Factory) resolveKeysOpt(k *KeyFlags, given FlagSources, lenient bool) (
 	if cfgPath == "" {
 		cfgPath = f.Getenv("LMCACHE_CONFIG_FILE")
 	}
-	cfg, err := lmcacheconfig.Load(cfgPath, f.Getenv)
+	cfg, err := lmcacheconfig.Load(ctx, cfgPath, f.Getenv)
 	if err != nil {
 		return nil, usageErrorf(err)
 	}

@@ -96,7 +96,7 @@ type keysBatchView struct {
 
 func keysRun(ctx context.Context, o *KeysOptions) error {
 	f := o.f
-	res, err := f.resolveKeys(&o.Keys, f.Given)
+	res, err := f.resolveKeys(ctx, &o.Keys, f.Given)
 	if err != nil {
 		return err
 	}

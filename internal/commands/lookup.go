@@ -148,7 +148,7 @@ func lookupRun(ctx context.Context, o *LookupOptions) error {
 		}
 		return controllerLookupRun(ctx, o)
 	}
-	res, err := f.resolveKeys(&o.Keys, f.Given)
+	res, err := f.resolveKeys(ctx, &o.Keys, f.Given)
 	if err != nil {
 		return err
 	}

@@ -117,8 +117,8 @@ type hitGate struct {
 	// keyErrors counts keys the store answered with an error (neither hit
 	// nor miss); firstError describes the first.
 	keyErrors, keys int
-	firstError       string
-	backend          string
+	firstError      string
+	backend         string
 }
 
 // storeName names a store lookup's source for messages.

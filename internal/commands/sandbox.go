@@ -74,7 +74,7 @@ an example command, then serves until Ctrl-C or SIGTERM.`,
 			var p *lmcachekey.Params
 			var tokens []uint32
 			if populate != "" {
-				res, err := f.resolveKeys(&keys, f.Given)
+				res, err := f.resolveKeys(cmd.Context(), &keys, f.Given)
 				if err != nil {
 					return err
 				}

@@ -123,8 +123,11 @@ func (s *storeLookup) existence(ctx context.Context, keys []string, wantQueries 
 	return st, qs, nil
 }
 
-// lookup checks one prompt's chunk keys.
+// lookup checks one prompt's chunk keys, all its requests (existence,
+// placement, other ranks) within one --timeout.
 func (s *storeLookup) lookup(ctx context.Context, eng *lmcachekey.Engine, p *tokenize.Prompt) (lookupPromptView, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.f.Timeout)
+	defer cancel()
 	src, backend := s.source()
 	v := lookupPromptView{Source: src, Backend: backend, Index: p.Index, ID: p.ID, TotalTokens: len(p.Tokens), Chunks: []lookupChunkView{}}
 	var keys []string

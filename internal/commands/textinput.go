@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
+	"lmc/internal/boundedio"
 	"lmc/internal/tokenize"
 	"lmc/internal/tokenize/hf"
 	"lmc/internal/tokenize/remote"
@@ -154,9 +155,44 @@ func (tt *textTokenizer) tokenize(ctx context.Context, src string, p *tokenize.P
 	return nil
 }
 
+// maxTextFileBytes bounds --prompt-file and --messages (64 MiB of text is
+// millions of tokens, far beyond any model's context).
+const maxTextFileBytes = 64 << 20
+
+// fileErr is a failed read of a file named by flag: exit 2, unless the
+// operator interrupted.
+func fileErr(flag string, err error) error {
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	var tl *boundedio.TooLargeError
+	if errors.As(err, &tl) {
+		return &UsageError{Err: err}
+	}
+	return &UsageError{Err: fmt.Errorf("%s: %v", flag, err)}
+}
+
+// validUTF8 refuses text that is not UTF-8: replacing bad bytes would give
+// the keys of a different text than the engine saw.
+func validUTF8(name, s string) error {
+	if utf8.ValidString(s) {
+		return nil
+	}
+	off := 0
+	for off < len(s) {
+		r, size := utf8.DecodeRuneInString(s[off:])
+		if r == utf8.RuneError && size <= 1 {
+			break
+		}
+		off += size
+	}
+	line := 1 + strings.Count(s[:off], "\n")
+	return &UsageError{Err: fmt.Errorf("%s: invalid UTF-8 at byte %d (line %d, byte 0x%02x): the engine would not see this text; convert it to UTF-8 (e.g. iconv -f latin1 -t utf-8)", name, off, line, s[off])}
+}
+
 // textPrompt builds the single prompt given by --text, --prompt-file or
 // --messages (nil when none is given).
-func textPrompt(t *TextFlags) (*tokenize.Prompt, string, error) {
+func textPrompt(ctx context.Context, t *TextFlags) (*tokenize.Prompt, string, error) {
 	n := 0
 	for _, s := range []string{t.Text, t.PromptFile, t.Messages} {
 		if s != "" {
@@ -172,18 +208,27 @@ func textPrompt(t *TextFlags) (*tokenize.Prompt, string, error) {
 	switch {
 	case t.Text != "":
 		s := t.Text
+		if err := validUTF8("--text", s); err != nil {
+			return nil, "", err
+		}
 		return &tokenize.Prompt{Line: 1, Text: &s}, "--text", nil
 	case t.PromptFile != "":
-		b, err := os.ReadFile(t.PromptFile)
+		b, err := boundedio.ReadFile(ctx, t.PromptFile, "--prompt-file "+t.PromptFile, maxTextFileBytes)
 		if err != nil {
-			return nil, "", &UsageError{Err: fmt.Errorf("--prompt-file: %v", err)}
+			return nil, "", fileErr("--prompt-file", err)
 		}
 		s := string(b)
+		if err := validUTF8(t.PromptFile, s); err != nil {
+			return nil, "", err
+		}
 		return &tokenize.Prompt{Line: 1, Text: &s}, t.PromptFile, nil
 	}
-	b, err := os.ReadFile(t.Messages)
+	b, err := boundedio.ReadFile(ctx, t.Messages, "--messages "+t.Messages, maxTextFileBytes)
 	if err != nil {
-		return nil, "", &UsageError{Err: fmt.Errorf("--messages: %v", err)}
+		return nil, "", fileErr("--messages", err)
+	}
+	if err := validUTF8(t.Messages, string(b)); err != nil {
+		return nil, "", err
 	}
 	raw := json.RawMessage(strings.TrimSpace(string(b)))
 	var obj struct {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"lmc/internal/boundedio"
 	"lmc/internal/commands/iostreams"
 	"lmc/internal/tokenize"
 )
@@ -48,7 +49,7 @@ type tokenSource struct {
 // openTokens opens the token input; model is the engine's model name, sent
 // to a --tokenize-url endpoint that serves several.
 func (f *Factory) openTokens(ctx context.Context, args []string, in *InputFlags, model string) (*tokenSource, error) {
-	src, err := f.openTokenInput(args, in)
+	src, err := f.openTokenInput(ctx, args, in)
 	if err != nil {
 		return nil, err
 	}
@@ -60,8 +61,8 @@ func (f *Factory) openTokens(ctx context.Context, args []string, in *InputFlags,
 	return src, nil
 }
 
-func (f *Factory) openTokenInput(args []string, in *InputFlags) (*tokenSource, error) {
-	single, name, err := textPrompt(&in.Text)
+func (f *Factory) openTokenInput(ctx context.Context, args []string, in *InputFlags) (*tokenSource, error) {
+	single, name, err := textPrompt(ctx, &in.Text)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +82,13 @@ func (f *Factory) openTokenInput(args []string, in *InputFlags) (*tokenSource, e
 	case len(args) > 1:
 		return nil, &UsageError{Err: fmt.Errorf("one token input expected, got %d arguments", len(args))}
 	case args[0] == "-":
-		return &tokenSource{rd: tokenize.NewReader(f.IOStreams.In, "<stdin>"), name: "<stdin>", close: func() {}}, nil
+		in := f.IOStreams.In
+		if fh, ok := in.(*os.File); ok {
+			in = boundedio.File(ctx, fh)
+		} else {
+			in = boundedio.Cancelable(ctx, in)
+		}
+		return &tokenSource{rd: tokenize.NewReader(in, "<stdin>"), name: "<stdin>", close: func() {}}, nil
 	}
 	fh, err := os.Open(args[0])
 	if err != nil {
@@ -91,7 +98,7 @@ func (f *Factory) openTokenInput(args []string, in *InputFlags) (*tokenSource, e
 		}
 		return nil, &UsageError{Err: fmt.Errorf("token input %v", err)}
 	}
-	return &tokenSource{rd: tokenize.NewReader(fh, args[0]), name: args[0], close: func() { fh.Close() }}, nil
+	return &tokenSource{rd: tokenize.NewReader(boundedio.File(ctx, fh), args[0]), name: args[0], close: func() { fh.Close() }}, nil
 }
 
 // eachPrompt streams prompts to fn.

@@ -1,11 +1,13 @@
 package lmcacheconfig
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
+
+	"lmc/internal/boundedio"
 
 	"gopkg.in/yaml.v3"
 )
@@ -39,15 +41,20 @@ var lmcacheFields = []string{"chunk_size", "save_unfull_chunk", "pre_caching_has
 // deprecated aliases LMCache maps to current names.
 var lmcacheAliases = map[string]string{"enable_xpyd": "enable_pd"}
 
+// MaxFileBytes bounds an LMCache config file (real ones are a few KiB).
+const MaxFileBytes = 1 << 20
+
 // Load reads path (may be "" for environment only) and applies
 // LMCACHE_* overrides from getenv, with LMCache's conversion rules: quotes
 // stripped, int() for ints, booleans true only for "true"/"1", extra_config
 // as a JSON object string.
-func Load(path string, getenv func(string) string) (*Config, error) {
+//
+// The file is read with a bound (MaxFileBytes) and stops when ctx ends.
+func Load(ctx context.Context, path string, getenv func(string) string) (*Config, error) {
 	c := &Config{Path: path, Source: map[string]string{}}
 	raw := map[string]any{}
 	if path != "" {
-		b, err := os.ReadFile(path)
+		b, err := boundedio.ReadFile(ctx, path, "LMCache config "+path, MaxFileBytes)
 		if err != nil {
 			return nil, fmt.Errorf("LMCache config: %w", err)
 		}

@@ -1,6 +1,7 @@
 package lmcacheconfig
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,7 +21,7 @@ extra_config:
   master_server_address: "10.0.0.7:50051"
   save_only_first_rank: true
 `), 0o644)
-	c, err := Load(path, envOf(nil))
+	c, err := Load(context.Background(), path, envOf(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +32,7 @@ extra_config:
 		t.Fatalf("%s %s", a, src)
 	}
 	// env overrides: quotes stripped; booleans true only for true/1; bad int keeps the file value
-	c, err = Load(path, envOf(map[string]string{
+	c, err = Load(context.Background(), path, envOf(map[string]string{
 		"LMCACHE_CHUNK_SIZE": "abc", "LMCACHE_SAVE_UNFULL_CHUNK": "yes",
 		"LMCACHE_EXTERNAL_LOOKUP_CLIENT": "'mooncakestore://10.0.0.5:50051'",
 		"LMCACHE_EXTRA_CONFIG":           `{"master_server_address": "x:1"}`,
@@ -49,7 +50,7 @@ extra_config:
 		t.Fatalf("%s %s", a, src)
 	}
 	// remote_url fallback and blending forcing save_unfull_chunk
-	c, _ = Load("", envOf(map[string]string{"LMCACHE_REMOTE_URL": "mooncakestore://h:1/?device=x", "LMCACHE_ENABLE_BLENDING": "True"}))
+	c, _ = Load(context.Background(), "", envOf(map[string]string{"LMCACHE_REMOTE_URL": "mooncakestore://h:1/?device=x", "LMCACHE_ENABLE_BLENDING": "True"}))
 	if a, _ := c.MasterAddress(); a != "h:1" {
 		t.Fatal(a)
 	}
@@ -57,11 +58,11 @@ extra_config:
 		t.Fatal(v, ok, why)
 	}
 	os.WriteFile(path, []byte("- a list\n"), 0o644)
-	if _, err := Load(path, envOf(nil)); err == nil || !strings.Contains(err.Error(), "expected a mapping") {
+	if _, err := Load(context.Background(), path, envOf(nil)); err == nil || !strings.Contains(err.Error(), "expected a mapping") {
 		t.Fatal(err)
 	}
 	os.WriteFile(path, []byte(""), 0o644)
-	if c, err := Load(path, envOf(nil)); err != nil || c.ChunkSize != nil {
+	if c, err := Load(context.Background(), path, envOf(nil)); err != nil || c.ChunkSize != nil {
 		t.Fatal("empty file is {}", err)
 	}
 }
@@ -72,7 +73,7 @@ func FuzzLMCacheConfig(f *testing.F) {
 	f.Fuzz(func(t *testing.T, yamlText, env string) {
 		path := filepath.Join(t.TempDir(), "c.yaml")
 		os.WriteFile(path, []byte(yamlText), 0o644)
-		c, err := Load(path, envOf(map[string]string{"LMCACHE_CHUNK_SIZE": env, "LMCACHE_EXTRA_CONFIG": env}))
+		c, err := Load(context.Background(), path, envOf(map[string]string{"LMCACHE_CHUNK_SIZE": env, "LMCACHE_EXTRA_CONFIG": env}))
 		if err == nil {
 			c.MasterAddress()
 			c.EffectiveSaveUnfullChunk()
