@@ -164,7 +164,6 @@ func errorInSuccess(body []byte) (string, bool) {
 	return "", false
 }
 
-
 // DecodeError is a success answer whose body the client could not
 // understand (for instance an HTML page from something that is not the
 // controller).
