@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"lmc/internal/commands/printers"
+	"lmc/internal/transport"
 )
 
 // NewCmdConfig builds `lmc config`.
@@ -229,7 +230,7 @@ its source.`,
 				if src == "" {
 					src = "default"
 				}
-				add(name, fl.Value.String(), src)
+				add(name, transport.RedactRaw(fl.Value.String()), src)
 			}
 			// key parameters through the same resolution as the commands
 			kf.Model = orString(kf.Model, "(none)")

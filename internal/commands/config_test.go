@@ -212,3 +212,89 @@ func selfSigned(t *testing.T, cn string) (certPEM, keyPEM []byte, cert *x509.Cer
 	kb, _ := x509.MarshalECPrivateKey(key)
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), cert
 }
+
+// Saving the config: an exclusive 0600 temporary file, never a fixed
+// ".tmp" name that a leftover or a planted symlink could subvert; a
+// symlinked config (dotfiles) is written through and stays a link.
+func TestConfigSaveIsSafe(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	real := filepath.Join(dir, "dotfiles", "lmc.yaml")
+	if err := os.MkdirAll(filepath.Dir(real), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(real, []byte("contexts: {}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfgDir := filepath.Join(dir, ".config", "lmc")
+	if err := os.MkdirAll(cfgDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(cfgDir, "config.yaml")
+	if err := os.Symlink(real, path); err != nil {
+		t.Skip("no symlinks:", err)
+	}
+	// A planted .tmp symlink and a leftover world-readable .tmp.
+	victim := filepath.Join(dir, "victim")
+	if err := os.WriteFile(victim, []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, path+".tmp"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(real+".tmp", []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"HOME": dir}
+	r := runLMC(t, runOpts{env: env}, "config", "set-context", "prod", "--master", "10.0.0.1:50051", "-H", "Authorization: Bearer s3cret")
+	if r.code != 0 {
+		t.Fatalf("set-context: exit %d, stderr %s", r.code, r.stderr)
+	}
+	if fi, err := os.Lstat(path); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("config.yaml is no longer a symlink: %v %v", fi, err)
+	}
+	b, err := os.ReadFile(real)
+	if err != nil || !strings.Contains(string(b), "s3cret") {
+		t.Fatalf("the link's target was not written: %q %v", b, err)
+	}
+	if st, _ := os.Stat(real); st.Mode().Perm() != 0o600 {
+		t.Fatalf("target mode %04o, want 0600", st.Mode().Perm())
+	}
+	if v, _ := os.ReadFile(victim); string(v) != "keep" {
+		t.Fatalf("the planted .tmp link was written through: victim holds %q", v)
+	}
+	ents, _ := os.ReadDir(filepath.Dir(real))
+	for _, e := range ents {
+		if strings.Contains(e.Name(), ".tmp") && e.Name() != "lmc.yaml.tmp" {
+			t.Errorf("temporary file left behind: %s", e.Name())
+		}
+	}
+}
+
+// A config that holds credentials and is writable or readable by others
+// gets a warning (like ssh); views redact URL passwords and tokens too.
+func TestConfigCredentialsWarningsAndRedaction(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	env := map[string]string{"HOME": dir}
+	r := runLMC(t, runOpts{env: env}, "config", "set-context", "prod", "--controller", "http://ops:pa55w0rd@10.0.0.2:9000/?access_token=t0ken", "--admin", "http://10.0.0.1:9003")
+	if r.code != 0 {
+		t.Fatalf("set-context: exit %d, stderr %s", r.code, r.stderr)
+	}
+	path := filepath.Join(dir, ".config", "lmc", "config.yaml")
+	if err := os.Chmod(path, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"config", "view"}, {"config", "view", "-o", "json"}, {"config", "get-contexts", "-o", "json"}, {"config", "view", "--resolved"}} {
+		r := runLMC(t, runOpts{env: env}, args...)
+		if r.code != 0 {
+			t.Fatalf("%v: exit %d, stderr %s", args, r.code, r.stderr)
+		}
+		if strings.Contains(r.stdout+r.stderr, "pa55w0rd") || strings.Contains(r.stdout+r.stderr, "t0ken") {
+			t.Errorf("%v shows a credential:\n%s%s", args, r.stdout, r.stderr)
+		}
+		if !strings.Contains(r.stderr, "holds credentials and is writable by others (mode 0666)") {
+			t.Errorf("%v: no permission warning on stderr: %q", args, r.stderr)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"lmc/internal/boundedio"
+	"lmc/internal/transport"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -72,26 +73,90 @@ func (f *Factory) loadConfig(ctx context.Context) (*ConfigFile, error) {
 	if c.Contexts == nil {
 		c.Contexts = map[string]map[string]any{}
 	}
+	if w := permissionWarning(c.path, c); w != "" {
+		warn(f.IOStreams, []string{w})
+	}
 	return c, nil
 }
 
+// save writes the config atomically and owner-only (contexts may hold
+// credentials): an exclusive temporary file (O_EXCL, mode 0600) in the same
+// directory, renamed over the target. A symlinked config (dotfiles) is
+// written through to the file it points at, and stays a symlink; a
+// leftover or planted temporary name cannot be followed or widen the
+// mode.
 func (c *ConfigFile) save() error {
 	if c.path == "" {
 		return errors.New("no config path: set HOME, XDG_CONFIG_HOME or LMC_CONFIG")
 	}
-	if err := os.MkdirAll(filepath.Dir(c.path), 0o700); err != nil {
+	target := c.path
+	if resolved, err := filepath.EvalSymlinks(c.path); err == nil {
+		target = resolved
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("lmc config %s: %v", c.path, err)
+	}
+	dir := filepath.Dir(target)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
 	b, err := yaml.Marshal(c)
 	if err != nil {
 		return err
 	}
-	// Contexts may hold credentials (headers): owner-only.
-	tmp := c.path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(target)+".*.tmp")
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, c.path)
+	defer os.Remove(tmp.Name()) // after a successful rename, a no-op
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), target)
+}
+
+// holdsCredentials reports a config with -H headers or URLs carrying
+// credentials.
+func (c *ConfigFile) holdsCredentials() bool {
+	for _, ctx := range c.Contexts {
+		for k, v := range ctx {
+			if k == "header" || k == "key" {
+				return true
+			}
+			if s, ok := v.(string); ok && strings.Contains(s, "://") && transport.RedactRaw(s) != s {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// permissionWarning is ssh's rule for a config that holds credentials: no
+// one but its owner may change it (they could send the credentials
+// elsewhere), nor read it.
+func permissionWarning(path string, c *ConfigFile) string {
+	st, err := os.Stat(path)
+	if err != nil || !c.holdsCredentials() {
+		return ""
+	}
+	switch m := st.Mode().Perm(); {
+	case m&0o022 != 0:
+		return fmt.Sprintf("lmc config %s holds credentials and is writable by others (mode %04o): anyone who can change it can redirect them; run chmod 600 %s", path, m, path)
+	case m&0o044 != 0:
+		return fmt.Sprintf("lmc config %s holds credentials and is readable by others (mode %04o); run chmod 600 %s", path, m, path)
+	}
+	return ""
 }
 
 // contextValue renders a context entry as a flag value.
@@ -202,6 +267,9 @@ func redactSettings(m map[string]any) map[string]any {
 			}
 			out[k] = hs
 			continue
+		}
+		if s, ok := v.(string); ok {
+			v = transport.RedactRaw(s)
 		}
 		out[k] = v
 	}
