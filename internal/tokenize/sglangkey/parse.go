@@ -25,9 +25,12 @@ type KeyInfo struct {
 	// served model name with "/" -> "-", joined by "_" ("" when the key has
 	// none). The two parts cannot be told apart from one key.
 	Prefix string
-	Hash   string // the 64-hex-digit page hash
-	Suffix string // everything after the hash ("_1_0_k")
-	Object string // "k" or "v" for KV objects; the pool object name for hybrid ones
+	// HasPrefix: the key has a prefix part, possibly empty (an empty
+	// extra_backend_tag gives "_<hash>…").
+	HasPrefix bool
+	Hash      string // the 64-hex-digit page hash
+	Suffix    string // everything after the hash ("_1_0_k")
+	Object    string // "k" or "v" for KV objects; the pool object name for hybrid ones
 	// TP and PP are the ranks in the suffix, -1 where the key has none (an
 	// MLA key has no TP rank; without PP there is no PP rank). For
 	// KindMHAOrMLA, TP holds the number (PP when it is MLA). With split
@@ -62,7 +65,7 @@ func Parse(key string) (KeyInfo, bool) {
 		}
 		k.Hash = key[i : i+64]
 		if i > 0 {
-			k.Prefix = key[:i-1]
+			k.Prefix, k.HasPrefix = key[:i-1], true
 		}
 		return k, true
 	}
@@ -174,4 +177,13 @@ func atoi(s string) int {
 		n = n*10 + int(s[i]-'0')
 	}
 	return n
+}
+
+// Head is the key text before the page hash ("" or Prefix + "_"), as
+// Engine.KeyHead renders it.
+func (k KeyInfo) Head() string {
+	if !k.HasPrefix {
+		return ""
+	}
+	return k.Prefix + "_"
 }

@@ -257,19 +257,12 @@ func checkParse(t *testing.T, e *Engine, key, hash string) {
 		t.Errorf("Parse(%q) failed", key)
 		return
 	}
-	if k.Hash != hash || k.Prefix+pfxSep(k.Prefix) != e.KeyHead() || !slices.Contains(k.Eras, e.p.Era) {
+	if k.Hash != hash || k.Head() != e.KeyHead() || !slices.Contains(k.Eras, e.p.Era) {
 		t.Errorf("Parse(%q) = %+v (engine head %q era %s)", key, k, e.KeyHead(), e.p.Era)
 	}
 	if e.p.MLA && k.Kind != KindMLA && k.Kind != KindMHAOrMLA || !e.p.MLA && k.Kind != KindMHA && k.Kind != KindMHAOrMLA {
 		t.Errorf("Parse(%q) kind %s, mla %v", key, k.Kind, e.p.MLA)
 	}
-}
-
-func pfxSep(p string) string {
-	if p == "" {
-		return ""
-	}
-	return "_"
 }
 
 func mustEngine(t testing.TB, p Params) *Engine {

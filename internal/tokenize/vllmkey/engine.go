@@ -55,9 +55,10 @@ type Engine struct {
 	allNS    []Namespace // the namespaces ranks write, deduplicated, rank order
 	lookupNS []Namespace // the namespaces the engine's lookup checks, its order
 
-	h    *hasher
-	slab keyslab.Slab
-	offs []int
+	h     *hasher
+	slab  keyslab.Slab
+	offs  []int
+	mmBuf []MMKey
 }
 
 // NewEngine validates p, resolves NONE_HASH and prepares an engine.
@@ -260,7 +261,7 @@ func (e *Engine) Each(tokens []uint32, sel rankhit.Select, fn func(Chunk) error)
 		if e.p.LoRAName != "" {
 			x.LoRA, x.HasLoRA = e.p.LoRAName, true
 		}
-		x.MM, mmIdx = mmKeys(e.p.MM, start, end, mmIdx)
+		x.MM, mmIdx = e.mmKeys(start, end, mmIdx)
 		if i == 0 && e.p.CacheSalt != "" {
 			x.Salt, x.HasSalt = e.p.CacheSalt, true
 		}
@@ -300,11 +301,29 @@ func (e *Engine) offsets(n int) []int {
 	return e.offs[:n]
 }
 
-// mmKeys is vLLM's _gen_mm_extra_hash_keys for block [start, end): the
-// (identifier, offset - start) of every item overlapping the block, walking
-// the sorted items from idx; it returns the index to continue from.
-func mmKeys(items []MMItem, start, end, idx int) ([]MMKey, int) {
-	var out []MMKey
+// mmKeys is mmKeysInto with the result carved from the engine's block of
+// MMKeys (the slices stay valid, and cost no allocation per block).
+func (e *Engine) mmKeys(start, end, idx int) ([]MMKey, int) {
+	if len(e.p.MM) == 0 {
+		return nil, idx
+	}
+	if cap(e.mmBuf)-len(e.mmBuf) < len(e.p.MM) {
+		e.mmBuf = make([]MMKey, 0, max(1024, len(e.p.MM)))
+	}
+	n := len(e.mmBuf)
+	out, idx := mmKeysInto(e.mmBuf, e.p.MM, start, end, idx)
+	e.mmBuf = out
+	if len(out) == n {
+		return nil, idx
+	}
+	return out[n:len(out):len(out)], idx
+}
+
+// mmKeysInto is vLLM's _gen_mm_extra_hash_keys for block [start, end): it
+// appends the (identifier, offset - start) of every item overlapping the
+// block to out, walking the sorted items from idx, and returns the index to
+// continue from.
+func mmKeysInto(out []MMKey, items []MMItem, start, end, idx int) ([]MMKey, int) {
 	for idx < len(items) {
 		m := items[idx]
 		if end <= m.Offset {

@@ -90,7 +90,7 @@ func parseV(f []string, i int, r string, k KeyInfo) (KeyInfo, bool) {
 		return k, false
 	}
 	if len(rest) == 3 {
-		if prefix != "" {
+		if i > 1 {
 			// V1 has no cache prefix: the model itself holds '@'.
 			k.Model = strings.Join(f[:i], "@")
 		}
@@ -100,6 +100,9 @@ func parseV(f []string, i int, r string, k KeyInfo) (KeyInfo, bool) {
 	g, ok := strings.CutPrefix(rest[3], "group:")
 	if !ok || !isNum(g) {
 		return k, false
+	}
+	if i > 1 && prefix == "" {
+		return k, false // V3 writes no "@" for an empty cache prefix
 	}
 	k.Group = atoi(g)
 	k.CachePrefix = prefix
