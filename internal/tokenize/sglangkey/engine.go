@@ -353,3 +353,17 @@ func (p *Params) EngineHit(minTokens int) int {
 func (e *Engine) String() string {
 	return fmt.Sprintf("sglang %s page=%d tp=%d pp=%d mla=%v eagle=%v", e.p.era(), e.p.PageSize, e.p.TPSize, e.p.PPSize, e.p.MLA, e.p.Eagle)
 }
+
+// Traps lists, for explain, what can make these keys differ from the
+// engine's although every input above is right: the parameters' warnings
+// first, then the standing traps of SGLang's keys.
+func (e *Engine) Traps() []string {
+	out := e.p.Warnings()
+	out = append(out,
+		"the served model name (S3+) is --served-model-name, which defaults to --model-path: a local path gives '-models-…'",
+		"EAGLE/EAGLE3 servers hash token bigrams: the speculative algorithm must be known",
+		"requests with extra_key or cache_salt (LoRA, salts) chain from the S4 namespace seed; lmc reproduces them only from the exact strings",
+		"a Mooncake tenant_id scopes objects on the master but is not in the key: look up in the engine's tenant",
+		"not modelled: hybrid pools (Mamba, SWA, DSA indexer, DeepSeek-V4, draft KV: refused), the context-parallel suffix proposal (PR #37234), the prototype S0 keys")
+	return out
+}

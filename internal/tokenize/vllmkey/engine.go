@@ -427,3 +427,21 @@ func EngineHit(r Rules, eagle bool, numTokens, blockSize, prefixTokens int) int 
 	}
 	return hit
 }
+
+// Traps lists, for explain, what can make these keys differ from the
+// engine's although every input above is right: the parameters' warnings
+// first, then the standing traps of vLLM's hashing.
+func (e *Engine) Traps() []string {
+	out := e.p.Warnings()
+	if e.p.Hash == SHA256 || e.p.Hash == XXHash {
+		assume := "distinct objects"
+		if e.p.SameStringObjects {
+			assume = "one object per distinct value (same_string_objects)"
+		}
+		out = append(out, "pickle object identity: "+string(e.p.Hash)+" digests a CPython pickle, which writes a str object seen before in the same block as a memo reference; lmc assumes the extra keys' strings are "+assume+"; sha256_cbor has no such trap")
+	}
+	_, src := e.NoneHash()
+	out = append(out, "NONE_HASH = "+src+": unreproducible when the engines ran without PYTHONHASHSEED before vLLM PR #51875 (2026-08-11), or with xxhash/xxhash_cbor at any version")
+	out = append(out, "not modelled: prompt embeddings (a per-block digest extra key), hybrid models (several KV-cache groups, Mamba state, sliding windows: refused), hash_block_size != block_size")
+	return out
+}
