@@ -7,7 +7,8 @@ import (
 	"strings"
 
 	"github.com/zeebo/blake3"
-	"github.com/zeebo/xxh3"
+
+	"lmc/internal/tokenize/pyobj"
 )
 
 // Algorithm is a value of LMCache's pre_caching_hash_algorithm (plus the
@@ -177,7 +178,7 @@ func (h *hasher) digest(b []byte) Value {
 		}
 		return BytesValue(s[:])
 	case XXHash, XXHashCBOR:
-		d := xxh3.Hash128(b).Bytes()
+		d := pyobj.XXH3Digest(b)
 		return BytesValue(d[:])
 	case Blake3:
 		d := blake3.Sum256(b)
