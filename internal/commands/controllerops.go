@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"lmc/internal/commands/iostreams"
 	"lmc/internal/commands/printers"
 	"lmc/internal/controllerclient"
+	"lmc/internal/safetext"
 	"lmc/internal/transport"
 )
 
@@ -127,7 +129,7 @@ func writeOp(f *Factory, fm printers.Format, v opView) error {
 			b.WriteString(st.Warn.Render("verify: "+vv.Note) + "\n")
 		}
 	}
-	_, err := f.Out().Write([]byte(b.String()))
+	_, err := io.WriteString(f.Out(), safetext.EscapeText(b.String()))
 	return err
 }
 

@@ -15,6 +15,7 @@ import (
 	"lmc/internal/commands/printers"
 	"lmc/internal/doctor"
 	"lmc/internal/mooncake"
+	"lmc/internal/safetext"
 	"lmc/internal/tokenize/lmcachekey"
 )
 
@@ -374,7 +375,7 @@ func hitLine(t *doctor.RankTable) string {
 
 func writeDoctor(ios *iostreams.IOStreams, v *doctorView) error {
 	st := ios.Styles()
-	out := ios.Out
+	out := safetext.NewWriter(ios.Out) // model names, tags and keys come from the store
 	r := v.Report
 	var b strings.Builder
 	label := map[doctor.Outcome]string{doctor.FullHit: st.Hit.Render("OK"), doctor.CauseFound: st.Partial.Render("CAUSE"), doctor.NoCause: st.Miss.Render("NO CAUSE FOUND")}[r.Outcome]
@@ -463,7 +464,7 @@ func writeDoctor(ios *iostreams.IOStreams, v *doctorView) error {
 
 func writeInventory(ios *iostreams.IOStreams, inv *doctor.Inventory) error {
 	st := ios.Styles()
-	out := ios.Out
+	out := safetext.NewWriter(ios.Out) // the store's keys
 	if _, err := fmt.Fprintf(out, "store: %s\n", inventorySummary(inv)); err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"lmc/internal/commands/iostreams"
 	"lmc/internal/commands/printers"
+	"lmc/internal/safetext"
 	"lmc/internal/tokenize/lmcachekey"
 )
 
@@ -278,7 +279,7 @@ func writeExplainText(ios *iostreams.IOStreams, v explainView, wide bool) error 
 		kv("hash", h)
 		kv("key", c.Key)
 	}
-	_, err := io.WriteString(ios.Out, b.String())
+	_, err := io.WriteString(ios.Out, safetext.EscapeText(b.String()))
 	return err
 }
 

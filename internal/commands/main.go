@@ -31,6 +31,7 @@ import (
 
 	"lmc/internal/commands/iostreams"
 	"lmc/internal/controllerclient"
+	"lmc/internal/safetext"
 )
 
 // BuildInfo is stamped into the binary at build time.
@@ -72,11 +73,12 @@ func Main(ctx context.Context, ios *iostreams.IOStreams, args []string, build Bu
 
 func printError(ios *iostreams.IOStreams, cmd *cobra.Command, err error) {
 	st := ios.ErrStyles()
-	msg := err.Error()
+	// Errors quote peers and files: escaped, and one line.
+	msg := safetext.Escape(err.Error())
 	fmt.Fprintln(ios.ErrOut, st.Error.Render("lmc:")+" "+msg)
 	var ae *controllerclient.APIError
 	if errors.As(err, &ae) && ae.Hint != "" {
-		fmt.Fprintln(ios.ErrOut, st.Warn.Render("hint:")+" "+ae.Hint)
+		fmt.Fprintln(ios.ErrOut, st.Warn.Render("hint:")+" "+safetext.Escape(ae.Hint))
 	}
 	var ue *UsageError
 	if errors.As(err, &ue) || isCobraUsage(err) {

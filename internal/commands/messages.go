@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"lmc/internal/commands/iostreams"
+	"lmc/internal/safetext"
 	"lmc/internal/tokenize"
 )
 
@@ -13,7 +14,7 @@ import (
 func warn(ios *iostreams.IOStreams, ws []string) {
 	st := ios.ErrStyles()
 	for _, w := range ws {
-		fmt.Fprintln(ios.ErrOut, st.Warn.Render("warning:")+" "+w)
+		fmt.Fprintln(ios.ErrOut, st.Warn.Render("warning:")+" "+safetext.Escape(w))
 	}
 }
 

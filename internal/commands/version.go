@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"lmc/internal/commands/printers"
+	"lmc/internal/safetext"
 	"lmc/internal/transport"
 )
 
@@ -116,7 +117,7 @@ OpenAPI schema lists (the controller reports no version of its own).`,
 				}
 				fmt.Fprintf(&sb, "%s %s: %s\n", s.Backend, s.Address, d)
 			}
-			_, err = io.WriteString(f.Out(), sb.String())
+			_, err = io.WriteString(f.Out(), safetext.EscapeText(sb.String()))
 			return err
 		},
 	}

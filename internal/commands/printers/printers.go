@@ -10,6 +10,8 @@ import (
 	"io"
 	"strings"
 
+	"lmc/internal/safetext"
+
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
@@ -95,7 +97,9 @@ func WriteJSONLine(w io.Writer, v any) error {
 
 // WriteTable renders a borderless table (two spaces between columns, no
 // trailing spaces), gh/kubectl style. Cells may carry ANSI styling: widths
-// are measured without it.
+// are measured without it. Every other control character in a cell (cells
+// hold what peers and files said) is escaped, so a cell cannot move the
+// cursor, clear the screen or retitle the terminal.
 func WriteTable(w io.Writer, header []string, rows [][]string) error {
 	var b bytes.Buffer
 	t := tablewriter.NewTable(&b,
@@ -115,12 +119,16 @@ func WriteTable(w io.Writer, header []string, rows [][]string) error {
 	if header != nil {
 		h := make([]any, len(header))
 		for i, c := range header {
-			h[i] = c
+			h[i] = safetext.EscapeKeepSGR(c)
 		}
 		t.Header(h...)
 	}
 	for _, r := range rows {
-		if err := t.Append(append([]string(nil), r...)); err != nil {
+		cells := make([]string, len(r))
+		for i, c := range r {
+			cells[i] = safetext.EscapeKeepSGR(c)
+		}
+		if err := t.Append(cells); err != nil {
 			return err
 		}
 	}
@@ -130,11 +138,18 @@ func WriteTable(w io.Writer, header []string, rows [][]string) error {
 	return writeTrimmed(w, b.Bytes())
 }
 
-// WritePlain writes tab-separated rows, no header, no styling.
+// WritePlain writes tab-separated rows, no header, no styling. Control
+// characters in cells (tabs and newlines included, which would break the
+// rows) are escaped; -o json keeps the exact strings.
 func WritePlain(w io.Writer, rows [][]string) error {
 	var b bytes.Buffer
 	for _, r := range rows {
-		b.WriteString(strings.Join(r, "\t"))
+		for i, c := range r {
+			if i > 0 {
+				b.WriteByte('\t')
+			}
+			b.WriteString(safetext.Escape(c))
+		}
 		b.WriteByte('\n')
 	}
 	_, err := w.Write(b.Bytes())
