@@ -94,104 +94,114 @@ func mustAPIError(t *testing.T, err error) *APIError {
 }
 
 func TestHappyPaths(t *testing.T) {
+	t.Parallel()
 	s, ts := topology(t)
 	c := newClient(t, ts.URL)
 	ctx := context.Background()
 
 	lk, err := c.Lookup(ctx, tokA)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("Lookup(A) error = %v, want nil", err)
 	}
 	if lk.MatchedTokens != 512 || len(lk.Instances) != 1 || lk.Instances[0] != (InstanceHit{"inst1", DefaultLocation, 512}) ||
 		!strings.HasPrefix(lk.EventID, "Lookup") {
-		t.Fatalf("lookup: %+v", lk)
+		t.Fatalf("lookup: %+v; want 512 tokens matched on inst1 only, a Lookup event id", lk)
 	}
 	if lk, err = c.Lookup(ctx, nil); err != nil || lk.MatchedTokens != 0 || len(lk.Instances) != 0 {
-		t.Fatalf("empty lookup: %+v %v", lk, err)
+		t.Fatalf("empty lookup: %+v %v; want nothing matched, nil", lk, err)
 	}
 
 	h, err := c.Health(ctx, "inst3")
 	if err != nil || !h.Found() || !h.Healthy() || len(h.Workers) != 2 || !strings.HasPrefix(h.EventID, "health") {
-		t.Fatalf("health: %+v %v", h, err)
+		t.Fatalf("health: %+v %v; want inst3 found and healthy with 2 workers, a health event id, nil", h, err)
 	}
-	_ = s.SetWorkerHealth("inst3", 1, -1)
-	if h, _ = c.Health(ctx, "inst3"); h.Healthy() || h.Workers[1] != (WorkerHealth{1, -1, HealthCodeMeaning(-1)}) {
-		t.Fatalf("unhealthy: %+v", h)
+	if err := s.SetWorkerHealth("inst3", 1, -1); err != nil {
+		t.Fatal(err)
+	}
+	if h, err = c.Health(ctx, "inst3"); err != nil {
+		t.Fatalf("health after a worker turned unhealthy: error %v, want nil", err)
+	}
+	if want := (WorkerHealth{1, -1, HealthCodeMeaning(-1)}); h.Healthy() || h.Workers[1] != want {
+		t.Fatalf("unhealthy: %+v; want not healthy, worker 1 %+v", h, want)
 	}
 	if h, err = c.Health(ctx, "nope"); err != nil || h.Found() || h.Healthy() {
-		t.Fatalf("unknown instance health: %+v %v", h, err)
+		t.Fatalf("unknown instance health: %+v %v; want not found, not healthy, nil", h, err)
 	}
 
 	op, err := c.Pin(ctx, "inst1", "", u32(0, 299))
 	if err != nil || op.NumTokens != 256 || !op.HasNumTokens || !strings.HasPrefix(op.EventID, "Pin") {
-		t.Fatalf("pin: %+v %v", op, err)
+		t.Fatalf("pin: %+v %v; want 256 tokens, a Pin event id, nil", op, err)
 	}
 	if op, err = c.Compress(ctx, CompressRequest{InstanceID: "inst1", Tokens: tokA}); err != nil || op.NumTokens != 512 {
-		t.Fatalf("compress: %+v %v", op, err)
+		t.Fatalf("compress: %+v %v; want 512 tokens, nil", op, err)
 	}
 	if op, err = c.Decompress(ctx, CompressRequest{InstanceID: "inst3", Tokens: tokC}); err != nil || op.NumTokens != 768 {
-		t.Fatalf("decompress: %+v %v", op, err)
+		t.Fatalf("decompress: %+v %v; want 768 tokens, nil", op, err)
 	}
 	if op, err = c.Move(ctx, MoveRequest{SrcInstance: "inst1", DstInstance: "inst2", Tokens: tokB}); err != nil || op.NumTokens != 512 {
-		t.Fatalf("move: %+v %v", op, err)
+		t.Fatalf("move: %+v %v; want 512 tokens, nil", op, err)
 	}
-	if lk, _ = c.Lookup(ctx, tokB); lk.Instances[0].InstanceID != "inst2" {
-		t.Fatalf("after move: %+v", lk)
+	if lk, err = c.Lookup(ctx, tokB); err != nil {
+		t.Fatalf("lookup after move: error %v, want nil", err)
+	}
+	if lk.Instances[0].InstanceID != "inst2" {
+		t.Fatalf("after move: %+v; want B on inst2", lk)
 	}
 	if op, err = c.Move(ctx, MoveRequest{SrcInstance: "inst3", DstInstance: "inst1", Tokens: tokC, Copy: true}); err != nil || op.NumTokens != 768 {
-		t.Fatalf("tp2->tp1 copy: %+v %v", op, err)
+		t.Fatalf("tp2->tp1 copy: %+v %v; want 768 tokens, nil", op, err)
 	}
 	// inst1 holds A0 (pinned), A1, C0..C2 → 256 + 768 cleared.
 	if op, err = c.Clear(ctx, "inst1", DefaultLocation); err != nil || op.NumTokens != 1024 {
-		t.Fatalf("clear: %+v %v", op, err)
+		t.Fatalf("clear: %+v %v; want 1024 tokens, nil", op, err)
 	}
 	if op, err = c.Clear(ctx, "inst1", "LocalDiskBackend"); err != nil || op.NumTokens != 0 {
-		t.Fatalf("clear other location: %+v %v", op, err)
+		t.Fatalf("clear other location: %+v %v; want 0 tokens, nil", op, err)
 	}
 
 	wi, err := c.QueryWorkerInfo(ctx, "inst3", []int{1})
 	if err != nil || len(wi.Workers) != 1 || wi.Workers[0].WorkerID != 1 || wi.Workers[0].PeerInitURL == nil {
-		t.Fatalf("query_worker_info: %+v %v", wi, err)
+		t.Fatalf("query_worker_info: %+v %v; want worker 1 only, with a peer_init_url, nil", wi, err)
 	}
 	if wi, err = c.QueryWorkerInfo(ctx, "all", nil); err != nil || len(wi.Workers) != 4 {
-		t.Fatalf("query_worker_info all: %+v %v", wi, err)
+		t.Fatalf("query_worker_info all: %+v %v; want 4 workers, nil", wi, err)
 	}
 	qi, err := c.QueryInstance(ctx, "127.0.0.1")
 	if err != nil || qi.InstanceID != "inst1" {
-		t.Fatalf("query_instance: %+v %v", qi, err)
+		t.Fatalf("query_instance: %+v %v; want inst1, nil", qi, err)
 	}
 
 	ws, err := c.Workers(ctx, WorkersFilter{})
 	if err != nil || ws.TotalCount != 4 || ws.Workers[0].KeyCount == nil || *ws.Workers[0].KeyCount != 1 {
-		t.Fatalf("workers: %+v %v", ws, err)
+		t.Fatalf("workers: %+v %v; want 4 workers, the first with key_count 1, nil", ws, err)
 	}
 	one := 1
 	if ws, err = c.Workers(ctx, WorkersFilter{InstanceID: "inst3", WorkerID: &one}); err != nil || ws.TotalCount != 1 || ws.Workers[0].WorkerID != 1 {
-		t.Fatalf("single worker: %+v %v", ws, err)
+		t.Fatalf("single worker: %+v %v; want worker 1 only, nil", ws, err)
 	}
 	if ws, err = c.Workers(ctx, WorkersFilter{WorkerID: &one}); err != nil || ws.TotalCount != 1 || ws.Workers[0].InstanceID != "inst3" {
-		t.Fatalf("worker filter without instance: %+v %v", ws, err)
+		t.Fatalf("worker filter without instance: %+v %v; want inst3's worker 1 only, nil", ws, err)
 	}
 	if ws, err = c.AllWorkers(ctx); err != nil || ws.TotalCount != 4 {
-		t.Fatalf("all workers: %+v %v", ws, err)
+		t.Fatalf("all workers: %+v %v; want 4 workers, nil", ws, err)
 	}
 	ks, err := c.KeyStats(ctx)
 	if err != nil || ks.TotalWorkerCount != 4 || ks.TotalInstanceCount != 3 || len(ks.Instances) != 3 {
-		t.Fatalf("key stats: %+v %v", ks, err)
+		t.Fatalf("key stats: %+v %v; want 4 workers, 3 instances, nil", ks, err)
 	}
 	if ks.TotalKeyCount != 1+2+6 { // inst1: A0 pinned; inst2: B0,B1; inst3: 3+3
-		t.Fatalf("key count: %+v", ks)
+		t.Fatalf("key count: %+v; want total_key_count %d", ks, 1+2+6)
 	}
 
 	_, err = c.CheckFinish(ctx, op.EventID)
 	if ae := mustAPIError(t, err); ae.Kind != KindNotImplemented || ae.Status != 500 || ae.Detail != "" {
-		t.Fatalf("check_finish: %+v", ae)
+		t.Fatalf("check_finish: %+v; want a %s error, status 500, no detail", ae, KindNotImplemented)
 	}
 }
 
 // TestRecordedErrors turns the recorded error answers (spec §14) into typed
 // errors: the fake reproduces them from state, the client classifies.
 func TestRecordedErrors(t *testing.T) {
+	t.Parallel()
 	s, ts := topology(t)
 	s.AddWorker("inst4", 0, sandboxcontroller.WorkerSpec{}) // no peer_init_url
 	c := newClient(t, ts.URL)
@@ -231,36 +241,46 @@ func TestRecordedErrors(t *testing.T) {
 			return err
 		}, 404, KindNotFound, "Worker (inst1, 7) not found", ""},
 	}
+	// The subtests are not parallel: they share s, and the last two fail
+	// and kill workers the cases before them rely on.
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			ae := mustAPIError(t, tc.call())
 			if ae.Status != tc.status || ae.Kind != tc.kind || ae.Detail != tc.detail || !strings.Contains(ae.Hint, tc.hint) {
-				t.Fatalf("got %+v", ae)
+				t.Fatalf("got %+v; want status %d, kind %s, detail %q, a hint containing %q", ae, tc.status, tc.kind, tc.detail, tc.hint)
 			}
 			if IsUnavailable(ae) {
-				t.Fatal("an HTTP answer is not 'unavailable'")
+				t.Fatal("IsUnavailable = true for an HTTP answer, want false")
 			}
 		})
 	}
 
 	t.Run("worker failure", func(t *testing.T) {
-		_ = s.FailWorker("inst1", 0, sandboxcontroller.OpMove, true)
-		defer s.FailWorker("inst1", 0, sandboxcontroller.OpMove, false)
+		fail := func(op string, on bool) {
+			t.Helper()
+			if err := s.FailWorker("inst1", 0, op, on); err != nil {
+				t.Fatal(err)
+			}
+		}
+		fail(sandboxcontroller.OpMove, true)
+		defer fail(sandboxcontroller.OpMove, false)
 		_, err := c.Move(ctx, MoveRequest{SrcInstance: "inst1", DstInstance: "inst2", Tokens: tokA})
 		ae := mustAPIError(t, err)
-		if ae.Kind != KindWorkerFailure || ae.Detail != "Operation 'move' is not supported." {
-			t.Fatalf("got %+v", ae)
+		if want := "Operation 'move' is not supported."; ae.Kind != KindWorkerFailure || ae.Detail != want {
+			t.Fatalf("got %+v; want a %s error with detail %q", ae, KindWorkerFailure, want)
 		}
-		_ = s.FailWorker("inst1", 0, sandboxcontroller.OpHealth, true)
+		fail(sandboxcontroller.OpHealth, true)
 		h, err := c.Health(ctx, "inst1")
 		if err != nil || h.Workers[0].Code != -1001 {
-			t.Fatalf("health of a failing worker: %+v %v", h, err)
+			t.Fatalf("health of a failing worker: %+v %v; want worker 0 with code -1001, nil", h, err)
 		}
-		_ = s.FailWorker("inst1", 0, sandboxcontroller.OpHealth, false)
+		fail(sandboxcontroller.OpHealth, false)
 	})
 
 	t.Run("84/85 dead worker hangs then EFSM", func(t *testing.T) {
-		_ = s.KillWorker("inst4", 0)
+		if err := s.KillWorker("inst4", 0); err != nil {
+			t.Fatal(err)
+		}
 		hc := newClient(t, ts.URL, WithEndpointTimeout(EndpointHealth, 150*time.Millisecond))
 		s.ResetRequests()
 		start := time.Now()
@@ -269,19 +289,19 @@ func TestRecordedErrors(t *testing.T) {
 		if !errors.As(err, &te) || !errors.Is(err, context.DeadlineExceeded) || !te.Timeout() || !IsUnavailable(err) {
 			t.Fatalf("want a timeout, got %T %v", err, err)
 		}
-		if time.Since(start) > 2*time.Second {
-			t.Fatal("timeout too slow")
+		if d := time.Since(start); d > 2*time.Second {
+			t.Fatalf("the timeout took %v, want at most 2s (the endpoint timeout is 150ms)", d)
 		}
 		if n := s.Requests("/health"); n != 1 { // a timed-out health is not retried
-			t.Fatalf("health requests: %d", n)
+			t.Fatalf("%d /health requests, want 1 (a timed-out health is not retried)", n)
 		}
 		_, err = hc.Health(ctx, "inst4")
-		if ae := mustAPIError(t, err); ae.Kind != KindBusy || ae.Detail != "Operation cannot be accomplished in current state" {
-			t.Fatalf("got %+v", ae)
+		if ae, want := mustAPIError(t, err), "Operation cannot be accomplished in current state"; ae.Kind != KindBusy || ae.Detail != want {
+			t.Fatalf("got %+v; want a %s error with detail %q", ae, KindBusy, want)
 		}
 		// Lookups keep working meanwhile (86).
 		if lk, err := hc.Lookup(ctx, tokA); err != nil || lk.MatchedTokens != 512 {
-			t.Fatalf("lookup: %+v %v", lk, err)
+			t.Fatalf("lookup: %+v %v; want 512 tokens matched, nil", lk, err)
 		}
 	})
 }
@@ -289,6 +309,7 @@ func TestRecordedErrors(t *testing.T) {
 // TestValidationErrors feeds the recorded 422 bodies (pydantic v1) and a
 // pydantic v2 body through the client.
 func TestValidationErrors(t *testing.T) {
+	t.Parallel()
 	s, ts := topology(t)
 	c := newClient(t, ts.URL)
 	ctx := context.Background()
@@ -312,7 +333,7 @@ func TestValidationErrors(t *testing.T) {
 		_, err := c.Lookup(ctx, tokA)
 		ae := mustAPIError(t, err)
 		if ae.Kind != KindValidation || len(ae.FieldErrors) != len(tc.want) {
-			t.Fatalf("got %+v", ae)
+			t.Fatalf("got %+v; want a %s error with %d field errors", ae, KindValidation, len(tc.want))
 		}
 		for i, w := range tc.want {
 			if ae.FieldErrors[i].String() != w {
@@ -320,12 +341,13 @@ func TestValidationErrors(t *testing.T) {
 			}
 		}
 		if !strings.Contains(ae.Error(), tc.want[0]) {
-			t.Errorf("Error() = %q", ae.Error())
+			t.Errorf("Error() = %q, want it to contain %q", ae.Error(), tc.want[0])
 		}
 	}
 }
 
 func TestRetriesReadsOnly(t *testing.T) {
+	t.Parallel()
 	s, ts := topology(t)
 	c := newClient(t, ts.URL)
 	ctx := context.Background()
@@ -346,7 +368,7 @@ func TestRetriesReadsOnly(t *testing.T) {
 		err := call()
 		ae := mustAPIError(t, err)
 		if ae.Kind != KindUnavailable || !IsUnavailable(err) {
-			t.Errorf("%s: %+v", path, ae)
+			t.Errorf("%s: %+v (IsUnavailable %v); want a %s error, IsUnavailable true", path, ae, IsUnavailable(err), KindUnavailable)
 		}
 		if n := s.Requests(path); n != 3 {
 			t.Errorf("%s: %d attempts, want 3", path, n)
@@ -354,7 +376,7 @@ func TestRetriesReadsOnly(t *testing.T) {
 		// A transient failure is hidden by the retry.
 		s.InjectFault(path, sandboxcontroller.Fault{Times: 1, Status: 502, Body: "bad gateway", ContentType: "text/plain"})
 		if err := call(); err != nil && path != "/check_finish" {
-			t.Errorf("%s after one 502: %v", path, err)
+			t.Errorf("%s after one 502: error %v, want nil (retried)", path, err)
 		}
 		s.ClearFaults()
 	}
@@ -381,7 +403,7 @@ func TestRetriesReadsOnly(t *testing.T) {
 			s.InjectFault(path, f)
 			err := call()
 			if err == nil {
-				t.Fatalf("%s: no error", path)
+				t.Fatalf("%s (%+v): error nil, want the fault's error", path, f)
 			}
 			if n := s.Requests(path); n != 1 {
 				t.Errorf("%s (%+v): %d attempts, want exactly 1", path, f, n)
@@ -394,42 +416,48 @@ func TestRetriesReadsOnly(t *testing.T) {
 	s.ResetRequests()
 	s.InjectFault("/controller/key-stats", sandboxcontroller.Fault{Times: 1, Drop: true})
 	if _, err := c.KeyStats(ctx); err != nil {
-		t.Fatalf("key-stats after a dropped connection: %v", err)
+		t.Fatalf("key-stats after a dropped connection: error %v, want nil", err)
 	}
 	if n := s.Requests("/controller/key-stats"); n < 2 {
-		t.Fatalf("key-stats attempts: %d", n)
+		t.Fatalf("key-stats attempts: %d, want at least 2", n)
 	}
 
 	// Registry lock timeout on lookup is retried too.
 	s.ResetRequests()
 	s.InjectFault("/lookup", sandboxcontroller.Fault{Times: 2, Status: 500, Body: `{"detail":"Failed to acquire read lock within timeout"}`})
 	if lk, err := c.Lookup(ctx, tokA); err != nil || lk.MatchedTokens != 512 || s.Requests("/lookup") != 3 {
-		t.Fatalf("lookup after lock timeouts: %+v %v (%d requests)", lk, err, s.Requests("/lookup"))
+		t.Fatalf("lookup after lock timeouts: %+v %v (%d requests); want 512 tokens matched, nil, 3 requests", lk, err, s.Requests("/lookup"))
 	}
 	s.InjectFault("/lookup", sandboxcontroller.Fault{Status: 500, Body: `{"detail":"Failed to acquire read lock within timeout"}`})
 	_, err := c.Lookup(ctx, tokA)
 	if ae := mustAPIError(t, err); ae.Kind != KindLockTimeout {
-		t.Fatalf("got %+v", ae)
+		t.Fatalf("got %+v; want a %s error", ae, KindLockTimeout)
 	}
 	s.ClearFaults()
 
 	// Connection refused: a transport error after all attempts.
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	addr := ln.Addr().String()
-	ln.Close()
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
 	dc := newClient(t, addr)
 	_, err = dc.KeyStats(ctx)
 	var te *TransportError
 	var ne net.Error
 	if !errors.As(err, &te) || te.Attempts != 3 || !errors.As(err, &ne) || !IsUnavailable(err) {
-		t.Fatalf("refused: %T %v", err, err)
+		t.Fatalf("refused: %T %v; want an unavailable *TransportError (a net.Error) after 3 attempts", err, err)
 	}
 	if _, err = dc.Clear(ctx, "inst1", ""); !errors.As(err, &te) || te.Attempts != 1 {
-		t.Fatalf("refused clear: %v", err)
+		t.Fatalf("refused clear: %v; want a *TransportError after 1 attempt", err)
 	}
 }
 
 func TestTimeoutAndCancellation(t *testing.T) {
+	t.Parallel()
 	s, ts := topology(t)
 	ctx := context.Background()
 
@@ -439,17 +467,17 @@ func TestTimeoutAndCancellation(t *testing.T) {
 	res, err := c.Lookup(ctx, tokA)
 	var ne net.Error
 	if res != nil || !errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &ne) || !ne.Timeout() || !IsUnavailable(err) {
-		t.Fatalf("hang: %v %T %v", res, err, err)
+		t.Fatalf("hang: %v %T %v; want no result, an unavailable timeout net.Error wrapping context.DeadlineExceeded", res, err, err)
 	}
 	if d := time.Since(start); d < 100*time.Millisecond || d > 2*time.Second {
-		t.Fatalf("timeout after %v", d)
+		t.Fatalf("timeout after %v, want between 100ms and 2s", d)
 	}
 
 	// Each attempt gets its own timeout; reads retry after one.
 	s.ResetRequests()
 	rc := newClient(t, ts.URL, WithEndpointTimeout(EndpointLookup, 50*time.Millisecond))
 	if _, err := rc.Lookup(ctx, tokA); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("retried hang: %v", err)
+		t.Fatalf("retried hang: error %v, want context.DeadlineExceeded", err)
 	}
 	if n := s.Requests("/lookup"); n != 3 {
 		t.Fatalf("lookup attempts %d, want 3", n)
@@ -463,7 +491,7 @@ func TestTimeoutAndCancellation(t *testing.T) {
 	start = time.Now()
 	_, err = newClient(t, ts.URL).Clear(cctx, "inst1", "")
 	if !errors.Is(err, context.Canceled) || IsUnavailable(err) || time.Since(start) > 2*time.Second {
-		t.Fatalf("cancel: %v after %v", err, time.Since(start))
+		t.Fatalf("cancel: %v after %v; want context.Canceled, not unavailable, within 2s", err, time.Since(start))
 	}
 	// A caller deadline is honoured too, also while waiting to retry.
 	s.InjectFault("/controller/key-stats", sandboxcontroller.Fault{Status: 503})
@@ -471,16 +499,19 @@ func TestTimeoutAndCancellation(t *testing.T) {
 	defer dcancel()
 	slow := newClient(t, ts.URL, WithRetries(5, time.Second, time.Second))
 	if _, err := slow.KeyStats(dctx); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("deadline during backoff: %v", err)
+		t.Fatalf("deadline during backoff: error %v, want context.DeadlineExceeded", err)
 	}
 }
 
 // TestBusyWorker: a second operation while a slow one holds the worker's
 // socket fails with the controller's "current state" error.
 func TestBusyWorker(t *testing.T) {
+	t.Parallel()
 	s, ts := topology(t)
 	c := newClient(t, ts.URL)
-	_ = s.SetWorkerDelay("inst1", 0, 300*time.Millisecond)
+	if err := s.SetWorkerDelay("inst1", 0, 300*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	var clearErr error
@@ -491,11 +522,11 @@ func TestBusyWorker(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	_, err := c.Pin(context.Background(), "inst1", "", tokA)
 	if ae := mustAPIError(t, err); ae.Kind != KindBusy {
-		t.Fatalf("got %+v", ae)
+		t.Fatalf("pin during a slow clear: %+v; want a %s error", ae, KindBusy)
 	}
 	wg.Wait()
 	if clearErr != nil {
-		t.Fatal(clearErr)
+		t.Fatalf("the slow clear: error %v, want nil", clearErr)
 	}
 }
 
@@ -505,10 +536,13 @@ type captured struct {
 	bodies  map[string]string
 }
 
-func capture(next http.Handler) (*captured, http.Handler) {
+func capture(t *testing.T, next http.Handler) (*captured, http.Handler) {
 	c := &captured{bodies: map[string]string{}}
 	return c, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			t.Errorf("capture: reading the %s body: %v", r.URL.Path, err)
+		}
 		c.mu.Lock()
 		c.headers = append(c.headers, r.Header.Clone())
 		c.bodies[r.URL.Path] = string(body)
@@ -519,21 +553,34 @@ func capture(next http.Handler) (*captured, http.Handler) {
 }
 
 func TestRequestsSendBothSpellings(t *testing.T) {
+	t.Parallel()
 	s := sandboxcontroller.New()
 	s.AddInstance("a", 1)
 	s.AddInstance("b", 1)
-	cap, h := capture(s)
+	cap, h := capture(t, s)
 	ts := httptest.NewServer(h)
 	defer ts.Close()
 	c := newClient(t, ts.URL)
 	ctx := context.Background()
-	_, _ = c.Lookup(ctx, nil)
-	_, _ = c.Clear(ctx, "a", "")
-	_, _ = c.Pin(ctx, "a", "", []uint32{1, 2})
-	_, _ = c.Compress(ctx, CompressRequest{InstanceID: "a"})
-	_, _ = c.Move(ctx, MoveRequest{SrcInstance: "a", DstInstance: "b", Copy: true})
-	_, _ = c.QueryWorkerInfo(ctx, "a", nil)
-	_, _ = c.QueryInstance(ctx, "127.0.0.1")
+	for _, call := range []struct {
+		name string
+		do   func() error
+	}{
+		{"lookup", func() error { _, err := c.Lookup(ctx, nil); return err }},
+		{"clear", func() error { _, err := c.Clear(ctx, "a", ""); return err }},
+		{"pin", func() error { _, err := c.Pin(ctx, "a", "", []uint32{1, 2}); return err }},
+		{"compress", func() error { _, err := c.Compress(ctx, CompressRequest{InstanceID: "a"}); return err }},
+		{"move", func() error {
+			_, err := c.Move(ctx, MoveRequest{SrcInstance: "a", DstInstance: "b", Copy: true})
+			return err
+		}},
+		{"query_worker_info", func() error { _, err := c.QueryWorkerInfo(ctx, "a", nil); return err }},
+		{"query_instance", func() error { _, err := c.QueryInstance(ctx, "127.0.0.1"); return err }},
+	} {
+		if err := call.do(); err != nil {
+			t.Fatalf("%s: error %v, want nil", call.name, err)
+		}
+	}
 	want := map[string][]string{
 		"/lookup":            {`{"tokens":[]}`},
 		"/clear":             {`"location":"LocalCPUBackend"`, `"locations":["LocalCPUBackend"]`},
@@ -546,30 +593,31 @@ func TestRequestsSendBothSpellings(t *testing.T) {
 	for path, frags := range want {
 		for _, f := range frags {
 			if !strings.Contains(cap.bodies[path], f) {
-				t.Errorf("%s body %s lacks %s", path, cap.bodies[path], f)
+				t.Errorf("%s body %s lacks %s, want it", path, cap.bodies[path], f)
 			}
 		}
 	}
 	for _, hd := range cap.headers {
 		if hd.Get("Content-Type") != "application/json" || hd.Get("User-Agent") != testUserAgent {
-			t.Fatalf("headers: %v", hd)
+			t.Fatalf("headers: %v; want Content-Type application/json, User-Agent %s", hd, testUserAgent)
 		}
 	}
 }
 
 func TestVerboseLogsBodies(t *testing.T) {
+	t.Parallel()
 	s := sandboxcontroller.New()
-	cap, h := capture(s)
+	cap, h := capture(t, s)
 	ts := httptest.NewServer(h)
 	defer ts.Close()
 	var buf bytes.Buffer
 	c := newClientWith(t, ts.URL, transport.Options{Verbose: &buf, UserAgent: "lmc-test",
 		Headers: []transport.Header{{Name: "Authorization", Value: "Bearer s3cret-token"}, {Name: "X-Trace", Value: "t"}}})
 	if _, err := c.KeyStats(context.Background()); err != nil {
-		t.Fatal(err)
+		t.Fatalf("KeyStats error = %v, want nil", err)
 	}
 	if _, err := c.Lookup(context.Background(), []uint32{1, 2, 3}); err != nil {
-		t.Fatal(err)
+		t.Fatalf("Lookup error = %v, want nil", err)
 	}
 	log := buf.String()
 	if strings.Contains(log, "s3cret-token") {
@@ -583,26 +631,28 @@ func TestVerboseLogsBodies(t *testing.T) {
 	}
 	// The real values still reach the server.
 	if got := cap.headers[0].Get("Authorization"); got != "Bearer s3cret-token" {
-		t.Fatalf("server saw %v", cap.headers[0])
+		t.Fatalf("server saw Authorization %q, want %q", got, "Bearer s3cret-token")
 	}
 }
 
 func TestNewValidation(t *testing.T) {
+	t.Parallel()
 	if _, err := New(nil); err == nil {
-		t.Error("New(nil) accepted")
+		t.Error("New(nil) error = nil, want an error")
 	}
 	c := newClient(t, "127.0.0.1:9000/")
 	if c.BaseURL() != "http://127.0.0.1:9000" {
-		t.Fatalf("BaseURL = %s", c.BaseURL())
+		t.Fatalf("BaseURL = %s, want http://127.0.0.1:9000", c.BaseURL())
 	}
 	if _, err := New(peerFor(t, "http://x", transport.Options{}), WithTimeout(-1)); err == nil {
-		t.Error("negative timeout accepted")
+		t.Error("New(WithTimeout(-1)) error = nil, want an error")
 	}
 }
 
 // TestPlainHTTPServer serves the fake with net/http's own server, as the
 // sandbox will.
 func TestPlainHTTPServer(t *testing.T) {
+	t.Parallel()
 	s := sandboxcontroller.New()
 	s.AddInstance("x", 1)
 	if _, err := s.Admit("x", 0, DefaultLocation, u32(0, 511)); err != nil {
@@ -613,12 +663,21 @@ func TestPlainHTTPServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	defer func() { s.Close(); _ = srv.Close() }()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	defer func() {
+		s.Close()
+		if err := srv.Close(); err != nil {
+			t.Errorf("closing the server: %v", err)
+		}
+		if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("Serve returned %v, want http.ErrServerClosed", err)
+		}
+	}()
 	c := newClient(t, ln.Addr().String())
 	lk, err := c.Lookup(context.Background(), u32(0, 599))
 	if err != nil || lk.MatchedTokens != 512 {
-		t.Fatalf("%+v %v", lk, err)
+		t.Fatalf("lookup: %+v %v; want 512 tokens matched, nil", lk, err)
 	}
 }
 
@@ -629,18 +688,19 @@ func newBenchServer(b *testing.B, s *sandboxcontroller.Server) string {
 }
 
 func TestAllWorkersFallback(t *testing.T) {
+	t.Parallel()
 	s, ts := topology(t)
 	s.InjectFault("/controller/workers", sandboxcontroller.Fault{Status: 404, Body: `{"detail":"Not Found"}`})
 	c := newClient(t, ts.URL)
 	_, err := c.Workers(context.Background(), WorkersFilter{})
 	if ae := mustAPIError(t, err); ae.Kind != KindEndpointMissing || !strings.Contains(ae.Hint, "query_worker_info") {
-		t.Fatalf("%+v", ae)
+		t.Fatalf("%+v; want a %s error with a hint naming query_worker_info", ae, KindEndpointMissing)
 	}
 	ws, err := c.AllWorkers(context.Background())
 	if err != nil || ws.TotalCount != 4 || ws.Workers[0].KeyCount != nil {
-		t.Fatalf("fallback: %+v %v", ws, err)
+		t.Fatalf("fallback: %+v %v; want 4 workers without key_count, nil", ws, err)
 	}
 	if s.Requests("/controller/workers") != 2 || s.Requests("/query_worker_info") != 1 {
-		t.Fatalf("requests: %d %d", s.Requests("/controller/workers"), s.Requests("/query_worker_info"))
+		t.Fatalf("requests: /controller/workers %d, /query_worker_info %d; want 2 and 1", s.Requests("/controller/workers"), s.Requests("/query_worker_info"))
 	}
 }

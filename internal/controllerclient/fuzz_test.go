@@ -48,6 +48,7 @@ func addSeeds(f *testing.F) {
 // checkJSON re-encodes a decoded result: everything the decoders return
 // must be printable by the CLI.
 func checkJSON(t *testing.T, v any) {
+	t.Helper()
 	if _, err := json.Marshal(v); err != nil {
 		t.Fatalf("re-encoding %T: %v", v, err)
 	}
@@ -59,7 +60,7 @@ func FuzzDecodeLookup(f *testing.F) {
 		res, err := DecodeLookup(body)
 		if err != nil {
 			if res != nil {
-				t.Fatal("result with error")
+				t.Fatalf("DecodeLookup = %+v, %v; want no result with an error", res, err)
 			}
 			return
 		}
@@ -74,7 +75,7 @@ func FuzzDecodeLookup(f *testing.F) {
 			seen[h.InstanceID] = true
 		}
 		if !res.Legacy && best != res.MatchedTokens {
-			t.Fatalf("matched %d, max %d", res.MatchedTokens, best)
+			t.Fatalf("matched %d, want the best instance's %d", res.MatchedTokens, best)
 		}
 	})
 }
@@ -85,7 +86,7 @@ func FuzzDecodeOp(f *testing.F) {
 		if res, err := DecodeOp(body); err == nil {
 			checkJSON(t, res)
 		} else if res != nil {
-			t.Fatal("result with error")
+			t.Fatalf("DecodeOp = %+v, %v; want no result with an error", res, err)
 		}
 		if res, err := DecodeCheckFinish(body); err == nil {
 			checkJSON(t, res)
@@ -106,7 +107,7 @@ func FuzzDecodeHealth(f *testing.F) {
 		checkJSON(t, res)
 		for i := 1; i < len(res.Workers); i++ {
 			if res.Workers[i-1].WorkerID > res.Workers[i].WorkerID {
-				t.Fatal("workers not sorted")
+				t.Fatalf("workers %+v, want them sorted by worker id", res.Workers)
 			}
 		}
 		_ = res.Healthy()
@@ -135,7 +136,7 @@ func FuzzAPIError(f *testing.F) {
 		for _, st := range []int{404, 422, 500, 503} {
 			e := newAPIError(EndpointDecompress, st, body)
 			if e.Kind == "" || e.Error() == "" {
-				t.Fatalf("unclassified: %+v", e)
+				t.Fatalf("status %d: %+v; want a kind and a message", st, e)
 			}
 			checkJSON(t, e)
 		}

@@ -79,9 +79,17 @@ func diag(t *testing.T, s Prober, cfg Variant, toks []uint32, o Options) *Report
 	t.Helper()
 	r, err := Diagnose(context.Background(), s, cfg, toks, o)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("Diagnose error = %v, want nil", err)
 	}
 	return r
+}
+
+// firstKind is the kind of r's first finding, or "" when it has none.
+func firstKind(r *Report) string {
+	if len(r.Findings) == 0 {
+		return ""
+	}
+	return r.Findings[0].Kind
 }
 
 func settings(f Finding) []string {
@@ -93,6 +101,7 @@ func settings(f Finding) []string {
 }
 
 func TestDiagnoseNamesTheDifferingSetting(t *testing.T) {
+	t.Parallel()
 	toks := tokens(1000) // 3 full chunks of 256, 488 of 512
 	cases := []struct {
 		name  string
@@ -117,6 +126,7 @@ func TestDiagnoseNamesTheDifferingSetting(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			cp, cseed := params(t, nil)
 			cfg := withSeed(t, cp, cseed)
 			sp, _ := params(t, tc.store)
@@ -135,21 +145,21 @@ func TestDiagnoseNamesTheDifferingSetting(t *testing.T) {
 			o := Options{Seeds: tc.seeds, MaxProbes: 6}
 			r := diag(t, s, cfg, toks, o)
 			if r.Outcome != CauseFound || len(r.Findings) == 0 {
-				t.Fatalf("outcome %s, findings %+v, search %+v", r.Outcome, r.Findings, r.Search)
+				t.Fatalf("outcome %s, findings %+v, search %+v; want %s with findings", r.Outcome, r.Findings, r.Search, CauseFound)
 			}
 			f := r.Findings[0]
 			if got := strings.Join(settings(f), " "); got != strings.Join(tc.want, " ") {
 				t.Errorf("diffs %q, want %q (%s)", got, strings.Join(tc.want, " "), f.Summary)
 			}
 			if !f.Confirmed || f.Evidence == nil || !f.Evidence.Full() {
-				t.Errorf("not confirmed as a full hit: %+v", f.Evidence)
+				t.Errorf("finding confirmed %v, evidence %+v; want confirmed by a full hit", f.Confirmed, f.Evidence)
 			}
 			if s.calls > o.MaxProbes || r.Search.Probes != s.calls {
-				t.Errorf("%d calls, %d counted, bound %d", s.calls, r.Search.Probes, o.MaxProbes)
+				t.Errorf("%d calls, %d counted; want the calls counted and at most %d", s.calls, r.Search.Probes, o.MaxProbes)
 			}
 			for i, n := range s.maxKeys[1 : len(s.maxKeys)-1] {
 				if n > DefaultMaxKeysPerProbe {
-					t.Errorf("search probe %d sent %d keys", i+1, n)
+					t.Errorf("search probe %d sent %d keys, want at most %d", i+1, n, DefaultMaxKeysPerProbe)
 				}
 			}
 			t.Logf("%s: %d probes %v, %d variants: %s", tc.name, s.calls, s.maxKeys, r.Search.Variants, f.Summary)
@@ -158,6 +168,7 @@ func TestDiagnoseNamesTheDifferingSetting(t *testing.T) {
 }
 
 func TestDiagnoseSentence(t *testing.T) {
+	t.Parallel()
 	toks := tokens(600)
 	cp, _ := params(t, nil)
 	cfg := withSeed(t, cp, "0")
@@ -169,15 +180,16 @@ func TestDiagnoseSentence(t *testing.T) {
 	if r.Summary != want {
 		t.Errorf("summary\n got %q\nwant %q", r.Summary, want)
 	}
-	if f := r.Findings[0].Flags; f != "--hash sha256_cbor --hash-seed 42" {
-		t.Errorf("flags %q", f)
+	if f, want := r.Findings[0].Flags, "--hash sha256_cbor --hash-seed 42"; f != want {
+		t.Errorf("flags %q, want %q", f, want)
 	}
 	if r.Findings[0].Evidence.HitTokens != 512 || r.LookupHitTokens != 0 {
-		t.Errorf("hits %d / lookup %d", r.Findings[0].Evidence.HitTokens, r.LookupHitTokens)
+		t.Errorf("hits %d / lookup %d, want 512 / 0", r.Findings[0].Evidence.HitTokens, r.LookupHitTokens)
 	}
 }
 
 func TestDiagnoseMissingRank(t *testing.T) {
+	t.Parallel()
 	toks := tokens(1024)
 	cp, _ := params(t, func(p *lmcachekey.Params) { p.WorldSize = 2 })
 	cfg := withSeed(t, cp, "0")
@@ -185,28 +197,30 @@ func TestDiagnoseMissingRank(t *testing.T) {
 	s.put(t, cfg, toks, func(rank, chunk int) bool { return rank == 1 && chunk >= 2 })
 	r := diag(t, s, cfg, toks, Options{})
 	if r.Outcome != CauseFound || r.Findings[0].Kind != KindMissingRanks {
-		t.Fatalf("%s %+v", r.Outcome, r.Findings)
+		t.Fatalf("outcome %s, findings %+v; want %s, first finding %s", r.Outcome, r.Findings, CauseFound, KindMissingRanks)
 	}
 	if r.LookupHitTokens != 1024 || r.Baseline.HitTokens != 512 {
-		t.Errorf("lookup %d effective %d", r.LookupHitTokens, r.Baseline.HitTokens)
+		t.Errorf("lookup %d effective %d, want 1024 and 512", r.LookupHitTokens, r.Baseline.HitTokens)
 	}
 	want := "rank 1 lacks chunks 2-3 of world size 2: a chunk is usable only when every rank has its key, so the effective hit is 512 of 1024 tokens, while LMCache's lookup (rank 0 only) reports 1024 of 1024 tokens"
 	if r.Summary != want {
 		t.Errorf("summary\n got %q\nwant %q", r.Summary, want)
 	}
 	if s.calls != 1 || r.Search.Ran {
-		t.Errorf("%d calls, search ran %v", s.calls, r.Search.Ran)
+		t.Errorf("%d calls, search ran %v; want 1 call, no search", s.calls, r.Search.Ran)
 	}
 	// rank 0 missing entirely: the lookup sees nothing, rank 1 has it all
 	s = newStore()
 	s.put(t, cfg, toks, func(rank, chunk int) bool { return rank == 0 })
 	r = diag(t, s, cfg, toks, Options{})
 	if r.Outcome != CauseFound || r.Findings[0].Kind != KindMissingRanks || !strings.HasPrefix(r.Summary, "rank 0 lacks chunks 0-3") {
-		t.Fatalf("%s %q", r.Outcome, r.Summary)
+		t.Fatalf("rank 0 missing: outcome %s, kind %s, summary %q; want %s, %s, a summary starting %q",
+			r.Outcome, firstKind(r), r.Summary, CauseFound, KindMissingRanks, "rank 0 lacks chunks 0-3")
 	}
 }
 
 func TestDiagnoseFullHitAbsentAndTail(t *testing.T) {
+	t.Parallel()
 	toks := tokens(600)
 	cp, _ := params(t, nil)
 	cfg := withSeed(t, cp, "0")
@@ -214,7 +228,7 @@ func TestDiagnoseFullHitAbsentAndTail(t *testing.T) {
 	s.put(t, cfg, toks, nil)
 	r := diag(t, s, cfg, toks, Options{})
 	if r.Outcome != FullHit || s.calls != 1 || len(r.Notes) != 0 {
-		t.Fatalf("%s %d %v", r.Outcome, s.calls, r.Notes)
+		t.Fatalf("outcome %s after %d calls, notes %q; want %s after 1 call, no notes", r.Outcome, s.calls, r.Notes, FullHit)
 	}
 	// the store also has the unfull tail
 	up := cp
@@ -222,25 +236,27 @@ func TestDiagnoseFullHitAbsentAndTail(t *testing.T) {
 	s.put(t, withSeed(t, up, "0"), toks, nil)
 	r = diag(t, s, cfg, toks, Options{})
 	if r.Outcome != FullHit || len(r.Notes) != 1 || !strings.Contains(r.Notes[0], "--save-unfull-chunk") {
-		t.Fatalf("%s %v", r.Outcome, r.Notes)
+		t.Fatalf("unfull tail stored: outcome %s, notes %q; want %s, one note naming --save-unfull-chunk", r.Outcome, r.Notes, FullHit)
 	}
 	// looked up with save_unfull_chunk, stored without
 	s = newStore()
 	s.put(t, cfg, toks, nil)
 	r = diag(t, s, withSeed(t, up, "0"), toks, Options{})
 	if r.Outcome != CauseFound || r.Findings[0].Kind != KindUnfullTail {
-		t.Fatalf("%s %+v", r.Outcome, r.Findings)
+		t.Fatalf("outcome %s, findings %+v; want %s, first finding %s", r.Outcome, r.Findings, CauseFound, KindUnfullTail)
 	}
 	// a hole after chunk 0
 	s = newStore()
 	s.put(t, cfg, tokens(1024), func(_, chunk int) bool { return chunk >= 2 })
 	r = diag(t, s, cfg, tokens(1024), Options{})
 	if r.Outcome != CauseFound || r.Findings[0].Kind != KindAbsent || !strings.HasPrefix(r.Summary, "chunks 2-3 (from token 512) not in the store") {
-		t.Fatalf("%s %q", r.Outcome, r.Summary)
+		t.Fatalf("a hole: outcome %s, kind %s, summary %q; want %s, %s, a summary starting %q",
+			r.Outcome, firstKind(r), r.Summary, CauseFound, KindAbsent, "chunks 2-3 (from token 512) not in the store")
 	}
 }
 
 func TestDiagnoseNoCauseStaysWithinBound(t *testing.T) {
+	t.Parallel()
 	toks := tokens(2000)
 	cp, _ := params(t, nil)
 	for _, o := range []Options{{MaxProbes: 1}, {MaxProbes: 2}, {MaxProbes: 3, MaxKeysPerProbe: 100}, {}, {MaxProbes: 50, Seeds: []string{"1", "2"}}} {
@@ -256,15 +272,15 @@ func TestDiagnoseNoCauseStaysWithinBound(t *testing.T) {
 			keyBound = DefaultMaxKeysPerProbe
 		}
 		if r.Outcome != NoCause || s.calls > bound || r.Search.Probes != s.calls {
-			t.Errorf("%+v: %s after %d calls", o, r.Outcome, s.calls)
+			t.Errorf("%+v: %s after %d calls (%d counted); want %s after at most %d, all counted", o, r.Outcome, s.calls, r.Search.Probes, NoCause, bound)
 		}
 		for i, n := range s.maxKeys[1:] {
 			if n > keyBound {
-				t.Errorf("%+v: probe %d sent %d keys", o, i+1, n)
+				t.Errorf("%+v: probe %d sent %d keys, want at most %d", o, i+1, n, keyBound)
 			}
 		}
 		if bound > 1 && !r.Search.Ran {
-			t.Errorf("%+v: no search", o)
+			t.Errorf("%+v: search ran false, want true", o)
 		}
 		// the default bound covers the whole planned space for the
 		// default seeds
@@ -276,6 +292,7 @@ func TestDiagnoseNoCauseStaysWithinBound(t *testing.T) {
 }
 
 func TestDiagnoseUnconfirmedWithTwoProbes(t *testing.T) {
+	t.Parallel()
 	toks := tokens(600)
 	cp, _ := params(t, nil)
 	sp, _ := params(t, func(p *lmcachekey.Params) { p.ChunkSize = 128 })
@@ -283,11 +300,12 @@ func TestDiagnoseUnconfirmedWithTwoProbes(t *testing.T) {
 	s.put(t, withSeed(t, sp, "0"), toks, nil)
 	r := diag(t, s, withSeed(t, cp, "0"), toks, Options{MaxProbes: 2})
 	if r.Outcome != CauseFound || r.Findings[0].Confirmed || s.calls != 2 {
-		t.Fatalf("%s %+v %d", r.Outcome, r.Findings, s.calls)
+		t.Fatalf("outcome %s, findings %+v, %d calls; want %s, an unconfirmed first finding, 2 calls", r.Outcome, r.Findings, s.calls, CauseFound)
 	}
 }
 
 func TestDiagnoseFromCompleteListing(t *testing.T) {
+	t.Parallel()
 	toks := tokens(700)
 	cp, _ := params(t, nil)
 	sp, _ := params(t, func(p *lmcachekey.Params) { p.DType = "float"; p.Schema = lmcachekey.Schema202601; p.WorldSize = 2 })
@@ -306,17 +324,17 @@ func TestDiagnoseFromCompleteListing(t *testing.T) {
 		return nil
 	}, 100)
 	if err != nil || !inv.Complete {
-		t.Fatal(err, inv)
+		t.Fatalf("Sample = %+v, %v; want a complete inventory, nil", inv, err)
 	}
 	r := diag(t, s, withSeed(t, cp, "0"), toks, Options{Inventory: inv, Seeds: []string{"7"}})
 	if r.Outcome != CauseFound || !r.Search.FromListing {
-		t.Fatalf("%s %+v", r.Outcome, r.Search)
+		t.Fatalf("outcome %s, search %+v; want %s from the listing", r.Outcome, r.Search, CauseFound)
 	}
 	// baseline and confirmation only
 	if s.calls != 2 {
-		t.Errorf("%d calls", s.calls)
+		t.Errorf("%d calls, want 2 (baseline and confirmation)", s.calls)
 	}
-	if got := strings.Join(settings(r.Findings[0]), " "); got != "hash_seed=7 key_schema=2026-01 world_size=2 dtype=float" {
-		t.Errorf("diffs %s", got)
+	if got, want := strings.Join(settings(r.Findings[0]), " "), "hash_seed=7 key_schema=2026-01 world_size=2 dtype=float"; got != want {
+		t.Errorf("diffs %q, want %q", got, want)
 	}
 }

@@ -11,6 +11,7 @@ import (
 )
 
 func TestParseKey(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		key  string
 		want string // format model ws wid dtype hashkind tags
@@ -27,7 +28,7 @@ func TestParseKey(t *testing.T) {
 	for _, tc := range cases {
 		k, ok := ParseKey(tc.key)
 		if !ok {
-			t.Errorf("%s: not parsed", tc.key)
+			t.Errorf("ParseKey(%s) ok = false, want true", tc.key)
 			continue
 		}
 		got := fmt.Sprintf("%s %s %d %d %s %s", k.Format, k.Model, k.WorldSize, k.WorkerID, k.DType, k.HashKind)
@@ -43,7 +44,7 @@ func TestParseKey(t *testing.T) {
 	}
 	for _, bad := range []string{"", "plain", "a@b@c@d@e", "m@1@0@xyz@bfloat16", "m@02010301@ab", "m@1@0@" + strings.Repeat("a", 40) + "@half", "m@1@0@ab@half@notatag"} {
 		if k, ok := ParseKey(bad); ok {
-			t.Errorf("%q parsed as %+v", bad, k)
+			t.Errorf("ParseKey(%q) = %+v, true; want not parsed", bad, k)
 		}
 	}
 }
@@ -60,6 +61,7 @@ func keysOf(t *testing.T, p lmcachekey.Params, seed string, n int) []string {
 }
 
 func TestInferGroupsRealKeys(t *testing.T) {
+	t.Parallel()
 	var keys []string
 	p, _ := params(t, func(p *lmcachekey.Params) { p.WorldSize = 2 })
 	keys = append(keys, keysOf(t, p, "0", 256*10)...)
@@ -88,10 +90,10 @@ func TestInferGroupsRealKeys(t *testing.T) {
 		return nil
 	}, 1000)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("Sample error = %v, want nil", err)
 	}
 	if !inv.Complete || inv.Sampled != len(keys) || inv.Foreign != 2 {
-		t.Fatalf("%+v", inv)
+		t.Fatalf("Sample = complete %v, %d sampled, %d foreign; want true, %d, 2", inv.Complete, inv.Sampled, inv.Foreign, len(keys))
 	}
 	var got []string
 	for _, g := range inv.Groups {
@@ -107,13 +109,13 @@ func TestInferGroupsRealKeys(t *testing.T) {
 		t.Errorf("groups:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	if len(inv.Notes) != 1 || !strings.Contains(inv.Notes[0], "rank 1 has 9 keys where another rank has 10") {
-		t.Errorf("notes %q", inv.Notes)
+		t.Errorf("notes %q, want one saying rank 1 has 9 keys where another rank has 10", inv.Notes)
 	}
 	if !inv.Has(keys[0]) || inv.Has("nope") {
-		t.Error("membership")
+		t.Errorf("Has(a listed key) %v, Has(nope) %v; want true, false", inv.Has(keys[0]), inv.Has("nope"))
 	}
 	if ms := inv.Models(); ms[0] != "meta-llama/Llama-3.1-8B-Instruct" || len(ms) != 4 {
-		t.Errorf("models %v", ms)
+		t.Errorf("Models() = %v, want 4 starting with meta-llama/Llama-3.1-8B-Instruct", ms)
 	}
 
 	// a bounded sample stops the listing and keeps no membership set
@@ -127,16 +129,21 @@ func TestInferGroupsRealKeys(t *testing.T) {
 		}
 		return nil
 	}, 5)
-	if err != nil || inv.Complete || inv.Sampled != 5 || i != 6 || inv.Has(keys[0]) {
-		t.Fatalf("%v %+v read %d", err, inv, i)
+	if err != nil {
+		t.Fatalf("bounded Sample error = %v, want nil", err)
+	}
+	if inv.Complete || inv.Sampled != 5 || i != 6 || inv.Has(keys[0]) {
+		t.Fatalf("bounded Sample = complete %v, %d sampled, %d keys read, Has(a listed key) %v; want false, 5, 6, false",
+			inv.Complete, inv.Sampled, i, inv.Has(keys[0]))
 	}
 	boom := errors.New("boom")
 	if _, err := Sample(context.Background(), func(context.Context, func(string) error) error { return boom }, 5); !errors.Is(err, boom) {
-		t.Fatal(err)
+		t.Fatalf("Sample of a failing listing: error %v, want %v", err, boom)
 	}
 }
 
 func TestInventoryGuidesTheSearchToAModelName(t *testing.T) {
+	t.Parallel()
 	// the engine was started with a local path; the lookup uses the HF id
 	toks := tokens(800)
 	sp, _ := params(t, func(p *lmcachekey.Params) { p.Model = "/models/llama-8b"; p.Algorithm = lmcachekey.SHA256 })
@@ -155,19 +162,22 @@ func TestInventoryGuidesTheSearchToAModelName(t *testing.T) {
 		}
 		return nil
 	}, len(listing))
-	if err != nil || inv.Complete {
-		t.Fatal(err)
+	if err != nil {
+		t.Fatalf("Sample error = %v, want nil", err)
+	}
+	if inv.Complete {
+		t.Fatal("Sample of part of the listing: complete true, want false")
 	}
 	cp, _ := params(t, nil)
 	r := diag(t, s, withSeed(t, cp, "0"), toks, Options{Inventory: inv})
 	if r.Outcome != CauseFound {
-		t.Fatalf("%s %+v", r.Outcome, r.Search)
+		t.Fatalf("outcome %s, search %+v; want %s", r.Outcome, r.Search, CauseFound)
 	}
-	if got := strings.Join(settings(r.Findings[0]), " "); got != "model=/models/llama-8b hash_algorithm=sha256" {
-		t.Errorf("diffs %s", got)
+	if got, want := strings.Join(settings(r.Findings[0]), " "), "model=/models/llama-8b hash_algorithm=sha256"; got != want {
+		t.Errorf("diffs %q, want %q", got, want)
 	}
 	// baseline, singles, store sample, confirm
 	if s.calls != 4 || r.Search.Stages[1] != "store sample" {
-		t.Errorf("%d calls %v", s.calls, r.Search.Stages)
+		t.Errorf("%d calls, stages %q; want 4 calls, stage 1 %q", s.calls, r.Search.Stages, "store sample")
 	}
 }

@@ -33,8 +33,11 @@ func BenchmarkReadTokens128k(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		ps, err := ReadAll(strings.NewReader(in), "bench")
-		if err != nil || len(ps[0].Tokens) != len(toks) {
-			b.Fatal(err)
+		if err != nil {
+			b.Fatalf("ReadAll error = %v, want nil", err)
+		}
+		if got := len(ps[0].Tokens); got != len(toks) {
+			b.Fatalf("ReadAll = %d tokens, want %d", got, len(toks))
 		}
 	}
 }

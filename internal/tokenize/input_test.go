@@ -12,6 +12,7 @@ import (
 )
 
 func TestReadFormats(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, in string
 		format   Format
@@ -29,6 +30,7 @@ func TestReadFormats(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			for _, wrap := range []func(io.Reader) io.Reader{func(r io.Reader) io.Reader { return r }, iotest.OneByteReader, iotest.HalfReader} {
 				rd := NewReader(wrap(strings.NewReader(c.in)), "in.json")
 				var got [][]uint32
@@ -39,16 +41,16 @@ func TestReadFormats(t *testing.T) {
 						break
 					}
 					if err != nil {
-						t.Fatal(err)
+						t.Fatalf("Next() error = %v, want nil", err)
 					}
 					got = append(got, p.Tokens)
 					ids = append(ids, p.ID)
 				}
 				if !reflect.DeepEqual(got, c.want) || !reflect.DeepEqual(ids, c.ids) {
-					t.Fatalf("got %v %q, want %v %q", got, ids, c.want, c.ids)
+					t.Fatalf("tokens, ids = %v %q, want %v %q", got, ids, c.want, c.ids)
 				}
 				if rd.Format() != c.format {
-					t.Fatalf("format %s, want %s", rd.Format(), c.format)
+					t.Fatalf("Format() = %s, want %s", rd.Format(), c.format)
 				}
 			}
 		})
@@ -56,6 +58,7 @@ func TestReadFormats(t *testing.T) {
 }
 
 func TestReadErrors(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ in, want string }{
 		{"", `in.json:1:1: found empty input, expected token IDs`},
 		{"[1, 2,\n 3, x]", `in.json:2:5: found "x", expected a token ID (an integer 0..4294967295)`},
@@ -80,28 +83,30 @@ func TestReadErrors(t *testing.T) {
 		_, err := ReadAll(strings.NewReader(c.in), "in.json")
 		var ie *InputError
 		if !errors.As(err, &ie) {
-			t.Errorf("%q: got %v, want an InputError", c.in, err)
+			t.Errorf("ReadAll(%q) error = %v, want an *InputError", c.in, err)
 			continue
 		}
 		if !strings.HasPrefix(err.Error(), c.want) {
-			t.Errorf("%q:\n got %s\nwant %s", c.in, err, c.want)
+			t.Errorf("ReadAll(%q) error:\n got %s\nwant %s (as a prefix)", c.in, err, c.want)
 		}
 	}
 }
 
 func TestParseTokenList(t *testing.T) {
+	t.Parallel()
 	got, err := ParseTokenList("1,2, 3")
-	if err != nil || !reflect.DeepEqual(got, []uint32{1, 2, 3}) {
-		t.Fatalf("%v %v", got, err)
+	if want := []uint32{1, 2, 3}; err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("ParseTokenList(%q) = %v, %v; want %v, nil", "1,2, 3", got, err, want)
 	}
 	if _, err := ParseTokenList("1,,2"); err == nil || !strings.HasPrefix(err.Error(), "--tokens:1:3:") {
-		t.Fatalf("want a located error, got %v", err)
+		t.Fatalf("ParseTokenList(%q) error = %v, want one starting with %q", "1,,2", err, "--tokens:1:3:")
 	}
 }
 
 // A large input is read in a fixed window: the Reader never holds more than
 // the 64 KiB buffer plus the tokens.
 func TestReadLargeStreams(t *testing.T) {
+	t.Parallel()
 	var b strings.Builder
 	b.WriteString("[")
 	for i := 0; i < 200000; i++ {
@@ -113,7 +118,11 @@ func TestReadLargeStreams(t *testing.T) {
 	b.WriteString("]")
 	ps, err := ReadAll(strings.NewReader(b.String()), "big.json")
 	if err != nil || len(ps) != 1 || len(ps[0].Tokens) != 200000 {
-		t.Fatalf("%v %d", err, len(ps))
+		n := -1
+		if len(ps) > 0 {
+			n = len(ps[0].Tokens)
+		}
+		t.Fatalf("ReadAll = %d prompts (first with %d tokens), error %v; want 1 prompt of 200000 tokens, nil", len(ps), n, err)
 	}
 }
 
@@ -126,15 +135,15 @@ func FuzzReadPrompts(f *testing.F) {
 		if err != nil {
 			var ie *InputError
 			if !errors.As(err, &ie) {
-				t.Fatalf("non-InputError %T: %v", err, err)
+				t.Fatalf("ReadAll error = %T %v, want an *InputError", err, err)
 			}
 			if ie.Line < 1 || ie.Col < 1 {
-				t.Fatalf("bad position %d:%d", ie.Line, ie.Col)
+				t.Fatalf("InputError position = %d:%d, want line and column >= 1", ie.Line, ie.Col)
 			}
 			return
 		}
 		if len(ps) == 0 {
-			t.Fatal("no prompts and no error")
+			t.Fatal("ReadAll = no prompts and no error, want at least one prompt or an error")
 		}
 	})
 }
@@ -146,11 +155,16 @@ func FuzzParseTokenList(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		toks, err := ParseTokenList(s)
 		if err == nil && toks == nil && strings.TrimSpace(s) != "[]" {
-			t.Fatalf("%q: nil tokens without error", s)
+			t.Fatalf("ParseTokenList(%q) = nil, nil; want tokens or an error", s)
 		}
 	})
 }
 
+// A 1,000,000-token input needs a few times its token count in memory: the
+// uint32 slice (4 MB) plus its growth, plus the 64 KiB window.
+//
+// Not parallel: it measures this test's allocations through the process-wide
+// runtime.MemStats, which other running tests would inflate.
 func TestReadMillionTokensMemory(t *testing.T) {
 	var sb strings.Builder
 	sb.WriteByte('[')
@@ -167,8 +181,11 @@ func TestReadMillionTokensMemory(t *testing.T) {
 	runtime.ReadMemStats(&before)
 	ps, err := ReadAll(strings.NewReader(in), "big")
 	runtime.ReadMemStats(&after)
-	if err != nil || len(ps[0].Tokens) != 1_000_000 {
-		t.Fatal(err)
+	if err != nil {
+		t.Fatalf("ReadAll error = %v, want nil", err)
+	}
+	if got := len(ps[0].Tokens); got != 1_000_000 {
+		t.Fatalf("ReadAll = %d tokens, want 1000000", got)
 	}
 	allocated := after.TotalAlloc - before.TotalAlloc
 	if perToken := float64(allocated) / 1e6; perToken > 16 {

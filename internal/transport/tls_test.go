@@ -40,7 +40,10 @@ func fetch(t *testing.T, url string, o Options) error {
 	if err != nil {
 		return err
 	}
-	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, p.Base+"/", nil)
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, p.Base+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	resp, err := p.HTTP.Do(req)
 	if err == nil {
 		_, err = ReadBody(resp)
@@ -56,7 +59,7 @@ func TestTLSCustomCAAndInsecure(t *testing.T) {
 	writePEM(t, caFile, "CERTIFICATE", ts.Certificate().Raw)
 
 	if err := fetch(t, ts.URL, Options{CAFile: caFile}); err != nil {
-		t.Fatalf("custom CA: %v", err)
+		t.Fatalf("custom CA: error %v, want nil", err)
 	}
 	// Without the CA the certificate is refused: a configuration error,
 	// not "unreachable".
@@ -66,21 +69,27 @@ func TestTLSCustomCAAndInsecure(t *testing.T) {
 		t.Fatalf("want unknown authority classified as config, got %T %v (class %d)", err, err, Classify(err))
 	}
 	if err := fetch(t, ts.URL, Options{Insecure: true}); err != nil {
-		t.Fatalf("insecure: %v", err)
+		t.Fatalf("insecure: error %v, want nil", err)
 	}
 	if err := fetch(t, ts.URL, Options{CAFile: filepath.Join(t.TempDir(), "missing.pem")}); err == nil || !strings.Contains(err.Error(), "--cacert") {
-		t.Fatalf("a missing CA file: %v", err)
+		t.Fatalf("a missing CA file: error %v, want one naming --cacert", err)
 	}
 	notPEM := filepath.Join(t.TempDir(), "x.pem")
-	os.WriteFile(notPEM, []byte("hello"), 0o600)
+	if err := os.WriteFile(notPEM, []byte("hello"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if err := fetch(t, ts.URL, Options{CAFile: notPEM}); err == nil || !strings.Contains(err.Error(), "no PEM certificate") {
-		t.Fatalf("a CA file without PEM: %v", err)
+		t.Fatalf("a CA file without PEM: error %v, want one saying %q", err, "no PEM certificate")
 	}
 }
 
 func TestTLSClientCertificate(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
 	caTmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "lmc test CA"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
@@ -90,8 +99,14 @@ func TestTLSClientCertificate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	caCert, _ := x509.ParseCertificate(caDER)
-	cliKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caCert, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cliKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cliTmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "lmc client"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
@@ -101,7 +116,10 @@ func TestTLSClientCertificate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keyDER, _ := x509.MarshalECPrivateKey(cliKey)
+	keyDER, err := x509.MarshalECPrivateKey(cliKey)
+	if err != nil {
+		t.Fatal(err)
+	}
 	certFile, keyFile := filepath.Join(dir, "client.pem"), filepath.Join(dir, "client.key")
 	writePEM(t, certFile, "CERTIFICATE", cliDER)
 	writePEM(t, keyFile, "EC PRIVATE KEY", keyDER)
@@ -116,9 +134,9 @@ func TestTLSClientCertificate(t *testing.T) {
 	writePEM(t, caFile, "CERTIFICATE", ts.Certificate().Raw)
 
 	if err := fetch(t, ts.URL, Options{CAFile: caFile, CertFile: certFile, KeyFile: keyFile}); err != nil {
-		t.Fatalf("mutual TLS: %v", err)
+		t.Fatalf("mutual TLS: error %v, want nil", err)
 	}
 	if err := fetch(t, ts.URL, Options{CAFile: caFile}); err == nil || Classify(err) != ClassConfig {
-		t.Fatalf("want a TLS failure (config) without client cert, got %v", err)
+		t.Fatalf("without a client certificate: error %v (class %d), want a TLS failure of class config (%d)", err, Classify(err), ClassConfig)
 	}
 }

@@ -41,6 +41,19 @@ func (r *recorder) requests() []*http.Request {
 	return append([]*http.Request(nil), r.seen...)
 }
 
+func mustPeer(t *testing.T, o Options, url string) *Peer {
+	t.Helper()
+	tr, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := tr.Peer(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func get(t *testing.T, p *Peer, path string) (*http.Response, error) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, p.Base+path, nil)
@@ -74,7 +87,7 @@ func TestCredentialsStayWithTheirOrigin(t *testing.T) {
 	}
 	resp, err := get(t, p, "/hop")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("GET /hop: %v", err)
 	}
 	resp.Body.Close()
 	hs := home.requests()
@@ -99,17 +112,13 @@ func TestCredentialsStayWithTheirOrigin(t *testing.T) {
 func TestUserinfoBecomesBasicAuthForOriginOnly(t *testing.T) {
 	t.Parallel()
 	srv := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {})
-	tr, _ := New(Options{})
-	p, err := tr.Peer(strings.Replace(srv.URL, "http://", "http://bob:hunter2@", 1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustPeer(t, Options{}, strings.Replace(srv.URL, "http://", "http://bob:hunter2@", 1))
 	if strings.Contains(p.Base, "hunter2") {
 		t.Fatalf("Base keeps the password: %s", p.Base)
 	}
 	resp, err := get(t, p, "/x")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("GET /x: %v", err)
 	}
 	resp.Body.Close()
 	u, pw, ok := srv.requests()[0].BasicAuth()
@@ -129,12 +138,13 @@ func TestRedirectLoopAndHops(t *testing.T) {
 			http.Redirect(w, r, "/a", http.StatusFound)
 		default:
 			var n int
-			fmt.Sscanf(r.URL.Path, "/n%d", &n)
+			if _, err := fmt.Sscanf(r.URL.Path, "/n%d", &n); err != nil {
+				t.Errorf("redirecting server: path %s: %v", r.URL.Path, err)
+			}
 			http.Redirect(w, r, fmt.Sprintf("/n%d", n+1), http.StatusFound)
 		}
 	})
-	tr, _ := New(Options{})
-	p, _ := tr.Peer(srv.URL)
+	p := mustPeer(t, Options{}, srv.URL)
 	_, err := get(t, p, "/a")
 	var re *RedirectError
 	if !errors.As(err, &re) || !re.Loop || Classify(err) != ClassOther {
@@ -142,7 +152,7 @@ func TestRedirectLoopAndHops(t *testing.T) {
 	}
 	_, err = get(t, p, "/n0")
 	if !errors.As(err, &re) || re.Loop || re.Hops != MaxRedirects {
-		t.Fatalf("hops: err = %v, want more than %d redirects", err, MaxRedirects)
+		t.Fatalf("hops: err = %v, want a RedirectError (no loop) after %d redirects", err, MaxRedirects)
 	}
 }
 
@@ -152,9 +162,13 @@ func TestBodyLimit(t *testing.T) {
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
 	for i := 0; i < 64; i++ { // 64 MiB of zeros in ~64 KiB
-		zw.Write(make([]byte, 1<<20))
+		if _, err := zw.Write(make([]byte, 1<<20)); err != nil {
+			t.Fatal(err)
+		}
 	}
-	zw.Close()
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
 	srv := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/chunked":
@@ -173,11 +187,13 @@ func TestBodyLimit(t *testing.T) {
 			w.Write(big)
 		}
 	})
-	tr, _ := New(Options{})
-	p, _ := tr.Peer(srv.URL)
+	p := mustPeer(t, Options{}, srv.URL)
 	ctx := WithBodyLimit(context.Background(), 1<<20)
 	for _, path := range []string{"/chunked", "/length", "/gzip"} {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.Base+path, nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.Base+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
 		resp, err := p.HTTP.Do(req)
 		if err == nil {
 			_, err = ReadBody(resp)
@@ -187,13 +203,16 @@ func TestBodyLimit(t *testing.T) {
 			t.Errorf("%s: err = %v, want BodyTooLargeError at 1 MiB", path, err)
 		}
 	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.Base+"/exact", nil)
-	resp, err := p.HTTP.Do(req)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.Base+"/exact", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	resp, err := p.HTTP.Do(req)
+	if err != nil {
+		t.Fatalf("GET /exact: %v", err)
+	}
 	if b, err := ReadBody(resp); err != nil || len(b) != 1<<20 {
-		t.Fatalf("a body of exactly the limit: %d bytes, %v", len(b), err)
+		t.Fatalf("a body of exactly the limit: %d bytes, %v; want %d bytes, nil", len(b), err, 1<<20)
 	}
 }
 
@@ -204,13 +223,15 @@ func TestVerboseRedactsEveryHeaderGiven(t *testing.T) {
 		io.WriteString(w, "{\"ok\":true,\"t\":\"\x1b]0;pwned\x07\"}")
 	})
 	var log bytes.Buffer
-	tr, _ := New(Options{Verbose: &log, Headers: []Header{{"X-Access-Key", "k3y"}, {"X-Vault-Pass", "v4ult"}, {"X-Plain", "pl41n"}, {"Authorization", "Bearer t0k"}}})
-	p, _ := tr.Peer(strings.Replace(srv.URL, "http://", "http://u:pw0rd@", 1) + "?token=q7")
+	p := mustPeer(t, Options{Verbose: &log, Headers: []Header{{"X-Access-Key", "k3y"}, {"X-Vault-Pass", "v4ult"}, {"X-Plain", "pl41n"}, {"Authorization", "Bearer t0k"}}},
+		strings.Replace(srv.URL, "http://", "http://u:pw0rd@", 1)+"?token=q7")
 	resp, err := get(t, p, "/v")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("GET /v: %v", err)
 	}
-	ReadBody(resp)
+	if _, err := ReadBody(resp); err != nil {
+		t.Fatalf("ReadBody: %v", err)
+	}
 	out := log.String()
 	for _, secret := range []string{"k3y", "v4ult", "pl41n", "t0k", "pw0rd", "q7", "c00kie", "\x1b", "\x07"} {
 		if strings.Contains(out, secret) {
@@ -227,52 +248,66 @@ func TestVerboseRedactsEveryHeaderGiven(t *testing.T) {
 func TestParseHeaderAndURL(t *testing.T) {
 	t.Parallel()
 	if h, err := ParseHeader("authorization:  Bearer x "); err != nil || h.Name != "Authorization" || h.Value != "Bearer x" {
-		t.Fatalf("ParseHeader = %+v, %v", h, err)
+		t.Fatalf("ParseHeader = %+v, %v; want Authorization: Bearer x, nil", h, err)
 	}
 	for _, bad := range []string{"NoColon", "Bad Name: v", ": v"} {
 		if _, err := ParseHeader(bad); err == nil {
-			t.Errorf("ParseHeader(%q) accepted", bad)
+			t.Errorf("ParseHeader(%q) error = nil, want an error", bad)
 		}
 	}
 	if _, err := ParseHeader("X-Key:secretvalue\r\nInjected: 1"); err == nil || strings.Contains(err.Error(), "secretvalue") {
-		t.Fatalf("ParseHeader with CRLF: %v", err)
+		t.Fatalf("ParseHeader with CRLF: error %v, want an error that does not show the value", err)
 	}
 	for _, bad := range []string{"", "ftp://h", "http://"} {
 		if _, err := ParseURL(bad); err == nil {
-			t.Errorf("ParseURL(%q) accepted", bad)
+			t.Errorf("ParseURL(%q) error = nil, want an error", bad)
 		}
 	}
 	if _, err := ParseURL("http://u:s3cr3t@h:1:2"); err == nil || strings.Contains(err.Error(), "s3cr3t") {
-		t.Fatalf("ParseURL error shows the password: %v", err)
+		t.Fatalf("ParseURL(a bad URL with a password): error %v, want an error that does not show the password", err)
 	}
 	if _, err := New(Options{CertFile: "c.pem"}); err == nil || !strings.Contains(err.Error(), "--cert and --key go together") {
-		t.Fatalf("cert without key: %v", err)
+		t.Fatalf("New(cert without key) error = %v, want one saying --cert and --key go together", err)
 	}
 }
 
 func TestClassify(t *testing.T) {
 	t.Parallel()
 	plain := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {})
-	tr, _ := New(Options{})
-	p, _ := tr.Peer(strings.Replace(plain.URL, "http://", "https://", 1))
-	_, err := get(t, p, "/")
+	tr, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer := func(url string) *Peer {
+		t.Helper()
+		p, err := tr.Peer(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	p := peer(strings.Replace(plain.URL, "http://", "https://", 1))
+	_, err = get(t, p, "/")
 	if Classify(err) != ClassConfig {
 		t.Fatalf("https:// against plain HTTP: %v classified %d, want config", err, Classify(err))
 	}
 	closed := httptest.NewServer(http.NotFoundHandler())
 	addr := closed.URL
 	closed.Close()
-	p, _ = tr.Peer(addr)
+	p = peer(addr)
 	_, err = get(t, p, "/")
 	if Classify(err) != ClassUnreachable {
 		t.Fatalf("refused: %v classified %d, want unreachable", err, Classify(err))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, plain.URL, nil)
-	p, _ = tr.Peer(plain.URL)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, plain.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p = peer(plain.URL)
 	_, err = p.HTTP.Do(req)
 	if Classify(err) != ClassCanceled {
-		t.Fatalf("canceled: %v classified %d", err, Classify(err))
+		t.Fatalf("canceled: %v classified %d, want canceled (%d)", err, Classify(err), ClassCanceled)
 	}
 }

@@ -3,6 +3,7 @@ package iostreams
 import "testing"
 
 func TestColorPolicy(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		env  map[string]string
 		tty  bool
@@ -25,22 +26,24 @@ func TestColorPolicy(t *testing.T) {
 }
 
 func TestStylesOffAreNoOps(t *testing.T) {
+	t.Parallel()
 	s, _, _, _ := Test()
 	st := s.Styles()
 	if st.Hit.Render("HIT") != "HIT" || st.HitBar(1, 4, 8) != "##......" {
-		t.Fatalf("%q %q", st.Hit.Render("HIT"), st.HitBar(1, 4, 8))
+		t.Fatalf("colour off: Hit.Render(HIT) = %q, HitBar(1, 4, 8) = %q; want %q, %q", st.Hit.Render("HIT"), st.HitBar(1, 4, 8), "HIT", "##......")
 	}
 	s.SetColorEnabled(true)
 	if st := s.Styles(); st.Hit.Render("HIT") == "HIT" {
-		t.Fatal("no colour when enabled")
+		t.Fatalf("colour on: Hit.Render(HIT) = %q, want it styled", st.Hit.Render("HIT"))
 	}
 }
 
 func TestElide(t *testing.T) {
-	if got := ElideMiddle("abcdefghij", 7); got != "abc…hij" {
-		t.Fatal(got)
+	t.Parallel()
+	if got, want := ElideMiddle("abcdefghij", 7), "abc…hij"; got != want {
+		t.Fatalf("ElideMiddle(abcdefghij, 7) = %q, want %q", got, want)
 	}
-	if got := Truncate("abcdef", 4); got != "abc…" {
-		t.Fatal(got)
+	if got, want := Truncate("abcdef", 4), "abc…"; got != want {
+		t.Fatalf("Truncate(abcdef, 4) = %q, want %q", got, want)
 	}
 }

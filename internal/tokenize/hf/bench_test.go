@@ -76,6 +76,9 @@ func BenchmarkEncodeShort(b *testing.B) {
 	b.ReportAllocs()
 	var ids []uint32
 	for b.Loop() {
-		ids, _ = tok.AppendEncode(ids[:0], text, true)
+		var err error
+		if ids, err = tok.AppendEncode(ids[:0], text, true); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

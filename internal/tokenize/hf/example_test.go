@@ -28,7 +28,9 @@ func Example() {
 	// Reuse one buffer for many prompts.
 	var buf []uint32
 	for _, p := range []string{"a", "b c"} {
-		buf, _ = tok.AppendEncode(buf[:0], p, false)
+		if buf, err = tok.AppendEncode(buf[:0], p, false); err != nil {
+			log.Fatal(err)
+		}
 		fmt.Println(len(buf))
 	}
 	// Output:

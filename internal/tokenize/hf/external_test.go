@@ -14,6 +14,7 @@ import (
 // `node scripts/gen-tokenizer-vectors.mjs --external DIR`. A tokenizer this
 // package refuses is reported, not failed.
 func TestExternalTokenizers(t *testing.T) {
+	t.Parallel()
 	dir := os.Getenv("LMC_HF_EXTERNAL")
 	if dir == "" {
 		t.Skip("LMC_HF_EXTERNAL not set")
@@ -27,13 +28,14 @@ func TestExternalTokenizers(t *testing.T) {
 			continue
 		}
 		t.Run(e.Name(), func(t *testing.T) {
+			t.Parallel()
 			tok, err := Load(filepath.Join(dir, e.Name(), "tokenizer.json"))
 			var ue *UnsupportedError
 			if errors.As(err, &ue) {
 				t.Skipf("refused: %v", err)
 			}
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("Load: %v", err)
 			}
 			t.Logf("\n%s", tok.Describe())
 			b, err := os.ReadFile(filepath.Join(dir, e.Name(), "vectors.json"))
@@ -42,7 +44,7 @@ func TestExternalTokenizers(t *testing.T) {
 			}
 			var vf struct{ Cases []vectorCase }
 			if err := json.Unmarshal(b, &vf); err != nil {
-				t.Fatal(err)
+				t.Fatalf("vectors.json: %v", err)
 			}
 			bad := 0
 			for _, c := range vf.Cases {

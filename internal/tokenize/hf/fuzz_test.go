@@ -31,24 +31,24 @@ func FuzzEncode(f *testing.F) {
 		ids, err := tok.Encode(text, special)
 		if !utf8.ValidString(text) {
 			if !errors.Is(err, ErrInvalidUTF8) {
-				t.Fatalf("invalid UTF-8 accepted: %v", err)
+				t.Fatalf("Encode(invalid UTF-8) error = %v, want ErrInvalidUTF8", err)
 			}
 			return
 		}
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("Encode(%q, %v) error = %v, want nil", text, special, err)
 		}
 		for _, id := range ids {
 			if id > tok.MaxID() {
-				t.Fatalf("id %d above max %d", id, tok.MaxID())
+				t.Fatalf("id %d above MaxID() %d", id, tok.MaxID())
 			}
 			if _, ok := tok.Token(id); !ok {
-				t.Fatalf("id %d has no token", id)
+				t.Fatalf("Token(%d) found nothing, want the token of an id Encode returned", id)
 			}
 		}
 		again, err := tok.AppendEncode(make([]uint32, 0, 1), text, special)
 		if err != nil || !slicesEqual(ids, again) {
-			t.Fatalf("not deterministic: %v then %v (%v)", ids, again, err)
+			t.Fatalf("not deterministic: Encode gave %v, AppendEncode %v (error %v); want the same ids, nil", ids, again, err)
 		}
 		if tok == qwen && !special && !strings.Contains(text, "<|") {
 			var b bytes.Buffer
@@ -56,7 +56,10 @@ func FuzzEncode(f *testing.F) {
 				p, _ := tok.TokenBytes(id)
 				b.Write(p)
 			}
-			want, _ := tok.norm.apply(&state{}, nil, []byte(text))
+			want, err := tok.norm.apply(&state{}, nil, []byte(text))
+			if err != nil {
+				t.Fatalf("normalizing %q: %v", text, err)
+			}
 			if !bytes.Equal(b.Bytes(), want) {
 				t.Fatalf("tokens spell %q, want %q", b.Bytes(), want)
 			}
@@ -97,7 +100,7 @@ func FuzzParse(f *testing.F) {
 			}
 			for _, id := range ids {
 				if id > tok.MaxID() {
-					t.Fatalf("id %d above max %d", id, tok.MaxID())
+					t.Fatalf("Encode(%q): id %d above MaxID() %d", s, id, tok.MaxID())
 				}
 			}
 		}

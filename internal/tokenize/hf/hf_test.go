@@ -11,39 +11,41 @@ import (
 )
 
 func TestQwen3Basics(t *testing.T) {
+	t.Parallel()
 	tok := qwen3(t)
 	ids, err := tok.Encode("<|im_start|>user\nHello world<|im_end|>", true)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("Encode error = %v, want nil", err)
 	}
 	want := []uint32{151644, 872, 198, 9707, 1879, 151645}
 	if !slices.Equal(ids, want) {
 		t.Fatalf("got %v, want %v", ids, want)
 	}
 	if tok.VocabSize() != 151669 || tok.MaxID() != 151668 {
-		t.Errorf("VocabSize %d MaxID %d", tok.VocabSize(), tok.MaxID())
+		t.Errorf("VocabSize() %d, MaxID() %d; want 151669, 151668", tok.VocabSize(), tok.MaxID())
 	}
 	if s, ok := tok.Token(1879); !ok || s != "Ġworld" {
-		t.Errorf("Token(1879) = %q, %v", s, ok)
+		t.Errorf("Token(1879) = %q, %v; want %q, true", s, ok, "Ġworld")
 	}
 	if b, ok := tok.TokenBytes(1879); !ok || string(b) != " world" {
-		t.Errorf("TokenBytes(1879) = %q, %v", b, ok)
+		t.Errorf("TokenBytes(1879) = %q, %v; want %q, true", b, ok, " world")
 	}
 	if b, ok := tok.TokenBytes(151644); !ok || string(b) != "<|im_start|>" {
-		t.Errorf("TokenBytes(151644) = %q, %v", b, ok)
+		t.Errorf("TokenBytes(151644) = %q, %v; want %q, true", b, ok, "<|im_start|>")
 	}
-	if _, ok := tok.Token(1 << 30); ok {
-		t.Error("Token of an unknown id")
+	if s, ok := tok.Token(1 << 30); ok {
+		t.Errorf("Token(1<<30) = %q, true; want not found", s)
 	}
 	if !tok.IsSpecial(151643) || tok.IsSpecial(9707) {
-		t.Error("IsSpecial")
+		t.Errorf("IsSpecial(151643) %v, IsSpecial(9707) %v; want true, false", tok.IsSpecial(151643), tok.IsSpecial(9707))
 	}
 	if _, err := tok.Encode("ok\xffnot", false); !errors.Is(err, ErrInvalidUTF8) {
-		t.Errorf("invalid UTF-8: %v", err)
+		t.Errorf("Encode(invalid UTF-8) error = %v, want ErrInvalidUTF8", err)
 	}
 }
 
 func TestDescribe(t *testing.T) {
+	t.Parallel()
 	d := qwen3(t).Describe()
 	for _, want := range []string{
 		"BPE (byte-level)", "151669", "NFC", "Split(", "ByteLevel(no regex)", "add_special_tokens has no effect",
@@ -53,7 +55,7 @@ func TestDescribe(t *testing.T) {
 		}
 	}
 	if len(d.Prefix) != 0 || len(d.SpecialTokens) != 14 {
-		t.Errorf("prefix %v, %d special tokens", d.Prefix, len(d.SpecialTokens))
+		t.Errorf("Describe(): prefix %v, %d special tokens; want no prefix, 14", d.Prefix, len(d.SpecialTokens))
 	}
 	loadTestdata(t)
 	for i := range vectors.Variants {
@@ -63,32 +65,36 @@ func TestDescribe(t *testing.T) {
 			d := variantTokenizer(t, v).Describe()
 			if !slices.Equal(d.Prefix, []uint32{151643}) || len(d.Suffix) != 0 ||
 				!strings.Contains(d.WithSpecial, "<|endoftext|> (151643) before the text") {
-				t.Errorf("llama3-template: %+v", d)
+				t.Errorf("llama3-template: Describe() = %+v; want prefix [151643], no suffix, with-special text naming <|endoftext|> (151643) before the text", d)
 			}
 		case "sp-metaspace":
 			tok := variantTokenizer(t, v)
 			d := tok.Describe()
 			if !strings.Contains(d.Model, "byte fallback") || !strings.Contains(d.PreTokenizer, "Metaspace") ||
 				!slices.Equal(d.Prefix, []uint32{1}) {
-				t.Errorf("sp-metaspace: %+v", d)
+				t.Errorf("sp-metaspace: Describe() = %+v; want a byte fallback model, a Metaspace pre-tokenizer, prefix [1]", d)
 			}
 			if b, ok := tok.TokenBytes(3 + 0x41); !ok || string(b) != "A" {
-				t.Errorf("byte fallback token: %q %v", b, ok)
+				t.Errorf("TokenBytes(0x44) = %q, %v; want %q, true (the byte fallback token of 'A')", b, ok, "A")
 			}
-			ids, _ := tok.Encode(" the", false)
+			ids, err := tok.Encode(" the", false)
+			if err != nil {
+				t.Fatalf("sp-metaspace: Encode(%q): %v", " the", err)
+			}
 			var sb strings.Builder
 			for _, id := range ids {
 				b, _ := tok.TokenBytes(id)
 				sb.Write(b)
 			}
 			if sb.String() != " the" { // the leading space becomes the prefix
-				t.Errorf("metaspace tokens spell %q", sb.String())
+				t.Errorf("metaspace tokens spell %q, want %q", sb.String(), " the")
 			}
 		}
 	}
 }
 
 func TestLoad(t *testing.T) {
+	t.Parallel()
 	loadTestdata(t)
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "tokenizer.json"), spRaw, 0o644); err != nil {
@@ -97,19 +103,24 @@ func TestLoad(t *testing.T) {
 	for _, p := range []string{dir, filepath.Join(dir, "tokenizer.json")} {
 		tok, err := Load(p)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("Load(%s): %v", p, err)
 		}
-		if ids, _ := tok.Encode("hi", true); len(ids) == 0 || ids[0] != 1 {
-			t.Errorf("Load(%s): %v", p, ids)
+		ids, err := tok.Encode("hi", true)
+		if err != nil {
+			t.Fatalf("Load(%s): Encode(hi): %v", p, err)
+		}
+		if len(ids) == 0 || ids[0] != 1 {
+			t.Errorf("Load(%s): Encode(hi, true) = %v, want ids starting with <s> (1)", p, ids)
 		}
 	}
 	_, err := Load(filepath.Join(dir, "missing.json"))
 	if !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("missing file: %v", err)
+		t.Errorf("Load(a missing file) error = %v, want one matching os.ErrNotExist", err)
 	}
 }
 
 func TestConcurrentEncode(t *testing.T) {
+	t.Parallel()
 	tok := qwen3(t)
 	loadTestdata(t)
 	cases := vectors.Variants[0].Cases
@@ -123,7 +134,7 @@ func TestConcurrentEncode(t *testing.T) {
 				var err error
 				buf, err = tok.AppendEncode(buf[:0], cases[i].Text, false)
 				if err != nil || !slices.Equal(buf, cases[i].Plain) {
-					t.Errorf("%q: %v %v", cases[i].Text, buf, err)
+					t.Errorf("AppendEncode(%q) = %v, %v; want %v, nil", cases[i].Text, buf, err, cases[i].Plain)
 					return
 				}
 			}
@@ -143,6 +154,7 @@ func minimal(extra string) []byte {
 }
 
 func TestRefusals(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name, json, want string
 		unsupported      bool
@@ -162,7 +174,7 @@ func TestRefusals(t *testing.T) {
 		_, err := Parse(minimal(c.json))
 		var ue *UnsupportedError
 		if err == nil || !strings.Contains(err.Error(), c.want) || errors.As(err, &ue) != c.unsupported {
-			t.Errorf("%s: got %v, want %q (unsupported %v)", c.name, err, c.want, c.unsupported)
+			t.Errorf("%s: Parse error = %v (unsupported %v), want one containing %q (unsupported %v)", c.name, err, errors.As(err, &ue), c.want, c.unsupported)
 		}
 	}
 	for _, c := range []struct{ name, json, want string }{
@@ -181,25 +193,27 @@ func TestRefusals(t *testing.T) {
 	} {
 		_, err := Parse([]byte(c.json))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: got %v, want %q", c.name, err, c.want)
+			t.Errorf("%s: Parse error = %v, want one containing %q", c.name, err, c.want)
 		}
 	}
 }
 
 func TestUnkTokenMissing(t *testing.T) {
+	t.Parallel()
 	tok, err := Parse([]byte(`{"model":{"type":"BPE","vocab":{"a":0},"merges":[],"unk_token":"<unk>"}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ids, err := tok.Encode("aaa", false); err != nil || !slices.Equal(ids, []uint32{0, 0, 0}) {
-		t.Errorf("known characters: %v %v", ids, err)
+		t.Errorf("Encode(aaa) = %v, %v; want [0 0 0], nil", ids, err)
 	}
 	if _, err := tok.Encode("ab", false); err == nil || !strings.Contains(err.Error(), `unk_token "<unk>" is not in the vocabulary`) {
-		t.Errorf("unknown character: %v", err)
+		t.Errorf("Encode(ab) error = %v, want one saying unk_token \"<unk>\" is not in the vocabulary", err)
 	}
 }
 
 func TestAddedTokenIDs(t *testing.T) {
+	t.Parallel()
 	// tokenizers ignores the ids written in added_tokens: a token takes
 	// its vocabulary id or the next free one.
 	tok, err := Parse([]byte(`{"model":{"type":"BPE","vocab":{"a":0,"b":1},"merges":[]},
@@ -212,14 +226,15 @@ func TestAddedTokenIDs(t *testing.T) {
 	}
 	ids, err := tok.Encode("a<x>b<y>", false)
 	if err != nil || !slices.Equal(ids, []uint32{0, 2, 1, 3}) {
-		t.Errorf("got %v %v", ids, err)
+		t.Errorf("Encode(a<x>b<y>) = %v, %v; want [0 2 1 3], nil", ids, err)
 	}
 	if d := tok.Describe(); len(d.Notes) != 3 {
-		t.Errorf("notes: %q", d.Notes)
+		t.Errorf("Describe().Notes = %q, want 3 notes", d.Notes)
 	}
 }
 
 func TestRegexSemantics(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		pattern, text string
 		want          []string
@@ -241,13 +256,13 @@ func TestRegexSemantics(t *testing.T) {
 	} {
 		re, err := compileRegex(c.pattern)
 		if err != nil {
-			t.Errorf("%q: %v", c.pattern, err)
+			t.Errorf("compileRegex(%q) error = %v, want nil", c.pattern, err)
 			continue
 		}
 		var m matcher
 		spans, err := m.findAll(re, []byte(c.text), nil)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("%q on %q: findAll error = %v, want nil", c.pattern, c.text, err)
 		}
 		var got []string
 		for _, s := range spans {
@@ -261,12 +276,13 @@ func TestRegexSemantics(t *testing.T) {
 	}
 	for _, bad := range []string{`(?<=a)`, `(?<!a)`, `\b`, `[[:alpha:]]`, `[a&&b]`, `(?x)a`, `a(?i)b`, `\p{Nope}`, `(`, `)`, `[a`, `*a`, `a{2}+`, `\xff`, `(?:)*`} {
 		if _, err := compileRegex(bad); err == nil {
-			t.Errorf("%q compiled", bad)
+			t.Errorf("compileRegex(%q) error = nil, want an error", bad)
 		}
 	}
 }
 
 func TestRegexBudget(t *testing.T) {
+	t.Parallel()
 	re, err := compileRegex(`(?:a|aa)+(?:a|aa)+b`)
 	if err != nil {
 		t.Fatal(err)
@@ -274,11 +290,12 @@ func TestRegexBudget(t *testing.T) {
 	var m matcher
 	_, err = m.findAll(re, []byte(strings.Repeat("a", 80)), nil)
 	if !errors.Is(err, errRegexLimit) {
-		t.Fatalf("got %v", err)
+		t.Fatalf("findAll error = %v, want errRegexLimit", err)
 	}
 }
 
 func TestIgnoreMerges(t *testing.T) {
+	t.Parallel()
 	const vocab = `"vocab":{"a":0,"b":1,"c":2,"ab":3,"abc":4,"bc":5},"merges":["a b","b c"]`
 	for _, c := range []struct {
 		opt  string
@@ -289,10 +306,10 @@ func TestIgnoreMerges(t *testing.T) {
 	} {
 		tok, err := Parse([]byte(`{"model":{"type":"BPE",` + vocab + `,` + c.opt + `}}`))
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("Parse with %s: %v", c.opt, err)
 		}
 		if ids, err := tok.Encode("abc", false); err != nil || !slices.Equal(ids, c.want) {
-			t.Errorf("%s: got %v %v, want %v", c.opt, ids, err, c.want)
+			t.Errorf("%s: Encode(abc) = %v, %v; want %v, nil", c.opt, ids, err, c.want)
 		}
 	}
 }

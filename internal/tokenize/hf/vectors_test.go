@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -123,6 +124,7 @@ func patched(t testing.TB, base []byte, patch map[string]json.RawMessage) []byte
 var (
 	qwenFileOnce sync.Once
 	qwenFile     *fileJSON
+	qwenFileErr  error
 )
 
 // variantTokenizer builds a variant. Qwen3 variants never patch the model,
@@ -136,12 +138,10 @@ func variantTokenizer(t testing.TB, v *vectorVariant) *Tokenizer {
 	}
 	if v.Base == "qwen3" {
 		base := qwen3(t)
-		qwenFileOnce.Do(func() {
-			var err error
-			if qwenFile, _, err = scanFile(qwenRaw); err != nil {
-				t.Fatal(err)
-			}
-		})
+		qwenFileOnce.Do(func() { qwenFile, _, qwenFileErr = scanFile(qwenRaw) })
+		if qwenFileErr != nil {
+			t.Fatalf("scanning the Qwen3 tokenizer.json: %v", qwenFileErr)
+		}
 		if _, ok := v.Patch["model"]; ok {
 			t.Fatalf("%s: a qwen3 variant must not patch the model", v.Name)
 		}
@@ -175,7 +175,7 @@ func variantTokenizer(t testing.TB, v *vectorVariant) *Tokenizer {
 				t.Fatalf("%s: cannot patch %q", v.Name, k)
 			}
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("%s: patching %s: %v", v.Name, k, err)
 			}
 		}
 		tok, err := (&Tokenizer{model: model}).finish(&f)
@@ -195,14 +195,20 @@ func variantTokenizer(t testing.TB, v *vectorVariant) *Tokenizer {
 }
 
 func TestVectors(t *testing.T) {
+	t.Parallel()
 	loadTestdata(t)
 	if n := len(vectors.Variants[0].Cases); n < 300 {
-		t.Fatalf("only %d strings in vectors.json", n)
+		t.Fatalf("vectors.json has %d strings, want at least 300", n)
 	}
-	total, failed := 0, 0
+	var total, failed atomic.Int64
+	// Cleanups run after the parallel subtests end.
+	t.Cleanup(func() {
+		t.Logf("%d of %d encodings match %s", total.Load()-failed.Load(), total.Load(), vectors.Reference)
+	})
 	for i := range vectors.Variants {
 		v := &vectors.Variants[i]
 		t.Run(v.Name, func(t *testing.T) {
+			t.Parallel()
 			tok := variantTokenizer(t, v)
 			var buf []uint32
 			for _, c := range v.Cases {
@@ -213,9 +219,9 @@ func TestVectors(t *testing.T) {
 					}
 					var err error
 					buf, err = tok.AppendEncode(buf[:0], c.Text, special)
-					total++
+					total.Add(1)
 					if err != nil || !slices.Equal(buf, want) {
-						failed++
+						failed.Add(1)
 						t.Errorf("Encode(%q, %v):\n got %v (err %v)\nwant %v", c.Text, special, buf, err, want)
 					}
 				}
@@ -227,16 +233,15 @@ func TestVectors(t *testing.T) {
 						want = v.Long.Special
 					}
 					got, err := tok.Encode(longText, special)
-					total++
+					total.Add(1)
 					if err != nil || !slices.Equal(got, want) {
-						failed++
+						failed.Add(1)
 						t.Errorf("long document (add_special_tokens=%v): %s", special, firstDiff(got, want, err))
 					}
 				}
 			}
 		})
 	}
-	t.Logf("%d of %d encodings match %s", total-failed, total, vectors.Reference)
 }
 
 func firstDiff(got, want []uint32, err error) string {
@@ -254,23 +259,27 @@ func firstDiff(got, want []uint32, err error) string {
 // TestTokenBytesRoundTrip checks that the tokens of an encoding spell the
 // normalized text back.
 func TestTokenBytesRoundTrip(t *testing.T) {
+	t.Parallel()
 	tok := qwen3(t)
 	for _, c := range vectors.Variants[0].Cases {
 		ids, err := tok.Encode(c.Text, false)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("Encode(%q): %v", c.Text, err)
 		}
 		var b bytes.Buffer
 		for _, id := range ids {
 			p, ok := tok.TokenBytes(id)
 			if !ok {
-				t.Fatalf("no token for id %d", id)
+				t.Fatalf("TokenBytes(%d) found nothing, want the bytes of an id Encode returned", id)
 			}
 			b.Write(p)
 		}
-		want, _ := tok.norm.apply(&state{}, nil, []byte(c.Text))
+		want, err := tok.norm.apply(&state{}, nil, []byte(c.Text))
+		if err != nil {
+			t.Fatalf("normalizing %q: %v", c.Text, err)
+		}
 		if c.Text != "" && !bytes.Contains([]byte(c.Text), []byte("<|")) && b.String() != string(want) {
-			t.Errorf("%q: tokens spell %q", c.Text, b.String())
+			t.Errorf("%q: tokens spell %q, want %q", c.Text, b.String(), want)
 		}
 	}
 }

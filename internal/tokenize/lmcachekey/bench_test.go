@@ -40,7 +40,7 @@ func BenchmarkKeys128k(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				n := 0
 				if err := e.Each(tokens, func(c Chunk) error { n++; return nil }); err != nil || n != 512 {
-					b.Fatal(err, n)
+					b.Fatalf("Each = %d chunks, error %v; want 512, nil", n, err)
 				}
 			}
 		})

@@ -53,14 +53,15 @@ func loadCPython(t *testing.T) cpythonVectors {
 }
 
 func TestCPythonStrHashBySeed(t *testing.T) {
+	t.Parallel()
 	v := loadCPython(t)
 	if len(v.StrHash) < 8 {
-		t.Fatalf("only %d seeds", len(v.StrHash))
+		t.Fatalf("cpython-vectors.json has %d seeds, want at least 8", len(v.StrHash))
 	}
 	for seed, want := range v.StrHash {
 		n, err := ParseSeed(seed)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("ParseSeed(%q): %v", seed, err)
 		}
 		if got := strconv.FormatInt(pyStrHash(seed, n, false), 10); got != want {
 			t.Errorf("PYTHONHASHSEED=%s hash(%q) = %s, want %s", seed, seed, got, want)
@@ -69,11 +70,12 @@ func TestCPythonStrHashBySeed(t *testing.T) {
 }
 
 func TestCPythonBuiltinChains(t *testing.T) {
+	t.Parallel()
 	v := loadCPython(t)
 	for i, c := range v.Builtins {
 		nh, err := ParseValue(c.NoneHash)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("chain %d: ParseValue(%q): %v", i, c.NoneHash, err)
 		}
 		p := DefaultParams()
 		p.Model = "m"
@@ -82,7 +84,7 @@ func TestCPythonBuiltinChains(t *testing.T) {
 		p.NoneHash = nh
 		chunks, err := mustEngine(t, p).Chunks(c.Tokens)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("chain %d: Chunks: %v", i, err)
 		}
 		if len(chunks) != len(c.Hashes) {
 			t.Fatalf("chain %d: %d chunks, want %d", i, len(chunks), len(c.Hashes))
@@ -94,21 +96,25 @@ func TestCPythonBuiltinChains(t *testing.T) {
 		}
 		if nh.kind == kindInt && len(c.Tokens) >= c.ChunkSize && c.NoneHash != "" {
 			got := BuiltinChain(c.Tokens, c.ChunkSize, nh.i, true)
-			if strconv.FormatInt(got[0], 10) != c.Hashes[0] {
-				t.Errorf("BuiltinChain %d differs", i)
+			if g := strconv.FormatInt(got[0], 10); g != c.Hashes[0] {
+				t.Errorf("BuiltinChain (chain %d)[0] = %s, want %s", i, g, c.Hashes[0])
 			}
 		}
 	}
 }
 
 func TestCPythonPickles(t *testing.T) {
+	t.Parallel()
 	v := loadCPython(t)
 	var pk pickler
 	for _, c := range v.Pickles {
 		var prefix Value
 		var err error
 		if h := c.Prefix["bytes_hex"]; h != "" {
-			b, _ := hex.DecodeString(h)
+			b, err := hex.DecodeString(h)
+			if err != nil {
+				t.Fatalf("prefix %v: bytes_hex: %v", c.Prefix, err)
+			}
 			prefix = BytesValue(b)
 		} else {
 			prefix, err = ParseValue(c.Prefix["int_dec"])
@@ -126,9 +132,10 @@ func TestCPythonPickles(t *testing.T) {
 }
 
 func TestCPythonMultiFramePickles(t *testing.T) {
+	t.Parallel()
 	v := loadCPython(t)
 	if len(v.Frames) == 0 {
-		t.Fatal("no frame vectors")
+		t.Fatal("cpython-vectors.json has no multi_frame_pickles, want some")
 	}
 	var pk pickler
 	for _, f := range v.Frames {
@@ -136,7 +143,10 @@ func TestCPythonMultiFramePickles(t *testing.T) {
 		for i := range toks {
 			toks[i] = uint32(f.Rng.Lo + (uint64(i)*2654435761)%(f.Rng.Hi-f.Rng.Lo+1))
 		}
-		pb, _ := hex.DecodeString(f.Prefix)
+		pb, err := hex.DecodeString(f.Prefix)
+		if err != nil {
+			t.Fatalf("prefix_hex %q: %v", f.Prefix, err)
+		}
 		b := pk.chunkObject(BytesValue(pb), toks, ExtraEmptyTuple)
 		sum := sha256.Sum256(b)
 		if len(b) != f.Len || hex.EncodeToString(sum[:]) != f.SHA256 {
@@ -147,16 +157,18 @@ func TestCPythonMultiFramePickles(t *testing.T) {
 }
 
 func TestXXH3128CanonicalBytes(t *testing.T) {
+	t.Parallel()
 	h := newHasher(XXHash, false, false)
-	if got := h.digest(nil).Hex(); got != "99aa06d3014798d86001c324468d497f" {
-		t.Errorf("xxh3_128(b'') = %s", got)
+	if got, want := h.digest(nil).Hex(), "99aa06d3014798d86001c324468d497f"; got != want {
+		t.Errorf("xxh3_128(b'') = %s, want %s", got, want)
 	}
-	if got := h.digest([]byte("abc")).Hex(); got != "06b05ab6733a618578af5f94892f3950" {
-		t.Errorf("xxh3_128(b'abc') = %s", got)
+	if got, want := h.digest([]byte("abc")).Hex(), "06b05ab6733a618578af5f94892f3950"; got != want {
+		t.Errorf("xxh3_128(b'abc') = %s, want %s", got, want)
 	}
 }
 
 func TestValueRendering(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		v        Value
 		hex, dec string
@@ -169,17 +181,17 @@ func TestValueRendering(t *testing.T) {
 	}
 	for _, c := range cases {
 		if c.v.Hex() != c.hex || c.v.Decimal() != c.dec {
-			t.Errorf("%v: hex %s dec %s", c.v, c.v.Hex(), c.v.Decimal())
+			t.Errorf("%v: Hex() %q, Decimal() %q; want %q, %q", c.v, c.v.Hex(), c.v.Decimal(), c.hex, c.dec)
 		}
 	}
 	for _, s := range []string{"0", "-9223372036854775808", "18446744073709551615", "0xff", "4e1195df020de59e0d65a33a4279f1183e7ae4e5d980e309f8b55adff2e61c3e", "6fb31cc38bba6066183f7f2104b9c051"} {
 		if _, err := ParseValue(s); err != nil {
-			t.Errorf("ParseValue(%s): %v", s, err)
+			t.Errorf("ParseValue(%s) error = %v, want nil", s, err)
 		}
 	}
 	for _, s := range []string{"", "x", "-9223372036854775809", "115792089237316195423570985008687907853269984665640564039457584007913129639936"} {
 		if _, err := ParseValue(s); err == nil {
-			t.Errorf("ParseValue(%q) should fail", s)
+			t.Errorf("ParseValue(%q) error = nil, want an error", s)
 		}
 	}
 }
@@ -188,22 +200,20 @@ func TestValueRendering(t *testing.T) {
 // array("I", chunk).tobytes()).hexdigest(), from "" (values from CPython's
 // hashlib and array, as in LMCache's ChunkedTokenDatabase._hash of that era).
 func TestLegacyV032Chain(t *testing.T) {
+	t.Parallel()
 	p := DefaultParams()
 	p.Model = "meta-llama/Llama-3.1-8B-Instruct"
 	p.Schema = SchemaV032
 	p.SaveUnfullChunk = true
-	chunks, err := mustEngine(t, p).Chunks(seq(600))
-	if err != nil {
-		t.Fatal(err)
-	}
+	chunks := mustChunks(t, p, seq(600))
 	want := []string{
 		"8808405eec6fbe306fe3369f88daed79dd5613ddbb5e801f632b01d6218c5f08",
 		"dbae33ee1bee4f1e12ac7a0dd1197e46648b8d9d9d908577a53fd38741bcf119",
 		"41e49e3071f70d88ca65fe84ea1b70bb9365bffc1dd0f71f698a839f6b7c2676",
 	}
 	for i, w := range want {
-		if chunks[i].Hash.Hex() != w || chunks[i].Key != "vllm@meta-llama/Llama-3.1-8B-Instruct@1@0@"+w {
-			t.Errorf("chunk %d: %s %s", i, chunks[i].Hash.Hex(), chunks[i].Key)
+		if wantKey := "vllm@meta-llama/Llama-3.1-8B-Instruct@1@0@" + w; chunks[i].Hash.Hex() != w || chunks[i].Key != wantKey {
+			t.Errorf("chunk %d: hash %s key %s, want %s %s", i, chunks[i].Hash.Hex(), chunks[i].Key, w, wantKey)
 		}
 	}
 }
@@ -211,6 +221,7 @@ func TestLegacyV032Chain(t *testing.T) {
 // vLLM 0.10.0/0.10.1 returned sha256 digests as 256-bit ints
 // (int.from_bytes(digest, "big")); values from CPython's hashlib/pickle.
 func TestLegacySHA256IntChain(t *testing.T) {
+	t.Parallel()
 	p := DefaultParams()
 	p.Model = "m"
 	p.Algorithm = SHA256
@@ -221,32 +232,30 @@ func TestLegacySHA256IntChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if nh.Decimal() != "11512569939066563460446379600789296176438808911994074490255290397072634980988" {
-		t.Fatalf("NONE_HASH %s", nh.Decimal())
+	if want := "11512569939066563460446379600789296176438808911994074490255290397072634980988"; nh.Decimal() != want {
+		t.Fatalf("NONE_HASH = %s, want %s", nh.Decimal(), want)
 	}
 	p.NoneHash = nh
-	chunks, err := mustEngine(t, p).Chunks(seq(600))
-	if err != nil {
-		t.Fatal(err)
-	}
+	chunks := mustChunks(t, p, seq(600))
 	want := [][2]string{
 		{"eae1f57e86a723df7288d84659e69a2e953d90ed8583fdf058e04e1b94d57f67", "106240441497048319646911069487721182827792996229381689666185674560122886913895"},
 		{"81eeb7ed4cdcf4bdd33366e369f1cd9dfc35cd6536649793c8f53659d513ee34", "58770136485842072560371041339782730892991677768662952864628201337635162287668"},
 		{"7fa36d9da2d8f31241d86726b9acda7b54c5ebbce3ee320f25b98731a57957e4", "57732484381846973980186242176595985954290006074736947869646622981039731595236"},
 	}
 	for i, w := range want {
-		if chunks[i].Hash.Hex() != w[0] || chunks[i].Hash.Decimal() != w[1] || chunks[i].Key != "vllm@m@1@0@"+w[0] {
-			t.Errorf("chunk %d: %s %s", i, chunks[i].Hash.Hex(), chunks[i].Key)
+		if wantKey := "vllm@m@1@0@" + w[0]; chunks[i].Hash.Hex() != w[0] || chunks[i].Hash.Decimal() != w[1] || chunks[i].Key != wantKey {
+			t.Errorf("chunk %d: hash %s (%s) key %s, want %s (%s) %s", i, chunks[i].Hash.Hex(), chunks[i].Hash.Decimal(), chunks[i].Key, w[0], w[1], wantKey)
 		}
 	}
 	p.Schema = Schema202508 // decimal rendering
-	chunks, _ = mustEngine(t, p).Chunks(seq(600))
-	if chunks[0].Key != "vllm@m@1@0@"+want[0][1] {
-		t.Errorf("decimal era: %s", chunks[0].Key)
+	chunks = mustChunks(t, p, seq(600))
+	if wantKey := "vllm@m@1@0@" + want[0][1]; chunks[0].Key != wantKey {
+		t.Errorf("decimal era: key %s, want %s", chunks[0].Key, wantKey)
 	}
 }
 
 func TestBigIntPickleAndHash(t *testing.T) {
+	t.Parallel()
 	two255 := new(big.Int).Lsh(big.NewInt(1), 255)
 	cases := []struct {
 		v      *big.Int
@@ -260,13 +269,13 @@ func TestBigIntPickleAndHash(t *testing.T) {
 	for _, c := range cases {
 		v := BigValue(c.v.Bytes())
 		if got := hex.EncodeToString(pk.chunkObject(v, []uint32{1}, ExtraNone)); got != c.pickle {
-			t.Errorf("pickle %s: %s", c.v, got)
+			t.Errorf("pickle %s:\n got %s\nwant %s", c.v, got, c.pickle)
 		}
 		if got := pyBigHash(v.b[:v.n]); got != c.hash {
 			t.Errorf("hash(%s) = %d, want %d", c.v, got, c.hash)
 		}
 		if v.Decimal() != c.v.String() || v.Hex() != c.v.Text(16) {
-			t.Errorf("render %s: %s %s", c.v, v.Decimal(), v.Hex())
+			t.Errorf("render %s: Decimal() %s, Hex() %s; want %s, %s", c.v, v.Decimal(), v.Hex(), c.v.String(), c.v.Text(16))
 		}
 	}
 }

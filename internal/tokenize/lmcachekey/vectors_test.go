@@ -44,6 +44,43 @@ func section(t *testing.T, m map[string]json.RawMessage, prefix string, v any) {
 	t.Fatalf("no vector section %q", prefix)
 }
 
+// unmarshal decodes one vector field, failing the test if it cannot.
+func unmarshal(t *testing.T, raw json.RawMessage, v any) {
+	t.Helper()
+	if err := json.Unmarshal(raw, v); err != nil {
+		t.Fatalf("vector field %s: %v", raw, err)
+	}
+}
+
+// seeded returns p's NONE_HASH for PYTHONHASHSEED=seed.
+func seeded(t *testing.T, p Params, seed string) Value {
+	t.Helper()
+	v, err := p.NoneHashFromSeed(seed)
+	if err != nil {
+		t.Fatalf("NoneHashFromSeed(%q): %v", seed, err)
+	}
+	return v
+}
+
+// mustChunks returns the chunks of tokens under p.
+func mustChunks(t *testing.T, p Params, tokens []uint32) []Chunk {
+	t.Helper()
+	c, err := mustEngine(t, p).Chunks(tokens)
+	if err != nil {
+		t.Fatalf("Chunks: %v", err)
+	}
+	return c
+}
+
+func mustDType(t *testing.T, s string) string {
+	t.Helper()
+	d, err := ParseDType(s)
+	if err != nil {
+		t.Fatalf("ParseDType(%q): %v", s, err)
+	}
+	return d
+}
+
 func seq(n int) []uint32 {
 	out := make([]uint32, n)
 	for i := range out {
@@ -102,12 +139,13 @@ func noneHashFor(t *testing.T, p *Params, nh map[string]string, fromSeed bool) {
 }
 
 func TestVectorsChunkSets(t *testing.T) {
+	t.Parallel()
 	var sec struct {
 		Sets []map[string]json.RawMessage `json:"sets"`
 	}
 	section(t, loadVectors(t), "7.1 ", &sec)
 	if len(sec.Sets) != 11 {
-		t.Fatalf("expected 11 sets, got %d", len(sec.Sets))
+		t.Fatalf("section 7.1 has %d sets, want 11", len(sec.Sets))
 	}
 	tokens := seq(600)
 	for i, raw := range sec.Sets {
@@ -118,19 +156,23 @@ func TestVectorsChunkSets(t *testing.T) {
 			NoneHash  map[string]string   `json:"none_hash"`
 			Chunks    [][]json.RawMessage `json:"chunks"`
 		}
-		b, _ := json.Marshal(raw)
-		if err := json.Unmarshal(b, &set); err != nil {
+		b, err := json.Marshal(raw)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &set); err != nil {
+			t.Fatalf("set %d: %v", i, err)
 		}
 		var older [][]string
 		for k, v := range raw {
 			if strings.HasPrefix(k, "same_chunks_in_older_key_formats") {
 				if err := json.Unmarshal(v, &older); err != nil {
-					t.Fatal(err)
+					t.Fatalf("set %d %s: %v", i, k, err)
 				}
 			}
 		}
 		t.Run(set.Algorithm+"/"+set.Scenario, func(t *testing.T) {
+			t.Parallel()
 			p := vecParams(Algorithm(set.Algorithm))
 			if set.Extra == "None" {
 				p.Schema = Schema202601 // same key string as current, None element
@@ -140,27 +182,24 @@ func TestVectorsChunkSets(t *testing.T) {
 			}
 			fromSeed := strings.Contains(set.Scenario, "PYTHONHASHSEED=0")
 			noneHashFor(t, &p, set.NoneHash, fromSeed)
-			chunks, err := mustEngine(t, p).Chunks(tokens)
-			if err != nil {
-				t.Fatal(err)
-			}
+			chunks := mustChunks(t, p, tokens)
 			if len(chunks) != len(set.Chunks) {
 				t.Fatalf("set %d: %d chunks, want %d", i, len(chunks), len(set.Chunks))
 			}
 			for j, want := range set.Chunks {
 				var start, end int
 				var hashText, key string
-				json.Unmarshal(want[0], &start)
-				json.Unmarshal(want[1], &end)
-				json.Unmarshal(want[2], &hashText)
-				json.Unmarshal(want[3], &key)
+				unmarshal(t, want[0], &start)
+				unmarshal(t, want[1], &end)
+				unmarshal(t, want[2], &hashText)
+				unmarshal(t, want[3], &key)
 				c := chunks[j]
 				if c.Start != start || c.End != end || c.Hash.Hex() != hashText || c.Key != key {
 					t.Errorf("chunk %d: got (%d,%d,%s,%s), want (%d,%d,%s,%s)", j, c.Start, c.End, c.Hash.Hex(), c.Key, start, end, hashText, key)
 				}
 				if len(want) > 4 {
 					var dec string
-					json.Unmarshal(want[4], &dec)
+					unmarshal(t, want[4], &dec)
 					if c.Hash.Decimal() != dec {
 						t.Errorf("chunk %d decimal %s, want %s", j, c.Hash.Decimal(), dec)
 					}
@@ -168,19 +207,16 @@ func TestVectorsChunkSets(t *testing.T) {
 			}
 			// save_unfull_chunk false: the same hashes, without the partial chunk.
 			p.SaveUnfullChunk = false
-			full, _ := mustEngine(t, p).Chunks(tokens)
+			full := mustChunks(t, p, tokens)
 			if len(full) != 2 || full[1].Key != chunks[1].Key {
-				t.Errorf("save_unfull_chunk=false: got %d chunks", len(full))
+				t.Errorf("save_unfull_chunk=false: got %d chunks %v, want 2 ending with key %s", len(full), full, chunks[1].Key)
 			}
 			for j, pair := range older {
 				for k, schema := range []KeySchema{Schema202509, Schema202511} {
 					q := p
 					q.Schema = schema
 					q.SaveUnfullChunk = true
-					oc, err := mustEngine(t, q).Chunks(tokens)
-					if err != nil {
-						t.Fatal(err)
-					}
+					oc := mustChunks(t, q, tokens)
 					if oc[j].Key != pair[k] {
 						t.Errorf("schema %s chunk %d: %s, want %s", schema, j, oc[j].Key, pair[k])
 					}
@@ -191,15 +227,16 @@ func TestVectorsChunkSets(t *testing.T) {
 }
 
 func TestVectorsOtherTokenLists(t *testing.T) {
+	t.Parallel()
 	var sec map[string]map[string]json.RawMessage
 	section(t, loadVectors(t), "7.2 ", &sec)
 	if len(sec) != 2 {
-		t.Fatalf("want 2 token lists, got %d", len(sec))
+		t.Fatalf("section 7.2 has %d token lists, want 2", len(sec))
 	}
 	for name, v := range sec {
 		var tokens []uint32
 		if err := json.Unmarshal(v["tokens"], &tokens); err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s tokens: %v", name, err)
 		}
 		check := func(field string, p Params) {
 			t.Helper()
@@ -207,45 +244,34 @@ func TestVectorsOtherTokenLists(t *testing.T) {
 			if err := json.Unmarshal(v[field], &want); err != nil {
 				t.Fatalf("%s %s: %v", name, field, err)
 			}
-			chunks, err := mustEngine(t, p).Chunks(tokens)
-			if err != nil {
-				t.Fatal(err)
-			}
+			chunks := mustChunks(t, p, tokens)
 			if len(chunks) != 1 || chunks[0].Hash.String() != want {
-				t.Errorf("%s %s: got %v, want %s", name, field, chunks, want)
+				t.Errorf("%s %s: got %v, want one chunk hashed %s", name, field, chunks, want)
 			}
 			p.SaveUnfullChunk = false
-			if n := len(mustEngine(t, p).Chunks2(tokens)); n != 0 {
-				t.Errorf("%s: save_unfull_chunk=false gave %d keys", name, n)
+			if n := len(mustChunks(t, p, tokens)); n != 0 {
+				t.Errorf("%s: save_unfull_chunk=false gave %d keys, want 0", name, n)
 			}
 		}
 		p := vecParams(Builtin)
 		check("builtin NONE_HASH=0", p)
-		p.NoneHash, _ = p.NoneHashFromSeed("0")
+		p.NoneHash = seeded(t, p, "0")
 		check("builtin NONE_HASH=hash('0')", p)
 		for _, alg := range []Algorithm{SHA256, SHA256CBOR, XXHash, XXHashCBOR} {
 			p := vecParams(alg)
-			p.NoneHash, _ = p.NoneHashFromSeed("0")
+			p.NoneHash = seeded(t, p, "0")
 			check(string(alg), p)
 		}
 	}
 }
 
-func (e *Engine) Chunks2(tokens []uint32) []Chunk {
-	c, _ := e.Chunks(tokens)
-	return c
-}
-
 func TestVectorsSeeds(t *testing.T) {
+	t.Parallel()
 	var sec map[string]map[string]string
 	section(t, loadVectors(t), "7.3 ", &sec)
 	for seed, want := range sec {
 		for _, alg := range []Algorithm{Builtin, SHA256, SHA256CBOR, XXHash, XXHashCBOR} {
-			p := vecParams(alg)
-			got, err := p.NoneHashFromSeed(seed)
-			if err != nil {
-				t.Fatal(err)
-			}
+			got := seeded(t, vecParams(alg), seed)
 			if got.String() != want[string(alg)] {
 				t.Errorf("seed %s %s: %s, want %s", seed, alg, got, want[string(alg)])
 			}
@@ -256,18 +282,20 @@ func TestVectorsSeeds(t *testing.T) {
 		}
 		var cb cborWriter
 		if got := hex.EncodeToString(cb.string(seed)); got != want["cbor(seed)"] {
-			t.Errorf("cbor(%q) = %s", seed, got)
+			t.Errorf("cbor(%q) = %s, want %s", seed, got, want["cbor(seed)"])
 		}
 	}
 }
 
 func TestVectorsEncoders(t *testing.T) {
+	t.Parallel()
 	var sec map[string]map[string]any
 	section(t, loadVectors(t), "7.4 ", &sec)
 	check := func(name string, alg Algorithm) {
+		t.Helper()
 		v := sec[name]
 		p := vecParams(alg)
-		p.NoneHash, _ = p.NoneHashFromSeed("0")
+		p.NoneHash = seeded(t, p, "0")
 		e := mustEngine(t, p)
 		enc := e.Encode(p.NoneHash, seq(256))
 		if float64(len(enc)) != v["total_len"].(float64) {
@@ -278,11 +306,11 @@ func TestVectorsEncoders(t *testing.T) {
 			switch {
 			case strings.HasPrefix(k, "first_"):
 				if got := hex.EncodeToString(enc[:len(w)/2]); got != w {
-					t.Errorf("%s %s: %s", name, k, got)
+					t.Errorf("%s %s: %s, want %s", name, k, got, w)
 				}
 			case strings.HasPrefix(k, "last_"):
 				if got := hex.EncodeToString(enc[len(enc)-len(w)/2:]); got != w {
-					t.Errorf("%s %s: %s", name, k, got)
+					t.Errorf("%s %s: %s, want %s", name, k, got, w)
 				}
 			}
 		}
@@ -291,29 +319,28 @@ func TestVectorsEncoders(t *testing.T) {
 	check("pickle5_of_chunk0_input (sha256, seed 0, tokens 0..255, ())", SHA256)
 	c := sec["constants"]
 	if c["hash(())"] != "5740354900026072187" || HashEmptyTuple != 5740354900026072187 {
-		t.Error("hash(())")
+		t.Errorf("hash(()): vector %v, HashEmptyTuple %d; want both 5740354900026072187", c["hash(())"], HashEmptyTuple)
 	}
 	if c["hash(None) CPython>=3.12"] != "4238894112" || HashNone != 4238894112 {
-		t.Error("hash(None)")
+		t.Errorf("hash(None): vector %v, HashNone %d; want both 4238894112", c["hash(None) CPython>=3.12"], HashNone)
 	}
 	if th := newTupleHasher(); th.sum() != HashEmptyTuple {
-		t.Error("computed hash(()) differs")
+		t.Errorf("computed hash(()) = %d, want HashEmptyTuple %d", th.sum(), HashEmptyTuple)
 	}
 }
 
 func TestVectorsKeyVariants(t *testing.T) {
+	t.Parallel()
 	var sec map[string]json.RawMessage
 	section(t, loadVectors(t), "7.5 ", &sec)
 	base := vecParams(Builtin)
-	base.NoneHash, _ = base.NoneHashFromSeed("0")
+	base.NoneHash = seeded(t, base, "0")
 	first := func(p Params) string {
-		c, err := mustEngine(t, p).Chunks(seq(300))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c[0].Key
+		t.Helper()
+		return mustChunks(t, p, seq(300))[0].Key
 	}
 	want := func(k string) string {
+		t.Helper()
 		var s string
 		if err := json.Unmarshal(sec[k], &s); err != nil {
 			t.Fatalf("%s: %v", k, err)
@@ -336,32 +363,33 @@ func TestVectorsKeyVariants(t *testing.T) {
 		t.Errorf("mla: %s, want %s", got, w)
 	}
 	p = base
-	p.DType, _ = ParseDType("float16")
+	p.DType = mustDType(t, "float16")
 	if got, w := first(p), want("kv dtype float16"); got != w {
 		t.Errorf("fp16: %s, want %s", got, w)
 	}
 	p = base
-	p.DType, _ = ParseDType("fp8")
+	p.DType = mustDType(t, "fp8")
 	if got, w := first(p), want("kv-cache-dtype fp8 (torch.uint8)"); got != w {
 		t.Errorf("fp8: %s, want %s", got, w)
 	}
 	var masked [][]json.RawMessage
-	json.Unmarshal(sec["mask: first 256 tokens False, tokens 0..599, save_unfull false"], &masked)
+	unmarshal(t, sec["mask: first 256 tokens False, tokens 0..599, save_unfull false"], &masked)
 	p = base
 	p.SaveUnfullChunk = false
-	c, _ := mustEngine(t, p).Chunks(seq(600))
+	c := mustChunks(t, p, seq(600))
 	var key string
-	json.Unmarshal(masked[0][2], &key)
+	unmarshal(t, masked[0][2], &key)
 	if len(masked) != 1 || len(c) != 2 || c[1].Key != key {
-		t.Errorf("masked chunk: %s, want %s", c[1].Key, key)
+		t.Errorf("masked: %d vector chunks, %d chunks, chunk 1 key %s; want 1, 2, %s", len(masked), len(c), c[1].Key, key)
 	}
 }
 
 func TestVectorsMP(t *testing.T) {
+	t.Parallel()
 	var sec map[string]json.RawMessage
 	section(t, loadVectors(t), "7.6 ", &sec)
 	var none string
-	json.Unmarshal(sec["none_hash"], &none)
+	unmarshal(t, sec["none_hash"], &none)
 	if Blake3Initial().Hex() != none {
 		t.Fatalf("blake3 initial %s, want %s", Blake3Initial().Hex(), none)
 	}
@@ -371,18 +399,15 @@ func TestVectorsMP(t *testing.T) {
 	p.Schema = SchemaMP
 	p.SaveUnfullChunk = true // ignored: MP mode hashes full chunks only
 	p.NoneHash = Blake3Initial()
-	chunks, err := mustEngine(t, p).Chunks(seq(600))
-	if err != nil {
-		t.Fatal(err)
-	}
+	chunks := mustChunks(t, p, seq(600))
 	var want [][]json.RawMessage
-	json.Unmarshal(sec["chunks"], &want)
+	unmarshal(t, sec["chunks"], &want)
 	if len(chunks) != len(want) {
 		t.Fatalf("%d chunks, want %d", len(chunks), len(want))
 	}
 	for i, w := range want {
 		var key string
-		json.Unmarshal(w[2], &key)
+		unmarshal(t, w[2], &key)
 		if chunks[i].Key != key {
 			t.Errorf("chunk %d: %s, want %s", i, chunks[i].Key, key)
 		}
@@ -390,14 +415,14 @@ func TestVectorsMP(t *testing.T) {
 	var s string
 	q := p
 	q.WorldSize, q.WorkerID = 2, 1
-	json.Unmarshal(sec["same chunk 0, world_size 2 rank 1"], &s)
-	if c, _ := mustEngine(t, q).Chunks(seq(256)); c[0].Key != s {
+	unmarshal(t, sec["same chunk 0, world_size 2 rank 1"], &s)
+	if c := mustChunks(t, q, seq(256)); c[0].Key != s {
 		t.Errorf("rank: %s, want %s", c[0].Key, s)
 	}
 	q = p
 	q.CacheSalt = "tenantA"
-	json.Unmarshal(sec["same chunk 0 with cache_salt tenantA"], &s)
-	if c, _ := mustEngine(t, q).Chunks(seq(256)); c[0].Key != s {
+	unmarshal(t, sec["same chunk 0 with cache_salt tenantA"], &s)
+	if c := mustChunks(t, q, seq(256)); c[0].Key != s {
 		t.Errorf("salt: %s, want %s", c[0].Key, s)
 	}
 }
@@ -405,19 +430,17 @@ func TestVectorsMP(t *testing.T) {
 // LayerCacheEngineKey (use_layerwise): "@<layer>" after the dtype, before
 // tags (spec §3.4).
 func TestLayerwiseKeys(t *testing.T) {
+	t.Parallel()
 	p := vecParams(Builtin)
-	p.NoneHash, _ = p.NoneHashFromSeed("0")
+	p.NoneHash = seeded(t, p, "0")
 	p.Layerwise, p.Layer = true, 31
 	p.Tags = []Tag{{"user", "alice"}}
-	c, err := mustEngine(t, p).Chunks(seq(256))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustChunks(t, p, seq(256))
 	if want := vecModel + "@1@0@5f05dec65811b7cc@bfloat16@31@user%alice"; c[0].Key != want {
-		t.Fatalf("%s, want %s", c[0].Key, want)
+		t.Fatalf("layerwise key %s, want %s", c[0].Key, want)
 	}
 	p.Schema = Schema202509
 	if _, err := NewEngine(p); err == nil {
-		t.Fatal("a schema without dtype accepted a layer")
+		t.Fatalf("NewEngine(schema %s, layer %d) error = nil, want an error (a schema without dtype has no layer)", p.Schema, p.Layer)
 	}
 }

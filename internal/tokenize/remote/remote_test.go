@@ -17,6 +17,7 @@ import (
 // bytes (+BOS 1 with add_special_tokens, the default), messages with a
 // template marker.
 func fakeVLLM(t *testing.T, seen *map[string]any) *httptest.Server {
+	t.Helper()
 	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/tokenize" || r.Method != http.MethodPost {
 			w.WriteHeader(404)
@@ -24,7 +25,9 @@ func fakeVLLM(t *testing.T, seen *map[string]any) *httptest.Server {
 			return
 		}
 		var body map[string]any
-		json.NewDecoder(r.Body).Decode(&body)
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			t.Errorf("fake vLLM: decoding the /tokenize body: %v", err)
+		}
 		*seen = body
 		if body["model"] != nil && body["model"] != "m" {
 			w.WriteHeader(404)
@@ -51,6 +54,7 @@ func fakeVLLM(t *testing.T, seen *map[string]any) *httptest.Server {
 }
 
 func TestTokenize(t *testing.T) {
+	t.Parallel()
 	var seen map[string]any
 	srv := fakeVLLM(t, &seen)
 	defer srv.Close()
@@ -65,21 +69,24 @@ func TestTokenize(t *testing.T) {
 	p := "hi"
 	r, err := c.Tokenize(context.Background(), Request{Prompt: &p})
 	if err != nil || len(r.Tokens) != 3 || r.Tokens[0] != 1 || seen["model"] != "m" || seen["prompt"] != "hi" {
-		t.Fatalf("%v %+v %v", err, r, seen)
+		t.Fatalf("Tokenize(prompt hi) = %+v, %v (server saw %v); want 3 tokens starting with BOS 1, nil, with model m and prompt hi sent", r, err, seen)
 	}
 	no := false
-	r, _ = c.Tokenize(context.Background(), Request{Prompt: &p, AddSpecialTokens: &no})
+	r, err = c.Tokenize(context.Background(), Request{Prompt: &p, AddSpecialTokens: &no})
+	if err != nil {
+		t.Fatalf("Tokenize(prompt hi, add_special_tokens false) error = %v, want nil", err)
+	}
 	if len(r.Tokens) != 2 || seen["add_special_tokens"] != false {
-		t.Fatalf("%+v %v", r, seen)
+		t.Fatalf("Tokenize(prompt hi, add_special_tokens false) = %+v (server saw %v); want 2 tokens, add_special_tokens false sent", r, seen)
 	}
 	r, err = c.Tokenize(context.Background(), Request{Messages: json.RawMessage(`[{"role":"user","content":"hi"}]`)})
 	if err != nil || len(r.Tokens) != 3 || seen["add_generation_prompt"] != true {
-		t.Fatalf("%v %+v %v", err, r, seen)
+		t.Fatalf("Tokenize(messages) = %+v, %v (server saw %v); want 3 tokens, nil, with add_generation_prompt true sent", r, err, seen)
 	}
 	c.Model = "x"
 	_, err = c.Tokenize(context.Background(), Request{Prompt: &p})
 	if e, ok := err.(*Error); !ok || e.Status != 404 || !strings.Contains(e.Detail, "does not exist") {
-		t.Fatalf("%v", err)
+		t.Fatalf("Tokenize with an unknown model: error %v, want a 404 *Error saying the model does not exist", err)
 	}
 }
 
