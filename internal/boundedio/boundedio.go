@@ -46,22 +46,49 @@ func ReadFile(ctx context.Context, path, name string, limit int64) ([]byte, erro
 		return nil, err
 	}
 	defer f.Close()
-	return ReadAll(ctx, File(ctx, f), name, limit)
+	hint := int64(0)
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		if st.Size() > limit {
+			return nil, &TooLargeError{Name: name, Limit: limit}
+		}
+		hint = st.Size()
+	}
+	return readAll(ctx, File(ctx, f), name, limit, hint)
 }
 
 // ReadAll reads r to its end, failing beyond limit bytes.
 func ReadAll(ctx context.Context, r io.Reader, name string, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+	return readAll(ctx, r, name, limit, 0)
+}
+
+// readAll grows its buffer to at most limit+1 bytes (io.ReadAll's doubling
+// would overshoot the limit by up to 2×), starting at the size hint.
+func readAll(ctx context.Context, r io.Reader, name string, limit, hint int64) ([]byte, error) {
+	b := make([]byte, 0, min(max(hint+1, 512), limit+1))
+	for {
+		if len(b) == cap(b) {
+			if int64(len(b)) > limit {
+				return nil, &TooLargeError{Name: name, Limit: limit}
+			}
+			nb := make([]byte, len(b), min(int64(cap(b))*2, limit+1))
+			copy(nb, b)
+			b = nb
 		}
-		return nil, err
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if int64(len(b)) > limit {
+			return nil, &TooLargeError{Name: name, Limit: limit}
+		}
+		if errors.Is(err, io.EOF) {
+			return b, nil
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, err
+		}
 	}
-	if int64(len(b)) > limit {
-		return nil, &TooLargeError{Name: name, Limit: limit}
-	}
-	return b, nil
 }
 
 // File returns f as a reader that stops when ctx ends. Regular files are

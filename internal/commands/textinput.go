@@ -155,9 +155,9 @@ func (tt *textTokenizer) tokenize(ctx context.Context, src string, p *tokenize.P
 	return nil
 }
 
-// maxTextFileBytes bounds --prompt-file and --messages (64 MiB of text is
-// millions of tokens, far beyond any model's context).
-const maxTextFileBytes = 64 << 20
+// maxTextFileBytes bounds --prompt-file and --messages: 16 MiB of text is
+// about 4 million tokens, far beyond any model's context.
+const maxTextFileBytes = 16 << 20
 
 // fileErr is a failed read of a file named by flag: exit 2, unless the
 // operator interrupted.
