@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"lmc/internal/commands/printers"
+	"lmc/internal/transport"
 )
 
 // NewCmdRoot builds the whole command tree.
@@ -70,6 +71,11 @@ and key format), so it can tell a key mismatch from a real miss.`,
 			return err
 		}
 		f.Given = givenFlags(cmd, f.EnvSources)
+		for _, h := range f.Transport.Headers {
+			if _, err := transport.ParseHeader(h); err != nil {
+				return &UsageError{Err: fmt.Errorf("-H: %w", err)}
+			}
+		}
 		if err := checkRanges(cmd, f.Given); err != nil {
 			return err
 		}

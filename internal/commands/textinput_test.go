@@ -104,3 +104,20 @@ func TestTextWithLocalTokenizer(t *testing.T) {
 		t.Fatalf("%d %s", r.code, r.stderr)
 	}
 }
+
+// Text that is not UTF-8 would be altered before hashing: refused with its
+// byte offset, from --text and --prompt-file alike.
+func TestTextMustBeUTF8(t *testing.T) {
+	t.Parallel()
+	file := writeFile(t, "latin1.txt", "line one\ncaf\xe9\n")
+	for _, args := range [][]string{{"--text", "caf\xe9"}, {"--prompt-file", file}} {
+		r := runLMC(t, runOpts{}, append([]string{"keys", "--model", "m", "--hash-seed", "0", "--tokenizer", "/nonexistent.json"}, args...)...)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, "invalid UTF-8 at byte") {
+			t.Fatalf("%v: exit %d, stderr %q; want exit 2 naming the byte", args, r.code, r.stderr)
+		}
+	}
+	r := runLMC(t, runOpts{}, "keys", "--model", "m", "--hash-seed", "0", "--tokenizer", "/nonexistent.json", "--prompt-file", file)
+	if !strings.Contains(r.stderr, "invalid UTF-8 at byte 12 (line 2, byte 0xe9)") {
+		t.Fatalf("stderr %q, want byte 12 on line 2", r.stderr)
+	}
+}

@@ -3,6 +3,7 @@ package lmcacheconfig
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -55,6 +56,10 @@ func Load(ctx context.Context, path string, getenv func(string) string) (*Config
 	raw := map[string]any{}
 	if path != "" {
 		b, err := boundedio.ReadFile(ctx, path, "LMCache config "+path, MaxFileBytes)
+		var tl *boundedio.TooLargeError
+		if errors.As(err, &tl) || errors.Is(err, context.Canceled) {
+			return nil, err
+		}
 		if err != nil {
 			return nil, fmt.Errorf("LMCache config: %w", err)
 		}
