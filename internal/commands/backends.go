@@ -280,3 +280,97 @@ func (f *Factory) logRPC(method, addr, tenant string, keys int, start time.Time,
 	}
 	fmt.Fprintf(f.IOStreams.ErrOut, "> rpc %s %s (%d keys, tenant %s)\n< %s (%s)\n", method, addr, keys, tenant, res, time.Since(start).Round(time.Microsecond))
 }
+
+// backendKind is a system lmc can ask: the Mooncake store (master and/or
+// admin API) or the LMCache controller.
+type backendKind struct {
+	name  string   // "store", "controller"
+	flags []string // the flags that name it
+}
+
+var (
+	storeBackend      = backendKind{"a Mooncake store", []string{"master", "admin"}}
+	controllerBackend = backendKind{"an LMCache controller", []string{"controller"}}
+)
+
+// backendSet says, for a command that can ask several systems, which one
+// the user meant. A backend named on the command line or in LMC_* replaces
+// the context's backends of the other kinds (a context may hold both a
+// store and a controller); two kinds named explicitly are an error naming
+// where each came from; two kinds from the context alone leave the choice
+// to the command (prefer).
+func (f *Factory) backendSet(b *BackendFlags, prefer backendKind, kinds ...backendKind) (backendKind, error) {
+	value := func(flag string) string {
+		switch flag {
+		case "master":
+			return b.Master
+		case "admin":
+			return b.Admin
+		case "controller":
+			return b.Controller
+		}
+		return ""
+	}
+	clear := func(k backendKind) {
+		for _, fl := range k.flags {
+			switch fl {
+			case "master":
+				b.Master = ""
+			case "admin":
+				b.Admin = ""
+			case "controller":
+				b.Controller = ""
+			}
+		}
+	}
+	var explicit, fromContext []backendKind
+	where := map[string]string{}
+	for _, k := range kinds {
+		exp, ctx := false, false
+		for _, fl := range k.flags {
+			if value(fl) == "" {
+				continue
+			}
+			src := f.Given.Source(fl)
+			if src == "" {
+				src = "default"
+			}
+			where[k.name] += fmt.Sprintf("--%s (%s)", fl, src) + " "
+			if strings.HasPrefix(src, "context ") {
+				ctx = true
+			} else {
+				exp = true
+			}
+		}
+		switch {
+		case exp:
+			explicit = append(explicit, k)
+		case ctx:
+			fromContext = append(fromContext, k)
+		}
+	}
+	switch {
+	case len(explicit) > 1:
+		return backendKind{}, &UsageError{Err: fmt.Errorf("%s and %s are different systems: give one of %sand %s",
+			explicit[0].name, explicit[1].name, where[explicit[0].name], strings.TrimSpace(where[explicit[1].name]))}
+	case len(explicit) == 1:
+		for _, k := range fromContext {
+			clear(k) // the command line names the system: the context's other one steps aside
+		}
+		return explicit[0], nil
+	case len(fromContext) > 1:
+		for _, k := range fromContext {
+			if k.name != prefer.name {
+				clear(k)
+			}
+		}
+		if f.IOStreams.ShowHints() {
+			fmt.Fprintf(f.IOStreams.ErrOut, "context %s names %s and %s: asking %s (name the other on the command line to ask it)\n",
+				f.ActiveContext, fromContext[0].name, fromContext[1].name, prefer.name)
+		}
+		return prefer, nil
+	case len(fromContext) == 1:
+		return fromContext[0], nil
+	}
+	return backendKind{}, nil
+}

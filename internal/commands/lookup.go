@@ -138,11 +138,12 @@ func parseFraction(s string) (float64, error) {
 
 func lookupRun(ctx context.Context, o *LookupOptions) error {
 	f := o.f
+	kind, err := f.backendSet(&o.Backend, storeBackend, storeBackend, controllerBackend)
+	if err != nil {
+		return err
+	}
 	b := o.Backend
-	if b.Controller != "" {
-		if b.Master != "" || b.Admin != "" {
-			return &UsageError{Err: errors.New("--controller cannot be combined with --master/--admin: they are different systems")}
-		}
+	if kind.name == controllerBackend.name {
 		if o.AllRanks {
 			return &UsageError{Err: errors.New("--all-ranks needs --master or --admin: the controller answers per instance")}
 		}
