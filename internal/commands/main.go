@@ -73,12 +73,13 @@ func Main(ctx context.Context, ios *iostreams.IOStreams, args []string, build Bu
 
 func printError(ios *iostreams.IOStreams, cmd *cobra.Command, err error) {
 	st := ios.ErrStyles()
-	// Errors quote peers and files: escaped, and one line.
-	msg := safetext.Escape(err.Error())
+	// Errors quote peers and files: control characters escaped (newlines
+	// of a multi-line message kept).
+	msg := safetext.EscapeText(oneLineSuggestion(err.Error()))
 	fmt.Fprintln(ios.ErrOut, st.Error.Render("lmc:")+" "+msg)
 	var ae *controllerclient.APIError
 	if errors.As(err, &ae) && ae.Hint != "" {
-		fmt.Fprintln(ios.ErrOut, st.Warn.Render("hint:")+" "+safetext.Escape(ae.Hint))
+		fmt.Fprintln(ios.ErrOut, st.Warn.Render("hint:")+" "+safetext.EscapeText(ae.Hint))
 	}
 	var ue *UsageError
 	if errors.As(err, &ue) || isCobraUsage(err) {

@@ -50,7 +50,7 @@ and key format), so it can tell a key mismatch from a real miss.`,
 	root.SetOut(f.IOStreams.Out)
 	root.SetErr(f.IOStreams.ErrOut)
 	root.SetIn(f.IOStreams.In)
-	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return &UsageError{Err: err} })
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return &UsageError{Err: flagSuggestion(cmd, err)} })
 
 	pf := root.PersistentFlags()
 	pf.StringVarP(&f.Output, "output", "o", "", "output format: "+strings.Join(printers.Names(printers.All), "|")+" (default: table on a terminal, plain when piped)")
@@ -110,6 +110,7 @@ and key format), so it can tell a key mismatch from a real miss.`,
 	for _, t := range helpTopics() {
 		root.AddCommand(t)
 	}
+	strictTree(root)
 	return root
 }
 

@@ -55,3 +55,30 @@ func TestContextWithStoreAndController(t *testing.T) {
 		t.Fatalf("explicit conflict: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// Trap 2: a typo at any level exits 2 with a did-you-mean, never help with
+// exit 0 (so "lmc config use-contex prod && lmc clear …" stops).
+func TestTyposExit2AtEveryLevel(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"config", "use-contex", "prod"}, `unknown command "use-contex" for "lmc config"; did you mean "use-context"?`},
+		{[]string{"completion", "bsh"}, `unknown command "bsh" for "lmc completion"; did you mean "bash" or "zsh"?`},
+		{[]string{"help", "lokup"}, `unknown help topic "lokup" for "lmc"; did you mean "lookup"?`},
+		{[]string{"help", "config", "use-contex"}, `unknown help topic "use-contex" for "lmc config"; did you mean "use-context"?`},
+		{[]string{"lokup"}, `unknown command "lokup" for "lmc"; did you mean "lookup"?`},
+		{[]string{"keys", "--modle", "m"}, `unknown flag: --modle; did you mean --model?`},
+	} {
+		r := runLMC(t, runOpts{}, tc.args...)
+		if r.code != ExitUsage || !strings.HasPrefix(r.stderr, "lmc: "+tc.want) || r.stdout != "" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2 and %q", tc.args, r.code, r.stdout, r.stderr, tc.want)
+		}
+	}
+	for _, args := range [][]string{{"config"}, {"help", "environment"}, {"completion"}, {"help"}} {
+		if r := runLMC(t, runOpts{}, args...); r.code != 0 || r.stdout == "" {
+			t.Errorf("%v: exit %d, stdout %q; want help and exit 0", args, r.code, r.stdout)
+		}
+	}
+}
