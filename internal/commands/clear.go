@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 
+	"lmc/internal/commands/iostreams"
+	"lmc/internal/controllerclient"
+
 	"github.com/spf13/cobra"
 )
 
@@ -31,25 +34,40 @@ clear that answered 200 but removed nothing has been seen in the field.`,
 			if err := requireController(o, true); err != nil {
 				return err
 			}
+			if err := checkLocation("--location", o.Location); err != nil {
+				return err
+			}
+			if !yes && !dryRun && !f.IOStreams.CanPrompt() {
+				return &UsageError{Err: errors.New("refusing to clear without --yes when not on a terminal")}
+			}
 			c, err := f.controllerClient(o.Backend.Controller)
 			if err != nil {
 				return err
 			}
 			ctx := cmd.Context()
+			// The dry run fails like the real run would: an unknown
+			// instance is an error, not "would clear".
+			if err := f.checkInstance(ctx, c, "--instance", o.Instance); err != nil {
+				return err
+			}
+			n, err := instanceKeyCount(ctx, c, o.Instance)
+			if err != nil {
+				return f.controllerErr(c.BaseURL(), err)
+			}
 			if dryRun {
-				n, err := instanceKeyCount(ctx, c, o.Instance)
-				if err != nil {
-					return f.controllerErr(c.BaseURL(), err)
+				v := opView{Operation: "clear", InstanceID: o.Instance, Location: o.Location, DryRun: true, Verify: &verifyView{KeyCount: n},
+					Request: fmt.Sprintf("POST %s/clear {\"instance_id\": %q, \"location\": %q}", c.BaseURL(), o.Instance, o.Location)}
+				if o.Location != controllerclient.DefaultLocation {
+					v.Warning = zeroCause("clear", o.Location)
 				}
-				v := opView{Operation: "clear", InstanceID: o.Instance, Location: o.Location, DryRun: true, Verify: &verifyView{KeyCount: n,
-					Note: fmt.Sprintf("would POST %s/clear {\"instance_id\": %q, \"location\": %q}", c.BaseURL(), o.Instance, o.Location)}}
 				return writeOp(f, fm, v)
 			}
-			if !yes {
-				if !f.IOStreams.CanPrompt() {
-					return &UsageError{Err: errors.New("refusing to clear without --yes when not on a terminal")}
+			if !f.skipConfirmation(yes) {
+				where := "controller " + c.BaseURL()
+				if f.ActiveContext != "" {
+					where += " (context " + f.ActiveContext + ")"
 				}
-				ok, err := f.confirm(fmt.Sprintf("Clear all unpinned KV cache of %s in %s?", o.Instance, o.Location))
+				ok, err := f.confirm(ctx, fmt.Sprintf("Clear all unpinned KV cache of instance %q in %s on %s? It holds %s now; pinned chunks stay.", o.Instance, o.Location, where, iostreams.Plural(*n, "key")))
 				if err != nil {
 					return err
 				}
@@ -62,6 +80,9 @@ clear that answered 200 but removed nothing has been seen in the field.`,
 				return f.opErr(ctx, c, o.Instance, err)
 			}
 			v := opView{Operation: "clear", InstanceID: o.Instance, Location: o.Location, EventID: r.EventID, NumTokens: r.NumTokens}
+			if r.NumTokens == 0 {
+				v.Warning = zeroCause("clear", o.Location)
+			}
 			if o.Verify {
 				n, err := instanceKeyCount(ctx, c, o.Instance)
 				if err != nil {

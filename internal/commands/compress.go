@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -26,6 +27,9 @@ method the workers implement; controllers that predate /decompress answer 404.
 		Example: "  lmc " + name + " --controller http://localhost:9000 --instance inst1 prompt.json",
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if method != "cachegen" {
+				return &UsageError{Err: fmt.Errorf("--method %s: the workers implement only cachegen; any other method answers 0 tokens and does nothing", method)}
+			}
 			v := opView{Operation: name, InstanceID: o.Instance, Location: o.Location}
 			return f.tokenOp(cmd, args, o, v, true, func(ctx context.Context, c *controllerclient.Client, toks []uint32) (*controllerclient.OpResult, error) {
 				req := controllerclient.CompressRequest{InstanceID: o.Instance, Method: method, Location: o.Location, Tokens: toks}

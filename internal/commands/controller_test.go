@@ -101,7 +101,7 @@ func TestControllerPinSurvivesClear(t *testing.T) {
 	}
 	// confirmation on a terminal: "n" cancels
 	r = runLMC(t, runOpts{tty: true, stdin: "n\n"}, "clear", "--controller", url, "--instance", "inst1")
-	if r.code != ExitFailed || !strings.Contains(r.stderr, "Clear all unpinned KV cache of inst1 in LocalCPUBackend? [y/N]") {
+	if r.code != ExitFailed || !strings.Contains(r.stderr, `Clear all unpinned KV cache of instance "inst1" in LocalCPUBackend on controller `+url+`? It holds 1 key now; pinned chunks stay. [y/N]`) {
 		t.Fatalf("prompt: %d %q", r.code, r.stderr)
 	}
 	r = runLMC(t, runOpts{tty: true, stdin: "y\n"}, "clear", "--controller", url, "--instance", "inst1")

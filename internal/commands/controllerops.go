@@ -1,17 +1,18 @@
 package commands
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"lmc/internal/boundedio"
 	"lmc/internal/commands/iostreams"
 	"lmc/internal/commands/printers"
 	"lmc/internal/controllerclient"
@@ -50,6 +51,10 @@ type opView struct {
 	EventID    string `json:"event_id"`
 	NumTokens  int    `json:"num_tokens"`
 	DryRun     bool   `json:"dry_run,omitempty"`
+	// Warning says why a result of 0 tokens probably did nothing.
+	Warning string `json:"warning,omitempty"`
+	// Request is what a --dry-run would send.
+	Request string `json:"request,omitempty"`
 	// Verify is the lookup or key count after the operation (--verify).
 	Verify *verifyView `json:"verify,omitempty"`
 }
@@ -98,9 +103,23 @@ func writeOp(f *Factory, fm printers.Format, v opView) error {
 	st := ios.Styles()
 	var b strings.Builder
 	verb := map[string]string{"pin": "pinned", "clear": "cleared", "move": "moved", "copy": "copied", "compress": "compressed", "decompress": "decompressed"}[v.Operation]
-	if v.DryRun {
+	switch {
+	case v.DryRun:
 		fmt.Fprintf(&b, "%s would %s %s at %s\n", st.Warn.Render("dry run:"), v.Operation, v.InstanceID, v.Location)
-	} else {
+		if v.Request != "" {
+			fmt.Fprintf(&b, "would send: %s\n", v.Request)
+		}
+	case v.NumTokens == 0 && v.Warning != "":
+		where := v.InstanceID
+		if v.Location != "" {
+			where += " (" + v.Location + ")"
+		}
+		fmt.Fprintf(&b, "%s %s 0 tokens on %s: nothing changed — %s", st.Warn.Render("!"), verb, where, v.Warning)
+		if v.EventID != "" {
+			b.WriteString(st.Muted.Render("  event " + v.EventID))
+		}
+		b.WriteString("\n")
+	default:
 		where := v.InstanceID
 		if v.Location != "" {
 			where += " (" + v.Location + ")"
@@ -108,7 +127,7 @@ func writeOp(f *Factory, fm printers.Format, v opView) error {
 		if v.Target != "" {
 			where += " → " + v.Target
 		}
-		fmt.Fprintf(&b, "%s %s %d tokens on %s", st.Hit.Render("✓"), verb, v.NumTokens, where)
+		fmt.Fprintf(&b, "%s %s %s on %s", st.Hit.Render("✓"), verb, iostreams.Plural(v.NumTokens, "token"), where)
 		if v.EventID != "" {
 			b.WriteString(st.Muted.Render("  event " + v.EventID))
 		}
@@ -123,7 +142,11 @@ func writeOp(f *Factory, fm printers.Format, v opView) error {
 			b.WriteString("\n")
 		}
 		if vv.KeyCount != nil {
-			fmt.Fprintf(&b, "verify: %s holds %s\n", v.InstanceID, iostreams.Plural(*vv.KeyCount, "key"))
+			label := "verify:"
+			if v.DryRun {
+				label = "now:"
+			}
+			fmt.Fprintf(&b, "%s %s holds %s\n", label, v.InstanceID, iostreams.Plural(*vv.KeyCount, "key"))
 		}
 		if vv.Note != "" {
 			b.WriteString(st.Warn.Render("verify: "+vv.Note) + "\n")
@@ -145,6 +168,9 @@ func (f *Factory) tokenOp(cmd *cobra.Command, args []string, o *opFlags, v opVie
 	if err := requireController(o, needInstance); err != nil {
 		return err
 	}
+	if err := checkLocation("--location", o.Location); err != nil {
+		return err
+	}
 	toks, err := f.oneTokenPrompt(cmd.Context(), args, &o.Input, "")
 	if err != nil {
 		return err
@@ -159,6 +185,9 @@ func (f *Factory) tokenOp(cmd *cobra.Command, args []string, o *opFlags, v opVie
 		return f.opErr(ctx, c, v.InstanceID, err)
 	}
 	v.EventID, v.NumTokens = r.EventID, r.NumTokens
+	if v.NumTokens == 0 {
+		v.Warning = zeroCause(v.Operation, v.Location)
+	}
 	if v.EventID == "" && len(r.EventIDs) > 0 {
 		v.EventID = r.EventIDs[0]
 	}
@@ -232,14 +261,41 @@ func completeInstances(cmd *cobra.Command, args []string, toComplete string) ([]
 }
 
 // confirm asks a yes/no question on the terminal.
-func (f *Factory) confirm(question string) (bool, error) {
+// confirm asks a yes/no question on the terminal. Ctrl-C ends the wait at
+// once (exit 130), and only the answer's line is read, so nothing typed
+// after it is eaten.
+func (f *Factory) confirm(ctx context.Context, question string) (bool, error) {
 	fmt.Fprintf(f.IOStreams.ErrOut, "%s [y/N] ", question)
-	line, err := bufio.NewReader(f.IOStreams.In).ReadString('\n')
-	if err != nil && line == "" {
-		return false, nil
+	r := boundedio.Cancelable(ctx, f.IOStreams.In)
+	var line []byte
+	one := make([]byte, 1)
+	for len(line) < 256 {
+		n, err := r.Read(one)
+		if n == 1 {
+			if one[0] == '\n' {
+				break
+			}
+			line = append(line, one[0])
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				fmt.Fprintln(f.IOStreams.ErrOut)
+				return false, ctx.Err()
+			}
+			break
+		}
 	}
-	a := strings.ToLower(strings.TrimSpace(line))
+	a := strings.ToLower(strings.TrimSpace(string(line)))
 	return a == "y" || a == "yes", nil
+}
+
+// skipConfirmation reports --yes, saying so on stderr when it came from
+// the environment or a context rather than the command line.
+func (f *Factory) skipConfirmation(yes bool) bool {
+	if src := f.Given.Source("yes"); yes && src != "" && src != "flag --yes" {
+		fmt.Fprintf(f.IOStreams.ErrOut, "--yes from %s: not asking for confirmation\n", src)
+	}
+	return yes
 }
 
 // splitPosition parses INSTANCE[:LOCATION].
@@ -251,29 +307,105 @@ func splitPosition(s string) (inst, loc string) {
 	return inst, loc
 }
 
+// knownLocations are the storage backends of LMCache's storage manager
+// (spec §5.2). Names are case-sensitive and the controller never checks
+// them: a wrong one quietly does nothing.
+var knownLocations = []string{"LocalCPUBackend", "LocalDiskBackend", "GdsBackend", "MaruBackend", "P2PBackend", "PDBackend", "NixlStorageBackend", "RemoteBackend"}
+
+// checkLocation refuses a location that differs from a known backend only
+// in case (it would silently do nothing); other unknown names may be
+// storage plugins and pass.
+func checkLocation(flag, loc string) error {
+	for _, k := range knownLocations {
+		if loc == k || strings.HasPrefix(loc, "RemoteBackend-") {
+			return nil
+		}
+	}
+	for _, k := range knownLocations {
+		if strings.EqualFold(loc, k) {
+			return &UsageError{Err: fmt.Errorf("%s %s: location names are case-sensitive and the controller does not check them; did you mean %s?", flag, loc, k)}
+		}
+	}
+	return nil
+}
+
+// zeroCause is the likely reason an operation covered 0 tokens.
+func zeroCause(op, loc string) string {
+	switch {
+	case op == "clear" && loc != controllerclient.DefaultLocation:
+		return "only LocalCPUBackend implements clear; other locations answer 0"
+	case op == "clear":
+		return "the instance held nothing unpinned in " + loc
+	case op == "move" || op == "copy":
+		return "nothing of this prompt is cached at the source (lmc lookup --controller shows where it is), or the destination location is not LocalCPUBackend"
+	}
+	return "nothing of this prompt is cached in " + loc + " on that instance (lmc lookup --controller shows where it is)"
+}
+
+// registeredInstances lists the controller's instances in registration
+// order.
+func registeredInstances(ctx context.Context, c *controllerclient.Client) ([]string, error) {
+	ws, err := c.AllWorkers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	seen := map[string]bool{}
+	for _, w := range ws.Workers {
+		if !seen[w.InstanceID] {
+			seen[w.InstanceID] = true
+			ids = append(ids, w.InstanceID)
+		}
+	}
+	return ids, nil
+}
+
+// checkInstance fails like the real operation would for an instance the
+// controller does not know, naming the registered ones (and the closest).
+func (f *Factory) checkInstance(ctx context.Context, c *controllerclient.Client, flag, instance string) error {
+	ids, err := registeredInstances(ctx, c)
+	if err != nil {
+		return f.controllerErr(c.BaseURL(), err)
+	}
+	if slices.Contains(ids, instance) {
+		return nil
+	}
+	return notRegistered(c, flag, instance, ids)
+}
+
+func notRegistered(c *controllerclient.Client, flag, instance string, ids []string) error {
+	known := "none"
+	if len(ids) > 0 {
+		known = strings.Join(ids, ", ")
+	}
+	msg := fmt.Sprintf("LMCache controller %s: instance %q is not registered (registered: %s)", c.BaseURL(), instance, known)
+	if flag != "--instance" {
+		msg = flag + ": " + msg
+	}
+	if s := closest(instance, ids); len(s) > 0 && editDistance(instance, s[0]) <= 2 {
+		msg += "; did you mean " + strings.Join(quoteAll(s), " or ") + "?"
+	}
+	return &unknownInstanceError{msg: msg}
+}
+
+// unknownInstanceError is an instance the controller does not know: a
+// complete message (it already names the controller).
+type unknownInstanceError struct{ msg string }
+
+func (e *unknownInstanceError) Error() string { return e.msg }
+
 // opErr explains a failed operation on an instance: the controller answers
 // an unknown instance with a misleading 500 ("should be the same across all
 // workers"), so lmc checks the registry and says what is really wrong.
 func (f *Factory) opErr(ctx context.Context, c *controllerclient.Client, instance string, err error) error {
+	var ue *unknownInstanceError
+	if errors.As(err, &ue) {
+		return err
+	}
 	var ae *controllerclient.APIError
 	if instance != "" && errors.As(err, &ae) && (ae.Kind == controllerclient.KindCountMismatch || ae.Kind == controllerclient.KindNoReason) {
-		if ws, lerr := c.AllWorkers(ctx); lerr == nil {
-			var ids []string
-			seen := map[string]bool{}
-			for _, w := range ws.Workers {
-				if w.InstanceID == instance {
-					return f.controllerErr(c.BaseURL(), err)
-				}
-				if !seen[w.InstanceID] {
-					seen[w.InstanceID] = true
-					ids = append(ids, w.InstanceID)
-				}
-			}
-			known := "none"
-			if len(ids) > 0 {
-				known = strings.Join(ids, ", ")
-			}
-			return fmt.Errorf("LMCache controller %s: instance %q is not registered (registered: %s); the controller answered HTTP %d %q", c.BaseURL(), instance, known, ae.Status, ae.Detail)
+		if ids, lerr := registeredInstances(ctx, c); lerr == nil && !slices.Contains(ids, instance) {
+			return fmt.Errorf("%w; the controller answered HTTP %d %q", notRegistered(c, "--instance", instance, ids), ae.Status, ae.Detail)
 		}
 	}
 	return f.controllerErr(c.BaseURL(), err)

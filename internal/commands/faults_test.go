@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -218,7 +219,8 @@ func TestInterruptWhileReadingInput(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(300 * time.Millisecond)
+		waitForSignalHandler(t, cmd.Process.Pid)
+		time.Sleep(100 * time.Millisecond) // let it reach the read
 		start := time.Now()
 		cmd.Process.Signal(syscall.SIGINT)
 		err = cmd.Wait()
@@ -228,5 +230,29 @@ func TestInterruptWhileReadingInput(t *testing.T) {
 		if !ok || ee.ExitCode() != ExitInterrupted || time.Since(start) > 2*time.Second {
 			t.Fatalf("%s: exit %v after %s, want 130 within 2s; stderr %q", input, err, time.Since(start), stderr.String())
 		}
+	}
+}
+
+// waitForSignalHandler waits until process pid catches SIGINT (Linux:
+// SigCgt in /proc/pid/status), so a test's Ctrl-C reaches lmc's handler
+// and not the default action of a process still starting on a loaded
+// machine.
+func waitForSignalHandler(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+		if err != nil {
+			time.Sleep(50 * time.Millisecond) // not Linux, or not yet there
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if mask, ok := strings.CutPrefix(line, "SigCgt:"); ok {
+				if v, err := strconv.ParseUint(strings.TrimSpace(mask), 16, 64); err == nil && v&(1<<(int(syscall.SIGINT)-1)) != 0 {
+					return
+				}
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

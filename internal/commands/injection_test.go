@@ -22,6 +22,10 @@ func TestPeerTextIsEscaped(t *testing.T) {
 			_, _ = io.WriteString(w, `{"event_id":"e","layout_info":{"`+jsonEsc(evil)+`":["LocalCPUBackend",0]}}`)
 		case "/health":
 			_, _ = io.WriteString(w, `{"status":"ok","role":"`+jsonEsc(evil)+`","ha_state":"LEADER","service_ready":true}`)
+		case "/controller/workers":
+			_, _ = io.WriteString(w, `{"workers":[{"instance_id":"i","worker_id":0,"ip":"127.0.0.1","port":1,"peer_init_url":null,"registration_time":1,"last_heartbeat_time":1,"key_count":0}],"total_count":1}`)
+		case "/controller/key-stats":
+			_, _ = io.WriteString(w, `{"total_key_count":0,"total_instance_count":1,"total_worker_count":1,"instances":[{"instance_id":"i","key_count":0,"worker_count":1}]}`)
 		case "/clear":
 			w.WriteHeader(500)
 			_, _ = io.WriteString(w, `{"detail":"`+jsonEsc(evil)+`"}`)

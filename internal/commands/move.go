@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -32,12 +33,26 @@ controller supports for moves.
 			}
 			si, sl := splitPosition(from)
 			di, dl := splitPosition(to)
+			if si == di && sl == dl {
+				return &UsageError{Err: fmt.Errorf("--from %s and --to %s are the same place: nothing to move", from, to)}
+			}
+			if err := checkLocation("--from", sl); err != nil {
+				return err
+			}
+			if err := checkLocation("--to", dl); err != nil {
+				return err
+			}
 			op := "move"
 			if copyOnly {
 				op = "copy"
 			}
 			v := opView{Operation: op, InstanceID: si, Location: sl, Target: di + ":" + dl}
 			return f.tokenOp(cmd, args, o, v, false, func(ctx context.Context, c *controllerclient.Client, toks []uint32) (*controllerclient.OpResult, error) {
+				for _, p := range [][2]string{{"--from", si}, {"--to", di}} {
+					if err := f.checkInstance(ctx, c, p[0], p[1]); err != nil {
+						return nil, err
+					}
+				}
 				return c.Move(ctx, controllerclient.MoveRequest{SrcInstance: si, SrcLocation: sl, DstInstance: di, DstLocation: dl, Tokens: toks, Copy: copyOnly})
 			})
 		},

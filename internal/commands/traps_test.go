@@ -1,10 +1,16 @@
 package commands
 
 import (
+	"bytes"
+	"context"
+	"io"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"lmc/internal/commands/iostreams"
 	"lmc/internal/controllerclient/sandboxcontroller"
 )
 
@@ -81,4 +87,105 @@ func TestTyposExit2AtEveryLevel(t *testing.T) {
 			t.Errorf("%v: exit %d, stdout %q; want help and exit 0", args, r.code, r.stdout)
 		}
 	}
+}
+
+// Trap 3: mutations that did nothing do not report a green ✓, and a dry
+// run fails like the real run would.
+func TestMutationsThatDoNothing(t *testing.T) {
+	t.Parallel()
+	_, url := startController(t)
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"clear", "--instance", "inst1", "--location", "LocalCpuBackend", "--yes"}, ExitUsage, "--location LocalCpuBackend: location names are case-sensitive and the controller does not check them; did you mean LocalCPUBackend?"},
+		{[]string{"compress", "--instance", "inst1", "--method", "zstd", "--tokens", "1,2"}, ExitUsage, "--method zstd: the workers implement only cachegen"},
+		{[]string{"clear", "--instance", "inst", "--dry-run"}, ExitFailed, `instance "inst" is not registered (registered: inst1, inst3); did you mean "inst1" or "inst3"?`},
+		{[]string{"clear", "--instance", "inst11", "--dry-run"}, ExitFailed, `instance "inst11" is not registered (registered: inst1, inst3); did you mean "inst1"?`},
+		{[]string{"move", "--from", "inst1", "--to", "inst1", "--tokens", "1,2"}, ExitUsage, "--from inst1 and --to inst1 are the same place"},
+		{[]string{"move", "--from", "inst1", "--to", "inst9", "--tokens", "1,2"}, ExitFailed, `--to: LMCache controller ` + url + `: instance "inst9" is not registered (registered: inst1, inst3)`},
+	} {
+		r := runLMC(t, runOpts{}, append(tc.args, "--controller", url)...)
+		if r.code != tc.code || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", tc.args, r.code, r.stderr, tc.code, tc.want)
+		}
+	}
+	// A clear that removed nothing is a warning with the likely cause.
+	r := runLMC(t, runOpts{tty: true}, "clear", "--controller", url, "--instance", "inst3", "--yes")
+	if r.code != 0 || strings.Contains(r.stdout, "✓") || !strings.Contains(r.stdout, "cleared 0 tokens on inst3 (LocalCPUBackend): nothing changed — the instance held nothing unpinned") {
+		t.Errorf("0-token clear: exit %d, stdout %q", r.code, r.stdout)
+	}
+	r = runLMC(t, runOpts{}, "pin", "--controller", url, "--instance", "inst3", "--tokens", seqTokens(300), "-o", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"warning": "nothing of this prompt is cached in LocalCPUBackend on that instance`) {
+		t.Errorf("0-token pin JSON: exit %d, stdout %s", r.code, r.stdout)
+	}
+	// The dry run says what it would send, and the count now.
+	r = runLMC(t, runOpts{tty: true}, "clear", "--controller", url, "--instance", "inst1", "--dry-run")
+	if r.code != 0 || !strings.Contains(r.stdout, "would send: POST "+url+"/clear") || !strings.Contains(r.stdout, "now: inst1 holds") || strings.Contains(r.stdout, "verify:") {
+		t.Errorf("dry run: exit %d, stdout %q", r.code, r.stdout)
+	}
+	// LMC_YES is said out loud.
+	r = runLMC(t, runOpts{env: map[string]string{"LMC_YES": "1"}}, "clear", "--controller", url, "--instance", "inst3")
+	if r.code != 0 || !strings.Contains(r.stderr, "--yes from env LMC_YES: not asking for confirmation") {
+		t.Errorf("LMC_YES: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// Trap 5: Ctrl-C at the confirmation ends lmc at once with 130, the
+// prompt names what will be lost, and only the answer's line is read.
+func TestConfirmationIsInterruptibleAndExact(t *testing.T) {
+	t.Parallel()
+	_, url := startController(t)
+	ios, _, _, _ := iostreams.Test()
+	errOut := &lockedBuffer{}
+	ios.ErrOut = errOut
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	ios.In = pr
+	ios.SetStdinTTY(true)
+	ios.SetStdoutTTY(true)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for !strings.Contains(syncString(errOut), "[y/N]") {
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancel()
+	}()
+	code := Main(ctx, ios, []string{"clear", "--controller", url, "--instance", "inst1"}, BuildInfo{Version: "t"})
+	if code != ExitInterrupted {
+		t.Fatalf("Ctrl-C at the prompt: exit %d, want 130; stderr %q", code, syncString(errOut))
+	}
+	if !strings.Contains(syncString(errOut), `Clear all unpinned KV cache of instance "inst1" in LocalCPUBackend on controller `+url+`? It holds 2 keys now`) {
+		t.Fatalf("the prompt does not name the instance, controller and key count: %q", syncString(errOut))
+	}
+	// Only "n\n" is read: the next line stays for whoever reads next.
+	ios2, in, _, _ := iostreams.Test()
+	in.WriteString("n\nnext line\n")
+	ios2.SetStdinTTY(true)
+	ios2.SetStdoutTTY(true)
+	if code := Main(context.Background(), ios2, []string{"clear", "--controller", url, "--instance", "inst1"}, BuildInfo{Version: "t"}); code != ExitFailed {
+		t.Fatalf("answer n: exit %d, want 1", code)
+	}
+	if rest := in.String(); rest != "next line\n" {
+		t.Fatalf("after the answer stdin holds %q, want %q", rest, "next line\n")
+	}
+}
+
+// lockedBuffer is a buffer one goroutine writes while another reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func syncString(l *lockedBuffer) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
