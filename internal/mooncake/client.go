@@ -416,6 +416,7 @@ func (c *Client) call(ctx context.Context, m Method, bound replyLimit, args Lite
 		return -1, nil, withMethod(err, m.Name)
 	}
 	d.method = m.Name
+	d.alias = true // r.body is this reply's own buffer
 	return idx, d, nil
 }
 
@@ -728,6 +729,7 @@ func (c *Client) BatchGetReplicaList(ctx context.Context, keys []string) ([]Repl
 		return nil, countMismatch(d, at, n, len(keys))
 	}
 	out := make([]ReplicaListResult, n)
+	d.budgeted, d.replicasLeft = true, max(MaxReplicasPerKey, replicasPerKeyAvg*n)
 	for i := 0; i < n && d.Err() == nil; i++ {
 		out[i].Key = keys[i]
 		if d.Option() {

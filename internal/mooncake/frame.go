@@ -104,11 +104,13 @@ func ParseResponseHeader(b []byte) (ResponseHeader, error) {
 	return h, nil
 }
 
-// readBody reads n bytes. Small bodies are read into one exact allocation;
-// larger ones grow in steps so that a lying length field costs at most about
-// twice the bytes the peer really sent.
+// readBody reads n bytes. Bodies up to 4 MiB (a real reply for a 1M-token
+// prompt is about 1 MB) are read into one exact allocation, so a lying
+// length field costs at most that much (and the Client never lets it
+// exceed what the request can produce); larger ones grow in steps so that
+// it costs at most about twice the bytes the peer really sent.
 func readBody(r io.Reader, n uint32) ([]byte, error) {
-	const step = 64 << 10
+	const step = 4 << 20
 	if n <= step {
 		b := make([]byte, n)
 		m, err := io.ReadFull(r, b)

@@ -31,7 +31,10 @@ import "fmt"
 //	BatchGetReplicaList 8 + 16 KiB per key, and never less than GetReplicaList:
 //	                   16 KiB holds 8 memory, 2 disk/DFS and 2 local-disk
 //	                   replicas per key with every string at its maximum
-//	                   (14,142 bytes); a real entry is ~100 bytes a replica
+//	                   (14,142 bytes); a real entry is ~100 bytes a replica.
+//	                   The same model bounds the count: at most
+//	                   replicasPerKeyAvg (12) replicas a key on average over
+//	                   the batch, and MaxReplicasPerKey for any one key
 //	listing RPCs       16 MiB (a reply its request does not size, for
 //	                   methods that declare no bound of their own)
 //
@@ -43,12 +46,13 @@ import "fmt"
 // and count is checked against the bytes that remain before a slice is
 // made, and a key's replica count against MaxReplicasPerKey, so a reply at
 // its bound decodes into at most a small constant factor of its size
-// (about 8x for the smallest possible replicas, whose Go form is 176 bytes;
-// under 2x for real ones, whose strings dominate).
+// (about 9x for the smallest possible replicas, whose Go form is 176 bytes;
+// about 6x for real ones; strings share the reply's buffer).
 const (
 	// DefaultMaxReplySize is the default ceiling on any reply body the
-	// Client accepts, whatever the request.
-	DefaultMaxReplySize = 64 << 20
+	// Client accepts, whatever the request: 32 times a real reply for a
+	// 1M-token prompt (4096 keys, ~1 MB with four replicas a key).
+	DefaultMaxReplySize = 32 << 20
 
 	// MaxReplicasPerKey bounds the replicas one key's entry may list.
 	// Mooncake places each memory replica on a distinct segment and a
@@ -71,8 +75,10 @@ const (
 	maxProtocolLen = 32
 	maxPathLen     = 4096
 	// replicaListPerKey is the average budget of one key's entry in a
-	// BatchGetReplicaList reply.
+	// BatchGetReplicaList reply, and replicasPerKeyAvg the average number
+	// of replicas it is sized for.
 	replicaListPerKey = 16 << 10
+	replicasPerKeyAvg = 12
 	// listingReplyLimit is the bound of methods that declare none.
 	listingReplyLimit = 16 << 20
 )

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"unsafe"
 )
 
 // struct_pack metainfo bits (spec §3.1).
@@ -219,6 +220,15 @@ type Decoder struct {
 	err    error
 	method string // named in errors
 	compat bool   // metainfo declared a compatible section (may follow the payload)
+	// alias makes Str return strings that share the body's bytes instead
+	// of copies. Only for bodies nothing writes to afterwards (the Client's
+	// replies, each read into its own buffer): a reply then costs its bytes
+	// once, and its decoded strings keep the buffer alive.
+	alias bool
+	// replicasLeft, when budgeted, is how many more replicas the reply may
+	// list (a batch's average budget, see limits.go).
+	replicasLeft int
+	budgeted     bool
 }
 
 // NewPayloadDecoder returns a Decoder over a bare payload (no envelope)
@@ -458,7 +468,12 @@ func (d *Decoder) Str() string {
 	if d.err != nil || n == 0 {
 		return ""
 	}
-	s := string(d.b[d.off : d.off+n])
+	var s string
+	if d.alias {
+		s = unsafe.String(&d.b[d.off], n)
+	} else {
+		s = string(d.b[d.off : d.off+n])
+	}
 	d.off += n
 	return s
 }

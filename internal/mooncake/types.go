@@ -496,6 +496,13 @@ func (d *Decoder) Replicas(l Layout) []Replica {
 		d.contradiction(at, fmt.Sprintf("%d replicas for one object, more than the %d a master places", n, MaxReplicasPerKey))
 		return nil
 	}
+	if d.budgeted {
+		if n > d.replicasLeft {
+			d.contradiction(at, fmt.Sprintf("more replicas than the %d a key can average over this batch", replicasPerKeyAvg))
+			return nil
+		}
+		d.replicasLeft -= n
+	}
 	out := make([]Replica, 0, n)
 	for i := 0; i < n && d.err == nil; i++ {
 		out = append(out, d.Replica(l))
