@@ -195,6 +195,12 @@ func (a *Admin) getBody(ctx context.Context, pathAndQuery string, limit int64) (
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		// The answer had begun: cut short, it is a wrong answer, not an
+		// unreachable peer (resets and timeouts stay network errors).
+		return nil, 0, &ProtocolError{Method: adminPath(pathAndQuery), Offset: len(body), Err: ErrTruncated,
+			Msg: fmt.Sprintf("the connection closed after %d bytes of the answer", len(body))}
+	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("mooncake admin: %s: reading the answer: %w", adminPath(pathAndQuery), err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -227,5 +228,44 @@ func TestAdminAllKeysLineBound(t *testing.T) {
 	got = nil
 	if err := a.GetAllKeys(ctxT(t), func(k string) error { got = append(got, k); return nil }); err != nil || len(got) != 1 || len(got[0]) != mc.MaxKeyLineLength {
 		t.Fatalf("%v", err)
+	}
+}
+
+// An answer cut short (fewer bytes than its Content-Length) is a wrong
+// answer; a server that closes before answering is unreachable.
+func TestAdminTruncatedAnswer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for i := 0; ; i++ {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 4096)
+				c.Read(buf)
+				if i%2 == 0 {
+					fmt.Fprint(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"success\":true")
+				}
+			}()
+		}
+	}()
+	a, err := mc.NewAdmin(peer(t, "http://"+ln.Addr().String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.BatchQueryKeys(ctxT(t), []string{"a"})
+	var pe *mc.ProtocolError
+	if !errors.As(err, &pe) || !errors.Is(err, mc.ErrTruncated) || transport.Classify(err) == transport.ClassUnreachable || !strings.Contains(err.Error(), "after 15 bytes") {
+		t.Fatalf("cut answer: %v", err)
+	}
+	_, err = a.BatchQueryKeys(ctxT(t), []string{"a"})
+	if errors.As(err, &pe) || transport.Classify(err) != transport.ClassUnreachable {
+		t.Fatalf("no answer: %v", err)
 	}
 }

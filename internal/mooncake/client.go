@@ -46,8 +46,9 @@ func WithCallTimeout(d time.Duration) Option { return func(o *options) { o.callT
 func WithTenant(t string) Option { return func(o *options) { o.tenant = t } }
 
 // WithMaxFrameSize sets the ceiling on the body any reply may announce
-// (default DefaultMaxReplySize). Each call also bounds its reply by what its
-// request can produce (see limits.go); the smaller bound applies.
+// (default DefaultMaxReplySize; 0 means the default). Each call also bounds
+// its reply by what its request can produce (see limits.go); the smaller
+// bound applies.
 func WithMaxFrameSize(n uint32) Option { return func(o *options) { o.maxFrame = n } }
 
 // WithBodyFormat selects how request bodies are laid out, for example
@@ -91,6 +92,9 @@ func Dial(ctx context.Context, addr string, opts ...Option) (*Client, error) {
 	if c.opts.dialer == nil {
 		var d net.Dialer
 		c.opts.dialer = d.DialContext
+	}
+	if c.opts.maxFrame == 0 {
+		c.opts.maxFrame = DefaultMaxReplySize
 	}
 	if _, err := c.getConn(ctx); err != nil {
 		return nil, err
