@@ -279,7 +279,7 @@ func (cc *conn) unexpectedSeq(seq uint32) error {
 
 var longAgo = time.Unix(1, 0)
 
-// send writes one request frame, stamping its seq_num, and registers ch for
+// send writes one request frame, stamping its seq_num, and registers p for
 // the reply. A write that fails or is interrupted (the frame may be half
 // written) kills the connection.
 func (cc *conn) send(ctx context.Context, frame []byte, p *pendingCall) (uint32, error) {
