@@ -2,12 +2,14 @@ package mooncake
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"iter"
+	"math"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -73,20 +75,89 @@ func (e *HTTPError) Error() string {
 	return fmt.Sprintf("mooncake admin: %s: HTTP %d: %s", e.URL, e.StatusCode, e.Body)
 }
 
-type adminErr struct {
-	Success      *bool   `json:"success"`
-	ErrorCode    *int32  `json:"error_code"`
-	ErrorMessage string  `json:"error_message"`
-	Error        *string `json:"error"`
-}
+// Bounds of admin answers, set per request with transport.WithBodyLimit (a
+// larger answer fails with *transport.BodyTooLargeError). They follow the
+// JSON forms of the structures bounded in limits.go: a memory replica is
+// at most ~650 bytes of JSON with a 512-byte endpoint, a disk one ~4,150
+// with a PATH_MAX path, and a key's entry is sized like an RPC one (8
+// memory, 2 disk, 2 local-disk replicas at their maximum: ~15 KB), doubled
+// for whitespace.
+const (
+	// adminSmallLimit bounds /health and /leader: a few hundred bytes.
+	adminSmallLimit = 16 << 10
+	// adminSummaryLimit bounds /metrics/summary: one line of counters.
+	adminSummaryLimit = 64 << 10
+	// adminErrorLimit bounds what is read of a non-2xx answer for its
+	// message.
+	adminErrorLimit = 64 << 10
+	// adminQueryKeyLimit bounds /query_key: one key's memory replicas,
+	// MaxReplicasPerKey of them at their largest.
+	adminQueryKeyLimit = 256 << 10
+	// adminKeyEntry is the budget of one key's entry in /batch_query_keys,
+	// besides the key itself (echoed, up to 6 bytes a byte when escaped);
+	// a page also gets adminPageBase.
+	adminKeyEntry = 32 << 10
+	adminPageBase = 512 << 10
+	// MaxKeyLineLength bounds one line of /get_all_keys, a listing of
+	// unbounded length read as a stream: Mooncake keys are short (an LMCache
+	// key is ~100 bytes), and a longer line is not a key.
+	MaxKeyLineLength = 4 << 10
+)
 
 // Requests is the number of HTTP requests sent so far.
 func (a *Admin) Requests() int { return int(a.requests.Load()) }
 
-func (a *Admin) get(ctx context.Context, pathAndQuery string) (*http.Response, error) {
+// adminPath is the path of pathAndQuery, as errors name it.
+func adminPath(pathAndQuery string) string {
+	p, _, _ := strings.Cut(pathAndQuery, "?")
+	return p
+}
+
+// answer is the envelope of the admin API's JSON answers: data endpoints
+// say success, and failures carry error_code/error_message or error.
+type answer struct {
+	Success      *bool           `json:"success"`
+	ErrorCode    *int32          `json:"error_code"`
+	ErrorMessage *string         `json:"error_message"`
+	Error        *string         `json:"error"`
+	Data         json.RawMessage `json:"data"`
+}
+
+// failure returns the error an answer states, or nil when it states none:
+// a Mooncake code becomes a *MasterError with the master's message, a bare
+// message an *AdminError quoting it.
+func (an answer) failure(path string, status int) error {
+	if an.Success != nil && *an.Success {
+		return nil
+	}
+	msg := ""
+	if an.ErrorMessage != nil {
+		msg = *an.ErrorMessage
+	}
+	if an.Error != nil && (msg == "" || an.ErrorCode == nil) {
+		msg = *an.Error
+	}
+	if an.ErrorCode != nil {
+		e := NewMasterError(path, ErrorCode(*an.ErrorCode))
+		e.Msg = msg
+		return e
+	}
+	if an.Success == nil {
+		return nil
+	}
+	if msg == "" {
+		msg = "(no message)"
+	}
+	return &AdminError{Path: path, StatusCode: status, Msg: msg}
+}
+
+// get sends one GET whose answer may hold at most limit bytes of body. A
+// non-2xx answer is an error: a *MasterError when it carries a Mooncake
+// code, an *HTTPError otherwise.
+func (a *Admin) get(ctx context.Context, pathAndQuery string, limit int64) (*http.Response, error) {
 	a.requests.Add(1)
 	u := a.base + pathAndQuery
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	req, err := http.NewRequestWithContext(transport.WithBodyLimit(ctx, limit), http.MethodGet, u, nil)
 	if err != nil {
 		return nil, fmt.Errorf("mooncake admin: %w", err)
 	}
@@ -96,30 +167,161 @@ func (a *Admin) get(ctx context.Context, pathAndQuery string) (*http.Response, e
 	}
 	if resp.StatusCode/100 != 2 {
 		defer resp.Body.Close()
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		var ae adminErr
-		if json.Unmarshal(body, &ae) == nil && ae.ErrorCode != nil {
-			return nil, NewMasterError(strings.SplitN(pathAndQuery, "?", 2)[0], ErrorCode(*ae.ErrorCode))
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, adminErrorLimit))
+		var an answer
+		if json.Unmarshal(body, &an) == nil {
+			if err := an.failure(adminPath(pathAndQuery), resp.StatusCode); err != nil {
+				if _, ok := err.(*MasterError); ok {
+					return nil, err
+				}
+			}
 		}
-		msg := strings.TrimSpace(string(body))
-		if ae.Error != nil {
-			msg = *ae.Error
+		msg := strings.TrimSpace(string(clip(body, 512)))
+		if an.Error != nil {
+			msg = *an.Error
+		} else if an.ErrorMessage != nil {
+			msg = *an.ErrorMessage
 		}
 		return nil, &HTTPError{URL: u, StatusCode: resp.StatusCode, Body: msg}
 	}
 	return resp, nil
 }
 
-func (a *Admin) getJSON(ctx context.Context, pathAndQuery string, v any) error {
-	resp, err := a.get(ctx, pathAndQuery)
+// getBody reads a whole answer of at most limit bytes.
+func (a *Admin) getBody(ctx context.Context, pathAndQuery string, limit int64) ([]byte, int, error) {
+	resp, err := a.get(ctx, pathAndQuery, limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		// The answer had begun: cut short, it is a wrong answer, not an
+		// unreachable peer (resets and timeouts stay network errors).
+		return nil, 0, &ProtocolError{Method: adminPath(pathAndQuery), Offset: len(body), Err: ErrTruncated,
+			Msg: fmt.Sprintf("the connection closed after %d bytes of the answer", len(body))}
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("mooncake admin: %s: reading the answer: %w", adminPath(pathAndQuery), err)
+	}
+	return body, resp.StatusCode, nil
+}
+
+// decodeJSONOnce decodes body, which must hold exactly one JSON document,
+// into v. Anything else is a *ProtocolError with the byte offset: invalid
+// or truncated JSON, or data (a second document, garbage) after it.
+func decodeJSONOnce(path string, body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(v); err != nil {
+		pe := &ProtocolError{Method: path, Offset: int(dec.InputOffset()), Msg: "the answer is not the expected JSON: " + err.Error()}
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case err == io.EOF:
+			pe.Offset, pe.Msg, pe.Err = 0, "the answer is empty", ErrTruncated
+		case err == io.ErrUnexpectedEOF:
+			pe.Offset, pe.Msg, pe.Err = len(body), "the answer ends inside its JSON", ErrTruncated
+		case errors.As(err, &se):
+			pe.Offset = int(se.Offset)
+		case errors.As(err, &te):
+			pe.Offset = int(te.Offset)
+		}
+		return pe
+	}
+	end := int(dec.InputOffset())
+	rest := bytes.TrimLeft(body[end:], " \t\r\n")
+	if len(rest) > 0 {
+		at := len(body) - len(rest)
+		return &ProtocolError{Method: path, Offset: at, Err: ErrTrailingData,
+			Msg: fmt.Sprintf("%d bytes follow the JSON answer (a second document or garbage): %q", len(rest), clip(rest, 32))}
+	}
+	return nil
+}
+
+// checkKeys walks the object in raw and refuses a key that appears twice or
+// that differs only in case from one of known: encoding/json would let the
+// last of them win or fold them together, so {"ok":true,"OK":false} or a
+// repeated "success" could pass for an answer the master never gave.
+func checkKeys(path string, raw []byte, known ...string) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return &ProtocolError{Method: path, Offset: -1, Msg: "the answer is not a JSON object"}
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return &ProtocolError{Method: path, Offset: -1, Msg: "the answer is not the expected JSON: " + err.Error()}
+		}
+		k, _ := t.(string)
+		lk := strings.ToLower(k)
+		if seen[lk] {
+			return &ProtocolError{Method: path, Offset: int(dec.InputOffset()), Err: ErrContradiction, Msg: fmt.Sprintf("field %q appears twice", k)}
+		}
+		seen[lk] = true
+		for _, n := range known {
+			if k != n && strings.EqualFold(k, n) {
+				return &ProtocolError{Method: path, Offset: int(dec.InputOffset()), Msg: fmt.Sprintf("field %q is not %q", k, n)}
+			}
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return &ProtocolError{Method: path, Offset: -1, Msg: "the answer is not the expected JSON: " + err.Error()}
+		}
+	}
+	return nil
+}
+
+var answerKeys = []string{"success", "error_code", "error_message", "error", "data"}
+
+// getJSON reads one JSON answer of at most limit bytes into v. An answer
+// that says success=false (with any HTTP status) is the error it states.
+func (a *Admin) getJSON(ctx context.Context, pathAndQuery string, limit int64, v any, keys ...string) error {
+	path := adminPath(pathAndQuery)
+	body, status, err := a.getBody(ctx, pathAndQuery, limit)
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		return fmt.Errorf("mooncake admin: %s: decoding reply: %w", pathAndQuery, err)
+	var an answer
+	if err := decodeJSONOnce(path, body, &an); err != nil {
+		return err
 	}
-	return nil
+	if err := checkKeys(path, body, append(keys, answerKeys...)...); err != nil {
+		return err
+	}
+	if err := an.failure(path, status); err != nil {
+		return err
+	}
+	return decodeJSONOnce(path, body, v)
+}
+
+// getData reads a data endpoint's answer: it must say success=true, and
+// its data field is returned.
+func (a *Admin) getData(ctx context.Context, pathAndQuery string, limit int64) (json.RawMessage, error) {
+	path := adminPath(pathAndQuery)
+	body, status, err := a.getBody(ctx, pathAndQuery, limit)
+	if err != nil {
+		return nil, err
+	}
+	var an answer
+	if err := decodeJSONOnce(path, body, &an); err != nil {
+		return nil, err
+	}
+	if err := checkKeys(path, body, answerKeys...); err != nil {
+		return nil, err
+	}
+	if err := an.failure(path, status); err != nil {
+		return nil, err
+	}
+	switch {
+	case an.Success == nil:
+		return nil, &ProtocolError{Method: path, Offset: -1, Msg: "the answer has no success field"}
+	case an.ErrorCode != nil || (an.Error != nil && *an.Error != "") || (an.ErrorMessage != nil && *an.ErrorMessage != ""):
+		return nil, &ProtocolError{Method: path, Offset: -1, Err: ErrContradiction, Msg: "the answer says success=true and names an error"}
+	case len(an.Data) == 0 || string(an.Data) == "null":
+		return nil, &ProtocolError{Method: path, Offset: -1, Msg: "the answer says success=true but holds no data"}
+	}
+	return an.Data, nil
 }
 
 // Health is the JSON of GET /health.
@@ -135,8 +337,13 @@ type Health struct {
 // Health returns GET /health.
 func (a *Admin) Health(ctx context.Context) (Health, error) {
 	var h Health
-	err := a.getJSON(ctx, "/health", &h)
-	return h, err
+	if err := a.getJSON(ctx, "/health", adminSmallLimit, &h, "status", "role", "ha_state", "service_ready", "leader_address", "view_version"); err != nil {
+		return Health{}, err
+	}
+	if h.Status == "" {
+		return Health{}, &ProtocolError{Method: "/health", Offset: -1, Msg: "the answer has no status"}
+	}
+	return h, nil
 }
 
 // Leader is the answer of GET /leader, which any master (leader or
@@ -149,21 +356,30 @@ type Leader struct {
 
 // Leader returns GET /leader. With HA, only the leader runs the RPC server.
 func (a *Admin) Leader(ctx context.Context) (Leader, error) {
-	var l Leader
-	err := a.getJSON(ctx, "/leader", &l)
-	return l, err
+	var l struct {
+		Present *bool `json:"present"`
+		Leader
+	}
+	if err := a.getJSON(ctx, "/leader", adminSmallLimit, &l, "present", "leader_address", "view_version"); err != nil {
+		return Leader{}, err
+	}
+	switch {
+	case l.Present == nil:
+		return Leader{}, &ProtocolError{Method: "/leader", Offset: -1, Msg: "the answer has no present field"}
+	case *l.Present && (l.LeaderAddress == nil || *l.LeaderAddress == ""):
+		return Leader{}, &ProtocolError{Method: "/leader", Offset: -1, Err: ErrContradiction, Msg: "the answer says a leader is present but names no address"}
+	case !*l.Present && l.LeaderAddress != nil && *l.LeaderAddress != "":
+		return Leader{}, &ProtocolError{Method: "/leader", Offset: -1, Err: ErrContradiction, Msg: fmt.Sprintf("the answer says no leader is present but names %q", *l.LeaderAddress)}
+	}
+	l.Leader.Present = *l.Present
+	return l.Leader, nil
 }
 
 // MetricsSummary returns the one-line text of GET /metrics/summary.
 func (a *Admin) MetricsSummary(ctx context.Context) (string, error) {
-	resp, err := a.get(ctx, "/metrics/summary")
+	b, _, err := a.getBody(ctx, "/metrics/summary", adminSummaryLimit)
 	if err != nil {
 		return "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return "", fmt.Errorf("mooncake admin: /metrics/summary: %w", err)
 	}
 	return strings.TrimSpace(string(b)), nil
 }
@@ -182,14 +398,19 @@ func (a *Admin) QueryKey(ctx context.Context, key string) ([]BufferDescriptor, e
 			return nil, fmt.Errorf("mooncake admin: /query_key cannot carry key %q: byte 0x%02x would need escaping, which the master does not undo", key, c)
 		}
 	}
-	var out struct {
-		Success bool               `json:"success"`
-		Data    []BufferDescriptor `json:"data"`
-	}
-	if err := a.getJSON(ctx, "/query_key?key="+key, &out); err != nil {
+	data, err := a.getData(ctx, "/query_key?key="+key, adminQueryKeyLimit)
+	if err != nil {
 		return nil, err
 	}
-	return out.Data, nil
+	var out []BufferDescriptor
+	if err := json.Unmarshal(data, &out); err != nil {
+		return nil, &ProtocolError{Method: "/query_key", Offset: -1, Msg: "data is not a list of replicas: " + err.Error()}
+	}
+	if len(out) > MaxReplicasPerKey {
+		return nil, &ProtocolError{Method: "/query_key", Offset: -1, Err: ErrContradiction,
+			Msg: fmt.Sprintf("%d replicas for one object, more than the %d a master places", len(out), MaxReplicasPerKey)}
+	}
+	return out, nil
 }
 
 // KeyQuery is one key's entry of /batch_query_keys.
@@ -303,43 +524,127 @@ func (a *Admin) BatchQueryKeys(ctx context.Context, keys []string) ([]KeyQuery, 
 	}
 	const path = "/batch_query_keys?keys="
 	for _, r := range splitBatch(len(a.base)+len(path), a.maxURL, escaped) {
-		var reply struct {
-			Success bool                    `json:"success"`
-			Data    map[string]jsonKeyQuery `json:"data"`
-		}
-		if err := a.getJSON(ctx, path+strings.Join(escaped[r[0]:r[1]], ","), &reply); err != nil {
+		page, err := a.queryPage(ctx, path+strings.Join(escaped[r[0]:r[1]], ","), keys[r[0]:r[1]])
+		if err != nil {
 			return nil, err
 		}
-		for i := r[0]; i < r[1]; i++ {
-			q := KeyQuery{Key: keys[i]}
-			jq, ok := reply.Data[keys[i]]
-			if !ok {
-				q.Error = "missing from the master's reply"
-				q.Code = CodeInternalError
-				out[i] = q
-				continue
-			}
-			q.OK = jq.OK
-			if jq.Error != nil {
-				q.Error = *jq.Error
-				if c, ok := ParseErrorCode(q.Error); ok {
-					q.Code = c
-				} else if !q.OK {
-					q.Code = CodeInternalError
-				}
-			}
-			if !q.OK && q.Error == "" {
-				// The master always names the error; an answer that does
-				// not is not trusted as a plain miss.
-				q.Error, q.Code = "not ok, no reason given", CodeInternalError
-			}
-			q.Values, q.DiskValues, q.NoFValues = jq.Values, jq.DiskValues, jq.NoFValues
-			for _, l := range jq.LocalDiskValues {
-				q.LocalDiskValues = append(q.LocalDiskValues, LocalDiskDescriptor{
-					ClientID: parseUUIDJSON(l.ClientID), ObjectSize: l.ObjectSize, TransportEndpoint: l.TransportEndpoint})
-			}
-			out[i] = q
+		copy(out[r[0]:r[1]], page)
+	}
+	return out, nil
+}
+
+var entryKeys = []string{"ok", "error", "values", "disk_values", "local_disk_values", "nof_values"}
+
+// withKey prefixes a *ProtocolError about an entry with its key.
+func withKey(err error, key string) error {
+	var pe *ProtocolError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	cp := *pe
+	cp.Offset = -1
+	cp.Msg = fmt.Sprintf("the entry of key %q: %s", key, pe.Msg)
+	return &cp
+}
+
+// batchPageLimit bounds the answer to one /batch_query_keys page.
+func batchPageLimit(keys []string) int64 {
+	n := int64(adminPageBase)
+	for _, k := range keys {
+		n += adminKeyEntry + 6*int64(len(k))
+	}
+	return n
+}
+
+// queryPage asks /batch_query_keys for one page of keys and returns one
+// KeyQuery per key, in order. The answer must say success=true and name
+// only keys that were asked, each once; an entry that is ok and names an
+// error contradicts itself. A key the answer leaves out is an error for
+// that key (Code INTERNAL_ERROR), never a miss.
+func (a *Admin) queryPage(ctx context.Context, pathAndQuery string, keys []string) ([]KeyQuery, error) {
+	const p = "/batch_query_keys"
+	data, err := a.getData(ctx, pathAndQuery, batchPageLimit(keys))
+	if err != nil {
+		return nil, err
+	}
+	wrong := func(sentinel error, format string, args ...any) error {
+		return &ProtocolError{Method: p, Offset: -1, Err: sentinel, Msg: fmt.Sprintf(format, args...)}
+	}
+	asked := make(map[string]int, len(keys))
+	for i, k := range keys {
+		asked[k] = i
+	}
+	got := make([]*jsonKeyQuery, len(keys))
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, wrong(nil, "data is not an object of keys")
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, wrong(nil, "data: %v", err)
 		}
+		k, _ := t.(string)
+		var raw json.RawMessage
+		var jq jsonKeyQuery
+		if err := dec.Decode(&raw); err != nil {
+			return nil, wrong(nil, "the entry of key %q: %v", k, err)
+		}
+		if err := checkKeys(p, raw, entryKeys...); err != nil {
+			return nil, withKey(err, k)
+		}
+		if err := json.Unmarshal(raw, &jq); err != nil {
+			return nil, wrong(nil, "the entry of key %q: %v", k, err)
+		}
+		i, ok := asked[k]
+		switch {
+		case !ok:
+			return nil, wrong(ErrContradiction, "the answer names key %q, which was not asked", k)
+		case got[i] != nil:
+			return nil, wrong(ErrContradiction, "the answer names key %q twice", k)
+		case jq.OK && jq.Error != nil && *jq.Error != "":
+			return nil, wrong(ErrContradiction, "key %q is ok and has error %q", k, *jq.Error)
+		}
+		got[i] = &jq
+	}
+	out := make([]KeyQuery, len(keys))
+	for i, k := range keys {
+		q := KeyQuery{Key: k}
+		jq := got[i]
+		if jq == nil {
+			if j := asked[k]; j != i && got[j] != nil {
+				jq = got[j] // the same key asked twice: one answer serves both
+			}
+		}
+		if jq == nil {
+			q.Error = "missing from the master's reply"
+			q.Code = CodeInternalError
+			out[i] = q
+			continue
+		}
+		if n := len(jq.Values) + len(jq.DiskValues) + len(jq.LocalDiskValues) + len(jq.NoFValues); n > MaxReplicasPerKey {
+			return nil, wrong(ErrContradiction, "%d replicas for key %q, more than the %d a master places", n, k, MaxReplicasPerKey)
+		}
+		q.OK = jq.OK
+		if jq.Error != nil {
+			q.Error = *jq.Error
+			if c, ok := ParseErrorCode(q.Error); ok {
+				q.Code = c
+			} else if !q.OK {
+				q.Code = CodeInternalError
+			}
+		}
+		if !q.OK && q.Error == "" {
+			// The master always names the error; an answer that does
+			// not is not trusted as a plain miss.
+			q.Error, q.Code = "not ok, no reason given", CodeInternalError
+		}
+		q.Values, q.DiskValues, q.NoFValues = jq.Values, jq.DiskValues, jq.NoFValues
+		for _, l := range jq.LocalDiskValues {
+			q.LocalDiskValues = append(q.LocalDiskValues, LocalDiskDescriptor{
+				ClientID: parseUUIDJSON(l.ClientID), ObjectSize: l.ObjectSize, TransportEndpoint: l.TransportEndpoint})
+		}
+		out[i] = q
 	}
 	return out, nil
 }
@@ -348,23 +653,39 @@ func (a *Admin) BatchQueryKeys(ctx context.Context, keys []string) ([]KeyQuery, 
 // replica) and calls fn once per key without holding the whole listing in
 // memory. It stops at the first error fn returns and returns it.
 func (a *Admin) GetAllKeys(ctx context.Context, fn func(key string) error) error {
-	resp, err := a.get(ctx, "/get_all_keys")
+	// The listing has no length its request could bound: each line is
+	// bounded instead (MaxKeyLineLength), and the context's deadline bounds
+	// the whole.
+	resp, err := a.get(ctx, "/get_all_keys", math.MaxInt64)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+	sc.Buffer(make([]byte, 0, 4<<10), MaxKeyLineLength+2) // room for "\r\n"
+	tooLong := func(off int) error {
+		return &ProtocolError{Method: "/get_all_keys", Offset: off, Err: ErrFrameTooLarge,
+			Msg: fmt.Sprintf("a line longer than %d bytes is not a Mooncake key", MaxKeyLineLength)}
+	}
+	off := 0
 	for sc.Scan() {
-		k := strings.TrimSuffix(sc.Text(), "\r")
-		if k == "" {
+		line := bytes.TrimSuffix(sc.Bytes(), []byte("\r"))
+		if len(line) > MaxKeyLineLength {
+			return tooLong(off)
+		}
+		off += len(sc.Bytes()) + 1
+		if len(line) == 0 {
 			continue
 		}
+		k := string(line)
 		if err := fn(k); err != nil {
 			return err
 		}
 	}
 	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return tooLong(off)
+		}
 		return fmt.Errorf("mooncake admin: /get_all_keys: %w", err)
 	}
 	return nil

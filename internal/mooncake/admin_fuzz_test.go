@@ -2,6 +2,7 @@ package mooncake_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"lmc/internal/transport"
 	"net/http"
@@ -30,6 +31,10 @@ func FuzzAdminResponses(f *testing.F) {
 	f.Add(503, `{"success":false,"error_code":-1011,"error_message":"service plane is not active"}`)
 	f.Add(200, "a\nb\n\nc")
 	f.Add(400, `{"success":false,"error":"No keys provided. Use ?keys=key1,key2,..."}`)
+	f.Add(200, `{"success":false,"error":"service plane is not active"}`)
+	f.Add(200, `{"success":true,"data":{"a":{"ok":true,"error":"OBJECT_NOT_FOUND"},"b":{"ok":false,"error":"OBJECT_NOT_FOUND"}}}`)
+	f.Add(200, `{"success":true,"data":{"a":{"ok":true},"a":{"ok":false,"error":"X"},"b":{"ok":true}}} {}`)
+	f.Add(200, `{"present":true,"leader_address":"h:1","view_version":3}`)
 	f.Fuzz(func(t *testing.T, status int, body string) {
 		if status < 100 || status > 599 {
 			status = 200
@@ -39,20 +44,40 @@ func FuzzAdminResponses(f *testing.F) {
 			t.Fatal(err)
 		}
 		ctx := context.Background()
+		// An accepted JSON answer is one valid document with a 2xx status.
+		var doc map[string]json.RawMessage
+		oneDoc := json.Unmarshal([]byte(body), &doc) == nil && status/100 == 2
 		if qs, err := a.BatchQueryKeys(ctx, []string{"a", "b"}); err == nil {
+			if !oneDoc || string(doc["success"]) != "true" {
+				t.Fatalf("accepted an answer that is not one document saying success=true: %q", body)
+			}
 			if len(qs) != 2 || qs[0].Key != "a" || qs[1].Key != "b" {
 				t.Fatalf("results out of order: %+v", qs)
 			}
 			for _, q := range qs {
-				if !q.OK && q.Code == 0 && q.Error == "" {
+				if !q.OK && (q.Code == 0 || q.Error == "") {
 					t.Fatalf("a miss with no reason: %+v", q)
+				}
+				if q.OK && q.Error != "" {
+					t.Fatalf("ok and an error: %+v", q)
 				}
 			}
 		}
-		_, _ = a.Health(ctx)
-		_, _ = a.QueryKey(ctx, "a")
+		if _, err := a.Health(ctx); err == nil && !oneDoc {
+			t.Fatalf("/health accepted %q", body)
+		}
+		if l, err := a.Leader(ctx); err == nil && (!oneDoc || l.Present != (l.LeaderAddress != nil && *l.LeaderAddress != "")) {
+			t.Fatalf("/leader accepted %q as %+v", body, l)
+		}
+		if vals, err := a.QueryKey(ctx, "a"); err == nil && (!oneDoc || len(vals) > mc.MaxReplicasPerKey) {
+			t.Fatalf("/query_key accepted %q", body)
+		}
 		_, _ = a.MetricsSummary(ctx)
-		n := 0
-		_ = a.GetAllKeys(ctx, func(string) error { n++; return nil })
+		_ = a.GetAllKeys(ctx, func(k string) error {
+			if k == "" || len(k) > mc.MaxKeyLineLength || strings.ContainsAny(k, "\n") {
+				t.Fatalf("key %q", k)
+			}
+			return nil
+		})
 	})
 }

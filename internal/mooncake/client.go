@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,7 +45,10 @@ func WithCallTimeout(d time.Duration) Option { return func(o *options) { o.callT
 // "default"). Masters without --enable_multi_tenants ignore it.
 func WithTenant(t string) Option { return func(o *options) { o.tenant = t } }
 
-// WithMaxFrameSize bounds the body a reply may announce.
+// WithMaxFrameSize sets the ceiling on the body any reply may announce
+// (default DefaultMaxReplySize; 0 means the default). Each call also bounds
+// its reply by what its request can produce (see limits.go); the smaller
+// bound applies.
 func WithMaxFrameSize(n uint32) Option { return func(o *options) { o.maxFrame = n } }
 
 // WithBodyFormat selects how request bodies are laid out, for example
@@ -79,7 +84,7 @@ func Dial(ctx context.Context, addr string, opts ...Option) (*Client, error) {
 		dialTimeout: DefaultDialTimeout,
 		callTimeout: DefaultCallTimeout,
 		tenant:      DefaultTenant,
-		maxFrame:    DefaultMaxFrameSize,
+		maxFrame:    DefaultMaxReplySize,
 	}}
 	for _, o := range opts {
 		o(&c.opts)
@@ -87,6 +92,9 @@ func Dial(ctx context.Context, addr string, opts ...Option) (*Client, error) {
 	if c.opts.dialer == nil {
 		var d net.Dialer
 		c.opts.dialer = d.DialContext
+	}
+	if c.opts.maxFrame == 0 {
+		c.opts.maxFrame = DefaultMaxReplySize
 	}
 	if _, err := c.getConn(ctx); err != nil {
 		return nil, err
@@ -122,6 +130,15 @@ type reply struct {
 	body []byte
 }
 
+// pendingCall is a request waiting for its reply.
+type pendingCall struct {
+	// ch receives the reply; nil once the caller gave up (cancelled or
+	// timed out), when the late reply is still read, bounded, and dropped.
+	ch     chan reply
+	method string
+	limit  replyLimit
+}
+
 type conn struct {
 	nc net.Conn
 
@@ -129,7 +146,7 @@ type conn struct {
 	seq uint32
 
 	pmu     sync.Mutex
-	pending map[uint32]chan reply
+	pending map[uint32]*pendingCall
 
 	done chan struct{}
 	once sync.Once
@@ -160,7 +177,7 @@ func (c *Client) getConn(ctx context.Context) (*conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mooncake: dial %s: %w", c.addr, err)
 	}
-	cc := &conn{nc: nc, pending: make(map[uint32]chan reply), done: make(chan struct{})}
+	cc := &conn{nc: nc, pending: make(map[uint32]*pendingCall), done: make(chan struct{})}
 	go cc.readLoop(c.opts.maxFrame)
 	c.cc = cc
 	return cc, nil
@@ -174,30 +191,98 @@ func (cc *conn) fail(err error) {
 	})
 }
 
-func (cc *conn) readLoop(maxFrame uint32) {
+// readLoop reads the replies of one connection. Each reply must answer a
+// call that is waiting (or that gave up but whose reply is still due): a
+// seq_num nobody sent fails every pending call at once with a
+// *ProtocolError (ErrUnexpectedSeq), rather than leaving them to their
+// deadline. The header's lengths are checked against the bound of the call
+// they answer before any body byte is read (ErrFrameTooLarge).
+func (cc *conn) readLoop(ceiling uint32) {
 	br := bufio.NewReaderSize(cc.nc, 32<<10)
 	for {
-		h, body, err := ReadResponse(br, maxFrame)
+		h, err := readResponseHeader(br)
 		if err != nil {
 			cc.fail(err)
 			return
 		}
 		cc.pmu.Lock()
-		ch, ok := cc.pending[h.Seq]
-		delete(cc.pending, h.Seq)
-		cc.pmu.Unlock()
+		p, ok := cc.pending[h.Seq]
+		var ch chan reply
 		if ok {
+			ch = p.ch
+			delete(cc.pending, h.Seq)
+		} else {
+			err = cc.unexpectedSeq(h.Seq)
+		}
+		cc.pmu.Unlock()
+		if err != nil {
+			cc.fail(err)
+			return
+		}
+		limit, why := p.limit.bytes, p.limit.String()
+		if h.ErrCode != 0 {
+			limit, why = maxErrorReplyBody, "an error reply"
+		}
+		if limit > int(ceiling) {
+			limit, why = int(ceiling), "any reply (the client's ceiling)"
+		}
+		if int64(h.Length) > int64(limit) {
+			cc.fail(tooLarge(p.method, h.Seq, h.Length, false, limit, why))
+			return
+		}
+		if h.AttachLength > maxAttachment {
+			cc.fail(tooLarge(p.method, h.Seq, h.AttachLength, true, maxAttachment, "an attachment (the master sends none)"))
+			return
+		}
+		body, err := readRest(br, ResponseHeaderSize, h.Length, h.AttachLength)
+		if err != nil {
+			cc.fail(withMethod(err, p.method))
+			return
+		}
+		if ch != nil {
 			ch <- reply{h, body} // buffered, never blocks
 		}
 	}
 }
 
+// unexpectedSeq describes a reply to no call; cc.pmu must be held.
+func (cc *conn) unexpectedSeq(seq uint32) error {
+	waiting := make([]uint32, 0, len(cc.pending))
+	for s := range cc.pending {
+		waiting = append(waiting, s)
+	}
+	slices.Sort(waiting)
+	var b strings.Builder
+	for i, s := range waiting {
+		if i == 8 {
+			fmt.Fprintf(&b, " and %d more", len(waiting)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		p := cc.pending[s]
+		fmt.Fprintf(&b, "%d (%s", s, p.method)
+		if p.ch == nil {
+			b.WriteString(", abandoned")
+		}
+		b.WriteString(")")
+	}
+	msg := fmt.Sprintf("a reply carries seq_num %d, which no call is waiting for; ", seq)
+	if len(waiting) == 0 {
+		msg += "no call is waiting"
+	} else {
+		msg += "the calls waiting are seq " + b.String()
+	}
+	return &ProtocolError{Offset: 4, Msg: msg, Err: ErrUnexpectedSeq}
+}
+
 var longAgo = time.Unix(1, 0)
 
-// send writes one request frame, stamping its seq_num, and registers ch for
+// send writes one request frame, stamping its seq_num, and registers p for
 // the reply. A write that fails or is interrupted (the frame may be half
 // written) kills the connection.
-func (cc *conn) send(ctx context.Context, frame []byte, ch chan reply) (uint32, error) {
+func (cc *conn) send(ctx context.Context, frame []byte, p *pendingCall) (uint32, error) {
 	cc.wmu.Lock()
 	defer cc.wmu.Unlock()
 	select {
@@ -212,7 +297,7 @@ func (cc *conn) send(ctx context.Context, frame []byte, ch chan reply) (uint32, 
 	cc.seq++
 	binary.LittleEndian.PutUint32(frame[4:], seq)
 	cc.pmu.Lock()
-	cc.pending[seq] = ch
+	cc.pending[seq] = p
 	cc.pmu.Unlock()
 
 	dl, _ := ctx.Deadline()
@@ -243,8 +328,19 @@ func (cc *conn) forget(seq uint32) {
 	cc.pmu.Unlock()
 }
 
-// roundTrip sends one frame and waits for its reply.
-func (c *Client) roundTrip(ctx context.Context, name string, frame []byte) (reply, error) {
+// abandon keeps a call whose caller gave up registered, so that its late
+// reply is recognised (and dropped) rather than taken for a stray one.
+func (cc *conn) abandon(seq uint32) {
+	cc.pmu.Lock()
+	if p := cc.pending[seq]; p != nil {
+		p.ch = nil
+	}
+	cc.pmu.Unlock()
+}
+
+// roundTrip sends one frame and waits for its reply, whose body may be at
+// most limit bytes.
+func (c *Client) roundTrip(ctx context.Context, name string, limit replyLimit, frame []byte) (reply, error) {
 	if c.opts.callTimeout > 0 {
 		if _, ok := ctx.Deadline(); !ok {
 			var cancel context.CancelFunc
@@ -260,7 +356,7 @@ func (c *Client) roundTrip(ctx context.Context, name string, frame []byte) (repl
 		return reply{}, err
 	}
 	ch := make(chan reply, 1)
-	seq, err := cc.send(ctx, frame, ch)
+	seq, err := cc.send(ctx, frame, &pendingCall{ch: ch, method: name, limit: limit})
 	if err != nil {
 		return reply{}, c.transportErr(name, err)
 	}
@@ -275,7 +371,7 @@ func (c *Client) roundTrip(ctx context.Context, name string, frame []byte) (repl
 		}
 		return reply{}, c.transportErr(name, cc.err)
 	case <-ctx.Done():
-		cc.forget(seq)
+		cc.abandon(seq)
 		return reply{}, fmt.Errorf("mooncake: %s: %w", name, ctx.Err())
 	}
 }
@@ -286,21 +382,31 @@ func (c *Client) transportErr(name string, err error) error {
 	}
 	var pe *ProtocolError
 	if errors.As(err, &pe) {
-		return err
+		// The master answered wrongly; a reply that belonged to no call
+		// names the call it broke.
+		return withMethod(err, name)
 	}
 	return fmt.Errorf("mooncake: %s %s: %w", name, c.addr, err)
 }
 
 // invoke performs one RPC whose arguments have literal args and whose
 // result must be one of results; it returns the index of the matching
-// result literal and a Decoder over the result payload.
+// result literal and a Decoder over the result payload. The reply is
+// bounded by the largest value of the result types when they have a fixed
+// size, by listingReplyLimit otherwise; calls whose reply grows with the
+// request use call with their own bound.
 func (c *Client) invoke(ctx context.Context, m Method, args Literal, pack func(*Encoder), results ...Literal) (int, *Decoder, error) {
+	return c.call(ctx, m, replyLimit{bytes: resultBound(results...)}, args, pack, results...)
+}
+
+// call is invoke with an explicit bound on the reply body (limits.go).
+func (c *Client) call(ctx context.Context, m Method, bound replyLimit, args Literal, pack func(*Encoder), results ...Literal) (int, *Decoder, error) {
 	frame := make([]byte, RequestHeaderSize, 256)
 	frame[0] = Magic
 	binary.LittleEndian.PutUint32(frame[8:], m.ID)
 	frame = AppendBody(frame, args, c.opts.format, pack)
 	binary.LittleEndian.PutUint32(frame[12:], uint32(len(frame)-RequestHeaderSize))
-	r, err := c.roundTrip(ctx, m.Name, frame)
+	r, err := c.roundTrip(ctx, m.Name, bound, frame)
 	if err != nil {
 		return -1, nil, err
 	}
@@ -311,8 +417,10 @@ func (c *Client) invoke(ctx context.Context, m Method, args Literal, pack func(*
 	}
 	idx, d, err := OpenBody(r.body, ResponseHeaderSize, results...)
 	if err != nil {
-		return -1, nil, err
+		return -1, nil, withMethod(err, m.Name)
 	}
+	d.method = m.Name
+	d.alias = true // r.body is this reply's own buffer
 	return idx, d, nil
 }
 
@@ -321,16 +429,16 @@ func (c *Client) invoke(ctx context.Context, m Method, args Literal, pack func(*
 // arguments (coro_rpc errc 4, invalid_rpc_arguments, which is how an older
 // master answers an unknown argument hash) it retries in the old form and
 // remembers the master's age.
-func (c *Client) invokeRead(ctx context.Context, m Method, legacyArgs Literal, pack func(e *Encoder, tenant bool), results ...Literal) (int, *Decoder, error) {
+func (c *Client) invokeRead(ctx context.Context, m Method, bound replyLimit, legacyArgs Literal, pack func(e *Encoder, tenant bool), results ...Literal) (int, *Decoder, error) {
 	if !c.legacy.Load() {
-		idx, d, err := c.invoke(ctx, m, m.Args, func(e *Encoder) { pack(e, true) }, results...)
+		idx, d, err := c.call(ctx, m, bound, m.Args, func(e *Encoder) { pack(e, true) }, results...)
 		var re *RPCError
 		if !errors.As(err, &re) || re.Code != ErrcInvalidRPCArguments {
 			return idx, d, err
 		}
 		c.legacy.Store(true)
 	}
-	idx, d, err := c.invoke(ctx, m, legacyArgs, func(e *Encoder) { pack(e, false) }, results...)
+	idx, d, err := c.call(ctx, m, bound, legacyArgs, func(e *Encoder) { pack(e, false) }, results...)
 	var re *RPCError
 	if errors.As(err, &re) && re.Code == ErrcInvalidRPCArguments {
 		// Neither form was accepted: do not stay stuck on the old one.
@@ -372,7 +480,7 @@ func expectedErr(d *Decoder) error {
 // v0.3.8 to HEAD). It grants nothing and changes nothing.
 func (c *Client) ServiceReady(ctx context.Context) (string, error) {
 	m := MethodServiceReady
-	idx, d, err := c.invoke(ctx, m, nil, nil, m.Result, litExpVoid)
+	idx, d, err := c.call(ctx, m, replyBound(m, 0), nil, nil, m.Result, litExpVoid)
 	if err != nil {
 		return "", err
 	}
@@ -380,13 +488,13 @@ func (c *Client) ServiceReady(ctx context.Context) (string, error) {
 		if err := expected(d, m.Name); err != nil {
 			return "", err
 		}
-		return "", &ProtocolError{Offset: ResponseHeaderSize, Msg: "master predates v0.3.8 (ServiceReady returns no version)", Err: ErrTypeMismatch}
+		return "", &ProtocolError{Method: m.Name, Offset: ResponseHeaderSize, Msg: "master predates v0.3.8 (ServiceReady returns no version)", Err: ErrTypeMismatch}
 	}
 	if err := expected(d, m.Name); err != nil {
 		return "", err
 	}
 	v := d.Str()
-	return v, d.Err()
+	return v, d.Finish()
 }
 
 // Ping refreshes the liveness TTL of clientID and reports whether the master
@@ -401,7 +509,7 @@ func (c *Client) Ping(ctx context.Context, clientID UUID) (PingResponse, error) 
 		return PingResponse{}, err
 	}
 	p := d.PingResponse()
-	return p, d.Err()
+	return p, d.Finish()
 }
 
 // ExistKey reports whether key has a readable replica. Like the Python
@@ -409,7 +517,7 @@ func (c *Client) Ping(ctx context.Context, clientID UUID) (PingResponse, error) 
 // blocks a non-forced Remove until it ends.
 func (c *Client) ExistKey(ctx context.Context, key string) (bool, error) {
 	m := MethodExistKey
-	_, d, err := c.invokeRead(ctx, m, LegacyExistKeyArgs, func(e *Encoder, tenant bool) {
+	_, d, err := c.invokeRead(ctx, m, replyBound(m, 1), LegacyExistKeyArgs, func(e *Encoder, tenant bool) {
 		e.Str(key)
 		if tenant {
 			e.Str(c.opts.tenant)
@@ -422,7 +530,7 @@ func (c *Client) ExistKey(ctx context.Context, key string) (bool, error) {
 		return false, err
 	}
 	v := d.Bool()
-	return v, d.Err()
+	return v, d.Finish()
 }
 
 // ExistStatus is the per-key result of BatchExistKey in the convention of
@@ -482,7 +590,7 @@ func (c *Client) BatchExistKey(ctx context.Context, keys []string) ([]ExistStatu
 		return []ExistStatus{}, nil
 	}
 	m := MethodBatchExistKey
-	_, d, err := c.invokeRead(ctx, m, LegacyBatchExistKeyArgs, func(e *Encoder, tenant bool) {
+	_, d, err := c.invokeRead(ctx, m, replyBound(m, len(keys)), LegacyBatchExistKeyArgs, func(e *Encoder, tenant bool) {
 		e.Strings(keys)
 		if tenant {
 			e.Str(c.opts.tenant)
@@ -501,7 +609,7 @@ func decodeExistStatuses(d *Decoder, want int) ([]ExistStatus, error) {
 		return nil, err
 	}
 	if want >= 0 && n != want {
-		return nil, &ProtocolError{Offset: ResponseHeaderSize + at, Msg: fmt.Sprintf("reply has %d results for %d keys", n, want)}
+		return nil, countMismatch(d, at, n, want)
 	}
 	out := make([]ExistStatus, n)
 	for i := range out {
@@ -516,10 +624,23 @@ func decodeExistStatuses(d *Decoder, want int) ([]ExistStatus, error) {
 			out[i] = ExistStatus(d.I32())
 		}
 	}
-	if err := d.Err(); err != nil {
+	if err := d.Finish(); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// countMismatch is the error of a batch reply whose element count (at
+// offset at of the body) is not the number of keys sent.
+func countMismatch(d *Decoder, at, got, want int) error {
+	return &ProtocolError{Method: d.method, Offset: d.base + at, Err: ErrCountMismatch,
+		Msg: fmt.Sprintf("the reply holds %d results for the %d keys sent", got, want)}
+}
+
+// noReplicas is the error of a successful replica list holding no replica:
+// the master answers REPLICA_IS_NOT_READY for a key without a readable one.
+func noReplicas(d *Decoder, at int, key string) {
+	d.contradiction(at, fmt.Sprintf("success with no replica for key %q (a master answers REPLICA_IS_NOT_READY for that)", key))
 }
 
 // BatchIsExist mirrors Python's batch_is_exist exactly: it never fails, and
@@ -548,7 +669,7 @@ func (c *Client) BatchIsExist(ctx context.Context, keys []string) []ExistStatus 
 // and v0.3.10 layouts are all decoded.
 func (c *Client) GetReplicaList(ctx context.Context, key string) (ReplicaList, error) {
 	m := MethodGetReplicaList
-	idx, d, err := c.invokeRead(ctx, m, LegacyExistKeyArgs, func(e *Encoder, tenant bool) {
+	idx, d, err := c.invokeRead(ctx, m, replyBound(m, 1), LegacyExistKeyArgs, func(e *Encoder, tenant bool) {
 		e.Str(key)
 		if tenant {
 			e.Str(c.opts.tenant)
@@ -560,8 +681,12 @@ func (c *Client) GetReplicaList(ctx context.Context, key string) (ReplicaList, e
 	if err := expected(d, m.Name); err != nil {
 		return ReplicaList{}, err
 	}
+	at := d.Offset()
 	rl := d.ReplicaList(Layouts[idx])
-	if err := d.Err(); err != nil {
+	if d.Err() == nil && len(rl.Replicas) == 0 {
+		noReplicas(d, at, key)
+	}
+	if err := d.Finish(); err != nil {
 		return ReplicaList{}, err
 	}
 	return rl, nil
@@ -590,7 +715,7 @@ func (c *Client) BatchGetReplicaList(ctx context.Context, keys []string) ([]Repl
 		return []ReplicaListResult{}, nil
 	}
 	m := MethodBatchGetReplicaList
-	idx, d, err := c.invokeRead(ctx, m, LegacyBatchExistKeyArgs, func(e *Encoder, tenant bool) {
+	idx, d, err := c.invokeRead(ctx, m, replyBound(m, len(keys)), LegacyBatchExistKeyArgs, func(e *Encoder, tenant bool) {
 		e.Strings(keys)
 		if tenant {
 			e.Str(c.opts.tenant)
@@ -605,20 +730,25 @@ func (c *Client) BatchGetReplicaList(ctx context.Context, keys []string) ([]Repl
 		return nil, err
 	}
 	if n != len(keys) {
-		return nil, &ProtocolError{Offset: ResponseHeaderSize + at, Msg: fmt.Sprintf("reply has %d results for %d keys", n, len(keys))}
+		return nil, countMismatch(d, at, n, len(keys))
 	}
 	out := make([]ReplicaListResult, n)
-	for i := range out {
+	d.budgeted, d.replicasLeft = true, max(MaxReplicasPerKey, replicasPerKeyAvg*n)
+	for i := 0; i < n && d.Err() == nil; i++ {
 		out[i].Key = keys[i]
 		if d.Option() {
+			at := d.Offset()
 			out[i].ReplicaList = d.ReplicaList(Layouts[idx])
+			if d.Err() == nil && len(out[i].Replicas) == 0 {
+				noReplicas(d, at, keys[i])
+			}
 		} else if err := expectedErr(d); err != nil {
 			return nil, err
 		} else {
 			out[i].Code = ErrorCode(d.I32())
 		}
 	}
-	if err := d.Err(); err != nil {
+	if err := d.Finish(); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -631,7 +761,10 @@ func (c *Client) invokeVoid(ctx context.Context, m Method, pack func(*Encoder)) 
 	if err != nil {
 		return err
 	}
-	return expected(d, m.Name)
+	if err := expected(d, m.Name); err != nil {
+		return err
+	}
+	return d.Finish()
 }
 
 // MountSegment registers a memory segment owned by clientID and starts the
@@ -661,7 +794,7 @@ func (c *Client) UnmountSegment(ctx context.Context, segID, clientID UUID) error
 // returns them in PROCESSING state.
 func (c *Client) PutStart(ctx context.Context, clientID UUID, key string, size uint64, cfg ReplicateConfig) ([]Replica, error) {
 	m := MethodPutStart
-	_, d, err := c.invoke(ctx, m, m.Args, func(e *Encoder) {
+	_, d, err := c.call(ctx, m, replyBound(m, 1), m.Args, func(e *Encoder) {
 		e.UUID(clientID)
 		e.Str(key)
 		e.U64(size)
@@ -675,7 +808,7 @@ func (c *Client) PutStart(ctx context.Context, clientID UUID, key string, size u
 		return nil, err
 	}
 	rs := d.Replicas(LayoutHEAD)
-	return rs, d.Err()
+	return rs, d.Finish()
 }
 
 // PutEnd marks the replicas of meta.Key of type rt (normally
@@ -713,6 +846,10 @@ func (c *Client) RemoveAll(ctx context.Context, force bool, tenant string) (int6
 	if err != nil {
 		return 0, err
 	}
+	at := d.Offset()
 	n := d.I64()
-	return n, d.Err()
+	if d.Err() == nil && n < 0 {
+		d.contradiction(at, fmt.Sprintf("removed count %d is negative", n))
+	}
+	return n, d.Finish()
 }

@@ -14,6 +14,7 @@ import (
 
 	mc "lmc/internal/mooncake"
 	"lmc/internal/mooncake/sandboxmaster"
+	"lmc/internal/transport"
 )
 
 func keysN(prefix string, n int) []string {
@@ -329,22 +330,26 @@ func TestConnectionFaults(t *testing.T) {
 	c := dial(t, s)
 	ctx := ctxT(t)
 
+	// A reply cut short is the master answering wrongly (a *ProtocolError),
+	// not an unreachable master.
 	s.InjectFault(sandboxmaster.Fault{Method: "BatchExistKey", Times: 1, CloseMidFrame: true})
-	if _, err := c.BatchExistKey(ctx, []string{"a"}); !errors.Is(err, io.ErrUnexpectedEOF) {
+	_, err := c.BatchExistKey(ctx, []string{"a"})
+	var pe *mc.ProtocolError
+	if !errors.As(err, &pe) || !errors.Is(err, mc.ErrTruncated) || pe.Method != "BatchExistKey" || transport.IsUnreachable(err) {
 		t.Fatalf("mid-frame close: %v", err)
 	}
 	if st, err := c.BatchExistKey(ctx, []string{"a"}); err != nil || st[0] != 1 {
 		t.Fatalf("after redial: %v %v", st, err)
 	}
 
+	// A connection closed before any byte of the reply: unreachable.
 	s.InjectFault(sandboxmaster.Fault{Method: "ExistKey", Times: 1, DropConnection: true})
-	if _, err := c.ExistKey(ctx, "a"); !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+	if _, err := c.ExistKey(ctx, "a"); !errors.Is(err, io.EOF) || errors.As(err, &pe) || !transport.IsUnreachable(err) {
 		t.Fatalf("dropped connection: %v", err)
 	}
 
 	s.InjectFault(sandboxmaster.Fault{Method: "ExistKey", Times: 1, RawReply: []byte("HTTP/1.1 400 Bad Request\r\n\r\n")})
-	_, err := c.ExistKey(ctx, "a")
-	var pe *mc.ProtocolError
+	_, err = c.ExistKey(ctx, "a")
 	if !errors.As(err, &pe) || !errors.Is(err, mc.ErrBadMagic) || pe.Offset != 0 {
 		t.Fatalf("garbage reply: %v", err)
 	}
@@ -461,8 +466,8 @@ func TestShortReads(t *testing.T) {
 }
 
 // A truncated or lying reply must never be trusted: ReadResponse stops at
-// the end of the stream with io.ErrUnexpectedEOF and allocates only what
-// arrived.
+// the end of the stream with a *ProtocolError (ErrTruncated) and allocates
+// only what arrived.
 func TestReadResponseBounds(t *testing.T) {
 	hdr := mc.AppendResponseHeader(nil, mc.ResponseHeader{Magic: mc.Magic, Length: 200 << 20})
 	r := iotest.HalfReader(io.MultiReader(bytesReader(hdr), bytesReader(make([]byte, 1000))))
@@ -470,7 +475,8 @@ func TestReadResponseBounds(t *testing.T) {
 	ms1.read()
 	_, _, err := mc.ReadResponse(r, 0)
 	ms2.read()
-	if !errors.Is(err, io.ErrUnexpectedEOF) {
+	var pe *mc.ProtocolError
+	if !errors.Is(err, mc.ErrTruncated) || !errors.As(err, &pe) || pe.Offset != mc.ResponseHeaderSize+1000 {
 		t.Fatalf("err = %v", err)
 	}
 	if grew := ms2.total - ms1.total; grew > 16<<20 {

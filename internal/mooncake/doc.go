@@ -24,14 +24,43 @@
 // PutRevoke, Remove, RemoveAll) and Ping, which the fake master in
 // sandboxmaster uses to populate itself the way real nodes do.
 //
-// Errors are layered like the protocol: transport failures wrap the net or
-// context error (errors.As reaches net.Error, errors.Is reaches
-// context.DeadlineExceeded / context.Canceled); a non-zero coro_rpc err_code
-// is an *RPCError{Code, Name, Msg}; a Mooncake ErrorCode in the error arm
-// of a tl::expected is a *MasterError (errors.Is(err, CodeObjectNotFound)
-// works); a malformed frame or body is a *ProtocolError with the byte offset
-// (ErrTypeMismatch when the type hash says another schema, ErrBadMagic,
-// ErrShortBody, ErrFrameTooLarge).
+// Errors are layered like the protocol, and tell "unreachable" from
+// "answered wrongly":
+//
+//   - Unreachable: transport failures wrap the net or context error
+//     (errors.As reaches net.Error, errors.Is reaches
+//     context.DeadlineExceeded / context.Canceled): refused, reset,
+//     timeouts, and a connection that ends before any byte of a reply
+//     (io.EOF).
+//   - The master said no: a non-zero coro_rpc err_code is an
+//     *RPCError{Code, Name, Msg}; a Mooncake ErrorCode in the error arm of a
+//     tl::expected (or an admin error_code) is a *MasterError
+//     (errors.Is(err, CodeObjectNotFound) works); an admin answer saying
+//     success=false without a code is an *AdminError quoting the master.
+//   - Answered wrongly: a *ProtocolError naming the method and the byte
+//     offset: a malformed frame or body (ErrTypeMismatch when the type hash
+//     says another schema, ErrBadMagic, ErrShortBody), a reply larger than
+//     its request can produce (ErrFrameTooLarge, refused from the header), a
+//     reply with a seq_num no call waits for (ErrUnexpectedSeq, which fails
+//     every pending call at once), a reply cut short (ErrTruncated), a batch
+//     with another number of results than keys (ErrCountMismatch), bytes or
+//     a second JSON document after the answer (ErrTrailingData), or an
+//     answer that contradicts itself or the master's semantics
+//     (ErrContradiction).
+//
+// # Limits
+//
+// Every reply is bounded by what its request can produce, as derived in
+// limits.go from the struct_pack layouts: a fixed-size result by its type
+// (expected<void> is 5 bytes plus the envelope), BatchExistKey 8 + 5 bytes a
+// key, one key's replica list 64 replicas of the largest kind (265 KB),
+// BatchGetReplicaList 16 KiB a key, an error reply 64 KiB, all under a
+// 32 MiB ceiling (WithMaxFrameSize). A key lists at most MaxReplicasPerKey
+// (64) replicas and a batch 12 a key on average, so decoding allocates in
+// proportion to the keys asked. Admin answers carry per-request body limits
+// (/health and /leader 16 KiB, /metrics/summary 64 KiB, /query_key 256 KiB,
+// a /batch_query_keys page 512 KiB + 32 KiB a key); /get_all_keys is a
+// stream of any length whose lines may not exceed MaxKeyLineLength (4 KiB).
 //
 // # Leases: which calls change the master's state
 //
@@ -55,7 +84,7 @@
 // time and replies in order with the request's seq_num, so the Client
 // pipelines concurrent calls on its single connection and matches replies
 // by seq_num; a cancelled or timed-out call returns at once and its late
-// reply is dropped.
+// reply is read (within its bound) and dropped.
 //
 // A function id is the first four bytes, big-endian, of
 // MD5("mooncake::WrappedMasterService::" + method) (FunctionID):

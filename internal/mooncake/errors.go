@@ -100,11 +100,15 @@ func (e *RPCError) Is(target error) bool {
 }
 
 // MasterError is a Mooncake ErrorCode returned by the master in the error arm
-// of a tl::expected.
+// of a tl::expected, or by the admin API in an error_code field.
 type MasterError struct {
 	Method string
 	Code   ErrorCode
 	Name   string // Code.String(), e.g. "OBJECT_NOT_FOUND"
+	// Msg is the master's own message when it sent one (the admin API's
+	// error_message, e.g. "service plane is not active"); RPC replies carry
+	// none.
+	Msg string
 }
 
 // NewMasterError builds a *MasterError with its Name filled in.
@@ -116,6 +120,9 @@ func (e *MasterError) Error() string {
 	m := ""
 	if e.Method != "" {
 		m = e.Method + ": "
+	}
+	if e.Msg != "" && e.Msg != e.Name {
+		return fmt.Sprintf("mooncake: %s%s (%d): %q", m, e.Name, int32(e.Code), e.Msg)
 	}
 	return fmt.Sprintf("mooncake: %s%s (%d)", m, e.Name, int32(e.Code))
 }
@@ -134,20 +141,64 @@ func (e *MasterError) Is(target error) bool {
 // Unwrap exposes the ErrorCode.
 func (e *MasterError) Unwrap() error { return e.Code }
 
-// ProtocolError reports a malformed frame or body. Offset is the byte
-// offset where decoding failed: within the frame (header included) for
-// replies read by the Client, within the body for OpenBody on a bare body.
+// ProtocolError is the peer answering wrongly: a malformed frame or body, a
+// reply that does not belong to any call, a reply larger than its request
+// can produce, or an answer that contradicts the request or itself. It is
+// never a connectivity problem (those wrap the net or context error), so a
+// caller can tell "answered wrongly" (lmc exit 1) from "unreachable" (exit
+// 3) with errors.As. Offset is the byte offset where decoding failed: within
+// the frame (header included) for replies read by the Client, within the
+// body for OpenBody on a bare body and for admin API answers; it is -1 when
+// no single byte is to blame.
 type ProtocolError struct {
+	// Method is the RPC (e.g. "BatchExistKey") or admin path (e.g.
+	// "/batch_query_keys") whose reply was wrong, when known.
+	Method string
 	Offset int
 	Msg    string
-	Err    error // ErrTypeMismatch, ErrShortBody, ErrBadMagic, or nil
+	// Err is one of the sentinels below (ErrTypeMismatch, ErrShortBody,
+	// ErrBadMagic, ErrFrameTooLarge, ErrUnexpectedSeq, ErrTruncated,
+	// ErrCountMismatch, ErrTrailingData, ErrContradiction), or nil.
+	Err error
 }
 
 func (e *ProtocolError) Error() string {
-	return fmt.Sprintf("mooncake: protocol error at byte %d: %s", e.Offset, e.Msg)
+	m := ""
+	if e.Method != "" {
+		m = e.Method + ": "
+	}
+	if e.Offset < 0 {
+		return fmt.Sprintf("mooncake: %sprotocol error: %s", m, e.Msg)
+	}
+	return fmt.Sprintf("mooncake: %sprotocol error at byte %d: %s", m, e.Offset, e.Msg)
 }
 
 func (e *ProtocolError) Unwrap() error { return e.Err }
+
+// withMethod returns err with Method filled in when it is a *ProtocolError
+// that names no call yet (a copy: the original may be shared).
+func withMethod(err error, method string) error {
+	var pe *ProtocolError
+	if method == "" || !errors.As(err, &pe) || pe.Method != "" {
+		return err
+	}
+	cp := *pe
+	cp.Method = method
+	return &cp
+}
+
+// AdminError is the admin API answering, with HTTP 2xx, that the request
+// failed ({"success": false, "error": "..."}) without a Mooncake error
+// code. Msg quotes the master.
+type AdminError struct {
+	Path       string // e.g. "/batch_query_keys"
+	StatusCode int
+	Msg        string
+}
+
+func (e *AdminError) Error() string {
+	return fmt.Sprintf("mooncake admin: %s: the master answered success=false (HTTP %d): %q", e.Path, e.StatusCode, e.Msg)
+}
 
 // Sentinel errors; match them with errors.Is.
 var (
@@ -159,8 +210,26 @@ var (
 	// ErrBadMagic: a frame header does not start with 0x15 or has a
 	// version or serialize type this package does not speak.
 	ErrBadMagic = errors.New("not a coro_rpc frame")
-	// ErrFrameTooLarge: a frame announces more bytes than the configured limit.
+	// ErrFrameTooLarge: a frame announces more bytes than its request can
+	// produce (or than the configured ceiling).
 	ErrFrameTooLarge = errors.New("coro_rpc frame too large")
+	// ErrUnexpectedSeq: a reply carries a seq_num no call is waiting for.
+	ErrUnexpectedSeq = errors.New("coro_rpc reply with an unexpected seq_num")
+	// ErrTruncated: the connection ended in the middle of a reply (after
+	// its first byte). The end of a connection before any byte of a reply
+	// is io.EOF instead: that is the master going away, not answering
+	// wrongly.
+	ErrTruncated = errors.New("reply truncated")
+	// ErrCountMismatch: a batch reply holds another number of results than
+	// the keys sent.
+	ErrCountMismatch = errors.New("result count differs from the request")
+	// ErrTrailingData: bytes (or a second JSON document) follow a complete
+	// answer.
+	ErrTrailingData = errors.New("trailing data after the answer")
+	// ErrContradiction: an answer contradicts itself or what the master's
+	// semantics allow (ok together with an error name, a success holding no
+	// replica, more replicas than a key can have).
+	ErrContradiction = errors.New("self-contradictory answer")
 	// ErrClosed: the Client was closed.
 	ErrClosed = errors.New("mooncake: client closed")
 )

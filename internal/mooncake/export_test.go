@@ -29,3 +29,6 @@ var (
 	RespFrame           = respFrame
 	SplitBatch          = splitBatch
 )
+
+// ReplyBound is the byte bound of method m's reply for nkeys keys.
+func ReplyBound(m Method, nkeys int) int { return replyBound(m, nkeys).bytes }

@@ -11,9 +11,11 @@ const (
 	Magic              = 0x15
 	RequestHeaderSize  = 20
 	ResponseHeaderSize = 16
-	// DefaultMaxFrameSize bounds body and attachment lengths accepted from a
-	// peer. Bodies are read incrementally, so memory grows only with the
-	// bytes actually received even below this limit.
+	// DefaultMaxFrameSize bounds body and attachment lengths accepted by
+	// ReadRequest and ReadResponse when no limit is given (the Client bounds
+	// each reply by its request instead, see limits.go). Bodies are read
+	// incrementally, so memory grows only with the bytes actually received
+	// even below this limit.
 	DefaultMaxFrameSize = 256 << 20
 )
 
@@ -102,15 +104,17 @@ func ParseResponseHeader(b []byte) (ResponseHeader, error) {
 	return h, nil
 }
 
-// readBody reads n bytes. Small bodies are read into one exact allocation;
-// larger ones grow in steps so that a lying length field costs at most about
-// twice the bytes the peer really sent.
+// readBody reads n bytes. Bodies up to 4 MiB (a real reply for a 1M-token
+// prompt is about 1 MB) are read into one exact allocation, so a lying
+// length field costs at most that much (and the Client never lets it
+// exceed what the request can produce); larger ones grow in steps so that
+// it costs at most about twice the bytes the peer really sent.
 func readBody(r io.Reader, n uint32) ([]byte, error) {
-	const step = 64 << 10
+	const step = 4 << 20
 	if n <= step {
 		b := make([]byte, n)
-		_, err := io.ReadFull(r, b)
-		return b, err
+		m, err := io.ReadFull(r, b)
+		return b[:m], err
 	}
 	b := make([]byte, 0, step)
 	for len(b) < int(n) {
@@ -128,31 +132,54 @@ func readBody(r io.Reader, n uint32) ([]byte, error) {
 	return b, nil
 }
 
-func discard(r io.Reader, n uint32) error {
-	if n == 0 {
-		return nil
+// truncated turns the end of the stream inside a frame (after its first
+// byte) into a *ProtocolError: the peer started a frame and did not finish
+// it. Other errors (reset, timeout) pass through unchanged.
+func truncated(err error, off int, what string, got, want uint64) error {
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return &ProtocolError{Offset: off, Msg: fmt.Sprintf("connection closed after %d of the %d %s bytes", got, want, what), Err: ErrTruncated}
 	}
-	_, err := io.CopyN(io.Discard, r, int64(n))
 	return err
 }
 
-func unexpectedEOF(err error) error {
-	if err == io.EOF {
-		return io.ErrUnexpectedEOF
+// readHeader reads a size-byte header. A stream that ends before its first
+// byte yields io.EOF (the peer went away between frames); one that ends
+// inside it, a *ProtocolError wrapping ErrTruncated.
+func readHeader(r io.Reader, hb []byte) error {
+	n, err := io.ReadFull(r, hb)
+	if err == nil || (err == io.EOF && n == 0) {
+		return err
 	}
-	return err
+	return truncated(err, n, "header", uint64(n), uint64(len(hb)))
+}
+
+// readRest reads the body of a frame whose header (hsize bytes) announced
+// length and attach bytes, and discards the attachment.
+func readRest(r io.Reader, hsize int, length, attach uint32) ([]byte, error) {
+	body, err := readBody(r, length)
+	if err != nil {
+		return nil, truncated(err, hsize+len(body), "body", uint64(len(body)), uint64(length))
+	}
+	if attach > 0 {
+		m, err := io.CopyN(io.Discard, r, int64(attach))
+		if err != nil {
+			return nil, truncated(err, hsize+len(body)+int(m), "attachment", uint64(m), uint64(attach))
+		}
+	}
+	return body, nil
 }
 
 // ReadRequest reads one request frame (header, body, attachment, which is
 // discarded) from r. maxFrame bounds length and attach_length (0 means
 // DefaultMaxFrameSize). io.EOF is returned only on a clean end of stream
-// before the first header byte.
+// before the first header byte; a stream that ends inside the frame is a
+// *ProtocolError wrapping ErrTruncated.
 func ReadRequest(r io.Reader, maxFrame uint32) (RequestHeader, []byte, error) {
 	if maxFrame == 0 {
 		maxFrame = DefaultMaxFrameSize
 	}
 	var hb [RequestHeaderSize]byte
-	if _, err := io.ReadFull(r, hb[:]); err != nil {
+	if err := readHeader(r, hb[:]); err != nil {
 		return RequestHeader{}, nil, err
 	}
 	h, err := ParseRequestHeader(hb[:])
@@ -162,14 +189,17 @@ func ReadRequest(r io.Reader, maxFrame uint32) (RequestHeader, []byte, error) {
 	if h.Length > maxFrame || h.AttachLength > maxFrame {
 		return h, nil, &ProtocolError{Offset: 12, Msg: fmt.Sprintf("frame of %d+%d bytes exceeds limit %d", h.Length, h.AttachLength, maxFrame), Err: ErrFrameTooLarge}
 	}
-	body, err := readBody(r, h.Length)
-	if err != nil {
-		return h, nil, unexpectedEOF(err)
+	body, err := readRest(r, RequestHeaderSize, h.Length, h.AttachLength)
+	return h, body, err
+}
+
+// readResponseHeader reads and parses one response header (see readHeader).
+func readResponseHeader(r io.Reader) (ResponseHeader, error) {
+	var hb [ResponseHeaderSize]byte
+	if err := readHeader(r, hb[:]); err != nil {
+		return ResponseHeader{}, err
 	}
-	if err := discard(r, h.AttachLength); err != nil {
-		return h, nil, unexpectedEOF(err)
-	}
-	return h, body, nil
+	return ParseResponseHeader(hb[:])
 }
 
 // ReadResponse reads one response frame from r, like ReadRequest.
@@ -177,25 +207,15 @@ func ReadResponse(r io.Reader, maxFrame uint32) (ResponseHeader, []byte, error) 
 	if maxFrame == 0 {
 		maxFrame = DefaultMaxFrameSize
 	}
-	var hb [ResponseHeaderSize]byte
-	if _, err := io.ReadFull(r, hb[:]); err != nil {
-		return ResponseHeader{}, nil, err
-	}
-	h, err := ParseResponseHeader(hb[:])
+	h, err := readResponseHeader(r)
 	if err != nil {
 		return h, nil, err
 	}
 	if h.Length > maxFrame || h.AttachLength > maxFrame {
 		return h, nil, &ProtocolError{Offset: 8, Msg: fmt.Sprintf("frame of %d+%d bytes exceeds limit %d", h.Length, h.AttachLength, maxFrame), Err: ErrFrameTooLarge}
 	}
-	body, err := readBody(r, h.Length)
-	if err != nil {
-		return h, nil, unexpectedEOF(err)
-	}
-	if err := discard(r, h.AttachLength); err != nil {
-		return h, nil, unexpectedEOF(err)
-	}
-	return h, body, nil
+	body, err := readRest(r, ResponseHeaderSize, h.Length, h.AttachLength)
+	return h, body, err
 }
 
 // DecodeResponseFrame parses one complete response frame held in b and

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"unsafe"
 )
 
 // struct_pack metainfo bits (spec §3.1).
@@ -212,11 +213,22 @@ func AppendBody(dst []byte, lit Literal, f BodyFormat, pack func(*Encoder)) []by
 // Decoder never panics and never allocates more than the input can back:
 // every length is checked against the bytes that remain.
 type Decoder struct {
-	b     []byte
-	off   int
-	base  int
-	width int
-	err   error
+	b      []byte
+	off    int
+	base   int
+	width  int
+	err    error
+	method string // named in errors
+	compat bool   // metainfo declared a compatible section (may follow the payload)
+	// alias makes Str return strings that share the body's bytes instead
+	// of copies. Only for bodies nothing writes to afterwards (the Client's
+	// replies, each read into its own buffer): a reply then costs its bytes
+	// once, and its decoded strings keep the buffer alive.
+	alias bool
+	// replicasLeft, when budgeted, is how many more replicas the reply may
+	// list (a batch's average budget, see limits.go).
+	replicasLeft int
+	budgeted     bool
 }
 
 // NewPayloadDecoder returns a Decoder over a bare payload (no envelope)
@@ -254,6 +266,7 @@ func OpenBody(body []byte, base int, lits ...Literal) (int, *Decoder, error) {
 		if d.err != nil {
 			return -1, nil, d.err
 		}
+		d.compat = meta&metaCompatMask != 0
 		switch meta & metaCompatMask {
 		case 1:
 			d.skip(2)
@@ -305,7 +318,7 @@ func codeList(lits []Literal) string {
 
 func (d *Decoder) errAt(off int, msg string, wrapped error) error {
 	if d.err == nil {
-		d.err = &ProtocolError{Offset: d.base + off, Msg: msg, Err: wrapped}
+		d.err = &ProtocolError{Method: d.method, Offset: d.base + off, Msg: msg, Err: wrapped}
 	}
 	return d.err
 }
@@ -329,6 +342,25 @@ func (d *Decoder) skip(n int) {
 
 // Err returns the first decoding error, if any.
 func (d *Decoder) Err() error { return d.err }
+
+// Finish ends the decoding of a reply: it returns the first decoding error,
+// or a *ProtocolError wrapping ErrTrailingData when bytes follow the value
+// (a complete answer is the whole body; only a body whose metainfo declares
+// a struct_pack compatible section may carry more).
+func (d *Decoder) Finish() error {
+	if d.err != nil {
+		return d.err
+	}
+	if n := len(d.b) - d.off; n > 0 && !d.compat {
+		return d.errAt(d.off, fmt.Sprintf("%d bytes follow the end of the reply's value", n), ErrTrailingData)
+	}
+	return nil
+}
+
+// contradiction records a semantic error at offset at.
+func (d *Decoder) contradiction(at int, msg string) {
+	d.errAt(at, msg, ErrContradiction)
+}
 
 // Offset returns the current position relative to the start of the body.
 func (d *Decoder) Offset() int { return d.off }
@@ -436,7 +468,12 @@ func (d *Decoder) Str() string {
 	if d.err != nil || n == 0 {
 		return ""
 	}
-	s := string(d.b[d.off : d.off+n])
+	var s string
+	if d.alias {
+		s = unsafe.String(&d.b[d.off], n)
+	} else {
+		s = string(d.b[d.off : d.off+n])
+	}
 	d.off += n
 	return s
 }

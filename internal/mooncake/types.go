@@ -482,11 +482,26 @@ func (e *Encoder) Replicas(rs []Replica, l Layout) {
 	}
 }
 
-// Replicas reads std::vector<Replica::Descriptor>.
+// Replicas reads std::vector<Replica::Descriptor>. A list longer than
+// MaxReplicasPerKey is a *ProtocolError (ErrContradiction): no master
+// places that many replicas of one object, and the bound keeps the decoded
+// size of a reply proportional to its keys.
 func (d *Decoder) Replicas(l Layout) []Replica {
+	at := d.off
 	n := d.Len(minReplicaBytes)
 	if d.err != nil {
 		return nil
+	}
+	if n > MaxReplicasPerKey {
+		d.contradiction(at, fmt.Sprintf("%d replicas for one object, more than the %d a master places", n, MaxReplicasPerKey))
+		return nil
+	}
+	if d.budgeted {
+		if n > d.replicasLeft {
+			d.contradiction(at, fmt.Sprintf("more replicas than the %d a key can average over this batch", replicasPerKeyAvg))
+			return nil
+		}
+		d.replicasLeft -= n
 	}
 	out := make([]Replica, 0, n)
 	for i := 0; i < n && d.err == nil; i++ {

@@ -1,6 +1,7 @@
 package sandboxmaster
 
 import (
+	"encoding/binary"
 	"time"
 
 	mc "lmc/internal/mooncake"
@@ -26,6 +27,24 @@ type Fault struct {
 	RawReply []byte
 	// CorruptBody flips the first byte of the reply body (its hash head).
 	CorruptBody bool
+	// ResetMidFrame writes the first 8 bytes of the reply, then resets the
+	// connection (TCP RST), where CloseMidFrame closes it cleanly.
+	ResetMidFrame bool
+
+	// Hostile answers (the master answering wrongly). They apply to the
+	// reply the handler (or Body) produced.
+
+	// Body replaces the reply body, framed with the request's seq_num: a
+	// batch reply with the wrong count, a value followed by garbage...
+	Body []byte
+	// WrongSeq makes the reply carry a seq_num the request did not have.
+	WrongSeq bool
+	// AnnounceLength makes the reply header announce this body length
+	// while only the real body is sent (a peer claiming a huge reply).
+	AnnounceLength uint32
+	// PadBody appends this many zero bytes to the reply body, announced and
+	// sent: trailing data, or a reply really larger than its request allows.
+	PadBody int
 	// Errc answers a coro_rpc error with ErrMsg instead of running the handler.
 	Errc   mc.Errc
 	ErrMsg string
@@ -80,4 +99,25 @@ func (s *Server) takeFault(method string) *Fault {
 		return &f
 	}
 	return nil
+}
+
+// apply turns a reply frame into the one the fault sends.
+func (f *Fault) apply(out []byte) ([]byte, action) {
+	if f.CorruptBody && len(out) > mc.ResponseHeaderSize {
+		out[mc.ResponseHeaderSize] ^= 0xFF // breaks the hash head
+	}
+	if f.WrongSeq {
+		seq := binary.LittleEndian.Uint32(out[4:])
+		binary.LittleEndian.PutUint32(out[4:], seq^0x8000_0000)
+	}
+	if f.AnnounceLength != 0 {
+		binary.LittleEndian.PutUint32(out[8:], f.AnnounceLength)
+	}
+	switch {
+	case f.CloseMidFrame:
+		return out, actCloseMidFrame
+	case f.ResetMidFrame:
+		return out, actResetMidFrame
+	}
+	return out, actReply
 }

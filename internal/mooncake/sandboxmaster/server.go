@@ -293,12 +293,15 @@ func (s *Server) serveConn(c net.Conn) {
 		switch act {
 		case actClose:
 			return
-		case actCloseMidFrame:
+		case actCloseMidFrame, actResetMidFrame:
 			if len(out) > 8 {
 				out = out[:8]
 			}
 			bw.Write(out)
 			bw.Flush()
+			if tc, ok := c.(*net.TCPConn); ok && act == actResetMidFrame {
+				tc.SetLinger(0) // Close sends RST
+			}
 			return
 		}
 		if _, err := bw.Write(out); err != nil {
@@ -318,6 +321,7 @@ const (
 	actReply action = iota
 	actClose
 	actCloseMidFrame
+	actResetMidFrame
 )
 
 // rpcMethods maps function ids to the methods the fake registers.
@@ -396,21 +400,26 @@ func (s *Server) handle(h mc.RequestHeader, body []byte) ([]byte, action) {
 	if f != nil {
 		forced = f.Code
 	}
-	s.mu.Lock()
-	s.st.sweep()
-	res, err := s.dispatch(m, body, forced)
-	s.mu.Unlock()
-	if err != nil {
-		return s.rpcError(h.Seq, mc.ErrcInvalidRPCArguments, msgInvalidArg), actReply
+	var res []byte
+	if f != nil && f.Body != nil {
+		res = f.Body
+	} else {
+		var err error
+		s.mu.Lock()
+		s.st.sweep()
+		res, err = s.dispatch(m, body, forced)
+		s.mu.Unlock()
+		if err != nil {
+			return s.rpcError(h.Seq, mc.ErrcInvalidRPCArguments, msgInvalidArg), actReply
+		}
 	}
-	out := s.replyFrame(h.Seq, 0, res)
-	if f != nil && f.CorruptBody && len(out) > mc.ResponseHeaderSize {
-		out[mc.ResponseHeaderSize] ^= 0xFF // breaks the hash head
+	if f == nil {
+		return s.replyFrame(h.Seq, 0, res), actReply
 	}
-	if f != nil && f.CloseMidFrame {
-		return out, actCloseMidFrame
+	if f.PadBody > 0 {
+		res = append(res[:len(res):len(res)], make([]byte, f.PadBody)...)
 	}
-	return out, actReply
+	return f.apply(s.replyFrame(h.Seq, 0, res))
 }
 
 // args opens a request body against the accepted argument literals.
