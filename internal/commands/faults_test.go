@@ -28,7 +28,10 @@ func TestMasterFaults(t *testing.T) {
 		code  int
 		want  string
 	}{
-		{"reset mid-frame", sandboxmaster.Fault{Method: "BatchExistKey", CloseMidFrame: true}, ExitUnavailable, "Mooncake master 127.0.0.1:"},
+		{"reset mid-frame", sandboxmaster.Fault{Method: "BatchExistKey", ResetMidFrame: true}, ExitUnavailable, "Mooncake master 127.0.0.1:"},
+		// A clean close in the middle of a reply is an answer cut short: the
+		// master answered wrongly (exit 1), not "unreachable".
+		{"closed mid-frame", sandboxmaster.Fault{Method: "BatchExistKey", CloseMidFrame: true}, ExitFailed, "Mooncake master 127.0.0.1:"},
 		{"dropped connection", sandboxmaster.Fault{Method: "BatchExistKey", DropConnection: true}, ExitUnavailable, "Mooncake master 127.0.0.1:"},
 		{"no answer (timeout)", sandboxmaster.Fault{Method: "BatchExistKey", Delay: 5 * time.Second}, ExitUnavailable, "Mooncake master 127.0.0.1:"},
 		{"garbage", sandboxmaster.Fault{Method: "BatchExistKey", RawReply: []byte("HTTP/1.1 400 Bad Request\r\n\r\n")}, ExitFailed, "Mooncake master 127.0.0.1:"},

@@ -97,6 +97,8 @@ func IsUnreachable(err error) bool {
 		return true
 	}
 	// net/http reports a connection closed before the status line as a
-	// bare EOF, one closed in the middle of the answer as an unexpected EOF.
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+	// bare EOF: nothing answered. One closed in the middle of the answer
+	// (an unexpected EOF) is an answer cut short: the peer answered
+	// wrongly, not unreachable.
+	return errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF)
 }
