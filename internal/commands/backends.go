@@ -75,6 +75,13 @@ func (f *Factory) masterErr(addr string, err error) error {
 	if errors.Is(err, context.Canceled) {
 		return err
 	}
+	var ue *UsageError
+	if errors.As(err, &ue) {
+		return err // the wrong-port explanation
+	}
+	if hint := rpcAtHTTP(addr, err); hint != nil {
+		return hint
+	}
 	// A frame that does not parse is the master answering wrongly, not an
 	// unreachable one, even when it ends early.
 	var pe *mooncake.ProtocolError
@@ -103,10 +110,22 @@ func httpErr(peer, display, hint string, err error) error {
 }
 
 func (f *Factory) adminErr(url string, err error) error {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return err
+	}
+	if hint := f.httpPortHint("--admin", url, err); hint != nil {
+		return hint
+	}
 	return httpErr("Mooncake admin API", url, "is the master's HTTP port, --metrics_port default 9003, reachable? check --admin", err)
 }
 
 func (f *Factory) controllerErr(url string, err error) error {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return err
+	}
+	if hint := f.httpPortHint("--controller", url, err); hint != nil {
+		return hint
+	}
 	var ae *controllerclient.APIError
 	if errors.As(err, &ae) {
 		if ae.Status == 422 {

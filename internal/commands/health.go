@@ -112,7 +112,13 @@ func healthRun(ctx context.Context, o *HealthOptions) error {
 			var rtts []time.Duration
 			for i := 0; i < 5 && err == nil; i++ {
 				start := time.Now()
-				mh.Version, err = c.ServiceReady(ctx)
+				cctx, stop := ctx, func() {}
+				if i == 0 {
+					cctx, stop = watchRPC(ctx, addr)
+				}
+				mh.Version, err = c.ServiceReady(cctx)
+				err = rpcCause(cctx, err)
+				stop()
 				rtts = append(rtts, time.Since(start))
 			}
 			c.Close()

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"lmc/internal/doctor"
@@ -63,6 +64,8 @@ type storeLookup struct {
 	allRanks   bool
 
 	rpcCalls int // master RPCs sent (the admin client counts its own)
+
+	answered atomic.Bool // the master has answered once: no more wrong-port watch
 }
 
 // requests is how many store requests the lookup sent.
@@ -99,7 +102,16 @@ func (s *storeLookup) existence(ctx context.Context, keys []string, wantQueries 
 	if s.master != nil {
 		start := time.Now()
 		s.rpcCalls++
-		es, err := s.master.BatchExistKey(ctx, keys)
+		wctx, stop := ctx, func() {}
+		if !s.answered.Load() {
+			wctx, stop = watchRPC(ctx, s.masterAddr)
+		}
+		es, err := s.master.BatchExistKey(wctx, keys)
+		err = rpcCause(wctx, err)
+		stop()
+		if err == nil {
+			s.answered.Store(true)
+		}
 		s.f.logRPC("BatchExistKey", s.masterAddr, s.master.Tenant(), len(keys), start, err)
 		if err != nil {
 			return nil, nil, s.f.masterErr(s.masterAddr, err)

@@ -189,3 +189,34 @@ func syncString(l *lockedBuffer) string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// Trap 4: the wrong port is recognised at once and named, with the flag
+// that fits.
+func TestWrongPortIsNamed(t *testing.T) {
+	t.Parallel()
+	s := startMaster(t)
+	_, ctrlURL := startController(t)
+	adminHostPort := strings.TrimPrefix(s.AdminURL(), "http://")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"lookup", "--master", adminHostPort, "--model", model, "--hash-seed", "0", "--tokens", seqTokens(256)},
+			adminHostPort + ` answered HTTP ("HTTP/1.`},
+		{[]string{"lookup", "--admin", "http://" + s.Addr(), "--model", model, "--hash-seed", "0", "--tokens", seqTokens(256)},
+			s.Addr() + " answered the Mooncake master's RPC (coro_rpc): --admin wants the master's HTTP admin port (--metrics_port, default 9003); did you mean --master " + s.Addr() + "?"},
+		{[]string{"lookup", "--controller", s.AdminURL(), "--tokens", "1,2,3"},
+			s.AdminURL() + " is a Mooncake master's admin API, not an LMCache controller: did you mean --admin " + s.AdminURL() + "?"},
+		{[]string{"health", "--admin", ctrlURL},
+			ctrlURL + " is an LMCache controller, not a Mooncake admin API: did you mean --controller " + ctrlURL + "?"},
+		{[]string{"lookup", "--controller", "http://" + s.Addr(), "--tokens", "1,2,3"},
+			"--controller wants the LMCache controller's HTTP port (default 9000); did you mean --master " + s.Addr() + "?"},
+	} {
+		// With --timeout 1m, an exit 3 would mean lmc waited for the wrong
+		// protocol instead of recognising it.
+		r := runLMC(t, runOpts{}, append(tc.args, "--timeout", "1m")...)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+}
