@@ -161,35 +161,61 @@ func unfullHint(p lmcachekey.Params) string {
 	return "; LMCache drops the partial chunk unless save_unfull_chunk (--save-unfull-chunk)"
 }
 
+// writeKeysTable prints the keys. -o wide, and any table written to a
+// file or pipe, shows full hashes and keys. On a terminal too narrow for
+// the keys, the HASH column goes first (the key holds the hash), and only
+// then are keys shortened in the middle.
 func writeKeysTable(ios *iostreams.IOStreams, wide bool, prompts []keysPromptView) error {
 	batch := len(prompts) > 1
-	header := []string{"CHUNK", "TOKENS", "HASH", "KEY"}
-	if batch {
-		header = append([]string{"PROMPT"}, header...)
-	}
-	var rows [][]string
-	// Width left for the key column: the terminal minus the other columns
-	// (each followed by two spaces).
-	rangeW, hashW, nameW := len("TOKENS"), len("HASH"), len("PROMPT")
+	full := wide || !ios.IsStdoutTTY()
+	rangeW, hashW, nameW, keyMax := len("TOKENS"), len("HASH"), len("PROMPT"), len("KEY")
 	for _, p := range prompts {
 		nameW = max(nameW, len(p.ID), len(strconv.Itoa(p.Index+1)))
 		for _, c := range p.Chunks {
 			rangeW = max(rangeW, len(fmt.Sprintf("%d-%d", c.Start, c.End)))
 			hashW = max(hashW, min(13, len([]rune(c.Hash))))
+			keyMax = max(keyMax, len([]rune(c.Key)))
 		}
 	}
-	keyW := ios.TerminalWidth() - (len("CHUNK") + 2 + rangeW + 2 + hashW + 2)
+	// Width left for the key column: the terminal minus the other columns
+	// (each followed by two spaces).
+	rest := len("CHUNK") + 2 + rangeW + 2
 	if batch {
-		keyW -= nameW + 2
+		rest += nameW + 2
 	}
+	showHash, keyW := true, 0
+	if !full {
+		switch w := ios.TerminalWidth(); {
+		case keyMax <= w-rest-hashW-2:
+		case keyMax <= w-rest:
+			showHash = false
+		default:
+			showHash, keyW = false, max(w-rest, 24)
+		}
+	}
+	header := []string{"CHUNK", "TOKENS"}
+	if showHash {
+		header = append(header, "HASH")
+	}
+	header = append(header, "KEY")
+	if batch {
+		header = append([]string{"PROMPT"}, header...)
+	}
+	var rows [][]string
 	for _, p := range prompts {
 		for _, c := range p.Chunks {
 			hash, key := c.Hash, c.Key
-			if !wide {
+			if !full {
 				hash = iostreams.Truncate(hash, 13)
-				key = iostreams.ElideMiddle(key, max(keyW, 24))
 			}
-			row := []string{strconv.Itoa(c.Index), fmt.Sprintf("%d-%d", c.Start, c.End), hash, key}
+			if keyW > 0 {
+				key = iostreams.ElideMiddle(key, keyW)
+			}
+			row := []string{strconv.Itoa(c.Index), fmt.Sprintf("%d-%d", c.Start, c.End)}
+			if showHash {
+				row = append(row, hash)
+			}
+			row = append(row, key)
 			if batch {
 				name := p.ID
 				if name == "" {

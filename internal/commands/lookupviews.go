@@ -254,7 +254,8 @@ func (sp *storePrinter) finish() error {
 		}
 		return printers.WriteJSON(sp.w, lookupBatchView{Source: src, Backend: backend, Params: sp.params, Prompts: sp.prompts})
 	case printers.Table, printers.Wide:
-		return writeStoreTable(sp.w, sp.ios.Styles(), sp.placement, sp.format == printers.Wide, sp.prompts)
+		wide := sp.format == printers.Wide
+		return writeStoreTable(sp.w, sp.ios.Styles(), sp.placement, wide, wide || !sp.ios.IsStdoutTTY(), sp.prompts)
 	}
 	return nil
 }
@@ -378,7 +379,9 @@ func styleStatus(st *iostreams.Styles, c lookupChunkView) string {
 	return st.Error.Render("ERROR " + c.Error)
 }
 
-func writeStoreTable(out io.Writer, st *iostreams.Styles, placement, wide bool, prompts []lookupPromptView) error {
+// writeStoreTable prints store lookups. wide adds the full keys; full
+// (wide, or not a terminal) leaves hashes uncut.
+func writeStoreTable(out io.Writer, st *iostreams.Styles, placement, wide, full bool, prompts []lookupPromptView) error {
 	if len(prompts) > 1 {
 		header := []string{"PROMPT", "TOKENS", "HIT", "CHUNKS", "SHARE"}
 		var rows [][]string
@@ -397,6 +400,9 @@ func writeStoreTable(out io.Writer, st *iostreams.Styles, placement, wide bool, 
 	}
 	for _, p := range prompts {
 		header := []string{"CHUNK", "TOKENS", "HASH", "STATUS"}
+		if wide {
+			header = []string{"CHUNK", "TOKENS", "HASH", "KEY", "STATUS"}
+		}
 		if placement {
 			header = append(header, "REPLICAS")
 		}
@@ -406,7 +412,14 @@ func writeStoreTable(out io.Writer, st *iostreams.Styles, placement, wide bool, 
 		}
 		var rows [][]string
 		for _, c := range p.Chunks {
-			row := []string{strconv.Itoa(c.Index), fmt.Sprintf("%d-%d", c.Start, c.End), iostreams.Truncate(c.Hash, 13), styleStatus(st, c)}
+			hash := c.Hash
+			if !full {
+				hash = iostreams.Truncate(hash, 13)
+			}
+			row := []string{strconv.Itoa(c.Index), fmt.Sprintf("%d-%d", c.Start, c.End), hash, styleStatus(st, c)}
+			if wide {
+				row = []string{strconv.Itoa(c.Index), fmt.Sprintf("%d-%d", c.Start, c.End), hash, c.Key, styleStatus(st, c)}
+			}
 			if placement {
 				if wide {
 					row = append(row, replicasText(c.Replicas))

@@ -220,3 +220,29 @@ func TestWrongPortIsNamed(t *testing.T) {
 		}
 	}
 }
+
+// Trap 6: -o wide shows full keys; a table written to a file or pipe is
+// never cut; on a narrow terminal the HASH column goes before keys are
+// shortened.
+func TestKeysAreNotCut(t *testing.T) {
+	t.Parallel()
+	s := startMaster(t)
+	args := []string{"--model", model, "--hash-seed", "0", "--tokens", seqTokens(512)}
+	full := model + "@1@0@5f05dec65811b7cc@bfloat16"
+	r := runLMC(t, runOpts{tty: true}, append([]string{"lookup", "--master", s.Addr(), "-o", "wide"}, args...)...)
+	if !strings.Contains(r.stdout, full) {
+		t.Errorf("lookup -o wide lacks the full key %s:\n%s", full, r.stdout)
+	}
+	r = runLMC(t, runOpts{}, append([]string{"keys", "-o", "table"}, args...)...)
+	if !strings.Contains(r.stdout, full) || !strings.Contains(r.stdout, "5f05dec65811b7cc  ") {
+		t.Errorf("keys -o table to a pipe cut the key or hash:\n%s", r.stdout)
+	}
+	r = runLMC(t, runOpts{tty: true, width: 80}, append([]string{"keys"}, args...)...)
+	if !strings.Contains(r.stdout, full) || strings.Contains(r.stdout, "HASH") {
+		t.Errorf("keys at 80 columns: want the HASH column dropped and the key whole:\n%s", r.stdout)
+	}
+	r = runLMC(t, runOpts{tty: true, width: 50}, append([]string{"keys"}, args...)...)
+	if strings.Contains(r.stdout, full) || !strings.Contains(r.stdout, "…") {
+		t.Errorf("keys at 50 columns: want keys shortened in the middle:\n%s", r.stdout)
+	}
+}
