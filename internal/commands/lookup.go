@@ -13,6 +13,7 @@ import (
 
 	"lmc/internal/commands/printers"
 	"lmc/internal/controllerclient"
+	"lmc/internal/mooncake"
 	"lmc/internal/tokenize"
 	"lmc/internal/tokenize/lmcachekey"
 )
@@ -182,9 +183,16 @@ func lookupRun(ctx context.Context, o *LookupOptions) error {
 			return &UsageError{Err: fmt.Errorf("--master: %w", err)}
 		}
 		if sl.master, err = f.dialMaster(ctx, sl.masterAddr, b.Tenant); err != nil {
-			return f.withLeaderHint(ctx, sl.admin, err)
+			if !o.Watch {
+				return f.withLeaderHint(ctx, sl.admin, err)
+			}
+			sl.redial = func(ctx context.Context) (*mooncake.Client, error) { return f.dialMaster(ctx, sl.masterAddr, b.Tenant) }
 		}
-		defer sl.master.Close()
+		defer func() {
+			if sl.master != nil {
+				sl.master.Close()
+			}
+		}()
 	}
 	pv := res.View()
 	newPrinter := func(t printTarget) lookupPrinter[lookupPromptView] {
@@ -206,7 +214,14 @@ func controllerLookupRun(ctx context.Context, o *LookupOptions) error {
 	if err != nil {
 		return err
 	}
-	newPrinter := func(t printTarget) lookupPrinter[controllerLookupView] { return &controllerPrinter{printTarget: t} }
+	seen := &seenInstances{}
+	newPrinter := func(t printTarget) lookupPrinter[controllerLookupView] {
+		cp := &controllerPrinter{printTarget: t}
+		if o.Watch {
+			cp.seen = seen // an instance whose hit falls to 0 keeps its row
+		}
+		return cp
+	}
 	return runLookups(ctx, o, src, newPrinter, func() promptFunc[controllerLookupView] {
 		return func(ctx context.Context, p *tokenize.Prompt) (controllerLookupView, error) {
 			r, err := c.Lookup(ctx, p.Tokens)

@@ -5,8 +5,10 @@ package commands
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"lmc/internal/commands/iostreams"
 	"lmc/internal/commands/printers"
@@ -264,10 +266,39 @@ func (sp *storePrinter) finish() error {
 type controllerPrinter struct {
 	printTarget
 	views []controllerLookupView
+	seen  *seenInstances // --watch: instances of earlier rounds
+}
+
+// seenInstances remembers, across --watch rounds, every instance that has
+// answered, so one whose hit falls to 0 (the controller then leaves it
+// out) keeps its row with 0.
+type seenInstances struct {
+	mu    sync.Mutex
+	order []controllerclient.InstanceHit
+}
+
+func (s *seenInstances) fill(v *controllerLookupView) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	have := map[string]bool{}
+	for _, in := range v.Instances {
+		have[in.InstanceID] = true
+		if !slices.ContainsFunc(s.order, func(o controllerclient.InstanceHit) bool { return o.InstanceID == in.InstanceID }) {
+			s.order = append(s.order, controllerclient.InstanceHit{InstanceID: in.InstanceID, Location: in.Location})
+		}
+	}
+	for _, o := range s.order {
+		if !have[o.InstanceID] {
+			v.Instances = append(v.Instances, controllerclient.InstanceHit{InstanceID: o.InstanceID, Location: o.Location})
+		}
+	}
 }
 
 func (cp *controllerPrinter) emit(v controllerLookupView) error {
 	v.Time = cp.stamp
+	if cp.seen != nil {
+		cp.seen.fill(&v)
+	}
 	cp.gate.check(v.ID, v.Index, v.HitTokens, v.TotalTokens)
 	switch cp.format {
 	case printers.JSONL:

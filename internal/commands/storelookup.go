@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -66,6 +67,39 @@ type storeLookup struct {
 	rpcCalls int // master RPCs sent (the admin client counts its own)
 
 	answered atomic.Bool // the master has answered once: no more wrong-port watch
+
+	// redial is set when --watch starts with the master down: each lookup
+	// tries to connect until one succeeds.
+	redial  func(context.Context) (*mooncake.Client, error)
+	redialM sync.Mutex
+}
+
+// rpc is the master client (nil with the admin API alone).
+func (s *storeLookup) rpc() *mooncake.Client {
+	if s.redial == nil {
+		return s.master
+	}
+	s.redialM.Lock()
+	defer s.redialM.Unlock()
+	return s.master
+}
+
+// ensureMaster connects a master that was down when --watch started.
+func (s *storeLookup) ensureMaster(ctx context.Context) error {
+	if s.redial == nil {
+		return nil
+	}
+	s.redialM.Lock()
+	defer s.redialM.Unlock()
+	if s.master != nil {
+		return nil
+	}
+	c, err := s.redial(ctx)
+	if err != nil {
+		return err
+	}
+	s.master = c
+	return nil
 }
 
 // requests is how many store requests the lookup sent.
@@ -85,10 +119,11 @@ func storeKeyError(s *storeLookup, key, reason string) error {
 }
 
 func (s *storeLookup) source() (string, string) {
+	hasMaster := s.master != nil || s.redial != nil
 	switch {
-	case s.master != nil && s.admin != nil:
+	case hasMaster && s.admin != nil:
 		return "master+admin", s.masterAddr + " " + s.adminURL
-	case s.master != nil:
+	case hasMaster:
 		return "master", s.masterAddr
 	}
 	return "admin", s.adminURL
@@ -98,21 +133,25 @@ func (s *storeLookup) source() (string, string) {
 // whether each key exists. With placement from the admin API, its answers
 // come back too (nil otherwise).
 func (s *storeLookup) existence(ctx context.Context, keys []string, wantQueries bool) ([]keyStatus, []mooncake.KeyQuery, error) {
+	if err := s.ensureMaster(ctx); err != nil {
+		return nil, nil, s.f.masterErr(s.masterAddr, err)
+	}
+	master := s.rpc()
 	st := make([]keyStatus, len(keys))
-	if s.master != nil {
+	if master != nil {
 		start := time.Now()
 		s.rpcCalls++
 		wctx, stop := ctx, func() {}
 		if !s.answered.Load() {
 			wctx, stop = watchRPC(ctx, s.masterAddr)
 		}
-		es, err := s.master.BatchExistKey(wctx, keys)
+		es, err := master.BatchExistKey(wctx, keys)
 		err = rpcCause(wctx, err)
 		stop()
 		if err == nil {
 			s.answered.Store(true)
 		}
-		s.f.logRPC("BatchExistKey", s.masterAddr, s.master.Tenant(), len(keys), start, err)
+		s.f.logRPC("BatchExistKey", s.masterAddr, master.Tenant(), len(keys), start, err)
 		if err != nil {
 			return nil, nil, s.f.masterErr(s.masterAddr, err)
 		}
@@ -127,7 +166,7 @@ func (s *storeLookup) existence(ctx context.Context, keys []string, wantQueries 
 	if err != nil {
 		return nil, nil, s.f.withLeaderHint(ctx, s.admin, s.f.adminErr(s.adminURL, err))
 	}
-	if s.master == nil {
+	if master == nil {
 		for i, q := range qs {
 			st[i] = adminStatus(q)
 		}
@@ -167,8 +206,9 @@ func (s *storeLookup) lookup(ctx context.Context, eng *lmcachekey.Engine, p *tok
 	case s.placement:
 		start := time.Now()
 		s.rpcCalls++
-		rls, err := s.master.BatchGetReplicaList(ctx, keys)
-		s.f.logRPC("BatchGetReplicaList", s.masterAddr, s.master.Tenant(), len(keys), start, err)
+		master := s.rpc()
+		rls, err := master.BatchGetReplicaList(ctx, keys)
+		s.f.logRPC("BatchGetReplicaList", s.masterAddr, master.Tenant(), len(keys), start, err)
 		if err != nil {
 			return v, s.f.masterErr(s.masterAddr, err)
 		}

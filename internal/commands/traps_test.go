@@ -12,6 +12,8 @@ import (
 
 	"lmc/internal/commands/iostreams"
 	"lmc/internal/controllerclient/sandboxcontroller"
+	"lmc/internal/mooncake/sandboxmaster"
+	"lmc/internal/tokenize/lmcachekey"
 )
 
 // Trap 1: a context that holds both a store and a controller. A backend
@@ -244,5 +246,121 @@ func TestKeysAreNotCut(t *testing.T) {
 	r = runLMC(t, runOpts{tty: true, width: 50}, append([]string{"keys"}, args...)...)
 	if strings.Contains(r.stdout, full) || !strings.Contains(r.stdout, "…") {
 		t.Errorf("keys at 50 columns: want keys shortened in the middle:\n%s", r.stdout)
+	}
+}
+
+// lineHook calls fn with each complete line written, in order.
+type lineHook struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+	fn  func(n int, line string)
+	n   int
+}
+
+func (h *lineHook) Write(p []byte) (int, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.buf.Write(p)
+	for {
+		line, err := h.buf.ReadString('\n')
+		if err != nil {
+			h.buf.WriteString(line)
+			return len(p), nil
+		}
+		h.n++
+		h.fn(h.n, strings.TrimSpace(line))
+	}
+}
+
+// Trap 7: --watch on the master survives a restart: the outage is a
+// frame (a JSON line with the error when piped), and the next rounds
+// reconnect.
+func TestWatchSurvivesMasterRestart(t *testing.T) {
+	t.Parallel()
+	s := startMaster(t)
+	addr := s.Addr()
+	keys := keysFor(t, 256, lmcachekey.Builtin)
+	if err := s.Populate(context.Background(), keys[:1]); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var lines []string
+	var restarted *sandboxmaster.Server
+	defer func() {
+		if restarted != nil {
+			restarted.Close()
+		}
+	}()
+	hook := &lineHook{fn: func(n int, line string) {
+		lines = append(lines, line)
+		switch {
+		case n == 1:
+			s.Close() // the master goes away
+		case strings.Contains(line, `"error"`) && restarted == nil:
+			m, err := sandboxmaster.Start(addr)
+			if err != nil {
+				t.Errorf("restart on %s: %v", addr, err)
+				cancel()
+				return
+			}
+			_ = m.Populate(context.Background(), keys[:1])
+			restarted = m
+		case restarted != nil && strings.Contains(line, `"hit_tokens": 256`) || strings.Contains(line, `"hit_tokens":256`):
+			if n > 2 {
+				cancel()
+			}
+		}
+		if n > 50 {
+			cancel()
+		}
+	}}
+	ios, _, _, errOut := iostreams.Test()
+	ios.Out = hook
+	code := Main(ctx, ios, []string{"lookup", "--master", addr, "--model", model, "--hash-seed", "0", "--tokens", seqTokens(256), "--watch", "--interval", "100ms", "--timeout", "2s"}, BuildInfo{})
+	if code != ExitInterrupted {
+		t.Fatalf("exit %d, want 130 (only Ctrl-C ends a watch); stderr %q; lines %q", code, errOut.String(), lines)
+	}
+	var outage, back bool
+	for _, l := range lines {
+		if strings.Contains(l, `"error"`) && strings.Contains(l, `"exit_code":3`) {
+			outage = true
+		}
+		if outage && strings.Contains(l, `"hit_tokens":256`) {
+			back = true
+		}
+	}
+	if !outage || !back {
+		t.Fatalf("want an outage line (exit_code 3) and then hits again; lines %q", lines)
+	}
+}
+
+// Trap 15: a controller --watch keeps an instance whose hit fell to 0.
+func TestControllerWatchKeepsInstances(t *testing.T) {
+	t.Parallel()
+	fake, url := startController(t)
+	hashes, err := fake.Admit("inst1", 0, "LocalCPUBackend", seqU32(0, 600))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var lines []string
+	hook := &lineHook{fn: func(n int, line string) {
+		lines = append(lines, line)
+		if n == 1 {
+			if _, err := fake.Evict("inst1", 0, "LocalCPUBackend", hashes...); err != nil {
+				t.Error(err)
+			}
+		}
+		if n >= 3 {
+			cancel()
+		}
+	}}
+	ios, _, _, _ := iostreams.Test()
+	ios.Out = hook
+	Main(ctx, ios, []string{"lookup", "--controller", url, "--tokens", seqTokens(600), "--watch", "--interval", "100ms"}, BuildInfo{})
+	if len(lines) < 3 || !strings.Contains(lines[0], `"instance_id":"inst1"`) || !strings.Contains(lines[2], `{"instance_id":"inst1","location":"LocalCPUBackend","hit_tokens":0}`) {
+		t.Fatalf("after the eviction inst1 must stay with 0: %q", lines)
 	}
 }
