@@ -18,6 +18,8 @@ import (
 type Factory struct {
 	IOStreams *iostreams.IOStreams
 	Build     BuildInfo
+	// Args is the command line as given (for hints that repeat it).
+	Args []string
 
 	// Global flag values, filled by the root command.
 	Output  string

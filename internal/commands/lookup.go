@@ -196,7 +196,7 @@ func lookupRun(ctx context.Context, o *LookupOptions) error {
 	}
 	pv := res.View()
 	newPrinter := func(t printTarget) lookupPrinter[lookupPromptView] {
-		return &storePrinter{printTarget: t, placement: o.Placement || o.Format == printers.Wide, params: &pv}
+		return &storePrinter{printTarget: t, placement: o.Placement || o.Format == printers.Wide, params: &pv, args: f.Args}
 	}
 	return runLookups(ctx, o, src, newPrinter, func() promptFunc[lookupPromptView] {
 		eng, _ := lmcachekey.NewEngine(res.Params) // resolveKeys validated the parameters

@@ -219,6 +219,7 @@ type printTarget struct {
 // storePrinter prints store lookups.
 type storePrinter struct {
 	printTarget
+	args      []string // the command line, for the doctor hint
 	placement bool
 	params    *lmcachekey.ParamsView
 	prompts   []lookupPromptView
@@ -241,7 +242,44 @@ func (sp *storePrinter) emit(v lookupPromptView) error {
 	return nil
 }
 
+// zeroHitHint points a terminal user whose prompt hit nothing to doctor,
+// with the same flags.
+func zeroHitHint(ios *iostreams.IOStreams, args []string, prompts []lookupPromptView) {
+	if !ios.ShowHints() || len(prompts) != 1 || prompts[0].NumChunks == 0 || prompts[0].HitChunks > 0 || prompts[0].Unusable > 0 {
+		return
+	}
+	warn(ios, []string{"no chunk of this prompt is in the store. If it should be, a key setting may differ from the engine's (seed, hash, chunk size, key format, dtype, ranks); doctor searches for it:\n  " + doctorCommand(args)})
+}
+
+// doctorCommand is the lookup's command line as a doctor command: the key,
+// input and store flags kept, lookup's own dropped.
+func doctorCommand(args []string) string {
+	drop := map[string]bool{"--watch": false, "--placement": false, "--all-ranks": false, "--min-hit": true, "--interval": true, "--concurrency": true, "-o": true, "--output": true, "--jq": true}
+	out := []string{"lmc", "doctor"}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if i == 0 && a == "lookup" {
+			continue
+		}
+		name, _, hasValue := strings.Cut(a, "=")
+		if takesValue, ok := drop[name]; ok {
+			if takesValue && !hasValue {
+				i++
+			}
+			continue
+		}
+		if strings.ContainsAny(a, " '\"$`\\") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		out = append(out, a)
+	}
+	return strings.Join(out, " ")
+}
+
 func (sp *storePrinter) finish() error {
+	if sp.format == printers.Table || sp.format == printers.Wide {
+		defer zeroHitHint(sp.ios, sp.args, sp.prompts)
+	}
 	switch sp.format {
 	case printers.JSON:
 		if len(sp.prompts) == 1 {

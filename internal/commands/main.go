@@ -42,7 +42,7 @@ type BuildInfo struct {
 // Main runs lmc with args and returns the process exit code. It is the
 // testable entry point: main only adds signals and os.Exit.
 func Main(ctx context.Context, ios *iostreams.IOStreams, args []string, build BuildInfo) int {
-	f := &Factory{IOStreams: ios, Build: build}
+	f := &Factory{IOStreams: ios, Build: build, Args: args}
 	root := NewCmdRoot(f)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)

@@ -14,7 +14,7 @@ import (
 func warn(ios *iostreams.IOStreams, ws []string) {
 	st := ios.ErrStyles()
 	for _, w := range ws {
-		fmt.Fprintln(ios.ErrOut, st.Warn.Render("warning:")+" "+safetext.Escape(w))
+		fmt.Fprintln(ios.ErrOut, st.Warn.Render("warning:")+" "+safetext.EscapeText(w))
 	}
 }
 

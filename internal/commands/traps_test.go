@@ -364,3 +364,17 @@ func TestControllerWatchKeepsInstances(t *testing.T) {
 		t.Fatalf("after the eviction inst1 must stay with 0: %q", lines)
 	}
 }
+
+// Trap 8: a 0 % hit on a terminal points to doctor with the same flags.
+func TestZeroHitPointsToDoctor(t *testing.T) {
+	t.Parallel()
+	s := startMaster(t)
+	r := runLMC(t, runOpts{tty: true}, "lookup", "--master", s.Addr(), "--model", model, "--hash-seed", "7", "--tokens", seqTokens(512), "--min-hit", "0", "-o", "table")
+	want := "lmc doctor --master " + s.Addr() + " --model " + model + " --hash-seed 7 --tokens " + seqTokens(512)
+	if r.code != 0 || !strings.Contains(r.stderr, "no chunk of this prompt is in the store") || !strings.Contains(r.stderr, want) {
+		t.Fatalf("exit %d, stderr %q; want the doctor hint %q", r.code, r.stderr, want)
+	}
+	if r := runLMC(t, runOpts{}, "lookup", "--master", s.Addr(), "--model", model, "--hash-seed", "7", "--tokens", seqTokens(512)); strings.Contains(r.stderr, "doctor") {
+		t.Fatalf("piped: no hint expected, stderr %q", r.stderr)
+	}
+}
