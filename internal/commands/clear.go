@@ -96,7 +96,7 @@ clear that answered 200 but removed nothing has been seen in the field.`,
 			return writeOp(f, fm, v)
 		},
 	}
-	addOpFlags(cmd, o, true, false)
+	addOpFlags(f, cmd, o, true, false)
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show what would be sent and the current key count; change nothing")
 	return cmd

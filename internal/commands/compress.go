@@ -40,7 +40,7 @@ method the workers implement; controllers that predate /decompress answer 404.
 			})
 		},
 	}
-	addOpFlags(cmd, o, true, true)
+	addOpFlags(f, cmd, o, true, true)
 	cmd.Flags().StringVar(&method, "method", "cachegen", "compression method")
 	return cmd
 }

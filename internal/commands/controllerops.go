@@ -29,12 +29,12 @@ type opFlags struct {
 	Verify   bool
 }
 
-func addOpFlags(cmd *cobra.Command, o *opFlags, withInstance, withTokens bool) {
+func addOpFlags(f *Factory, cmd *cobra.Command, o *opFlags, withInstance, withTokens bool) {
 	addControllerFlag(cmd, &o.Backend)
 	if withInstance {
 		cmd.Flags().StringVar(&o.Instance, "instance", "", "instance id (lmcache_instance_id of the engine)")
 		cmd.Flags().StringVar(&o.Location, "location", controllerclient.DefaultLocation, "storage backend inside the workers")
-		_ = cmd.RegisterFlagCompletionFunc("instance", completeInstances)
+		_ = cmd.RegisterFlagCompletionFunc("instance", f.completeInstances)
 	}
 	if withTokens {
 		addInputFlags(cmd, &o.Input)
@@ -227,14 +227,27 @@ func instanceKeyCount(ctx context.Context, c *controllerclient.Client, instance 
 // completionTimeout bounds a dynamic completion: the shell waits for it.
 const completionTimeout = 1500 * time.Millisecond
 
-// completeInstances completes instance ids from the controller given with
-// --controller (or LMC_CONTROLLER), with a short timeout, silently.
-func completeInstances(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-	url, _ := cmd.Flags().GetString("controller")
+// completeInstances completes instance ids from the controller the command
+// would use — --controller on the line, else LMC_CONTROLLER, else the
+// context's (--context, LMC_CONTEXT or the current one), with the context's
+// headers — within a short timeout, silently. (Shell completion runs no
+// pre-run hooks, so it resolves these itself.)
+func (f *Factory) completeInstances(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	url, headers := f.completionController(cmd)
 	if url == "" {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
-	p, err := transport.NewPeer(url)
+	o := transport.Options{Timeout: completionTimeout}
+	for _, h := range headers {
+		if hd, err := transport.ParseHeader(h); err == nil {
+			o.Headers = append(o.Headers, hd)
+		}
+	}
+	tr, err := transport.New(o)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	p, err := tr.Peer(url)
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
@@ -244,20 +257,57 @@ func completeInstances(cmd *cobra.Command, args []string, toComplete string) ([]
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), completionTimeout)
 	defer cancel()
-	ws, err := c.AllWorkers(ctx)
+	ids, err := registeredInstances(ctx, c)
 	if err != nil {
 		cobra.CompDebugln("instance completion: "+err.Error(), false)
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
-	seen := map[string]bool{}
 	var out []string
-	for _, w := range ws.Workers {
-		if !seen[w.InstanceID] && strings.HasPrefix(w.InstanceID, toComplete) {
-			seen[w.InstanceID] = true
-			out = append(out, w.InstanceID)
+	for _, id := range ids {
+		if strings.HasPrefix(id, toComplete) {
+			out = append(out, id)
 		}
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
+// completionController is the controller URL and -H headers for shell
+// completion, by the same precedence as a command run.
+func (f *Factory) completionController(cmd *cobra.Command) (string, []string) {
+	var headers []string
+	if fl := cmd.Flags().Lookup("header"); fl != nil && fl.Changed {
+		headers, _ = cmd.Flags().GetStringArray("header")
+	}
+	if fl := cmd.Flags().Lookup("controller"); fl != nil && fl.Changed {
+		return fl.Value.String(), headers
+	}
+	if v := f.Getenv("LMC_CONTROLLER"); v != "" {
+		return v, headers
+	}
+	cfg, err := f.loadConfig(cmd.Context())
+	if err != nil {
+		return "", nil
+	}
+	name := f.Getenv("LMC_CONTEXT")
+	if fl := cmd.Flags().Lookup("context"); fl != nil && fl.Changed {
+		name = fl.Value.String()
+	}
+	if name == "" {
+		name = cfg.CurrentContext
+	}
+	ctxVals := cfg.Contexts[name]
+	if ctxVals == nil {
+		return "", nil
+	}
+	if len(headers) == 0 {
+		if h, ok := ctxVals["header"]; ok {
+			headers = contextValue(h)
+		}
+	}
+	if v, ok := ctxVals["controller"]; ok {
+		return fmt.Sprint(v), headers
+	}
+	return "", nil
 }
 
 // confirm asks a yes/no question on the terminal.

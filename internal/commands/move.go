@@ -57,11 +57,11 @@ controller supports for moves.
 			})
 		},
 	}
-	addOpFlags(cmd, o, false, true)
+	addOpFlags(f, cmd, o, false, true)
 	cmd.Flags().StringVar(&from, "from", "", "source INSTANCE[:LOCATION]")
 	cmd.Flags().StringVar(&to, "to", "", "destination INSTANCE[:LOCATION]")
 	cmd.Flags().BoolVar(&copyOnly, "copy", false, "keep the source copy")
-	_ = cmd.RegisterFlagCompletionFunc("from", completeInstances)
-	_ = cmd.RegisterFlagCompletionFunc("to", completeInstances)
+	_ = cmd.RegisterFlagCompletionFunc("from", f.completeInstances)
+	_ = cmd.RegisterFlagCompletionFunc("to", f.completeInstances)
 	return cmd
 }

@@ -28,6 +28,6 @@ chunks survive 'lmc clear'. The controller has no unpin.
 			})
 		},
 	}
-	addOpFlags(cmd, o, true, true)
+	addOpFlags(f, cmd, o, true, true)
 	return cmd
 }

@@ -116,6 +116,9 @@ an example command, then serves until Ctrl-C or SIGTERM.`,
 	fl.StringVar(&cfg.adminAddr, "admin-addr", "127.0.0.1:9003", "Mooncake admin HTTP address")
 	fl.StringVar(&cfg.controllerAddr, "controller-addr", "127.0.0.1:9000", "LMCache controller HTTP address")
 	fl.StringVar(&populate, "populate", "", "token input whose chunk keys to store (with the key flags)")
+	_ = cmd.RegisterFlagCompletionFunc("populate", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return nil, cobra.ShellCompDirectiveDefault // file names
+	})
 	fl.StringVar(&dropChunks, "drop-chunks", "", "chunk indices to leave out of --populate, e.g. 1,3")
 	fl.IntVar(&nodes, "nodes", 2, "made-up storage nodes to spread replicas over")
 	fl.BoolVar(&cfg.diskTier, "disk-tier", false, "give every object a DISK replica too (a master with a storage backend)")

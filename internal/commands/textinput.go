@@ -47,7 +47,9 @@ func addTextFlags(cmd *cobra.Command, t *TextFlags) {
 	fl.StringVar(&t.Tokenizer, "tokenizer", "", "Hugging Face tokenizer.json to tokenize text offline")
 	fl.BoolVar(&t.AddSpecial, "add-special-tokens", true, "add special tokens (BOS) to text prompts, as the engine does for completions")
 	_ = cmd.MarkFlagFilename("tokenizer", "json")
-	_ = cmd.MarkFlagFilename("prompt-file")
+	_ = cmd.RegisterFlagCompletionFunc("prompt-file", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return nil, cobra.ShellCompDirectiveDefault // any file name
+	})
 	_ = cmd.MarkFlagFilename("messages", "json")
 }
 

@@ -23,6 +23,13 @@ type InputFlags struct {
 }
 
 func addInputFlags(cmd *cobra.Command, in *InputFlags) {
+	// FILE completes file names (the root turns file completion off).
+	cmd.ValidArgsFunction = func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+		if len(args) == 0 {
+			return nil, cobra.ShellCompDirectiveDefault
+		}
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
 	cmd.Flags().StringVar(&in.Tokens, "tokens", "", "token IDs inline, e.g. 1,2,3 (instead of FILE)")
 	addTextFlags(cmd, &in.Text)
 }

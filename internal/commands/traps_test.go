@@ -378,3 +378,32 @@ func TestZeroHitPointsToDoctor(t *testing.T) {
 		t.Fatalf("piped: no hint expected, stderr %q", r.stderr)
 	}
 }
+
+// Trap 9: completion of --instance uses the context's controller (and
+// LMC_CONTROLLER), and FILE arguments complete file names.
+func TestCompletionUsesContextAndFiles(t *testing.T) {
+	t.Parallel()
+	_, url := startController(t)
+	dir := t.TempDir()
+	env := map[string]string{"HOME": dir}
+	if r := runLMC(t, runOpts{env: env}, "config", "set-context", "c", "--controller", url); r.code != 0 {
+		t.Fatalf("set-context: %d %s", r.code, r.stderr)
+	}
+	runLMC(t, runOpts{env: env}, "config", "use-context", "c")
+	for _, o := range []runOpts{{env: env}, {env: map[string]string{"LMC_CONTROLLER": url}}} {
+		r := runLMC(t, o, "__complete", "pin", "--instance", "")
+		if !strings.Contains(r.stdout, "inst1\ninst3\n") {
+			t.Errorf("env %v: --instance completion %q, want inst1 and inst3", o.env, r.stdout)
+		}
+	}
+	r := runLMC(t, runOpts{env: env}, "__complete", "--context", "c", "clear", "--instance", "in")
+	if !strings.Contains(r.stdout, "inst1\ninst3\n") {
+		t.Errorf("--context c: --instance completion %q", r.stdout)
+	}
+	for _, args := range [][]string{{"keys", ""}, {"lookup", ""}, {"sandbox", "--populate", ""}} {
+		r := runLMC(t, runOpts{}, append([]string{"__complete"}, args...)...)
+		if !strings.HasSuffix(strings.TrimSpace(r.stdout), ":0") && !strings.Contains(r.stdout, ":0\n") {
+			t.Errorf("%v: completion directive %q, want :0 (file names)", args, r.stdout)
+		}
+	}
+}

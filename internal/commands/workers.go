@@ -59,7 +59,7 @@ port, key count, registration and last heartbeat times.`,
 	}
 	addControllerFlag(cmd, &b)
 	cmd.Flags().StringVar(&instance, "instance", "", "only this instance")
-	_ = cmd.RegisterFlagCompletionFunc("instance", completeInstances)
+	_ = cmd.RegisterFlagCompletionFunc("instance", f.completeInstances)
 	return cmd
 }
 
