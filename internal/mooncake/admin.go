@@ -79,8 +79,12 @@ type adminErr struct {
 }
 
 func (a *Admin) get(ctx context.Context, pathAndQuery string) (*http.Response, error) {
+	return a.do(ctx, http.MethodGet, pathAndQuery)
+}
+
+func (a *Admin) do(ctx context.Context, method, pathAndQuery string) (*http.Response, error) {
 	u := a.base + pathAndQuery
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	req, err := http.NewRequestWithContext(ctx, method, u, nil)
 	if err != nil {
 		return nil, fmt.Errorf("mooncake admin: %w", err)
 	}
