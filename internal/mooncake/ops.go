@@ -52,10 +52,17 @@ func (c *Client) callOp(ctx context.Context, m Method, limit int, pack func(*Enc
 	if err != nil {
 		return nil, err
 	}
-	if n := len(d.b); n > limit {
-		return nil, &ProtocolError{Offset: ResponseHeaderSize, Msg: fmt.Sprintf("%s reply of %d bytes exceeds the %d bytes its request can produce", m.Name, n, limit)}
+	if err := checkReplySize(d, m.Name, limit); err != nil {
+		return nil, err
 	}
 	return d, nil
+}
+
+func checkReplySize(d *Decoder, method string, limit int) error {
+	if n := len(d.b); n > limit {
+		return &ProtocolError{Offset: ResponseHeaderSize, Msg: fmt.Sprintf("%s reply of %d bytes exceeds the %d bytes its request can produce", method, n, limit)}
+	}
+	return nil
 }
 
 // finish checks that a reply was decoded cleanly and completely.
@@ -93,10 +100,14 @@ func (c *Client) removeKey(ctx context.Context, key string, force bool) error {
 	if err != nil {
 		return err
 	}
-	if ok, err := opExpected(d, m.Name, key); !ok {
+	return decodeRemove(d, key)
+}
+
+func decodeRemove(d *Decoder, key string) error {
+	if ok, err := opExpected(d, MethodRemove.Name, key); !ok {
 		return err
 	}
-	return finish(d, m.Name)
+	return finish(d, MethodRemove.Name)
 }
 
 // RemoveResult is one key's outcome in BatchRemove.
@@ -150,6 +161,10 @@ func (c *Client) BatchRemove(ctx context.Context, keys []string, force bool) ([]
 	if err != nil {
 		return nil, err
 	}
+	return decodeBatchRemove(d, keys)
+}
+
+func decodeBatchRemove(d *Decoder, keys []string) ([]RemoveResult, error) {
 	at := d.Offset()
 	n := d.Len(1)
 	if err := d.Err(); err != nil {
@@ -169,7 +184,7 @@ func (c *Client) BatchRemove(ctx context.Context, keys []string, force bool) ([]
 		}
 		out[i].Code = ErrorCode(d.I32())
 	}
-	if err := finish(d, m.Name); err != nil {
+	if err := finish(d, MethodBatchRemove.Name); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -192,10 +207,14 @@ func (c *Client) RemoveByRegex(ctx context.Context, pattern string, force bool) 
 	if err != nil {
 		return 0, err
 	}
-	if ok, err := opExpected(d, m.Name, pattern); !ok {
+	return decodeRemoveByRegex(d, pattern)
+}
+
+func decodeRemoveByRegex(d *Decoder, pattern string) (int64, error) {
+	if ok, err := opExpected(d, MethodRemoveByRegex.Name, pattern); !ok {
 		return 0, err
 	}
-	return readCount(d, m.Name)
+	return readCount(d, MethodRemoveByRegex.Name)
 }
 
 // readCount reads a removal count, which cannot be negative.

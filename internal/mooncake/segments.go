@@ -71,6 +71,10 @@ func (c *Client) segmentStatus(ctx context.Context, m Method, subject string, pa
 	if err != nil {
 		return 0, err
 	}
+	return decodeSegmentStatus(d, m, subject)
+}
+
+func decodeSegmentStatus(d *Decoder, m Method, subject string) (SegmentStatus, error) {
 	if ok, err := opExpected(d, m.Name, subject); !ok {
 		return 0, err
 	}
@@ -115,6 +119,11 @@ func (c *Client) BatchQueryIP(ctx context.Context, ids []UUID) (map[UUID][]strin
 	if err != nil {
 		return nil, err
 	}
+	return decodeBatchQueryIP(d, asked)
+}
+
+func decodeBatchQueryIP(d *Decoder, asked map[UUID]bool) (map[UUID][]string, error) {
+	m := MethodBatchQueryIP
 	if ok, err := opExpected(d, m.Name, ""); !ok {
 		return nil, err
 	}

@@ -136,6 +136,10 @@ func (c *Client) createTask(ctx context.Context, m Method, key string, pack func
 	if err != nil {
 		return UUID{}, err
 	}
+	return decodeCreateTask(d, m, key)
+}
+
+func decodeCreateTask(d *Decoder, m Method, key string) (UUID, error) {
 	if ok, err := opExpected(d, m.Name, key); !ok {
 		return UUID{}, err
 	}
@@ -158,6 +162,11 @@ func (c *Client) QueryTask(ctx context.Context, id UUID) (Task, error) {
 	if err != nil {
 		return Task{}, err
 	}
+	return decodeQueryTask(d, id)
+}
+
+func decodeQueryTask(d *Decoder, id UUID) (Task, error) {
+	m := MethodQueryTask
 	if ok, err := opExpected(d, m.Name, id.String()); !ok {
 		return Task{}, err
 	}

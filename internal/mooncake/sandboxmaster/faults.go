@@ -24,6 +24,10 @@ type Fault struct {
 	// RawReply is written verbatim instead of the reply (garbage, a bad
 	// magic, a frame with the wrong seq_num...). The connection stays open.
 	RawReply []byte
+	// Body replaces the reply body (the header is built for it, with the
+	// request's seq_num): a well-framed reply saying whatever the test
+	// wants (wrong counts, unknown states, garbage).
+	Body []byte
 	// CorruptBody flips the first byte of the reply body (its hash head).
 	CorruptBody bool
 	// Errc answers a coro_rpc error with ErrMsg instead of running the handler.

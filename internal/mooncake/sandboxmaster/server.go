@@ -7,8 +7,10 @@
 // Implemented RPCs: ServiceReady, Ping, ExistKey, BatchExistKey,
 // GetReplicaList, BatchGetReplicaList (HEAD signatures with a tenant, or the
 // v0.3.11 tenant-less ones with WithLegacySchema), MountSegment,
-// ReMountSegment, UnmountSegment, PutStart, PutEnd, PutRevoke, Remove and
-// RemoveAll. Other function ids answer coro_rpc errc 11, undecodable
+// ReMountSegment, UnmountSegment, PutStart, PutEnd, PutRevoke, Remove,
+// RemoveAll, and the store operations of ops.go (BatchRemove,
+// RemoveByRegex, CreateCopyTask, CreateMoveTask, QueryTask,
+// QuerySegmentStatus(ById), BatchQueryIp). Other function ids answer coro_rpc errc 11, undecodable
 // arguments errc 4, and a bad magic, version or serialize type closes the
 // connection, as ylt's server does. Modelled behaviour: exist checks and
 // replica lookups grant read leases that block a non-forced Remove; clients
@@ -42,6 +44,7 @@ type config struct {
 	version         string
 	storageRoot     string
 	standbyOf       string // HA standby: the leader's RPC address
+	ops             opsConfig
 }
 
 // Option configures a Server.
@@ -128,6 +131,7 @@ func Start(addr string, opts ...Option) (*Server, error) {
 		tagged:          true,
 		adminAddr:       "127.0.0.1:0",
 		version:         "2.0.0",
+		ops:             defaultOpsConfig(),
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -330,6 +334,9 @@ var rpcMethods = func() map[uint32]mc.Method {
 	} {
 		m[x.ID] = x
 	}
+	for _, x := range opsMethods {
+		m[x.ID] = x
+	}
 	return m
 }()
 
@@ -380,6 +387,8 @@ func (s *Server) handle(h mc.RequestHeader, body []byte) ([]byte, action) {
 			return nil, actClose
 		case f.RawReply != nil:
 			return append([]byte(nil), f.RawReply...), actReply
+		case f.Body != nil:
+			return s.replyFrame(h.Seq, 0, f.Body), actReply
 		case f.Errc != 0:
 			msg := f.ErrMsg
 			if msg == "" {
@@ -682,5 +691,5 @@ func (s *Server) dispatch(m mc.Method, body []byte, forced mc.ErrorCode) ([]byte
 		n := st.removeAll(force)
 		return mc.AppendBody(nil, m.Result, s.format(), func(e *mc.Encoder) { e.I64(n) }), nil
 	}
-	return nil, errInvalidArg
+	return s.dispatchOps(m, body, forced)
 }
