@@ -199,7 +199,7 @@ func (st *store) dropLive(t *task) {
 
 // failMessage is what Mooncake's client writes for a failed task.
 func (st *store) failMessage(code mc.ErrorCode) string {
-	return fmt.Sprintf("%s (max retries reached: %d)", code, st.cfg.ops.retries)
+	return fmt.Sprintf("%s (max retries reached: %d)", code.String(), st.cfg.ops.retries)
 }
 
 // fetchTask is the assigned client's FetchTasks then CopyStart/MoveStart.
