@@ -29,6 +29,7 @@ type Admin struct {
 	base   string
 	hc     *http.Client
 	maxURL int
+	maxSeg int64 // cap of /get_segments_detail (adminops.go)
 }
 
 // AdminOption configures an Admin.

@@ -28,6 +28,17 @@ const (
 	maxLine          = 64 << 10
 )
 
+// WithMaxSegmentsReply changes the cap of the /get_segments_detail reply
+// (default MaxSegmentsReply).
+func WithMaxSegmentsReply(n int64) AdminOption { return func(a *Admin) { a.maxSeg = n } }
+
+func (a *Admin) segmentsCap() int64 {
+	if a.maxSeg > 0 {
+		return a.maxSeg
+	}
+	return MaxSegmentsReply
+}
+
 // ErrReplyTooLarge: an admin reply exceeded its size cap.
 var ErrReplyTooLarge = errors.New("mooncake admin: reply exceeds its size cap")
 
@@ -146,10 +157,11 @@ func (a *Admin) Segments(ctx context.Context, fn func(SegmentInfo) error) error 
 		return err
 	}
 	defer resp.Body.Close()
-	dec := json.NewDecoder(&capReader{r: resp.Body, left: MaxSegmentsReply})
+	limit := a.segmentsCap()
+	dec := json.NewDecoder(&capReader{r: resp.Body, left: limit})
 	fail := func(err error) error {
 		if errors.Is(err, ErrReplyTooLarge) {
-			return fmt.Errorf("mooncake admin: %s: reply exceeds %d bytes: %w", path, MaxSegmentsReply, ErrReplyTooLarge)
+			return fmt.Errorf("mooncake admin: %s: reply exceeds %d bytes: %w", path, limit, ErrReplyTooLarge)
 		}
 		return fmt.Errorf("mooncake admin: %s: %w", path, err)
 	}

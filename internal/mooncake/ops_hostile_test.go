@@ -184,7 +184,8 @@ func TestHostileAdminReplies(t *testing.T) {
 		}
 	}
 	// An endless reply stops at the cap.
-	big, _ := mc.NewAdmin("http://hostile.invalid", mc.WithHTTPClient(&http.Client{Transport: readerRT{200, func() io.Reader { return &endless{prefix: `{"segments":[`} }}}))
+	big, _ := mc.NewAdmin("http://hostile.invalid", mc.WithMaxSegmentsReply(1<<20),
+		mc.WithHTTPClient(&http.Client{Transport: readerRT{200, func() io.Reader { return &endless{prefix: `{"segments":[`} }}}))
 	if _, err := big.SegmentList(ctx); !errors.Is(err, mc.ErrReplyTooLarge) {
 		t.Fatalf("endless reply: %v", err)
 	}
