@@ -10,12 +10,16 @@
 // ReMountSegment, UnmountSegment, PutStart, PutEnd, PutRevoke, Remove,
 // RemoveAll, and the store operations of ops.go (BatchRemove,
 // RemoveByRegex, CreateCopyTask, CreateMoveTask, QueryTask,
-// QuerySegmentStatus(ById), BatchQueryIp). Other function ids answer coro_rpc errc 11, undecodable
-// arguments errc 4, and a bad magic, version or serialize type closes the
-// connection, as ylt's server does. Modelled behaviour: exist checks and
-// replica lookups grant read leases that block a non-forced Remove; clients
-// that stop pinging expire after the client TTL and their segments and keys
-// vanish; PutStart allocates real offsets inside mounted segments.
+// QuerySegmentStatus(ById), BatchQueryIp). Other function ids answer
+// coro_rpc errc 11, undecodable arguments errc 4, and a bad magic, version
+// or serialize type closes the connection, as ylt's server does. Modelled
+// behaviour: exist checks and replica lookups grant read leases that block
+// a non-forced Remove; clients that stop pinging expire after the client TTL
+// and their segments and keys vanish; PutStart allocates real offsets inside
+// mounted segments; keys being written or replicated cannot be removed even
+// with force; copy and move tasks stay PENDING until the pending timeout
+// unless WithExecuteTasks plays their storage client (tasks.go); segments
+// carry a status (SetSegmentStatus for drain states) and their owner.
 //
 // The package does not import "testing", so it can ship inside the binary.
 package sandboxmaster
