@@ -563,3 +563,60 @@ func TestAdminRemoveAllAndScan(t *testing.T) {
 		t.Fatalf("GET /api/v1/remove_all: %d", resp.StatusCode)
 	}
 }
+
+// The executor dies mid-transfer: no End ever comes. The task fails with
+// "processing timeout"; the key stays unremovable until the master undoes
+// the open replication after the release timeout (§4.5).
+func TestExecutorDiesMidTransfer(t *testing.T) {
+	clk := newClock(time.Unix(1_800_000_000, 0))
+	s := startFake(t, sandboxmaster.WithClock(clk.now), sandboxmaster.WithClientTTL(10*time.Second),
+		sandboxmaster.WithExecuteTasks(time.Second, time.Minute))
+	c := dial(t, s)
+	owner, other := mc.NewUUID(), mc.NewUUID()
+	mountAs(t, c, owner, "n0", "127.0.0.1:17777", 0x1000_0000_0000)
+	putOn(t, c, owner, "n0", "k")
+	mountAs(t, c, other, "n1", "127.0.0.1:17778", 0x2000_0000_0000)
+	putOn(t, c, other, "n1", "keep")
+	id, err := c.CreateCopyTask(ctxT(t), "k", []string{"n1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	adm, _ := mc.NewAdmin(s.AdminURL())
+	usedN1 := func() uint64 {
+		u, err := adm.QuerySegment(ctxT(t), "n1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.UsedBytes
+	}
+	// From here only "other" pings; "owner" dies after fetching the task.
+	step := func(d time.Duration) {
+		for ; d > 0; d -= 5 * time.Second {
+			clk.add(5 * time.Second)
+			if _, err := c.Ping(ctxT(t), other); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	step(20 * time.Second)
+	if task, _ := c.QueryTask(ctxT(t), id); task.Status != mc.TaskProcessing {
+		t.Fatalf("%+v", task)
+	}
+	if used := usedN1(); used != 8192 {
+		t.Fatalf("n1 uses %d with the copy's target allocated", used)
+	}
+	if err := c.Remove(ctxT(t), "k", true); !errors.Is(err, mc.CodeReplicaIsNotReady) {
+		t.Fatalf("the half-copied key: %v", err)
+	}
+	step(340 * time.Second)
+	if task, _ := c.QueryTask(ctxT(t), id); task.Status != mc.TaskFailed || task.Message != mc.TaskMessageProcessingTimeout {
+		t.Fatalf("%+v", task)
+	}
+	step(900 * time.Second) // the release pass at 1200 s undoes the copy
+	if used := usedN1(); used != 4096 {
+		t.Fatalf("n1 uses %d after the undo", used)
+	}
+	if err := c.Remove(ctxT(t), "k", true); !errors.Is(err, mc.CodeObjectNotFound) {
+		t.Fatalf("after the undo: %v", err)
+	}
+}

@@ -37,6 +37,15 @@ type replication struct {
 	client  mc.UUID
 	source  *replica
 	targets []*replica // newly allocated, PROCESSING until End
+	opened  time.Time
+}
+
+// abandoned is a replication whose executor died before its End: the
+// master undoes it on the first release pass after the release timeout.
+type abandoned struct {
+	key string
+	obj *object
+	rp  *replication
 }
 
 // discard is a moved-away source replica whose space is released later.
@@ -49,13 +58,14 @@ type discard struct {
 type opsState struct {
 	started     bool
 	tasks       map[mc.UUID]*task
-	live        []*task   // pending or being executed, in creation order
+	live        []*task   // unfinished or being executed, in creation order
 	history     []mc.UUID // finished tasks, oldest first
 	pending     int
 	passZero    time.Time // cleanup and release passes count from here
 	lastCleanup time.Time
 	lastRelease time.Time
 	discards    []discard
+	abandoned   []abandoned
 }
 
 func (st *store) opsInit() *opsState {
@@ -98,6 +108,10 @@ func (st *store) sweepOps() {
 		if cfg.releaseAfter > 0 {
 			for _, d := range o.discards {
 				t := nextPass(o.passZero, o.lastRelease, d.at.Add(cfg.releaseAfter), cfg.releaseAfter)
+				consider(t, func() { st.releasePass(t) })
+			}
+			for _, a := range o.abandoned {
+				t := nextPass(o.passZero, o.lastRelease, a.rp.opened.Add(cfg.releaseAfter), cfg.releaseAfter)
 				consider(t, func() { st.releasePass(t) })
 			}
 		}
@@ -177,6 +191,33 @@ func (st *store) releasePass(at time.Time) {
 		}
 		return true
 	})
+	o.abandoned = slices.DeleteFunc(o.abandoned, func(a abandoned) bool {
+		if at.Sub(a.rp.opened) < st.cfg.ops.releaseAfter {
+			return false
+		}
+		if a.obj.repl == a.rp { // the revoke the dead client never sent
+			st.revoke(a.key, a.obj)
+		}
+		return true
+	})
+}
+
+// revoke undoes an open replication: its new targets are dropped.
+func (st *store) revoke(key string, o *object) {
+	rp := o.repl
+	o.repl = nil
+	o.replicas = slices.DeleteFunc(o.replicas, func(r *replica) bool {
+		if slices.Contains(rp.targets, r) {
+			if s := st.segments[r.seg]; s != nil {
+				s.free(r.off)
+			}
+			return true
+		}
+		return false
+	})
+	if len(o.replicas) == 0 && st.objects[key] == o {
+		delete(st.objects, key)
+	}
 }
 
 // finishTask is MarkTaskToComplete (or a timeout): a finished task never
@@ -190,8 +231,10 @@ func (st *store) finishTask(t *task, at time.Time, status mc.TaskStatus, msg str
 	st.dropLive(t)
 }
 
+// dropLive forgets a task once it is finished and its executor is done
+// with it.
 func (st *store) dropLive(t *task) {
-	if t.status == mc.TaskPending || t.executing {
+	if !t.status.Done() || t.executing {
 		return
 	}
 	st.ops.live = slices.DeleteFunc(st.ops.live, func(x *task) bool { return x == t })
@@ -208,9 +251,9 @@ func (st *store) fetchTask(t *task, at time.Time) {
 	t.status, t.updated = mc.TaskProcessing, at
 	var code mc.ErrorCode
 	if t.typ == mc.TaskReplicaMove {
-		code = st.moveStart(t.assigned, t.key, t.source, t.targets[0])
+		code = st.moveStart(t.assigned, t.key, t.source, t.targets[0], at)
 	} else {
-		code = st.copyStart(t.assigned, t.key, t.source, t.targets)
+		code = st.copyStart(t.assigned, t.key, t.source, t.targets, at)
 	}
 	if code != mc.CodeOK {
 		st.finishTask(t, at, mc.TaskFailed, st.failMessage(code))
@@ -224,6 +267,15 @@ func (st *store) fetchTask(t *task, at time.Time) {
 // not stop a client that is still working); the completion is then ignored.
 func (st *store) endTask(t *task, at time.Time) {
 	t.executing = false
+	if st.clients[t.assigned] == nil {
+		// The executor died mid-transfer: no End, no completion. The task
+		// times out; the replication is undone after the release timeout.
+		if o := st.objects[t.key]; o != nil && o.repl != nil && o.repl.client == t.assigned {
+			st.ops.abandoned = append(st.ops.abandoned, abandoned{t.key, o, o.repl})
+		}
+		st.dropLive(t)
+		return
+	}
 	code := st.replicationEnd(t.assigned, t.key, t.typ == mc.TaskReplicaMove, at)
 	if code == mc.CodeOK {
 		st.finishTask(t, at, mc.TaskSuccess, mc.TaskMessageSucceeded)
@@ -282,7 +334,7 @@ func (st *store) allocateOn(o *object, s *segment) (*replica, bool) {
 }
 
 // copyStart is MasterService::CopyStart (§4.3), in its order of checks.
-func (st *store) copyStart(client mc.UUID, key, source string, targets []string) mc.ErrorCode {
+func (st *store) copyStart(client mc.UUID, key, source string, targets []string, at time.Time) mc.ErrorCode {
 	for _, name := range targets {
 		s := st.segmentByName(name)
 		if s == nil {
@@ -318,12 +370,12 @@ func (st *store) copyStart(client mc.UUID, key, source string, targets []string)
 		fresh = append(fresh, r)
 	}
 	o.replicas = append(o.replicas, fresh...)
-	o.repl = &replication{client: client, source: src, targets: fresh}
+	o.repl = &replication{client: client, source: src, targets: fresh, opened: at}
 	return mc.CodeOK
 }
 
 // moveStart is MasterService::MoveStart.
-func (st *store) moveStart(client mc.UUID, key, source, target string) mc.ErrorCode {
+func (st *store) moveStart(client mc.UUID, key, source, target string, at time.Time) mc.ErrorCode {
 	if source == target {
 		return mc.CodeInvalidParams
 	}
@@ -354,7 +406,7 @@ func (st *store) moveStart(client mc.UUID, key, source, target string) mc.ErrorC
 		fresh = append(fresh, r)
 	}
 	o.replicas = append(o.replicas, fresh...)
-	o.repl = &replication{move: true, client: client, source: src, targets: fresh}
+	o.repl = &replication{move: true, client: client, source: src, targets: fresh, opened: at}
 	return mc.CodeOK
 }
 
@@ -382,19 +434,7 @@ func (st *store) replicationEnd(client mc.UUID, key string, move bool, at time.T
 		gone = gone || !has(r)
 	}
 	if gone {
-		o.repl = nil
-		o.replicas = slices.DeleteFunc(o.replicas, func(r *replica) bool {
-			if slices.Contains(rp.targets, r) {
-				if s := st.segments[r.seg]; s != nil {
-					s.free(r.off)
-				}
-				return true
-			}
-			return false
-		})
-		if len(o.replicas) == 0 {
-			delete(st.objects, key)
-		}
+		st.revoke(key, o)
 		return mc.CodeReplicaIsGone
 	}
 	for _, r := range rp.targets {
