@@ -135,6 +135,36 @@ func (r RemoveResult) Reason() string {
 	return OpReason(MethodBatchRemove.Name, r.Code)
 }
 
+// Removal outcomes as short stable words, for tables and JSON.
+const (
+	CauseRemoved     = "removed"
+	CauseNotFound    = "not-found"
+	CauseLeased      = "leased"
+	CauseWriting     = "being-written"
+	CauseReplicating = "replicating"
+	CauseTenant      = "invalid-tenant"
+	CauseOther       = "error"
+)
+
+// Cause classifies the outcome (CauseRemoved, CauseLeased, ...).
+func (r RemoveResult) Cause() string {
+	switch r.Code {
+	case CodeOK:
+		return CauseRemoved
+	case CodeObjectNotFound:
+		return CauseNotFound
+	case CodeObjectHasLease:
+		return CauseLeased
+	case CodeReplicaIsNotReady:
+		return CauseWriting
+	case CodeObjectHasReplicationTask:
+		return CauseReplicating
+	case CodeInvalidParams:
+		return CauseTenant
+	}
+	return CauseOther
+}
+
 // Forceable reports a key kept only because of a read lease: removing it
 // again with force would succeed.
 func (r RemoveResult) Forceable() bool { return r.Code == CodeObjectHasLease }

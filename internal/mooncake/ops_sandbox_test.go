@@ -620,3 +620,33 @@ func TestExecutorDiesMidTransfer(t *testing.T) {
 		t.Fatalf("after the undo: %v", err)
 	}
 }
+
+func TestRemoveCausesAndUnsupported(t *testing.T) {
+	for code, want := range map[mc.ErrorCode]string{
+		mc.CodeOK: mc.CauseRemoved, mc.CodeObjectNotFound: mc.CauseNotFound, mc.CodeObjectHasLease: mc.CauseLeased,
+		mc.CodeReplicaIsNotReady: mc.CauseWriting, mc.CodeObjectHasReplicationTask: mc.CauseReplicating,
+		mc.CodeInvalidParams: mc.CauseTenant, mc.CodeInternalError: mc.CauseOther,
+	} {
+		if got := (mc.RemoveResult{Key: "k", Code: code}).Cause(); got != want {
+			t.Errorf("%v: %s", code, got)
+		}
+	}
+	// A master without the task RPCs answers errc 11.
+	s := startFake(t)
+	c := dial(t, s)
+	s.InjectFault(sandboxmaster.Fault{Method: "CreateMoveTask", Times: 1, Errc: mc.ErrcFunctionNotRegistered, ErrMsg: "the rpc function not registered"})
+	if _, err := c.CreateMoveTask(ctxT(t), "k", "a", "b"); !mc.Unsupported(err) {
+		t.Fatalf("%v", err)
+	}
+	if mc.Unsupported(errors.New("x")) || mc.Unsupported(nil) {
+		t.Fatal("Unsupported on other errors")
+	}
+	for _, op := range []string{"Remove", "BatchRemove", "RemoveByRegex", "CreateCopyTask", "CreateMoveTask", "QueryTask", "QuerySegmentStatus"} {
+		if len(mc.OpCodes(op)) == 0 {
+			t.Errorf("no codes for %s", op)
+		}
+	}
+	if !strings.Contains(mc.OpReason("/get_segments_detail", mc.CodeUnavailableInCurrentMode), "standby") {
+		t.Error("standby reason")
+	}
+}

@@ -1,6 +1,10 @@
 package mooncake
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
 
 // OpError is a Mooncake ErrorCode the master answered to a store operation
 // (removal, task or segment call), with what that code means for that call:
@@ -129,5 +133,18 @@ func OpReason(op string, code ErrorCode) string {
 			return c.Reason
 		}
 	}
+	if code == CodeUnavailableInCurrentMode && strings.HasPrefix(op, "/") {
+		return "the master is an HA standby (service plane not active): ask the leader (GET /leader names it)"
+	}
 	return fmt.Sprintf("the master answered %s, which it is not known to answer to %s", code, op)
+}
+
+// Unsupported reports whether err says the master does not serve the call
+// in this form: coro_rpc errc 11 (function not registered: the task and
+// segment-status RPCs are recent) or errc 4 (invalid arguments: a master
+// older than the tenant arguments, v0.3.11 and before, for the removal
+// RPCs).
+func Unsupported(err error) bool {
+	var re *RPCError
+	return errors.As(err, &re) && (re.Code == ErrcFunctionNotRegistered || re.Code == ErrcInvalidRPCArguments)
 }
