@@ -245,3 +245,34 @@ func (e *endlessAdmin) get() *mc.Admin {
 	}
 	return a
 }
+
+// The captured /get_segments_detail of mooncake-ops.md §5.2 (its second
+// segment is elided there; this one shows struct_json's "0E0").
+func TestAdminCapturedSegmentsDetail(t *testing.T) {
+	const captured = `{"total_segments":2,"segments":[
+ {"segment_name":"127.0.0.1:17778","segment_id":"7882248709339116908-7022348964861404977",
+  "client_id":"7882248709339116908-7022348964593430133","base_address":"0x110000000000",
+  "size_bytes":1073741824,"size_human":"1 GiB","te_endpoint":"127.0.0.1:17778","protocol":"tcp",
+  "status":"OK","allocator_used_bytes":12288,"allocator_capacity_bytes":1073741824,
+  "allocator_usage_percent":0.0011444091796875},
+ {"segment_name":"127.0.0.1:17777","segment_id":"1-2","client_id":"3-4","base_address":"0x100000000000",
+  "size_bytes":1073741824,"size_human":"1 GiB","te_endpoint":"127.0.0.1:17777","protocol":"tcp",
+  "status":"DRAINING","allocator_used_bytes":0,"allocator_capacity_bytes":1073741824,"allocator_usage_percent":0E0}]}`
+	segs, err := adminReplying(t, 200, captured).SegmentList(context.Background())
+	if err != nil || len(segs) != 2 {
+		t.Fatalf("%+v %v", segs, err)
+	}
+	s := segs[0]
+	if s.Name != "127.0.0.1:17778" || s.ID != (mc.UUID{First: 7882248709339116908, Second: 7022348964861404977}) ||
+		s.ClientID != (mc.UUID{First: 7882248709339116908, Second: 7022348964593430133}) || s.Base != 0x110000000000 ||
+		s.Size != 1<<30 || s.UsedBytes != 12288 || s.FreeBytes() != 1<<30-12288 || s.UsagePercent != 0.0011444091796875 || s.Status != mc.SegmentOK {
+		t.Fatalf("%+v", s)
+	}
+	if segs[1].Status != mc.SegmentDraining || segs[1].UsagePercent != 0 || segs[1].Status.Allocatable() {
+		t.Fatalf("%+v", segs[1])
+	}
+	idx := mc.NewSegmentIndex(segs)
+	if got, ok := idx.Locate(mc.BufferDescriptor{TransportEndpoint: "127.0.0.1:17778", BufferAddress: 0x110000000000 + 4096}); !ok || got.Name != "127.0.0.1:17778" {
+		t.Fatalf("%+v %v", got, ok)
+	}
+}
