@@ -35,6 +35,7 @@ type Admin struct {
 	display string // the URL as it may be printed
 	hc      *http.Client
 	maxURL  int
+	maxSeg  int64 // cap of /get_segments_detail (adminops.go)
 
 	requests atomic.Int64
 }
@@ -155,9 +156,14 @@ func (an answer) failure(path string, status int) error {
 // non-2xx answer is an error: a *MasterError when it carries a Mooncake
 // code, an *HTTPError otherwise.
 func (a *Admin) get(ctx context.Context, pathAndQuery string, limit int64) (*http.Response, error) {
+	return a.do(ctx, http.MethodGet, pathAndQuery, limit)
+}
+
+// do sends one request without a body; see get.
+func (a *Admin) do(ctx context.Context, method, pathAndQuery string, limit int64) (*http.Response, error) {
 	a.requests.Add(1)
 	u := a.base + pathAndQuery
-	req, err := http.NewRequestWithContext(transport.WithBodyLimit(ctx, limit), http.MethodGet, u, nil)
+	req, err := http.NewRequestWithContext(transport.WithBodyLimit(ctx, limit), method, u, nil)
 	if err != nil {
 		return nil, fmt.Errorf("mooncake admin: %w", err)
 	}

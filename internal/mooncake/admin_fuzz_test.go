@@ -4,10 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"lmc/internal/transport"
 	"net/http"
 	"strings"
 	"testing"
+
+	"lmc/internal/transport"
 
 	mc "lmc/internal/mooncake"
 )

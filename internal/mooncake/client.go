@@ -833,23 +833,16 @@ func (c *Client) PutRevoke(ctx context.Context, clientID UUID, key string, rt Re
 }
 
 // Remove deletes key. Without force it fails with OBJECT_HAS_LEASE while a
-// lease granted by an exist check or replica lookup is live.
+// lease granted by an exist check or replica lookup is live; a key being
+// written or replicated cannot be removed even with force. Failures are
+// *OpError (see ops.go).
 func (c *Client) Remove(ctx context.Context, key string, force bool) error {
-	return c.invokeVoid(ctx, MethodRemove, func(e *Encoder) { e.Str(key); e.Bool(force); e.Str(c.opts.tenant) })
+	return c.removeKey(ctx, key, force)
 }
 
 // RemoveAll removes every removable object of tenant ("" = all tenants) and
 // returns how many were removed.
+// Without multi-tenancy the master ignores tenant entirely (§3.4).
 func (c *Client) RemoveAll(ctx context.Context, force bool, tenant string) (int64, error) {
-	m := MethodRemoveAll
-	_, d, err := c.invoke(ctx, m, m.Args, func(e *Encoder) { e.Bool(force); e.Str(tenant) }, m.Result)
-	if err != nil {
-		return 0, err
-	}
-	at := d.Offset()
-	n := d.I64()
-	if d.Err() == nil && n < 0 {
-		d.contradiction(at, fmt.Sprintf("removed count %d is negative", n))
-	}
-	return n, d.Finish()
+	return c.removeAll(ctx, force, tenant)
 }

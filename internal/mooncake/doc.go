@@ -21,8 +21,23 @@
 //
 // Client also exposes the metadata put path used by storage nodes
 // (MountSegment, ReMountSegment, UnmountSegment, PutStart, PutEnd,
-// PutRevoke, Remove, RemoveAll) and Ping, which the fake master in
-// sandboxmaster uses to populate itself the way real nodes do.
+// PutRevoke) and Ping, which the fake master in sandboxmaster uses to
+// populate itself the way real nodes do; lmc itself never calls them.
+//
+// Store operations (mooncake-ops.md; ops.go, tasks.go, segments.go,
+// adminops.go):
+//
+//	err = c.Remove(ctx, key, force)                // *OpError: lease, busy, absent
+//	res, err := c.BatchRemove(ctx, keys, force)    // []RemoveResult, one per key
+//	n, err := c.RemoveByRegex(ctx, pattern, force) // count only; "" matches all
+//	n, err = c.RemoveAll(ctx, force, "")           // every tenant
+//	id, err := c.CreateMoveTask(ctx, key, srcSeg, dstSeg)
+//	id, err = c.CreateCopyTask(ctx, key, []string{dstSeg})
+//	task, err := c.QueryTask(ctx, id)              // PENDING..SUCCESS|FAILED
+//	st, err := c.QuerySegmentStatus(ctx, seg)      // OK, DRAINING, ...
+//	segs, err := adm.SegmentList(ctx)              // owner, range, usage: HTTP only
+//	err = adm.ScanKeys(ctx, 0, fn)                 // every key and replica, streamed
+//	re, err := mooncake.CompileKeyRegexp(pattern)  // what RemoveByRegex would match
 //
 // Errors are layered like the protocol, and tell "unreachable" from
 // "answered wrongly":

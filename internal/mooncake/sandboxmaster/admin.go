@@ -24,6 +24,7 @@ func (s *Server) newAdminMux() *http.ServeMux {
 	mux.HandleFunc("GET /batch_query_keys", s.adminBatchQueryKeys)
 	mux.HandleFunc("GET /get_all_keys", s.adminAllKeys)
 	mux.HandleFunc("GET /get_all_segments", s.adminAllSegments)
+	s.registerOpsRoutes(mux)
 	return mux
 }
 
@@ -107,6 +108,7 @@ func (s *Server) adminMetrics(w http.ResponseWriter, r *http.Request) {
 		"master_active_clients %d\nmaster_exist_key_requests_total %d\nmaster_batch_exist_key_requests_total %d\n"+
 		"master_put_start_requests_total %d\nmaster_ping_requests_total %d\n",
 		t.keys, t.allocated, t.capacity, t.clients, t.exist, t.batch, t.put, t.p)
+	s.writeOpsMetrics(w)
 }
 
 func (s *Server) adminSummary(w http.ResponseWriter, r *http.Request) {

@@ -11,7 +11,7 @@ import (
 func newBareServer() *Server {
 	s := &Server{calls: map[string]int{}, conns: nil, done: make(chan struct{})}
 	s.cfg = config{clientTTL: 10 * time.Second, leaseTTL: 10 * time.Second, putStartDiscard: 30 * time.Second,
-		now: time.Now, tagged: true, version: "2.0.0"}
+		now: time.Now, tagged: true, version: "2.0.0", ops: defaultOpsConfig()}
 	s.st = newStore(&s.cfg)
 	return s
 }

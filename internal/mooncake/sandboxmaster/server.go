@@ -8,13 +8,19 @@
 // Implemented RPCs: ServiceReady, Ping, ExistKey, BatchExistKey,
 // GetReplicaList, BatchGetReplicaList (HEAD signatures with a tenant, or the
 // v0.3.11 tenant-less ones with WithLegacySchema), MountSegment,
-// ReMountSegment, UnmountSegment, PutStart, PutEnd, PutRevoke, Remove and
-// RemoveAll. Other function ids answer coro_rpc errc 11, undecodable
-// arguments errc 4, and a bad magic, version or serialize type closes the
-// connection, as ylt's server does. Modelled behaviour: exist checks and
-// replica lookups grant read leases that block a non-forced Remove; clients
-// that stop pinging expire after the client TTL and their segments and keys
-// vanish; PutStart allocates real offsets inside mounted segments.
+// ReMountSegment, UnmountSegment, PutStart, PutEnd, PutRevoke, Remove,
+// RemoveAll, and the store operations of ops.go (BatchRemove,
+// RemoveByRegex, CreateCopyTask, CreateMoveTask, QueryTask,
+// QuerySegmentStatus(ById), BatchQueryIp). Other function ids answer
+// coro_rpc errc 11, undecodable arguments errc 4, and a bad magic, version
+// or serialize type closes the connection, as ylt's server does. Modelled
+// behaviour: exist checks and replica lookups grant read leases that block
+// a non-forced Remove; clients that stop pinging expire after the client TTL
+// and their segments and keys vanish; PutStart allocates real offsets inside
+// mounted segments; keys being written or replicated cannot be removed even
+// with force; copy and move tasks stay PENDING until the pending timeout
+// unless WithExecuteTasks plays their storage client (tasks.go); segments
+// carry a status (SetSegmentStatus for drain states) and their owner.
 //
 // The package does not import "testing", so it can ship inside the binary.
 package sandboxmaster
@@ -43,6 +49,7 @@ type config struct {
 	version         string
 	storageRoot     string
 	standbyOf       string // HA standby: the leader's RPC address
+	ops             opsConfig
 }
 
 // Option configures a Server.
@@ -129,6 +136,7 @@ func Start(addr string, opts ...Option) (*Server, error) {
 		tagged:          true,
 		adminAddr:       "127.0.0.1:0",
 		version:         "2.0.0",
+		ops:             defaultOpsConfig(),
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -333,6 +341,9 @@ var rpcMethods = func() map[uint32]mc.Method {
 		mc.MethodReMountSegment, mc.MethodUnmountSegment, mc.MethodPutStart, mc.MethodPutEnd,
 		mc.MethodPutRevoke, mc.MethodRemove, mc.MethodRemoveAll,
 	} {
+		m[x.ID] = x
+	}
+	for _, x := range opsMethods {
 		m[x.ID] = x
 	}
 	return m
@@ -692,5 +703,5 @@ func (s *Server) dispatch(m mc.Method, body []byte, forced mc.ErrorCode) ([]byte
 		n := st.removeAll(force)
 		return mc.AppendBody(nil, m.Result, s.format(), func(e *mc.Encoder) { e.I64(n) }), nil
 	}
-	return nil, errInvalidArg
+	return s.dispatchOps(m, body, forced)
 }

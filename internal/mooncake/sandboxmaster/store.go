@@ -25,7 +25,8 @@ type alloc struct{ off, size uint64 }
 type segment struct {
 	seg    mc.Segment
 	owner  mc.UUID
-	allocs []alloc // sorted by off
+	status mc.SegmentStatus // OK once mounted; see SetSegmentStatus
+	allocs []alloc          // sorted by off
 	used   uint64
 }
 
@@ -76,6 +77,7 @@ type object struct {
 	leaseUntil time.Time
 	checksum   *uint64
 	replicas   []*replica
+	repl       *replication // an open CopyStart/MoveStart (ops.go)
 }
 
 func (o *object) readable() bool {
@@ -105,6 +107,7 @@ type store struct {
 	segments  map[mc.UUID]*segment
 	objects   map[string]*object
 	nextRepID uint64
+	ops       opsState // tasks, replications, released space (tasks.go)
 }
 
 func newStore(cfg *config) *store {
@@ -128,6 +131,7 @@ func (st *store) sweep() {
 			}
 		}
 	}
+	st.sweepOps()
 }
 
 func (st *store) touch(id mc.UUID) *clientState {
@@ -161,7 +165,7 @@ func (st *store) evictMemory(keys []string) int {
 			continue
 		}
 		o.replicas = slices.DeleteFunc(o.replicas, func(r *replica) bool {
-			if r.disk {
+			if r.disk || o.repl != nil && o.repl.source == r { // a copy/move source is pinned
 				return false
 			}
 			if s := st.segments[r.seg]; s != nil {
@@ -209,10 +213,13 @@ func (st *store) mountSegment(seg mc.Segment, id mc.UUID) mc.ErrorCode {
 		return mc.CodeInvalidParams
 	}
 	st.touch(id)
-	if _, ok := st.segments[seg.ID]; ok {
+	if s, ok := st.segments[seg.ID]; ok {
+		if s.status != mc.SegmentOK {
+			return mc.CodeUnavailableInCurrentStatus // e.g. DRAINED, which is final
+		}
 		return mc.CodeOK // idempotent
 	}
-	st.segments[seg.ID] = &segment{seg: seg, owner: id}
+	st.segments[seg.ID] = &segment{seg: seg, owner: id, status: mc.SegmentOK}
 	return mc.CodeOK
 }
 
@@ -296,7 +303,9 @@ func (st *store) putStart(id mc.UUID, key string, size uint64, cfg mc.ReplicateC
 	// Candidate segments: preferred names first, then the rest by name.
 	var cands []*segment
 	for _, s := range st.segments {
-		cands = append(cands, s)
+		if s.status.Allocatable() { // a draining segment takes no new replicas
+			cands = append(cands, s)
+		}
 	}
 	pref := map[string]int{}
 	for i, n := range cfg.PreferredSegments {
@@ -413,6 +422,9 @@ func (st *store) remove(key string, force bool) mc.ErrorCode {
 	if !o.complete() {
 		return mc.CodeReplicaIsNotReady
 	}
+	if o.repl != nil {
+		return mc.CodeObjectHasReplicationTask
+	}
 	st.freeObject(o)
 	return mc.CodeOK
 }
@@ -421,7 +433,7 @@ func (st *store) removeAll(force bool) int64 {
 	var n int64
 	now := st.now()
 	for _, o := range st.objects {
-		if !o.complete() || (!force && now.Before(o.leaseUntil)) {
+		if !o.complete() || o.repl != nil || (!force && now.Before(o.leaseUntil)) {
 			continue
 		}
 		st.freeObject(o)

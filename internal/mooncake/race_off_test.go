@@ -1,0 +1,5 @@
+//go:build !race
+
+package mooncake_test
+
+const raceEnabled = false
