@@ -64,8 +64,8 @@ func TestHostileOpReplies(t *testing.T) {
 		{"trailing bytes", "BatchRemove", append(body(br, voids(0, 0, 0)), 0), nil, "after its result"},
 		{"a body larger than three results", "BatchRemove", append(body(br, voids(0, 0, 0)), make([]byte, 4096)...), nil, "refused unread"},
 		{"another type", "BatchRemove", body(qt, okTask(id, 0, 0, "")), nil, "refused unread"}, // larger than a BatchRemove reply can be
-		{"a negative regex count", "RemoveByRegex", body(rx, func(e *mc.Encoder) { e.Bool(true); e.I64(-1) }), func() error { _, err := c.RemoveByRegex(ctxT(t), "x", false); return err }, "says -1 objects"},
-		{"a negative RemoveAll count", "RemoveAll", body(ra, func(e *mc.Encoder) { e.I64(-3) }), func() error { _, err := c.RemoveAll(ctxT(t), false, ""); return err }, "says -3 objects"},
+		{"a negative regex count", "RemoveByRegex", body(rx, func(e *mc.Encoder) { e.Bool(true); e.I64(-1) }), func() error { _, err := c.RemoveByRegex(ctxT(t), "x", false); return err }, "removed count -1 is negative"},
+		{"a negative RemoveAll count", "RemoveAll", body(ra, func(e *mc.Encoder) { e.I64(-3) }), func() error { _, err := c.RemoveAll(ctxT(t), false, ""); return err }, "removed count -3 is negative"},
 		{"the zero task id", "CreateMoveTask", body(ct, func(e *mc.Encoder) { e.Bool(true); e.UUID(mc.UUID{}) }), func() error { _, err := c.CreateMoveTask(ctxT(t), "k", "a", "b"); return err }, "zero task id"},
 		{"a short task id", "CreateMoveTask", body(ct, func(e *mc.Encoder) { e.Bool(true); e.U64(1) }), func() error { _, err := c.CreateMoveTask(ctxT(t), "k", "a", "b"); return err }, "need 8 bytes"},
 		{"an unknown task status", "QueryTask", body(qt, okTask(id, mc.TaskReplicaCopy, 7, "")), nil, "unknown task status 7"},
