@@ -141,7 +141,9 @@ func ParseChunkHash(s string) (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' }
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+}
 
 func unhex(c byte) int {
 	switch {

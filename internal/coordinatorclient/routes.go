@@ -93,12 +93,12 @@ func saltPath(salt string) string {
 type mpOp string
 
 const (
-	mpHealth   mpOp = "healthcheck"
-	mpStatus   mpOp = "status"
-	mpClear    mpOp = "clear"
-	mpObjects  mpOp = "objects"
-	mpEvict    mpOp = "evict"
-	mpVersion  mpOp = "version"
+	mpHealth  mpOp = "healthcheck"
+	mpStatus  mpOp = "status"
+	mpClear   mpOp = "clear"
+	mpObjects mpOp = "objects"
+	mpEvict   mpOp = "evict"
+	mpVersion mpOp = "version"
 )
 
 var mpRoutes = map[mpOp][]route{
