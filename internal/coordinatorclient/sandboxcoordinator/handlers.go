@@ -16,7 +16,9 @@ import (
 
 const gib = 1 << 30
 
-func epochFloat(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
+// epochFloat is time.time() at t: seconds plus the fraction (so
+// 1770000002.417 reads back as written).
+func epochFloat(t time.Time) float64 { return float64(t.Unix()) + float64(t.Nanosecond())/1e9 }
 
 func hHealthz(*Server, *request) reply { return jsonReply(200, ordered{{"status", "healthy"}}) }
 

@@ -106,6 +106,8 @@ type mpConfig struct {
 	heartbeat      time.Duration
 	now            func() time.Time
 	notInit        bool
+	noRegister     bool
+	seq            int64
 	hc             *http.Client
 }
 
@@ -181,6 +183,14 @@ func WithHeartbeat(d time.Duration) MPOption { return func(c *mpConfig) { c.hear
 // WithMPClock sets the clock (event timestamps, incarnation default).
 func WithMPClock(now func() time.Time) MPOption { return func(c *mpConfig) { c.now = now } }
 
+// WithoutRegistration publishes events to the coordinator but does not
+// register, declare or heartbeat (a test that registers by hand).
+func WithoutRegistration() MPOption { return func(c *mpConfig) { c.noRegister = true } }
+
+// WithMPSeq sets the last seq number already used (events continue from
+// seq+1), for a server whose earlier batches a test posted itself.
+func WithMPSeq(last int64) MPOption { return func(c *mpConfig) { c.seq = last } }
+
 // WithEngineNotInitialized makes /status and /healthcheck answer 503.
 func WithEngineNotInitialized() MPOption { return func(c *mpConfig) { c.notInit = true } }
 
@@ -232,7 +242,7 @@ func NewMPServer(opts ...MPOption) *MPServer {
 	if cfg.eventsPath == "" {
 		cfg.eventsPath = "/events"
 	}
-	return &MPServer{cfg: cfg, l1: map[objKey]*object{}, jobs: map[string]*prefetchJob{}, faultBox: newFaultBox(), hbStop: make(chan struct{})}
+	return &MPServer{cfg: cfg, l1: map[objKey]*object{}, jobs: map[string]*prefetchJob{}, seq: cfg.seq, faultBox: newFaultBox(), hbStop: make(chan struct{})}
 }
 
 // StartMPServer listens on addr ("" means 127.0.0.1:0); with a
@@ -253,7 +263,7 @@ func StartMPServer(addr string, opts ...MPOption) (*MPServer, error) {
 		defer m.wg.Done()
 		_ = m.srv.Serve(ln)
 	}()
-	if m.cfg.coordinator != "" {
+	if m.cfg.coordinator != "" && !m.cfg.noRegister {
 		if err := m.Register(); err != nil {
 			m.Close()
 			return nil, err
@@ -286,7 +296,7 @@ func (m *MPServer) Close() error {
 	m.once.Do(func() {
 		close(m.done)
 		close(m.hbStop)
-		if m.cfg.coordinator != "" && m.ln != nil {
+		if m.cfg.coordinator != "" && !m.cfg.noRegister && m.ln != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			req, _ := http.NewRequestWithContext(ctx, http.MethodDelete, m.cfg.coordinator+"/instances/"+m.cfg.id, nil)
 			if resp, e := m.cfg.hc.Do(req); e == nil {
@@ -440,13 +450,28 @@ func deleteEntry(k objKey) ordered {
 // "l2") for every rank of worldSize (or only ranks), and publishes the
 // store events. It returns the number of keys written.
 func (m *MPServer) Store(tier string, tokens []uint32, model string, worldSize int, salt string, ranks ...int) (int, error) {
+	n, pbs, err := m.store(tier, tokens, model, worldSize, salt, ranks)
+	if err != nil {
+		return 0, err
+	}
+	return n, m.flush(pbs)
+}
+
+// Seed is Store without publishing: the server's state for events a test
+// sends itself.
+func (m *MPServer) Seed(tier string, tokens []uint32, model string, worldSize int, salt string, ranks ...int) (int, error) {
+	n, _, err := m.store(tier, tokens, model, worldSize, salt, ranks)
+	return n, err
+}
+
+func (m *MPServer) store(tier string, tokens []uint32, model string, worldSize int, salt string, ranks []int) (int, []pendingBatch, error) {
 	toks := make([]int64, len(tokens))
 	for i, t := range tokens {
 		toks[i] = int64(t)
 	}
 	hashes, err := chunkHashes(toks, m.cfg.chunkSize)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	if len(ranks) == 0 {
 		for r := 0; r < worldSize; r++ {
@@ -475,7 +500,7 @@ func (m *MPServer) Store(tier string, tokens []uint32, model string, worldSize i
 	}
 	p.mu.Unlock()
 	m.mu.Unlock()
-	return n, m.flush(pbs)
+	return n, pbs, nil
 }
 
 func (m *MPServer) putL1(k objKey, o *object) {
