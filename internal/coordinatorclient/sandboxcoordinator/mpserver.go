@@ -396,11 +396,11 @@ func (m *MPServer) declaration() []pendingBatch {
 // flush sends one flush: consecutive seq numbers, one ts. A failed
 // publish keeps the seq numbers used (the coordinator sees a gap).
 func (m *MPServer) flush(pbs []pendingBatch) error {
+	m.evMu.Lock()
+	defer m.evMu.Unlock()
 	if m.cfg.coordinator == "" || len(pbs) == 0 {
 		return nil
 	}
-	m.evMu.Lock()
-	defer m.evMu.Unlock()
 	ts := epochFloat(m.cfg.now())
 	batches := make([]any, 0, len(pbs))
 	m.mu.Lock()
@@ -994,4 +994,12 @@ func (m *MPServer) Keys(tier string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// SetCoordinator points a server at a coordinator after it started (no
+// registration): its later events go to url+eventsPath.
+func SetCoordinator(m *MPServer, url, eventsPath string) {
+	m.evMu.Lock()
+	defer m.evMu.Unlock()
+	m.cfg.coordinator, m.cfg.eventsPath = strings.TrimRight(url, "/"), eventsPath
 }
