@@ -523,7 +523,7 @@ func (c *Client) Keys(ctx context.Context, q KeysQuery) (*KeysPage, error) {
 	if len(p.Keys) > limit {
 		return nil, c.bad(rKeys, a, "%d keys on a page of at most %d", len(p.Keys), limit)
 	}
-	if q.Offset >= p.Total && len(p.Keys) > 0 {
+	if q.Offset+len(p.Keys) > p.Total {
 		return nil, c.bad(rKeys, a, "%d keys at offset %d of a listing of %d", len(p.Keys), q.Offset, p.Total)
 	}
 	f := PlacementFilter{Tier: q.Tier, InstanceID: q.InstanceID, Backend: q.Backend}

@@ -46,15 +46,6 @@ func inputJSON(v any) any {
 	return nil
 }
 
-// validationBody renders a 422 answer.
-func validationBody(errs []valErr) []byte {
-	items := make([]any, len(errs))
-	for i, e := range errs {
-		items[i] = e.json()
-	}
-	return pyDumps(ordered{{"detail", items}})
-}
-
 func at(base []any, more ...any) []any {
 	out := make([]any, 0, len(base)+len(more))
 	out = append(out, base...)

@@ -183,7 +183,11 @@ func bodyModel(rq *request, c *v) (*pyObj, *reply) {
 }
 
 func unprocessable(c *v) reply {
-	return reply{status: http.StatusUnprocessableEntity, body: validationBody(c.errs), ctype: "application/json"}
+	items := make([]any, len(c.errs))
+	for i, e := range c.errs {
+		items[i] = e.json()
+	}
+	return jsonReply(http.StatusUnprocessableEntity, ordered{{"detail", items}})
 }
 
 // queryStr and friends validate query parameters (values are strings).

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"strings"
@@ -264,8 +265,42 @@ type reply struct {
 	ctype  string
 }
 
+// jsonReply renders like Starlette's JSONResponse, whose json.dumps has
+// allow_nan=False: an answer holding NaN or ±Infinity (a 422 echoing a
+// NaN input) fails to render, and the client gets the plain 500.
 func jsonReply(status int, v any) reply {
+	if hasNonFinite(v) {
+		return internalServerError()
+	}
 	return reply{status: status, body: pyDumps(v), ctype: "application/json"}
+}
+
+func hasNonFinite(v any) bool {
+	switch x := v.(type) {
+	case pyFloat:
+		return math.IsNaN(float64(x)) || math.IsInf(float64(x), 0)
+	case float64:
+		return math.IsNaN(x) || math.IsInf(x, 0)
+	case []any:
+		for _, e := range x {
+			if hasNonFinite(e) {
+				return true
+			}
+		}
+	case ordered:
+		for _, e := range x {
+			if hasNonFinite(e.v) {
+				return true
+			}
+		}
+	case *pyObj:
+		for _, k := range x.keys {
+			if hasNonFinite(x.vals[k]) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func detail(status int, msg string) reply {
