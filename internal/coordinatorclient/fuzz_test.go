@@ -250,3 +250,41 @@ func FuzzParseErrorBody(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSplit checks the splitters against encoding/json on valid JSON.
+func FuzzSplit(f *testing.F) {
+	for _, s := range answerSeeds {
+		f.Add([]byte(s))
+	}
+	f.Add([]byte(`{"a\"b":[1,{"c":"]}"}],"a\"b":2, "e" : "\\u0041\\"" }`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		raw, err := document(body)
+		if err != nil {
+			return
+		}
+		var want map[string]json.RawMessage
+		if json.Unmarshal(raw, &want) == nil && want != nil {
+			got, err := splitObject(raw)
+			if err != nil || len(got) != len(want) {
+				t.Fatalf("split %q: %v %v", raw, got, err)
+			}
+			for k, v := range want {
+				if string(got[k]) != string(v) {
+					t.Fatalf("%q: %q vs %q", k, got[k], v)
+				}
+			}
+		}
+		var wantL []json.RawMessage
+		if json.Unmarshal(raw, &wantL) == nil && wantL != nil {
+			got, err := splitArray(raw)
+			if err != nil || len(got) != len(wantL) {
+				t.Fatalf("split %q: %v %v", raw, got, err)
+			}
+			for i := range wantL {
+				if string(got[i]) != string(wantL[i]) {
+					t.Fatalf("[%d]: %q vs %q", i, got[i], wantL[i])
+				}
+			}
+		}
+	})
+}

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // decoder collects the warnings of one answer.
@@ -36,6 +37,9 @@ func (d *decoder) warn(format string, args ...any) {
 
 // document checks that body is exactly one JSON value and returns it.
 func document(body []byte) (json.RawMessage, error) {
+	if t := bytes.TrimSpace(body); len(t) > 0 && json.Valid(t) {
+		return json.RawMessage(t), nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var raw json.RawMessage
@@ -69,11 +73,153 @@ func (d *decoder) object(raw json.RawMessage, path string) (*obj, error) {
 	if len(raw) == 0 || raw[0] != '{' {
 		return nil, fmt.Errorf("%s: %s, not a JSON object", orTop(path), kindOf(raw))
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
+	m, err := splitObject(raw)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %v", orTop(path), err)
 	}
 	return &obj{d: d, path: path, m: m, used: map[string]bool{}}, nil
+}
+
+// The splitters walk JSON that document() already validated, without
+// validating it again (encoding/json would rescan every nested value at
+// every level: a 128k-token lookup of world size 8 is 8 MB).
+
+// skipValue returns the end of the value starting at b[i] (after
+// whitespace).
+func skipValue(b []byte, i int) (int, error) {
+	i = skipSpace(b, i)
+	if i >= len(b) {
+		return 0, errors.New("unexpected end of JSON")
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				e, err := skipString(b, i)
+				if err != nil {
+					return 0, err
+				}
+				i = e
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1, nil
+				}
+			}
+			i++
+		}
+		return 0, errors.New("unexpected end of JSON")
+	}
+	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && !isJSONSpace(b[i]) {
+		i++
+	}
+	return i, nil
+}
+
+func skipString(b []byte, i int) (int, error) {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1, nil
+		}
+	}
+	return 0, errors.New("unterminated string")
+}
+
+func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && isJSONSpace(b[i]) {
+		i++
+	}
+	return i
+}
+
+// splitObject splits a valid JSON object into its members (the last of
+// duplicate keys wins, as in Python).
+func splitObject(b []byte) (map[string]json.RawMessage, error) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil, errors.New("not an object")
+	}
+	m := map[string]json.RawMessage{}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return m, nil
+	}
+	for i < len(b) {
+		ks := skipSpace(b, i)
+		ke, err := skipString(b, ks)
+		if err != nil || b[ks] != '"' {
+			return nil, errors.New("bad member name")
+		}
+		var key string
+		if bytes.IndexByte(b[ks:ke], '\\') >= 0 || !utf8.Valid(b[ks:ke]) {
+			if err := json.Unmarshal(b[ks:ke], &key); err != nil {
+				return nil, err
+			}
+		} else {
+			key = string(b[ks+1 : ke-1])
+		}
+		i = skipSpace(b, ke)
+		if i >= len(b) || b[i] != ':' {
+			return nil, errors.New("expected ':'")
+		}
+		vs := skipSpace(b, i+1)
+		ve, err := skipValue(b, vs)
+		if err != nil {
+			return nil, err
+		}
+		m[key] = json.RawMessage(b[vs:ve])
+		i = skipSpace(b, ve)
+		if i < len(b) && b[i] == '}' {
+			return m, nil
+		}
+		if i >= len(b) || b[i] != ',' {
+			return nil, errors.New("expected ','")
+		}
+		i++
+	}
+	return nil, errors.New("unexpected end of JSON")
+}
+
+// splitArray splits a valid JSON array into its elements.
+func splitArray(b []byte) ([]json.RawMessage, error) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '[' {
+		return nil, errors.New("not a list")
+	}
+	var out []json.RawMessage
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return []json.RawMessage{}, nil
+	}
+	for i < len(b) {
+		vs := skipSpace(b, i)
+		ve, err := skipValue(b, vs)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, json.RawMessage(b[vs:ve]))
+		i = skipSpace(b, ve)
+		if i < len(b) && b[i] == ']' {
+			return out, nil
+		}
+		if i >= len(b) || b[i] != ',' {
+			return nil, errors.New("expected ','")
+		}
+		i++
+	}
+	return nil, errors.New("unexpected end of JSON")
 }
 
 func orTop(path string) string {
@@ -283,8 +429,8 @@ func (o *obj) list(k string, required bool) ([]json.RawMessage, bool, error) {
 		}
 		return nil, false, nil
 	}
-	var l []json.RawMessage
-	if err := json.Unmarshal(v, &l); err != nil {
+	l, err := splitArray(v)
+	if err != nil {
 		return nil, false, fmt.Errorf("%s: %s, not a list", o.field(k), kindOf(v))
 	}
 	return l, true, nil
@@ -301,10 +447,24 @@ func (o *obj) child(k string, required bool) (*obj, error) {
 	return o.d.object(v, o.field(k))
 }
 
-func parseInteger(v json.RawMessage) (int64, error) {
+// number returns a JSON number's text (encoding/json would also take a
+// string holding a number).
+func number(v json.RawMessage) (json.Number, error) {
+	v = bytes.TrimSpace(v)
+	if len(v) == 0 || (v[0] != '-' && (v[0] < '0' || v[0] > '9')) {
+		return "", fmt.Errorf("%s, not a number", kindOf(v))
+	}
 	var n json.Number
 	if err := json.Unmarshal(v, &n); err != nil {
-		return 0, fmt.Errorf("%s, not a number", kindOf(v))
+		return "", fmt.Errorf("%s, not a number", kindOf(v))
+	}
+	return n, nil
+}
+
+func parseInteger(v json.RawMessage) (int64, error) {
+	n, err := number(v)
+	if err != nil {
+		return 0, err
 	}
 	if i, err := strconv.ParseInt(string(n), 10, 64); err == nil {
 		return i, nil
@@ -317,9 +477,9 @@ func parseInteger(v json.RawMessage) (int64, error) {
 }
 
 func parseNumber(v json.RawMessage) (float64, error) {
-	var n json.Number
-	if err := json.Unmarshal(v, &n); err != nil {
-		return 0, fmt.Errorf("%s, not a number", kindOf(v))
+	n, err := number(v)
+	if err != nil {
+		return 0, err
 	}
 	f, err := strconv.ParseFloat(string(n), 64)
 	if err != nil {
@@ -328,21 +488,52 @@ func parseNumber(v json.RawMessage) (float64, error) {
 	return f, nil
 }
 
-// tokenList reads a list of uint32 token ids.
+// tokenList reads a list of uint32 token ids: decimal integers only (a
+// lookup can carry millions, so this is a scanner, not encoding/json).
 func tokenList(v json.RawMessage, path string) ([]uint32, error) {
-	var l []json.Number
-	if err := json.Unmarshal(v, &l); err != nil {
-		return nil, fmt.Errorf("%s: %s, not a list of token ids", path, kindOf(v))
+	b := bytes.TrimSpace(v)
+	if len(b) < 2 || b[0] != '[' || b[len(b)-1] != ']' {
+		return nil, fmt.Errorf("%s: %s, not a list of token ids", path, kindOf(b))
 	}
-	out := make([]uint32, len(l))
-	for i, n := range l {
-		t, err := strconv.ParseUint(string(n), 10, 32)
-		if err != nil {
-			return nil, fmt.Errorf("%s[%d]: %s is not a token id (0..4294967295)", path, i, n)
+	out := make([]uint32, 0, len(b)/4)
+	i, n := 1, len(b)-1
+	skip := func() {
+		for i < n && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+			i++
 		}
-		out[i] = uint32(t)
 	}
-	return out, nil
+	skip()
+	if i == n {
+		return out, nil
+	}
+	for {
+		skip()
+		start := i
+		var t uint64
+		for i < n && b[i] >= '0' && b[i] <= '9' {
+			t = t*10 + uint64(b[i]-'0')
+			i++
+			if t > 1<<32-1 {
+				break
+			}
+		}
+		end := i
+		for end < n && b[end] != ',' && b[end] != ' ' && b[end] != '\n' && b[end] != '\t' && b[end] != '\r' {
+			end++
+		}
+		if end != i || i == start || t > 1<<32-1 || (i-start > 1 && b[start] == '0') {
+			return nil, fmt.Errorf("%s[%d]: %s is not a token id (0..4294967295)", path, len(out), truncate(string(b[start:end]), 32))
+		}
+		out = append(out, uint32(t))
+		skip()
+		if i == n {
+			return out, nil
+		}
+		if b[i] != ',' {
+			return nil, fmt.Errorf("%s[%d]: expected ',' in the list of token ids", path, len(out))
+		}
+		i++
+	}
 }
 
 // stringMap reads {"k": "v"}.
