@@ -107,6 +107,7 @@ type mpConfig struct {
 	now            func() time.Time
 	notInit        bool
 	noRegister     bool
+	sink           func([]byte) error
 	seq            int64
 	hc             *http.Client
 }
@@ -186,6 +187,11 @@ func WithMPClock(now func() time.Time) MPOption { return func(c *mpConfig) { c.n
 // WithoutRegistration publishes events to the coordinator but does not
 // register, declare or heartbeat (a test that registers by hand).
 func WithoutRegistration() MPOption { return func(c *mpConfig) { c.noRegister = true } }
+
+// WithEventSink delivers the event stream to sink instead of POST
+// {coordinator}/events (a fake coordinator of a generation without
+// /events takes it through Server.Ingest).
+func WithEventSink(sink func(body []byte) error) MPOption { return func(c *mpConfig) { c.sink = sink } }
 
 // WithMPSeq sets the last seq number already used (events continue from
 // seq+1), for a server whose earlier batches a test posted itself.
@@ -398,7 +404,7 @@ func (m *MPServer) declaration() []pendingBatch {
 func (m *MPServer) flush(pbs []pendingBatch) error {
 	m.evMu.Lock()
 	defer m.evMu.Unlock()
-	if m.cfg.coordinator == "" || len(pbs) == 0 {
+	if m.cfg.coordinator == "" && m.cfg.sink == nil || len(pbs) == 0 {
 		return nil
 	}
 	ts := epochFloat(m.cfg.now())
@@ -415,7 +421,11 @@ func (m *MPServer) flush(pbs []pendingBatch) error {
 			{"ts", pyFloat(ts)}, {"capacity_bytes", pb.capacity}, {"capacity_revision", pb.revision}})
 	}
 	m.mu.Unlock()
-	status, b, err := m.post(http.MethodPost, m.cfg.eventsPath, pyDumps(ordered{{"batches", batches}}))
+	body := pyDumps(ordered{{"batches", batches}})
+	if m.cfg.sink != nil {
+		return m.cfg.sink(body)
+	}
+	status, b, err := m.post(http.MethodPost, m.cfg.eventsPath, body)
 	if err != nil {
 		return fmt.Errorf("publish cache events to %s: %w", m.cfg.coordinator, err)
 	}

@@ -299,7 +299,10 @@ func (st *state) offer(b *batch) string {
 	case b.incarnation < c.incarnation:
 		return "stale"
 	case b.incarnation > c.incarnation:
+		// A new process: its L1 is gone, and so is its capacity
+		// declaration (it declares again first thing).
 		st.fence(b.instance)
+		delete(st.decls, b.instance)
 		c.incarnation, c.lastSeq = b.incarnation, 0
 	case b.seq <= c.lastSeq:
 		return "duplicate"
