@@ -56,7 +56,11 @@
 // store/delete/access batches for Store, Access, clears, deletes and
 // completed prefetches, with consecutive seq numbers and one ts per
 // flush, as the MP server's emitter does. Several servers can share one
-// L2Pool (a fleet-wide bucket, shared=true).
+// L2Pool (a fleet-wide bucket, shared=true). WithEventSink hands the
+// stream to Server.Ingest for generations without /events.
+//
+// StartFleet starts a coordinator and N MP servers wired to it: what
+// `lmc sandbox --coordinator-addr` runs.
 //
 // Not modelled: the quota eviction loop (outbound only), blend matching,
 // the runtime-policy proxies, PUT /config/chunk-size, Kafka publishing,
