@@ -682,3 +682,36 @@ func quotaIs(a, b QuotaStatus) bool {
 func submitIs(a *PrefetchSubmitResult, b PrefetchSubmitResult) bool {
 	return a != nil && a.InstanceID == b.InstanceID && a.RequestID == b.RequestID && a.Chunks == b.Chunks && a.Status == b.Status && len(a.Warnings) == 0
 }
+
+func TestByKeysAndChecks(t *testing.T) {
+	_, c := coordinator(t)
+	hs, _ := MPChunkHashes(seq(0, 599), 256)
+	res, err := c.Lookup(ctx(), LookupRequest{Keys: ChunkKeys(hs, model, 1, "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := res.Chunked(1, 256); err != nil {
+		t.Fatal(err)
+	}
+	if h := res.PrefixHit(PlacementFilter{Tier: TierL1}); h.Tokens != 512 {
+		t.Errorf("%+v", h)
+	}
+	if err := res.Chunked(2, 256); err == nil {
+		t.Error("ws 2 layout of ws 1 keys accepted")
+	}
+	tt, err := c.TierTotals(ctx())
+	if err != nil || !tt.FromStats || tt.L1Count != 2 || tt.L2SizeBytes != 33554432 {
+		t.Errorf("%+v %v", tt, err)
+	}
+	hc, err := c.VerifyHashing(ctx(), 4)
+	// Chunk 0 was stored at position 0: the coordinator and lmc both
+	// hash it back; chunk 1 needs its prefix.
+	if err != nil || hc.Checked != 2 || hc.CoordinatorMatches != 1 || hc.LocalMatches != 1 || len(hc.ChunkSizes) != 1 || hc.ChunkSizes[0] != 256 {
+		t.Errorf("%+v %v", hc, err)
+	}
+	// Without tier totals in the stats, the listing is summed.
+	_, c2 := coordinator(t, sandboxcoordinator.WithGeneration(sandboxcoordinator.Gen202608))
+	if tt, err := c2.TierTotals(ctx()); err != nil || tt.FromStats || tt.L1Count != 2 || tt.L2Count != 1 || tt.L1SizeBytes != 67108864 {
+		t.Errorf("%+v %v", tt, err)
+	}
+}

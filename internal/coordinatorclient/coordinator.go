@@ -322,7 +322,7 @@ func (c *Client) Lookup(ctx context.Context, req LookupRequest) (*LookupResult, 
 			return nil, c.bad(rt, a, "%s", reason)
 		}
 	} else {
-		res.Form, res.WorldSize = "tokens", req.WorldSize
+		res.Form, res.WorldSize, res.ByChunk = "tokens", req.WorldSize, true
 		if res.Chunks < 0 {
 			return nil, c.bad(rt, a, "a tokens-form answer without chunks")
 		}

@@ -31,10 +31,14 @@
 //	Move, MoveStatus, WaitMove           POST /cache/moves, GET /cache/moves/{id} (proposed API)
 //	Metrics(ctx)                 GET /metrics (raw text)
 //	Detect(ctx) / Generation()   which generation answered
+//	TierTotals(ctx)              stats' tier totals, or summed over the listing
+//	VerifyHashing(ctx, n)        the doctor check of spec §9 (listed keys' tokens resolved back)
 //
 // A LookupResult lays out per chunk and per rank (Rows), with the prefix
 // hit, per-rank runs and rank holes (PrefixHit) and each holder's own run
-// (Holders), under a PlacementFilter (tier, instance, backend).
+// (Holders), under a PlacementFilter (tier, instance, backend). A keys
+// form built with ChunkKeys (lmc's own MPChunkHashes or EngineChunkHashes)
+// gets the same layout with Chunked.
 //
 // # MP server
 //

@@ -92,7 +92,7 @@ func (r ChunkRow) MissingRanks() []int {
 // results are chunk-major, then rank), marking hits under f.
 func (r *LookupResult) Rows(f PlacementFilter) []ChunkRow {
 	ws := max(r.WorldSize, 1)
-	if r.Form == "keys" {
+	if !r.ByChunk {
 		ws = 1
 	}
 	rows := make([]ChunkRow, 0, len(r.Results)/ws)
@@ -100,13 +100,13 @@ func (r *LookupResult) Rows(f PlacementFilter) []ChunkRow {
 	for i := 0; i+ws <= len(r.Results); i += ws {
 		idx := i / ws
 		row := ChunkRow{Index: idx, Start: -1, End: -1, ChunkHashHex: strings.ToLower(r.Results[i].Key.ChunkHashHex), Hit: true}
-		if r.ChunkSize > 0 && r.Form != "keys" {
+		if r.ChunkSize > 0 && r.ByChunk {
 			row.Start, row.End = idx*r.ChunkSize, (idx+1)*r.ChunkSize
 		}
 		for rank := 0; rank < ws; rank++ {
 			res := r.Results[i+rank]
 			cell := RankCell{Rank: rank, Key: res.Key, Placements: res.Placements}
-			if r.Form == "keys" {
+			if !r.ByChunk {
 				cell.Rank = res.Key.Rank()
 			}
 			for _, p := range res.Placements {
@@ -154,6 +154,9 @@ type PrefixHit struct {
 func (r *LookupResult) PrefixHit(f PlacementFilter) PrefixHit {
 	rows := r.Rows(f)
 	ws := max(r.WorldSize, 1)
+	if !r.ByChunk {
+		ws = 1
+	}
 	h := PrefixHit{Filter: f.String(), TotalChunks: len(rows), RankTokens: make([]int, ws), Holes: []RankHole{}}
 	rankRun := make([]bool, ws)
 	for i := range rankRun {
@@ -179,7 +182,7 @@ func (r *LookupResult) PrefixHit(f PlacementFilter) PrefixHit {
 		}
 	}
 	unit := 1
-	if r.ChunkSize > 0 {
+	if r.ChunkSize > 0 && r.ByChunk {
 		unit = r.ChunkSize
 		h.Tokens = h.Chunks * unit
 	}
@@ -233,6 +236,9 @@ func (r *LookupResult) Holders() []Holder {
 			return p.Tier == k.tier && p.Backend == k.backend && p.Shared == k.shared && (k.shared || p.InstanceID == k.inst)
 		}
 		ws := max(r.WorldSize, 1)
+		if !r.ByChunk {
+			ws = 1
+		}
 	chunks:
 		for i := 0; i+ws <= len(r.Results); i += ws {
 			for rank := 0; rank < ws; rank++ {
@@ -249,7 +255,9 @@ func (r *LookupResult) Holders() []Holder {
 			}
 			h.Chunks++
 		}
-		h.Tokens = h.Chunks * max(r.ChunkSize, 0)
+		if r.ByChunk {
+			h.Tokens = h.Chunks * max(r.ChunkSize, 0)
+		}
 		out = append(out, h)
 	}
 	sort.Slice(out, func(i, j int) bool {

@@ -62,6 +62,9 @@ type LookupResult struct {
 	// Results: tokens form chunk-major then rank (Chunks × WorldSize
 	// entries); keys form one per requested key, in request order.
 	Results []KeyPlacements `json:"results"`
+	// ByChunk: results are chunk-major, then rank, WorldSize per chunk
+	// (the tokens form, or a keys form laid out with Chunked).
+	ByChunk bool `json:"by_chunk"`
 	// HasTokenIDs / HasAccessCount say whether the answer carried those
 	// fields (older coordinators lack them).
 	HasTokenIDs    bool     `json:"has_token_ids"`
