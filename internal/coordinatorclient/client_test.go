@@ -715,3 +715,33 @@ func TestByKeysAndChecks(t *testing.T) {
 		t.Errorf("%+v %v", tt, err)
 	}
 }
+
+// A poll whose answer is lost may have consumed the completion: a 404
+// once the job was seen means done.
+func TestPrefetchLostCompletion(t *testing.T) {
+	mp, err := sandboxcoordinator.StartMPServer("", sandboxcoordinator.WithMPInstanceID("server-1"), sandboxcoordinator.WithMPIncarnation(1770000000),
+		sandboxcoordinator.WithMPSeq(4), sandboxcoordinator.WithoutRegistration(), sandboxcoordinator.WithMPRequestIDs(func() string { return reqID }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mp.Close()
+	s, c := coordinator(t, sandboxcoordinator.WithMPServerURL(func(string, string, int) string { return mp.URL() }))
+	mpSeed(t, mp, s)
+	if _, err := c.Prefetch(ctx(), PrefetchRequest{InstanceID: "server-1", TokensRequest: tokens600}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.WaitPrefetch(ctx(), "server-1", reqID, 50*time.Millisecond, 0, func(*PrefetchStatus) {
+		// While the client waits, the completion is consumed elsewhere
+		// (as a poll whose answer was lost would have).
+		if st, _ := rawDo(t, "GET", mp.URL()+"/cache/prefetches/"+reqID, ""); st != 200 {
+			t.Errorf("MP poll %d", st)
+		}
+	})
+	if err != nil || !st.Completed() || !st.Consumed || len(st.Warnings) != 1 {
+		t.Errorf("%+v %v", st, err)
+	}
+	// A 404 on the first poll stays an error.
+	if _, err := c.WaitPrefetch(ctx(), "server-1", "nope", time.Millisecond, 0, nil); !IsNotFound(err) {
+		t.Errorf("%v", err)
+	}
+}

@@ -984,26 +984,43 @@ const DefaultPollInterval = 500 * time.Millisecond
 
 // WaitPrefetch polls until the job completes or ctx ends. expectKeys,
 // when > 0 (chunks × world size of the submit), is checked against
-// total_keys. progress, if not nil, sees every pending answer. A 404
-// after an earlier "completed" cannot happen here (the completed answer
-// is returned at once); a 404 on the first poll is an error.
+// total_keys. progress, if not nil, sees every pending answer.
+//
+// A poll whose answer was lost may have consumed the completion (net/http
+// even resends a GET whose connection dropped, so the lost answer can
+// surface as a 404): WaitPrefetch polls again after up to 3 lost answers
+// in a row, and a 404 once the job was seen pending, or after a lost
+// answer, means done — it returns a completed status with Consumed set
+// and no counts (spec §6.12; an MP server restart also loses the job,
+// which the API cannot tell apart). A 404 on the first poll is an error.
 func (c *Client) WaitPrefetch(ctx context.Context, instanceID, requestID string, interval time.Duration, expectKeys int, progress func(*PrefetchStatus)) (*PrefetchStatus, error) {
 	if interval <= 0 {
 		interval = DefaultPollInterval
 	}
+	lost, seen := 0, false
 	for {
 		p, err := c.PrefetchStatus(ctx, instanceID, requestID)
-		if err != nil {
+		var te *TransportError
+		var ae *APIError
+		switch {
+		case err == nil:
+			lost, seen = 0, true
+		case errors.As(err, &te) && ctx.Err() == nil && lost < 3:
+			lost++
+		case (lost > 0 || seen) && errors.As(err, &ae) && ae.Kind == KindUnknownJob:
+			return &PrefetchStatus{InstanceID: instanceID, RequestID: requestID, Status: "completed", Consumed: true,
+				Warnings: []string{"the job is gone after it was seen: a poll whose answer was lost (or another poller) consumed its completion, or the MP server restarted; counts unknown"}}, nil
+		default:
 			return nil, err
 		}
-		if p.Completed() {
+		if p != nil && p.Completed() {
 			if expectKeys > 0 && p.TotalKeys != expectKeys {
 				return nil, c.bad(rPrefetchStatus, &answer{status: 200, body: []byte(fmt.Sprintf("total_keys %d", p.TotalKeys))},
 					"total_keys %d for a submit of %d keys", p.TotalKeys, expectKeys)
 			}
 			return p, nil
 		}
-		if progress != nil {
+		if p != nil && progress != nil {
 			progress(p)
 		}
 		t := time.NewTimer(interval)

@@ -155,3 +155,28 @@ func BenchmarkDecodeLookup128k(b *testing.B) {
 		}
 	}
 }
+
+func TestTokensRequestChecks(t *testing.T) {
+	for _, tc := range []struct {
+		r    TokensRequest
+		want string
+	}{
+		{TokensRequest{}, "model name is required"},
+		{TokensRequest{ModelName: "a@b"}, "contains '@'"},
+		{TokensRequest{ModelName: "m", WorldSize: 256}, "kv_rank packs it in 8 bits"},
+		{TokensRequest{ModelName: "m", TokenIDs: make([]uint32, MaxTokenIDs+1)}, "at most 1000000"},
+		{TokensRequest{ModelName: "m", ChunkSize: -1}, "negative"},
+		{TokensRequest{ModelName: "m", CacheSalt: `a\b`}, `cache_salt must not contain {'\\'}`},
+	} {
+		if err := tc.r.normalize(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v, want %q", tc.r, err, tc.want)
+		}
+	}
+	r := TokensRequest{ModelName: "m"}
+	if err := r.normalize(); err != nil || r.WorldSize != 1 {
+		t.Errorf("%+v %v", r, err)
+	}
+	if got := pyRepr("it's\n"); got != `"it's\n"` {
+		t.Errorf("%s", got)
+	}
+}
