@@ -415,7 +415,7 @@ func mpSeed(t *testing.T, mp *sandboxcoordinator.MPServer, s *sandboxcoordinator
 	if _, err := mp.Seed("l2", seq(0, 255), model, 1, ""); err != nil {
 		t.Fatal(err)
 	}
-	sandboxcoordinator.SetCoordinator(mp, s.URL(), "/events")
+	mp.SetCoordinator(s.URL(), "/events")
 }
 
 func TestPrefetch(t *testing.T) {

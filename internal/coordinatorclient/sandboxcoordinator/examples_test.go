@@ -207,7 +207,7 @@ func TestExample87Prefetch(t *testing.T) {
 		return "http://127.0.0.1:1"
 	}))
 	// The MP server holds what its §8.1 events said, and reports to s.
-	SetCoordinator(mp, s.URL(), "/events")
+	mp.SetCoordinator(s.URL(), "/events")
 	toks := make([]uint32, 600)
 	for i := range toks {
 		toks[i] = uint32(i)

@@ -1006,9 +1006,9 @@ func (m *MPServer) Keys(tier string) []string {
 	return out
 }
 
-// SetCoordinator points a server at a coordinator after it started (no
-// registration): its later events go to url+eventsPath.
-func SetCoordinator(m *MPServer, url, eventsPath string) {
+// SetCoordinator points the server at a coordinator after it started
+// (without registering): its later events go to url+eventsPath.
+func (m *MPServer) SetCoordinator(url, eventsPath string) {
 	m.evMu.Lock()
 	defer m.evMu.Unlock()
 	m.cfg.coordinator, m.cfg.eventsPath = strings.TrimRight(url, "/"), eventsPath
