@@ -410,3 +410,29 @@ func NewPeer(rawURL string) (*Peer, error) {
 	}
 	return t.Peer(rawURL)
 }
+
+// Client is an HTTP client bound to no peer (no -H headers, no URL
+// credentials), with the shared connection pool, TLS, body limits,
+// redirect policy and log: for a server that relays to peers of its own
+// (the sandbox's coordinator calling its MP servers).
+func (t *Transport) Client() (*http.Client, error) {
+	base, err := t.build()
+	if err != nil {
+		return nil, err
+	}
+	var rt http.RoundTripper = &limitTransport{next: base}
+	if t.log != nil {
+		rt = &logTransport{next: rt, log: t.log}
+	}
+	return &http.Client{Transport: rt, Timeout: t.opts.Timeout, CheckRedirect: checkRedirect("", nil)}, nil
+}
+
+// NewClient is Client with default options and a timeout per request.
+func NewClient(timeout time.Duration) *http.Client {
+	t := &Transport{opts: Options{Timeout: timeout}}
+	c, err := t.Client()
+	if err != nil { // only TLS files fail to load, and there are none
+		return &http.Client{Timeout: timeout, CheckRedirect: checkRedirect("", nil)}
+	}
+	return c
+}

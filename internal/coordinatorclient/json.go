@@ -1,0 +1,571 @@
+package coordinatorclient
+
+// Lenient decoding (spec §11.3 rule 1): unknown fields are allowed and
+// reported once per shape as a warning naming them; missing optional
+// fields default to zero; a field of the wrong type, a document that is
+// not exactly one JSON value, or a missing required field is an error.
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// decoder collects the warnings of one answer.
+type decoder struct {
+	what     string // "lookup answer", for warnings
+	warnings []string
+	seen     map[string]bool
+}
+
+func newDecoder(what string) *decoder { return &decoder{what: what, seen: map[string]bool{}} }
+
+func (d *decoder) warn(format string, args ...any) {
+	w := fmt.Sprintf(format, args...)
+	if !d.seen[w] {
+		d.seen[w] = true
+		d.warnings = append(d.warnings, w)
+	}
+}
+
+// document checks that body is exactly one JSON value and returns it.
+func document(body []byte) (json.RawMessage, error) {
+	if t := bytes.TrimSpace(body); len(t) > 0 && json.Valid(t) {
+		return json.RawMessage(t), nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("empty answer")
+		}
+		return nil, fmt.Errorf("not JSON: %v", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("more than one JSON document (data after offset %d)", dec.InputOffset())
+	}
+	return raw, nil
+}
+
+// obj is one JSON object being read.
+type obj struct {
+	d    *decoder
+	path string
+	m    map[string]json.RawMessage
+	used map[string]bool
+}
+
+func isNull(raw json.RawMessage) bool {
+	return len(raw) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null"))
+}
+
+// object reads raw as a JSON object at path ("" for the document).
+func (d *decoder) object(raw json.RawMessage, path string) (*obj, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '{' {
+		return nil, fmt.Errorf("%s: %s, not a JSON object", orTop(path), kindOf(raw))
+	}
+	m, err := splitObject(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", orTop(path), err)
+	}
+	return &obj{d: d, path: path, m: m, used: map[string]bool{}}, nil
+}
+
+// The splitters walk JSON that document() already validated, without
+// validating it again (encoding/json would rescan every nested value at
+// every level: a 128k-token lookup of world size 8 is 8 MB).
+
+// skipValue returns the end of the value starting at b[i] (after
+// whitespace).
+func skipValue(b []byte, i int) (int, error) {
+	i = skipSpace(b, i)
+	if i >= len(b) {
+		return 0, errors.New("unexpected end of JSON")
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				e, err := skipString(b, i)
+				if err != nil {
+					return 0, err
+				}
+				i = e
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1, nil
+				}
+			}
+			i++
+		}
+		return 0, errors.New("unexpected end of JSON")
+	}
+	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && !isJSONSpace(b[i]) {
+		i++
+	}
+	return i, nil
+}
+
+func skipString(b []byte, i int) (int, error) {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1, nil
+		}
+	}
+	return 0, errors.New("unterminated string")
+}
+
+func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && isJSONSpace(b[i]) {
+		i++
+	}
+	return i
+}
+
+// splitObject splits a valid JSON object into its members (the last of
+// duplicate keys wins, as in Python).
+func splitObject(b []byte) (map[string]json.RawMessage, error) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil, errors.New("not an object")
+	}
+	m := map[string]json.RawMessage{}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return m, nil
+	}
+	for i < len(b) {
+		ks := skipSpace(b, i)
+		ke, err := skipString(b, ks)
+		if err != nil || b[ks] != '"' {
+			return nil, errors.New("bad member name")
+		}
+		var key string
+		if bytes.IndexByte(b[ks:ke], '\\') >= 0 || !utf8.Valid(b[ks:ke]) {
+			if err := json.Unmarshal(b[ks:ke], &key); err != nil {
+				return nil, err
+			}
+		} else {
+			key = string(b[ks+1 : ke-1])
+		}
+		i = skipSpace(b, ke)
+		if i >= len(b) || b[i] != ':' {
+			return nil, errors.New("expected ':'")
+		}
+		vs := skipSpace(b, i+1)
+		ve, err := skipValue(b, vs)
+		if err != nil {
+			return nil, err
+		}
+		m[key] = json.RawMessage(b[vs:ve])
+		i = skipSpace(b, ve)
+		if i < len(b) && b[i] == '}' {
+			return m, nil
+		}
+		if i >= len(b) || b[i] != ',' {
+			return nil, errors.New("expected ','")
+		}
+		i++
+	}
+	return nil, errors.New("unexpected end of JSON")
+}
+
+// splitArray splits a valid JSON array into its elements.
+func splitArray(b []byte) ([]json.RawMessage, error) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '[' {
+		return nil, errors.New("not a list")
+	}
+	var out []json.RawMessage
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return []json.RawMessage{}, nil
+	}
+	for i < len(b) {
+		vs := skipSpace(b, i)
+		ve, err := skipValue(b, vs)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, json.RawMessage(b[vs:ve]))
+		i = skipSpace(b, ve)
+		if i < len(b) && b[i] == ']' {
+			return out, nil
+		}
+		if i >= len(b) || b[i] != ',' {
+			return nil, errors.New("expected ','")
+		}
+		i++
+	}
+	return nil, errors.New("unexpected end of JSON")
+}
+
+func orTop(path string) string {
+	if path == "" {
+		return "answer"
+	}
+	return path
+}
+
+func kindOf(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return "nothing"
+	}
+	switch raw[0] {
+	case '{':
+		return "an object"
+	case '[':
+		return "a list"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}
+
+func (o *obj) field(k string) string {
+	if o.path == "" {
+		return k
+	}
+	return o.path + "." + k
+}
+
+// get returns a present, non-null field and marks it known.
+func (o *obj) get(k string) (json.RawMessage, bool) {
+	o.used[k] = true
+	v, ok := o.m[k]
+	if !ok || isNull(v) {
+		return nil, false
+	}
+	return v, true
+}
+
+// has reports a present key (even null) and marks it known.
+func (o *obj) has(k string) bool {
+	o.used[k] = true
+	_, ok := o.m[k]
+	return ok
+}
+
+// known marks fields that are allowed but not read.
+func (o *obj) known(ks ...string) {
+	for _, k := range ks {
+		o.used[k] = true
+	}
+}
+
+// done reports the unknown fields of this object's shape.
+func (o *obj) done() {
+	var unknown []string
+	for k := range o.m {
+		if !o.used[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) == 0 {
+		return
+	}
+	sort.Strings(unknown)
+	where := "the " + o.d.what
+	if o.path != "" {
+		where = o.d.what + " " + shapePath(o.path)
+	}
+	noun := "field"
+	if len(unknown) > 1 {
+		noun = "fields"
+	}
+	o.d.warn("%s has unknown %s %s (a newer coordinator? lmc ignores them)", where, noun, strings.Join(quoteAll(unknown), ", "))
+}
+
+// shapePath turns results[3].key into results[].key: warnings name shapes,
+// not elements.
+func shapePath(p string) string {
+	var b strings.Builder
+	skip := false
+	for _, r := range p {
+		switch {
+		case r == '[':
+			skip = true
+			b.WriteString("[]")
+		case r == ']':
+			skip = false
+		case !skip:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strconv.Quote(s)
+	}
+	return out
+}
+
+func (o *obj) missing(k string) error { return fmt.Errorf("%s is missing", o.field(k)) }
+
+func (o *obj) str(k string, required bool) (string, error) {
+	v, ok := o.get(k)
+	if !ok {
+		if required {
+			return "", o.missing(k)
+		}
+		return "", nil
+	}
+	var s string
+	if err := json.Unmarshal(v, &s); err != nil {
+		return "", fmt.Errorf("%s: %s, not a string", o.field(k), kindOf(v))
+	}
+	return s, nil
+}
+
+func (o *obj) boolean(k string, required bool) (bool, error) {
+	v, ok := o.get(k)
+	if !ok {
+		if required {
+			return false, o.missing(k)
+		}
+		return false, nil
+	}
+	var b bool
+	if err := json.Unmarshal(v, &b); err != nil {
+		return false, fmt.Errorf("%s: %s, not a boolean", o.field(k), kindOf(v))
+	}
+	return b, nil
+}
+
+// integer reads an integer (512 or 512.0) within int64.
+func (o *obj) integer(k string, required bool) (int64, bool, error) {
+	v, ok := o.get(k)
+	if !ok {
+		if required {
+			return 0, false, o.missing(k)
+		}
+		return 0, false, nil
+	}
+	n, err := parseInteger(v)
+	if err != nil {
+		return 0, false, fmt.Errorf("%s: %v", o.field(k), err)
+	}
+	return n, true, nil
+}
+
+// count reads a non-negative integer that fits an int.
+func (o *obj) count(k string, required bool) (int, bool, error) {
+	n, ok, err := o.integer(k, required)
+	if err != nil {
+		return 0, false, err
+	}
+	if n < 0 || int64(int(n)) != n {
+		return 0, false, fmt.Errorf("%s: %d is not a count", o.field(k), n)
+	}
+	return int(n), ok, nil
+}
+
+func (o *obj) optInt(k string) (*int64, error) {
+	n, ok, err := o.integer(k, false)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &n, nil
+}
+
+func (o *obj) number(k string, required bool) (float64, bool, error) {
+	v, ok := o.get(k)
+	if !ok {
+		if required {
+			return 0, false, o.missing(k)
+		}
+		return 0, false, nil
+	}
+	f, err := parseNumber(v)
+	if err != nil {
+		return 0, false, fmt.Errorf("%s: %v", o.field(k), err)
+	}
+	return f, true, nil
+}
+
+func (o *obj) optNumber(k string) (*float64, error) {
+	f, ok, err := o.number(k, false)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &f, nil
+}
+
+// list reads a JSON list; absent or null gives (nil, false).
+func (o *obj) list(k string, required bool) ([]json.RawMessage, bool, error) {
+	v, ok := o.get(k)
+	if !ok {
+		if required {
+			return nil, false, o.missing(k)
+		}
+		return nil, false, nil
+	}
+	l, err := splitArray(v)
+	if err != nil {
+		return nil, false, fmt.Errorf("%s: %s, not a list", o.field(k), kindOf(v))
+	}
+	return l, true, nil
+}
+
+func (o *obj) child(k string, required bool) (*obj, error) {
+	v, ok := o.get(k)
+	if !ok {
+		if required {
+			return nil, o.missing(k)
+		}
+		return nil, nil
+	}
+	return o.d.object(v, o.field(k))
+}
+
+// number returns a JSON number's text (encoding/json would also take a
+// string holding a number).
+func number(v json.RawMessage) (json.Number, error) {
+	v = bytes.TrimSpace(v)
+	if len(v) == 0 || (v[0] != '-' && (v[0] < '0' || v[0] > '9')) {
+		return "", fmt.Errorf("%s, not a number", kindOf(v))
+	}
+	var n json.Number
+	if err := json.Unmarshal(v, &n); err != nil {
+		return "", fmt.Errorf("%s, not a number", kindOf(v))
+	}
+	return n, nil
+}
+
+func parseInteger(v json.RawMessage) (int64, error) {
+	n, err := number(v)
+	if err != nil {
+		return 0, err
+	}
+	if i, err := strconv.ParseInt(string(n), 10, 64); err == nil {
+		return i, nil
+	}
+	f, err := strconv.ParseFloat(string(n), 64)
+	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+		return 0, fmt.Errorf("%s is not an integer", n)
+	}
+	return int64(f), nil
+}
+
+func parseNumber(v json.RawMessage) (float64, error) {
+	n, err := number(v)
+	if err != nil {
+		return 0, err
+	}
+	f, err := strconv.ParseFloat(string(n), 64)
+	if err != nil {
+		return 0, fmt.Errorf("%s is not a number", n)
+	}
+	return f, nil
+}
+
+// tokenList reads a list of uint32 token ids: decimal integers only (a
+// lookup can carry millions, so this is a scanner, not encoding/json).
+func tokenList(v json.RawMessage, path string) ([]uint32, error) {
+	b := bytes.TrimSpace(v)
+	if len(b) < 2 || b[0] != '[' || b[len(b)-1] != ']' {
+		return nil, fmt.Errorf("%s: %s, not a list of token ids", path, kindOf(b))
+	}
+	out := make([]uint32, 0, len(b)/4)
+	i, n := 1, len(b)-1
+	skip := func() {
+		for i < n && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+			i++
+		}
+	}
+	skip()
+	if i == n {
+		return out, nil
+	}
+	for {
+		skip()
+		start := i
+		var t uint64
+		for i < n && b[i] >= '0' && b[i] <= '9' {
+			t = t*10 + uint64(b[i]-'0')
+			i++
+			if t > 1<<32-1 {
+				break
+			}
+		}
+		end := i
+		for end < n && b[end] != ',' && b[end] != ' ' && b[end] != '\n' && b[end] != '\t' && b[end] != '\r' {
+			end++
+		}
+		if end != i || i == start || t > 1<<32-1 || (i-start > 1 && b[start] == '0') {
+			return nil, fmt.Errorf("%s[%d]: %s is not a token id (0..4294967295)", path, len(out), truncate(string(b[start:end]), 32))
+		}
+		out = append(out, uint32(t))
+		skip()
+		if i == n {
+			return out, nil
+		}
+		if b[i] != ',' {
+			return nil, fmt.Errorf("%s[%d]: expected ',' in the list of token ids", path, len(out))
+		}
+		i++
+	}
+}
+
+// stringMap reads {"k": "v"}.
+func stringMap(v json.RawMessage, path string) (map[string]string, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(v, &m); err != nil {
+		return nil, fmt.Errorf("%s: %s, not an object", path, kindOf(v))
+	}
+	out := make(map[string]string, len(m))
+	for k, raw := range m {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, fmt.Errorf("%s[%q]: %s, not a string", path, k, kindOf(raw))
+		}
+		out[k] = s
+	}
+	return out, nil
+}
+
+// countMap reads {"k": n}.
+func countMap(v json.RawMessage, path string) (map[string]int64, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(v, &m); err != nil {
+		return nil, fmt.Errorf("%s: %s, not an object", path, kindOf(v))
+	}
+	out := make(map[string]int64, len(m))
+	for k, raw := range m {
+		n, err := parseInteger(raw)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("%s[%q]: not a count", path, k)
+		}
+		out[k] = n
+	}
+	return out, nil
+}

@@ -1,0 +1,764 @@
+package coordinatorclient
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"sync"
+
+	"lmc/internal/transport"
+)
+
+// MPServer is a client of one MP server's HTTP API (lmcache server
+// --http-port, default 8080): status, health, clearing L1 and its L2
+// objects. Routes were renamed twice in 2026 (spec §10.4): each call tries
+// the newest name first, falls back on 404, and keeps the name that
+// answered. It is safe for concurrent use.
+type MPServer struct {
+	base
+	mu       sync.Mutex
+	resolved map[mpOp]route
+}
+
+// NewMPServer returns a client of the MP server at baseURL over hc (from
+// transport.Peer).
+func NewMPServer(hc *http.Client, baseURL string, opts ...Option) (*MPServer, error) {
+	b, err := newBase(hc, baseURL, peerMP, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &MPServer{base: b, resolved: map[mpOp]route{}}, nil
+}
+
+// MPServerFromPeer is NewMPServer(p.HTTP, p.Base, WithDisplay(p.Display), opts...).
+func MPServerFromPeer(p *transport.Peer, opts ...Option) (*MPServer, error) {
+	return NewMPServer(p.HTTP, p.Base, append([]Option{WithDisplay(p.Display)}, opts...)...)
+}
+
+// BaseURL is the server's base URL.
+func (m *MPServer) BaseURL() string { return m.url }
+
+// Routes returns the route names that answered so far, by operation.
+func (m *MPServer) Routes() map[string]string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string]string{}
+	for op, rt := range m.resolved {
+		out[string(op)] = rt.method + " " + rt.pattern
+	}
+	return out
+}
+
+// fallback sends op on the first route name that exists.
+func (m *MPServer) fallback(ctx context.Context, op mpOp, build func(route) call) (*answer, route, error) {
+	m.mu.Lock()
+	rt, ok := m.resolved[op]
+	m.mu.Unlock()
+	cands := mpRoutes[op]
+	if ok {
+		cands = []route{rt}
+	}
+	var last error
+	for _, rt := range cands {
+		a, err := m.do(ctx, build(rt))
+		if _, missing := routeMissing(err); missing {
+			last = err
+			continue
+		}
+		if err == nil || !errors.As(err, new(*TransportError)) {
+			m.mu.Lock()
+			m.resolved[op] = rt
+			m.mu.Unlock()
+		}
+		return a, rt, err
+	}
+	var ae *APIError
+	if errors.As(last, &ae) {
+		names := make([]string, len(cands))
+		for i, r := range cands {
+			names[i] = r.method + " " + r.pattern
+		}
+		ae.Hint = fmt.Sprintf("none of %v exists here: is this an MP server's HTTP port (--http-port, default 8080)?", names)
+	}
+	return nil, route{}, last
+}
+
+// MPStatus is the useful part of GET /status (the key set depends on the
+// loaded modules).
+type MPStatus struct {
+	IsHealthy  *bool  `json:"is_healthy,omitempty"`
+	EngineType string `json:"engine_type,omitempty"`
+	// ChunkSize and HashAlgorithm are the key parameters of the fleet (0
+	// and "" when the server does not report them).
+	ChunkSize          int              `json:"chunk_size"`
+	HashAlgorithm      string           `json:"hash_algorithm"`
+	ActiveSessions     *int64           `json:"active_sessions,omitempty"`
+	RegisteredGPUIDs   []int64          `json:"registered_gpu_ids,omitempty"`
+	Contexts           []MPCacheContext `json:"contexts"`
+	ActivePrefetchJobs *int64           `json:"active_prefetch_jobs,omitempty"`
+	Storage            *MPStorage       `json:"storage_manager,omitempty"`
+	// Route is the route that answered (/status or /api/status); Fields
+	// the top-level keys it sent.
+	Route    string   `json:"route"`
+	Fields   []string `json:"fields"`
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// MPCacheContext is one registered KV cache (cache_context_meta, named
+// gpu_context_meta before mid-2026): what the coordinator's tokens form
+// needs (model, world size).
+type MPCacheContext struct {
+	ID                string `json:"id"`
+	ModelName         string `json:"model_name"`
+	WorldSize         int    `json:"world_size"`
+	NumLayers         int64  `json:"num_layers,omitempty"`
+	CacheSizePerToken int64  `json:"cache_size_per_token,omitempty"`
+}
+
+// MPStorage is storage_manager of /status.
+type MPStorage struct {
+	IsHealthy      *bool         `json:"is_healthy,omitempty"`
+	L1             *MPL1         `json:"l1_manager,omitempty"`
+	EvictionPolicy string        `json:"eviction_policy,omitempty"`
+	L2Adapters     []MPL2Adapter `json:"l2_adapters"`
+}
+
+// MPL1 is the L1 manager's state.
+type MPL1 struct {
+	MemoryTotalBytes int64    `json:"memory_total_bytes"`
+	MemoryUsedBytes  int64    `json:"memory_used_bytes"`
+	MemoryUsageRatio *float64 `json:"memory_usage_ratio,omitempty"`
+	TotalObjectCount int64    `json:"total_object_count"`
+}
+
+// MPL2Adapter is one L2 adapter's state.
+type MPL2Adapter struct {
+	Type              string `json:"type"`
+	IsHealthy         *bool  `json:"is_healthy,omitempty"`
+	Backend           string `json:"backend"`
+	StoredObjectCount int64  `json:"stored_object_count"`
+	MaxCapacityBytes  int64  `json:"max_capacity_bytes"`
+	CurrentSizeBytes  int64  `json:"current_size_bytes"`
+}
+
+// DecodeMPStatus decodes an MP server's GET /status. Unknown top-level
+// keys are expected (modules add them) and only listed in Fields; unknown
+// keys inside the parts lmc reads are warnings.
+func DecodeMPStatus(body []byte) (*MPStatus, error) {
+	raw, err := document(body)
+	if err != nil {
+		return nil, err
+	}
+	d := newDecoder("MP server status")
+	o, err := d.object(raw, "")
+	if err != nil {
+		return nil, err
+	}
+	st := &MPStatus{Contexts: []MPCacheContext{}}
+	for k := range o.m {
+		st.Fields = append(st.Fields, k)
+	}
+	sort.Strings(st.Fields)
+	if o.has("is_healthy") {
+		b, err := o.boolean("is_healthy", false)
+		if err != nil {
+			return nil, err
+		}
+		st.IsHealthy = &b
+	}
+	if st.EngineType, err = o.str("engine_type", false); err != nil {
+		return nil, err
+	}
+	cs, _, err := o.integer("chunk_size", false)
+	if err != nil {
+		return nil, err
+	}
+	if cs < 0 || cs > 1<<24 {
+		return nil, fmt.Errorf("chunk_size %d is not a chunk size", cs)
+	}
+	st.ChunkSize = int(cs)
+	if st.HashAlgorithm, err = o.str("hash_algorithm", false); err != nil {
+		return nil, err
+	}
+	if st.ActiveSessions, err = o.optInt("active_sessions"); err != nil {
+		return nil, err
+	}
+	if st.ActivePrefetchJobs, err = o.optInt("active_prefetch_jobs"); err != nil {
+		return nil, err
+	}
+	if v, ok := o.get("registered_gpu_ids"); ok {
+		if err := json.Unmarshal(v, &st.RegisteredGPUIDs); err != nil {
+			return nil, fmt.Errorf("registered_gpu_ids: %s, not a list of ints", kindOf(v))
+		}
+	}
+	for _, name := range []string{"cache_context_meta", "gpu_context_meta"} {
+		c, err := o.child(name, false)
+		if err != nil {
+			return nil, err
+		}
+		if c == nil {
+			continue
+		}
+		for id := range c.m {
+			e, err := c.child(id, true)
+			if err != nil {
+				return nil, err
+			}
+			cc := MPCacheContext{ID: id}
+			if cc.ModelName, err = e.str("model_name", false); err != nil {
+				return nil, err
+			}
+			ws, _, err := e.integer("world_size", false)
+			if err != nil {
+				return nil, err
+			}
+			if ws < 0 || ws > MaxWorldSize {
+				return nil, fmt.Errorf("%s[%q].world_size %d is not a world size", name, id, ws)
+			}
+			cc.WorldSize = int(ws)
+			if l, err := e.child("kv_cache_layout", false); err != nil {
+				return nil, err
+			} else if l != nil {
+				if cc.NumLayers, _, err = l.integer("num_layers", false); err != nil {
+					return nil, err
+				}
+				if cc.CacheSizePerToken, _, err = l.integer("cache_size_per_token", false); err != nil {
+					return nil, err
+				}
+			}
+			st.Contexts = append(st.Contexts, cc)
+		}
+		sort.Slice(st.Contexts, func(i, j int) bool { return st.Contexts[i].ID < st.Contexts[j].ID })
+		break
+	}
+	if sm, err := o.child("storage_manager", false); err != nil {
+		return nil, err
+	} else if sm != nil {
+		s := &MPStorage{L2Adapters: []MPL2Adapter{}}
+		if sm.has("is_healthy") {
+			b, err := sm.boolean("is_healthy", false)
+			if err != nil {
+				return nil, err
+			}
+			s.IsHealthy = &b
+		}
+		if l1, err := sm.child("l1_manager", false); err != nil {
+			return nil, err
+		} else if l1 != nil {
+			s.L1 = &MPL1{}
+			if s.L1.MemoryTotalBytes, _, err = l1.integer("memory_total_bytes", false); err != nil {
+				return nil, err
+			}
+			if s.L1.MemoryUsedBytes, _, err = l1.integer("memory_used_bytes", false); err != nil {
+				return nil, err
+			}
+			if s.L1.MemoryUsageRatio, err = l1.optNumber("memory_usage_ratio"); err != nil {
+				return nil, err
+			}
+			if s.L1.TotalObjectCount, _, err = l1.integer("total_object_count", false); err != nil {
+				return nil, err
+			}
+		}
+		if ec, err := sm.child("eviction_controller", false); err != nil {
+			return nil, err
+		} else if ec != nil {
+			if s.EvictionPolicy, err = ec.str("eviction_policy", false); err != nil {
+				return nil, err
+			}
+		}
+		l, _, err := sm.list("l2_adapters", false)
+		if err != nil {
+			return nil, err
+		}
+		for i, raw := range l {
+			a, err := d.object(raw, fmt.Sprintf("storage_manager.l2_adapters[%d]", i))
+			if err != nil {
+				return nil, err
+			}
+			var ad MPL2Adapter
+			if ad.Type, err = a.str("type", false); err != nil {
+				return nil, err
+			}
+			if a.has("is_healthy") {
+				b, err := a.boolean("is_healthy", false)
+				if err != nil {
+					return nil, err
+				}
+				ad.IsHealthy = &b
+			}
+			if ad.Backend, err = a.str("backend", false); err != nil {
+				return nil, err
+			}
+			for _, f := range []struct {
+				k string
+				p *int64
+			}{{"stored_object_count", &ad.StoredObjectCount}, {"max_capacity_bytes", &ad.MaxCapacityBytes}, {"current_size_bytes", &ad.CurrentSizeBytes}} {
+				if *f.p, _, err = a.integer(f.k, false); err != nil {
+					return nil, err
+				}
+			}
+			s.L2Adapters = append(s.L2Adapters, ad)
+		}
+		st.Storage = s
+	}
+	st.Warnings = d.warnings
+	return st, nil
+}
+
+// Status is GET /status (GET /api/status on 2026-03 servers). A server
+// whose engine is not initialized answers 503 (KindUnavailable).
+func (m *MPServer) Status(ctx context.Context) (*MPStatus, error) {
+	a, rt, err := m.fallback(ctx, mpStatus, func(rt route) call { return call{rt: rt, limit: listingLimit} })
+	if err != nil {
+		return nil, err
+	}
+	st, err := DecodeMPStatus(a.body)
+	if err != nil {
+		return nil, m.decodeErr(rt, a, err)
+	}
+	st.Route = rt.pattern
+	return st, nil
+}
+
+// MPHealth is GET /healthcheck: 200 healthy, or 503 with a reason.
+type MPHealth struct {
+	Healthy  bool     `json:"healthy"`
+	Status   string   `json:"status"`
+	Reason   string   `json:"reason,omitempty"`
+	Route    string   `json:"route"`
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// DecodeMPHealth decodes {"status": "healthy"} or {"status":
+// "unhealthy", "reason": "..."}.
+func DecodeMPHealth(body []byte) (*MPHealth, error) {
+	raw, err := document(body)
+	if err != nil {
+		return nil, err
+	}
+	d := newDecoder("MP server healthcheck")
+	o, err := d.object(raw, "")
+	if err != nil {
+		return nil, err
+	}
+	h := &MPHealth{}
+	if h.Status, err = o.str("status", true); err != nil {
+		return nil, err
+	}
+	if h.Reason, err = o.str("reason", false); err != nil {
+		return nil, err
+	}
+	o.done()
+	h.Healthy = h.Status == "healthy"
+	h.Warnings = d.warnings
+	return h, nil
+}
+
+// Healthcheck is GET /healthcheck (/api/healthcheck on 2026-03 servers).
+// An unhealthy server (503 with a status) is an answer, not an error.
+func (m *MPServer) Healthcheck(ctx context.Context) (*MPHealth, error) {
+	a, rt, err := m.fallback(ctx, mpHealth, func(rt route) call {
+		return call{rt: rt, limit: 64 << 10, accept: []int{http.StatusServiceUnavailable}}
+	})
+	if err != nil {
+		return nil, err
+	}
+	h, derr := DecodeMPHealth(a.body)
+	if derr != nil {
+		if a.status == http.StatusServiceUnavailable {
+			return nil, newAPIError(m.peer, m.cfg.display, rt, a.status, a.body)
+		}
+		return nil, m.decodeErr(rt, a, derr)
+	}
+	if (a.status == http.StatusOK) != h.Healthy {
+		return nil, m.bad(rt, a, "HTTP %d with status %q", a.status, h.Status)
+	}
+	h.Route = rt.pattern
+	return h, nil
+}
+
+// ClearRequest is POST /cache/clear's optional body.
+type ClearRequest struct {
+	Tier  Tier // "" sends no body (the server clears L1)
+	Force bool
+}
+
+type wireClear struct {
+	Tier  Tier `json:"tier"`
+	Force bool `json:"force,omitempty"`
+}
+
+// MPClearResult is the answer of a clear.
+type MPClearResult struct {
+	Status string `json:"status"`
+	// ClearedTier is cleared.tier ("" on servers before the /cache
+	// routes).
+	ClearedTier string   `json:"cleared_tier,omitempty"`
+	Route       string   `json:"route"`
+	Warnings    []string `json:"warnings,omitempty"`
+}
+
+// DecodeMPClear decodes {"status": "ok", "cleared": {"tier": "l1"}} or the
+// older {"status": "ok"}.
+func DecodeMPClear(body []byte) (*MPClearResult, error) {
+	raw, err := document(body)
+	if err != nil {
+		return nil, err
+	}
+	d := newDecoder("MP server clear answer")
+	o, err := d.object(raw, "")
+	if err != nil {
+		return nil, err
+	}
+	r := &MPClearResult{}
+	if r.Status, err = o.str("status", true); err != nil {
+		return nil, err
+	}
+	if c, err := o.child("cleared", false); err != nil {
+		return nil, err
+	} else if c != nil {
+		if r.ClearedTier, err = c.str("tier", false); err != nil {
+			return nil, err
+		}
+		c.done()
+	}
+	o.done()
+	r.Warnings = d.warnings
+	return r, nil
+}
+
+// ClearCache is POST /cache/clear (POST /clear-cache, /api/clear-cache on
+// older servers, which take no body): drop the server's L1 objects. Only
+// tier l1 exists. Never retried.
+func (m *MPServer) ClearCache(ctx context.Context, req ClearRequest) (*MPClearResult, error) {
+	if req.Tier != "" && req.Tier != TierL1 {
+		return nil, fmt.Errorf("tier %q: an MP server clears only l1", req.Tier)
+	}
+	a, rt, err := m.fallback(ctx, mpClear, func(rt route) call {
+		c := call{rt: rt, limit: smallLimit}
+		if rt.pattern == "/cache/clear" && (req.Tier != "" || req.Force) {
+			c.body = wireClear{Tier: TierL1, Force: req.Force}
+		}
+		return c
+	})
+	if err != nil {
+		return nil, err
+	}
+	r, err := DecodeMPClear(a.body)
+	if err != nil {
+		return nil, m.decodeErr(rt, a, err)
+	}
+	if r.Status != "ok" {
+		return nil, m.bad(rt, a, "status %q, not ok", r.Status)
+	}
+	if r.ClearedTier != "" && r.ClearedTier != string(TierL1) {
+		return nil, m.bad(rt, a, "asked to clear l1, the answer cleared %q", r.ClearedTier)
+	}
+	r.Route = rt.pattern
+	return r, nil
+}
+
+// ObjectsQuery pages GET /cache/objects (the L2 keys of one adapter).
+type ObjectsQuery struct {
+	Tier      Tier   // "" means l2 (the only tier that lists)
+	Adapter   string // an adapter type_name; "" the primary one
+	ModelName string
+	// CacheSalt filters on 2026-05 servers (GET /l2/keys) only.
+	CacheSalt string
+	PageSize  int // 0: the server's default (500); at most 5000
+	PageToken string
+}
+
+// ObjectEntry is one listed object.
+type ObjectEntry struct {
+	Key       Key    `json:"key"`
+	SizeBytes int64  `json:"size_bytes"`
+	Adapter   string `json:"adapter,omitempty"`
+}
+
+// ObjectsPage is one page of objects.
+type ObjectsPage struct {
+	Adapter string        `json:"adapter"`
+	Entries []ObjectEntry `json:"entries"`
+	// NextPageToken is "" on the last page.
+	NextPageToken string   `json:"next_page_token"`
+	Route         string   `json:"route"`
+	Warnings      []string `json:"warnings,omitempty"`
+}
+
+// DecodeObjectsPage decodes {"adapter", "entries": [{"key", "size_bytes"}],
+// "next_page_token"} and the 2026-05 /l2/keys shape, whose entries are
+// flat keys with size_bytes and adapter.
+func DecodeObjectsPage(body []byte) (*ObjectsPage, error) {
+	raw, err := document(body)
+	if err != nil {
+		return nil, err
+	}
+	d := newDecoder("objects listing")
+	o, err := d.object(raw, "")
+	if err != nil {
+		return nil, err
+	}
+	p := &ObjectsPage{Entries: []ObjectEntry{}}
+	if p.Adapter, err = o.str("adapter", false); err != nil {
+		return nil, err
+	}
+	if p.NextPageToken, err = o.str("next_page_token", false); err != nil {
+		return nil, err
+	}
+	l, _, err := o.list("entries", true)
+	if err != nil {
+		return nil, err
+	}
+	for i, raw := range l {
+		path := fmt.Sprintf("entries[%d]", i)
+		e, err := d.object(raw, path)
+		if err != nil {
+			return nil, err
+		}
+		var oe ObjectEntry
+		if kraw, ok := e.get("key"); ok {
+			if oe.Key, err = decodeKey(d, kraw, path+".key"); err != nil {
+				return nil, err
+			}
+		} else {
+			// Flat: the key's fields beside size_bytes and adapter.
+			flat := map[string]json.RawMessage{}
+			for k, v := range e.m {
+				switch k {
+				case "size_bytes", "adapter":
+				default:
+					flat[k] = v
+					e.known(k)
+				}
+			}
+			b, _ := json.Marshal(flat)
+			if oe.Key, err = decodeKey(d, b, path); err != nil {
+				return nil, err
+			}
+		}
+		if oe.SizeBytes, _, err = e.integer("size_bytes", false); err != nil {
+			return nil, err
+		}
+		if oe.SizeBytes < 0 {
+			return nil, fmt.Errorf("%s.size_bytes is negative", path)
+		}
+		if oe.Adapter, err = e.str("adapter", false); err != nil {
+			return nil, err
+		}
+		e.done()
+		p.Entries = append(p.Entries, oe)
+	}
+	o.done()
+	p.Warnings = d.warnings
+	return p, nil
+}
+
+// Objects is one page of GET /cache/objects (GET /l2/keys on 2026-05
+// servers), checked against the query: at most PageSize entries, of the
+// model asked, and a next page token that moves on. Only the S3 adapter
+// lists (others answer 501, KindNotImplemented).
+func (m *MPServer) Objects(ctx context.Context, q ObjectsQuery) (*ObjectsPage, error) {
+	if q.Tier != "" && q.Tier != TierL2 {
+		return nil, fmt.Errorf("tier %q: only l2 objects are listed", q.Tier)
+	}
+	if q.PageSize < 0 || q.PageSize > 5000 {
+		return nil, fmt.Errorf("page size %d: use 1..5000", q.PageSize)
+	}
+	size := q.PageSize
+	if size == 0 {
+		size = 500
+	}
+	a, rt, err := m.fallback(ctx, mpObjects, func(rt route) call {
+		v := url.Values{}
+		if rt.pattern == "/cache/objects" {
+			if q.Tier != "" {
+				v.Set("tier", string(q.Tier))
+			}
+			if q.Adapter != "" {
+				v.Set("adapter", q.Adapter)
+			}
+		} else if q.CacheSalt != "" {
+			v.Set("cache_salt", q.CacheSalt)
+		}
+		if q.ModelName != "" {
+			v.Set("model_name", q.ModelName)
+		}
+		if q.PageSize > 0 {
+			v.Set("page_size", strconv.Itoa(q.PageSize))
+		}
+		if q.PageToken != "" {
+			v.Set("page_token", q.PageToken)
+		}
+		return call{rt: rt, query: v, limit: int64(4096 + size*1024)}
+	})
+	if err != nil {
+		return nil, err
+	}
+	p, err := DecodeObjectsPage(a.body)
+	if err != nil {
+		return nil, m.decodeErr(rt, a, err)
+	}
+	switch {
+	case len(p.Entries) > size:
+		return nil, m.bad(rt, a, "%d entries on a page of at most %d", len(p.Entries), size)
+	case p.NextPageToken != "" && p.NextPageToken == q.PageToken:
+		return nil, m.bad(rt, a, "the next page token is the one asked: the listing would not end")
+	}
+	for i, e := range p.Entries {
+		if q.ModelName != "" && e.Key.ModelName != q.ModelName {
+			return nil, m.bad(rt, a, "entries[%d] is of model %q, not %q", i, e.Key.ModelName, q.ModelName)
+		}
+	}
+	p.Route = rt.pattern
+	return p, nil
+}
+
+// DeleteObjectsRequest is DELETE /cache/objects.
+type DeleteObjectsRequest struct {
+	Keys    []Key
+	Tier    Tier // "" means l2
+	Force   bool
+	Adapter string
+}
+
+type wireDeleteObjects struct {
+	Keys    []Key   `json:"keys"`
+	Tier    Tier    `json:"tier"`
+	Force   bool    `json:"force"`
+	Adapter *string `json:"adapter"`
+}
+
+// ObjectsDeleteResult is the answer of a delete.
+type ObjectsDeleteResult struct {
+	Deleted int `json:"deleted"`
+	Skipped int `json:"skipped"`
+	// OK false: an L2 adapter failed (the server still answers 200).
+	OK       bool     `json:"ok"`
+	Error    string   `json:"error,omitempty"`
+	Route    string   `json:"route"`
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// DecodeObjectsDelete decodes {"deleted", "skipped", "ok"[, "error"]} and
+// the 2026-05 /l2/keys:evict answer {"requested", "evicted"|"deleted",
+// "ok"}.
+func DecodeObjectsDelete(body []byte) (*ObjectsDeleteResult, error) {
+	raw, err := document(body)
+	if err != nil {
+		return nil, err
+	}
+	d := newDecoder("objects delete answer")
+	o, err := d.object(raw, "")
+	if err != nil {
+		return nil, err
+	}
+	r := &ObjectsDeleteResult{}
+	n, okD, err := o.count("deleted", false)
+	if err != nil {
+		return nil, err
+	}
+	e, okE, err := o.count("evicted", false)
+	if err != nil {
+		return nil, err
+	}
+	if !okD && !okE {
+		return nil, errors.New("answer has neither deleted nor evicted")
+	}
+	r.Deleted = n + e
+	if r.Skipped, _, err = o.count("skipped", false); err != nil {
+		return nil, err
+	}
+	if r.OK, err = o.boolean("ok", true); err != nil {
+		return nil, err
+	}
+	if r.Error, err = o.str("error", false); err != nil {
+		return nil, err
+	}
+	o.known("requested")
+	o.done()
+	r.Warnings = d.warnings
+	return r, nil
+}
+
+// FailedError is an answer that says the operation failed (a success
+// flag false), quoting the peer's reason.
+type FailedError struct {
+	Peer, Route, Reason string
+}
+
+func (e *FailedError) Error() string {
+	if e.Reason == "" {
+		return fmt.Sprintf("%s %s: the operation failed (no reason given)", e.Peer, e.Route)
+	}
+	return fmt.Sprintf("%s %s: the operation failed: %s", e.Peer, e.Route, e.Reason)
+}
+
+// DeleteObjects is DELETE /cache/objects (POST /l2/keys:evict on 2026-05
+// servers): at most 10,000 keys. A 200 with ok false is a *FailedError
+// (with the result). Never retried.
+func (m *MPServer) DeleteObjects(ctx context.Context, req DeleteObjectsRequest) (*ObjectsDeleteResult, error) {
+	if len(req.Keys) == 0 {
+		return nil, errors.New("no keys to delete")
+	}
+	if len(req.Keys) > 10000 {
+		return nil, fmt.Errorf("%d keys: an MP server deletes at most 10000 per request", len(req.Keys))
+	}
+	if req.Tier == "" {
+		req.Tier = TierL2
+	}
+	if !req.Tier.Valid() {
+		return nil, fmt.Errorf("tier %q: use l1, l2 or all", req.Tier)
+	}
+	a, rt, err := m.fallback(ctx, mpEvict, func(rt route) call {
+		if rt.pattern == "/cache/objects" {
+			w := wireDeleteObjects{Keys: req.Keys, Tier: req.Tier, Force: req.Force}
+			if req.Adapter != "" {
+				w.Adapter = &req.Adapter
+			}
+			return call{rt: rt, body: w, limit: smallLimit}
+		}
+		return call{rt: rt, body: map[string][]Key{"keys": req.Keys}, limit: smallLimit}
+	})
+	if err != nil {
+		return nil, err
+	}
+	r, err := DecodeObjectsDelete(a.body)
+	if err != nil {
+		return nil, m.decodeErr(rt, a, err)
+	}
+	tiers := 1
+	if req.Tier == TierAll {
+		tiers = 2
+	}
+	if r.Deleted+r.Skipped > len(req.Keys)*tiers {
+		return nil, m.bad(rt, a, "deleted %d + skipped %d of %d keys", r.Deleted, r.Skipped, len(req.Keys))
+	}
+	r.Route = rt.pattern
+	if !r.OK {
+		return r, &FailedError{Peer: m.peer, Route: rt.method + " " + rt.pattern, Reason: r.Error}
+	}
+	return r, nil
+}
+
+// Version is GET /version: a bare JSON string such as "0.3.1-ca79ea33".
+func (m *MPServer) Version(ctx context.Context) (string, error) {
+	a, rt, err := m.fallback(ctx, mpVersion, func(rt route) call { return call{rt: rt, limit: 64 << 10} })
+	if err != nil {
+		return "", err
+	}
+	raw, err := document(a.body)
+	if err != nil {
+		return "", m.decodeErr(rt, a, err)
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", m.bad(rt, a, "%s, not a version string", kindOf(raw))
+	}
+	return s, nil
+}

@@ -1,0 +1,1034 @@
+package sandboxcoordinator
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+)
+
+const gib = 1 << 30
+
+// epochFloat is time.time() at t: seconds plus the fraction (so
+// 1770000002.417 reads back as written).
+func epochFloat(t time.Time) float64 { return float64(t.Unix()) + float64(t.Nanosecond())/1e9 }
+
+func hHealthz(*Server, *request) reply { return jsonReply(200, ordered{{"status", "healthy"}}) }
+
+// ---------------------------------------------------------------------------
+// Fleet membership (spec §6.2)
+
+func hRegister(s *Server, rq *request) reply {
+	c := &v{}
+	o, r := bodyModel(rq, c)
+	if r != nil {
+		return *r
+	}
+	var in instance
+	if o != nil {
+		loc := []any{"body"}
+		in.ip, _ = c.strStripped(o, loc, "ip", true, 1)
+		in.port, _ = c.int(o, loc, "http_port", true, 0, geLe(1, 65535))
+		id, _ := c.str(o, loc, "instance_id", false, "")
+		in.id = strings.TrimSpace(id)
+		in.metadata, _ = c.strDict(o, loc, "metadata")
+		p2p, _ := c.str(o, loc, "p2p_advertised_url", false, "")
+		in.p2p = strings.TrimSpace(p2p)
+		in.mq, _ = c.int(o, loc, "mq_port", false, 0, geLe(0, 65535))
+	}
+	if !c.ok() {
+		return unprocessable(c)
+	}
+	if in.id == "" {
+		in.id = "mp-" + s.cfg.ids("instance")
+	}
+	now := s.cfg.now()
+	in.regTime, in.lastHB = epochFloat(now), now
+	s.mu.Lock()
+	re := s.st.register(&in)
+	s.mu.Unlock()
+	return jsonReply(200, ordered{{"instance_id", in.id}, {"re_registered", re}})
+}
+
+func hHeartbeat(s *Server, rq *request) reply {
+	id := rq.params["instance_id"]
+	s.mu.Lock()
+	in := s.st.reg[id]
+	if in != nil {
+		in.lastHB = s.cfg.now()
+	}
+	s.mu.Unlock()
+	if in == nil {
+		return jsonReply(http.StatusNotFound, ordered{{"error", "unknown instance " + id + "; re-register"}})
+	}
+	return jsonReply(200, ordered{{"instance_id", id}})
+}
+
+func hDeregister(s *Server, rq *request) reply {
+	s.mu.Lock()
+	s.st.deregister(rq.params["instance_id"])
+	s.mu.Unlock()
+	return reply{status: http.StatusNoContent}
+}
+
+func hInstances(s *Server, _ *request) reply {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	list := []any{}
+	for _, id := range s.st.regOrder {
+		in := s.st.reg[id]
+		e := ordered{{"instance_id", in.id}, {"ip", in.ip}, {"http_port", in.port}, {"registration_time", pyFloat(in.regTime)}, {"metadata", in.metadata}}
+		if s.cfg.prof.p2pFields {
+			e = append(e, kv{"p2p_advertised_url", in.p2p}, kv{"mq_port", in.mq})
+		}
+		list = append(list, e)
+	}
+	return jsonReply(200, ordered{{"instances", list}})
+}
+
+// ---------------------------------------------------------------------------
+// Usage (spec §6.3)
+
+func moduleJSON(m *module, declared bool) ordered {
+	var ratio any
+	if m.cap > 0 && declared {
+		ratio = pyFloat(float64(m.used) / float64(m.cap))
+	}
+	return ordered{{"tier", m.tier}, {"backend", m.backend}, {"shared", m.shared}, {"used_bytes", m.used}, {"capacity_bytes", m.cap}, {"usage_ratio", ratio}}
+}
+
+func (s *Server) instanceUsage(id string, mods map[compKey]*module) ordered {
+	_, registered := s.st.reg[id]
+	_, declared := s.st.decls[id]
+	list := []any{}
+	for _, m := range sortedModules(mods) {
+		list = append(list, moduleJSON(m, declared))
+	}
+	return ordered{{"instance_id", id}, {"registered", registered}, {"declared_capacity", declared}, {"modules", list}}
+}
+
+func hUsage(s *Server, _ *request) reply {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	insts, shared := s.st.usage()
+	ids := make([]string, 0, len(insts))
+	for id := range insts {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	list := []any{}
+	for _, id := range ids {
+		list = append(list, s.instanceUsage(id, insts[id]))
+	}
+	sh := []any{}
+	for _, m := range sortedModules(shared) {
+		sh = append(sh, moduleJSON(m, true))
+	}
+	return jsonReply(200, ordered{{"instances", list}, {"shared_modules", sh}})
+}
+
+func hInstanceUsage(s *Server, rq *request) reply {
+	id := rq.params["instance_id"]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	insts, _ := s.st.usage()
+	mods, ok := insts[id]
+	if !ok {
+		return detail(http.StatusNotFound, "unknown instance "+pyRepr(id))
+	}
+	return jsonReply(200, s.instanceUsage(id, mods))
+}
+
+// ---------------------------------------------------------------------------
+// Directory (spec §6.4–§6.7)
+
+func placementsJSON(ps []placement) []any {
+	out := make([]any, len(ps))
+	for i, p := range ps {
+		out[i] = p.wire()
+	}
+	return out
+}
+
+func (s *Server) lookupResult(key ordered, k objKey, withTokens bool) ordered {
+	var ps []placement
+	var count int64
+	if r := s.st.records[k]; r != nil {
+		ps, count = sortedPlacements(r.placements), r.accessCount
+	}
+	e := ordered{{"key", key}, {"placements", placementsJSON(ps)}}
+	if withTokens {
+		e = append(e, kv{"token_ids", s.st.tokenIDs(k.hash)})
+		if s.cfg.prof.accessCount {
+			e = append(e, kv{"access_count", count})
+		}
+	}
+	return e
+}
+
+func hLookup(s *Server, rq *request) reply {
+	c := &v{}
+	o, r := bodyModel(rq, c)
+	if r != nil {
+		return *r
+	}
+	if s.cfg.prof.keysOnly {
+		// {"keys": [...]} only; token_ids and the rest are ignored.
+		var eks []encodedKey
+		var keys []objKey
+		if o != nil {
+			eks, keys, _ = c.keyList(o, []any{"body"}, "keys", false)
+		}
+		if !c.ok() {
+			return unprocessable(c)
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		res := []any{}
+		for i, k := range keys {
+			res = append(res, s.lookupResult(eks[i].wire(), k, false))
+		}
+		return jsonReply(200, ordered{{"results", res}})
+	}
+	var eks []encodedKey
+	var keys []objKey
+	var f tokensForm
+	if o != nil {
+		eks, keys, _ = c.keyList(o, []any{"body"}, "keys", false)
+		f, _ = c.tokensFields(o, false, false)
+	}
+	if !c.ok() {
+		return unprocessable(c)
+	}
+	switch {
+	case len(f.tokens) > 0 && f.model == "":
+		c.valueError([]any{"body"}, "'model_name' is required with 'token_ids'", o)
+	case (len(keys) == 0) == (len(f.tokens) == 0):
+		c.valueError([]any{"body"}, "supply exactly one of 'keys' or 'token_ids'", o)
+	}
+	if !c.ok() {
+		return unprocessable(c)
+	}
+	if len(keys) > 0 {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		res := []any{}
+		for i, k := range keys {
+			res = append(res, s.lookupResult(eks[i].wire(), k, true))
+		}
+		return jsonReply(200, ordered{{"chunks", int64(len(keys))}, {"results", res}})
+	}
+	resolved, chunks, rr := s.resolve(f)
+	if rr != nil {
+		return *rr
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	res := []any{}
+	for _, k := range resolved {
+		res = append(res, s.lookupResult(k.wire(), k, true))
+	}
+	return jsonReply(200, ordered{{"chunks", int64(chunks)}, {"results", res}})
+}
+
+// hLookupTokens is the keys-only era's tokens route: {chunks, results}
+// without token_ids.
+func hLookupTokens(s *Server, rq *request) reply {
+	c := &v{}
+	o, r := bodyModel(rq, c)
+	if r != nil {
+		return *r
+	}
+	var f tokensForm
+	if o != nil {
+		f, _ = c.tokensFields(o, true, false)
+	}
+	if !c.ok() {
+		return unprocessable(c)
+	}
+	resolved, chunks, rr := s.resolve(f)
+	if rr != nil {
+		return *rr
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	res := []any{}
+	for _, k := range resolved {
+		res = append(res, s.lookupResult(k.wire(), k, false))
+	}
+	return jsonReply(200, ordered{{"chunks", int64(chunks)}, {"results", res}})
+}
+
+func hTokenIDs(s *Server, rq *request) reply {
+	c := &v{}
+	o, r := bodyModel(rq, c)
+	if r != nil {
+		return *r
+	}
+	var eks []encodedKey
+	var keys []objKey
+	if o != nil {
+		eks, keys, _ = c.keyList(o, []any{"body"}, "keys", false)
+	}
+	if !c.ok() {
+		return unprocessable(c)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	res := []any{}
+	for i, k := range keys {
+		res = append(res, ordered{{"key", eks[i].wire()}, {"token_ids", s.st.tokenIDs(k.hash)}})
+	}
+	return jsonReply(200, ordered{{"results", res}})
+}
+
+// hBlendLookup validates the tokens form; the fake runs with
+// --enable-blend-lookup off, so it matches nothing.
+func hBlendLookup(s *Server, rq *request) reply {
+	c := &v{}
+	o, r := bodyModel(rq, c)
+	if r != nil {
+		return *r
+	}
+	var f tokensForm
+	if o != nil {
+		f, _ = c.tokensFields(o, false, false)
+	}
+	if !c.ok() {
+		return unprocessable(c)
+	}
+	switch {
+	case len(f.tokens) == 0:
+		c.valueError([]any{"body"}, "'token_ids' is required", o)
+	case f.model == "":
+		c.valueError([]any{"body"}, "'model_name' is required with 'token_ids'", o)
+	}
+	if !c.ok() {
+		return unprocessable(c)
+	}
+	if len(f.tokens) > maxTokenIDs {
+		return detail(http.StatusBadRequest, fmt.Sprintf("too many token_ids in a single request (limit=%d, got=%d)", maxTokenIDs, len(f.tokens)))
+	}
+	return jsonReply(200, ordered{{"matches", []any{}}})
+}
+
+func hKeys(s *Server, rq *request) reply {
+	c := &v{}
+	tier := c.queryEnum(rq, "tier", "all", "l1", "l2", "all")
+	inst, backend := queryStr(rq, "instance_id"), queryStr(rq, "backend")
+	offset := c.queryInt(rq, "offset", 0, ge(0))
+	limit := c.queryInt(rq, "limit", 1000, geLe(1, 10000))
+	if !c.ok() {
+		return unprocessable(c)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var matched []ordered
+	for _, r := range s.st.recordList() {
+		var ps []placement
+		for _, p := range r.placements {
+			if (tier == "all" || p.tier == tier) && (inst == "" || p.instance == inst) && (backend == "" || p.backend == backend) {
+				ps = append(ps, p)
+			}
+		}
+		if len(ps) == 0 {
+			continue
+		}
+		e := ordered{{"key", r.key.wire()}, {"placements", placementsJSON(ps)}, {"num_tokens", int64(len(s.st.tokenIDs(r.key.hash)))}}
+		if s.cfg.prof.accessCount {
+			e = append(e, kv{"access_count", r.accessCount})
+		}
+		matched = append(matched, e)
+	}
+	page := []any{}
+	for i := offset; i < int64(len(matched)) && i < offset+limit; i++ {
+		page = append(page, matched[i])
+	}
+	return jsonReply(200, ordered{{"total", int64(len(matched))}, {"keys", page}})
+}
+
+func hStats(s *Server, _ *request) reply {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var nPl, l1n, l1b, l2n, l2b int64
+	for _, r := range s.st.records {
+		nPl += int64(len(r.placements))
+		for _, p := range r.placements {
+			if p.tier == "l1" {
+				l1n, l1b = l1n+1, l1b+p.size
+			} else {
+				l2n, l2b = l2n+1, l2b+p.size
+			}
+		}
+	}
+	out := ordered{{"num_keys", int64(len(s.st.records))}, {"num_placements", nPl}}
+	if s.cfg.prof.keysOnly {
+		// Before mid-August 2026: per-instance stream state (the key name
+		// and layout are inferred; spec §6.7).
+		streams := ordered{}
+		ids := make([]string, 0, len(s.st.cursors))
+		for id := range s.st.cursors {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			cu := s.st.cursors[id]
+			var n1, n2 int64
+			for _, r := range s.st.records {
+				for _, p := range r.placements {
+					if p.instance == id && p.tier == "l1" {
+						n1++
+					} else if p.instance == id {
+						n2++
+					}
+				}
+			}
+			streams = append(streams, kv{id, ordered{{"incarnation", cu.incarnation}, {"last_seq", cu.lastSeq}, {"gap_detected", cu.gap},
+				{"num_l1_keys", n1}, {"num_l2_keys", n2}}})
+		}
+		return jsonReply(200, append(out, kv{"instances", streams}))
+	}
+	by := ordered{}
+	for _, id := range s.st.l1Order {
+		by = append(by, kv{id, int64(len(s.st.l1By[id]))})
+	}
+	out = append(out, kv{"l1_keys_by_instance", by})
+	if s.cfg.prof.blendStats {
+		blend := ordered{{"num_contents", int64(0)}, {"num_chunks", int64(0)}}
+		if s.cfg.prof.blendClaims {
+			blend = append(blend, kv{"num_claims", int64(0)}, kv{"num_namespaces", int64(0)})
+		}
+		out = append(out, kv{"blend", append(blend, kv{"table_size", int64(1024)})})
+	}
+	if s.cfg.prof.tierTotals {
+		out = append(out, kv{"l1_count", l1n}, kv{"l1_size_bytes", l1b}, kv{"l2_count", l2n}, kv{"l2_size_bytes", l2b})
+	}
+	return jsonReply(200, out)
+}
+
+// ---------------------------------------------------------------------------
+// Events (spec §6.8)
+
+func hEvents(s *Server, rq *request) reply {
+	c := &v{}
+	o, r := bodyModel(rq, c)
+	if r != nil {
+		return *r
+	}
+	var batches []*batch
+	if o != nil {
+		batches, _ = c.eventsRequest(o)
+	}
+	if !c.ok() {
+		return unprocessable(c)
+	}
+	applied, dup, stale := s.offer(batches)
+	return jsonReply(200, ordered{{"applied", int64(applied)}, {"duplicates", int64(dup)}, {"stale", int64(stale)}})
+}
+
+func (s *Server) offer(batches []*batch) (applied, dup, stale int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, b := range batches {
+		switch s.st.offer(b) {
+		case "applied":
+			applied++
+		case "duplicate":
+			dup++
+		default:
+			stale++
+		}
+	}
+	return
+}
+
+// Ingest applies a POST /events body exactly as the route does (for
+// seeding generations that predate /events). It returns the route's
+// answer.
+func (s *Server) Ingest(body []byte) (status int, answer []byte) {
+	r := hEvents(s, &request{method: "POST", path: "/events", body: body, hasBody: len(body) > 0, ctype: "application/json", ctx: context.Background()})
+	return r.status, r.body
+}
+
+// ---------------------------------------------------------------------------
+// Quotas (spec §6.9)
+
+// quotaTier validates ?tier= (l1, l2, all; default l2); all has no usage.
+func quotaTier(rq *request, c *v) (string, *reply) {
+	t := c.queryEnum(rq, "tier", "l2", "l1", "l2", "all")
+	if !c.ok() {
+		r := unprocessable(c)
+		return "", &r
+	}
+	if t == "all" {
+		r := detail(http.StatusBadRequest, "tier 'all' has no usage accounting; only 'l1', 'l2'")
+		return "", &r
+	}
+	return t, nil
+}
+
+func l2Only(t string) *reply {
+	if t != "l2" {
+		r := detail(http.StatusBadRequest, "quotas apply to tier 'l2' only, not "+pyRepr(t))
+		return &r
+	}
+	return nil
+}
+
+func saltParam(rq *request) string {
+	if s := rq.params["cache_salt"]; s != "_default" {
+		return s
+	}
+	return ""
+}
+
+func (s *Server) quotaStatus(salt, tier string, usage map[string]int64) ordered {
+	limit, exists := s.st.quotas[salt]
+	if tier != "l2" {
+		limit, exists = 0, false
+	}
+	return ordered{{"cache_salt", salt}, {"quota_limit_gb", pyFloat(float64(limit) / gib)}, {"quota_exists", exists}, {"usage_gb", pyFloat(float64(usage[salt]) / gib)}}
+}
+
+func hQuotaList(s *Server, rq *request) reply {
+	tier, r := quotaTier(rq, &v{})
+	if r != nil {
+		return *r
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	usage := s.st.saltUsage(tier)
+	salts := map[string]bool{}
+	var total int64
+	for salt, b := range usage {
+		salts[salt] = true
+		total += b
+	}
+	if tier == "l2" {
+		for salt := range s.st.quotas {
+			salts[salt] = true
+		}
+	}
+	names := make([]string, 0, len(salts))
+	for n := range salts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	rows := []any{}
+	for _, n := range names {
+		rows = append(rows, s.quotaStatus(n, tier, usage))
+	}
+	return jsonReply(200, ordered{{"total_gb", pyFloat(float64(total) / gib)}, {"by_cache_salt", rows}})
+}
+
+func hQuotaGet(s *Server, rq *request) reply {
+	tier, r := quotaTier(rq, &v{})
+	if r != nil {
+		return *r
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return jsonReply(200, s.quotaStatus(saltParam(rq), tier, s.st.saltUsage(tier)))
+}
+
+func hQuotaPut(s *Server, rq *request) reply {
+	c := &v{}
+	o, r := bodyModel(rq, c)
+	if r != nil {
+		return *r
+	}
+	var limit float64
+	tier := "l2"
+	if o != nil {
+		if val, ok := field(o, "limit_gb"); ok {
+			limit, _ = c.floatValue(val, []any{"body", "limit_gb"}, true)
+		} else {
+			c.missing(o, []any{"body", "limit_gb"})
+		}
+		tier, _ = c.enum(o, []any{"body"}, "tier", "l2", "l1", "l2", "all")
+	}
+	if !c.ok() {
+		return unprocessable(c)
+	}
+	if r := l2Only(tier); r != nil {
+		return *r
+	}
+	if math.IsInf(limit, 0) || limit*gib > math.MaxInt64 {
+		return internalServerError()
+	}
+	salt := saltParam(rq)
+	s.mu.Lock()
+	s.st.quotas[salt] = int64(limit * gib)
+	s.mu.Unlock()
+	return jsonReply(200, ordered{{"cache_salt", salt}, {"limit_gb", pyFloat(limit)}, {"status", "ok"}})
+}
+
+func hQuotaDelete(s *Server, rq *request) reply {
+	c := &v{}
+	tier := c.queryEnum(rq, "tier", "l2", "l1", "l2", "all")
+	if !c.ok() {
+		return unprocessable(c)
+	}
+	if r := l2Only(tier); r != nil {
+		return *r
+	}
+	salt := saltParam(rq)
+	s.mu.Lock()
+	_, ok := s.st.quotas[salt]
+	delete(s.st.quotas, salt)
+	s.mu.Unlock()
+	status := "removed"
+	if !ok {
+		status = "not_found"
+	}
+	return jsonReply(200, ordered{{"cache_salt", salt}, {"limit_gb", pyFloat(0)}, {"status", status}})
+}
+
+func hQuotaConfigGet(s *Server, rq *request) reply {
+	c := &v{}
+	tier := c.queryEnum(rq, "tier", "l2", "l1", "l2", "all")
+	if !c.ok() {
+		return unprocessable(c)
+	}
+	if r := l2Only(tier); r != nil {
+		return *r
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var d any
+	if s.st.defaultLimit != nil {
+		d = pyFloat(float64(*s.st.defaultLimit) / gib)
+	}
+	return jsonReply(200, ordered{{"default_limit_gb", d}})
+}
+
+func hQuotaConfigPut(s *Server, rq *request) reply {
+	c := &v{}
+	o, r := bodyModel(rq, c)
+	if r != nil {
+		return *r
+	}
+	var limit *float64
+	tier := "l2"
+	if o != nil {
+		if val, ok := field(o, "default_limit_gb"); ok && val != nil {
+			if f, ok := c.floatValue(val, []any{"body", "default_limit_gb"}, true); ok {
+				limit = &f
+			}
+		}
+		tier, _ = c.enum(o, []any{"body"}, "tier", "l2", "l1", "l2", "all")
+	}
+	if !c.ok() {
+		return unprocessable(c)
+	}
+	if r := l2Only(tier); r != nil {
+		return *r
+	}
+	if limit != nil && (math.IsInf(*limit, 0) || *limit*gib > math.MaxInt64) {
+		return internalServerError()
+	}
+	s.mu.Lock()
+	var echo any
+	if limit == nil {
+		s.st.defaultLimit = nil
+	} else {
+		b := int64(*limit * gib)
+		s.st.defaultLimit = &b
+		echo = pyFloat(*limit)
+	}
+	s.mu.Unlock()
+	return jsonReply(200, ordered{{"default_limit_gb", echo}})
+}
+
+// hL2Status is the /l2 naming of June 2026 (the shape is not part of
+// the spec; it serves feature detection).
+func hL2Status(s *Server, _ *request) reply {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	usage := s.st.saltUsage("l2")
+	rows := ordered{}
+	names := make([]string, 0, len(usage))
+	for n := range usage {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		rows = append(rows, kv{n, ordered{{"usage_bytes", usage[n]}}})
+	}
+	return jsonReply(200, ordered{{"salts", rows}})
+}
+
+// ---------------------------------------------------------------------------
+// Pins (spec §6.10)
+
+func (s *Server) pinBody(rq *request) ([]objKey, int, int64, *reply) {
+	c := &v{}
+	o, r := bodyModel(rq, c)
+	if r != nil {
+		return nil, 0, 0, r
+	}
+	var f tokensForm
+	if o != nil {
+		f, _ = c.tokensFields(o, true, true)
+	}
+	if !c.ok() {
+		r := unprocessable(c)
+		return nil, 0, 0, &r
+	}
+	keys, chunks, rr := s.resolve(f)
+	return keys, chunks, f.ws, rr
+}
+
+func hPin(s *Server, rq *request) reply {
+	keys, chunks, _, r := s.pinBody(rq)
+	if r != nil {
+		return *r
+	}
+	s.mu.Lock()
+	for _, k := range keys {
+		p := s.st.pins[k]
+		if p == nil {
+			s.st.pinSeq++
+			p = &pinEntry{order: s.st.pinSeq}
+			s.st.pins[k] = p
+		}
+		p.count++
+	}
+	s.mu.Unlock()
+	return jsonReply(200, ordered{{"requested", int64(chunks)}, {"affected", int64(len(keys))}, {"status", "pinned"}})
+}
+
+func hUnpin(s *Server, rq *request) reply {
+	keys, chunks, _, r := s.pinBody(rq)
+	if r != nil {
+		return *r
+	}
+	s.mu.Lock()
+	for _, k := range keys {
+		if p := s.st.pins[k]; p != nil {
+			if p.count--; p.count <= 0 {
+				delete(s.st.pins, k)
+			}
+		}
+	}
+	s.mu.Unlock()
+	return jsonReply(200, ordered{{"requested", int64(chunks)}, {"affected", int64(len(keys))}, {"status", "unpinned"}})
+}
+
+func hPinList(s *Server, rq *request) reply {
+	c := &v{}
+	salt, model := queryStr(rq, "cache_salt"), queryStr(rq, "model_name")
+	offset := c.queryInt(rq, "offset", 0, ge(0))
+	limit := c.queryInt(rq, "limit", 1000, geLe(1, 10000))
+	if !c.ok() {
+		return unprocessable(c)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	type pk struct {
+		k objKey
+		p *pinEntry
+	}
+	var all []pk
+	for k, p := range s.st.pins {
+		if (salt == "" || k.salt == salt) && (model == "" || k.model == model) {
+			all = append(all, pk{k, p})
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].p.order < all[j].p.order })
+	page := []any{}
+	for i := offset; i < int64(len(all)) && i < offset+limit; i++ {
+		page = append(page, ordered{{"key", all[i].k.wire()}, {"pin_count", int64(all[i].p.count)}})
+	}
+	return jsonReply(200, ordered{{"total", int64(len(all))}, {"pins", page}})
+}
+
+// PinCount returns a key's pin count (tests).
+func (s *Server) PinCount(hashHex, model string, kvRank int64, salt string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.st.pins[objKey{hash: strings.ToLower(hashHex), model: model, rank: kvRank, salt: salt}]; p != nil {
+		return p.count
+	}
+	return 0
+}
+
+// ---------------------------------------------------------------------------
+// Calls to MP servers
+
+// mpBase returns the registered instance's base URL, or the 404.
+func (s *Server) mpBase(id string) (string, *reply) {
+	s.mu.Lock()
+	in := s.st.reg[id]
+	s.mu.Unlock()
+	if in == nil {
+		r := detail(http.StatusNotFound, "no MP server registered with instance_id="+pyRepr(id))
+		return "", &r
+	}
+	return strings.TrimRight(s.cfg.mpURL(in.id, in.ip, int(in.port)), "/"), nil
+}
+
+// mpDo sends one request to an MP server; err is httpx-like text.
+func (s *Server) mpDo(ctx context.Context, method, url string, body []byte) (int, []byte, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	if err != nil {
+		return 0, nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := s.cfg.hc.Do(req)
+	if err != nil {
+		var ne net.Error
+		switch {
+		case errors.As(err, &ne) && ne.Timeout():
+			return 0, nil, errors.New("timed out")
+		case strings.Contains(err.Error(), "connection refused"), strings.Contains(err.Error(), "no such host"):
+			return 0, nil, errors.New("All connection attempts failed")
+		}
+		return 0, nil, errors.New("Server disconnected without sending a response.")
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return 0, nil, errors.New("peer closed connection without sending complete message body")
+	}
+	return resp.StatusCode, data, nil
+}
+
+// statusError is httpx's raise_for_status text.
+func statusError(status int, url string) error {
+	kind := "Server error"
+	if status < 500 {
+		kind = "Client error"
+	}
+	if status < 400 {
+		kind = "Redirect response"
+	}
+	return fmt.Errorf("%s '%d %s' for url '%s'\nFor more information check: https://developer.mozilla.org/en-US/docs/Web/HTTP/Status/%d",
+		kind, status, http.StatusText(status), url, status)
+}
+
+func keysJSON(keys []objKey) []any {
+	out := make([]any, len(keys))
+	for i, k := range keys {
+		out[i] = k.wire()
+	}
+	return out
+}
+
+// ---------------------------------------------------------------------------
+// Deletes (spec §6.11)
+
+func hDelete(s *Server, rq *request) reply {
+	c := &v{}
+	o, r := bodyModel(rq, c)
+	if r != nil {
+		return *r
+	}
+	var f tokensForm
+	var id, tier string
+	var force bool
+	if o != nil {
+		id, _ = c.str(o, []any{"body"}, "instance_id", true, "")
+		f, _ = c.tokensFields(o, true, true)
+		tier, _ = c.enum(o, []any{"body"}, "tier", "all", "l1", "l2", "all")
+		force, _ = c.boolean(o, []any{"body"}, "force", false)
+	}
+	if !c.ok() {
+		return unprocessable(c)
+	}
+	base, rr := s.mpBase(id)
+	if rr != nil {
+		return *rr
+	}
+	keys, chunks, rr := s.resolve(f)
+	if rr != nil {
+		return *rr
+	}
+	if chunks == 0 {
+		return jsonReply(200, ordered{{"instance_id", id}, {"requested", int64(0)}, {"affected", int64(0)}, {"skipped", int64(0)}, {"status", "noop"}})
+	}
+	send, held := keys, 0
+	if tier != "l1" && !force {
+		s.mu.Lock()
+		send = nil
+		for _, k := range keys {
+			if p := s.st.pins[k]; p != nil && p.count > 0 {
+				held++
+				continue
+			}
+			send = append(send, k)
+		}
+		s.mu.Unlock()
+	}
+	url := base + "/cache/objects"
+	status, body, err := s.mpDo(rq.ctx, http.MethodDelete, url, pyDumps(ordered{{"keys", keysJSON(send)}, {"tier", tier}, {"force", force}}))
+	if err == nil && status/100 != 2 {
+		err = statusError(status, url)
+	}
+	if err != nil {
+		return detail(http.StatusBadGateway, "delete to "+pyRepr(id)+" failed: "+err.Error())
+	}
+	var deleted, skipped int64
+	if v, err := pyLoads(body); err == nil {
+		if o, ok := v.(*pyObj); ok {
+			if n, ok := o.vals["deleted"].(pyInt); ok {
+				deleted = n.v
+			}
+			if n, ok := o.vals["skipped"].(pyInt); ok {
+				skipped = n.v
+			}
+		}
+	}
+	if force && tier != "l1" {
+		s.mu.Lock()
+		for _, k := range keys {
+			delete(s.st.pins, k)
+		}
+		s.mu.Unlock()
+	}
+	return jsonReply(200, ordered{{"instance_id", id}, {"requested", int64(chunks)}, {"affected", deleted}, {"skipped", skipped + int64(held)}, {"status", "deleted"}})
+}
+
+// ---------------------------------------------------------------------------
+// Prefetch (spec §6.12)
+
+func prefetchForward(f tokensForm) []byte {
+	return pyDumps(ordered{{"model_name", f.model}, {"world_size", f.ws}, {"token_ids", f.tokens}, {"cache_salt", f.salt}})
+}
+
+func hPrefetch(s *Server, rq *request) reply {
+	c := &v{}
+	o, r := bodyModel(rq, c)
+	if r != nil {
+		return *r
+	}
+	var f tokensForm
+	var id string
+	if o != nil {
+		id, _ = c.str(o, []any{"body"}, "instance_id", true, "")
+		f, _ = c.tokensFields(o, true, true)
+	}
+	if !c.ok() {
+		return unprocessable(c)
+	}
+	base, rr := s.mpBase(id)
+	if rr != nil {
+		return *rr
+	}
+	url := base + "/cache/prefetches"
+	status, body, err := s.mpDo(rq.ctx, http.MethodPost, url, prefetchForward(f))
+	if err == nil && status/100 != 2 {
+		err = statusError(status, url)
+	}
+	if err != nil {
+		return detail(http.StatusBadGateway, "prefetch submit to "+pyRepr(id)+" failed: "+err.Error())
+	}
+	reqID, chunks, st := "", int64(0), ""
+	if v, err := pyLoads(body); err == nil {
+		if o, ok := v.(*pyObj); ok {
+			reqID, _ = o.vals["request_id"].(string)
+			if n, ok := o.vals["chunks"].(pyInt); ok {
+				chunks = n.v
+			}
+			st, _ = o.vals["status"].(string)
+		}
+	}
+	return jsonReply(200, ordered{{"instance_id", id}, {"request_id", reqID}, {"chunks", chunks}, {"status", st}})
+}
+
+func hPrefetchStatus(s *Server, rq *request) reply {
+	id, reqID := rq.params["instance_id"], rq.params["request_id"]
+	base, rr := s.mpBase(id)
+	if rr != nil {
+		return *rr
+	}
+	status, body, err := s.mpDo(rq.ctx, http.MethodGet, base+"/cache/prefetches/"+reqID, nil)
+	if err != nil {
+		return detail(http.StatusBadGateway, "prefetch status from "+pyRepr(id)+" failed: "+err.Error())
+	}
+	if v, err := pyLoads(body); err == nil {
+		return reply{status: status, body: pyDumps(v), ctype: "application/json"}
+	}
+	return detail(status, string(body))
+}
+
+// ---------------------------------------------------------------------------
+// Metrics (spec §6.16)
+
+func hMetrics(s *Server, _ *request) reply {
+	s.mu.Lock()
+	var l1n, l1b, l2n, l2b int64
+	for _, r := range s.st.records {
+		for _, p := range r.placements {
+			if p.tier == "l1" {
+				l1n, l1b = l1n+1, l1b+p.size
+			} else {
+				l2n, l2b = l2n+1, l2b+p.size
+			}
+		}
+	}
+	s.mu.Unlock()
+	var b strings.Builder
+	b.WriteString("# HELP python_info Python platform information\n# TYPE python_info gauge\n")
+	b.WriteString(`python_info{implementation="CPython",major="3",minor="12",patchlevel="3",version="3.12.3"} 1.0` + "\n")
+	if s.cfg.prof.tierTotals {
+		b.WriteString("# HELP lmcache_mp_key_directory_placement_count Placements in the key directory\n# TYPE lmcache_mp_key_directory_placement_count gauge\n")
+		fmt.Fprintf(&b, "lmcache_mp_key_directory_placement_count{otel_scope_name=\"lmcache.mp_coordinator\",tier=\"l1\"} %d.0\n", l1n)
+		fmt.Fprintf(&b, "lmcache_mp_key_directory_placement_count{otel_scope_name=\"lmcache.mp_coordinator\",tier=\"l2\"} %d.0\n", l2n)
+		b.WriteString("# HELP lmcache_mp_key_directory_placement_size_bytes Bytes of the placements in the key directory\n# TYPE lmcache_mp_key_directory_placement_size_bytes gauge\n")
+		fmt.Fprintf(&b, "lmcache_mp_key_directory_placement_size_bytes{otel_scope_name=\"lmcache.mp_coordinator\",tier=\"l1\"} %d.0\n", l1b)
+		fmt.Fprintf(&b, "lmcache_mp_key_directory_placement_size_bytes{otel_scope_name=\"lmcache.mp_coordinator\",tier=\"l2\"} %d.0\n", l2b)
+	}
+	return reply{status: 200, body: []byte(b.String()), ctype: "text/plain; version=0.0.4; charset=utf-8"}
+}
+
+// ---------------------------------------------------------------------------
+// /openapi.json: the routes of the generation played
+
+func hOpenAPI(s *Server, _ *request) reply {
+	routes := s.activeRoutes()
+	paths := ordered{}
+	for _, p := range sortedKeys(routes) {
+		ops := ordered{}
+		for _, rd := range routes[p] {
+			ops = append(ops, kv{strings.ToLower(rd.method), ordered{{"summary", rd.summary}}})
+		}
+		paths = append(paths, kv{p, ops})
+	}
+	props := func(names ...string) ordered {
+		o := ordered{}
+		for _, n := range names {
+			o = append(o, kv{n, ordered{}})
+		}
+		return ordered{{"properties", o}}
+	}
+	schemas := ordered{{"RegisterRequest", props("ip", "http_port", "instance_id", "metadata", "p2p_advertised_url", "mq_port")}}
+	if s.cfg.prof.directory {
+		if s.cfg.prof.keysOnly {
+			schemas = append(schemas, kv{"DirectoryLookupRequest", props("keys")}, kv{"DirectoryLookupResult", props("key", "placements")})
+		} else {
+			res := []string{"key", "placements", "token_ids"}
+			entry := []string{"key", "placements", "num_tokens"}
+			if s.cfg.prof.accessCount {
+				res, entry = append(res, "access_count"), append(entry, "access_count")
+			}
+			schemas = append(schemas, kv{"DirectoryLookupRequest", props("keys", "token_ids", "model_name", "world_size", "cache_salt")},
+				kv{"DirectoryLookupResult", props(res...)}, kv{"DirectoryKeyEntry", props(entry...)})
+		}
+	}
+	return jsonReply(200, ordered{{"openapi", "3.1.0"}, {"info", ordered{{"title", "LMCache MP Coordinator"}, {"version", "1.0.0"}}},
+		{"paths", paths}, {"components", ordered{{"schemas", schemas}}}})
+}

@@ -1,0 +1,339 @@
+package sandboxcoordinator
+
+// Hostile behaviour: faults per path (error bodies, garbage, stalls,
+// dropped connections) and lies (answers that look right but contradict
+// the request).
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Lie names a way to falsify a 2xx answer.
+type Lie string
+
+// Lies.
+const (
+	// LieCount adds one to the first count field of the answer (chunks,
+	// total, applied, requested, affected, found_keys, num_keys, chunks).
+	LieCount Lie = "count"
+	// LieDropItem drops the last element of the answer's main list
+	// (results, keys, instances, pins, by_cache_salt, entries).
+	LieDropItem Lie = "drop-item"
+	// LieWrongKey changes the rank of the first result's key.
+	LieWrongKey Lie = "wrong-key"
+	// LieForeignPlacement adds a placement of another tier and instance to
+	// the first result or listed key.
+	LieForeignPlacement Lie = "foreign-placement"
+	// LieStatus replaces the status field with another value.
+	LieStatus Lie = "status"
+	// LieTokens changes the first token of the first result's token_ids.
+	LieTokens Lie = "tokens"
+	// LieRatio doubles the first module's usage_ratio.
+	LieRatio Lie = "ratio"
+	// LieTrailing appends a second JSON document.
+	LieTrailing Lie = "trailing"
+	// LieTruncate cuts the answer in half.
+	LieTruncate Lie = "truncate"
+)
+
+// Lies lists every lie.
+var Lies = []Lie{LieCount, LieDropItem, LieWrongKey, LieForeignPlacement, LieStatus, LieTokens, LieRatio, LieTrailing, LieTruncate}
+
+// Fault changes how the fake answers one path.
+type Fault struct {
+	// Times is how many requests it applies to (0: all until ClearFaults).
+	Times int
+	// Delay holds the request this long first (less if the client leaves).
+	Delay time.Duration
+	// Stall holds the request until the client leaves or Close, and
+	// answers nothing.
+	Stall bool
+	// Drop closes the connection without an answer.
+	Drop bool
+	// Status, when set, is answered with Body (ContentType defaults to
+	// application/json) instead of the real answer.
+	Status      int
+	Body        string
+	ContentType string
+	// Lie falsifies the real answer (2xx only).
+	Lie Lie
+}
+
+// ErrorAnswer answers status with body (e.g. the spec's 422/404/502
+// envelopes).
+func ErrorAnswer(status int, body string) Fault { return Fault{Status: status, Body: body} }
+
+// Garbage answers 200 with an HTML page.
+func Garbage() Fault {
+	return Fault{Status: http.StatusOK, Body: "<html><body><h1>It works!</h1></body></html>", ContentType: "text/html"}
+}
+
+// Stall holds requests until the client gives up.
+func Stall() Fault { return Fault{Stall: true} }
+
+// Lying falsifies the answer with l.
+func Lying(l Lie) Fault { return Fault{Lie: l} }
+
+type faultState struct {
+	f    Fault
+	left int
+}
+
+// faultBox holds the faults and the request log of a fake (coordinator
+// or MP server).
+type faultBox struct {
+	fmu      sync.Mutex
+	faults   map[string]*faultState
+	requests []Request
+	counts   map[string]int
+	done     chan struct{}
+}
+
+func newFaultBox() faultBox {
+	return faultBox{faults: map[string]*faultState{}, counts: map[string]int{}, done: make(chan struct{})}
+}
+
+// Requests returns what the fake received, oldest first (the last 1000).
+func (s *faultBox) Requests() []Request {
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// LastRequest returns the last request with that method and path.
+func (s *faultBox) LastRequest(method, path string) (Request, bool) {
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	for i := len(s.requests) - 1; i >= 0; i-- {
+		if r := s.requests[i]; r.Method == method && r.Path == path {
+			return r, true
+		}
+	}
+	return Request{}, false
+}
+
+// Count returns how many requests reached path.
+func (s *faultBox) Count(path string) int {
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	return s.counts[path]
+}
+
+// ResetRequests forgets the recorded requests and counts.
+func (s *faultBox) ResetRequests() {
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	s.requests, s.counts = nil, map[string]int{}
+}
+
+func (s *faultBox) record(r *http.Request, body []byte) {
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	s.counts[r.URL.Path]++
+	b := string(body)
+	if len(b) > 1<<20 {
+		b = b[:1<<20]
+	}
+	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: b})
+	if len(s.requests) > 1000 {
+		s.requests = s.requests[len(s.requests)-1000:]
+	}
+}
+
+// InjectFault installs f for path: an exact request path
+// ("/directory/lookup") or a route pattern
+// ("/cache/prefetches/{instance_id}/{request_id}"), replacing any earlier
+// fault for it.
+func (s *faultBox) InjectFault(path string, f Fault) {
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	s.faults[path] = &faultState{f: f, left: f.Times}
+}
+
+// ClearFaults removes every fault.
+func (s *faultBox) ClearFaults() {
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	s.faults = map[string]*faultState{}
+}
+
+func (s *faultBox) takeFault(path, pattern string) *Fault {
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	key := path
+	fs := s.faults[path]
+	if fs == nil && pattern != "" {
+		key, fs = pattern, s.faults[pattern]
+	}
+	if fs == nil {
+		return nil
+	}
+	f := fs.f
+	if fs.f.Times > 0 {
+		fs.left--
+		if fs.left <= 0 {
+			delete(s.faults, key)
+		}
+	}
+	return &f
+}
+
+// preFault runs delays, stalls and drops; false means the request is over.
+func (s *faultBox) preFault(w http.ResponseWriter, r *http.Request, f *Fault) bool {
+	if f.Delay > 0 && !s.wait(r, f.Delay) {
+		return false
+	}
+	if f.Stall {
+		s.wait(r, -1)
+		return false
+	}
+	if f.Drop {
+		if hj, ok := w.(http.Hijacker); ok {
+			if c, _, err := hj.Hijack(); err == nil {
+				c.Close()
+				return false
+			}
+		}
+		panic(http.ErrAbortHandler)
+	}
+	return true
+}
+
+// wait blocks for d (forever if d < 0), until the request ends or Close.
+func (s *faultBox) wait(r *http.Request, d time.Duration) bool {
+	var timer <-chan time.Time
+	if d >= 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timer = t.C
+	}
+	select {
+	case <-timer:
+		return true
+	case <-r.Context().Done():
+		return false
+	case <-s.done:
+		return false
+	}
+}
+
+// applyLie falsifies a JSON answer.
+func applyLie(l Lie, body []byte) []byte {
+	switch l {
+	case LieTrailing:
+		return append(append([]byte(nil), body...), []byte(`{"extra":true}`)...)
+	case LieTruncate:
+		return append([]byte(nil), body[:len(body)/2]...)
+	}
+	v, err := pyLoads(body)
+	if err != nil {
+		return body
+	}
+	o, ok := v.(*pyObj)
+	if !ok {
+		return body
+	}
+	switch l {
+	case LieCount:
+		for _, k := range []string{"chunks", "total", "applied", "requested", "affected", "found_keys", "num_keys", "deleted"} {
+			if n, ok := o.vals[k].(pyInt); ok {
+				o.set(k, pyInt{v: n.v + 1})
+				break
+			}
+		}
+	case LieDropItem:
+		for _, k := range []string{"results", "keys", "instances", "pins", "by_cache_salt", "entries", "modules"} {
+			if l, ok := o.vals[k].([]any); ok && len(l) > 0 {
+				o.set(k, l[:len(l)-1])
+				break
+			}
+		}
+	case LieWrongKey, LieForeignPlacement, LieTokens:
+		first := firstItem(o)
+		if first == nil {
+			break
+		}
+		switch l {
+		case LieWrongKey:
+			if k, ok := first.vals["key"].(*pyObj); ok {
+				if r, ok := k.vals["kv_rank"].(pyInt); ok {
+					k.set("kv_rank", pyInt{v: r.v ^ 1<<16})
+				}
+			}
+		case LieForeignPlacement:
+			if ps, ok := first.vals["placements"].([]any); ok {
+				tier := "l2"
+				if len(ps) > 0 {
+					if p, ok := ps[0].(*pyObj); ok && p.vals["tier"] == "l2" {
+						tier = "l1"
+					}
+				}
+				first.set("placements", append(ps, ordered{{"instance_id", "intruder"}, {"incarnation", int64(1)}, {"tier", tier},
+					{"backend", "dram"}, {"size_bytes", int64(1)}, {"shared", false}}))
+			}
+		case LieTokens:
+			if ts, ok := first.vals["token_ids"].([]any); ok && len(ts) > 0 {
+				if t, ok := ts[0].(pyInt); ok {
+					ts[0] = pyInt{v: t.v + 1}
+				}
+			}
+		}
+	case LieStatus:
+		if st, ok := o.vals["status"].(string); ok {
+			swap := map[string]string{"pinned": "unpinned", "unpinned": "pinned", "ok": "error", "submitted": "queued",
+				"completed": "done", "pending": "running", "healthy": "degraded", "removed": "gone", "deleted": "failed"}
+			if n, ok := swap[st]; ok {
+				o.set("status", n)
+			} else {
+				o.set("status", strings.ToUpper(st))
+			}
+		}
+	case LieRatio:
+		lieRatio(o)
+	}
+	return pyDumps(o)
+}
+
+func firstItem(o *pyObj) *pyObj {
+	for _, k := range []string{"results", "keys", "pins", "entries"} {
+		if l, ok := o.vals[k].([]any); ok && len(l) > 0 {
+			if f, ok := l[0].(*pyObj); ok {
+				return f
+			}
+		}
+	}
+	return nil
+}
+
+func lieRatio(o *pyObj) bool {
+	if mods, ok := o.vals["modules"].([]any); ok {
+		for _, m := range mods {
+			if mo, ok := m.(*pyObj); ok {
+				if r, ok := mo.vals["usage_ratio"].(pyFloat); ok {
+					mo.set("usage_ratio", pyFloat(float64(r)*2+0.5))
+					return true
+				}
+			}
+		}
+	}
+	for _, k := range []string{"instances", "shared_modules"} {
+		if l, ok := o.vals[k].([]any); ok {
+			for _, e := range l {
+				if eo, ok := e.(*pyObj); ok {
+					if k == "shared_modules" {
+						if r, ok := eo.vals["usage_ratio"].(pyFloat); ok {
+							eo.set("usage_ratio", pyFloat(float64(r)*2+0.5))
+							return true
+						}
+					} else if lieRatio(eo) {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,241 @@
+package sandboxcoordinator
+
+// Moves (spec §6.13, proposed in RFC #5083): an L1→L1 relocation pulled
+// by the target — a warm prefetch on the target, polled by the
+// coordinator, then a delete on the source of exactly the keys the
+// target loaded. Not atomic, no rollback.
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+)
+
+type move struct {
+	id, src, dst string
+	requested    int64
+	status       string
+	phase        string
+	loaded       int64
+	missing      int64
+	deleted      int64
+	skipped      int64
+	errText      string
+	settled      time.Time
+}
+
+func (m *move) json() ordered {
+	return ordered{{"move_id", m.id}, {"source_instance_id", m.src}, {"target_instance_id", m.dst}, {"status", m.status}, {"phase", m.phase},
+		{"requested", m.requested}, {"loaded", m.loaded}, {"missing", m.missing}, {"deleted", m.deleted}, {"skipped", m.skipped}, {"error", m.errText}}
+}
+
+type moveTable struct {
+	mu sync.Mutex
+	m  map[string]*move
+}
+
+func newMoveTable() *moveTable { return &moveTable{m: map[string]*move{}} }
+
+var moveFields = []string{"source_instance_id", "target_instance_id", "model_name", "world_size", "token_ids", "cache_salt", "source_tier", "target_tier", "keep_source"}
+
+func hMove(s *Server, rq *request) reply {
+	c := &v{}
+	o, r := bodyModel(rq, c)
+	if r != nil {
+		return *r
+	}
+	var f tokensForm
+	var src, dst, st, tt string
+	var keep bool
+	if o != nil {
+		loc := []any{"body"}
+		c.forbidExtra(o, loc, moveFields...)
+		src, _ = c.str(o, loc, "source_instance_id", true, "")
+		dst, _ = c.str(o, loc, "target_instance_id", true, "")
+		f, _ = c.tokensFields(o, true, true)
+		st, _ = c.enum(o, loc, "source_tier", "l1", "l1", "l2", "all")
+		tt, _ = c.enum(o, loc, "target_tier", "l1", "l1", "l2", "all")
+		keep, _ = c.boolean(o, loc, "keep_source", false)
+	}
+	if !c.ok() {
+		return unprocessable(c)
+	}
+	switch {
+	case src == dst:
+		return detail(http.StatusBadRequest, "source_instance_id and target_instance_id must differ (got "+pyRepr(src)+")")
+	case st != "l1" || tt != "l1":
+		return detail(http.StatusBadRequest, fmt.Sprintf("only l1 -> l1 moves are supported (got %s -> %s)", pyRepr(st), pyRepr(tt)))
+	}
+	srcBase, rr := s.mpBase(src)
+	if rr != nil {
+		return *rr
+	}
+	dstBase, rr := s.mpBase(dst)
+	if rr != nil {
+		return *rr
+	}
+	keys, chunks, rr := s.resolve(f)
+	if rr != nil {
+		return *rr
+	}
+	if chunks == 0 {
+		return jsonReply(200, ordered{{"move_id", ""}, {"source_instance_id", src}, {"target_instance_id", dst}, {"requested", int64(0)}, {"status", "noop"}})
+	}
+	url := dstBase + "/cache/prefetches"
+	status, body, err := s.mpDo(rq.ctx, http.MethodPost, url, prefetchForward(f))
+	if err == nil && status/100 != 2 {
+		err = statusError(status, url)
+	}
+	if err != nil {
+		return detail(http.StatusBadGateway, "prefetch submit to "+pyRepr(dst)+" failed: "+err.Error())
+	}
+	reqID, mpStatus := "", ""
+	if v, err := pyLoads(body); err == nil {
+		if o, ok := v.(*pyObj); ok {
+			reqID, _ = o.vals["request_id"].(string)
+			mpStatus, _ = o.vals["status"].(string)
+		}
+	}
+	switch {
+	case mpStatus == "noop":
+		return detail(http.StatusBadGateway, "target "+pyRepr(dst)+" resolved no chunks (its --chunk-size differs from the coordinator's?)")
+	case reqID == "":
+		return detail(http.StatusBadGateway, "target "+pyRepr(dst)+" answered the prefetch without a request_id")
+	}
+	m := &move{id: s.cfg.ids("move"), src: src, dst: dst, requested: int64(chunks), status: "pending", phase: "load"}
+	s.moves.mu.Lock()
+	s.moves.m[m.id] = m
+	s.moves.mu.Unlock()
+	s.wg.Add(1)
+	go s.runMove(m, srcBase, dstBase, reqID, keys, keep)
+	return jsonReply(200, ordered{{"move_id", m.id}, {"source_instance_id", src}, {"target_instance_id", dst}, {"requested", int64(chunks)}, {"status", "submitted"}})
+}
+
+func (s *Server) settle(m *move, status, errText string) {
+	s.moves.mu.Lock()
+	defer s.moves.mu.Unlock()
+	m.status, m.errText, m.settled = status, errText, s.cfg.now()
+}
+
+func (s *Server) runMove(m *move, srcBase, dstBase, reqID string, keys []objKey, keep bool) {
+	defer s.wg.Done()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-s.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	deadline := time.Now().Add(s.cfg.moveTimeout)
+	var loaded []objKey
+	for {
+		select {
+		case <-ctx.Done():
+			s.settle(m, "failed", "coordinator shutting down")
+			return
+		case <-time.After(s.cfg.movePoll):
+		}
+		if time.Now().After(deadline) {
+			s.settle(m, "failed", "timed out waiting for the target to load")
+			return
+		}
+		status, body, err := s.mpDo(ctx, http.MethodGet, dstBase+"/cache/prefetches/"+reqID, nil)
+		if err == nil && status != 200 {
+			err = statusError(status, dstBase+"/cache/prefetches/"+reqID)
+		}
+		if err != nil {
+			s.settle(m, "failed", "prefetch status from "+pyRepr(m.dst)+" failed: "+err.Error())
+			return
+		}
+		v, _ := pyLoads(body)
+		o, _ := v.(*pyObj)
+		if o == nil {
+			s.settle(m, "failed", "the target's prefetch status is not JSON")
+			return
+		}
+		if st, _ := o.vals["status"].(string); st != "completed" {
+			continue
+		}
+		found, _ := o.vals["found_keys"].(pyInt)
+		total, _ := o.vals["total_keys"].(pyInt)
+		miss := map[int64]bool{}
+		if l, ok := o.vals["missing_key_indices"].([]any); ok {
+			for _, x := range l {
+				if n, ok := x.(pyInt); ok {
+					miss[n.v] = true
+				}
+			}
+		} else if found.v != total.v {
+			s.settle(m, "failed", "the target did not report which keys it loaded (no missing_key_indices)")
+			return
+		}
+		for i, k := range keys {
+			if !miss[int64(i)] {
+				loaded = append(loaded, k)
+			}
+		}
+		s.moves.mu.Lock()
+		m.loaded, m.missing = int64(len(loaded)), int64(len(keys)-len(loaded))
+		m.phase = "delete"
+		s.moves.mu.Unlock()
+		break
+	}
+	if !keep {
+		for i := 0; i < len(loaded); i += 10000 {
+			batch := loaded[i:min(i+10000, len(loaded))]
+			url := srcBase + "/cache/objects"
+			status, body, err := s.mpDo(ctx, http.MethodDelete, url, pyDumps(ordered{{"keys", keysJSON(batch)}, {"tier", "l1"}, {"force", false}}))
+			if err == nil && status/100 != 2 {
+				err = statusError(status, url)
+			}
+			if err != nil {
+				s.settle(m, "failed", "delete to "+pyRepr(m.src)+" failed: "+err.Error())
+				return
+			}
+			if v, err := pyLoads(body); err == nil {
+				if o, ok := v.(*pyObj); ok {
+					d, _ := o.vals["deleted"].(pyInt)
+					sk, _ := o.vals["skipped"].(pyInt)
+					s.moves.mu.Lock()
+					m.deleted += d.v
+					m.skipped += sk.v
+					s.moves.mu.Unlock()
+				}
+			}
+		}
+	}
+	s.settle(m, "completed", "")
+}
+
+func hMoveStatus(s *Server, rq *request) reply {
+	id := rq.params["move_id"]
+	s.moves.mu.Lock()
+	defer s.moves.mu.Unlock()
+	now := s.cfg.now()
+	var settled []*move
+	for k, m := range s.moves.m {
+		if m.status != "pending" {
+			if now.Sub(m.settled) > s.cfg.moveTTL {
+				delete(s.moves.m, k)
+				continue
+			}
+			settled = append(settled, m)
+		}
+	}
+	if len(settled) > s.cfg.moveLimit {
+		sort.Slice(settled, func(i, j int) bool { return settled[i].settled.Before(settled[j].settled) })
+		for _, m := range settled[:len(settled)-s.cfg.moveLimit] {
+			delete(s.moves.m, m.id)
+		}
+	}
+	m := s.moves.m[id]
+	if m == nil {
+		return detail(http.StatusNotFound, "unknown move_id="+pyRepr(id))
+	}
+	return jsonReply(200, m.json())
+}
