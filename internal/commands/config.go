@@ -1,16 +1,19 @@
 package commands
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
 
 	"lmc/internal/commands/printers"
+	"lmc/internal/tokenize/lmcachekey"
 	"lmc/internal/transport"
 )
 
@@ -31,7 +34,8 @@ Precedence: flags > LMC_* environment > context > LMCache config > defaults.`,
   lmc config get-contexts
   lmc config view --resolved`,
 	}
-	cmd.AddCommand(newCmdConfigView(f), newCmdGetContexts(f), newCmdUseContext(f), newCmdSetContext(f))
+	cmd.AddCommand(newCmdConfigView(f), newCmdGetContexts(f), newCmdUseContext(f), newCmdSetContext(f),
+		newCmdCurrentContext(f), newCmdDeleteContext(f), newCmdConfigUnset(f))
 	return cmd
 }
 
@@ -104,7 +108,7 @@ func newCmdUseContext(f *Factory) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg := f.Config
 			if _, ok := cfg.Contexts[args[0]]; !ok {
-				return &UsageError{Err: fmt.Errorf("no context %q in %s", args[0], cfg.path)}
+				return unknownContext(cfg, args[0])
 			}
 			cfg.CurrentContext = args[0]
 			if err := cfg.save(); err != nil {
@@ -116,11 +120,166 @@ func newCmdUseContext(f *Factory) *cobra.Command {
 	}
 }
 
-// contextFlags are the flags set-context accepts (the settings contexts hold).
-var contextFlagNames = []string{"master", "admin", "controller", "tenant", "model", "hash", "hash-seed", "none-hash", "chunk-size", "save-unfull-chunk", "key-schema", "world-size", "worker-id", "dtype", "tag", "mla", "legacy-64bit", "python-version", "lmcache-config", "timeout", "header", "cacert", "insecure", "cert", "key"}
+func newCmdCurrentContext(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:     "current-context",
+		Short:   "Print the current context's name (exit 1 when none is set)",
+		Example: "  lmc config current-context",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.Config.CurrentContext == "" {
+				return &ExitError{Code: ExitFailed, Err: fmt.Errorf("no current context in %s ('lmc config use-context NAME' sets one)", f.Config.path)}
+			}
+			_, err := fmt.Fprintln(f.Out(), f.Config.CurrentContext)
+			return err
+		},
+	}
+}
+
+func newCmdDeleteContext(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:               "delete-context NAME",
+		Short:             "Delete a context (and unset it if it is the current one)",
+		Example:           "  lmc config delete-context staging",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeContexts(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg := f.Config
+			if _, ok := cfg.Contexts[args[0]]; !ok {
+				return unknownContext(cfg, args[0])
+			}
+			delete(cfg.Contexts, args[0])
+			wasCurrent := cfg.CurrentContext == args[0]
+			if wasCurrent {
+				cfg.CurrentContext = ""
+			}
+			if err := cfg.save(); err != nil {
+				return err
+			}
+			fmt.Fprintf(f.IOStreams.ErrOut, "context %q deleted from %s\n", args[0], cfg.path)
+			if wasCurrent {
+				fmt.Fprintln(f.IOStreams.ErrOut, "it was the current context: now none is")
+			}
+			return nil
+		},
+	}
+}
+
+func newCmdConfigUnset(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:     "unset current-context",
+		Short:   "Go back to no current context",
+		Example: "  lmc config unset current-context",
+		Args:    cobra.ExactArgs(1),
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return []string{"current-context"}, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if args[0] != "current-context" {
+				return &UsageError{Err: fmt.Errorf("unset %s: only current-context can be unset (remove a context's setting with 'lmc config set-context NAME --unset SETTING')", args[0])}
+			}
+			cfg := f.Config
+			if cfg.CurrentContext == "" {
+				fmt.Fprintln(f.IOStreams.ErrOut, "no current context was set")
+				return nil
+			}
+			old := cfg.CurrentContext
+			cfg.CurrentContext = ""
+			if err := cfg.save(); err != nil {
+				return err
+			}
+			fmt.Fprintf(f.IOStreams.ErrOut, "current context %q unset: commands use no context now\n", old)
+			return nil
+		},
+	}
+}
+
+// unknownContext names the contexts there are.
+func unknownContext(cfg *ConfigFile, name string) error {
+	names := make([]string, 0, len(cfg.Contexts))
+	for n := range cfg.Contexts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	msg := fmt.Sprintf("no context %q in %s", name, cfg.path)
+	if s := closest(name, names); len(s) > 0 {
+		msg += "; did you mean " + strings.Join(quoteAll(s), " or ") + "?"
+	} else if len(names) > 0 {
+		msg += " (contexts: " + strings.Join(names, ", ") + ")"
+	}
+	return &UsageError{Err: errors.New(msg)}
+}
+
+// contextGlobalFlags are the global flags a context may hold (besides every
+// flag of set-context itself); output, colour, verbosity, --jq and
+// --context are per run.
+var contextGlobalFlags = []string{"timeout", "header", "cacert", "insecure", "cert", "key"}
+
+// isContextSetting reports whether a context may hold flag name.
+func isContextSetting(cmd *cobra.Command, name string) bool {
+	if name == "unset" || name == "help" {
+		return false
+	}
+	return cmd.LocalNonPersistentFlags().Lookup(name) != nil || slices.Contains(contextGlobalFlags, name)
+}
+
+// contextSettings lists the settings a context may hold.
+func contextSettings(cmd *cobra.Command) []string {
+	var out []string
+	cmd.LocalNonPersistentFlags().VisitAll(func(fl *pflag.Flag) {
+		if isContextSetting(cmd, fl.Name) {
+			out = append(out, fl.Name)
+		}
+	})
+	return append(out, contextGlobalFlags...)
+}
+
+// validateContext checks the settings set-context is given with the rules
+// the flags follow, so a bad value fails when it is saved, not later in
+// another command. (Numeric ranges are checked before any command runs.)
+func (f *Factory) validateContext(ctx context.Context, name string, kf KeyFlags, b BackendFlags, headers []string) error {
+	bad := func(flag string, err error) error {
+		return &UsageError{Err: fmt.Errorf("context %q: --%s: %v", name, flag, err)}
+	}
+	if m := b.Master; m != "" {
+		if strings.Contains(m, "://") && !strings.HasPrefix(m, "mooncakestore://") {
+			return bad("master", fmt.Errorf("%q: the master's RPC address is HOST:PORT with no scheme (for the HTTP admin API use --admin)", m))
+		}
+		if _, err := normalizeMaster(m); err != nil {
+			return bad("master", err)
+		}
+	}
+	for flag, v := range map[string]string{"admin": b.Admin, "controller": b.Controller} {
+		if v != "" {
+			if _, err := transport.ParseURL(v); err != nil {
+				return bad(flag, err)
+			}
+		}
+	}
+	for _, h := range headers {
+		if _, err := transport.ParseHeader(h); err != nil {
+			return bad("header", err)
+		}
+	}
+	// The key settings through the same resolution as the commands.
+	if kf.Model == "" {
+		kf.Model = "(any)"
+	}
+	if kf.HashSeed != "" {
+		if _, err := lmcachekey.ParseSeed(kf.HashSeed); err != nil {
+			return bad("hash-seed", err)
+		}
+	}
+	if _, err := f.resolveKeysLenient(ctx, &kf, FlagSources{}); err != nil {
+		return &UsageError{Err: fmt.Errorf("context %q: %v", name, err)}
+	}
+	return nil
+}
 
 func newCmdSetContext(f *Factory) *cobra.Command {
 	var unset []string
+	var kf KeyFlags
+	var bf BackendFlags
 	cmd := &cobra.Command{
 		Use:   "set-context NAME [--master A] [--controller URL] [--model M] [--hash H] [--hash-seed S] ...",
 		Short: "Create or update a context from flags",
@@ -132,14 +291,29 @@ func newCmdSetContext(f *Factory) *cobra.Command {
 			cfg := f.Config
 			name := args[0]
 			c := cfg.Contexts[name]
+			created := c == nil
 			if c == nil {
 				c = map[string]any{}
 			}
+			settings := contextSettings(cmd)
+			for _, u := range unset {
+				if !slices.Contains(settings, u) {
+					msg := fmt.Sprintf("--unset %s: no such setting", u)
+					if s := closest(u, settings); len(s) > 0 {
+						msg += "; did you mean " + strings.Join(s, " or ") + "?"
+					}
+					return &UsageError{Err: errors.New(msg)}
+				}
+				if _, ok := c[u]; !ok {
+					return &UsageError{Err: fmt.Errorf("--unset %s: context %q does not set it", u, name)}
+				}
+			}
 			n := 0
 			cmd.Flags().Visit(func(fl *pflag.Flag) {
-				if !slices.Contains(contextFlagNames, fl.Name) || f.EnvSources[fl.Name] != "" {
+				if !isContextSetting(cmd, fl.Name) || f.EnvSources[fl.Name] != "" {
 					return
 				}
+
 				if sv, ok := fl.Value.(pflag.SliceValue); ok {
 					c[fl.Name] = sv.GetSlice()
 				} else {
@@ -154,19 +328,25 @@ func newCmdSetContext(f *Factory) *cobra.Command {
 			if n == 0 {
 				return &UsageError{Err: errors.New("nothing to set: give settings as flags, e.g. --master HOST:PORT --model M")}
 			}
-			cfg.Contexts[name] = c
-			if cfg.CurrentContext == "" {
-				cfg.CurrentContext = name
+			if err := f.validateContext(cmd.Context(), name, kf, bf, f.Transport.Headers); err != nil {
+				return err
 			}
+			cfg.Contexts[name] = c
 			if err := cfg.save(); err != nil {
 				return err
 			}
-			fmt.Fprintf(f.IOStreams.ErrOut, "context %q saved in %s\n", name, cfg.path)
+			verb := "updated"
+			if created {
+				verb = "created"
+			}
+			fmt.Fprintf(f.IOStreams.ErrOut, "context %q %s in %s\n", name, verb, cfg.path)
+			if cfg.CurrentContext != name {
+				fmt.Fprintf(f.IOStreams.ErrOut, "use it with --context %s, or make it the default: lmc config use-context %s\n", name, name)
+			}
 			return nil
+
 		},
 	}
-	var kf KeyFlags
-	var bf BackendFlags
 	addKeyFlags(cmd, &kf)
 	addStoreFlags(cmd, &bf)
 	addControllerFlag(cmd, &bf)

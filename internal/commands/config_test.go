@@ -34,7 +34,14 @@ func TestContextsAndPrecedence(t *testing.T) {
 		t.Fatalf("config file: %v %v", err, st)
 	}
 	runLMC(t, runOpts{env: env}, "config", "set-context", "dev", "--model", "m-dev", "--hash-seed", "0")
-	// the first context became current
+	// a new context does not silently become current
+	r = runLMC(t, runOpts{env: env}, "config", "get-contexts", "-o", "json")
+	if strings.Contains(r.stdout, `"current": true`) {
+		t.Fatalf("set-context made a context current: %s", r.stdout)
+	}
+	if r := runLMC(t, runOpts{env: env}, "config", "use-context", "prod"); r.code != 0 {
+		t.Fatalf("use-context: %d %s", r.code, r.stderr)
+	}
 	r = runLMC(t, runOpts{env: env}, "config", "get-contexts", "-o", "json")
 	if !strings.Contains(r.stdout, `"name": "prod",`+"\n      \"current\": true") || strings.Contains(r.stdout, "s3cret") {
 		t.Fatalf("get-contexts: %s", r.stdout)

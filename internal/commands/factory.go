@@ -108,6 +108,16 @@ func (s FlagSources) Has(name string) bool { _, ok := s[name]; return ok }
 // Source is where the flag's value came from, "" when not given.
 func (s FlagSources) Source(name string) string { return s[name] }
 
+// usageErr is a usage error about flag's value, naming where the value came
+// from when it was not the command line ("from context prod", "from env
+// LMC_HASH"): a bad value in a context is found in that context.
+func (s FlagSources) usageErr(flag string, err error) error {
+	if src := s.Source(flag); src != "" && src != "flag --"+flag {
+		return &UsageError{Err: fmt.Errorf("--%s (from %s): %w", flag, src, err)}
+	}
+	return &UsageError{Err: err}
+}
+
 // givenFlags collects the flags set by any layer: bindEnv and applyContext
 // mark what they set as changed and record it in env.
 func givenFlags(cmd *cobra.Command, env map[string]string) FlagSources {

@@ -82,7 +82,7 @@ func (f *Factory) resolveKeysOpt(ctx context.Context, k *KeyFlags, given FlagSou
 	// schema (before the algorithm: blake3 and mp imply each other)
 	schema, err := lmcachekey.LookupSchema(k.KeySchema)
 	if err != nil {
-		return nil, usageErrorf(err)
+		return nil, given.usageErr("key-schema", err)
 	}
 	p.Schema = schema.Name
 	r.Source["key_schema"] = "default"
@@ -96,12 +96,12 @@ func (f *Factory) resolveKeysOpt(ctx context.Context, k *KeyFlags, given FlagSou
 	}
 	alg, err := lmcachekey.ParseAlgorithm(hashName)
 	if err != nil {
-		if r.Source["hash_algorithm"] != "default" && !strings.HasPrefix(r.Source["hash_algorithm"], "flag") && !strings.HasPrefix(r.Source["hash_algorithm"], "env LMC_") {
+		if hs := r.Source["hash_algorithm"]; hs != "default" && !strings.HasPrefix(hs, "flag") && !strings.HasPrefix(hs, "env LMC_") && !strings.HasPrefix(hs, "context ") {
 			// LMCache silently falls back to builtin for names vLLM does not know.
 			r.Warnings = append(r.Warnings, fmt.Sprintf("pre_caching_hash_algorithm %q is not a name vLLM knows: LMCache silently falls back to builtin", hashName))
 			alg = lmcachekey.Builtin
 		} else {
-			return nil, usageErrorf(err)
+			return nil, given.usageErr("hash", err)
 		}
 	}
 	p.Algorithm = alg
@@ -122,12 +122,12 @@ func (f *Factory) resolveKeysOpt(ctx context.Context, k *KeyFlags, given FlagSou
 	}
 	p.WorldSize, p.WorkerID, p.MLA = k.WorldSize, k.WorkerID, k.MLA
 	if p.DType, err = lmcachekey.ParseDType(k.DType); err != nil {
-		return nil, usageErrorf(err)
+		return nil, given.usageErr("dtype", err)
 	}
 	for _, t := range k.Tags {
 		tg, err := lmcachekey.ParseTag(t)
 		if err != nil {
-			return nil, usageErrorf(err)
+			return nil, given.usageErr("tag", err)
 		}
 		p.Tags = append(p.Tags, tg)
 	}
@@ -137,7 +137,7 @@ func (f *Factory) resolveKeysOpt(ctx context.Context, k *KeyFlags, given FlagSou
 	}
 	minor, err := parsePythonVersion(k.PythonVersion)
 	if err != nil {
-		return nil, usageErrorf(err)
+		return nil, given.usageErr("python-version", err)
 	}
 	p.PythonMinor = minor
 
@@ -181,7 +181,7 @@ func (f *Factory) resolveKeysOpt(ctx context.Context, k *KeyFlags, given FlagSou
 	if r.Seed != "" {
 		v, err := p.NoneHashFromSeed(r.Seed)
 		if err != nil {
-			return nil, usageErrorf(err)
+			return nil, given.usageErr("hash-seed", err)
 		}
 		p.NoneHash = v
 		if p.Algorithm == lmcachekey.Blake3 {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"io"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -405,5 +407,64 @@ func TestCompletionUsesContextAndFiles(t *testing.T) {
 		if !strings.HasSuffix(strings.TrimSpace(r.stdout), ":0") && !strings.Contains(r.stdout, ":0\n") {
 			t.Errorf("%v: completion directive %q, want :0 (file names)", args, r.stdout)
 		}
+	}
+}
+
+// Trap 10: contexts are checked when saved, with the flags' rules; unset
+// of an unknown setting is an error; delete-context, current-context and
+// unset current-context exist; a new context is not silently current.
+func TestContextsAreChecked(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	env := map[string]string{"HOME": dir}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--master", "http://10.0.0.1:9003"}, `context "p": --master: "http://10.0.0.1:9003": the master's RPC address is HOST:PORT with no scheme`},
+		{[]string{"--hash", "sha265"}, `context "p": unknown hash algorithm "sha265"`},
+		{[]string{"--chunk-size", "-5"}, `--chunk-size -5: must be 1..1048576`},
+		{[]string{"--controller", "ftp://x"}, `context "p": --controller: URL ftp://x: unsupported scheme`},
+		{[]string{"--hash-seed", "abc"}, `context "p": --hash-seed: hash seed "abc"`},
+	} {
+		r := runLMC(t, runOpts{env: env}, append([]string{"config", "set-context", "p"}, tc.args...)...)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+	r := runLMC(t, runOpts{env: env}, "config", "set-context", "p", "--model", "m", "--hash", "sha256")
+	if r.code != 0 || !strings.Contains(r.stderr, `context "p" created`) || !strings.Contains(r.stderr, "lmc config use-context p") {
+		t.Fatalf("create: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := runLMC(t, runOpts{env: env}, "config", "current-context"); r.code != ExitFailed || !strings.Contains(r.stderr, "no current context") {
+		t.Fatalf("current-context with none: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := runLMC(t, runOpts{env: env}, "config", "set-context", "p", "--unset", "hsh"); r.code != ExitUsage || !strings.Contains(r.stderr, "--unset hsh: no such setting; did you mean hash?") {
+		t.Fatalf("--unset hsh: exit %d, stderr %q", r.code, r.stderr)
+	}
+	runLMC(t, runOpts{env: env}, "config", "use-context", "p")
+	if r := runLMC(t, runOpts{env: env}, "config", "current-context"); r.code != 0 || r.stdout != "p\n" {
+		t.Fatalf("current-context: exit %d, stdout %q", r.code, r.stdout)
+	}
+	if r := runLMC(t, runOpts{env: env}, "config", "unset", "current-context"); r.code != 0 {
+		t.Fatalf("unset current-context: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := runLMC(t, runOpts{env: env}, "config", "current-context"); r.code != ExitFailed {
+		t.Fatalf("after unset: exit %d", r.code)
+	}
+	if r := runLMC(t, runOpts{env: env}, "config", "delete-context", "q"); r.code != ExitUsage || !strings.Contains(r.stderr, `no context "q"`) || !strings.Contains(r.stderr, `did you mean "p"?`) {
+		t.Fatalf("delete unknown: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := runLMC(t, runOpts{env: env}, "config", "delete-context", "p"); r.code != 0 {
+		t.Fatalf("delete: exit %d, stderr %q", r.code, r.stderr)
+	}
+	// A bad value already in a config file is named with its context.
+	cfg := filepath.Join(dir, ".config", "lmc", "config.yaml")
+	if err := os.WriteFile(cfg, []byte("current-context: old\ncontexts:\n  old:\n    hash: sha265\n    model: m\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = runLMC(t, runOpts{env: env}, "keys", "--hash-seed", "0", "--tokens", "1")
+	if r.code != ExitUsage || !strings.Contains(r.stderr, `--hash (from context old): unknown hash algorithm "sha265"`) {
+		t.Fatalf("bad stored value: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
