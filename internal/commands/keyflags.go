@@ -38,6 +38,10 @@ func DefaultKeyFlags() KeyFlags {
 }
 
 func addKeyFlags(cmd *cobra.Command, k *KeyFlags) {
+	inGroup(cmd, groupKey, func() { defineKeyFlags(cmd, k) })
+}
+
+func defineKeyFlags(cmd *cobra.Command, k *KeyFlags) {
 	d := DefaultKeyFlags()
 	fl := cmd.Flags()
 	fl.StringVar(&k.Model, "model", "", "model name exactly as the engine's --model (HF repo id or path)")

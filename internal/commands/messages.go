@@ -4,6 +4,10 @@ package commands
 import (
 	"fmt"
 	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"lmc/internal/commands/iostreams"
 	"lmc/internal/safetext"
@@ -41,4 +45,39 @@ func promptName(src string, p *tokenize.Prompt) string {
 		return fmt.Sprintf("%s prompt %d (line %d)", src, p.Index+1, p.Line)
 	}
 	return src
+}
+
+// givenFlagArgs renders the flags of names that were given (by any layer)
+// as command-line arguments, for a hint that repeats them.
+func givenFlagArgs(cmd *cobra.Command, given FlagSources, names []string) string {
+	var parts []string
+	for _, n := range names {
+		if !given.Has(n) {
+			continue
+		}
+		fl := cmd.Flags().Lookup(n)
+		if fl == nil {
+			continue
+		}
+		if sv, ok := fl.Value.(pflag.SliceValue); ok {
+			for _, v := range sv.GetSlice() {
+				parts = append(parts, "--"+n, shellQuote(v))
+			}
+			continue
+		}
+		if fl.Value.Type() == "bool" {
+			parts = append(parts, "--"+n+"="+fl.Value.String())
+			continue
+		}
+		parts = append(parts, "--"+n, shellQuote(fl.Value.String()))
+	}
+	return strings.Join(parts, " ")
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\n'\"$`\\*?[]{}()<>|&;~#") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -105,7 +105,12 @@ an example command, then serves until Ctrl-C or SIGTERM.`,
 			} else {
 				fmt.Fprintf(f.Out(), "master %s\nadmin %s\ncontroller %s\n", v.Master, v.Admin, v.Controller)
 			}
-			fmt.Fprintf(f.IOStreams.ErrOut, "sandbox ready (metadata only, no KV bytes). Try:\n  lmc lookup --master %s --model demo/model --hash-seed 0 prompt.json\n  lmc lookup --controller %s prompt.json\nCtrl-C stops it.\n", v.Master, v.Controller)
+			prompt, keyArgs := "PROMPT.json", "--model MODEL --hash-seed SEED"
+			if populate != "" {
+				prompt, keyArgs = shellQuote(populate), givenFlagArgs(cmd, f.Given, flagsIn(cmd, groupKey))
+			}
+			fmt.Fprintf(f.IOStreams.ErrOut, "sandbox ready (metadata only, no KV bytes). Try:\n  lmc lookup --master %s %s %s\n  lmc lookup --controller %s %s\nCtrl-C stops it.\n",
+				v.Master, keyArgs, prompt, v.Controller, prompt)
 			<-ctx.Done()
 			fmt.Fprintln(f.IOStreams.ErrOut, "sandbox stopped")
 			return nil

@@ -468,3 +468,31 @@ func TestContextsAreChecked(t *testing.T) {
 		t.Fatalf("bad stored value: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// Trap 11: the sandbox's "Try:" hint repeats the populate key flags and
+// prompt, not a hard-coded example.
+func TestSandboxHintFollowsPopulate(t *testing.T) {
+	t.Parallel()
+	prompt := writeFile(t, "my prompt.json", "["+seqTokens(600)+"]")
+	cmd := lmcProcess(t, "sandbox", "--master-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--controller-addr", "127.0.0.1:0",
+		"--populate", prompt, "--model", "org/my-model", "--hash", "sha256_cbor", "--hash-seed", "42", "--chunk-size", "128")
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(syncString(&stderr), "Ctrl-C stops it") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	out := syncString(&stderr)
+	for _, want := range []string{"lmc lookup --master 127.0.0.1:", "--model org/my-model", "--hash sha256_cbor", "--hash-seed 42", "--chunk-size 128", "'" + prompt + "'"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("hint %q lacks %q", out, want)
+		}
+	}
+	if strings.Contains(out, "demo/model") {
+		t.Errorf("hint still hard-coded: %q", out)
+	}
+}
