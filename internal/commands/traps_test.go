@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -494,5 +495,45 @@ func TestSandboxHintFollowsPopulate(t *testing.T) {
 	}
 	if strings.Contains(out, "demo/model") {
 		t.Errorf("hint still hard-coded: %q", out)
+	}
+}
+
+// Trap 12: the same failure gets the same exit code from every HTTP peer,
+// and https:// against plain HTTP is a configuration error (exit 1, not
+// retried), not "safe to retry".
+func TestSameFailureSameExitCode(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() { // accepts and closes at once: EOF before any answer
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	eof := "http://" + ln.Addr().String()
+	for _, args := range [][]string{
+		{"lookup", "--admin", eof, "--model", model, "--hash-seed", "0", "--chunk-size", "1", "--tokens", "1"},
+		{"lookup", "--controller", eof, "--tokens", "1"},
+		{"keys", "--model", model, "--hash-seed", "0", "--tokenize-url", eof, "--text", "hi"},
+	} {
+		if r := runLMC(t, runOpts{}, args...); r.code != ExitUnavailable {
+			t.Errorf("%v (closed before answering): exit %d, want 3; stderr %q", args, r.code, r.stderr)
+		}
+	}
+	fake, url := startController(t)
+	before := fake.Requests("/lookup")
+	r := runLMC(t, runOpts{}, "lookup", "--controller", strings.Replace(url, "http://", "https://", 1), "--tokens", "1")
+	if r.code != ExitFailed || !strings.Contains(r.stderr, "a TLS or scheme mismatch") || strings.Contains(r.stderr, "attempts") {
+		t.Errorf("https against plain HTTP: exit %d, stderr %q; want exit 1, no retries", r.code, r.stderr)
+	}
+	if n := fake.Requests("/lookup") - before; n != 0 {
+		t.Errorf("%d lookups reached the controller over plain HTTP", n)
 	}
 }
