@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -34,10 +35,11 @@ func addInputFlags(cmd *cobra.Command, in *InputFlags) {
 	addTextFlags(cmd, &in.Text)
 }
 
-const inputHelp = `Token input is FILE, - for stdin, or --tokens 1,2,3. The format is detected:
-a JSON array of token IDs; a JSON object with "tokens", "token_ids" or
-"prompt_token_ids" (e.g. vLLM's /tokenize answer); JSON Lines, one prompt per
-line (array or object, with an optional "id"); or plain integers separated by
+const inputHelp = `Token input is FILE, - for stdin (also a pipe when no FILE is given),
+or --tokens 1,2,3. The format is detected: a JSON array of token IDs; a JSON
+object with "tokens", "token_ids", "prompt_token_ids" (vLLM's /tokenize
+answer) or "input_ids" (Hugging Face's); JSON Lines, one prompt per line
+(array or object, with an optional "id"); or plain integers separated by
 spaces, newlines or commas. Token IDs are integers 0..4294967295.
 
 ` + textHelp
@@ -84,6 +86,10 @@ func (f *Factory) openTokenInput(ctx context.Context, args []string, in *InputFl
 		return nil, &UsageError{Err: errors.New("give token input once: FILE, - or --tokens")}
 	case in.Tokens != "":
 		return &tokenSource{rd: tokenize.NewReader(strings.NewReader(in.Tokens), "--tokens"), name: "--tokens", close: func() {}}, nil
+	case len(args) == 0 && !f.IOStreams.IsStdinTTY() && f.IOStreams.In != nil && stdinHasData(f.IOStreams.In):
+		// Piped input with no FILE: read stdin, as "-" would.
+		args = []string{"-"}
+		return f.openTokenInput(ctx, args, in)
 	case len(args) == 0:
 		return nil, &UsageError{Err: errors.New("no token input: pass FILE, - for stdin, or --tokens 1,2,3 (or text: --text, --prompt-file, --messages)")}
 	case len(args) > 1:
@@ -99,13 +105,65 @@ func (f *Factory) openTokenInput(ctx context.Context, args []string, in *InputFl
 	}
 	fh, err := os.Open(args[0])
 	if err != nil {
+		notExist := errors.Is(err, os.ErrNotExist)
 		var pe *os.PathError
 		if errors.As(err, &pe) {
 			err = fmt.Errorf("%s: %v", args[0], pe.Err)
 		}
+		if notExist && looksLikeText(args[0]) {
+			return nil, &UsageError{Err: fmt.Errorf("token input %v; to look a prompt up by its text use --text %s (with --tokenizer tokenizer.json or --tokenize-url http://ENGINE:8000)", err, shellQuote(args[0]))}
+		}
 		return nil, &UsageError{Err: fmt.Errorf("token input %v", err)}
 	}
 	return &tokenSource{rd: tokenize.NewReader(boundedio.File(ctx, fh), args[0]), name: args[0], close: func() { fh.Close() }}, nil
+}
+
+// looksLikeText reports an argument that is more likely a prompt than a
+// file name: it has spaces, or neither a path separator nor an extension.
+func looksLikeText(s string) bool {
+	return strings.ContainsAny(s, " \t\n") || (!strings.ContainsAny(s, "/.\\") && len(s) > 0)
+}
+
+// stdinHasData reports whether stdin is a pipe, a file or something else
+// that is not a terminal and not /dev/null: then "lmc keys" with no FILE
+// reads it, as "echo 1 2 3 | lmc keys" means.
+func stdinHasData(in io.Reader) bool {
+	fh, ok := in.(*os.File)
+	if !ok {
+		// Tests and embedders hand a reader: read it unless it is known to
+		// be empty.
+		if l, ok := in.(interface{ Len() int }); ok {
+			return l.Len() > 0
+		}
+		return true
+	}
+	st, err := fh.Stat()
+	if err != nil {
+		return false
+	}
+	m := st.Mode()
+	if m&os.ModeCharDevice != 0 {
+		return false // a terminal or /dev/null
+	}
+	return m&os.ModeNamedPipe != 0 || m.IsRegular() && st.Size() > 0 || m&os.ModeSocket != 0
+}
+
+// inputHint adds what the operator probably meant to an input error at
+// the very start of the input: text or a chat where token IDs were
+// expected.
+func inputHint(name string, err error) error {
+	var ie *tokenize.InputError
+	if !errors.As(err, &ie) || ie.Line != 1 || ie.Hint != "" {
+		return err
+	}
+	found := strings.TrimPrefix(ie.Found, `"`)
+	switch {
+	case strings.HasPrefix(found, `{\"role\"`) || strings.HasPrefix(found, "{\"role\""):
+		ie.Hint = "this looks like chat messages: use --messages " + shellQuote(name) + " with --tokenize-url http://ENGINE:8000 (the engine applies its chat template)"
+	case ie.Col == 1 && strings.HasPrefix(ie.Found, `"`) && found != "" && unicode.IsLetter([]rune(found)[0]):
+		ie.Hint = "this looks like text: use --prompt-file " + shellQuote(name) + " with --tokenizer tokenizer.json or --tokenize-url http://ENGINE:8000"
+	}
+	return err
 }
 
 // eachPrompt streams prompts to fn.
@@ -124,7 +182,7 @@ func (s *tokenSource) eachPrompt(fn func(*tokenize.Prompt) error) error {
 			return nil
 		}
 		if err != nil {
-			return err
+			return inputHint(s.name, err)
 		}
 		if p.HasText() {
 			if err := s.tt.tokenize(s.ctx, s.name, p); err != nil {

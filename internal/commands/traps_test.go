@@ -537,3 +537,31 @@ func TestSameFailureSameExitCode(t *testing.T) {
 		t.Errorf("%d lookups reached the controller over plain HTTP", n)
 	}
 }
+
+// Trap 13: text where token IDs are expected gets the flag that fits;
+// Hugging Face's {"input_ids": …} is read; piped stdin is read without -.
+func TestTextWhereTokensAreExpected(t *testing.T) {
+	t.Parallel()
+	txt := writeFile(t, "prompt.txt", "Explain KV caching\n")
+	chat := writeFile(t, "chat.json", `[{"role":"user","content":"hi"}]`)
+	hf := writeFile(t, "hf.json", `{"input_ids": [1, 2, 3]}`)
+	key := []string{"keys", "--model", model, "--hash-seed", "0", "--chunk-size", "1"}
+	for _, tc := range []struct {
+		arg, want string
+	}{
+		{"Explain KV caching", "to look a prompt up by its text use --text 'Explain KV caching'"},
+		{txt, "this looks like text: use --prompt-file " + txt},
+		{chat, "this looks like chat messages: use --messages " + chat},
+	} {
+		r := runLMC(t, runOpts{}, append(key, tc.arg)...)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%s: exit %d, stderr %q; want %q", tc.arg, r.code, r.stderr, tc.want)
+		}
+	}
+	if r := runLMC(t, runOpts{}, append(key, hf)...); r.code != 0 || strings.Count(r.stdout, "\n") != 3 {
+		t.Errorf("input_ids: exit %d, stdout %q, stderr %q; want 3 keys", r.code, r.stdout, r.stderr)
+	}
+	if r := runLMC(t, runOpts{stdin: "1 2 3\n"}, key...); r.code != 0 || strings.Count(r.stdout, "\n") != 3 {
+		t.Errorf("piped stdin without -: exit %d, stdout %q, stderr %q; want 3 keys", r.code, r.stdout, r.stderr)
+	}
+}

@@ -1,6 +1,6 @@
 // Package tokenize is lmc's token input: it reads prompts as token IDs from
 // files, stdin or a flag — a JSON array, a JSON object with "tokens",
-// "token_ids" or "prompt_token_ids", JSON Lines batches, plain integers —
+// "token_ids", "prompt_token_ids" or "input_ids", JSON Lines batches, plain integers —
 // streaming through a fixed window and reporting file:line:col errors. A
 // prompt may also arrive as text or chat messages, which a tokenizer turns
 // into IDs.

@@ -68,7 +68,8 @@ func (e *InputError) Error() string {
 }
 
 // TokenFields are the JSON object fields that hold token IDs.
-var TokenFields = []string{"tokens", "token_ids", "prompt_token_ids"}
+// "input_ids" is Hugging Face tokenizers' and transformers' name.
+var TokenFields = []string{"tokens", "token_ids", "prompt_token_ids", "input_ids"}
 
 const maxDepth = 64
 
@@ -478,7 +479,7 @@ func (r *Reader) object(p *Prompt) error {
 		r.advance()
 		r.skipSpace()
 		switch key {
-		case "tokens", "token_ids", "prompt_token_ids":
+		case "tokens", "token_ids", "prompt_token_ids", "input_ids":
 			if seen != "" {
 				return &InputError{File: r.name, Line: line, Col: col, Found: fmt.Sprintf("both %q and %q", seen, key), Expected: "one field with the token IDs"}
 			}
@@ -566,7 +567,7 @@ func (r *Reader) object(p *Prompt) error {
 		return &InputError{File: r.name, Line: p.Line, Col: 1, Found: `both "prompt" and "messages"`, Expected: "one of them"}
 	}
 	if seen == "" && p.Text == nil && p.Messages == nil {
-		return &InputError{File: r.name, Line: p.Line, Col: 1, Found: "an object without token IDs", Expected: `a "tokens", "token_ids" or "prompt_token_ids" field (or "prompt"/"messages" text with a tokenizer)`}
+		return &InputError{File: r.name, Line: p.Line, Col: 1, Found: "an object without token IDs", Expected: `a "tokens", "token_ids", "prompt_token_ids" or "input_ids" field (or "prompt"/"messages" text with a tokenizer)`}
 	}
 	return nil
 }

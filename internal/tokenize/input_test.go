@@ -67,7 +67,7 @@ func TestReadErrors(t *testing.T) {
 		{"[1.5]", `in.json:1:2: found "1.…", expected a token ID (an integer 0..4294967295) (token IDs are integers)`},
 		{"[1 2]", `in.json:1:4: found "2", expected ',' or ']' in the token array`},
 		{"[1, 2", `in.json:1:6: found end of input, expected ',' or ']' in the token array`},
-		{`{"foo": [1]}`, `in.json:1:1: found an object without token IDs, expected a "tokens", "token_ids" or "prompt_token_ids" field`},
+		{`{"foo": [1]}`, `in.json:1:1: found an object without token IDs, expected a "tokens", "token_ids", "prompt_token_ids" or "input_ids" field`},
 		{`{"tokens": [1], "token_ids": [2]}`, `in.json:1:17: found both "tokens" and "token_ids", expected one field with the token IDs`},
 		{`{"tokens": "1 2"}`, `in.json:1:12: found "\"1", expected a JSON array of token IDs for "tokens"`},
 		{"[1] [2]", `in.json:1:5: found "[2", expected a new line before the next prompt (JSON Lines holds one prompt per line)`},
