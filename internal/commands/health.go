@@ -94,10 +94,15 @@ func healthRun(ctx context.Context, o *HealthOptions) error {
 		return &UsageError{Err: errors.New("nothing to check: pass --master, --admin or --controller")}
 	}
 	var v healthView
-	var firstErr error
-	note := func(err error) {
+	// Failures shown in the output (the DETAIL column, the JSON error
+	// fields) are not printed again; the others go to stderr.
+	var firstErr, firstUnshown error
+	note := func(err error, shown bool) {
 		if firstErr == nil {
 			firstErr = err
+		}
+		if !shown && firstUnshown == nil {
+			firstUnshown = err
 		}
 	}
 	if b.Master != "" {
@@ -132,7 +137,7 @@ func healthRun(ctx context.Context, o *HealthOptions) error {
 		}
 		if err != nil {
 			mh.Error = err.Error()
-			note(err)
+			note(err, true)
 		}
 	}
 	if b.Admin != "" {
@@ -147,11 +152,11 @@ func healthRun(ctx context.Context, o *HealthOptions) error {
 		if err != nil {
 			err = f.adminErr(url, err)
 			ah.Error = err.Error()
-			note(err)
+			note(err, true)
 		} else {
 			ah.OK = ah.Status == "ok" && ah.ServiceReady
 			if !ah.OK {
-				note(fmt.Errorf("Mooncake admin API %s: status %q, service_ready %v", url, ah.Status, ah.ServiceReady))
+				note(fmt.Errorf("Mooncake admin API %s: status %q, service_ready %v", url, ah.Status, ah.ServiceReady), true)
 			}
 		}
 	}
@@ -169,7 +174,7 @@ func healthRun(ctx context.Context, o *HealthOptions) error {
 			if err != nil {
 				err = f.controllerErr(c.BaseURL(), err)
 				ch.Error = err.Error()
-				note(err)
+				note(err, true)
 			} else {
 				seen := map[string]bool{}
 				for _, w := range ws.Workers {
@@ -187,7 +192,7 @@ func healthRun(ctx context.Context, o *HealthOptions) error {
 			if err != nil {
 				err = f.controllerErr(c.BaseURL(), err)
 				ch.Error, ch.OK = err.Error(), false
-				note(err)
+				note(err, true)
 				break
 			}
 			ih := instanceHealth{InstanceID: id, Healthy: h.Healthy(), Found: h.Found(), Workers: h.Workers}
@@ -197,9 +202,9 @@ func healthRun(ctx context.Context, o *HealthOptions) error {
 			if !ih.Healthy {
 				ch.OK = false
 				if !ih.Found {
-					note(fmt.Errorf("LMCache controller %s: instance %q is not registered (no workers); 'lmc workers' lists the registered ones", c.BaseURL(), id))
+					note(fmt.Errorf("LMCache controller %s: instance %q is not registered (no workers); 'lmc workers' lists the registered ones", c.BaseURL(), id), false)
 				} else {
-					note(fmt.Errorf("LMCache controller %s: instance %q is unhealthy", c.BaseURL(), id))
+					note(fmt.Errorf("LMCache controller %s: instance %q is unhealthy", c.BaseURL(), id), false)
 				}
 			}
 			ch.Instances = append(ch.Instances, ih)
@@ -208,7 +213,15 @@ func healthRun(ctx context.Context, o *HealthOptions) error {
 	if err := writeHealth(f, o.Format, v); err != nil {
 		return err
 	}
-	return firstErr
+	switch {
+	case firstUnshown != nil:
+		return &ExitError{Code: ExitCodeFor(ctx, firstErr), Err: firstUnshown}
+	case firstErr != nil:
+		// Every failure is in the output already: its exit code, without
+		// printing it a second time.
+		return &ExitError{Code: ExitCodeFor(ctx, firstErr), Err: firstErr, Silent: true}
+	}
+	return nil
 }
 
 func writeHealth(f *Factory, fm printers.Format, v healthView) error {
@@ -223,14 +236,14 @@ func writeHealth(f *Factory, fm printers.Format, v healthView) error {
 		}
 		return "FAIL"
 	}
-	header := []string{"BACKEND", "ADDRESS", "STATUS", "DETAIL"}
+	header := []string{"BACKEND", "ADDRESS", "INSTANCE", "STATUS", "DETAIL"}
 	var rows [][]string
 	if m := v.Master; m != nil {
 		d := m.Error
 		if m.OK {
 			d = fmt.Sprintf("version %s, rtt %.2f ms", m.Version, m.RTTMs)
 		}
-		rows = append(rows, []string{"master", m.Address, ok(m.OK), d})
+		rows = append(rows, []string{"master", m.Address, "", ok(m.OK), d})
 	}
 	if a := v.Admin; a != nil {
 		d := a.Error
@@ -240,7 +253,7 @@ func writeHealth(f *Factory, fm printers.Format, v healthView) error {
 				d += ", leader " + *a.LeaderAddress
 			}
 		}
-		rows = append(rows, []string{"admin", a.URL, ok(a.OK), d})
+		rows = append(rows, []string{"admin", a.URL, "", ok(a.OK), d})
 	}
 	if c := v.Controller; c != nil {
 		if c.Error != "" || len(c.Instances) == 0 {
@@ -248,7 +261,7 @@ func writeHealth(f *Factory, fm printers.Format, v healthView) error {
 			if d == "" {
 				d = "no instances registered"
 			}
-			rows = append(rows, []string{"controller", c.URL, ok(c.OK), d})
+			rows = append(rows, []string{"controller", c.URL, "", ok(c.OK), d})
 		}
 		for _, in := range c.Instances {
 			d := "not registered"
@@ -261,17 +274,17 @@ func writeHealth(f *Factory, fm printers.Format, v healthView) error {
 					d += "worker " + strconv.Itoa(w.WorkerID) + ": " + w.Meaning
 				}
 			}
-			rows = append(rows, []string{"controller", c.URL + " " + in.InstanceID, ok(in.Healthy), d})
+			rows = append(rows, []string{"controller", c.URL, in.InstanceID, ok(in.Healthy), d})
 		}
 	}
 	if fm == printers.Plain {
 		return printers.WritePlain(f.Out(), rows)
 	}
 	for _, r := range rows {
-		if r[2] == "ok" {
-			r[2] = st.Hit.Render(r[2])
+		if r[3] == "ok" {
+			r[3] = st.Hit.Render(r[3])
 		} else {
-			r[2] = st.Miss.Render(r[2])
+			r[3] = st.Miss.Render(r[3])
 		}
 	}
 	return printers.WriteTable(f.Out(), styledHeader(st, header), rows)

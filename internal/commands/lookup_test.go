@@ -220,7 +220,7 @@ func TestHealthMaster(t *testing.T) {
 		t.Fatalf("%d %s %s", r.code, r.stdout, r.stderr)
 	}
 	r = runLMC(t, runOpts{}, "health", "--master", "127.0.0.1:1")
-	if r.code != ExitUnavailable || !strings.HasPrefix(r.stdout, "master\t127.0.0.1:1\tFAIL\t") {
+	if r.code != ExitUnavailable || !strings.HasPrefix(r.stdout, "master\t127.0.0.1:1\t\tFAIL\t") {
 		t.Fatalf("%d %q %q", r.code, r.stdout, r.stderr)
 	}
 }

@@ -220,7 +220,7 @@ func TestWrongPortIsNamed(t *testing.T) {
 		// With --timeout 1m, an exit 3 would mean lmc waited for the wrong
 		// protocol instead of recognising it.
 		r := runLMC(t, runOpts{}, append(tc.args, "--timeout", "1m")...)
-		if r.code != ExitUsage || !strings.Contains(r.stderr, tc.want) {
+		if r.code != ExitUsage || !strings.Contains(r.stderr+r.stdout, tc.want) { // health shows it in its table
 			t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", tc.args, r.code, r.stderr, tc.want)
 		}
 	}

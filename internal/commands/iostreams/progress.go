@@ -53,7 +53,13 @@ func (p *Progress) loop() {
 				continue
 			}
 			n := p.n.Load()
-			fmt.Fprintf(p.s.ErrOut, "\r\x1b[K%s %d %s (%.0f/s)", frames[i%len(frames)], n, p.label, float64(n)/el.Seconds())
+			if n == 0 {
+				// Nothing done yet: a count of 0 and a rate of 0/s say
+				// nothing; say what lmc waits for.
+				fmt.Fprintf(p.s.ErrOut, "\r\x1b[K%s waiting for the first answer (%ds)", frames[i%len(frames)], int(el.Seconds()))
+			} else {
+				fmt.Fprintf(p.s.ErrOut, "\r\x1b[K%s %d %s (%.0f/s)", frames[i%len(frames)], n, p.label, float64(n)/el.Seconds())
+			}
 			p.printed = true
 			i++
 		}
