@@ -180,18 +180,32 @@ func (w *word) pop() mergeEntry {
 // mergeAll applies the merges as tokenizers' Word::merge_all does: a
 // min-heap on (rank, position); an entry is stale when its symbol is gone,
 // is last, or the pair there no longer merges into the entry's new id.
-func (m *bpeModel) mergeAll(w *word) {
+// A long word takes a while (an 8 MiB word, seconds): cn is polled every
+// pollEvery/64 heap pops.
+func (m *bpeModel) mergeAll(cn *canceller, w *word) error {
 	n := len(w.c)
 	if n < 2 {
-		return
+		return nil
 	}
+	pops := 0
 	w.next[n-1] = -1
 	for i := 0; i+1 < n; i++ {
+		if i&(pollEvery-1) == pollEvery-1 {
+			if err := cn.poll(pollEvery); err != nil {
+				return err
+			}
+		}
 		if v, ok := m.merges[uint64(w.c[i])<<32|uint64(w.c[i+1])]; ok {
 			w.push(mergeEntry{key: v&^0xFFFFFFFF | uint64(i), newID: uint32(v)})
 		}
 	}
 	for len(w.heap) > 0 {
+		if pops++; pops == pollEvery/64 {
+			pops = 0
+			if err := cn.poll(pollEvery); err != nil {
+				return err
+			}
+		}
 		top := w.pop()
 		pos := int32(top.key & 0xFFFFFFFF)
 		if w.dead[pos] {
@@ -223,6 +237,7 @@ func (m *bpeModel) mergeAll(w *word) {
 			}
 		}
 	}
+	return nil
 }
 
 // unkState carries a pending unk across characters (for fuse_unk).
@@ -281,6 +296,9 @@ func (m *bpeModel) tokenizeWord(st *state, piece []byte, dst []uint32) ([]uint32
 	if len(piece) == 0 {
 		return dst, nil
 	}
+	if err := st.cn.poll(len(piece)); err != nil {
+		return dst, err
+	}
 	if m.ignoreMerges {
 		key := piece
 		if m.byteLevel {
@@ -303,6 +321,11 @@ func (m *bpeModel) tokenizeWord(st *state, piece []byte, dst []uint32) ([]uint32
 	if m.byteLevel {
 		n := len(piece)
 		for i, b := range piece {
+			if i&(pollEvery-1) == pollEvery-1 {
+				if err := st.cn.poll(pollEvery); err != nil {
+					return dst, err
+				}
+			}
 			first, last := i == 0, i == n-1
 			if id := m.byteIDs[byteVariant(first, last)][b]; id >= 0 {
 				if u.pending {
@@ -318,7 +341,13 @@ func (m *bpeModel) tokenizeWord(st *state, piece []byte, dst []uint32) ([]uint32
 			}
 		}
 	} else {
-		for i := 0; i < len(piece); {
+		for i, next := 0, pollEvery; i < len(piece); {
+			if i >= next {
+				if err := st.cn.poll(pollEvery); err != nil {
+					return dst, err
+				}
+				next = i + pollEvery
+			}
 			_, sz := utf8.DecodeRune(piece[i:])
 			first, last := i == 0, i+sz == len(piece)
 			var id uint32
@@ -342,7 +371,9 @@ func (m *bpeModel) tokenizeWord(st *state, piece []byte, dst []uint32) ([]uint32
 	if u.pending {
 		w.add(u.id)
 	}
-	m.mergeAll(w)
+	if err := m.mergeAll(&st.cn, w); err != nil {
+		return dst, err
+	}
 	start := len(dst)
 	for i := range w.c {
 		if !w.dead[i] {

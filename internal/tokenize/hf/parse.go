@@ -242,7 +242,7 @@ func parseNormalizer(raw json.RawMessage) (normalizer, error) {
 		if v.Content == nil {
 			return nil, fmt.Errorf("tokenizer.json: normalizer: Replace: missing content")
 		}
-		re, desc, err := v.Pattern.compile("normalizer")
+		re, desc, err := v.Pattern.compile("normalizer", "Replace")
 		if err != nil {
 			return nil, err
 		}
@@ -268,15 +268,22 @@ type patternJSON struct {
 	Regex  *string `json:"Regex"`
 }
 
-func (p patternJSON) compile(component string) (*regex, string, error) {
+// compile compiles the pattern of component's kind (such as "Split").
+func (p patternJSON) compile(component, kind string) (*regex, string, error) {
 	switch {
 	case p.String != nil && p.Regex == nil:
-		return literalRegex(*p.String), *p.String, nil
+		if len(*p.String) > maxPatternBytes {
+			return nil, "", fmt.Errorf("tokenizer.json: %s: %s: pattern longer than %d bytes", component, kind, maxPatternBytes)
+		}
+		re := literalRegex(*p.String)
+		re.where = component + " " + kind
+		return re, *p.String, nil
 	case p.Regex != nil && p.String == nil:
 		re, err := compileRegex(*p.Regex)
 		if err != nil {
 			return nil, "", unsupported(component, "%v", err)
 		}
+		re.where = component + " " + kind
 		return re, *p.Regex, nil
 	}
 	return nil, "", fmt.Errorf("tokenizer.json: %s: pattern must be {\"String\": ...} or {\"Regex\": ...}", component)
@@ -336,7 +343,7 @@ func (t *Tokenizer) addPreTokenizer(raw json.RawMessage) error {
 		if !ok {
 			return bad(fmt.Errorf("unknown behavior %q", v.Behavior))
 		}
-		re, desc, err := v.Pattern.compile("pre_tokenizer")
+		re, desc, err := v.Pattern.compile("pre_tokenizer", "Split")
 		if err != nil {
 			return err
 		}
@@ -358,6 +365,7 @@ func (t *Tokenizer) addPreTokenizer(raw json.RawMessage) error {
 			if err != nil {
 				return err
 			}
+			re.where = "pre_tokenizer ByteLevel"
 			sg.re = re
 			desc += "GPT-2 regex"
 		} else {
