@@ -2,6 +2,7 @@ package hf
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -57,9 +58,26 @@ func isNull(raw json.RawMessage) bool {
 	return len(raw) == 0 || string(raw) == "null"
 }
 
-// Parse reads the contents of a tokenizer.json file.
+// Parse reads the contents of a tokenizer.json file. A malformed file is
+// a *SyntaxError with the byte offset of the problem.
 func Parse(data []byte) (*Tokenizer, error) {
-	f, ms, err := scanFile(data)
+	return ParseContext(context.Background(), data)
+}
+
+// ParseContext is Parse, stopped within milliseconds when ctx ends: it then
+// returns an error that wraps context.Cause(ctx).
+func ParseContext(ctx context.Context, data []byte) (*Tokenizer, error) {
+	var cn canceller
+	cn.reset(ctx)
+	t, err := parse(&cn, data)
+	if err != nil && cn.done != nil && ctx.Err() != nil && errors.Is(err, context.Cause(ctx)) {
+		err = &stoppedError{what: "tokenizer.json: parsing stopped", err: err}
+	}
+	return t, err
+}
+
+func parse(cn *canceller, data []byte) (*Tokenizer, error) {
+	f, ms, err := scanFileContext(cn, data)
 	if err != nil {
 		return nil, err
 	}
@@ -67,32 +85,39 @@ func Parse(data []byte) (*Tokenizer, error) {
 		return nil, fmt.Errorf("tokenizer.json: unknown tokenizer version %q", *f.Version)
 	}
 	t := &Tokenizer{}
-	if err := t.buildModel(ms); err != nil {
+	if err := t.buildModel(cn, ms); err != nil {
 		return nil, err
 	}
-	return t.finish(f)
+	return t.build(cn, f)
 }
 
 // finish builds everything but the model.
 func (t *Tokenizer) finish(f *fileJSON) (*Tokenizer, error) {
+	return t.build(nil, f)
+}
+
+func (t *Tokenizer) build(cn *canceller, f *fileJSON) (*Tokenizer, error) {
+	if cn == nil {
+		cn = &canceller{}
+	}
 	var err error
-	if t.norm, err = parseNormalizer(f.Normalizer); err != nil {
+	if t.norm, err = parseNormalizer(cn, f.Normalizer); err != nil {
 		return nil, err
 	}
-	if err := t.parsePreTokenizer(f.PreTokenizer); err != nil {
+	if err := t.parsePreTokenizer(cn, f.PreTokenizer); err != nil {
 		return nil, err
 	}
-	if err := t.addTokens(f.AddedTokens); err != nil {
+	if err := t.addTokens(cn, f.AddedTokens); err != nil {
 		return nil, err
 	}
-	if err := t.parsePostProcessor(f.PostProcessor); err != nil {
+	if err := t.parsePostProcessor(cn, f.PostProcessor); err != nil {
 		return nil, err
 	}
 	t.describe(f)
 	return t, nil
 }
 
-func (t *Tokenizer) buildModel(ms *modelScan) error {
+func (t *Tokenizer) buildModel(cn *canceller, ms *modelScan) error {
 	if ms == nil {
 		return unsupported("model", "missing")
 	}
@@ -133,7 +158,7 @@ func (t *Tokenizer) buildModel(ms *modelScan) error {
 	m.merges = make(map[uint64]uint64, len(ms.merges)/16)
 	rank := 0
 	var buf []byte
-	err := eachMerge(ms.merges, func(a, b, line []byte) error {
+	err := eachMerge(cn, ms.merges, ms.mergesOff, func(a, b, line []byte) error {
 		if line != nil {
 			if bytes.HasPrefix(line, []byte("#version")) {
 				return nil
@@ -178,9 +203,12 @@ func (t *Tokenizer) buildModel(ms *modelScan) error {
 
 // ---- normalizers ---------------------------------------------------------------
 
-func parseNormalizer(raw json.RawMessage) (normalizer, error) {
+func parseNormalizer(cn *canceller, raw json.RawMessage) (normalizer, error) {
 	if isNull(raw) {
 		return nil, nil
+	}
+	if err := cn.check(); err != nil { // once per component and level
+		return nil, err
 	}
 	var ty typed
 	if err := json.Unmarshal(raw, &ty); err != nil {
@@ -204,7 +232,7 @@ func parseNormalizer(raw json.RawMessage) (normalizer, error) {
 		}
 		var seq seqNorm
 		for _, sub := range v.Normalizers {
-			n, err := parseNormalizer(sub)
+			n, err := parseNormalizer(cn, sub)
 			if err != nil {
 				return nil, err
 			}
@@ -291,8 +319,8 @@ func (p patternJSON) compile(component, kind string) (*regex, string, error) {
 
 // ---- pre-tokenizers --------------------------------------------------------------
 
-func (t *Tokenizer) parsePreTokenizer(raw json.RawMessage) error {
-	if err := t.addPreTokenizer(raw); err != nil {
+func (t *Tokenizer) parsePreTokenizer(cn *canceller, raw json.RawMessage) error {
+	if err := t.addPreTokenizer(cn, raw); err != nil {
 		return err
 	}
 	for i, sg := range t.stages {
@@ -305,9 +333,12 @@ func (t *Tokenizer) parsePreTokenizer(raw json.RawMessage) error {
 	return nil
 }
 
-func (t *Tokenizer) addPreTokenizer(raw json.RawMessage) error {
+func (t *Tokenizer) addPreTokenizer(cn *canceller, raw json.RawMessage) error {
 	if isNull(raw) {
 		return nil
+	}
+	if err := cn.check(); err != nil {
+		return err
 	}
 	var ty typed
 	if err := json.Unmarshal(raw, &ty); err != nil {
@@ -325,7 +356,7 @@ func (t *Tokenizer) addPreTokenizer(raw json.RawMessage) error {
 			return bad(err)
 		}
 		for _, sub := range v.PreTokenizers {
-			if err := t.addPreTokenizer(sub); err != nil {
+			if err := t.addPreTokenizer(cn, sub); err != nil {
 				return err
 			}
 		}
@@ -443,13 +474,16 @@ func (t *Tokenizer) addPreTokenizer(raw json.RawMessage) error {
 // addTokens replays AddedVocabulary::add_tokens: an added token takes the
 // id its content already has (added vocabulary first, then the model), or
 // the next free id; the id written in the file is not used.
-func (t *Tokenizer) addTokens(tokens []addedTokenJSON) error {
+func (t *Tokenizer) addTokens(cn *canceller, tokens []addedTokenJSON) error {
 	byContent := map[string]int{} // content -> index in t.added
 	nextID := uint32(t.model.vocabLen)
 	if t.model.vocabLen == 0 {
 		nextID = 0
 	}
 	for _, tj := range tokens {
+		if err := cn.poll(1); err != nil {
+			return err
+		}
 		if tj.Content == "" {
 			continue
 		}
@@ -495,6 +529,9 @@ func (t *Tokenizer) addTokens(tokens []addedTokenJSON) error {
 			t.rawTrie.insert(at.content, int32(i))
 			continue
 		}
+		if err := cn.poll(1); err != nil {
+			return err
+		}
 		pattern := at.content
 		if t.norm != nil {
 			st := &state{}
@@ -537,6 +574,9 @@ func (t *Tokenizer) addTokens(tokens []addedTokenJSON) error {
 	}
 	// Duplicate ids resolve deterministically, to the smallest string.
 	for k, id := range t.model.vocab {
+		if err := cn.poll(1); err != nil {
+			return err
+		}
 		set(id, k, false)
 	}
 	distinct := len(t.model.vocab)
@@ -563,8 +603,8 @@ type templatePiece struct {
 	} `json:"Sequence"`
 }
 
-func (t *Tokenizer) parsePostProcessor(raw json.RawMessage) error {
-	tmpl, desc, err := t.postProcessor(raw, []int64{-1})
+func (t *Tokenizer) parsePostProcessor(cn *canceller, raw json.RawMessage) error {
+	tmpl, desc, err := t.postProcessor(cn, raw, []int64{-1})
 	if err != nil {
 		return err
 	}
@@ -578,9 +618,12 @@ func (t *Tokenizer) parsePostProcessor(raw json.RawMessage) error {
 
 // postProcessor applies one post-processor to the single-sequence
 // template in (ids, with -1 for the text) and returns the new template.
-func (t *Tokenizer) postProcessor(raw json.RawMessage, in []int64) ([]int64, string, error) {
+func (t *Tokenizer) postProcessor(cn *canceller, raw json.RawMessage, in []int64) ([]int64, string, error) {
 	if isNull(raw) {
 		return in, "none", nil
+	}
+	if err := cn.check(); err != nil {
+		return nil, "", err
 	}
 	var ty typed
 	if err := json.Unmarshal(raw, &ty); err != nil {
@@ -609,7 +652,7 @@ func (t *Tokenizer) postProcessor(raw json.RawMessage, in []int64) ([]int64, str
 		for _, sub := range v.Processors {
 			var d string
 			var err error
-			if cur, d, err = t.postProcessor(sub, cur); err != nil {
+			if cur, d, err = t.postProcessor(cn, sub, cur); err != nil {
 				return nil, "", err
 			}
 			descs = append(descs, d)

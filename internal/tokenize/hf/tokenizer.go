@@ -49,6 +49,8 @@ import (
 	"path/filepath"
 	"sync"
 	"unicode/utf8"
+
+	"lmc/internal/tokenize"
 )
 
 // UnsupportedError reports a tokenizer.json component that this package
@@ -149,16 +151,29 @@ func (t *Tokenizer) getState() *state {
 	}
 }
 
+// MaxFileBytes bounds the tokenizer.json Load reads. Real ones take up to
+// about 35 MB (Gemma 3's, with 262,144 tokens, is 33 MB); a larger file, or
+// a path leading to a device or an endless pipe, fails with a
+// *tokenize.FileTooLargeError before more than this is read.
+const MaxFileBytes = 64 << 20
+
 // Load reads a tokenizer.json file. A directory is taken to contain one.
 func Load(path string) (*Tokenizer, error) {
+	return LoadContext(context.Background(), path)
+}
+
+// LoadContext is Load, stopped within milliseconds when ctx ends (also
+// while it waits for a FIFO's writer or a pipe's data), with an error that
+// wraps context.Cause(ctx).
+func LoadContext(ctx context.Context, path string) (*Tokenizer, error) {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		path = filepath.Join(path, "tokenizer.json")
 	}
-	data, err := os.ReadFile(path)
+	data, err := tokenize.ReadFile(ctx, path, MaxFileBytes, "a tokenizer.json")
 	if err != nil {
 		return nil, err
 	}
-	t, err := Parse(data)
+	t, err := ParseContext(ctx, data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
