@@ -101,6 +101,9 @@ type Reader struct {
 	recording bool
 	rec       []byte
 	recOver   bool // the recording passed maxTextBytes and stopped
+	// longStrings lets skipped strings take up to maxTextBytes (chat
+	// messages' content), not 1 MiB.
+	longStrings bool
 }
 
 // NewReader reads prompts from r; name is used in error messages.
@@ -829,7 +832,7 @@ func (r *Reader) skipValue(depth int) error {
 	switch {
 	case c == '"':
 		limit := 1 << 20
-		if r.recording { // a chat message's content
+		if r.recording || r.longStrings { // a chat message's content
 			limit = maxTextBytes
 		}
 		_, err := r.scanString(limit, false)

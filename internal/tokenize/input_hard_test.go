@@ -254,3 +254,30 @@ func TestReadTextFile(t *testing.T) {
 		}
 	}
 }
+
+func TestReadMessagesFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ name, content, want string }{
+		{"ok.json", `{"messages":[{"role":"user","content":"` + strings.Repeat("é", 1<<20) + `"}]}` + "\n", ""},
+		{"array.json", "\xef\xbb\xbf" + `[{"role":"user","content":"hi"}]`, ""},
+		{"surrogate.json", "[\n" + `{"role":"user","content":"a\udc00"}]`, ":2:28: found a lone surrogate \\udc00"},
+		{"latin1.json", `[{"role":"user","content":"caf` + "\xe9" + `"}]`, ":1:31: found invalid UTF-8 (e9) at byte offset 30"},
+		{"two.json", `[] []`, ":1:4: found \"[\", expected end of input"},
+		{"broken.json", `[{"role":}]`, ":1:10:"},
+	} {
+		p := filepath.Join(dir, c.name)
+		if err := os.WriteFile(p, []byte(c.content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		b, err := ReadMessagesFile(context.Background(), p)
+		if c.want == "" {
+			if err != nil || string(b) != c.content {
+				t.Errorf("%s: %v", c.name, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), p+c.want) {
+			t.Errorf("%s: got %v, want %q", c.name, err, c.want)
+		}
+	}
+}

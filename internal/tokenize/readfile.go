@@ -1,6 +1,7 @@
 package tokenize
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -151,6 +152,32 @@ func ReadTextFile(ctx context.Context, path string) (string, error) {
 		return "", err
 	}
 	return string(b), nil
+}
+
+// ReadMessagesFile reads a chat from a file the user named (--messages):
+// at most MaxTextBytes of one JSON value whose strings are valid UTF-8
+// without lone surrogate escapes, checked as the strings of token input
+// are (an *InputError at the problem's line and column). It returns the
+// bytes as read; the caller decodes the chat's shape.
+func ReadMessagesFile(ctx context.Context, path string) ([]byte, error) {
+	b, err := ReadFile(ctx, path, MaxTextBytes, "a chat")
+	if err != nil {
+		return nil, err
+	}
+	r := NewReader(bytes.NewReader(b), path)
+	r.longStrings = true
+	if c, ok := r.peek(); ok && c == 0xEF && len(b) >= 3 && b[1] == 0xBB && b[2] == 0xBF {
+		r.pos += 3 // a UTF-8 byte order mark
+	}
+	r.skipSpace()
+	if err := r.skipValue(0); err != nil {
+		return nil, err
+	}
+	r.skipSpace()
+	if _, ok := r.peek(); ok {
+		return nil, r.fail(r.describe(), "end of input after the chat's JSON value", "")
+	}
+	return b, nil
 }
 
 // CheckText reports the first invalid UTF-8 sequence of text (from the
