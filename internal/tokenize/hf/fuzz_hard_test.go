@@ -12,7 +12,8 @@ import (
 // FuzzParseSyntax checks the scanner's validation against encoding/json:
 // a *SyntaxError has an offset within the file, and a file that
 // encoding/json finds valid, that is valid UTF-8, holds no surrogate
-// escape and nests at most MaxNesting levels is never a *SyntaxError.
+// escape and nests at most MaxNesting levels is never a *SyntaxError (it
+// may be of the wrong shape: that is another error).
 func FuzzParseSyntax(f *testing.F) {
 	for _, s := range []string{
 		string(minimal(`"normalizer":{"type":"NFC"}`)),
@@ -20,6 +21,7 @@ func FuzzParseSyntax(f *testing.F) {
 		`{"x":"\ud800"}`, `{"x":"\ud83d\ude00"}`, "{\"x\":\"\xff\"}", `{"x":01}`, `{"x":1.5e+3}`, `{"x":-0}`,
 		`{"x":[1,]}`, `{"x":{"a":1,}}`, `{"x":tru}`, "{}\x00", `{"added_tokens":[{"id":1,"content":"\udc00"}]}`,
 		`{"model":{"type":"BPE","vocab":{"a":01},"merges":[]}}`, `{"model":{"type":"BPE","vocab":{},"merges":[["a"]]}}`,
+		`0`, `{"model":5}`, `{"model":{"vocab":{"a":"b"},"merges":5}}`, `{"model":{"vocab":{"a":0},"merges":[["a",1]]}}`, `{"model":{"vocab":{"a":0},"merges":[1]}}`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -77,7 +78,6 @@ func TestSyntaxErrorOffsets(t *testing.T) {
 		{"NUL after the object", "}\x00", "data after the top-level object", "\x00"},
 		{"garbage after", `} x`, "data after the top-level object", `x`},
 		{"truncated", `,"normalizer":{"type":"NFC"`, "unexpected end of input", ``},
-		{"added_tokens not an array", `,"added_tokens":{}}`, "added_tokens must be an array", `{}}`},
 	} {
 		doc := base + c.tail
 		_, err := Parse([]byte(doc))
@@ -95,12 +95,39 @@ func TestSyntaxErrorOffsets(t *testing.T) {
 		}
 	}
 	// Offsets inside the merges count from the start of the file.
-	doc := `{"model":{"type":"BPE","vocab":{"a":0,"aa":1},"merges":[["a","a"],7]}}`
+	doc := `{"model":{"type":"BPE","vocab":{"a":0,"aa":1},"merges":[["a","a"],["a" "a"]]}}`
 	_, err := Parse([]byte(doc))
 	var se *SyntaxError
-	if !errors.As(err, &se) || se.Offset != strings.Index(doc, "7]") {
+	if !errors.As(err, &se) || se.Offset != strings.Index(doc, `"a"]]`) {
 		t.Errorf("merges: %v", err)
 	}
+}
+
+// TestShapeErrorOffsets: well-formed JSON of the wrong shape is not a
+// *SyntaxError, and names its offset too.
+func TestShapeErrorOffsets(t *testing.T) {
+	for _, c := range []struct{ doc, want, at string }{
+		{`[]`, "a tokenizer.json is a JSON object", `[]`},
+		{`{"model":5}`, "model must be an object", `5}`},
+		{`{"added_tokens":{}}`, "added_tokens must be an array", `{}}`},
+		{`{"model":{"vocab":{"a":"b"},"merges":[]}}`, "expected a token id", `"b"`},
+		{`{"model":{"vocab":{"a":1.5},"merges":[]}}`, "token id must be an integer", `1.5`},
+		{`{"model":{"vocab":{"a":4294967296},"merges":[]}}`, "token id out of range", `4294967296`},
+		{`{"model":{"vocab":{"a":0},"merges":5}}`, "merges must be an array", `5}`},
+		{`{"model":{"vocab":{"a":0,"aa":1},"merges":[["a","a"],7]}}`, "a merge must be a string or a pair", `7]`},
+		{`{"model":{"vocab":{"a":0},"merges":[["a",1]]}}`, "a merge pair holds two strings", `1]`},
+	} {
+		_, err := Parse([]byte(c.doc))
+		var se *SyntaxError
+		want := "offset " + itoa(strings.Index(c.doc, c.at)) + ": " + c.want
+		if err == nil || errors.As(err, &se) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, want %q", c.doc, err, want)
+		}
+	}
+}
+
+func itoa(i int) string {
+	return strconv.Itoa(i)
 }
 
 func TestComponentTooLarge(t *testing.T) {

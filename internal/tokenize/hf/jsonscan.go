@@ -55,8 +55,15 @@ func (s *jscan) errorAt(pos int, format string, args ...any) error {
 	return &SyntaxError{Offset: s.base + pos, Msg: fmt.Sprintf(format, args...)}
 }
 
-// SyntaxError is a malformed tokenizer.json, with the byte offset of the
-// problem.
+// shapeAt reports well-formed JSON of the wrong shape (a number where a
+// token id's object is due, ...) or past a limit, at offset pos.
+func (s *jscan) shapeAt(pos int, format string, args ...any) error {
+	return fmt.Errorf("tokenizer.json: offset %d: %s", s.base+pos, fmt.Sprintf(format, args...))
+}
+
+// SyntaxError is a malformed tokenizer.json (not JSON, or JSON that
+// tokenizers' parser refuses: invalid UTF-8, a lone surrogate escape,
+// nesting deeper than MaxNesting), with the byte offset of the problem.
 type SyntaxError struct {
 	Offset int
 	Msg    string
@@ -245,11 +252,14 @@ func (s *jscan) uint32v() (uint32, error) {
 	for s.pos < len(s.data) && s.data[s.pos] >= '0' && s.data[s.pos] <= '9' {
 		v = v*10 + uint64(s.data[s.pos]-'0')
 		if v > 1<<32-1 {
-			return 0, s.errorf("id out of range")
+			return 0, s.shapeAt(start, "token id out of range")
 		}
 		s.pos++
 	}
 	if s.pos == start {
+		if s.pos < len(s.data) && bytesIndex(`"{[tfn-`, s.data[s.pos]) {
+			return 0, s.shapeAt(s.pos, "expected a token id (an integer 0..4294967295)")
+		}
 		return 0, s.errorf("unexpected %s, expected a token id", s.found())
 	}
 	if s.data[start] == '0' && s.pos-start > 1 {
@@ -258,10 +268,19 @@ func (s *jscan) uint32v() (uint32, error) {
 	if s.pos < len(s.data) {
 		switch s.data[s.pos] {
 		case '.', 'e', 'E':
-			return 0, s.errorf("token id must be an integer")
+			return 0, s.shapeAt(start, "token id must be an integer")
 		}
 	}
 	return uint32(v), nil
+}
+
+func bytesIndex(set string, c byte) bool {
+	for i := 0; i < len(set); i++ {
+		if set[i] == c {
+			return true
+		}
+	}
+	return false
 }
 
 // skip consumes one value, validating it as JSON, and returns its raw
@@ -505,13 +524,19 @@ func scanFile(data []byte) (*fileJSON, *modelScan, error) {
 
 func scanFileContext(cn *canceller, data []byte) (*fileJSON, *modelScan, error) {
 	s := newScan(cn, data)
+	if !s.at('{') {
+		if _, err := s.skip(); err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, s.shapeAt(0, "a tokenizer.json is a JSON object")
+	}
 	f := &fileJSON{}
 	var ms *modelScan
 	raw := func(key string, dst *json.RawMessage) error {
 		start := s.pos
 		b, err := s.skip()
 		if err == nil && len(b) > maxComponentBytes {
-			err = s.errorAt(start, "%s: %d bytes of JSON, more than the %d a real one could need", key, len(b), maxComponentBytes)
+			err = s.shapeAt(start, "%s: %d bytes of JSON, more than the %d a real one could need", key, len(b), maxComponentBytes)
 		}
 		*dst = b
 		return err
@@ -545,8 +570,12 @@ func scanFileContext(cn *canceller, data []byte) (*fileJSON, *modelScan, error) 
 		case "decoder":
 			return raw(key, &f.Decoder)
 		case "model":
-			if s.at('n') {
-				_, err := s.skip()
+			if !s.at('{') {
+				start := s.pos
+				b, err := s.skip()
+				if err == nil && string(b) != "null" {
+					err = s.shapeAt(start, "model must be an object")
+				}
 				ms = nil
 				return err
 			}
@@ -575,7 +604,7 @@ func (s *jscan) addedTokens(f *fileJSON) error {
 			return err
 		}
 		if string(b) != "null" {
-			return s.errorAt(start, "added_tokens must be an array")
+			return s.shapeAt(start, "added_tokens must be an array")
 		}
 		return nil
 	}
@@ -586,7 +615,7 @@ func (s *jscan) addedTokens(f *fileJSON) error {
 			return err
 		}
 		if len(b) > maxComponentBytes {
-			return s.errorAt(start, "added_tokens[%d]: %d bytes of JSON, more than the %d a real one could need", len(f.AddedTokens), len(b), maxComponentBytes)
+			return s.shapeAt(start, "added_tokens[%d]: %d bytes of JSON, more than the %d a real one could need", len(f.AddedTokens), len(b), maxComponentBytes)
 		}
 		var tj addedTokenJSON
 		if err := json.Unmarshal(b, &tj); err != nil {
@@ -645,7 +674,7 @@ func (s *jscan) model() (*modelScan, error) {
 			return err
 		}
 		if len(b) > maxComponentBytes {
-			return s.errorAt(start, "model: %s: %d bytes of JSON, more than the %d a real one could need", key, len(b), maxComponentBytes)
+			return s.shapeAt(start, "model: %s: %d bytes of JSON, more than the %d a real one could need", key, len(b), maxComponentBytes)
 		}
 		small[key] = b
 		return nil
@@ -669,6 +698,9 @@ var errMixedMerges = errors.New("merges mix strings and pairs")
 func eachMerge(cn *canceller, raw []byte, base int, f func(a, b, line []byte) error) error {
 	s := newScan(cn, raw)
 	s.base = base
+	if !s.at('[') {
+		return s.shapeAt(0, "merges must be an array")
+	}
 	kind := 0 // 1: lines, 2: pairs
 	var a []byte
 	return s.array(func() error {
@@ -691,6 +723,13 @@ func eachMerge(cn *canceller, raw []byte, base int, f func(a, b, line []byte) er
 			n := 0
 			var b []byte
 			err := s.array(func() error {
+				if !s.at('"') {
+					start := s.pos
+					if _, err := s.skip(); err != nil {
+						return err
+					}
+					return s.shapeAt(start, "a merge pair holds two strings")
+				}
 				v, err := s.str()
 				if err != nil {
 					return err
@@ -712,6 +751,10 @@ func eachMerge(cn *canceller, raw []byte, base int, f func(a, b, line []byte) er
 			}
 			return f(a, b, nil)
 		}
-		return s.errorf("a merge must be a string or a pair")
+		start := s.pos
+		if _, err := s.skip(); err != nil {
+			return err
+		}
+		return s.shapeAt(start, "a merge must be a string or a pair")
 	})
 }

@@ -100,6 +100,9 @@ const (
 	// minutes (Oniguruma has a retry limit for the same reason).
 	regexBaseSteps    = 1_000_000
 	regexStepsPerByte = 64
+	// repeatChunk is the most text a repetition of one class scans
+	// between two looks at the context.
+	repeatChunk = 1 << 20
 	// regexCheckSteps is how often (in steps) the matcher checks its
 	// budget, its stack and the context.
 	regexCheckSteps = 1 << 16
@@ -1215,13 +1218,27 @@ func (m *matcher) matchAt(prog *regexProg, text []byte, pos int) (int, bool, err
 				pc++
 			case opRepeat:
 				count := int32(0)
-				for (in.max < 0 || count < in.max) && pos < len(text) {
-					r, sz := decodeAt(text, pos)
-					if !in.cls.has(r) {
+			scan:
+				for {
+					// In chunks, so that a run of many MiB looks at the
+					// context between them.
+					lim := min(len(text), pos+repeatChunk)
+					for (in.max < 0 || count < in.max) && pos < lim {
+						r, sz := decodeAt(text, pos)
+						if !in.cls.has(r) {
+							break scan
+						}
+						pos += sz
+						count++
+					}
+					if pos >= len(text) || (in.max >= 0 && count >= in.max) {
 						break
 					}
-					pos += sz
-					count++
+					if m.cn != nil {
+						if err := m.cn.check(); err != nil {
+							return 0, false, err
+						}
+					}
 				}
 				m.steps += int(count)
 				if count < in.min {
