@@ -364,9 +364,6 @@ func (r *Reader) tokenArray(dst []uint32) ([]uint32, error) {
 	r.skipSpace()
 	if c, ok := r.peek(); ok && c == ']' {
 		r.advance()
-		if dst == nil {
-			dst = []uint32{} // no tokens, which is not "no token IDs given"
-		}
 		return dst, nil
 	}
 	for {
