@@ -129,6 +129,17 @@ func (w *word) reset() {
 	w.heap = w.heap[:0]
 }
 
+// grow makes room for n symbols and n heap entries.
+func (w *word) grow(n int) {
+	if cap(w.c) < n {
+		w.c = make([]uint32, 0, n)
+		w.prev = make([]int32, 0, n)
+		w.next = make([]int32, 0, n)
+		w.dead = make([]bool, 0, n)
+		w.heap = make([]mergeEntry, 0, n)
+	}
+}
+
 func (w *word) add(id uint32) {
 	n := int32(len(w.c))
 	w.c = append(w.c, id)
@@ -317,6 +328,12 @@ func (m *bpeModel) tokenizeWord(st *state, piece []byte, dst []uint32) ([]uint32
 	}
 	w := &st.word
 	w.reset()
+	if len(piece) > bigWord {
+		// Sized once, not grown by doubling (which left ~4x the final
+		// size as garbage), and dropped after use rather than pooled.
+		w.grow(len(piece))
+		defer func() { *w = word{} }()
+	}
 	var u unkState
 	if m.byteLevel {
 		n := len(piece)
@@ -394,6 +411,12 @@ func appendByteLevel(dst []byte, src []byte) []byte {
 }
 
 // ---- word cache ----------------------------------------------------------------
+
+// bigWord is the length above which a word's scratch space is sized at
+// once and not kept in the pool. A word of n bytes (a run of letters for
+// GPT-style patterns; with no pre-tokenizer, as in Llama-2's file, the
+// whole text) takes about 30n bytes while it is merged, as in tokenizers.
+const bigWord = 1 << 16
 
 const (
 	maxCachedWord    = 256 // as tokenizers' MAX_LENGTH

@@ -271,3 +271,24 @@ func TestInvalidUTF8Offset(t *testing.T) {
 		}
 	}
 }
+
+// TestVocabLimit: a vocabulary above MaxVocab fails at the entry that
+// passes it, before the maps grow further.
+func TestVocabLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a 12 MB file")
+	}
+	var sb strings.Builder
+	sb.WriteString(`{"model":{"type":"BPE","vocab":{`)
+	for i := 0; i <= MaxVocab; i++ {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(`"` + strconv.FormatInt(int64(i), 36) + `":` + strconv.Itoa(i))
+	}
+	sb.WriteString(`},"merges":[]}}`)
+	_, err := Parse([]byte(sb.String()))
+	if err == nil || !strings.Contains(err.Error(), "vocab: more than 1048576 tokens") {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -25,6 +25,15 @@ import (
 // a deeper file either. Real files nest 5 or 6 levels.
 const MaxNesting = 128
 
+// MaxVocab bounds the model's vocabulary and MaxMerges its merges: the
+// largest real ones (Gemma 3) hold about 262,000 tokens and 514,000 merges;
+// the bounds keep a hostile 64 MiB file from building maps of tens of
+// millions of entries.
+const (
+	MaxVocab  = 1 << 20
+	MaxMerges = 1 << 21
+)
+
 // maxComponentBytes bounds the raw JSON of each small component
 // (normalizer, pre_tokenizer, post_processor, decoder, truncation,
 // padding, and each added token): real ones take under 10 kB, and the
@@ -646,13 +655,17 @@ func (s *jscan) model() (*modelScan, error) {
 				ms.vocab = nil
 				return err
 			}
-			ms.vocab = make(map[string]uint32, len(s.data)/32)
+			ms.vocab = make(map[string]uint32, min(len(s.data)/64, MaxVocab))
 			return s.object(func(tok string) error {
+				start := s.pos
 				id, err := s.uint32v()
 				if err != nil {
 					return err
 				}
 				ms.vocab[tok] = id
+				if len(ms.vocab) > MaxVocab {
+					return s.shapeAt(start, "model: vocab: more than %d tokens (the largest real vocabularies hold about 262,000)", MaxVocab)
+				}
 				return nil
 			})
 		case "merges":

@@ -188,7 +188,9 @@ func (t *Tokenizer) buildModel(cn *canceller, ms *modelScan) error {
 		// Later duplicates replace earlier ones, as when tokenizers
 		// collects the merges into its map.
 		m.merges[uint64(aID)<<32|uint64(bID)] = uint64(rank)<<32 | uint64(newID)
-		rank++
+		if rank++; rank > MaxMerges {
+			return fmt.Errorf("tokenizer.json: model: merges: more than %d (the largest real tokenizers have about 514,000)", MaxMerges)
+		}
 		return nil
 	})
 	if err == errMixedMerges {
