@@ -129,14 +129,14 @@ func (w *word) reset() {
 	w.heap = w.heap[:0]
 }
 
-// grow makes room for n symbols and n heap entries.
+// grow makes room for n symbols (the heap grows as it fills, in the
+// merge loop that looks at the context).
 func (w *word) grow(n int) {
 	if cap(w.c) < n {
 		w.c = make([]uint32, 0, n)
 		w.prev = make([]int32, 0, n)
 		w.next = make([]int32, 0, n)
 		w.dead = make([]bool, 0, n)
-		w.heap = make([]mergeEntry, 0, n)
 	}
 }
 

@@ -102,7 +102,12 @@ func (t *Tokenizer) pretok(st *state, i int, piece []byte, orig0 int, dst []uint
 		if !starts && (sg.prepend == prependAlways || (sg.prepend == prependFirst && orig0 > 0)) {
 			buf = append(buf, sg.replStr...)
 		}
-		for _, b := range piece {
+		for k, b := range piece {
+			if k&(pollEvery-1) == pollEvery-1 {
+				if err := st.cn.poll(pollEvery); err != nil {
+					return dst, err
+				}
+			}
 			if b == ' ' {
 				buf = append(buf, sg.replStr...)
 			} else {
