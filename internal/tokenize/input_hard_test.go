@@ -236,7 +236,7 @@ func TestReadTextFile(t *testing.T) {
 	f.Truncate(MaxTextBytes + 1)
 	f.Close()
 	var fe *FileTooLargeError
-	if _, err := ReadTextFile(context.Background(), big); !errors.As(err, &fe) || !strings.Contains(err.Error(), "64.0 MiB, more than the 64 MiB limit for a prompt") {
+	if _, err := ReadTextFile(context.Background(), big); !errors.As(err, &fe) || !strings.Contains(err.Error(), "64.0 MiB (67108865 bytes), more than the 64 MiB limit for a prompt") {
 		t.Errorf("big: %v", err)
 	}
 	if _, err := ReadTextFile(context.Background(), dir); err == nil || !strings.Contains(err.Error(), "is a directory") {

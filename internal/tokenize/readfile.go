@@ -28,7 +28,7 @@ type FileTooLargeError struct {
 
 func (e *FileTooLargeError) Error() string {
 	if e.Size >= 0 {
-		return fmt.Sprintf("%s: %s, more than the %s limit for %s", e.Path, sizeString(e.Size), sizeString(e.Limit), e.What)
+		return fmt.Sprintf("%s: %s (%d bytes), more than the %s limit for %s", e.Path, sizeString(e.Size), e.Size, sizeString(e.Limit), e.What)
 	}
 	return fmt.Sprintf("%s: more than the %s limit for %s (reading stopped there: is it a device or an endless pipe?)", e.Path, sizeString(e.Limit), e.What)
 }
