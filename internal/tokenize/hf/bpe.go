@@ -326,14 +326,26 @@ func (m *bpeModel) tokenizeWord(st *state, piece []byte, dst []uint32) ([]uint32
 			return append(dst, ids...), nil
 		}
 	}
+	if len(piece) > bigWord {
+		return m.tokenizeBigWord(st, piece, dst)
+	}
+	return m.mergeWord(st, piece, dst, cacheable)
+}
+
+// tokenizeBigWord merges a long word with its scratch space sized once,
+// not grown by doubling (which left ~4x the final size as garbage), and
+// dropped after use rather than pooled.
+func (m *bpeModel) tokenizeBigWord(st *state, piece []byte, dst []uint32) ([]uint32, error) {
+	st.word.reset()
+	st.word.grow(len(piece))
+	defer func() { st.word = word{} }()
+	return m.mergeWord(st, piece, dst, false)
+}
+
+// mergeWord splits piece into symbols and merges them.
+func (m *bpeModel) mergeWord(st *state, piece []byte, dst []uint32, cacheable bool) ([]uint32, error) {
 	w := &st.word
 	w.reset()
-	if len(piece) > bigWord {
-		// Sized once, not grown by doubling (which left ~4x the final
-		// size as garbage), and dropped after use rather than pooled.
-		w.grow(len(piece))
-		defer func() { *w = word{} }()
-	}
 	var u unkState
 	if m.byteLevel {
 		n := len(piece)
