@@ -5,6 +5,13 @@
 // prompt may also arrive as text or chat messages, which a tokenizer turns
 // into IDs.
 //
+// Limits: a prompt holds at most MaxPromptTokens token IDs, a "prompt"
+// string or a chat's "messages" at most MaxTextBytes (64 MiB, checked while
+// reading), JSON nests at most 64 levels; strings must be valid UTF-8
+// without lone surrogate escapes (the engine would reject or alter them).
+// ReadFile and ReadTextFile read the files a user names with a bound and a
+// context.
+//
 // It is not a tokenizer and computes no keys. Its subpackages are:
 //
 //   - lmcachekey: LMCache's chunk keys (chunking, prefix-hash chain, every

@@ -7,6 +7,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // MaxTokenID is the largest token ID accepted (token IDs are uint32).
@@ -16,6 +18,11 @@ const expectTokenID = "a token ID (an integer 0..4294967295)"
 
 // maxTextBytes bounds a prompt's text or messages.
 const maxTextBytes = 64 << 20
+
+// MaxPromptTokens bounds the token IDs of one prompt (64 MiB of IDs):
+// above the longest context of any model (10M tokens), so an endless
+// input fails instead of taking the machine's memory.
+const MaxPromptTokens = 1 << 24
 
 // Prompt is one prompt's token IDs from an input.
 type Prompt struct {
@@ -94,6 +101,10 @@ type Reader struct {
 	// insignificant whitespace is left out).
 	recording bool
 	rec       []byte
+	recOver   bool // the recording passed maxTextBytes and stopped
+	// longStrings lets skipped strings take up to maxTextBytes (chat
+	// messages' content), not 1 MiB.
+	longStrings bool
 }
 
 // NewReader reads prompts from r; name is used in error messages.
@@ -138,7 +149,7 @@ func (r *Reader) peek() (byte, bool) {
 
 func (r *Reader) advance() {
 	if r.recording {
-		r.rec = append(r.rec, r.buf[r.pos])
+		r.record(r.buf[r.pos : r.pos+1])
 	}
 	if r.buf[r.pos] == '\n' {
 		r.line++
@@ -147,7 +158,19 @@ func (r *Reader) advance() {
 	r.pos++
 }
 
+// record appends consumed bytes to the recording, up to maxTextBytes+1.
+func (r *Reader) record(b []byte) {
+	if len(r.rec)+len(b) > maxTextBytes+1 {
+		r.recOver = true
+		return
+	}
+	r.rec = append(r.rec, b...)
+}
+
 func (r *Reader) col() int { return int(r.off+int64(r.pos)-r.lineOff) + 1 }
+
+// offset is the absolute byte offset of the cursor.
+func (r *Reader) offset() int64 { return r.off + int64(r.pos) }
 
 func (r *Reader) readErr() error {
 	if r.err != nil && r.err != io.EOF {
@@ -346,7 +369,11 @@ func (r *Reader) tokenArray(dst []uint32) ([]uint32, error) {
 	}
 	for {
 		var done bool
-		if dst, done = r.fastTokens(dst); done {
+		dst, done = r.fastTokens(dst)
+		if len(dst) > MaxPromptTokens {
+			return nil, r.tooManyTokens()
+		}
+		if done {
 			return dst, nil
 		}
 		r.skipSpace()
@@ -425,6 +452,10 @@ func (r *Reader) fastTokens(dst []uint32) ([]uint32, bool) {
 	}
 }
 
+func (r *Reader) tooManyTokens() error {
+	return r.fail(fmt.Sprintf("more than %d token IDs in one prompt", MaxPromptTokens), "a prompt a model could hold", "")
+}
+
 // plain reads integers separated by whitespace and/or commas until EOF.
 func (r *Reader) plain() ([]uint32, error) {
 	var out []uint32
@@ -440,6 +471,9 @@ func (r *Reader) plain() ([]uint32, error) {
 		t, err := r.number()
 		if err != nil {
 			return nil, err
+		}
+		if len(out) == MaxPromptTokens {
+			return nil, r.tooManyTokens()
 		}
 		out = appendToken(out, t)
 		r.skipSpace()
@@ -509,14 +543,15 @@ func (r *Reader) object(p *Prompt) error {
 			if c != '[' {
 				return r.fail(r.describe(), `an array of chat messages for "messages"`, "")
 			}
-			r.recording, r.rec = true, r.rec[:0]
+			mline, mcol := r.line, r.col()
+			r.recording, r.rec, r.recOver = true, r.rec[:0], false
 			err := r.skipValue(0)
 			r.recording = false
+			if r.recOver {
+				return &InputError{File: r.name, Line: mline, Col: mcol, Found: "messages larger than 64 MiB", Expected: "a smaller chat"}
+			}
 			if err != nil {
 				return err
-			}
-			if len(r.rec) > maxTextBytes {
-				return r.fail("messages larger than 64 MiB", "a smaller chat", "")
 			}
 			p.Messages = append(json.RawMessage(nil), r.rec...)
 		case "id":
@@ -572,46 +607,218 @@ func (r *Reader) object(p *Prompt) error {
 	return nil
 }
 
-// stringValue reads a JSON string literal (at most limit bytes) and decodes it.
+// stringValue reads a JSON string literal (at most limit bytes once
+// decoded) and decodes it.
 func (r *Reader) stringValue(limit int) (string, error) {
+	b, err := r.scanString(limit, true)
+	return string(b), err
+}
+
+// scanString reads a JSON string literal at the cursor, returning its
+// decoded bytes when keep is set. It accepts what the engine's JSON parser
+// accepts and nothing it would alter: a control character, an invalid
+// escape, a lone surrogate escape (such as "\ud800") or invalid UTF-8 is
+// an *InputError at its position, and the string fails as soon as it
+// passes limit (so a device such as /dev/zero fails at once).
+func (r *Reader) scanString(limit int, keep bool) ([]byte, error) {
 	line, col := r.line, r.col()
-	raw := []byte{'"'}
-	r.advance()
+	var out []byte
+	n := 0 // decoded length
+	tooLong := func() error {
+		return &InputError{File: r.name, Line: line, Col: col, Found: "a string longer than " + strconv.Itoa(limit) + " bytes", Expected: "a shorter string"}
+	}
+	r.advance() // '"'
 	for {
-		c, ok := r.peek()
-		if !ok {
-			return "", &InputError{File: r.name, Line: line, Col: col, Found: "an unterminated string", Expected: "a closing '\"'"}
-		}
-		if c == '\n' {
-			return "", r.fail("a newline inside a string", "a closing '\"'", "")
-		}
-		r.advance()
-		if len(raw) < limit+2 {
-			raw = append(raw, c)
-		}
-		if c == '\\' {
-			c2, ok := r.peek()
-			if !ok {
+		// Fast path: plain bytes lying in the window.
+		buf := r.buf[:r.n]
+		i := r.pos
+		for i < len(buf) {
+			c := buf[i]
+			if c < utf8.RuneSelf {
+				if c < 0x20 || c == '"' || c == '\\' {
+					break
+				}
+				i++
 				continue
 			}
-			r.advance()
-			if len(raw) < limit+2 {
-				raw = append(raw, c2)
+			if !utf8.FullRune(buf[i:]) {
+				break // a sequence cut by the window's end
 			}
-			continue
+			ru, sz := utf8.DecodeRune(buf[i:])
+			if ru == utf8.RuneError && sz == 1 {
+				r.consume(i, keep, &out)
+				return nil, invalidUTF8Error(r.name, r.line, r.col(), r.offset(), buf[i:])
+			}
+			i += sz
 		}
-		if c == '"' {
+		n += i - r.pos
+		r.consume(i, keep, &out)
+		if n > limit {
+			return nil, tooLong()
+		}
+		c, ok := r.peek()
+		if !ok {
+			if err := r.readErr(); err != nil {
+				return nil, err
+			}
+			return nil, &InputError{File: r.name, Line: line, Col: col, Found: "an unterminated string", Expected: "a closing '\"'"}
+		}
+		switch {
+		case c == '"':
+			r.advance()
+			return out, nil
+		case c == '\n':
+			return nil, r.fail("a newline inside a string", "a closing '\"'", "")
+		case c < 0x20:
+			return nil, r.fail(fmt.Sprintf("control character %q inside a string", rune(c)), "an escaped character (JSON has \\t, \\r, \\u00XX)", "")
+		case c == '\\':
+			ru, err := r.escape()
+			if err != nil {
+				return nil, err
+			}
+			if keep {
+				out = utf8.AppendRune(out, ru)
+			}
+			n += utf8.RuneLen(ru)
+		case c < utf8.RuneSelf: // the window ended: the fast path goes on
+			continue
+		default: // a UTF-8 sequence across the window's end
+			seq, err := r.utf8Seq()
+			if err != nil {
+				return nil, err
+			}
+			if keep {
+				out = append(out, seq...)
+			}
+			n += len(seq)
+		}
+		if n > limit {
+			return nil, tooLong()
+		}
+	}
+}
+
+// consume moves the cursor to i within the window (no newline lies
+// before it), keeping the bytes passed.
+func (r *Reader) consume(i int, keep bool, out *[]byte) {
+	if i == r.pos {
+		return
+	}
+	if keep {
+		*out = append(*out, r.buf[r.pos:i]...)
+	}
+	if r.recording {
+		r.record(r.buf[r.pos:i])
+	}
+	r.pos = i
+}
+
+// utf8Seq reads one UTF-8 sequence byte by byte (it may span a refill).
+func (r *Reader) utf8Seq() ([]byte, error) {
+	line, col, off := r.line, r.col(), r.offset()
+	var seq [4]byte
+	c, _ := r.peek()
+	need := 0
+	switch {
+	case c >= 0xC2 && c <= 0xDF:
+		need = 2
+	case c >= 0xE0 && c <= 0xEF:
+		need = 3
+	case c >= 0xF0 && c <= 0xF4:
+		need = 4
+	}
+	k := 0
+	for k < max(need, 1) {
+		c, ok := r.peek()
+		if !ok || (k > 0 && c&0xC0 != 0x80) {
 			break
 		}
+		seq[k] = c
+		k++
+		r.advance()
 	}
-	if len(raw) >= limit+2 {
-		return "", &InputError{File: r.name, Line: line, Col: col, Found: "a string longer than " + strconv.Itoa(limit) + " bytes", Expected: "a shorter string"}
+	if need == 0 || k < need || !utf8.Valid(seq[:k]) {
+		return nil, invalidUTF8Error(r.name, line, col, off, seq[:k])
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", &InputError{File: r.name, Line: line, Col: col, Found: "an invalid JSON string", Expected: "a valid JSON string"}
+	return seq[:k], nil
+}
+
+// escape reads an escape sequence at the cursor ('\\' ...) and returns the
+// character; a surrogate pair is one character, a lone surrogate an error.
+func (r *Reader) escape() (rune, error) {
+	line, col := r.line, r.col()
+	bad := func(found string) error {
+		return &InputError{File: r.name, Line: line, Col: col, Found: found, Expected: `a JSON escape (\" \\ \/ \b \f \n \r \t \uXXXX)`}
 	}
-	return s, nil
+	r.advance() // '\\'
+	c, ok := r.peek()
+	if !ok {
+		return 0, bad("an unterminated escape")
+	}
+	r.advance()
+	switch c {
+	case '"', '\\', '/':
+		return rune(c), nil
+	case 'b':
+		return '\b', nil
+	case 'f':
+		return '\f', nil
+	case 'n':
+		return '\n', nil
+	case 'r':
+		return '\r', nil
+	case 't':
+		return '\t', nil
+	case 'u':
+	default:
+		return 0, bad(strconv.Quote("\\" + string(rune(c))))
+	}
+	hex4 := func() (rune, bool) {
+		var v rune
+		for k := 0; k < 4; k++ {
+			c, ok := r.peek()
+			if !ok {
+				return 0, false
+			}
+			switch {
+			case c >= '0' && c <= '9':
+				v = v<<4 | rune(c-'0')
+			case c|0x20 >= 'a' && c|0x20 <= 'f':
+				v = v<<4 | rune(c|0x20-'a'+10)
+			default:
+				return 0, false
+			}
+			r.advance()
+		}
+		return v, true
+	}
+	v, ok := hex4()
+	if !ok {
+		return 0, bad(`a malformed \u escape`)
+	}
+	lone := func() error {
+		return &InputError{File: r.name, Line: line, Col: col, Found: fmt.Sprintf(`a lone surrogate \u%04x`, v),
+			Expected: "a character", Hint: "the engine would reject or alter it, so its keys would be those of another text"}
+	}
+	switch {
+	case v >= 0xDC00 && v <= 0xDFFF:
+		return 0, lone()
+	case v >= 0xD800 && v <= 0xDBFF:
+		if c, ok := r.peek(); !ok || c != '\\' {
+			return 0, lone()
+		}
+		r.advance()
+		if c, ok := r.peek(); !ok || c != 'u' {
+			return 0, lone()
+		}
+		r.advance()
+		lo, ok := hex4()
+		if !ok || lo < 0xDC00 || lo > 0xDFFF {
+			return 0, lone()
+		}
+		return utf16.DecodeRune(v, lo), nil
+	}
+	return v, nil
 }
 
 // skipValue skips any JSON value (fields lmc does not use).
@@ -625,7 +832,11 @@ func (r *Reader) skipValue(depth int) error {
 	}
 	switch {
 	case c == '"':
-		_, err := r.stringValue(1 << 20)
+		limit := 1 << 20
+		if r.recording || r.longStrings { // a chat message's content
+			limit = maxTextBytes
+		}
+		_, err := r.scanString(limit, false)
 		return err
 	case c == '[' || c == '{':
 		closer := byte(']')
@@ -639,12 +850,15 @@ func (r *Reader) skipValue(depth int) error {
 			return nil
 		}
 		for {
+			if r.recOver {
+				return r.fail("messages larger than 64 MiB", "a smaller chat", "")
+			}
 			r.skipSpace()
 			if closer == '}' {
 				if c, ok := r.peek(); !ok || c != '"' {
 					return r.fail(r.describe(), "a field name in double quotes", "")
 				}
-				if _, err := r.stringValue(1 << 16); err != nil {
+				if _, err := r.scanString(1<<16, false); err != nil {
 					return err
 				}
 				r.skipSpace()

@@ -87,15 +87,23 @@ func isRegexWord(r rune) bool {
 // findAdded splits text on the tokens of tr, as AddedVocabulary::find_matches
 // does, appending to dst. Spans between tokens have tok == -1; empty text
 // yields no segment.
-func (t *Tokenizer) findAdded(tr *trie, text []byte, dst []segment) []segment {
+// It looks at cn every pollEvery bytes.
+func (t *Tokenizer) findAdded(cn *canceller, tr *trie, text []byte, dst []segment) ([]segment, error) {
 	if tr == nil {
 		if len(text) > 0 {
 			dst = append(dst, segment{0, int32(len(text)), -1})
 		}
-		return dst
+		return dst, nil
 	}
 	startOffset := 0
+	nextPoll := pollEvery
 	for i := 0; i < len(text); {
+		if i >= nextPoll {
+			if err := cn.check(); err != nil {
+				return dst, err
+			}
+			nextPoll = i + pollEvery
+		}
 		if !tr.first[text[i]] {
 			i++
 			continue
@@ -152,5 +160,5 @@ func (t *Tokenizer) findAdded(tr *trie, text []byte, dst []segment) []segment {
 	if startOffset < len(text) {
 		dst = append(dst, segment{int32(startOffset), int32(len(text)), -1})
 	}
-	return dst
+	return dst, nil
 }

@@ -129,6 +129,17 @@ func (w *word) reset() {
 	w.heap = w.heap[:0]
 }
 
+// grow makes room for n symbols (the heap grows as it fills, in the
+// merge loop that looks at the context).
+func (w *word) grow(n int) {
+	if cap(w.c) < n {
+		w.c = make([]uint32, 0, n)
+		w.prev = make([]int32, 0, n)
+		w.next = make([]int32, 0, n)
+		w.dead = make([]bool, 0, n)
+	}
+}
+
 func (w *word) add(id uint32) {
 	n := int32(len(w.c))
 	w.c = append(w.c, id)
@@ -180,18 +191,32 @@ func (w *word) pop() mergeEntry {
 // mergeAll applies the merges as tokenizers' Word::merge_all does: a
 // min-heap on (rank, position); an entry is stale when its symbol is gone,
 // is last, or the pair there no longer merges into the entry's new id.
-func (m *bpeModel) mergeAll(w *word) {
+// A long word takes a while (an 8 MiB word, seconds): cn is polled every
+// pollEvery/64 heap pops.
+func (m *bpeModel) mergeAll(cn *canceller, w *word) error {
 	n := len(w.c)
 	if n < 2 {
-		return
+		return nil
 	}
+	pops := 0
 	w.next[n-1] = -1
 	for i := 0; i+1 < n; i++ {
+		if i&(pollEvery-1) == pollEvery-1 {
+			if err := cn.poll(pollEvery); err != nil {
+				return err
+			}
+		}
 		if v, ok := m.merges[uint64(w.c[i])<<32|uint64(w.c[i+1])]; ok {
 			w.push(mergeEntry{key: v&^0xFFFFFFFF | uint64(i), newID: uint32(v)})
 		}
 	}
 	for len(w.heap) > 0 {
+		if pops++; pops == pollEvery/64 {
+			pops = 0
+			if err := cn.poll(pollEvery); err != nil {
+				return err
+			}
+		}
 		top := w.pop()
 		pos := int32(top.key & 0xFFFFFFFF)
 		if w.dead[pos] {
@@ -223,6 +248,7 @@ func (m *bpeModel) mergeAll(w *word) {
 			}
 		}
 	}
+	return nil
 }
 
 // unkState carries a pending unk across characters (for fuse_unk).
@@ -281,6 +307,9 @@ func (m *bpeModel) tokenizeWord(st *state, piece []byte, dst []uint32) ([]uint32
 	if len(piece) == 0 {
 		return dst, nil
 	}
+	if err := st.cn.poll(len(piece)); err != nil {
+		return dst, err
+	}
 	if m.ignoreMerges {
 		key := piece
 		if m.byteLevel {
@@ -297,12 +326,35 @@ func (m *bpeModel) tokenizeWord(st *state, piece []byte, dst []uint32) ([]uint32
 			return append(dst, ids...), nil
 		}
 	}
+	if len(piece) > bigWord {
+		return m.tokenizeBigWord(st, piece, dst)
+	}
+	return m.mergeWord(st, piece, dst, cacheable)
+}
+
+// tokenizeBigWord merges a long word with its scratch space sized once,
+// not grown by doubling (which left ~4x the final size as garbage), and
+// dropped after use rather than pooled.
+func (m *bpeModel) tokenizeBigWord(st *state, piece []byte, dst []uint32) ([]uint32, error) {
+	st.word.reset()
+	st.word.grow(len(piece))
+	defer func() { st.word = word{} }()
+	return m.mergeWord(st, piece, dst, false)
+}
+
+// mergeWord splits piece into symbols and merges them.
+func (m *bpeModel) mergeWord(st *state, piece []byte, dst []uint32, cacheable bool) ([]uint32, error) {
 	w := &st.word
 	w.reset()
 	var u unkState
 	if m.byteLevel {
 		n := len(piece)
 		for i, b := range piece {
+			if i&(pollEvery-1) == pollEvery-1 {
+				if err := st.cn.poll(pollEvery); err != nil {
+					return dst, err
+				}
+			}
 			first, last := i == 0, i == n-1
 			if id := m.byteIDs[byteVariant(first, last)][b]; id >= 0 {
 				if u.pending {
@@ -318,7 +370,13 @@ func (m *bpeModel) tokenizeWord(st *state, piece []byte, dst []uint32) ([]uint32
 			}
 		}
 	} else {
-		for i := 0; i < len(piece); {
+		for i, next := 0, pollEvery; i < len(piece); {
+			if i >= next {
+				if err := st.cn.poll(pollEvery); err != nil {
+					return dst, err
+				}
+				next = i + pollEvery
+			}
 			_, sz := utf8.DecodeRune(piece[i:])
 			first, last := i == 0, i+sz == len(piece)
 			var id uint32
@@ -342,7 +400,9 @@ func (m *bpeModel) tokenizeWord(st *state, piece []byte, dst []uint32) ([]uint32
 	if u.pending {
 		w.add(u.id)
 	}
-	m.mergeAll(w)
+	if err := m.mergeAll(&st.cn, w); err != nil {
+		return dst, err
+	}
 	start := len(dst)
 	for i := range w.c {
 		if !w.dead[i] {
@@ -363,6 +423,12 @@ func appendByteLevel(dst []byte, src []byte) []byte {
 }
 
 // ---- word cache ----------------------------------------------------------------
+
+// bigWord is the length above which a word's scratch space is sized at
+// once and not kept in the pool. A word of n bytes (a run of letters for
+// GPT-style patterns; with no pre-tokenizer, as in Llama-2's file, the
+// whole text) takes about 30n bytes while it is merged, as in tokenizers.
+const bigWord = 1 << 16
 
 const (
 	maxCachedWord    = 256 // as tokenizers' MAX_LENGTH

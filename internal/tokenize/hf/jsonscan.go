@@ -5,25 +5,89 @@ package hf
 // encoding/json takes over half a second on a Qwen-sized file; this reads
 // the merges without allocating and the vocab with one string per entry.
 // The small components (normalizer, pre_tokenizer, ...) are still decoded
-// by encoding/json from the raw bytes this scanner slices out.
+// by encoding/json from the raw bytes this scanner slices out, after the
+// scanner has validated them: every syntax error of the file, wherever it
+// is, is reported here with its byte offset, and encoding/json only ever
+// sees well-formed JSON. As serde_json (which tokenizers uses) does, the
+// scanner refuses invalid UTF-8, lone surrogate escapes and nesting deeper
+// than MaxNesting.
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
 )
 
+// MaxNesting is the deepest nesting of arrays and objects accepted in a
+// tokenizer.json: serde_json's recursion limit, so tokenizers cannot load
+// a deeper file either. Real files nest 5 or 6 levels.
+const MaxNesting = 128
+
+// MaxVocab bounds the model's vocabulary and MaxMerges its merges: the
+// largest real ones (Gemma 3) hold about 262,000 tokens and 514,000 merges;
+// the bounds keep a hostile 64 MiB file from building maps of tens of
+// millions of entries.
+const (
+	MaxVocab  = 1 << 20
+	MaxMerges = 1 << 21
+)
+
+// maxComponentBytes bounds the raw JSON of each small component
+// (normalizer, pre_tokenizer, post_processor, decoder, truncation,
+// padding, and each added token): real ones take under 10 kB, and the
+// nested ones (Sequence) are decoded once per level.
+const maxComponentBytes = 1 << 20
+
 type jscan struct {
-	data []byte
-	pos  int
-	buf  []byte // scratch for unescaped strings
+	data  []byte
+	pos   int
+	buf   []byte     // scratch for unescaped strings
+	depth int        // arrays and objects open around the cursor
+	cn    *canceller // polled once per value
+	base  int        // offset of data in the file, for errors
+}
+
+func newScan(cn *canceller, data []byte) *jscan {
+	if cn == nil {
+		cn = &canceller{}
+	}
+	return &jscan{data: data, cn: cn}
 }
 
 func (s *jscan) errorf(format string, args ...any) error {
-	return fmt.Errorf("tokenizer.json: offset %d: %s", s.pos, fmt.Sprintf(format, args...))
+	return s.errorAt(s.pos, format, args...)
+}
+
+func (s *jscan) errorAt(pos int, format string, args ...any) error {
+	return &SyntaxError{Offset: s.base + pos, Msg: fmt.Sprintf(format, args...)}
+}
+
+// shapeAt reports well-formed JSON of the wrong shape (a number where a
+// token id's object is due, ...) or past a limit, at offset pos.
+func (s *jscan) shapeAt(pos int, format string, args ...any) error {
+	return fmt.Errorf("tokenizer.json: offset %d: %s", s.base+pos, fmt.Sprintf(format, args...))
+}
+
+// SyntaxError is a malformed tokenizer.json (not JSON, or JSON that
+// tokenizers' parser refuses: invalid UTF-8, a lone surrogate escape,
+// nesting deeper than MaxNesting), with the byte offset of the problem.
+type SyntaxError struct {
+	Offset int
+	Msg    string
+}
+
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("tokenizer.json: offset %d: %s", e.Offset, e.Msg)
+}
+
+// found describes the byte at the cursor for an error message.
+func (s *jscan) found() string {
+	if s.pos >= len(s.data) {
+		return "end of input"
+	}
+	return fmt.Sprintf("%q", s.data[s.pos])
 }
 
 func (s *jscan) ws() {
@@ -45,8 +109,14 @@ func (s *jscan) peek() byte {
 	return s.data[s.pos]
 }
 
+// at reports whether the next non-space byte is c (never at the end).
+func (s *jscan) at(c byte) bool {
+	s.ws()
+	return s.pos < len(s.data) && s.data[s.pos] == c
+}
+
 func (s *jscan) expect(c byte) error {
-	if s.peek() != c {
+	if !s.at(c) {
 		if s.pos >= len(s.data) {
 			return s.errorf("unexpected end of input, want %q", c)
 		}
@@ -54,6 +124,20 @@ func (s *jscan) expect(c byte) error {
 	}
 	s.pos++
 	return nil
+}
+
+// badUTF8 reports the first invalid UTF-8 byte of the raw string data
+// from start (escapes are ASCII, so the raw bytes hold it).
+func (s *jscan) badUTF8(start int) error {
+	b := s.data[start:]
+	for i := 0; i < len(b); {
+		r, sz := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && sz == 1 {
+			return s.errorAt(start+i, "invalid UTF-8 in a string (byte 0x%02x)", b[i])
+		}
+		i += sz
+	}
+	return s.errorAt(start, "invalid UTF-8 in a string")
 }
 
 // str reads a string. The result aliases the input or s.buf: it is only
@@ -70,13 +154,13 @@ func (s *jscan) str() ([]byte, error) {
 			out := s.data[start:s.pos]
 			s.pos++
 			if !utf8.Valid(out) {
-				return nil, s.errorf("invalid UTF-8 in string")
+				return nil, s.badUTF8(start)
 			}
 			return out, nil
 		case c == '\\':
 			return s.strSlow(start)
 		case c < 0x20:
-			return nil, s.errorf("control character in string")
+			return nil, s.errorf("control character 0x%02x in a string (JSON needs it escaped)", c)
 		}
 		s.pos++
 	}
@@ -92,11 +176,11 @@ func (s *jscan) strSlow(start int) ([]byte, error) {
 			s.pos++
 			s.buf = b
 			if !utf8.Valid(b) {
-				return nil, s.errorf("invalid UTF-8 in string")
+				return nil, s.badUTF8(start)
 			}
 			return b, nil
 		case c < 0x20:
-			return nil, s.errorf("control character in string")
+			return nil, s.errorf("control character 0x%02x in a string (JSON needs it escaped)", c)
 		case c != '\\':
 			b = append(b, c)
 			s.pos++
@@ -105,6 +189,7 @@ func (s *jscan) strSlow(start int) ([]byte, error) {
 		if s.pos+1 >= len(s.data) {
 			break
 		}
+		esc := s.pos
 		e := s.data[s.pos+1]
 		s.pos += 2
 		switch e {
@@ -138,12 +223,12 @@ func (s *jscan) strSlow(start int) ([]byte, error) {
 					r = utf8.RuneError
 				}
 				if r == utf8.RuneError {
-					return nil, s.errorf("lone surrogate in string")
+					return nil, s.errorAt(esc, "lone surrogate %s in a string (not a character: tokenizers refuses it)", s.data[esc:esc+6])
 				}
 			}
 			b = utf8.AppendRune(b, r)
 		default:
-			return nil, s.errorf("bad escape \\%c", e)
+			return nil, s.errorAt(esc, "bad escape %q", s.data[esc:esc+2])
 		}
 	}
 	return nil, s.errorf("unterminated string")
@@ -151,14 +236,21 @@ func (s *jscan) strSlow(start int) ([]byte, error) {
 
 func (s *jscan) hex4() (rune, error) {
 	if s.pos+4 > len(s.data) {
-		return 0, s.errorf("bad \\u escape")
+		return 0, s.errorAt(s.pos-2, "bad \\u escape")
 	}
-	v, err := strconv.ParseUint(string(s.data[s.pos:s.pos+4]), 16, 32)
-	if err != nil {
-		return 0, s.errorf("bad \\u escape")
+	var v rune
+	for _, c := range s.data[s.pos : s.pos+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			v = v<<4 | rune(c-'0')
+		case c|0x20 >= 'a' && c|0x20 <= 'f':
+			v = v<<4 | rune(c|0x20-'a'+10)
+		default:
+			return 0, s.errorAt(s.pos-2, "bad \\u escape %q", s.data[s.pos-2:s.pos+4])
+		}
 	}
 	s.pos += 4
-	return rune(v), nil
+	return v, nil
 }
 
 // uint32v reads a non-negative integer that fits in 32 bits.
@@ -169,66 +261,184 @@ func (s *jscan) uint32v() (uint32, error) {
 	for s.pos < len(s.data) && s.data[s.pos] >= '0' && s.data[s.pos] <= '9' {
 		v = v*10 + uint64(s.data[s.pos]-'0')
 		if v > 1<<32-1 {
-			return 0, s.errorf("id out of range")
+			return 0, s.shapeAt(start, "token id out of range")
 		}
 		s.pos++
 	}
 	if s.pos == start {
-		return 0, s.errorf("expected a token id")
+		if s.pos < len(s.data) && bytesIndex(`"{[tfn-`, s.data[s.pos]) {
+			return 0, s.shapeAt(s.pos, "expected a token id (an integer 0..4294967295)")
+		}
+		return 0, s.errorf("unexpected %s, expected a token id", s.found())
+	}
+	if s.data[start] == '0' && s.pos-start > 1 {
+		return 0, s.errorAt(start, "a number with a leading zero is not JSON")
 	}
 	if s.pos < len(s.data) {
 		switch s.data[s.pos] {
 		case '.', 'e', 'E':
-			return 0, s.errorf("token id must be an integer")
+			return 0, s.shapeAt(start, "token id must be an integer")
 		}
 	}
 	return uint32(v), nil
 }
 
-// skip skips one value and returns its raw bytes.
+func bytesIndex(set string, c byte) bool {
+	for i := 0; i < len(set); i++ {
+		if set[i] == c {
+			return true
+		}
+	}
+	return false
+}
+
+// skip consumes one value, validating it as JSON, and returns its raw
+// bytes. It does not recurse: nesting is tracked in a small stack, bounded
+// by MaxNesting (counting the containers around the value).
 func (s *jscan) skip() ([]byte, error) {
 	s.ws()
 	start := s.pos
-	depth := 0
+	var stack [MaxNesting]byte // the closers of the open containers
+	n := 0
 	for {
+		// A value.
+		if err := s.cn.poll(1); err != nil {
+			return nil, err
+		}
+		s.ws()
 		if s.pos >= len(s.data) {
-			return nil, s.errorf("unexpected end of input")
+			return nil, s.errorf("unexpected end of input, want a value")
 		}
 		switch c := s.data[s.pos]; c {
+		case '{', '[':
+			if s.depth+n >= MaxNesting {
+				return nil, s.errorf("arrays and objects nested deeper than %d levels (the limit of tokenizers' JSON parser)", MaxNesting)
+			}
+			s.pos++
+			closer := byte(']')
+			if c == '{' {
+				closer = '}'
+			}
+			if s.at(closer) {
+				s.pos++
+				break
+			}
+			stack[n] = closer
+			n++
+			if c == '{' {
+				if err := s.key(); err != nil {
+					return nil, err
+				}
+			}
+			continue
 		case '"':
 			if _, err := s.str(); err != nil {
 				return nil, err
 			}
-		case '{', '[':
-			depth++
-			s.pos++
-		case '}', ']':
-			depth--
-			s.pos++
-			if depth < 0 {
-				return nil, s.errorf("unexpected %q", c)
+		case 't':
+			if err := s.literal("true"); err != nil {
+				return nil, err
 			}
-		case ',', ':', ' ', '\t', '\n', '\r':
-			if depth == 0 {
-				return nil, s.errorf("unexpected %q", c)
+		case 'f':
+			if err := s.literal("false"); err != nil {
+				return nil, err
 			}
-			s.pos++
+		case 'n':
+			if err := s.literal("null"); err != nil {
+				return nil, err
+			}
 		default:
-			// A scalar: up to the next delimiter.
-			for s.pos < len(s.data) {
-				switch s.data[s.pos] {
-				case ',', '}', ']', ' ', '\t', '\n', '\r', ':':
-					goto done
-				}
-				s.pos++
+			if err := s.number(); err != nil {
+				return nil, err
 			}
-		done:
 		}
-		if depth == 0 {
-			// Not validated here: callers decode the value, or validate it.
-			return s.data[start:s.pos], nil
+		// After a value: close containers, or go on to the next element.
+		for {
+			if n == 0 {
+				return s.data[start:s.pos], nil
+			}
+			s.ws()
+			closer := stack[n-1]
+			if s.pos >= len(s.data) {
+				return nil, s.errorf("unexpected end of input, want ',' or %q", closer)
+			}
+			c := s.data[s.pos]
+			if c == closer {
+				s.pos++
+				n--
+				continue
+			}
+			if c != ',' {
+				return nil, s.errorf("unexpected %q, want ',' or %q", c, closer)
+			}
+			s.pos++
+			if closer == '}' {
+				if err := s.key(); err != nil {
+					return nil, err
+				}
+			}
+			break
 		}
 	}
+}
+
+// key reads an object key and its ':'.
+func (s *jscan) key() error {
+	if !s.at('"') {
+		return s.errorf("unexpected %s, want a string key", s.found())
+	}
+	if _, err := s.str(); err != nil {
+		return err
+	}
+	return s.expect(':')
+}
+
+func (s *jscan) literal(lit string) error {
+	if len(s.data)-s.pos < len(lit) || string(s.data[s.pos:s.pos+len(lit)]) != lit {
+		return s.errorf("unexpected %s, want a value", s.found())
+	}
+	s.pos += len(lit)
+	return nil
+}
+
+// number reads a JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+func (s *jscan) number() error {
+	start := s.pos
+	d := s.data
+	digits := func() int {
+		n := 0
+		for s.pos < len(d) && d[s.pos] >= '0' && d[s.pos] <= '9' {
+			s.pos++
+			n++
+		}
+		return n
+	}
+	if s.pos < len(d) && d[s.pos] == '-' {
+		s.pos++
+	}
+	intStart := s.pos
+	if n := digits(); n == 0 {
+		s.pos = start
+		return s.errorf("unexpected %s, want a value", s.found())
+	} else if n > 1 && d[intStart] == '0' {
+		return s.errorAt(intStart, "a number with a leading zero is not JSON")
+	}
+	if s.pos < len(d) && d[s.pos] == '.' {
+		s.pos++
+		if digits() == 0 {
+			return s.errorf("unexpected %s, want a digit after '.'", s.found())
+		}
+	}
+	if s.pos < len(d) && (d[s.pos] == 'e' || d[s.pos] == 'E') {
+		s.pos++
+		if s.pos < len(d) && (d[s.pos] == '+' || d[s.pos] == '-') {
+			s.pos++
+		}
+		if digits() == 0 {
+			return s.errorf("unexpected %s, want a digit in the exponent", s.found())
+		}
+	}
+	return nil
 }
 
 // object calls f for each key of an object, with the scanner on the value;
@@ -237,11 +447,21 @@ func (s *jscan) object(f func(key string) error) error {
 	if err := s.expect('{'); err != nil {
 		return err
 	}
-	if s.peek() == '}' {
+	if s.depth++; s.depth > MaxNesting {
+		return s.errorAt(s.pos-1, "arrays and objects nested deeper than %d levels", MaxNesting)
+	}
+	if s.at('}') {
 		s.pos++
+		s.depth--
 		return nil
 	}
 	for {
+		if err := s.cn.poll(1); err != nil {
+			return err
+		}
+		if !s.at('"') {
+			return s.errorf("unexpected %s, want a string key", s.found())
+		}
 		k, err := s.str()
 		if err != nil {
 			return err
@@ -253,16 +473,18 @@ func (s *jscan) object(f func(key string) error) error {
 		if err := f(key); err != nil {
 			return err
 		}
-		switch s.peek() {
-		case ',':
+		s.ws()
+		switch {
+		case s.pos >= len(s.data):
+			return s.errorf("unexpected end of input, want ',' or '}'")
+		case s.data[s.pos] == ',':
 			s.pos++
-		case '}':
+		case s.data[s.pos] == '}':
 			s.pos++
+			s.depth--
 			return nil
-		case 0:
-			return s.errorf("unexpected end of input")
 		default:
-			return s.errorf("expected ',' or '}'")
+			return s.errorf("unexpected %s, want ',' or '}'", s.found())
 		}
 	}
 }
@@ -272,24 +494,33 @@ func (s *jscan) array(f func() error) error {
 	if err := s.expect('['); err != nil {
 		return err
 	}
-	if s.peek() == ']' {
+	if s.depth++; s.depth > MaxNesting {
+		return s.errorAt(s.pos-1, "arrays and objects nested deeper than %d levels", MaxNesting)
+	}
+	if s.at(']') {
 		s.pos++
+		s.depth--
 		return nil
 	}
 	for {
+		if err := s.cn.poll(1); err != nil {
+			return err
+		}
 		if err := f(); err != nil {
 			return err
 		}
-		switch s.peek() {
-		case ',':
+		s.ws()
+		switch {
+		case s.pos >= len(s.data):
+			return s.errorf("unexpected end of input, want ',' or ']'")
+		case s.data[s.pos] == ',':
 			s.pos++
-		case ']':
+		case s.data[s.pos] == ']':
 			s.pos++
+			s.depth--
 			return nil
-		case 0:
-			return s.errorf("unexpected end of input")
 		default:
-			return s.errorf("expected ',' or ']'")
+			return s.errorf("unexpected %s, want ',' or ']'", s.found())
 		}
 	}
 }
@@ -297,11 +528,25 @@ func (s *jscan) array(f func() error) error {
 // scanFile splits a tokenizer.json into its top-level components, decoding
 // the model's vocab itself and keeping the merges' raw bytes.
 func scanFile(data []byte) (*fileJSON, *modelScan, error) {
-	s := &jscan{data: data}
+	return scanFileContext(nil, data)
+}
+
+func scanFileContext(cn *canceller, data []byte) (*fileJSON, *modelScan, error) {
+	s := newScan(cn, data)
+	if !s.at('{') {
+		if _, err := s.skip(); err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, s.shapeAt(0, "a tokenizer.json is a JSON object")
+	}
 	f := &fileJSON{}
 	var ms *modelScan
-	raw := func(dst *json.RawMessage) error {
+	raw := func(key string, dst *json.RawMessage) error {
+		start := s.pos
 		b, err := s.skip()
+		if err == nil && len(b) > maxComponentBytes {
+			err = s.shapeAt(start, "%s: %d bytes of JSON, more than the %d a real one could need", key, len(b), maxComponentBytes)
+		}
 		*dst = b
 		return err
 	}
@@ -319,30 +564,27 @@ func scanFile(data []byte) (*fileJSON, *modelScan, error) {
 			f.Version = &v
 			return nil
 		case "truncation":
-			return raw(&f.Truncation)
+			return raw(key, &f.Truncation)
 		case "padding":
-			return raw(&f.Padding)
+			return raw(key, &f.Padding)
 		case "added_tokens":
-			var r json.RawMessage
-			if err := raw(&r); err != nil {
-				return err
-			}
 			f.AddedTokens = nil
-			if err := json.Unmarshal(r, &f.AddedTokens); err != nil {
-				return fmt.Errorf("tokenizer.json: added_tokens: %w", err)
-			}
-			return nil
+			return s.addedTokens(f)
 		case "normalizer":
-			return raw(&f.Normalizer)
+			return raw(key, &f.Normalizer)
 		case "pre_tokenizer":
-			return raw(&f.PreTokenizer)
+			return raw(key, &f.PreTokenizer)
 		case "post_processor":
-			return raw(&f.PostProcessor)
+			return raw(key, &f.PostProcessor)
 		case "decoder":
-			return raw(&f.Decoder)
+			return raw(key, &f.Decoder)
 		case "model":
-			if s.peek() == 'n' {
-				_, err := s.skip()
+			if !s.at('{') {
+				start := s.pos
+				b, err := s.skip()
+				if err == nil && string(b) != "null" {
+					err = s.shapeAt(start, "model must be an object")
+				}
 				ms = nil
 				return err
 			}
@@ -350,27 +592,56 @@ func scanFile(data []byte) (*fileJSON, *modelScan, error) {
 			ms, err = s.model()
 			return err
 		}
-		b, err := s.skip()
-		if err == nil && !json.Valid(b) {
-			err = fmt.Errorf("tokenizer.json: %s: invalid JSON", key)
-		}
+		_, err := s.skip()
 		return err
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	if s.peek() != 0 {
+	if s.ws(); s.pos < len(s.data) {
 		return nil, nil, s.errorf("data after the top-level object")
 	}
 	return f, ms, nil
 }
 
+// addedTokens decodes the added_tokens array one token at a time.
+func (s *jscan) addedTokens(f *fileJSON) error {
+	if !s.at('[') {
+		start := s.pos
+		b, err := s.skip()
+		if err != nil {
+			return err
+		}
+		if string(b) != "null" {
+			return s.shapeAt(start, "added_tokens must be an array")
+		}
+		return nil
+	}
+	return s.array(func() error {
+		start := s.pos
+		b, err := s.skip()
+		if err != nil {
+			return err
+		}
+		if len(b) > maxComponentBytes {
+			return s.shapeAt(start, "added_tokens[%d]: %d bytes of JSON, more than the %d a real one could need", len(f.AddedTokens), len(b), maxComponentBytes)
+		}
+		var tj addedTokenJSON
+		if err := json.Unmarshal(b, &tj); err != nil {
+			return fmt.Errorf("tokenizer.json: offset %d: added_tokens[%d]: %w", start, len(f.AddedTokens), err)
+		}
+		f.AddedTokens = append(f.AddedTokens, tj)
+		return nil
+	})
+}
+
 // modelScan is the model object: small fields decoded by encoding/json,
 // the vocab decoded here, the merges kept raw.
 type modelScan struct {
-	opts   modelJSON // all but Vocab and Merges
-	vocab  map[string]uint32
-	merges []byte // raw array, nil if absent
+	opts      modelJSON // all but Vocab and Merges
+	vocab     map[string]uint32
+	merges    []byte // raw array, nil if absent
+	mergesOff int    // offset of merges in the file
 }
 
 func (s *jscan) model() (*modelScan, error) {
@@ -379,21 +650,27 @@ func (s *jscan) model() (*modelScan, error) {
 	err := s.object(func(key string) error {
 		switch key {
 		case "vocab":
-			if s.peek() != '{' { // null, or another model's vocab (Unigram's is a list)
+			if !s.at('{') { // null, or another model's vocab (Unigram's is a list)
 				_, err := s.skip()
 				ms.vocab = nil
 				return err
 			}
-			ms.vocab = make(map[string]uint32, len(s.data)/32)
+			ms.vocab = make(map[string]uint32, min(len(s.data)/64, MaxVocab))
 			return s.object(func(tok string) error {
+				start := s.pos
 				id, err := s.uint32v()
 				if err != nil {
 					return err
 				}
 				ms.vocab[tok] = id
+				if len(ms.vocab) > MaxVocab {
+					return s.shapeAt(start, "model: vocab: more than %d tokens (the largest real vocabularies hold about 262,000)", MaxVocab)
+				}
 				return nil
 			})
 		case "merges":
+			s.ws()
+			ms.mergesOff = s.pos
 			b, err := s.skip()
 			if err != nil {
 				return err
@@ -404,9 +681,13 @@ func (s *jscan) model() (*modelScan, error) {
 			ms.merges = b
 			return nil
 		}
+		start := s.pos
 		b, err := s.skip()
 		if err != nil {
 			return err
+		}
+		if len(b) > maxComponentBytes {
+			return s.shapeAt(start, "model: %s: %d bytes of JSON, more than the %d a real one could need", key, len(b), maxComponentBytes)
 		}
 		small[key] = b
 		return nil
@@ -427,8 +708,12 @@ var errMixedMerges = errors.New("merges mix strings and pairs")
 
 // eachMerge calls f for each merge of the raw merges array, as (a, b) or
 // as a legacy "a b" line (line != nil). The slices are only valid during f.
-func eachMerge(raw []byte, f func(a, b, line []byte) error) error {
-	s := &jscan{data: raw}
+func eachMerge(cn *canceller, raw []byte, base int, f func(a, b, line []byte) error) error {
+	s := newScan(cn, raw)
+	s.base = base
+	if !s.at('[') {
+		return s.shapeAt(0, "merges must be an array")
+	}
 	kind := 0 // 1: lines, 2: pairs
 	var a []byte
 	return s.array(func() error {
@@ -451,6 +736,13 @@ func eachMerge(raw []byte, f func(a, b, line []byte) error) error {
 			n := 0
 			var b []byte
 			err := s.array(func() error {
+				if !s.at('"') {
+					start := s.pos
+					if _, err := s.skip(); err != nil {
+						return err
+					}
+					return s.shapeAt(start, "a merge pair holds two strings")
+				}
 				v, err := s.str()
 				if err != nil {
 					return err
@@ -472,6 +764,10 @@ func eachMerge(raw []byte, f func(a, b, line []byte) error) error {
 			}
 			return f(a, b, nil)
 		}
-		return s.errorf("a merge must be a string or a pair")
+		start := s.pos
+		if _, err := s.skip(); err != nil {
+			return err
+		}
+		return s.shapeAt(start, "a merge must be a string or a pair")
 	})
 }

@@ -20,11 +20,42 @@ type unicodeNorm struct {
 	name string
 }
 
-func (n unicodeNorm) apply(_ *state, dst, src []byte) ([]byte, error) {
-	if n.form.IsNormal(src) {
-		return append(dst, src...), nil
+// normChunk is the size of the pieces a long text is normalized in, so
+// that the context is looked at between them.
+const normChunk = 64 << 10
+
+func (n unicodeNorm) apply(st *state, dst, src []byte) ([]byte, error) {
+	return n.applyChunked(st, dst, src, normChunk)
+}
+
+// applyChunked normalizes src in pieces of about chunk bytes cut at
+// normalization boundaries, where the result of the whole is the
+// concatenation of the results of the pieces.
+func (n unicodeNorm) applyChunked(st *state, dst, src []byte, chunk int) ([]byte, error) {
+	for len(src) > 0 {
+		k := len(src)
+		if k > chunk {
+			k = n.form.LastBoundary(src[:chunk])
+			if k <= 0 { // no boundary in the chunk: up to the next one
+				if j := n.form.FirstBoundary(src[chunk:]); j < 0 {
+					k = len(src)
+				} else {
+					k = chunk + j
+				}
+			}
+		}
+		piece := src[:k]
+		src = src[k:]
+		if n.form.IsNormal(piece) {
+			dst = append(dst, piece...)
+		} else {
+			dst = n.form.Append(dst, piece...)
+		}
+		if err := st.cn.poll(len(piece)); err != nil {
+			return dst, err
+		}
 	}
-	return n.form.Append(dst, src...), nil
+	return dst, nil
 }
 
 func (n unicodeNorm) describe() string { return n.name }

@@ -2,6 +2,7 @@ package hf
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -57,9 +58,26 @@ func isNull(raw json.RawMessage) bool {
 	return len(raw) == 0 || string(raw) == "null"
 }
 
-// Parse reads the contents of a tokenizer.json file.
+// Parse reads the contents of a tokenizer.json file. A malformed file is
+// a *SyntaxError with the byte offset of the problem.
 func Parse(data []byte) (*Tokenizer, error) {
-	f, ms, err := scanFile(data)
+	return ParseContext(context.Background(), data)
+}
+
+// ParseContext is Parse, stopped within milliseconds when ctx ends: it then
+// returns an error that wraps context.Cause(ctx).
+func ParseContext(ctx context.Context, data []byte) (*Tokenizer, error) {
+	var cn canceller
+	cn.reset(ctx)
+	t, err := parse(&cn, data)
+	if err != nil && cn.done != nil && ctx.Err() != nil && errors.Is(err, context.Cause(ctx)) {
+		err = &stoppedError{what: "tokenizer.json: parsing stopped", err: err}
+	}
+	return t, err
+}
+
+func parse(cn *canceller, data []byte) (*Tokenizer, error) {
+	f, ms, err := scanFileContext(cn, data)
 	if err != nil {
 		return nil, err
 	}
@@ -67,32 +85,39 @@ func Parse(data []byte) (*Tokenizer, error) {
 		return nil, fmt.Errorf("tokenizer.json: unknown tokenizer version %q", *f.Version)
 	}
 	t := &Tokenizer{}
-	if err := t.buildModel(ms); err != nil {
+	if err := t.buildModel(cn, ms); err != nil {
 		return nil, err
 	}
-	return t.finish(f)
+	return t.build(cn, f)
 }
 
 // finish builds everything but the model.
 func (t *Tokenizer) finish(f *fileJSON) (*Tokenizer, error) {
+	return t.build(nil, f)
+}
+
+func (t *Tokenizer) build(cn *canceller, f *fileJSON) (*Tokenizer, error) {
+	if cn == nil {
+		cn = &canceller{}
+	}
 	var err error
-	if t.norm, err = parseNormalizer(f.Normalizer); err != nil {
+	if t.norm, err = parseNormalizer(cn, f.Normalizer); err != nil {
 		return nil, err
 	}
-	if err := t.parsePreTokenizer(f.PreTokenizer); err != nil {
+	if err := t.parsePreTokenizer(cn, f.PreTokenizer); err != nil {
 		return nil, err
 	}
-	if err := t.addTokens(f.AddedTokens); err != nil {
+	if err := t.addTokens(cn, f.AddedTokens); err != nil {
 		return nil, err
 	}
-	if err := t.parsePostProcessor(f.PostProcessor); err != nil {
+	if err := t.parsePostProcessor(cn, f.PostProcessor); err != nil {
 		return nil, err
 	}
 	t.describe(f)
 	return t, nil
 }
 
-func (t *Tokenizer) buildModel(ms *modelScan) error {
+func (t *Tokenizer) buildModel(cn *canceller, ms *modelScan) error {
 	if ms == nil {
 		return unsupported("model", "missing")
 	}
@@ -133,7 +158,7 @@ func (t *Tokenizer) buildModel(ms *modelScan) error {
 	m.merges = make(map[uint64]uint64, len(ms.merges)/16)
 	rank := 0
 	var buf []byte
-	err := eachMerge(ms.merges, func(a, b, line []byte) error {
+	err := eachMerge(cn, ms.merges, ms.mergesOff, func(a, b, line []byte) error {
 		if line != nil {
 			if bytes.HasPrefix(line, []byte("#version")) {
 				return nil
@@ -163,7 +188,9 @@ func (t *Tokenizer) buildModel(ms *modelScan) error {
 		// Later duplicates replace earlier ones, as when tokenizers
 		// collects the merges into its map.
 		m.merges[uint64(aID)<<32|uint64(bID)] = uint64(rank)<<32 | uint64(newID)
-		rank++
+		if rank++; rank > MaxMerges {
+			return fmt.Errorf("tokenizer.json: model: merges: more than %d (the largest real tokenizers have about 514,000)", MaxMerges)
+		}
 		return nil
 	})
 	if err == errMixedMerges {
@@ -178,9 +205,12 @@ func (t *Tokenizer) buildModel(ms *modelScan) error {
 
 // ---- normalizers ---------------------------------------------------------------
 
-func parseNormalizer(raw json.RawMessage) (normalizer, error) {
+func parseNormalizer(cn *canceller, raw json.RawMessage) (normalizer, error) {
 	if isNull(raw) {
 		return nil, nil
+	}
+	if err := cn.check(); err != nil { // once per component and level
+		return nil, err
 	}
 	var ty typed
 	if err := json.Unmarshal(raw, &ty); err != nil {
@@ -204,7 +234,7 @@ func parseNormalizer(raw json.RawMessage) (normalizer, error) {
 		}
 		var seq seqNorm
 		for _, sub := range v.Normalizers {
-			n, err := parseNormalizer(sub)
+			n, err := parseNormalizer(cn, sub)
 			if err != nil {
 				return nil, err
 			}
@@ -242,7 +272,7 @@ func parseNormalizer(raw json.RawMessage) (normalizer, error) {
 		if v.Content == nil {
 			return nil, fmt.Errorf("tokenizer.json: normalizer: Replace: missing content")
 		}
-		re, desc, err := v.Pattern.compile("normalizer")
+		re, desc, err := v.Pattern.compile("normalizer", "Replace")
 		if err != nil {
 			return nil, err
 		}
@@ -268,15 +298,22 @@ type patternJSON struct {
 	Regex  *string `json:"Regex"`
 }
 
-func (p patternJSON) compile(component string) (*regex, string, error) {
+// compile compiles the pattern of component's kind (such as "Split").
+func (p patternJSON) compile(component, kind string) (*regex, string, error) {
 	switch {
 	case p.String != nil && p.Regex == nil:
-		return literalRegex(*p.String), *p.String, nil
+		if len(*p.String) > maxPatternBytes {
+			return nil, "", fmt.Errorf("tokenizer.json: %s: %s: pattern longer than %d bytes", component, kind, maxPatternBytes)
+		}
+		re := literalRegex(*p.String)
+		re.where = component + " " + kind
+		return re, *p.String, nil
 	case p.Regex != nil && p.String == nil:
 		re, err := compileRegex(*p.Regex)
 		if err != nil {
 			return nil, "", unsupported(component, "%v", err)
 		}
+		re.where = component + " " + kind
 		return re, *p.Regex, nil
 	}
 	return nil, "", fmt.Errorf("tokenizer.json: %s: pattern must be {\"String\": ...} or {\"Regex\": ...}", component)
@@ -284,8 +321,8 @@ func (p patternJSON) compile(component string) (*regex, string, error) {
 
 // ---- pre-tokenizers --------------------------------------------------------------
 
-func (t *Tokenizer) parsePreTokenizer(raw json.RawMessage) error {
-	if err := t.addPreTokenizer(raw); err != nil {
+func (t *Tokenizer) parsePreTokenizer(cn *canceller, raw json.RawMessage) error {
+	if err := t.addPreTokenizer(cn, raw); err != nil {
 		return err
 	}
 	for i, sg := range t.stages {
@@ -298,9 +335,12 @@ func (t *Tokenizer) parsePreTokenizer(raw json.RawMessage) error {
 	return nil
 }
 
-func (t *Tokenizer) addPreTokenizer(raw json.RawMessage) error {
+func (t *Tokenizer) addPreTokenizer(cn *canceller, raw json.RawMessage) error {
 	if isNull(raw) {
 		return nil
+	}
+	if err := cn.check(); err != nil {
+		return err
 	}
 	var ty typed
 	if err := json.Unmarshal(raw, &ty); err != nil {
@@ -318,7 +358,7 @@ func (t *Tokenizer) addPreTokenizer(raw json.RawMessage) error {
 			return bad(err)
 		}
 		for _, sub := range v.PreTokenizers {
-			if err := t.addPreTokenizer(sub); err != nil {
+			if err := t.addPreTokenizer(cn, sub); err != nil {
 				return err
 			}
 		}
@@ -336,7 +376,7 @@ func (t *Tokenizer) addPreTokenizer(raw json.RawMessage) error {
 		if !ok {
 			return bad(fmt.Errorf("unknown behavior %q", v.Behavior))
 		}
-		re, desc, err := v.Pattern.compile("pre_tokenizer")
+		re, desc, err := v.Pattern.compile("pre_tokenizer", "Split")
 		if err != nil {
 			return err
 		}
@@ -358,6 +398,7 @@ func (t *Tokenizer) addPreTokenizer(raw json.RawMessage) error {
 			if err != nil {
 				return err
 			}
+			re.where = "pre_tokenizer ByteLevel"
 			sg.re = re
 			desc += "GPT-2 regex"
 		} else {
@@ -435,13 +476,16 @@ func (t *Tokenizer) addPreTokenizer(raw json.RawMessage) error {
 // addTokens replays AddedVocabulary::add_tokens: an added token takes the
 // id its content already has (added vocabulary first, then the model), or
 // the next free id; the id written in the file is not used.
-func (t *Tokenizer) addTokens(tokens []addedTokenJSON) error {
+func (t *Tokenizer) addTokens(cn *canceller, tokens []addedTokenJSON) error {
 	byContent := map[string]int{} // content -> index in t.added
 	nextID := uint32(t.model.vocabLen)
 	if t.model.vocabLen == 0 {
 		nextID = 0
 	}
 	for _, tj := range tokens {
+		if err := cn.poll(1); err != nil {
+			return err
+		}
 		if tj.Content == "" {
 			continue
 		}
@@ -487,6 +531,9 @@ func (t *Tokenizer) addTokens(tokens []addedTokenJSON) error {
 			t.rawTrie.insert(at.content, int32(i))
 			continue
 		}
+		if err := cn.poll(1); err != nil {
+			return err
+		}
 		pattern := at.content
 		if t.norm != nil {
 			st := &state{}
@@ -529,6 +576,9 @@ func (t *Tokenizer) addTokens(tokens []addedTokenJSON) error {
 	}
 	// Duplicate ids resolve deterministically, to the smallest string.
 	for k, id := range t.model.vocab {
+		if err := cn.poll(1); err != nil {
+			return err
+		}
 		set(id, k, false)
 	}
 	distinct := len(t.model.vocab)
@@ -555,8 +605,8 @@ type templatePiece struct {
 	} `json:"Sequence"`
 }
 
-func (t *Tokenizer) parsePostProcessor(raw json.RawMessage) error {
-	tmpl, desc, err := t.postProcessor(raw, []int64{-1})
+func (t *Tokenizer) parsePostProcessor(cn *canceller, raw json.RawMessage) error {
+	tmpl, desc, err := t.postProcessor(cn, raw, []int64{-1})
 	if err != nil {
 		return err
 	}
@@ -570,9 +620,12 @@ func (t *Tokenizer) parsePostProcessor(raw json.RawMessage) error {
 
 // postProcessor applies one post-processor to the single-sequence
 // template in (ids, with -1 for the text) and returns the new template.
-func (t *Tokenizer) postProcessor(raw json.RawMessage, in []int64) ([]int64, string, error) {
+func (t *Tokenizer) postProcessor(cn *canceller, raw json.RawMessage, in []int64) ([]int64, string, error) {
 	if isNull(raw) {
 		return in, "none", nil
+	}
+	if err := cn.check(); err != nil {
+		return nil, "", err
 	}
 	var ty typed
 	if err := json.Unmarshal(raw, &ty); err != nil {
@@ -601,7 +654,7 @@ func (t *Tokenizer) postProcessor(raw json.RawMessage, in []int64) ([]int64, str
 		for _, sub := range v.Processors {
 			var d string
 			var err error
-			if cur, d, err = t.postProcessor(sub, cur); err != nil {
+			if cur, d, err = t.postProcessor(cn, sub, cur); err != nil {
 				return nil, "", err
 			}
 			descs = append(descs, d)

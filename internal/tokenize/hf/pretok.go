@@ -102,7 +102,12 @@ func (t *Tokenizer) pretok(st *state, i int, piece []byte, orig0 int, dst []uint
 		if !starts && (sg.prepend == prependAlways || (sg.prepend == prependFirst && orig0 > 0)) {
 			buf = append(buf, sg.replStr...)
 		}
-		for _, b := range piece {
+		for k, b := range piece {
+			if k&(pollEvery-1) == pollEvery-1 {
+				if err := st.cn.poll(pollEvery); err != nil {
+					return dst, err
+				}
+			}
 			if b == ' ' {
 				buf = append(buf, sg.replStr...)
 			} else {
@@ -114,13 +119,19 @@ func (t *Tokenizer) pretok(st *state, i int, piece []byte, orig0 int, dst []uint
 			return t.pretok(st, i+1, buf, min(orig0, 1), dst)
 		}
 		spans := st.spans[i][:0]
-		spans = runeMatches(buf, func(r rune) bool { return r == sg.replacement }, spans)
+		spans, err = runeMatches(&st.cn, buf, func(r rune) bool { return r == sg.replacement }, spans)
+		if err != nil {
+			return dst, err
+		}
 		spans = applyBehavior(spans, bhMergedWithNext)
 		st.spans[i] = spans
 		return t.emitSpans(st, i, buf, spans, min(orig0, 1), dst)
 	case stDigits:
 		spans := st.spans[i][:0]
-		spans = runeMatches(piece, unicode.IsNumber, spans)
+		spans, err = runeMatches(&st.cn, piece, unicode.IsNumber, spans)
+		if err != nil {
+			return dst, err
+		}
 		if sg.individual {
 			spans = applyBehavior(spans, bhIsolated)
 		} else {
@@ -171,12 +182,18 @@ func (t *Tokenizer) emitSpans(st *state, i int, piece []byte, spans []span, orig
 
 // runeMatches is tokenizers' Pattern for a char predicate: every matching
 // character is a match of its own; runs of other characters are gaps.
-func runeMatches(text []byte, pred func(rune) bool, dst []span) []span {
+func runeMatches(cn *canceller, text []byte, pred func(rune) bool, dst []span) ([]span, error) {
 	if len(text) == 0 {
-		return append(dst, span{0, 0, false})
+		return append(dst, span{0, 0, false}), nil
 	}
 	last := 0
-	for i := 0; i < len(text); {
+	for i, next := 0, pollEvery; i < len(text); {
+		if i >= next {
+			if err := cn.poll(pollEvery); err != nil {
+				return dst, err
+			}
+			next = i + pollEvery
+		}
 		r, sz := utf8.DecodeRune(text[i:])
 		if pred(r) {
 			if last < i {
@@ -190,7 +207,7 @@ func runeMatches(text []byte, pred func(rune) bool, dst []span) []span {
 	if last < len(text) {
 		dst = append(dst, span{int32(last), int32(len(text)), false})
 	}
-	return dst
+	return dst, nil
 }
 
 // applyBehavior rewrites the (offsets, is_match) list as

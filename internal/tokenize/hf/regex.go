@@ -30,9 +30,15 @@ package hf
 // implemented, which no known tokenizer pattern relies on.
 //
 // Unbounded repetition of a sub-pattern that can match the empty string is
-// refused (Oniguruma's empty-loop check is not reproduced), and a single match
-// attempt is bounded in steps so a pathological pattern fails with an error
-// instead of running for ever, as Oniguruma's own retry limit does.
+// refused (Oniguruma's empty-loop check is not reproduced). The matcher's
+// work is bounded: one Encode may take regexBaseSteps + regexStepsPerByte
+// steps per byte of text searched, summed over every search of the call
+// (so many small pieces cannot each spend a base allowance), and the
+// backtracking stack holds at most maxBacktrack entries. A pathological
+// pattern/text pair thus fails with a *PatternError, naming the pattern, in
+// well under a second per MiB, as Oniguruma's own retry limit makes it fail
+// rather than run for ever. Real tokenizer patterns take a few steps per
+// byte (TestRegexStepsPerByte measures them).
 
 import (
 	"errors"
@@ -43,8 +49,46 @@ import (
 	"unicode/utf8"
 )
 
-// errRegexLimit is returned when matching exceeds its step budget.
+// errRegexLimit is what a *PatternError unwraps to.
 var errRegexLimit = errors.New("regular expression backtracking limit exceeded")
+
+// PatternError reports a pattern whose matching exceeded the matcher's
+// budget on a text: the pattern backtracks catastrophically there.
+type PatternError struct {
+	Component string // "pre_tokenizer Split", "normalizer Replace", ...
+	Pattern   string // the pattern's source
+	Steps     int    // steps taken
+	Bytes     int    // bytes of text searched
+	Stack     int    // backtracking entries held, when that limit was hit
+}
+
+func (e *PatternError) Error() string {
+	what := fmt.Sprintf("gave up after %d steps over %d bytes of text (the limit is %d + %d per byte)",
+		e.Steps, e.Bytes, regexBaseSteps, regexStepsPerByte)
+	if e.Stack > 0 {
+		what = fmt.Sprintf("gave up holding %d backtracking points (the limit is %d)", e.Stack, maxBacktrack)
+	}
+	return fmt.Sprintf("tokenizer.json: %s pattern %s backtracks catastrophically on this text: %s; "+
+		"tokenize this text with the serving engine instead, or fix the pattern "+
+		"(nested repetitions such as (a|aa)+ over a long run are the usual cause)",
+		e.Component, quotePattern(e.Pattern), what)
+}
+
+func (e *PatternError) Unwrap() error { return errRegexLimit }
+
+// quotePattern quotes a pattern for a message, escaped and cut to about
+// 120 bytes.
+func quotePattern(s string) string {
+	const max = 120
+	if len(s) <= max {
+		return strconv.Quote(s)
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strconv.Quote(s[:cut]) + fmt.Sprintf("… (%d bytes)", len(s))
+}
 
 // errOptionGroup is the parser's signal for a bare option group like (?i).
 var errOptionGroup = errors.New("option group")
@@ -55,9 +99,24 @@ const (
 	// byte, while a pathological pattern fails instead of running for
 	// minutes (Oniguruma has a retry limit for the same reason).
 	regexBaseSteps    = 1_000_000
-	regexStepsPerByte = 2_000
-	maxProgLen        = 20_000
-	maxRepeat         = 1000
+	regexStepsPerByte = 64
+	// repeatChunk is the most text a repetition of one class scans
+	// between two looks at the context.
+	repeatChunk = 1 << 20
+	// regexCheckSteps is how often (in steps) the matcher checks its
+	// budget, its stack and the context.
+	regexCheckSteps = 1 << 16
+	// maxBacktrack bounds the backtracking stack (12 bytes an entry):
+	// real patterns hold a handful of entries, but (?:ab)* over a long run
+	// would push one per repetition.
+	maxBacktrack = 1 << 20
+	// maxPatternBytes bounds a pattern's source (real ones are under 1 kB;
+	// the parser builds a node per rune before maxProgLen applies).
+	maxPatternBytes = 64 << 10
+	// maxGroupDepth bounds the nesting of groups (the parser recurses).
+	maxGroupDepth = 200
+	maxProgLen    = 20_000
+	maxRepeat     = 1000
 )
 
 // ---- character sets --------------------------------------------------------
@@ -223,13 +282,14 @@ func (n *node) nullable() bool {
 // ---- parser ------------------------------------------------------------------
 
 type reParser struct {
-	src  string
-	pos  int
-	fold bool
+	src   string
+	pos   int
+	fold  bool
+	depth int // groups open
 }
 
 func (p *reParser) errorf(format string, args ...any) error {
-	return fmt.Errorf("regex %q at offset %d: %s", p.src, p.pos, fmt.Sprintf(format, args...))
+	return fmt.Errorf("regex %s at offset %d: %s", quotePattern(p.src), p.pos, fmt.Sprintf(format, args...))
 }
 
 func (p *reParser) eof() bool { return p.pos >= len(p.src) }
@@ -442,6 +502,11 @@ func (p *reParser) parseAtom() (*node, error) {
 }
 
 func (p *reParser) parseGroup() (*node, error) {
+	p.depth++
+	defer func() { p.depth-- }()
+	if p.depth > maxGroupDepth {
+		return nil, p.errorf("groups nested deeper than %d", maxGroupDepth)
+	}
 	kind := ndConcat
 	neg := false
 	savedFold := p.fold
@@ -857,11 +922,15 @@ type regexProg struct {
 
 // regex is a compiled pattern.
 type regex struct {
-	src  string
-	prog *regexProg
+	src   string
+	prog  *regexProg
+	where string // the component using it, for errors
 }
 
 func compileRegex(src string) (*regex, error) {
+	if len(src) > maxPatternBytes {
+		return nil, fmt.Errorf("regex %s: longer than %d bytes", quotePattern(src), maxPatternBytes)
+	}
 	p := &reParser{src: src}
 	ast, err := p.parseAlt()
 	if err != nil {
@@ -873,7 +942,7 @@ func compileRegex(src string) (*regex, error) {
 	c := &reCompiler{}
 	prog, err := c.prog(ast)
 	if err != nil {
-		return nil, fmt.Errorf("regex %q: %w", src, err)
+		return nil, fmt.Errorf("regex %s: %w", quotePattern(src), err)
 	}
 	return &regex{src: src, prog: prog}, nil
 }
@@ -1058,11 +1127,43 @@ type btEntry struct {
 	n   int32
 }
 
-// matcher holds the reusable backtracking stack.
+// matcher holds the reusable backtracking stack and the work count of
+// one Encode call.
 type matcher struct {
-	stack  []btEntry
-	steps  int
-	budget int
+	stack []btEntry
+	steps int        // steps taken since reset
+	limit int        // steps at which checkpoint runs next
+	bytes int        // bytes of text searched since reset
+	cn    *canceller // nil: not cancellable
+	re    *regex     // the pattern being searched, for errors
+}
+
+// reset starts the count of a new Encode call.
+func (m *matcher) reset(cn *canceller) {
+	m.steps, m.limit, m.bytes, m.cn = 0, 0, 0, cn
+}
+
+// checkpoint runs every regexCheckSteps steps: it enforces the budget and
+// the stack limit, and looks at the context.
+func (m *matcher) checkpoint() error {
+	m.limit = m.steps + regexCheckSteps
+	if m.steps > regexBaseSteps+regexStepsPerByte*m.bytes || len(m.stack) > maxBacktrack {
+		e := &PatternError{Steps: m.steps, Bytes: m.bytes}
+		if len(m.stack) > maxBacktrack {
+			e.Stack = len(m.stack)
+		}
+		if m.re != nil {
+			e.Component, e.Pattern = m.re.where, m.re.src
+		}
+		if e.Component == "" {
+			e.Component = "a"
+		}
+		return e
+	}
+	if m.cn != nil {
+		return m.cn.check()
+	}
+	return nil
 }
 
 func decodeAt(text []byte, pos int) (rune, int) {
@@ -1085,7 +1186,9 @@ func (m *matcher) matchAt(prog *regexProg, text []byte, pos int) (int, bool, err
 		pc, pos := int(e.pc), int(e.pos)
 		if e.n > 0 {
 			// Give back one rune of a greedy repeat, and keep the point
-			// if more can be given back.
+			// if more can be given back. This costs about as much as
+			// four other steps, and counts so: the budget is one of time.
+			m.steps += 3
 			_, sz := utf8.DecodeLastRune(text[:pos])
 			pos -= sz
 			if e.n > 1 {
@@ -1096,8 +1199,10 @@ func (m *matcher) matchAt(prog *regexProg, text []byte, pos int) (int, bool, err
 	run:
 		for {
 			m.steps++
-			if m.steps > m.budget {
-				return 0, false, errRegexLimit
+			if m.steps > m.limit {
+				if err := m.checkpoint(); err != nil {
+					return 0, false, err
+				}
 			}
 			in := &insts[pc]
 			switch in.op {
@@ -1113,13 +1218,27 @@ func (m *matcher) matchAt(prog *regexProg, text []byte, pos int) (int, bool, err
 				pc++
 			case opRepeat:
 				count := int32(0)
-				for (in.max < 0 || count < in.max) && pos < len(text) {
-					r, sz := decodeAt(text, pos)
-					if !in.cls.has(r) {
+			scan:
+				for {
+					// In chunks, so that a run of many MiB looks at the
+					// context between them.
+					lim := min(len(text), pos+repeatChunk)
+					for (in.max < 0 || count < in.max) && pos < lim {
+						r, sz := decodeAt(text, pos)
+						if !in.cls.has(r) {
+							break scan
+						}
+						pos += sz
+						count++
+					}
+					if pos >= len(text) || (in.max >= 0 && count >= in.max) {
 						break
 					}
-					pos += sz
-					count++
+					if m.cn != nil {
+						if err := m.cn.check(); err != nil {
+							return 0, false, err
+						}
+					}
 				}
 				m.steps += int(count)
 				if count < in.min {
@@ -1216,7 +1335,8 @@ func (m *matcher) findAll(re *regex, text []byte, dst []span) ([]span, error) {
 	if len(text) == 0 {
 		return append(dst, span{0, 0, false}), nil
 	}
-	m.steps, m.budget = 0, regexBaseSteps+regexStepsPerByte*len(text)
+	m.bytes += len(text)
+	m.re = re
 	prev := 0
 	lastEnd := 0
 	lastMatchEnd := -1

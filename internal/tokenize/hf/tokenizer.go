@@ -35,6 +35,25 @@
 // in tokenizer_config.json, and chat templates are applied before
 // tokenization), which only the engine's own tokenize endpoint reflects.
 //
+// Limits, each failing with an error that names it rather than running
+// long or holding much memory: Load reads at most MaxFileBytes (64 MiB;
+// real files are up to ~35 MB); the JSON nests at most MaxNesting (128,
+// serde_json's limit) levels, each small component and added token takes
+// at most 1 MiB, and every syntax error is a *SyntaxError with its byte
+// offset; invalid UTF-8 and lone surrogate escapes are refused, in the file
+// as in the text (an *InvalidUTF8Error with the byte offset); a split or
+// replace pattern has at most 64 KiB of source, and matching it may take
+// 1,000,000 + 64 steps per byte of text over one Encode call and hold
+// 2^20 backtracking points, so a pattern that backtracks catastrophically
+// fails with a *PatternError naming it in under half a second per MiB,
+// while real patterns take at most ~21 steps per byte.
+//
+// Cancellation: EncodeContext, AppendEncodeContext, ParseContext and
+// LoadContext return within a few milliseconds of the context's end
+// (measured: 1-30 ms for 8 MiB inputs), with an error wrapping
+// context.Cause(ctx); the plain entry points use context.Background() and
+// pay nothing for it.
+//
 // Performance: a 139,000-token text (457 kB) encodes with the Qwen3
 // tokenizer in about 25 ms on two cores, with a few hundred allocations
 // and none per token; loading Qwen3's 11 MB tokenizer.json takes about
@@ -42,12 +61,15 @@
 package hf
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 	"unicode/utf8"
+
+	"lmc/internal/tokenize"
 )
 
 // UnsupportedError reports a tokenizer.json component that this package
@@ -65,9 +87,42 @@ func unsupported(component, format string, args ...any) error {
 	return &UnsupportedError{Component: component, Detail: fmt.Sprintf(format, args...)}
 }
 
-// ErrInvalidUTF8 is returned by Encode for text that is not valid UTF-8
-// (tokenizers only accepts Unicode strings).
+// ErrInvalidUTF8 is what Encode's *InvalidUTF8Error for text that is not
+// valid UTF-8 matches with errors.Is (tokenizers only accepts Unicode
+// strings; replacing the bytes would give the ids of another text).
 var ErrInvalidUTF8 = errors.New("hf: text is not valid UTF-8")
+
+// InvalidUTF8Error locates the first byte of a text that is not valid
+// UTF-8. A caller reading the text from a file adds the file's name.
+type InvalidUTF8Error struct {
+	Offset int    // byte offset of the first invalid sequence
+	Bytes  []byte // the invalid sequence (up to 4 bytes)
+}
+
+func (e *InvalidUTF8Error) Error() string {
+	return fmt.Sprintf("text is not valid UTF-8: byte offset %d (% x)", e.Offset, e.Bytes)
+}
+
+func (e *InvalidUTF8Error) Is(target error) bool { return target == ErrInvalidUTF8 }
+
+// invalidUTF8 returns the *InvalidUTF8Error of text (which is not valid).
+func invalidUTF8(text string) error {
+	for i := 0; i < len(text); {
+		r, sz := utf8.DecodeRuneInString(text[i:])
+		if r == utf8.RuneError && sz == 1 {
+			// The maximal invalid prefix, as Unicode's "substitution of
+			// maximal subparts" counts it: the lead byte and the
+			// continuation bytes after it, at most 4.
+			end := i + 1
+			for end < len(text) && end < i+4 && text[end]&0xC0 == 0x80 {
+				end++
+			}
+			return &InvalidUTF8Error{Offset: i, Bytes: []byte(text[i:end])}
+		}
+		i += sz
+	}
+	return ErrInvalidUTF8
+}
 
 // Tokenizer encodes text. It is safe for concurrent use.
 type Tokenizer struct {
@@ -91,6 +146,7 @@ type Tokenizer struct {
 
 // state is the per-call scratch space, pooled.
 type state struct {
+	cn        canceller
 	m         matcher
 	word      word
 	cache     wordCache
@@ -114,16 +170,35 @@ func (t *Tokenizer) getState() *state {
 	}
 }
 
+// MaxFileBytes bounds the tokenizer.json Load reads. Real ones take up to
+// about 35 MB (Gemma 3's, with 262,144 tokens, is 33 MB); a larger file, or
+// a path leading to a device or an endless pipe, fails with a
+// *tokenize.FileTooLargeError before more than this is read.
+const MaxFileBytes = 64 << 20
+
+// putState pools st again, without the context it watched.
+func (t *Tokenizer) putState(st *state) {
+	st.cn = canceller{}
+	t.pool.Put(st)
+}
+
 // Load reads a tokenizer.json file. A directory is taken to contain one.
 func Load(path string) (*Tokenizer, error) {
+	return LoadContext(context.Background(), path)
+}
+
+// LoadContext is Load, stopped within milliseconds when ctx ends (also
+// while it waits for a FIFO's writer or a pipe's data), with an error that
+// wraps context.Cause(ctx).
+func LoadContext(ctx context.Context, path string) (*Tokenizer, error) {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		path = filepath.Join(path, "tokenizer.json")
 	}
-	data, err := os.ReadFile(path)
+	data, err := tokenize.ReadFile(ctx, path, MaxFileBytes, "a tokenizer.json")
 	if err != nil {
 		return nil, err
 	}
-	t, err := Parse(data)
+	t, err := ParseContext(ctx, data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -131,19 +206,44 @@ func Load(path string) (*Tokenizer, error) {
 }
 
 // Encode returns the ids of text, as tokenizers' encode(text,
-// add_special_tokens) does for a single sequence.
+// add_special_tokens) does for a single sequence. Text that is not valid
+// UTF-8 is an *InvalidUTF8Error; a split or replace pattern that
+// backtracks catastrophically on the text is a *PatternError.
 func (t *Tokenizer) Encode(text string, addSpecialTokens bool) ([]uint32, error) {
-	return t.AppendEncode(nil, text, addSpecialTokens)
+	return t.AppendEncodeContext(context.Background(), nil, text, addSpecialTokens)
+}
+
+// EncodeContext is Encode, stopped within milliseconds when ctx ends: it
+// then returns an error that wraps context.Cause(ctx) (errors.Is(err,
+// context.Canceled) or context.DeadlineExceeded).
+func (t *Tokenizer) EncodeContext(ctx context.Context, text string, addSpecialTokens bool) ([]uint32, error) {
+	return t.AppendEncodeContext(ctx, nil, text, addSpecialTokens)
 }
 
 // AppendEncode appends the ids of text to dst and returns the extended
 // slice; reusing dst across calls avoids allocating the result.
 func (t *Tokenizer) AppendEncode(dst []uint32, text string, addSpecialTokens bool) ([]uint32, error) {
+	return t.AppendEncodeContext(context.Background(), dst, text, addSpecialTokens)
+}
+
+// AppendEncodeContext is AppendEncode, stopped when ctx ends as
+// EncodeContext is.
+func (t *Tokenizer) AppendEncodeContext(ctx context.Context, dst []uint32, text string, addSpecialTokens bool) ([]uint32, error) {
 	if !utf8.ValidString(text) {
-		return dst, ErrInvalidUTF8
+		return dst, invalidUTF8(text)
 	}
 	st := t.getState()
-	defer t.pool.Put(st)
+	defer t.putState(st)
+	st.cn.reset(ctx)
+	st.m.reset(&st.cn)
+	dst, err := t.encodeTemplate(st, dst, text, addSpecialTokens)
+	if err != nil && st.cn.done != nil && ctx.Err() != nil && errors.Is(err, context.Cause(ctx)) {
+		err = &stoppedError{what: fmt.Sprintf("hf: encoding %d bytes of text stopped", len(text)), err: err}
+	}
+	return dst, err
+}
+
+func (t *Tokenizer) encodeTemplate(st *state, dst []uint32, text string, addSpecialTokens bool) ([]uint32, error) {
 	if !addSpecialTokens || t.template == nil {
 		return t.encodeText(st, dst, text)
 	}
@@ -162,9 +262,11 @@ func (t *Tokenizer) AppendEncode(dst []uint32, text string, addSpecialTokens boo
 
 func (t *Tokenizer) encodeText(st *state, dst []uint32, text string) ([]uint32, error) {
 	in := unsafeBytes(text)
-	st.segs = t.findAdded(t.rawTrie, in, st.segs[:0])
-	segs := st.segs
 	var err error
+	if st.segs, err = t.findAdded(&st.cn, t.rawTrie, in, st.segs[:0]); err != nil {
+		return dst, err
+	}
+	segs := st.segs
 	for _, sg := range segs {
 		if sg.tok >= 0 {
 			dst = append(dst, t.added[sg.tok].id)
@@ -191,7 +293,9 @@ func (t *Tokenizer) encodeText(st *state, dst []uint32, text string) ([]uint32, 
 			}
 			continue
 		}
-		st.nsegs = t.findAdded(t.normTrie, piece, st.nsegs[:0])
+		if st.nsegs, err = t.findAdded(&st.cn, t.normTrie, piece, st.nsegs[:0]); err != nil {
+			return dst, err
+		}
 		for _, ns := range st.nsegs {
 			if ns.tok >= 0 {
 				dst = append(dst, t.added[ns.tok].id)
