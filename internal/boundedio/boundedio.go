@@ -13,74 +13,151 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"syscall"
+	"time"
 )
 
-// TooLargeError is a file or stream larger than its limit.
+// TooLargeError reports a file that holds more than the limit for what
+// it is.
 type TooLargeError struct {
-	Name  string
+	Path  string
+	What  string // "a tokenizer.json", "a prompt", ...
 	Limit int64
+	Size  int64 // the file's size; -1 when not known (a pipe or a device: reading stopped at the limit)
 }
 
 func (e *TooLargeError) Error() string {
-	return fmt.Sprintf("%s is larger than %s, more than lmc reads for it", e.Name, formatBytes(e.Limit))
+	if e.Size >= 0 {
+		return fmt.Sprintf("%s: %s (%d bytes), more than the %s limit for %s", e.Path, sizeString(e.Size), e.Size, sizeString(e.Limit), e.What)
+	}
+	return fmt.Sprintf("%s: more than the %s limit for %s (reading stopped there: is it a device or an endless pipe?)", e.Path, sizeString(e.Limit), e.What)
 }
 
-func formatBytes(n int64) string {
+func sizeString(n int64) string {
 	switch {
 	case n >= 1<<20 && n%(1<<20) == 0:
 		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 	case n >= 1<<10 && n%(1<<10) == 0:
 		return fmt.Sprintf("%d KiB", n>>10)
 	}
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// ReadFile reads the file at path whole, failing with *TooLargeError when
-// it holds more than limit bytes, and returning ctx.Err() when ctx ends
-// during a read that blocks. name is how errors call it ("--prompt-file
-// p.txt").
-func ReadFile(ctx context.Context, path, name string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
+// ReadFile reads the file a user named, which must hold at most limit
+// bytes; what ("a tokenizer.json") names its kind in the error. A regular
+// file above the limit fails before anything is read; anything else (a
+// pipe, a FIFO, a device such as /dev/zero behind a symlink) is read up to
+// the limit and fails there, so at most limit+1 bytes are ever held. It
+// returns when ctx ends, also while it waits for a FIFO's writer or for a
+// pipe's data, with an error wrapping context.Cause(ctx).
+func ReadFile(ctx context.Context, path string, limit int64, what string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		return nil, &fs.PathError{Op: "read", Path: path, Err: syscall.EISDIR}
+	}
+	if fi.Mode().IsRegular() && fi.Size() > limit {
+		return nil, &TooLargeError{Path: path, What: what, Limit: limit, Size: fi.Size()}
+	}
+	f, err := openContext(ctx, path, fi.Mode()&fs.ModeNamedPipe != 0)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	hint := int64(0)
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
-		if st.Size() > limit {
-			return nil, &TooLargeError{Name: name, Limit: limit}
-		}
-		hint = st.Size()
+	// The file opened may not be the one looked at (a symlink changed).
+	if fi, err = f.Stat(); err != nil {
+		return nil, err
 	}
-	return readAll(ctx, File(ctx, f), name, limit, hint)
-}
-
-// ReadAll reads r to its end, failing beyond limit bytes.
-func ReadAll(ctx context.Context, r io.Reader, name string, limit int64) ([]byte, error) {
-	return readAll(ctx, r, name, limit, 0)
-}
-
-// readAll grows its buffer to at most limit+1 bytes (io.ReadAll's doubling
-// would overshoot the limit by up to 2×), starting at the size hint.
-func readAll(ctx context.Context, r io.Reader, name string, limit, hint int64) ([]byte, error) {
-	b := make([]byte, 0, min(max(hint+1, 512), limit+1))
-	for {
-		if len(b) == cap(b) {
-			if int64(len(b)) > limit {
-				return nil, &TooLargeError{Name: name, Limit: limit}
-			}
-			nb := make([]byte, len(b), min(int64(cap(b))*2, limit+1))
-			copy(nb, b)
-			b = nb
+	size := int64(-1)
+	initial := int64(64 << 10)
+	if fi.Mode().IsRegular() {
+		if size = fi.Size(); size > limit {
+			return nil, &TooLargeError{Path: path, What: what, Limit: limit, Size: size}
 		}
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if int64(len(b)) > limit {
-			return nil, &TooLargeError{Name: name, Limit: limit}
+		initial = size + 1 // +1: a read at the end sees EOF without growing
+	}
+	if ctx.Done() != nil {
+		// Wakes a read blocked on a pipe; a regular file's or a device's
+		// reads do not block and are checked between reads below.
+		stop := context.AfterFunc(ctx, func() { _ = f.SetReadDeadline(time.Now()) })
+		defer stop()
+	}
+	buf := make([]byte, 0, min(max(initial, 512), limit+1))
+	for {
+		if len(buf) == cap(buf) {
+			nb := make([]byte, len(buf), min(2*int64(cap(buf)), limit+1))
+			copy(nb, buf)
+			buf = nb
+		}
+		n, err := f.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			return nil, &TooLargeError{Path: path, What: what, Limit: limit, Size: size}
+		}
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, fmt.Errorf("%s: reading stopped: %w", path, context.Cause(ctx))
 		}
 		if errors.Is(err, io.EOF) {
-			return b, nil
+			return buf, nil
+		}
+		if err != nil {
+			return nil, &fs.PathError{Op: "read", Path: path, Err: err}
+		}
+	}
+}
+
+// openContext opens path for reading. Opening a FIFO waits for a writer,
+// which may never come: that wait ends with ctx (the goroutine left
+// waiting closes the file if a writer comes later).
+func openContext(ctx context.Context, path string, fifo bool) (*os.File, error) {
+	if !fifo || ctx.Done() == nil {
+		return os.Open(path)
+	}
+	type opened struct {
+		f   *os.File
+		err error
+	}
+	ch := make(chan opened, 1)
+	go func() {
+		f, err := os.Open(path)
+		ch <- opened{f, err}
+	}()
+	select {
+	case o := <-ch:
+		return o.f, o.err
+	case <-ctx.Done():
+		go func() {
+			if o := <-ch; o.f != nil {
+				o.f.Close()
+			}
+		}()
+		return nil, fmt.Errorf("%s: waiting for a writer: %w", path, context.Cause(ctx))
+	}
+}
+
+// ReadAll reads r to its end, failing beyond limit bytes (name says what
+// r is in the error).
+func ReadAll(ctx context.Context, r io.Reader, name string, limit int64) ([]byte, error) {
+	buf := make([]byte, 0, min(64<<10, limit+1))
+	for {
+		if len(buf) == cap(buf) {
+			nb := make([]byte, len(buf), min(2*int64(cap(buf)), limit+1))
+			copy(nb, buf)
+			buf = nb
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			return nil, &TooLargeError{Path: name, What: "it", Limit: limit, Size: -1}
+		}
+		if errors.Is(err, io.EOF) {
+			return buf, nil
 		}
 		if err != nil {
 			if ctx.Err() != nil {

@@ -17,9 +17,9 @@ func TestReadFileBoundsDevZero(t *testing.T) {
 	if err := os.Symlink("/dev/zero", link); err != nil {
 		t.Skip("no symlinks here:", err)
 	}
-	_, err := ReadFile(context.Background(), link, "--prompt-file prompt.txt", 1<<20)
+	_, err := ReadFile(context.Background(), link, 1<<20, "a prompt")
 	var tl *TooLargeError
-	if !errors.As(err, &tl) || tl.Limit != 1<<20 || err.Error() != "--prompt-file prompt.txt is larger than 1 MiB, more than lmc reads for it" {
+	if !errors.As(err, &tl) || tl.Limit != 1<<20 || err.Error() != link+": more than the 1 MiB limit for a prompt (reading stopped there: is it a device or an endless pipe?)" {
 		t.Fatalf("err = %v, want TooLargeError at 1 MiB", err)
 	}
 }
@@ -30,10 +30,10 @@ func TestReadFileAtTheLimit(t *testing.T) {
 	if err := os.WriteFile(p, make([]byte, 1024), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if b, err := ReadFile(context.Background(), p, "f", 1024); err != nil || len(b) != 1024 {
+	if b, err := ReadFile(context.Background(), p, 1024, "f"); err != nil || len(b) != 1024 {
 		t.Fatalf("a file of exactly the limit: %d bytes, %v", len(b), err)
 	}
-	if _, err := ReadFile(context.Background(), p, "f", 1023); err == nil {
+	if _, err := ReadFile(context.Background(), p, 1023, "f"); err == nil {
 		t.Fatal("a file one byte over the limit was accepted")
 	}
 }

@@ -60,7 +60,7 @@ func (f *Factory) loadConfig(ctx context.Context) (*ConfigFile, error) {
 	if c.path == "" {
 		return c, nil
 	}
-	b, err := boundedio.ReadFile(ctx, c.path, "lmc config "+c.path, maxConfigBytes)
+	b, err := boundedio.ReadFile(ctx, c.path, maxConfigBytes, "an lmc config")
 	if errors.Is(err, os.ErrNotExist) {
 		return c, nil
 	}

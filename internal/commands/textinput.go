@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -97,12 +96,15 @@ func (f *Factory) newTextTokenizer(t *TextFlags, model string, given FlagSources
 }
 
 // loadLocal parses --tokenizer once.
-func (tt *textTokenizer) loadLocal() error {
+func (tt *textTokenizer) loadLocal(ctx context.Context) error {
 	if tt.local != nil || tt.localPath == "" {
 		return nil
 	}
-	tok, err := hf.Load(tt.localPath)
+	tok, err := hf.LoadContext(ctx, tt.localPath)
 	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return err
+		}
 		return &UsageError{Err: fmt.Errorf("--tokenizer %s: %v", tt.localPath, err)}
 	}
 	tt.local = tok
@@ -142,24 +144,28 @@ func (tt *textTokenizer) tokenize(ctx context.Context, src string, p *tokenize.P
 	if p.Messages != nil {
 		return &UsageError{Err: fmt.Errorf("%s is a chat: its token IDs depend on the engine's chat template; use --tokenize-url (the engine applies it)", name)}
 	}
-	if err := tt.loadLocal(); err != nil {
+	if err := tt.loadLocal(ctx); err != nil {
 		return err
 	}
 	add := true
 	if tt.addSpecial != nil {
 		add = *tt.addSpecial
 	}
-	toks, err := tt.local.Encode(*p.Text, add)
+	toks, err := tt.local.EncodeContext(ctx, *p.Text, add)
 	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return err
+		}
+		var pe *hf.PatternError
+		var ue *hf.InvalidUTF8Error
+		if errors.As(err, &pe) || errors.As(err, &ue) {
+			return &UsageError{Err: fmt.Errorf("tokenizing %s: %w", name, err)}
+		}
 		return fmt.Errorf("tokenizing %s: %w", name, err)
 	}
 	p.Tokens = toks
 	return nil
 }
-
-// maxTextFileBytes bounds --prompt-file and --messages: 16 MiB of text is
-// about 4 million tokens, far beyond any model's context.
-const maxTextFileBytes = 16 << 20
 
 // fileErr is a failed read of a file named by flag: exit 2, unless the
 // operator interrupted.
@@ -168,28 +174,11 @@ func fileErr(flag string, err error) error {
 		return err
 	}
 	var tl *boundedio.TooLargeError
-	if errors.As(err, &tl) {
-		return &UsageError{Err: err}
+	var ie *tokenize.InputError
+	if errors.As(err, &tl) || errors.As(err, &ie) {
+		return &UsageError{Err: fmt.Errorf("%s %w", flag, err)}
 	}
 	return &UsageError{Err: fmt.Errorf("%s: %v", flag, err)}
-}
-
-// validUTF8 refuses text that is not UTF-8: replacing bad bytes would give
-// the keys of a different text than the engine saw.
-func validUTF8(name, s string) error {
-	if utf8.ValidString(s) {
-		return nil
-	}
-	off := 0
-	for off < len(s) {
-		r, size := utf8.DecodeRuneInString(s[off:])
-		if r == utf8.RuneError && size <= 1 {
-			break
-		}
-		off += size
-	}
-	line := 1 + strings.Count(s[:off], "\n")
-	return &UsageError{Err: fmt.Errorf("%s: invalid UTF-8 at byte %d (line %d, byte 0x%02x): the engine would not see this text; convert it to UTF-8 (e.g. iconv -f latin1 -t utf-8)", name, off, line, s[off])}
 }
 
 // textPrompt builds the single prompt given by --text, --prompt-file or
@@ -210,27 +199,20 @@ func textPrompt(ctx context.Context, t *TextFlags) (*tokenize.Prompt, string, er
 	switch {
 	case t.Text != "":
 		s := t.Text
-		if err := validUTF8("--text", s); err != nil {
-			return nil, "", err
+		if err := tokenize.CheckText("--text", []byte(s)); err != nil {
+			return nil, "", &UsageError{Err: err}
 		}
 		return &tokenize.Prompt{Line: 1, Text: &s}, "--text", nil
 	case t.PromptFile != "":
-		b, err := boundedio.ReadFile(ctx, t.PromptFile, "--prompt-file "+t.PromptFile, maxTextFileBytes)
+		s, err := tokenize.ReadTextFile(ctx, t.PromptFile)
 		if err != nil {
 			return nil, "", fileErr("--prompt-file", err)
 		}
-		s := string(b)
-		if err := validUTF8(t.PromptFile, s); err != nil {
-			return nil, "", err
-		}
 		return &tokenize.Prompt{Line: 1, Text: &s}, t.PromptFile, nil
 	}
-	b, err := boundedio.ReadFile(ctx, t.Messages, "--messages "+t.Messages, maxTextFileBytes)
+	b, err := tokenize.ReadMessagesFile(ctx, t.Messages)
 	if err != nil {
 		return nil, "", fileErr("--messages", err)
-	}
-	if err := validUTF8(t.Messages, string(b)); err != nil {
-		return nil, "", err
 	}
 	raw := json.RawMessage(strings.TrimSpace(string(b)))
 	var obj struct {

@@ -112,12 +112,12 @@ func TestTextMustBeUTF8(t *testing.T) {
 	file := writeFile(t, "latin1.txt", "line one\ncaf\xe9\n")
 	for _, args := range [][]string{{"--text", "caf\xe9"}, {"--prompt-file", file}} {
 		r := runLMC(t, runOpts{}, append([]string{"keys", "--model", "m", "--hash-seed", "0", "--tokenizer", "/nonexistent.json"}, args...)...)
-		if r.code != ExitUsage || !strings.Contains(r.stderr, "invalid UTF-8 at byte") {
+		if r.code != ExitUsage || !strings.Contains(r.stderr, "found invalid UTF-8 (e9) at byte offset") {
 			t.Fatalf("%v: exit %d, stderr %q; want exit 2 naming the byte", args, r.code, r.stderr)
 		}
 	}
 	r := runLMC(t, runOpts{}, "keys", "--model", "m", "--hash-seed", "0", "--tokenizer", "/nonexistent.json", "--prompt-file", file)
-	if !strings.Contains(r.stderr, "invalid UTF-8 at byte 12 (line 2, byte 0xe9)") {
-		t.Fatalf("stderr %q, want byte 12 on line 2", r.stderr)
+	if !strings.Contains(r.stderr, ":2:4: found invalid UTF-8 (e9) at byte offset 12") {
+		t.Fatalf("stderr %q, want line 2, column 4, byte 12", r.stderr)
 	}
 }

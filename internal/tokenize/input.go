@@ -17,7 +17,7 @@ const MaxTokenID = 1<<32 - 1
 const expectTokenID = "a token ID (an integer 0..4294967295)"
 
 // maxTextBytes bounds a prompt's text or messages.
-const maxTextBytes = 64 << 20
+const maxTextBytes = 16 << 20 // about 4M tokens of text, beyond any model's context
 
 // MaxPromptTokens bounds the token IDs of one prompt (64 MiB of IDs):
 // above the longest context of any model (10M tokens), so an endless
@@ -548,7 +548,7 @@ func (r *Reader) object(p *Prompt) error {
 			err := r.skipValue(0)
 			r.recording = false
 			if r.recOver {
-				return &InputError{File: r.name, Line: mline, Col: mcol, Found: "messages larger than 64 MiB", Expected: "a smaller chat"}
+				return &InputError{File: r.name, Line: mline, Col: mcol, Found: "messages larger than 16 MiB", Expected: "a smaller chat"}
 			}
 			if err != nil {
 				return err
@@ -851,7 +851,7 @@ func (r *Reader) skipValue(depth int) error {
 		}
 		for {
 			if r.recOver {
-				return r.fail("messages larger than 64 MiB", "a smaller chat", "")
+				return r.fail("messages larger than 16 MiB", "a smaller chat", "")
 			}
 			r.skipSpace()
 			if closer == '}' {

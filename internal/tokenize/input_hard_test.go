@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"lmc/internal/boundedio"
 )
 
 // readPrompt reads the one prompt of a JSON object.
@@ -100,7 +102,7 @@ func TestEndlessInputs(t *testing.T) {
 		max  int64 // bytes that may be read
 	}{
 		{"NUL bytes in a prompt", &endless{prefix: `{"prompt":"`, c: 0}, "control character", 1 << 20},
-		{"a prompt without end", &endless{prefix: `{"prompt":"`, c: 'a'}, "a string longer than 67108864 bytes", maxTextBytes + 1<<20},
+		{"a prompt without end", &endless{prefix: `{"prompt":"`, c: 'a'}, "a string longer than 16777216 bytes", maxTextBytes + 1<<20},
 		{"messages nested without end", &endless{prefix: `{"messages":[`, c: '['}, "nesting deeper than 64 levels", 1 << 20},
 	} {
 		start := time.Now()
@@ -115,14 +117,14 @@ func TestEndlessInputs(t *testing.T) {
 	}
 }
 
-// TestMessagesBound: the 64 MiB bound on "messages" applies while they are
+// TestMessagesBound: the 16 MiB bound on "messages" applies while they are
 // read, not after buffering them.
 func TestMessagesBound(t *testing.T) {
 	msg := `{"role":"user","content":"` + strings.Repeat("x", 1<<20) + `"},`
 	src := io.MultiReader(strings.NewReader(`{"messages":[`), &repeatReader{s: msg})
 	cr := &countReader{r: src}
 	_, err := ReadAll(cr, "chat.jsonl")
-	if err == nil || !strings.Contains(err.Error(), "messages larger than 64 MiB") {
+	if err == nil || !strings.Contains(err.Error(), "messages larger than 16 MiB") {
 		t.Fatalf("got %v", err)
 	}
 	if cr.n > maxTextBytes+4<<20 {
@@ -235,8 +237,8 @@ func TestReadTextFile(t *testing.T) {
 	}
 	f.Truncate(MaxTextBytes + 1)
 	f.Close()
-	var fe *FileTooLargeError
-	if _, err := ReadTextFile(context.Background(), big); !errors.As(err, &fe) || !strings.Contains(err.Error(), "64.0 MiB (67108865 bytes), more than the 64 MiB limit for a prompt") {
+	var fe *boundedio.TooLargeError
+	if _, err := ReadTextFile(context.Background(), big); !errors.As(err, &fe) || !strings.Contains(err.Error(), "16.0 MiB (16777217 bytes), more than the 16 MiB limit for a prompt") {
 		t.Errorf("big: %v", err)
 	}
 	if _, err := ReadTextFile(context.Background(), dir); err == nil || !strings.Contains(err.Error(), "is a directory") {
@@ -249,7 +251,7 @@ func TestReadTextFile(t *testing.T) {
 		if _, err := ReadTextFile(ctx, zero); !errors.Is(err, context.Canceled) {
 			t.Errorf("cancelled: %v", err)
 		}
-		if _, err := ReadFile(context.Background(), zero, 1<<20, "a test"); !errors.As(err, &fe) || !strings.Contains(err.Error(), "more than the 1 MiB limit for a test") {
+		if _, err := boundedio.ReadFile(context.Background(), zero, 1<<20, "a test"); !errors.As(err, &fe) || !strings.Contains(err.Error(), "more than the 1 MiB limit for a test") {
 			t.Errorf("/dev/zero: %v", err)
 		}
 	}

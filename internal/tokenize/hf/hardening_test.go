@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"lmc/internal/tokenize"
+	"lmc/internal/boundedio"
 )
 
 // TestDeepNesting: a file nested a million levels deep fails at once at
@@ -194,7 +194,7 @@ func TestLoadBounded(t *testing.T) {
 	f.Close()
 	start := time.Now()
 	_, err = Load(big)
-	var fe *tokenize.FileTooLargeError
+	var fe *boundedio.TooLargeError
 	if !errors.As(err, &fe) || !strings.Contains(err.Error(), big) || !strings.Contains(err.Error(), "64 MiB limit for a tokenizer.json") {
 		t.Errorf("large file: %v", err)
 	}

@@ -69,7 +69,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
-	"lmc/internal/tokenize"
+	"lmc/internal/boundedio"
 )
 
 // UnsupportedError reports a tokenizer.json component that this package
@@ -173,7 +173,7 @@ func (t *Tokenizer) getState() *state {
 // MaxFileBytes bounds the tokenizer.json Load reads. Real ones take up to
 // about 35 MB (Gemma 3's, with 262,144 tokens, is 33 MB); a larger file, or
 // a path leading to a device or an endless pipe, fails with a
-// *tokenize.FileTooLargeError before more than this is read.
+// *boundedio.TooLargeError before more than this is read.
 const MaxFileBytes = 64 << 20
 
 // putState pools st again, without the context it watched.
@@ -194,7 +194,7 @@ func LoadContext(ctx context.Context, path string) (*Tokenizer, error) {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		path = filepath.Join(path, "tokenizer.json")
 	}
-	data, err := tokenize.ReadFile(ctx, path, MaxFileBytes, "a tokenizer.json")
+	data, err := boundedio.ReadFile(ctx, path, MaxFileBytes, "a tokenizer.json")
 	if err != nil {
 		return nil, err
 	}

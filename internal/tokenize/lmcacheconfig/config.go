@@ -55,7 +55,7 @@ func Load(ctx context.Context, path string, getenv func(string) string) (*Config
 	c := &Config{Path: path, Source: map[string]string{}}
 	raw := map[string]any{}
 	if path != "" {
-		b, err := boundedio.ReadFile(ctx, path, "LMCache config "+path, MaxFileBytes)
+		b, err := boundedio.ReadFile(ctx, path, MaxFileBytes, "an LMCache config")
 		var tl *boundedio.TooLargeError
 		if errors.As(err, &tl) || errors.Is(err, context.Canceled) {
 			return nil, err
