@@ -6,13 +6,12 @@
 // into IDs.
 //
 // Limits: a prompt holds at most MaxPromptTokens token IDs, a "prompt"
-// string or a chat's "messages" at most MaxTextBytes (64 MiB, checked while
+// string or a chat's "messages" at most MaxTextBytes (16 MiB, checked while
 // reading), JSON nests at most 64 levels; strings must be valid UTF-8
 // without lone surrogate escapes (the engine would reject or alter them).
 // ReadTextFile and ReadMessagesFile read the prompt files a user names (through
 // boundedio: a bound and a context) and check their UTF-8; CheckText checks
 // --text.
-//
 //
 // It is not a tokenizer and computes no keys. Its subpackages are:
 //
