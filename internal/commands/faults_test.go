@@ -59,7 +59,7 @@ func TestMasterFaults(t *testing.T) {
 				switch {
 				case perKey && (!strings.Contains(r.stdout, `"status": "error"`) || !strings.Contains(r.stdout, `"error": "RPC_FAIL`)):
 					t.Fatalf("per-key error: stdout %s, want the chunks with status error and RPC_FAIL", r.stdout)
-				case perKey && !strings.Contains(r.stderr, "answered an error for 2 of 2 keys (prompt 1 chunk 0: RPC_FAIL)"):
+				case perKey && !strings.Contains(r.stderr, "answered an error for 2 of 2 keys (prompt 0 chunk 0: RPC_FAIL)"):
 					t.Fatalf("per-key error: stderr %q, want the count and the first chunk's code", r.stderr)
 				case !perKey && r.stdout != "":
 					t.Fatalf("partial output on failure: %q", r.stdout)

@@ -27,9 +27,15 @@ Data goes to stdout, diagnostics to stderr.`
 func environmentHelp() string {
 	return `Every flag can also be set as LMC_<FLAG>, upper case with '-' as '_'
 (e.g. --hash-seed → LMC_HASH_SEED, --chunk-size → LMC_CHUNK_SIZE, --output →
-LMC_OUTPUT). Precedence: flags, then LMC_* variables, then the LMCache config,
-then defaults.
+LMC_OUTPUT). Precedence: flags, then LMC_* variables, then the context, then
+the LMCache config, then defaults. Numeric values from any of them are
+checked against the flag's range.
 
+  LMC_CONTEXT           the context to use (like --context; default: the
+                        config's current-context)
+  LMC_CONFIG            lmc's config file (default $XDG_CONFIG_HOME/lmc/config.yaml
+                        or ~/.config/lmc/config.yaml)
+  LMC_YES               answer yes to confirmations (like --yes; lmc says so)
   LMC_HASH_SEED         the serving engine's PYTHONHASHSEED (NONE_HASH = H(seed))
   PYTHONHASHSEED        used for the seed when nothing else gives one (with a
                         warning: it is this shell's, not necessarily the engine's)

@@ -170,7 +170,7 @@ func writeKeysTable(ios *iostreams.IOStreams, wide bool, prompts []keysPromptVie
 	full := wide || !ios.IsStdoutTTY()
 	rangeW, hashW, nameW, keyMax := len("TOKENS"), len("HASH"), len("PROMPT"), len("KEY")
 	for _, p := range prompts {
-		nameW = max(nameW, len(p.ID), len(strconv.Itoa(p.Index+1)))
+		nameW = max(nameW, len(p.ID), len(strconv.Itoa(p.Index)))
 		for _, c := range p.Chunks {
 			rangeW = max(rangeW, len(fmt.Sprintf("%d-%d", c.Start, c.End)))
 			hashW = max(hashW, min(13, len([]rune(c.Hash))))
@@ -219,7 +219,7 @@ func writeKeysTable(ios *iostreams.IOStreams, wide bool, prompts []keysPromptVie
 			if batch {
 				name := p.ID
 				if name == "" {
-					name = strconv.Itoa(p.Index + 1)
+					name = strconv.Itoa(p.Index)
 				}
 				row = append([]string{name}, row...)
 			}

@@ -142,7 +142,7 @@ func (g *hitGate) checkErrors(v lookupPromptView) {
 	g.backend = storeName(v.Source) + " " + v.Backend
 	name := v.ID
 	if name == "" {
-		name = "prompt " + strconv.Itoa(v.Index+1)
+		name = "prompt " + strconv.Itoa(v.Index)
 	}
 	for _, c := range v.Chunks {
 		g.keys++
@@ -178,7 +178,7 @@ func (g *hitGate) check(id string, index, hit, total int) {
 	if share < g.min {
 		name := id
 		if name == "" {
-			name = "prompt " + strconv.Itoa(index+1)
+			name = "prompt " + strconv.Itoa(index)
 		}
 		g.misses = append(g.misses, fmt.Sprintf("%s: %s", name, percent(hit, total)))
 	}
@@ -448,6 +448,23 @@ func styleStatus(st *iostreams.Styles, c lookupChunkView) string {
 	return st.Error.Render("ERROR " + c.Error)
 }
 
+// batchSummary is the line under a batch's table: how many prompts, how
+// much of their tokens hit, and how many hit fully and not at all.
+func batchSummary(prompts []lookupPromptView) string {
+	var total, hit, full, none int
+	for _, p := range prompts {
+		total += p.TotalTokens
+		hit += p.HitTokens
+		switch {
+		case p.NumChunks > 0 && p.HitChunks == p.NumChunks:
+			full++
+		case p.HitChunks == 0:
+			none++
+		}
+	}
+	return fmt.Sprintf("%s: hit %s; %d fully hit, %d not at all", iostreams.Plural(len(prompts), "prompt"), percent(hit, total), full, none)
+}
+
 // writeStoreTable prints store lookups. wide adds the full keys; full
 // (wide, or not a terminal) leaves hashes uncut.
 func writeStoreTable(out io.Writer, st *iostreams.Styles, placement, wide, full bool, prompts []lookupPromptView) error {
@@ -457,7 +474,7 @@ func writeStoreTable(out io.Writer, st *iostreams.Styles, placement, wide, full 
 		for _, p := range prompts {
 			name := p.ID
 			if name == "" {
-				name = strconv.Itoa(p.Index + 1)
+				name = strconv.Itoa(p.Index)
 			}
 			share := 0.0
 			if p.TotalTokens > 0 {
@@ -465,7 +482,11 @@ func writeStoreTable(out io.Writer, st *iostreams.Styles, placement, wide, full 
 			}
 			rows = append(rows, []string{name, strconv.Itoa(p.TotalTokens), strconv.Itoa(p.HitTokens), fmt.Sprintf("%d/%d", p.HitChunks, p.NumChunks), st.HitBar(p.HitTokens, p.TotalTokens, 10) + fmt.Sprintf(" %5.1f%%", 100*share)})
 		}
-		return printers.WriteTable(out, styledHeader(st, header), rows)
+		if err := printers.WriteTable(out, styledHeader(st, header), rows); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintln(out, batchSummary(prompts))
+		return err
 	}
 	for _, p := range prompts {
 		header := []string{"CHUNK", "TOKENS", "HASH", "STATUS"}
@@ -507,6 +528,9 @@ func writeStoreTable(out io.Writer, st *iostreams.Styles, placement, wide, full 
 			}
 		}
 		summary := fmt.Sprintf("hit %s, %d of %d chunks", percent(p.HitTokens, p.TotalTokens), p.HitChunks, p.NumChunks)
+		if p.NumChunks == 0 {
+			summary = fmt.Sprintf("nothing to look up: the prompt's %s are fewer than one chunk (LMCache stores only full chunks unless save_unfull_chunk)", iostreams.Plural(p.TotalTokens, "token"))
+		}
 		if p.Unusable > 0 {
 			summary += fmt.Sprintf("; %d more after the first miss (HIT*, unusable)", p.Unusable)
 		}
@@ -530,7 +554,7 @@ func writeControllerTable(out io.Writer, st *iostreams.Styles, vs []controllerLo
 			if batch {
 				name := v.ID
 				if name == "" {
-					name = strconv.Itoa(v.Index + 1)
+					name = strconv.Itoa(v.Index)
 				}
 				row = append([]string{name}, row...)
 			}

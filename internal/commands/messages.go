@@ -42,7 +42,7 @@ func promptName(src string, p *tokenize.Prompt) string {
 		return "prompt " + strconv.Quote(p.ID)
 	}
 	if p.Index > 0 || p.Line > 1 {
-		return fmt.Sprintf("%s prompt %d (line %d)", src, p.Index+1, p.Line)
+		return fmt.Sprintf("%s prompt %d (line %d)", src, p.Index, p.Line)
 	}
 	return src
 }

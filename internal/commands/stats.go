@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"lmc/internal/commands/iostreams"
 	"lmc/internal/commands/printers"
 )
 
@@ -45,7 +46,7 @@ func NewCmdStats(f *Factory) *cobra.Command {
 			if err := printers.WriteTable(f.Out(), styledHeader(st, []string{"INSTANCE", "KEYS", "WORKERS"}), rows); err != nil {
 				return err
 			}
-			_, err = fmt.Fprintf(f.Out(), "%d keys on %d instances, %d workers\n", ks.TotalKeyCount, ks.TotalInstanceCount, ks.TotalWorkerCount)
+			_, err = fmt.Fprintf(f.Out(), "%s on %s, %s\n", iostreams.Plural(ks.TotalKeyCount, "key"), iostreams.Plural(ks.TotalInstanceCount, "instance"), iostreams.Plural(ks.TotalWorkerCount, "worker"))
 			return err
 		},
 	}

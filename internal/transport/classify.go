@@ -96,6 +96,11 @@ func IsUnreachable(err error) bool {
 	if errors.As(err, &op) && op.Op == "dial" {
 		return true
 	}
+	// A connection net/http had kept for reuse, closed by the peer before
+	// it answered (errServerClosedIdle, not exported): nothing answered.
+	if strings.Contains(err.Error(), "server closed idle connection") {
+		return true
+	}
 	// net/http reports a connection closed before the status line as a
 	// bare EOF: nothing answered. One closed in the middle of the answer
 	// (an unexpected EOF) is an answer cut short: the peer answered
