@@ -64,7 +64,7 @@ type storeLookup struct {
 	placement  bool
 	allRanks   bool
 
-	rpcCalls int // master RPCs sent (the admin client counts its own)
+	rpcCalls atomic.Int64 // master RPCs sent (the admin client counts its own)
 
 	answered atomic.Bool // the master has answered once: no more wrong-port watch
 
@@ -104,7 +104,7 @@ func (s *storeLookup) ensureMaster(ctx context.Context) error {
 
 // requests is how many store requests the lookup sent.
 func (s *storeLookup) requests() int {
-	n := s.rpcCalls
+	n := int(s.rpcCalls.Load())
 	if s.admin != nil {
 		n += s.admin.Requests()
 	}
@@ -140,7 +140,7 @@ func (s *storeLookup) existence(ctx context.Context, keys []string, wantQueries 
 	st := make([]keyStatus, len(keys))
 	if master != nil {
 		start := time.Now()
-		s.rpcCalls++
+		s.rpcCalls.Add(1)
 		wctx, stop := ctx, func() {}
 		if !s.answered.Load() {
 			wctx, stop = watchRPC(ctx, s.masterAddr)
@@ -205,7 +205,7 @@ func (s *storeLookup) lookup(ctx context.Context, eng *lmcachekey.Engine, p *tok
 		}
 	case s.placement:
 		start := time.Now()
-		s.rpcCalls++
+		s.rpcCalls.Add(1)
 		master := s.rpc()
 		rls, err := master.BatchGetReplicaList(ctx, keys)
 		s.f.logRPC("BatchGetReplicaList", s.masterAddr, master.Tenant(), len(keys), start, err)
