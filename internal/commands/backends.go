@@ -24,6 +24,10 @@ type BackendFlags struct {
 }
 
 func addStoreFlags(cmd *cobra.Command, b *BackendFlags) {
+	inGroup(cmd, groupBackend, func() { defineStoreFlags(cmd, b) })
+}
+
+func defineStoreFlags(cmd *cobra.Command, b *BackendFlags) {
 	fl := cmd.Flags()
 	fl.StringVar(&b.Master, "master", "", "Mooncake master RPC address HOST:PORT (default port 50051); also from the LMCache config")
 	fl.StringVar(&b.Admin, "admin", "", "Mooncake master admin HTTP URL (e.g. http://HOST:9003): read-only, grants no leases")
@@ -31,7 +35,9 @@ func addStoreFlags(cmd *cobra.Command, b *BackendFlags) {
 }
 
 func addControllerFlag(cmd *cobra.Command, b *BackendFlags) {
-	cmd.Flags().StringVar(&b.Controller, "controller", "", "LMCache cache controller URL (e.g. http://HOST:9000)")
+	inGroup(cmd, groupBackend, func() {
+		cmd.Flags().StringVar(&b.Controller, "controller", "", "LMCache cache controller URL (e.g. http://HOST:9000)")
+	})
 }
 
 // normalizeMaster adds Mooncake's default port to a bare host.

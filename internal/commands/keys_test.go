@@ -113,7 +113,7 @@ func TestKeysErrors(t *testing.T) {
 		code   int
 		stderr string
 	}{
-		{"no seed", nil, []string{"keys", "--model", "m", "--tokens", "1"}, 2, "lmc: no hash seed: LMCache keys start from NONE_HASH"},
+		{"no seed", nil, []string{"keys", "--model", "m", "--tokens", "1"}, 2, "lmc: no hash seed: pass the engine's PYTHONHASHSEED as --hash-seed N"},
 		{"no model", nil, []string{"keys", "--hash-seed", "0", "--tokens", "1"}, 2, "lmc: no model name"},
 		{"no input", nil, []string{"keys", "--model", "m", "--hash-seed", "0"}, 2, "lmc: no token input: pass FILE, - for stdin, or --tokens 1,2,3"},
 		{"bad file", nil, []string{"keys", "--model", "m", "--hash-seed", "0", bad}, 2, "lmc: " + bad + ":2:5: found \"x\", expected a token ID (an integer 0..4294967295)"},

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -41,7 +42,19 @@ and key format), so it can tell a key mismatch from a real miss.`,
 		SilenceUsage:  true,
 		Version:       f.Build.Version,
 	}
-	root.SetUsageTemplate(usageTemplate)
+	root.SetUsageFunc(func(c *cobra.Command) error {
+		var b strings.Builder
+		if err := f.writeUsage(&b, c); err != nil {
+			return err
+		}
+		_, err := io.WriteString(c.OutOrStderr(), fitLines(b.String(), f.helpWidth()))
+		return err
+	})
+	root.SetHelpFunc(func(c *cobra.Command, _ []string) {
+		if err := f.writeHelp(c.OutOrStdout(), c); err != nil {
+			fmt.Fprintln(f.IOStreams.ErrOut, "lmc: writing help:", err)
+		}
+	})
 	root.SetVersionTemplate(fmt.Sprintf("lmc %s (commit %s, built %s)\n", f.Build.Version, f.Build.Commit, f.Build.Date))
 	root.CompletionOptions.SetDefaultShellCompDirective(cobra.ShellCompDirectiveNoFileComp)
 	// cobra writes help, usage and version text here; commands write
@@ -113,30 +126,3 @@ and key format), so it can tell a key mismatch from a real miss.`,
 	strictTree(root)
 	return root
 }
-
-// helpTemplate leads with the description and examples, then usage and
-// flags.
-const usageTemplate = `{{if .HasExample}}Examples:
-{{.Example}}
-
-{{end}}Usage:{{if .Runnable}}
-  {{.UseLine}}{{end}}{{if .HasAvailableSubCommands}}
-  {{.CommandPath}} [command]{{end}}{{if gt (len .Aliases) 0}}
-
-Aliases:
-  {{.NameAndAliases}}{{end}}{{if .HasAvailableSubCommands}}
-
-Available Commands:{{range .Commands}}{{if (or .IsAvailableCommand (eq .Name "help"))}}
-  {{rpad .Name .NamePadding }} {{.Short}}{{end}}{{end}}{{end}}{{if .HasAvailableLocalFlags}}
-
-Flags:
-{{.LocalFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}{{if .HasAvailableInheritedFlags}}
-
-Global Flags:
-{{.InheritedFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}{{if .HasHelpSubCommands}}
-
-Additional help topics:{{range .Commands}}{{if .IsAdditionalHelpTopicCommand}}
-  {{rpad .CommandPath .CommandPathPadding}} {{.Short}}{{end}}{{end}}{{end}}{{if .HasAvailableSubCommands}}
-
-Use "{{.CommandPath}} [command] --help" for more information about a command.{{end}}
-`

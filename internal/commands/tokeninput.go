@@ -24,6 +24,10 @@ type InputFlags struct {
 }
 
 func addInputFlags(cmd *cobra.Command, in *InputFlags) {
+	inGroup(cmd, groupInput, func() { defineInputFlags(cmd, in) })
+}
+
+func defineInputFlags(cmd *cobra.Command, in *InputFlags) {
 	// FILE completes file names (the root turns file completion off).
 	cmd.ValidArgsFunction = func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
 		if len(args) == 0 {

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"lmc/internal/commands/iostreams"
 	"lmc/internal/controllerclient/sandboxcontroller"
 	"lmc/internal/mooncake/sandboxmaster"
@@ -563,5 +565,45 @@ func TestTextWhereTokensAreExpected(t *testing.T) {
 	}
 	if r := runLMC(t, runOpts{stdin: "1 2 3\n"}, key...); r.code != 0 || strings.Count(r.stdout, "\n") != 3 {
 		t.Errorf("piped stdin without -: exit %d, stdout %q, stderr %q; want 3 keys", r.code, r.stdout, r.stderr)
+	}
+}
+
+// Trap 14: every help page fits 80 columns, lookup's flags are grouped,
+// and the global flags are one line outside the root's help.
+func TestHelpFits80Columns(t *testing.T) {
+	t.Parallel()
+	ios, _, _, _ := iostreams.Test()
+	root := NewCmdRoot(&Factory{IOStreams: ios})
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Hidden {
+			return
+		}
+		args := append(strings.Fields(strings.TrimPrefix(c.CommandPath(), "lmc")), "--help")
+		r := runLMC(t, runOpts{}, args...)
+		for i, line := range strings.Split(r.stdout, "\n") {
+			if n := len([]rune(line)); n > 80 {
+				t.Errorf("lmc %s: line %d has %d columns: %q", strings.Join(args, " "), i+1, n, line)
+			}
+		}
+		for _, s := range c.Commands() {
+			walk(s)
+		}
+	}
+	walk(root)
+	r := runLMC(t, runOpts{}, "lookup", "--help")
+	for _, want := range []string{"\nKey flags:\n", "\nInput flags:\n", "\nBackend flags:\n", "\nFlags:\n", "\nGlobal flags: "} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("lookup --help lacks %q", want)
+		}
+	}
+	if strings.Contains(r.stdout, "--cacert string") {
+		t.Errorf("lookup --help repeats the global flags in full")
+	}
+	r = runLMC(t, runOpts{}, "keys", "--model", "m", "--tokens", "1")
+	for _, line := range strings.Split(r.stderr, "\n") {
+		if len([]rune(line)) > 80 {
+			t.Errorf("the no-seed error has a line of %d columns: %q", len([]rune(line)), line)
+		}
 	}
 }

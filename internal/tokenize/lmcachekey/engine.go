@@ -40,9 +40,11 @@ func DefaultParams() Params {
 }
 
 // ErrNoSeed is returned when nothing says what NONE_HASH is.
-var ErrNoSeed = errors.New("no hash seed: LMCache keys start from NONE_HASH, which under vLLM is H(PYTHONHASHSEED) of the serving engine; " +
-	"pass the engine's value with --hash-seed (or LMC_HASH_SEED / PYTHONHASHSEED), or --none-hash 0 for LMCache running without vLLM. " +
-	"If the engine runs without PYTHONHASHSEED, its keys are random per process and cannot be reproduced")
+// It leads with the fix and fits 80 columns.
+var ErrNoSeed = errors.New("no hash seed: pass the engine's PYTHONHASHSEED as --hash-seed N\n" +
+	"  (or LMC_HASH_SEED), or --none-hash 0 for LMCache running without vLLM.\n" +
+	"  Keys start from NONE_HASH = H(PYTHONHASHSEED) of the serving engine; an engine\n" +
+	"  without a fixed PYTHONHASHSEED has random keys that cannot be reproduced")
 
 // ParseSeed validates a PYTHONHASHSEED value: CPython accepts "random" or an
 // integer in [0, 4294967295]. It returns the integer that keys SipHash.
