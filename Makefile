@@ -1,6 +1,8 @@
 BIN     := bin/lmc
 PKG     := ./cmd/lmc
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# A tag's name (v1.2.3, v1.2.3-4-gabcdef0); with no tag yet, a pre-release
+# version naming the commit rather than a bare commit id.
+VERSION ?= $(shell git describe --tags --dirty 2>/dev/null || echo "0.0.0-dev+$$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$$(git diff --quiet 2>/dev/null || echo .dirty)")
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo none)
 DATE    ?= $(shell date -u -d @$${SOURCE_DATE_EPOCH:-$$(date +%s)} +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
