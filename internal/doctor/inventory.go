@@ -37,14 +37,6 @@ type KeyInfo struct {
 	HexLetter bool // contains a-f: rendered in hex
 }
 
-var dtypeSet = func() map[string]bool {
-	m := map[string]bool{}
-	for _, d := range lmcachekey.DTypeValues {
-		m[d] = true
-	}
-	return m
-}()
-
 func isDigits(s string) bool {
 	if s == "" {
 		return false
