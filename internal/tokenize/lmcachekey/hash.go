@@ -6,8 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/zeebo/blake3"
-
+	"lmc/internal/tokenize/digest"
 	"lmc/internal/tokenize/pyobj"
 )
 
@@ -181,7 +180,7 @@ func (h *hasher) digest(b []byte) Value {
 		d := pyobj.XXH3Digest(b)
 		return BytesValue(d[:])
 	case Blake3:
-		d := blake3.Sum256(b)
+		d := digest.BLAKE3(b)
 		return BytesValue(d[:])
 	}
 	panic("unreachable")
@@ -191,7 +190,7 @@ func (h *hasher) digest(b []byte) Value {
 // H((0, (0,), None)) in LMCache's TokenHasher.
 func Blake3Initial() Value {
 	var zero [12]byte
-	d := blake3.Sum256(zero[:])
+	d := digest.BLAKE3(zero[:])
 	return BytesValue(d[:])
 }
 

@@ -3,7 +3,7 @@ package pyobj
 import (
 	"encoding/binary"
 
-	"github.com/zeebo/xxh3"
+	"lmc/internal/tokenize/digest"
 )
 
 // CBOR writes what cbor2.dumps(obj, canonical=True) writes for ints, bytes,
@@ -95,4 +95,10 @@ func (c *CBOR) Null() { c.buf = append(c.buf, 0xf6) }
 
 // XXH3Digest is python-xxhash's xxh3_128_digest(b) (seed 0): the 128-bit
 // hash big-endian, high half first.
-func XXH3Digest(b []byte) [16]byte { return xxh3.Hash128(b).Bytes() }
+func XXH3Digest(b []byte) [16]byte {
+	hi, lo := digest.XXH3(b)
+	var d [16]byte
+	binary.BigEndian.PutUint64(d[:8], hi)
+	binary.BigEndian.PutUint64(d[8:], lo)
+	return d
+}
