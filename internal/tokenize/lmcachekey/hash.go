@@ -131,8 +131,10 @@ func (h *hasher) chunk(prev Value, tokens []uint32, extra Extra) (Value, error) 
 			b, _ := prev.be8()
 			h.raw = append(h.raw, b[:]...)
 		}
-		for _, t := range tokens {
-			h.raw = binary.BigEndian.AppendUint32(h.raw, t)
+		n := len(h.raw)
+		h.raw = pyobj.Grow(h.raw, 4*len(tokens))[:n+4*len(tokens)]
+		for i, t := range tokens {
+			binary.BigEndian.PutUint32(h.raw[n+4*i:], t)
 		}
 		return h.digest(h.raw), nil
 	}
