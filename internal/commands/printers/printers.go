@@ -75,11 +75,12 @@ func WriteJSON(w io.Writer, v any) error {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
 	if err := enc.Encode(v); err != nil {
 		return err
 	}
-	_, err := w.Write(b.Bytes())
+	// Indented as SetIndent("", "  ") would, by appendIndent (indent.go).
+	out := appendIndent(make([]byte, 0, 2*b.Len()), b.Bytes(), "  ")
+	_, err := w.Write(out)
 	return err
 }
 
