@@ -1,6 +1,30 @@
 package printers
 
-import "bytes"
+import (
+	"bytes"
+	"io"
+)
+
+// writeIndented writes appendIndent(src) to w in pieces of about
+// indentChunk bytes, so that indenting a large document needs no second
+// copy of it.
+func writeIndented(w io.Writer, src []byte, indent string) error {
+	var werr error
+	buf := make([]byte, 0, min(2*len(src), indentChunk+4<<10))
+	buf = appendIndentTo(buf, src, indent, func(b []byte) []byte {
+		if werr == nil {
+			_, werr = w.Write(b)
+		}
+		return b[:0]
+	})
+	if werr != nil {
+		return werr
+	}
+	_, err := w.Write(buf)
+	return err
+}
+
+const indentChunk = 32 << 10
 
 // appendIndent indents src, compact JSON as encoding/json writes it (no
 // whitespace outside strings, the Encoder's trailing newline), exactly as
@@ -11,6 +35,13 @@ import "bytes"
 // run at a time here. src must be encoding/json's own output (it is not
 // validated again).
 func appendIndent(dst, src []byte, indent string) []byte {
+	return appendIndentTo(dst, src, indent, nil)
+}
+
+// appendIndentTo is appendIndent that hands dst to flush (which returns
+// the buffer to go on with) whenever it passes indentChunk bytes at an
+// element boundary.
+func appendIndentTo(dst, src []byte, indent string, flush func([]byte) []byte) []byte {
 	depth := 0
 	needIndent := false // after '{' or '[': indent unless the value is empty
 	for i := 0; i < len(src); {
@@ -31,6 +62,9 @@ func appendIndent(dst, src []byte, indent string) []byte {
 		case ',':
 			dst = append(dst, ',')
 			dst = appendNewline(dst, indent, depth)
+			if flush != nil && len(dst) >= indentChunk {
+				dst = flush(dst)
+			}
 			i++
 			continue
 		case ':':

@@ -78,10 +78,9 @@ func WriteJSON(w io.Writer, v any) error {
 	if err := enc.Encode(v); err != nil {
 		return err
 	}
-	// Indented as SetIndent("", "  ") would, by appendIndent (indent.go).
-	out := appendIndent(make([]byte, 0, 2*b.Len()), b.Bytes(), "  ")
-	_, err := w.Write(out)
-	return err
+	// Indented as SetIndent("", "  ") would (indent.go), and written in
+	// pieces: once encoded, indenting cannot fail.
+	return writeIndented(w, b.Bytes(), "  ")
 }
 
 // WriteJSONLine writes v as one compact JSON line.
