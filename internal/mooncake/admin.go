@@ -12,6 +12,7 @@ import (
 	"math"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"lmc/internal/transport"
@@ -249,33 +250,17 @@ func decodeJSONOnce(path string, body []byte, v any) error {
 // last of them win or fold them together, so {"ok":true,"OK":false} or a
 // repeated "success" could pass for an answer the master never gave.
 func checkKeys(path string, raw []byte, known ...string) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+	// raw was decoded by encoding/json before (decodeJSONOnce, or as part
+	// of an answer that was): jsonObject walks it without decoding.
+	var keys keyList
+	_, isObject, _ := jsonObject(raw, func(k jsonKeyLit, keyEnd int, _ []byte) (int, error) {
+		keys.add(k, keyEnd)
+		return -1, nil
+	})
+	if !isObject {
 		return &ProtocolError{Method: path, Offset: -1, Msg: "the answer is not a JSON object"}
 	}
-	seen := map[string]bool{}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return &ProtocolError{Method: path, Offset: -1, Msg: "the answer is not the expected JSON: " + err.Error()}
-		}
-		k, _ := t.(string)
-		lk := strings.ToLower(k)
-		if seen[lk] {
-			return &ProtocolError{Method: path, Offset: int(dec.InputOffset()), Err: ErrContradiction, Msg: fmt.Sprintf("field %q appears twice", k)}
-		}
-		seen[lk] = true
-		for _, n := range known {
-			if k != n && strings.EqualFold(k, n) {
-				return &ProtocolError{Method: path, Offset: int(dec.InputOffset()), Msg: fmt.Sprintf("field %q is not %q", k, n)}
-			}
-		}
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return &ProtocolError{Method: path, Offset: -1, Msg: "the answer is not the expected JSON: " + err.Error()}
-		}
-	}
-	return nil
+	return keys.check(path, known...)
 }
 
 var answerKeys = []string{"success", "error_code", "error_message", "error", "data"}
@@ -309,11 +294,16 @@ func (a *Admin) getData(ctx context.Context, pathAndQuery string, limit int64) (
 	if err != nil {
 		return nil, err
 	}
-	var an answer
-	if err := decodeJSONOnce(path, body, &an); err != nil {
+	an, keys, err := decodeAnswer(path, body)
+	if err != nil {
 		return nil, err
 	}
-	if err := checkKeys(path, body, answerKeys...); err != nil {
+	if keys == nil {
+		err = checkKeys(path, body, answerKeys...)
+	} else {
+		err = keys.check(path, answerKeys...) // checkKeys on the keys decodeAnswer met
+	}
+	if err != nil {
 		return nil, err
 	}
 	if err := an.failure(path, status); err != nil {
@@ -438,12 +428,14 @@ type jsonKeyQuery struct {
 	Error           *string            `json:"error"`
 	Values          []BufferDescriptor `json:"values"`
 	DiskValues      []DiskDescriptor   `json:"disk_values"`
-	LocalDiskValues []struct {
-		ClientID          json.RawMessage `json:"client_id"`
-		ObjectSize        uint64          `json:"object_size"`
-		TransportEndpoint string          `json:"transport_endpoint"`
-	} `json:"local_disk_values"`
-	NoFValues []BufferDescriptor `json:"nof_values"`
+	LocalDiskValues []jsonLocalDisk    `json:"local_disk_values"`
+	NoFValues       []BufferDescriptor `json:"nof_values"`
+}
+
+type jsonLocalDisk struct {
+	ClientID          json.RawMessage `json:"client_id"`
+	ObjectSize        uint64          `json:"object_size"`
+	TransportEndpoint string          `json:"transport_endpoint"`
 }
 
 // parseUUIDJSON accepts the forms a UUID may take in JSON: [first, second],
@@ -529,15 +521,59 @@ func (a *Admin) BatchQueryKeys(ctx context.Context, keys []string) ([]KeyQuery, 
 		escaped[i] = queryEscape(k)
 	}
 	const path = "/batch_query_keys?keys="
-	for _, r := range splitBatch(len(a.base)+len(path), a.maxURL, escaped) {
+	pages := splitBatch(len(a.base)+len(path), a.maxURL, escaped)
+	query := func(ctx context.Context, i int) error {
+		r := pages[i]
 		page, err := a.queryPage(ctx, path+strings.Join(escaped[r[0]:r[1]], ","), keys[r[0]:r[1]])
+		if err == nil {
+			copy(out[r[0]:r[1]], page)
+		}
+		return err
+	}
+	if len(pages) == 1 {
+		if err := query(ctx, 0); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	// Up to pagesInFlight pages at once (each on its own connection of the
+	// peer's pool), taken in order. A failure stops the pages not yet sent
+	// (those in flight finish: cancelling them could turn an earlier page's
+	// answer into an error); the error returned is that of the first page,
+	// in key order, that failed — the one a page-by-page loop would meet.
+	errs := make([]error, len(pages))
+	var next atomic.Int64
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	for range min(pagesInFlight, len(pages)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(pages) || failed.Load() {
+					return
+				}
+				if errs[i] = query(ctx, i); errs[i] != nil {
+					failed.Store(true)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return nil, err
 		}
-		copy(out[r[0]:r[1]], page)
 	}
 	return out, nil
 }
+
+// pagesInFlight bounds the /batch_query_keys requests of one
+// BatchQueryKeys call in flight at once: a prompt of 128k tokens needs
+// about ten pages, which would otherwise wait on each other's round trip.
+const pagesInFlight = 4
 
 var entryKeys = []string{"ok", "error", "values", "disk_values", "local_disk_values", "nof_values"}
 
@@ -581,37 +617,52 @@ func (a *Admin) queryPage(ctx context.Context, pathAndQuery string, keys []strin
 		asked[k] = i
 	}
 	got := make([]*jsonKeyQuery, len(keys))
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return nil, wrong(nil, "data is not an object of keys")
-	}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return nil, wrong(nil, "data: %v", err)
+	// data is part of an answer encoding/json accepted (getData): walk
+	// its members without decoding the whole again.
+	_, isObject, err := jsonObject(data, func(kl jsonKeyLit, _ int, rest []byte) (int, error) {
+		jq := new(jsonKeyQuery)
+		// checkKeys(p, raw, entryKeys...) on the keys decodeCommon met.
+		var keys keyList
+		n, common, isObject := jq.decodeCommon(rest, &keys)
+		k := ""
+		i, ok := 0, false
+		if pk := kl.plain(); pk != nil {
+			i, ok = asked[string(pk)]
+			if !ok || got[i] != nil || !isObject || !common {
+				k = string(pk)
+			}
+		} else {
+			k = kl.String()
+			i, ok = asked[k]
 		}
-		k, _ := t.(string)
-		var raw json.RawMessage
-		var jq jsonKeyQuery
-		if err := dec.Decode(&raw); err != nil {
-			return nil, wrong(nil, "the entry of key %q: %v", k, err)
+		if !isObject {
+			return 0, withKey(&ProtocolError{Method: p, Offset: -1, Msg: "the answer is not a JSON object"}, k)
 		}
-		if err := checkKeys(p, raw, entryKeys...); err != nil {
-			return nil, withKey(err, k)
+		if err := keys.check(p, entryKeys...); err != nil {
+			return 0, withKey(err, k)
 		}
-		if err := json.Unmarshal(raw, &jq); err != nil {
-			return nil, wrong(nil, "the entry of key %q: %v", k, err)
+		if !common {
+			*jq = jsonKeyQuery{}
+			if err := json.Unmarshal(rest[:n], jq); err != nil {
+				return 0, wrong(nil, "the entry of key %q: %v", k, err)
+			}
 		}
-		i, ok := asked[k]
 		switch {
 		case !ok:
-			return nil, wrong(ErrContradiction, "the answer names key %q, which was not asked", k)
+			return 0, wrong(ErrContradiction, "the answer names key %q, which was not asked", k)
 		case got[i] != nil:
-			return nil, wrong(ErrContradiction, "the answer names key %q twice", k)
+			return 0, wrong(ErrContradiction, "the answer names key %q twice", k)
 		case jq.OK && jq.Error != nil && *jq.Error != "":
-			return nil, wrong(ErrContradiction, "key %q is ok and has error %q", k, *jq.Error)
+			return 0, wrong(ErrContradiction, "key %q is ok and has error %q", kl.String(), *jq.Error)
 		}
-		got[i] = &jq
+		got[i] = jq
+		return n, nil
+	})
+	if !isObject {
+		return nil, wrong(nil, "data is not an object of keys")
+	}
+	if err != nil {
+		return nil, err
 	}
 	out := make([]KeyQuery, len(keys))
 	for i, k := range keys {
