@@ -1,6 +1,7 @@
 package tokenize
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -372,6 +373,9 @@ func (r *Reader) tokenArray(dst []uint32) ([]uint32, error) {
 		r.advance()
 		return dst, nil
 	}
+	if dst == nil {
+		dst = r.sizedTokens()
+	}
 	for {
 		var done bool
 		dst, done = r.fastTokens(dst)
@@ -546,6 +550,31 @@ func load64(buf []byte, i int) uint64 {
 
 // digitShift[n] is 2^(64-8n): moves n digit bytes to the top of a word.
 var digitShift = [8]uint64{0, 1 << 56, 1 << 48, 1 << 40, 1 << 32, 1 << 24, 1 << 16, 1 << 8}
+
+// sizedTokens is the slice for an array that ends in the window (a JSON
+// Lines prompt, or a short file): as many IDs as the commas before the
+// window's first ']' say, so that it is allocated once instead of doubling
+// from 256. An array that goes on beyond the window gets nil (the usual
+// doubling); the count is only a capacity, never trusted as the length,
+// and is bounded by the window (32K IDs).
+func (r *Reader) sizedTokens() []uint32 {
+	w := r.buf[r.pos:r.n]
+	end := bytes.IndexByte(w, ']')
+	if end < 0 && r.pos > 0 && r.err == nil {
+		// Slide the window to the array, as reading it would anyway.
+		r.fill()
+		w = r.buf[r.pos:r.n]
+		end = bytes.IndexByte(w, ']')
+	}
+	if end < 0 {
+		return nil
+	}
+	n := bytes.Count(w[:end], []byte{','}) + 1
+	if n <= 256 {
+		return nil // appendToken's first allocation
+	}
+	return make([]uint32, 0, n)
+}
 
 func (r *Reader) tooManyTokens() error {
 	return r.fail(fmt.Sprintf("more than %d token IDs in one prompt", MaxPromptTokens), "a prompt a model could hold", "")
