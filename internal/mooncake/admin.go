@@ -464,8 +464,17 @@ func parseUUIDJSON(raw json.RawMessage) UUID {
 // key exactly.
 func queryEscape(s string) string {
 	const hex = "0123456789ABCDEF"
+	n := len(s)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~') {
+			n += 2
+		}
+	}
+	if n == len(s) {
+		return s
+	}
 	var b strings.Builder
-	b.Grow(len(s))
+	b.Grow(n)
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
@@ -524,11 +533,7 @@ func (a *Admin) BatchQueryKeys(ctx context.Context, keys []string) ([]KeyQuery, 
 	pages := splitBatch(len(a.base)+len(path), a.maxURL, escaped)
 	query := func(ctx context.Context, i int) error {
 		r := pages[i]
-		page, err := a.queryPage(ctx, path+strings.Join(escaped[r[0]:r[1]], ","), keys[r[0]:r[1]])
-		if err == nil {
-			copy(out[r[0]:r[1]], page)
-		}
-		return err
+		return a.queryPage(ctx, path+strings.Join(escaped[r[0]:r[1]], ","), keys[r[0]:r[1]], out[r[0]:r[1]])
 	}
 	if len(pages) == 1 {
 		if err := query(ctx, 0); err != nil {
@@ -536,6 +541,8 @@ func (a *Admin) BatchQueryKeys(ctx context.Context, keys []string) ([]KeyQuery, 
 		}
 		return out, nil
 	}
+	// (A failed page may have filled part of its range of out: out is
+	// returned only when every page succeeded.)
 	// Up to pagesInFlight pages at once (each on its own connection of the
 	// peer's pool), taken in order. A failure stops the pages not yet sent
 	// (those in flight finish: cancelling them could turn an earlier page's
@@ -603,11 +610,11 @@ func batchPageLimit(keys []string) int64 {
 // only keys that were asked, each once; an entry that is ok and names an
 // error contradicts itself. A key the answer leaves out is an error for
 // that key (Code INTERNAL_ERROR), never a miss.
-func (a *Admin) queryPage(ctx context.Context, pathAndQuery string, keys []string) ([]KeyQuery, error) {
+func (a *Admin) queryPage(ctx context.Context, pathAndQuery string, keys []string, out []KeyQuery) error {
 	const p = "/batch_query_keys"
 	data, err := a.getData(ctx, pathAndQuery, batchPageLimit(keys))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	wrong := func(sentinel error, format string, args ...any) error {
 		return &ProtocolError{Method: p, Offset: -1, Err: sentinel, Msg: fmt.Sprintf(format, args...)}
@@ -617,10 +624,13 @@ func (a *Admin) queryPage(ctx context.Context, pathAndQuery string, keys []strin
 		asked[k] = i
 	}
 	got := make([]*jsonKeyQuery, len(keys))
+	entries := make([]jsonKeyQuery, len(keys)) // got's targets, one allocation
+	var jqv jsonKeyQuery
 	// data is part of an answer encoding/json accepted (getData): walk
 	// its members without decoding the whole again.
 	_, isObject, err := jsonObject(data, func(kl jsonKeyLit, _ int, rest []byte) (int, error) {
-		jq := new(jsonKeyQuery)
+		jqv = jsonKeyQuery{}
+		jq := &jqv
 		// checkKeys(p, raw, entryKeys...) on the keys decodeCommon met.
 		var keys keyList
 		n, common, isObject := jq.decodeCommon(rest, &keys)
@@ -655,16 +665,16 @@ func (a *Admin) queryPage(ctx context.Context, pathAndQuery string, keys []strin
 		case jq.OK && jq.Error != nil && *jq.Error != "":
 			return 0, wrong(ErrContradiction, "key %q is ok and has error %q", kl.String(), *jq.Error)
 		}
-		got[i] = jq
+		entries[i] = *jq
+		got[i] = &entries[i]
 		return n, nil
 	})
 	if !isObject {
-		return nil, wrong(nil, "data is not an object of keys")
+		return wrong(nil, "data is not an object of keys")
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
-	out := make([]KeyQuery, len(keys))
 	for i, k := range keys {
 		q := KeyQuery{Key: k}
 		jq := got[i]
@@ -680,7 +690,7 @@ func (a *Admin) queryPage(ctx context.Context, pathAndQuery string, keys []strin
 			continue
 		}
 		if n := len(jq.Values) + len(jq.DiskValues) + len(jq.LocalDiskValues) + len(jq.NoFValues); n > MaxReplicasPerKey {
-			return nil, wrong(ErrContradiction, "%d replicas for key %q, more than the %d a master places", n, k, MaxReplicasPerKey)
+			return wrong(ErrContradiction, "%d replicas for key %q, more than the %d a master places", n, k, MaxReplicasPerKey)
 		}
 		q.OK = jq.OK
 		if jq.Error != nil {
@@ -703,7 +713,7 @@ func (a *Admin) queryPage(ctx context.Context, pathAndQuery string, keys []strin
 		}
 		out[i] = q
 	}
-	return out, nil
+	return nil
 }
 
 // GetAllKeys streams GET /get_all_keys (default tenant, keys with a readable
