@@ -607,3 +607,36 @@ func TestHelpFits80Columns(t *testing.T) {
 		}
 	}
 }
+
+// Trap 15: the small things.
+func TestSmallThings(t *testing.T) {
+	t.Parallel()
+	s := startMaster(t)
+	_, url := startController(t)
+	// plurals
+	if r := runLMC(t, runOpts{tty: true}, "stats", "--controller", url); !strings.Contains(r.stdout, "2 instances, 3 workers") && !strings.Contains(r.stdout, " on 2 instances") {
+		t.Errorf("stats summary: %q", r.stdout)
+	}
+	// --min-hit names prompts 0-based, like --prompt and the JSON index
+	r := runLMC(t, runOpts{}, "lookup", "--master", s.Addr(), "--model", model, "--hash-seed", "0", "--tokens", seqTokens(512), "--min-hit", "0.5")
+	if r.code != ExitBelow || !strings.Contains(r.stderr, "prompt 0: ") {
+		t.Errorf("--min-hit: exit %d, stderr %q; want prompt 0", r.code, r.stderr)
+	}
+	// a prompt shorter than one chunk says so
+	r = runLMC(t, runOpts{tty: true}, "lookup", "--master", s.Addr(), "--model", model, "--hash-seed", "0", "--tokens", "1,2,3")
+	if !strings.Contains(r.stdout, "nothing to look up: the prompt's 3 tokens are fewer than one chunk") {
+		t.Errorf("short prompt: %q", r.stdout)
+	}
+	// health says each failure once
+	r = runLMC(t, runOpts{}, "health", "--master", "127.0.0.1:1")
+	if r.code != ExitUnavailable || strings.Count(r.stdout+r.stderr, "connection refused") != 1 {
+		t.Errorf("health failure printed %d times; stdout %q stderr %q", strings.Count(r.stdout+r.stderr, "connection refused"), r.stdout, r.stderr)
+	}
+	// help environment names the context variables and the precedence
+	r = runLMC(t, runOpts{}, "help", "environment")
+	for _, want := range []string{"LMC_CONTEXT", "LMC_CONFIG", "LMC_YES", "then the context"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("help environment lacks %q", want)
+		}
+	}
+}
