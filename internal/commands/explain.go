@@ -12,6 +12,7 @@ import (
 
 	"lmc/internal/commands/iostreams"
 	"lmc/internal/commands/printers"
+	"lmc/internal/tokenize/enginekey"
 	"lmc/internal/tokenize/lmcachekey"
 )
 
@@ -19,6 +20,7 @@ import (
 type ExplainOptions struct {
 	f      *Factory
 	Keys   KeyFlags
+	Engine EngineFlags
 	Input  InputFlags
 	Args   []string
 	Chunk  int
@@ -55,10 +57,18 @@ Key flags are the same as for 'lmc keys'. -o json gives {"params", "warnings",
 			if opts.Format, err = f.outputFormat(explainFormats); err != nil {
 				return err
 			}
+			eng, err := f.selectEngine(cmd, &opts.Engine)
+			if err != nil {
+				return err
+			}
+			if eng != enginekey.LMCache {
+				return f.engineExplainRun(cmd.Context(), &opts.Keys, &opts.Engine, eng, args, &opts.Input, opts.Prompt, opts.Chunk, opts.Format)
+			}
 			return explainRun(cmd.Context(), opts)
 		},
 	}
 	addKeyFlags(cmd, &opts.Keys)
+	addEngineFlags(cmd, &opts.Engine, scopeKeys)
 	addInputFlags(cmd, &opts.Input)
 	cmd.Flags().IntVar(&opts.Chunk, "chunk", -1, "explain only chunk N (0-based)")
 	cmd.Flags().IntVar(&opts.Prompt, "prompt", 0, "which prompt of a JSON Lines input (0-based)")

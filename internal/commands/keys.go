@@ -10,6 +10,7 @@ import (
 	"lmc/internal/commands/iostreams"
 	"lmc/internal/commands/printers"
 	"lmc/internal/tokenize"
+	"lmc/internal/tokenize/enginekey"
 	"lmc/internal/tokenize/lmcachekey"
 )
 
@@ -17,6 +18,7 @@ import (
 type KeysOptions struct {
 	f      *Factory
 	Keys   KeyFlags
+	Engine EngineFlags
 	Input  InputFlags
 	Args   []string
 	Format printers.Format
@@ -60,10 +62,18 @@ A prompt shorter than one chunk has no keys (exit 0) unless
 			if opts.Format, err = f.outputFormat(keysFormats); err != nil {
 				return err
 			}
+			eng, err := f.selectEngine(cmd, &opts.Engine)
+			if err != nil {
+				return err
+			}
+			if eng != enginekey.LMCache {
+				return f.engineKeysRun(cmd.Context(), &opts.Keys, &opts.Engine, eng, args, &opts.Input, opts.Format)
+			}
 			return keysRun(cmd.Context(), opts)
 		},
 	}
 	addKeyFlags(cmd, &opts.Keys)
+	addEngineFlags(cmd, &opts.Engine, scopeKeys)
 	addInputFlags(cmd, &opts.Input)
 	return cmd
 }
