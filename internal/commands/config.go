@@ -137,7 +137,7 @@ func newCmdSetContext(f *Factory) *cobra.Command {
 			}
 			n := 0
 			cmd.Flags().Visit(func(fl *pflag.Flag) {
-				if !slices.Contains(contextFlagNames, fl.Name) || f.EnvSources[fl.Name] != "" {
+				if !slices.Contains(contextFlagNames, fl.Name) && !slices.Contains(engineFlagNames, fl.Name) || f.EnvSources[fl.Name] != "" {
 					return
 				}
 				if sv, ok := fl.Value.(pflag.SliceValue); ok {
@@ -166,8 +166,10 @@ func newCmdSetContext(f *Factory) *cobra.Command {
 		},
 	}
 	var kf KeyFlags
+	var ef EngineFlags
 	var bf BackendFlags
 	addKeyFlags(cmd, &kf)
+	addEngineFlags(cmd, &ef, scopeContext)
 	addStoreFlags(cmd, &bf)
 	addControllerFlag(cmd, &bf)
 	cmd.Flags().StringSliceVar(&unset, "unset", nil, "remove these settings from the context")
