@@ -553,3 +553,179 @@ func runKeysJSONEnv(t *testing.T, env map[string]string, tokens []uint32, args .
 	}
 	return v
 }
+
+type engineLookupJSON struct {
+	Engine          string `json:"engine"`
+	TotalTokens     int    `json:"total_tokens"`
+	HitTokens       int    `json:"hit_tokens"`
+	EngineHitTokens *int   `json:"engine_hit_tokens"`
+	HitChunks       int    `json:"hit_chunks"`
+	NumChunks       int    `json:"num_chunks"`
+	CheckedChunks   *int   `json:"checked_chunks"`
+	Unusable        int    `json:"unusable_hits"`
+	RankHitTokens   []int  `json:"rank_hit_tokens"`
+	RankHits        []struct {
+		Rank      string `json:"rank"`
+		HitTokens int    `json:"hit_tokens"`
+		Holes     int    `json:"holes"`
+	} `json:"rank_hits"`
+	Chunks []struct {
+		Index        int      `json:"index"`
+		Status       string   `json:"status"`
+		Usable       bool     `json:"usable"`
+		Key          string   `json:"key"`
+		MissingRanks []string `json:"missing_ranks"`
+	} `json:"chunks"`
+	Params map[string]any `json:"params"`
+}
+
+func runLookupJSON(t *testing.T, tokens []uint32, args ...string) (engineLookupJSON, result) {
+	t.Helper()
+	r := runLMC(t, runOpts{stdin: tokensJSON(tokens)}, append(append([]string{"lookup"}, args...), "-o", "json", "-")...)
+	var v engineLookupJSON
+	if r.code == 0 || r.code == 4 {
+		if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+			t.Fatalf("%v: %s", err, r.stdout)
+		}
+	}
+	return v, r
+}
+
+// populateExcept stores keys (in order, without duplicates) minus missing
+// on a fresh sandbox master.
+func populateExcept(t *testing.T, keys, missing []string) string {
+	t.Helper()
+	s := startMaster(t)
+	var put []string
+	for _, k := range dedup(keys) {
+		if !slices.Contains(missing, k) {
+			put = append(put, k)
+		}
+	}
+	if err := s.Populate(t.Context(), put); err != nil {
+		t.Fatal(err)
+	}
+	return s.Addr()
+}
+
+// TestEngineVectorsSGLangHits runs every SGLang hit scenario through lmc
+// lookup against the sandbox master: per-rank hits, their minimum (the raw
+// hit) and prefetch_threshold.
+func TestEngineVectorsSGLangHits(t *testing.T) {
+	sgl, _, _ := loadEngineVectors(t)
+	n := 0
+	for _, c := range sgl {
+		for _, sc := range c.HitScenarios {
+			t.Run(c.ID+"/"+sc.Description, func(t *testing.T) {
+				n++
+				era := c.Eras[sc.Era]
+				var all []string
+				for _, pg := range era.Pages {
+					for _, l := range rankLabels(boolSet(pg.Keys)) {
+						all = append(all, pg.Keys[l]...)
+					}
+				}
+				addr := populateExcept(t, all, sc.Missing)
+				for _, threshold := range []string{"", "1"} {
+					args := append(c.flags(sc.Era), "--master", addr, "--holes")
+					if threshold != "" {
+						args = append(args, "--prefetch-threshold", threshold)
+					}
+					v, r := runLookupJSON(t, c.Tokens, args...)
+					if r.code != 0 {
+						t.Fatalf("exit %d: %s", r.code, r.stderr)
+					}
+					if v.Engine != "sglang" || v.HitTokens != sc.Min || len(v.RankHits) != len(sc.PerRank) {
+						t.Fatalf("hit %d (want %d), ranks %+v", v.HitTokens, sc.Min, v.RankHits)
+					}
+					for i, rh := range v.RankHits {
+						if rh.HitTokens != sc.PerRank[rh.Rank] || v.RankHitTokens[i] != rh.HitTokens {
+							t.Fatalf("rank %s: %d, want %d", rh.Rank, rh.HitTokens, sc.PerRank[rh.Rank])
+						}
+					}
+					want := 0
+					if pg := c.Params.PageSize; threshold == "1" && sc.Min >= pg || sc.Min >= max(256, pg) {
+						want = sc.Min
+					}
+					if *v.EngineHitTokens != want {
+						t.Fatalf("threshold %q: engine hit %d, want %d", threshold, *v.EngineHitTokens, want)
+					}
+				}
+			})
+		}
+	}
+	if n < 6 {
+		t.Fatalf("%d scenarios", n)
+	}
+}
+
+func boolSet(m map[string][]string) map[string]bool {
+	out := map[string]bool{}
+	for k := range m {
+		out[k] = true
+	}
+	return out
+}
+
+// TestEngineVectorsVLLMHits runs every vLLM hit scenario through lmc lookup
+// against the sandbox master, under both rule generations: the current
+// worker lookup (V3 keys) and the first release's (V1 keys, PR #40900).
+func TestEngineVectorsVLLMHits(t *testing.T) {
+	_, vllm, _ := loadEngineVectors(t)
+	n := 0
+	for _, c := range vllm {
+		for _, sc := range c.HitScenarios {
+			for _, gen := range []struct {
+				era     string
+				keys    [][]string
+				missing []string
+				engine  int
+			}{{"V3", c.LookupCur, sc.MissingCur, sc.Current}, {"V1", c.LookupPR, sc.MissingPR, sc.PR40900}} {
+				t.Run(c.ID+"/"+gen.era+"/"+sc.Description, func(t *testing.T) {
+					n++
+					var all []string
+					for _, ks := range gen.keys {
+						all = append(all, ks...)
+					}
+					for _, backend := range []string{"--master", "--admin"} {
+						s := startMaster(t)
+						var put []string
+						for _, k := range dedup(all) {
+							if !slices.Contains(gen.missing, k) {
+								put = append(put, k)
+							}
+						}
+						if err := s.Populate(t.Context(), put); err != nil {
+							t.Fatal(err)
+						}
+						addr := s.Addr()
+						if backend == "--admin" {
+							addr = s.AdminURL()
+						}
+						v, r := runLookupJSON(t, c.Tokens, append(c.flags(gen.era), backend, addr)...)
+						if r.code != 0 {
+							t.Fatalf("exit %d: %s", r.code, r.stderr)
+						}
+						if v.HitTokens != sc.Prefix || *v.EngineHitTokens != gen.engine || v.Engine != "vllm" {
+							t.Fatalf("%s: hit %d engine %d, want %d and %d", backend, v.HitTokens, *v.EngineHitTokens, sc.Prefix, gen.engine)
+						}
+						if gen.era == "V3" && len(v.RankHits) != len(c.LookupNS) {
+							t.Fatalf("namespaces %+v, want %q", v.RankHits, c.LookupNS)
+						}
+						for i, ns := range c.LookupNS {
+							if gen.era == "V3" && v.RankHits[i].Rank != ns {
+								t.Fatalf("namespace %d %s, want %s", i, v.RankHits[i].Rank, ns)
+							}
+						}
+						if len(v.Chunks) > 0 && v.Chunks[0].Key != gen.keys[0][0] {
+							t.Fatalf("first key %s, want %s", v.Chunks[0].Key, gen.keys[0][0])
+						}
+					}
+				})
+			}
+		}
+	}
+	if n < 20 {
+		t.Fatalf("%d scenarios", n)
+	}
+}

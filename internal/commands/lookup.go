@@ -14,6 +14,7 @@ import (
 	"lmc/internal/commands/printers"
 	"lmc/internal/controllerclient"
 	"lmc/internal/tokenize"
+	"lmc/internal/tokenize/enginekey"
 	"lmc/internal/tokenize/lmcachekey"
 )
 
@@ -21,6 +22,7 @@ import (
 type LookupOptions struct {
 	f           *Factory
 	Keys        KeyFlags
+	Engine      EngineFlags
 	Input       InputFlags
 	Backend     BackendFlags
 	Args        []string
@@ -100,10 +102,18 @@ not, 3 when the backend cannot be reached in time, 2 for bad input.`,
 			if opts.Concurrency < 1 {
 				return &UsageError{Err: fmt.Errorf("--concurrency must be at least 1")}
 			}
+			eng, err := f.selectEngine(cmd, &opts.Engine)
+			if err != nil {
+				return err
+			}
+			if eng != enginekey.LMCache {
+				return engineLookupRun(cmd.Context(), opts, eng)
+			}
 			return lookupRun(cmd.Context(), opts)
 		},
 	}
 	addKeyFlags(cmd, &opts.Keys)
+	addEngineFlags(cmd, &opts.Engine, scopeLookup)
 	addInputFlags(cmd, &opts.Input)
 	addStoreFlags(cmd, &opts.Backend)
 	addControllerFlag(cmd, &opts.Backend)
@@ -167,24 +177,12 @@ func lookupRun(ctx context.Context, o *LookupOptions) error {
 		return err
 	}
 	warn(f.IOStreams, res.Warnings)
-	sl := &storeLookup{f: f, placement: o.Placement || o.Format == printers.Wide, allRanks: o.AllRanks}
-	if b.Admin != "" {
-		// The admin path tells placement for free, without leases.
-		sl.placement = true
-		if sl.admin, err = f.adminClient(b.Admin); err != nil {
-			return err
-		}
-		sl.adminURL = sl.admin.BaseURL()
+	sl, err := f.openStore(ctx, b, o.Placement || o.Format == printers.Wide)
+	if err != nil {
+		return err
 	}
-	if b.Master != "" {
-		if sl.masterAddr, err = normalizeMaster(b.Master); err != nil {
-			return &UsageError{Err: fmt.Errorf("--master: %w", err)}
-		}
-		if sl.master, err = f.dialMaster(ctx, sl.masterAddr, b.Tenant); err != nil {
-			return f.withLeaderHint(ctx, sl.admin, err)
-		}
-		defer sl.master.Close()
-	}
+	defer sl.close()
+	sl.allRanks = o.AllRanks
 	pv := res.View()
 	newPrinter := func(t printTarget) lookupPrinter[lookupPromptView] {
 		return &storePrinter{printTarget: t, placement: o.Placement || o.Format == printers.Wide, params: &pv}
@@ -192,6 +190,27 @@ func lookupRun(ctx context.Context, o *LookupOptions) error {
 	return runLookups(ctx, o, src, newPrinter, func() promptFunc[lookupPromptView] {
 		eng, _ := lmcachekey.NewEngine(res.Params) // resolveKeys validated the parameters
 		return func(ctx context.Context, p *tokenize.Prompt) (lookupPromptView, error) { return sl.lookup(ctx, eng, p) }
+	})
+}
+
+// engineLookupRun looks prompts up with SGLang's or vLLM's keys and hit
+// rule.
+func engineLookupRun(ctx context.Context, o *LookupOptions, eng enginekey.Engine) error {
+	f := o.f
+	spec, sl, src, err := f.openEngineLookup(ctx, &o.Keys, &o.Engine, eng, o.Backend, o.Args, &o.Input, o.Placement || o.Format == printers.Wide)
+	if err != nil {
+		return err
+	}
+	defer sl.close()
+	params := spec.view()
+	newPrinter := func(t printTarget) lookupPrinter[lookupPromptView] {
+		return &storePrinter{printTarget: t, placement: o.Placement || o.Format == printers.Wide, params: params}
+	}
+	return runLookups(ctx, o, src, newPrinter, func() promptFunc[lookupPromptView] {
+		k, _ := spec.keyer() // resolveEngine validated the parameters
+		return func(ctx context.Context, p *tokenize.Prompt) (lookupPromptView, error) {
+			return sl.engineLookup(ctx, spec, k, p, o.Engine.Holes)
+		}
 	})
 }
 

@@ -11,7 +11,6 @@ import (
 	"lmc/internal/commands/iostreams"
 	"lmc/internal/commands/printers"
 	"lmc/internal/controllerclient"
-	"lmc/internal/tokenize/lmcachekey"
 )
 
 type replicaView struct {
@@ -34,6 +33,9 @@ type lookupChunkView struct {
 	Replicas []replicaView `json:"replicas,omitempty"`
 	// Ranks is set with --all-ranks: every worker id's key and status.
 	Ranks []rankStatusView `json:"ranks,omitempty"`
+	// MissingRanks (--engine sglang|vllm): the ranks or lookup namespaces
+	// lacking an object of the page or block.
+	MissingRanks []string `json:"missing_ranks,omitempty"`
 }
 
 type lookupPromptView struct {
@@ -50,13 +52,14 @@ type lookupPromptView struct {
 	Chunks      []lookupChunkView `json:"chunks"`
 	// RankHitTokens is set with --all-ranks: each rank's own prefix hit.
 	RankHitTokens []int `json:"rank_hit_tokens,omitempty"`
+	engineLookupFields
 }
 
 type lookupBatchView struct {
 	Source  string                 `json:"source"`
 	Backend string                 `json:"backend"`
-	Params  *lmcachekey.ParamsView `json:"params,omitempty"`
-	Prompts []lookupPromptView     `json:"prompts"`
+	Params  any                `json:"params,omitempty"`
+	Prompts []lookupPromptView `json:"prompts"`
 }
 
 type controllerLookupView struct {
@@ -142,6 +145,10 @@ func (g *hitGate) checkErrors(v lookupPromptView) {
 	if name == "" {
 		name = "prompt " + strconv.Itoa(v.Index+1)
 	}
+	if v.Engine != "" {
+		g.checkEngineErrors(name, &v)
+		return
+	}
 	for _, c := range v.Chunks {
 		g.keys++
 		if c.Status == statusError {
@@ -218,7 +225,7 @@ type printTarget struct {
 type storePrinter struct {
 	printTarget
 	placement bool
-	params    *lmcachekey.ParamsView
+	params    any // *lmcachekey.ParamsView, or an engine's params view
 	prompts   []lookupPromptView
 }
 
@@ -245,7 +252,7 @@ func (sp *storePrinter) finish() error {
 		if len(sp.prompts) == 1 {
 			return printers.WriteJSON(sp.w, struct {
 				lookupPromptView
-				Params *lmcachekey.ParamsView `json:"params"`
+				Params any `json:"params"`
 			}{sp.prompts[0], sp.params})
 		}
 		src, backend := "", ""
@@ -346,6 +353,9 @@ func storeRows(v lookupPromptView) [][]string {
 		if len(c.Ranks) > 0 {
 			row = append(row, ranksText(c))
 		}
+		if len(v.RankHits) > 1 {
+			row = append(row, engineRanksText(c, len(v.RankHits)))
+		}
 		if v.ID != "" {
 			row = append([]string{v.ID}, row...)
 		}
@@ -396,11 +406,11 @@ func writeStoreTable(out io.Writer, st *iostreams.Styles, placement, wide bool, 
 		return printers.WriteTable(out, styledHeader(st, header), rows)
 	}
 	for _, p := range prompts {
-		header := []string{"CHUNK", "TOKENS", "HASH", "STATUS"}
+		header := []string{strings.ToUpper(chunkWordOf(p.Engine)), "TOKENS", "HASH", "STATUS"}
 		if placement {
 			header = append(header, "REPLICAS")
 		}
-		ranks := len(p.Chunks) > 0 && len(p.Chunks[0].Ranks) > 0
+		ranks := len(p.Chunks) > 0 && len(p.Chunks[0].Ranks) > 0 || len(p.RankHits) > 1
 		if ranks {
 			header = append(header, "RANKS")
 		}
@@ -414,7 +424,10 @@ func writeStoreTable(out io.Writer, st *iostreams.Styles, placement, wide bool, 
 					row = append(row, replicasCompact(c.Replicas))
 				}
 			}
-			if ranks {
+			switch {
+			case len(p.RankHits) > 1:
+				row = append(row, engineRanksText(c, len(p.RankHits)))
+			case ranks:
 				row = append(row, ranksText(c))
 			}
 			rows = append(rows, row)
@@ -424,12 +437,17 @@ func writeStoreTable(out io.Writer, st *iostreams.Styles, placement, wide bool, 
 				return err
 			}
 		}
-		summary := fmt.Sprintf("hit %s, %d of %d chunks", percent(p.HitTokens, p.TotalTokens), p.HitChunks, p.NumChunks)
+		summary := fmt.Sprintf("hit %s, %d of %d %ss", percent(p.HitTokens, p.TotalTokens), p.HitChunks, p.NumChunks, chunkWordOf(p.Engine))
 		if p.Unusable > 0 {
 			summary += fmt.Sprintf("; %d more after the first miss (HIT*, unusable)", p.Unusable)
 		}
 		if _, err := fmt.Fprintln(out, st.HitBar(p.HitTokens, p.TotalTokens, 20)+"  "+summary); err != nil {
 			return err
+		}
+		if es := engineSummary(p); es != "" {
+			if _, err := fmt.Fprintln(out, es); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
