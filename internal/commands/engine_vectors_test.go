@@ -454,7 +454,12 @@ func TestEngineVectorsAscendAndLegacy(t *testing.T) {
 		case "vllm-ascend-mooncake-store-2025-09":
 			r := runLMC(t, runOpts{stdin: tokensJSON(c.Tokens)}, "keys", "--model", p.Model, "--key-schema", "v0.3.2", "--chunk-size", strconv.Itoa(p.BlockSize),
 				"--world-size", strconv.Itoa(p.WorldSize), "--worker-id", strconv.Itoa(p.WorkerID), "--save-unfull-chunk", "-o", "json", "-")
-			var v struct{ Chunks []struct{ Start, End int; Hash, Key string } }
+			var v struct {
+				Chunks []struct {
+					Start, End int
+					Hash, Key  string
+				}
+			}
 			if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || len(v.Chunks) != len(c.Chunks) {
 				t.Fatalf("A0: %v %s %s", err, r.stdout, r.stderr)
 			}

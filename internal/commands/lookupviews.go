@@ -56,8 +56,8 @@ type lookupPromptView struct {
 }
 
 type lookupBatchView struct {
-	Source  string                 `json:"source"`
-	Backend string                 `json:"backend"`
+	Source  string             `json:"source"`
+	Backend string             `json:"backend"`
 	Params  any                `json:"params,omitempty"`
 	Prompts []lookupPromptView `json:"prompts"`
 }
