@@ -87,10 +87,10 @@ func (f *Factory) openEngineLookup(ctx context.Context, k *KeyFlags, e *EngineFl
 	return spec, sl, src, nil
 }
 
-// engineLookup checks one prompt, all its requests within one --timeout.
+// engineLookup checks one prompt. Each batch request has its own
+// --timeout (a long prompt at page size 1 sends hundreds); the whole lookup
+// ends with ctx (Ctrl-C).
 func (s *storeLookup) engineLookup(ctx context.Context, spec *engineSpec, k engineKeyer, p *tokenize.Prompt, holes bool) (lookupPromptView, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.f.Timeout)
-	defer cancel()
 	src, backend := s.source()
 	v := lookupPromptView{Source: src, Backend: backend, Index: p.Index, ID: p.ID, TotalTokens: len(p.Tokens), Chunks: []lookupChunkView{}}
 	v.Engine = string(spec.Engine)
@@ -101,13 +101,27 @@ func (s *storeLookup) engineLookup(ctx context.Context, spec *engineSpec, k engi
 	tr := rankhit.NewTracker(&l)
 	kpc := l.KeysPerChunk
 	v.NumChunks = k.numChunks(len(p.Tokens))
+	v.Chunks = make([]lookupChunkView, 0, v.NumChunks)
 	perBatch := max(1, engineBatchKeys/kpc)
+	// Batches are reused once applied: a lookup allocates at most
+	// engineBatchesAhead+1 of them whatever the prompt's length.
+	var free []*engineBatch
+	newBatch := func() *engineBatch {
+		if n := len(free); n > 0 {
+			b := free[n-1]
+			free = free[:n-1]
+			b.chunks, b.keys, b.st, b.reps, b.err = b.chunks[:0], b.keys[:0], nil, nil, nil
+			return b
+		}
+		return &engineBatch{chunks: make([]lookupChunkView, 0, perBatch), keys: make([]string, 0, perBatch*kpc)}
+	}
 
 	bctx, bcancel := context.WithCancel(ctx)
 	defer bcancel()
 	var pending []*engineBatch
 	stopped := false
 	present := make([]bool, kpc)
+	missing := make([]bool, len(l.Owners))
 	// apply feeds a finished batch to the tracker, in prompt order.
 	apply := func(b *engineBatch) error {
 		<-b.done
@@ -139,14 +153,7 @@ func (s *storeLookup) engineLookup(ctx context.Context, spec *engineSpec, k engi
 					}
 				}
 			}
-			for o, need := range l.Needs {
-				for _, j := range need {
-					if !present[j] {
-						c.MissingRanks = append(c.MissingRanks, l.Owners[o])
-						break
-					}
-				}
-			}
+			c.MissingRanks = missingOwners(&l, present, missing)
 			if b.reps != nil {
 				c.Replicas = b.reps[ci]
 			}
@@ -162,13 +169,16 @@ func (s *storeLookup) engineLookup(ctx context.Context, spec *engineSpec, k engi
 		b.done = make(chan struct{})
 		go func() {
 			defer close(b.done)
-			b.st, b.reps, b.err = s.engineBatch(bctx, b.keys, kpc)
+			rctx, rcancel := context.WithTimeout(bctx, s.f.Timeout)
+			defer rcancel()
+			b.st, b.reps, b.err = s.engineBatch(rctx, b.keys, kpc)
 		}()
 		pending = append(pending, b)
 		for len(pending) >= engineBatchesAhead {
 			if err := apply(pending[0]); err != nil {
 				return err
 			}
+			free = append(free, pending[0])
 			pending = pending[1:]
 		}
 		if stopped {
@@ -176,7 +186,7 @@ func (s *storeLookup) engineLookup(ctx context.Context, spec *engineSpec, k engi
 		}
 		return nil
 	}
-	cur := &engineBatch{}
+	cur := newBatch()
 	err := k.each(p.Tokens, rankhit.Lookup, func(c engineChunk) error {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -187,8 +197,10 @@ func (s *storeLookup) engineLookup(ctx context.Context, spec *engineSpec, k engi
 		cur.keys = append(cur.keys, c.Keys...)
 		if len(cur.chunks) >= perBatch {
 			b := cur
-			cur = &engineBatch{}
-			return send(b)
+			if err := send(b); err != nil {
+				return err
+			}
+			cur = newBatch()
 		}
 		return nil
 	})
@@ -229,6 +241,36 @@ func (s *storeLookup) engineLookup(ctx context.Context, spec *engineSpec, k engi
 		}
 	}
 	return v, nil
+}
+
+// missingOwners lists the owners lacking a key of the chunk (nil when
+// none; the layout's own Owners when all do, so a page every rank misses
+// costs no allocation).
+func missingOwners(l *rankhit.Layout, present, scratch []bool) []string {
+	n := 0
+	for o, need := range l.Needs {
+		scratch[o] = false
+		for _, j := range need {
+			if !present[j] {
+				scratch[o] = true
+				n++
+				break
+			}
+		}
+	}
+	switch n {
+	case 0:
+		return nil
+	case len(l.Owners):
+		return l.Owners
+	}
+	out := make([]string, 0, n)
+	for o, m := range scratch {
+		if m {
+			out = append(out, l.Owners[o])
+		}
+	}
+	return out
 }
 
 // engineBatch asks for one batch of keys (kpc per chunk) and, for

@@ -1,0 +1,112 @@
+// Storing a prompt in the sandbox the way SGLang or vLLM would: every
+// rank's objects of every page or block, through the sandbox master's put
+// path (lmc sandbox --populate --engine …).
+package commands
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"lmc/internal/mooncake/sandboxmaster"
+	"lmc/internal/tokenize/rankhit"
+)
+
+// populateEngine stores the objects every rank writes for each page or
+// block of tokens, leaving out the dropped chunks, and evicts the memory
+// replicas of the evicted ones. The LMCache controller is not told: it
+// knows LMCache's chunks only.
+func (s *sandbox) populateEngine(ctx context.Context, spec *engineSpec, tokens []uint32, drop, evict map[int]bool, nodes int) (chunks, total, objects int, err error) {
+	k, err := spec.keyer()
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	// Segments of 512 GiB (metadata only): an engine's every rank at
+	// page size 1 stores more objects than 1 GiB holds.
+	ns := make([]sandboxmaster.Node, max(nodes, 1))
+	for i := range ns {
+		ns[i] = sandboxmaster.Node{Name: "sandbox-node-" + strconv.Itoa(i), Endpoint: fmt.Sprintf("10.0.0.%d:17777", 11+i), Size: 1 << 39}
+	}
+	// One Populate call per node and batch: the puts of a batch are
+	// pipelined, and a page's objects all land on one node.
+	const batch = 8192
+	pending := make([][]string, len(ns))
+	var evicted []string
+	flush := func(i int) error {
+		if len(pending[i]) == 0 {
+			return nil
+		}
+		err := s.master.Populate(ctx, pending[i], ns[i])
+		pending[i] = pending[i][:0]
+		return err
+	}
+	err = k.each(tokens, rankhit.AllRanks, func(c engineChunk) error {
+		total++
+		if drop[c.Index] {
+			return nil
+		}
+		chunks++
+		objects += len(c.Keys)
+		n := c.Index % len(ns)
+		pending[n] = append(pending[n], c.Keys...)
+		if evict[c.Index] {
+			evicted = append(evicted, c.Keys...)
+		}
+		if len(pending[n]) >= batch {
+			return flush(n)
+		}
+		return ctx.Err()
+	})
+	for i := range ns {
+		if err == nil {
+			err = flush(i)
+		}
+	}
+	if err != nil {
+		return chunks, total, objects, err
+	}
+	s.master.EvictMemory(evicted...)
+	return chunks, total, objects, nil
+}
+
+// engineLookupHint is the lookup command matching a sandbox populated
+// with an engine's keys: the key flags given to the sandbox, repeated.
+func engineLookupHint(cmd *cobra.Command, master, file string) string {
+	args := []string{"lmc", "lookup", "--master", master}
+	cmd.Flags().Visit(func(fl *pflag.Flag) {
+		switch {
+		case fl.Name == "model" || fl.Name == "hash" || fl.Name == "hash-seed" || fl.Name == "none-hash" || fl.Name == "mla" ||
+			fl.Name == "cache-salt" || fl.Name == "key-schema" || slices.Contains(engineFlagNames, fl.Name):
+		default:
+			return
+		}
+		vals := []string{fl.Value.String()}
+		if sv, ok := fl.Value.(pflag.SliceValue); ok {
+			vals = sv.GetSlice()
+		}
+		for _, v := range vals {
+			switch {
+			case fl.Value.Type() == "bool" && v == "true":
+				args = append(args, "--"+fl.Name)
+			case fl.Value.Type() == "bool":
+				args = append(args, "--"+fl.Name+"=false")
+			default:
+				args = append(args, "--"+fl.Name, shellQuote(v))
+			}
+		}
+	})
+	return strings.Join(append(args, shellQuote(file)), " ")
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@=,+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
