@@ -63,8 +63,12 @@ type engineKeyer interface {
 // resolveEngine turns the key flags into an SGLang or vLLM configuration
 // for the selection sel; errors are usage errors naming the flag.
 func (f *Factory) resolveEngine(k *KeyFlags, e *EngineFlags, eng enginekey.Engine, sel rankhit.Select) (*engineSpec, error) {
+	return f.resolveEngineWith(f.Given, k, e, eng, sel)
+}
+
+// resolveEngineWith resolves with given saying which flags were set.
+func (f *Factory) resolveEngineWith(given FlagSources, k *KeyFlags, e *EngineFlags, eng enginekey.Engine, sel rankhit.Select) (*engineSpec, error) {
 	s := &engineSpec{Engine: eng, Sel: sel, Sources: map[string]string{}}
-	given := f.Given
 	src := func(param, flag string) bool {
 		if v := given.Source(flag); v != "" {
 			s.Sources[param] = v
