@@ -47,11 +47,14 @@ type EngineGroup struct {
 	Example  string         `json:"example"`
 
 	hasPrefix bool
-	eras      []string
+	eras      []string // the eras every key fits
+	anyEras   []string // the eras some key fits
 	kinds     map[sglangkey.Kind]int
 	pcp, dcp  []int
 	mhaOrMLA  map[string]bool // "_<n>" of "_<n>_k" objects
 	vObjects  map[string]bool // "_<n>" of "_<n>_v" objects
+	// pages counts objects per rank label and page hash.
+	pages map[string]map[string]int
 }
 
 // HasPrefix reports an SGLang group whose keys carry a prefix (possibly
@@ -112,6 +115,8 @@ func (inv *Inventory) addEngineKey(key string, r enginekey.Recognition, idx map[
 			family = "hybrid:" + k.Object
 		case sglangkey.KindWarmup:
 			family = "warmup"
+		case sglangkey.KindMLA:
+			family = "kv-mla" // a separate deployment from MHA keys
 		}
 		id = strings.Join([]string{"sglang", k.Prefix, strconv.FormatBool(k.HasPrefix), family}, "\x00")
 		g = EngineGroup{Engine: string(enginekey.SGLang), Prefix: k.Prefix, hasPrefix: k.HasPrefix, Layout: family, HashBytes: 32}
@@ -138,7 +143,7 @@ func (inv *Inventory) addEngineKey(key string, r enginekey.Recognition, idx map[
 		g.Writer, g.Hybrid, g.Example = r.Writer, r.Hybrid, key
 		g.RankKeys = map[string]int{}
 		g.TPRanks, g.PPRanks = []int{}, []int{}
-		g.kinds, g.mhaOrMLA, g.vObjects = map[sglangkey.Kind]int{}, map[string]bool{}, map[string]bool{}
+		g.kinds, g.mhaOrMLA, g.vObjects, g.pages = map[sglangkey.Kind]int{}, map[string]bool{}, map[string]bool{}, map[string]map[string]int{}
 		inv.EngineGroups = append(inv.EngineGroups, g)
 	}
 	eg := &inv.EngineGroups[i]
@@ -148,6 +153,7 @@ func (inv *Inventory) addEngineKey(key string, r enginekey.Recognition, idx map[
 		k := r.SGLang
 		eg.kinds[k.Kind]++
 		eg.eras = intersectEras(eg.eras, erasText(k.Eras))
+		eg.anyEras = unionEras(eg.anyEras, erasText(k.Eras))
 		switch k.Kind {
 		case sglangkey.KindMHA:
 			eg.TPRanks = addInt(eg.TPRanks, k.TP)
@@ -155,18 +161,19 @@ func (inv *Inventory) addEngineKey(key string, r enginekey.Recognition, idx map[
 			if k.PP < 0 {
 				eg.vObjects["_"+strconv.Itoa(k.TP)] = eg.vObjects["_"+strconv.Itoa(k.TP)] || k.Object == "v"
 			}
-			eg.RankKeys[rankLabel(k.TP, k.PP)]++
+			eg.addPage(rankLabel(k.TP, k.PP), k.Hash)
 		case sglangkey.KindMHAOrMLA:
 			eg.mhaOrMLA["_"+strconv.Itoa(k.TP)] = true
-			eg.RankKeys["?"+strconv.Itoa(k.TP)]++
+			eg.addPage("?"+strconv.Itoa(k.TP), k.Hash)
 		case sglangkey.KindMLA:
-			eg.RankKeys["all"]++
+			eg.addPage("all", k.Hash)
 		case sglangkey.KindHybrid:
 			eg.PPRanks = addInt(eg.PPRanks, k.PP)
 		}
 	case r.VLLM != nil:
 		k := r.VLLM
 		eg.eras = intersectEras(eg.eras, erasText(k.Eras))
+		eg.anyEras = unionEras(eg.anyEras, erasText(k.Eras))
 		eg.TPRanks = addInt(eg.TPRanks, k.TPRank)
 		eg.PPRanks = addInt(eg.PPRanks, k.PPRank)
 		eg.pcp = addInt(eg.pcp, k.PCPRank)
@@ -175,8 +182,27 @@ func (inv *Inventory) addEngineKey(key string, r enginekey.Recognition, idx map[
 		if k.Eras[0] == vllmkey.V0 || k.Eras[0] == vllmkey.A0 {
 			label = "rank:" + strconv.Itoa(max(k.TPRank, k.Rank))
 		}
-		eg.RankKeys[label]++
+		eg.addPage(label, k.Hash)
 	}
+}
+
+func (g *EngineGroup) addPage(label, hash string) {
+	m := g.pages[label]
+	if m == nil {
+		m = map[string]int{}
+		g.pages[label] = m
+	}
+	m[hash]++
+}
+
+func unionEras(have, next []string) []string {
+	for _, e := range next {
+		if !slices.Contains(have, e) {
+			have = append(have, e)
+		}
+	}
+	slices.Sort(have)
+	return have
 }
 
 func rankLabel(tp, pp int) string {
@@ -186,49 +212,69 @@ func rankLabel(tp, pp int) string {
 	return "tp" + strconv.Itoa(tp) + "_pp" + strconv.Itoa(pp)
 }
 
-// finishEngineGroups settles each group's layout and ranks, and sorts the
-// groups by size.
+// finishEngineGroups settles each group's layout, eras and ranks, and
+// sorts the groups by size.
 func (inv *Inventory) finishEngineGroups() {
 	for i := range inv.EngineGroups {
 		g := &inv.EngineGroups[i]
 		g.KeySchemas = g.eras
+		if len(g.KeySchemas) == 0 {
+			g.KeySchemas = g.anyEras // keys of several eras
+		}
 		if g.KeySchemas == nil {
 			g.KeySchemas = []string{}
 		}
-		if g.Engine != string(enginekey.SGLang) || g.Layout != "kv" {
-			continue
-		}
-		// "_<n>_k" objects are MHA K objects of TP rank n when their
-		// "_<n>_v" siblings exist, else (S2+) MLA objects of PP stage n.
-		mha := g.kinds[sglangkey.KindMHA] > 0
-		mla := g.kinds[sglangkey.KindMLA] > 0
-		switch {
-		case mla:
-			g.Layout = "mla"
-		case mha:
-			g.Layout = "mha"
-		default:
-			g.Layout = "mha-or-mla"
-		}
-		for n := range g.mhaOrMLA {
-			r, _ := strconv.Atoi(n[1:])
-			c := g.RankKeys["?"+n[1:]]
-			delete(g.RankKeys, "?"+n[1:])
-			switch {
-			case g.vObjects[n] || g.Layout == "mha":
-				g.TPRanks = addInt(g.TPRanks, r)
-				g.RankKeys["tp"+n[1:]] += c
-			default:
-				g.PPRanks = addInt(g.PPRanks, r)
-				g.RankKeys["pp"+n[1:]] += c
+		if g.Engine == string(enginekey.SGLang) && g.Layout != "warmup" {
+			g.Writer = "SGLang HiCache (" + strings.Join(g.KeySchemas, "/") + ")"
+			if g.Hybrid {
+				g.Writer = "SGLang HiCache hybrid pool " + strings.TrimPrefix(g.Layout, "hybrid:") + " (" + strings.Join(g.KeySchemas, "/") + ")"
 			}
 		}
-		if g.Layout == "mha" {
-			// MHA writes K and V: count pages, not objects, per rank
-			for l, n := range g.RankKeys {
-				g.RankKeys[l] = (n + 1) / 2
+		if g.Engine == string(enginekey.SGLang) {
+			switch g.Layout {
+			case "kv-mla":
+				g.Layout = "mla"
+			case "kv":
+				// "_<n>_k" objects are MHA K objects of TP rank n when V
+				// objects exist, else (S2+) MLA objects of PP stage n.
+				g.Layout = "mha-or-mla"
+				if g.kinds[sglangkey.KindMHA] > 0 {
+					g.Layout = "mha"
+				}
+				for n := range g.mhaOrMLA {
+					r, _ := strconv.Atoi(n[1:])
+					label := "pp" + n[1:]
+					if g.Layout == "mha" {
+						g.TPRanks = addInt(g.TPRanks, r)
+						label = "tp" + n[1:]
+					} else {
+						g.PPRanks = addInt(g.PPRanks, r)
+					}
+					for h, c := range g.pages["?"+n[1:]] {
+						g.addPage(label, h)
+						g.pages[label][h] += c - 1
+					}
+					delete(g.pages, "?"+n[1:])
+				}
 			}
 		}
+		// pages per rank: those with all the objects a page has
+		most := 0
+		for _, m := range g.pages {
+			for _, c := range m {
+				most = max(most, c)
+			}
+		}
+		for l, m := range g.pages {
+			n := 0
+			for _, c := range m {
+				if c == most {
+					n++
+				}
+			}
+			g.RankKeys[l] = n
+		}
+		g.pages = nil
 	}
 	slices.SortStableFunc(inv.EngineGroups, func(a, b EngineGroup) int { return cmp.Compare(b.Keys, a.Keys) })
 }
