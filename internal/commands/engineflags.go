@@ -79,7 +79,7 @@ func DefaultEngineFlags() EngineFlags {
 func addEngineFlags(cmd *cobra.Command, e *EngineFlags, scope engineScope) {
 	d := DefaultEngineFlags()
 	fl := cmd.Flags()
-	fl.StringVar(&e.Engine, "engine", d.Engine, "whose keys: lmcache|sglang|vllm")
+	fl.StringVar(&e.Engine, "engine", d.Engine, "lmcache|sglang|vllm")
 	// SGLang
 	fl.IntVar(&e.PageSize, "page-size", d.PageSize, "SGLang: tokens per page")
 	fl.StringVar(&e.ExtraBackendTag, "extra-backend-tag", "", "SGLang: extra_backend_tag key prefix `T`")
@@ -88,17 +88,17 @@ func addEngineFlags(cmd *cobra.Command, e *EngineFlags, scope engineScope) {
 	fl.BoolVar(&e.SplitHeads, "split-heads", false, "SGLang: page_head layout, head-split keys")
 	// vLLM
 	fl.IntVar(&e.BlockSize, "block-size", d.BlockSize, "vLLM: tokens per block")
-	fl.IntVar(&e.PCPSize, "pcp-size", d.PCPSize, "vLLM: prefill context parallel size")
-	fl.IntVar(&e.DCPSize, "dcp-size", d.DCPSize, "vLLM: decode context parallel size")
+	fl.IntVar(&e.PCPSize, "pcp-size", d.PCPSize, "vLLM: prefill CP size")
+	fl.IntVar(&e.DCPSize, "dcp-size", d.DCPSize, "vLLM: decode CP size")
 	fl.IntVar(&e.NumKVHeads, "num-kv-heads", 0, "vLLM: the model's num_key_value_heads")
 	fl.StringVar(&e.CachePrefix, "cache-prefix", "", "vLLM: cache_prefix `P` of the connector (V3)")
 	fl.IntVar(&e.KVCacheGroup, "kv-cache-group", 0, "vLLM: KV-cache group `G`")
 	fl.StringVar(&e.LoRA, "lora", "", "vLLM: the request's LoRA adapter `NAME`")
-	fl.StringArrayVar(&e.MM, "mm", nil, "vLLM: multimodal item `ID:OFFSET:LENGTH` (repeatable)")
-	fl.StringVar(&e.Rules, "rules", "", "vLLM: hit rule current|pr40900 (default: era)")
+	fl.StringArrayVar(&e.MM, "mm", nil, "vLLM: mm item `ID:OFFSET:LENGTH`, repeatable")
+	fl.StringVar(&e.Rules, "rules", "", "vLLM: current|pr40900 (default: era)")
 	// both
-	fl.IntVar(&e.TPSize, "tp-size", d.TPSize, "SGLang/vLLM: tensor parallel size")
-	fl.IntVar(&e.PPSize, "pp-size", d.PPSize, "SGLang/vLLM: pipeline parallel size")
+	fl.IntVar(&e.TPSize, "tp-size", d.TPSize, "SGLang/vLLM: TP size")
+	fl.IntVar(&e.PPSize, "pp-size", d.PPSize, "SGLang/vLLM: PP size")
 	fl.BoolVar(&e.Eagle, "eagle", false, "SGLang/vLLM: EAGLE speculative decoding")
 	switch scope {
 	case scopeKeys, scopeContext:
@@ -111,7 +111,7 @@ func addEngineFlags(cmd *cobra.Command, e *EngineFlags, scope engineScope) {
 	}
 	switch scope {
 	case scopeLookup, scopeDoctor, scopeContext:
-		fl.IntVar(&e.PrefetchThreshold, "prefetch-threshold", sglangkey.DefaultPrefetchThreshold, "SGLang: prefetch_threshold in tokens")
+		fl.IntVar(&e.PrefetchThreshold, "prefetch-threshold", sglangkey.DefaultPrefetchThreshold, "SGLang: prefetch_threshold")
 	}
 	if scope == scopeLookup {
 		fl.BoolVar(&e.Holes, "holes", false, "SGLang/vLLM: check past every rank's miss")
