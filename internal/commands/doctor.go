@@ -96,6 +96,8 @@ JSON (-o json): {"outcome": "full-hit"|"cause-found"|"no-cause"|"store-only",
 "confirmed","evidence"}], "search": {"variants","keys","probes","max_probes",
 ...}, "notes", "store": {"sampled","complete","groups": [...]}}.
 
+` + engineDoctorHelp + `
+
 Exit codes: 0 when the prompt fully hits or a cause was found, 1 when no
 cause was found, 2 for bad input, 3 when the store cannot be reached.`,
 		Args: cobra.ArbitraryArgs,

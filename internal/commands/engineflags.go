@@ -284,3 +284,77 @@ func fromWhere(given FlagSources, name string) string {
 var engineFlagNames = []string{"engine", "page-size", "extra-backend-tag", "extra-key", "tp-lcm-size", "split-heads", "prefetch-threshold",
 	"block-size", "pcp-size", "dcp-size", "num-kv-heads", "cache-prefix", "kv-cache-group", "lora", "mm", "rules",
 	"tp-size", "pp-size", "eagle", "tp-rank", "pp-rank", "pcp-rank"}
+
+// Help paragraphs of the commands that take --engine.
+const (
+	engineKeysHelp = `--engine sglang|vllm computes the keys SGLang HiCache or vLLM's own
+MooncakeStoreConnector writes ('lmc help engines'; another engine's flags are
+refused): one page (SGLang) or block (vLLM) per chunk, with every object key
+of the rank --tp-rank/--pp-rank/--pcp-rank selects, or with --all-ranks of
+every rank (deduplicated, in rank order). JSON: {"engine", "params",
+"total_tokens", "chunks": [{"index","start","end","hash","key","keys"}]};
+-o plain prints every key, one per line.`
+
+	engineLookupHelp = `--engine sglang|vllm looks the prompt up as that engine does: every rank's
+objects of every page or block (SGLang: each TP/PP rank's K and V objects, MLA
+one per PP stage; vLLM: every lookup namespace), in batches of at most 4096
+keys pipelined on the one connection, stopping once every rank has missed
+(--holes checks on). hit_tokens is the raw prefix hit (the pages every rank
+holds, the minimum over ranks); engine_hit_tokens applies the engine's rule
+(SGLang drops a hit below --prefetch-threshold, default 256; vLLM recomputes
+the end of a fully cached prompt: a block now, a token in the first release;
+--rules). JSON adds "engine", "engine_hit_tokens", "checked_chunks",
+"rank_hits": [{"rank","hit_tokens","holes"}] and "rank_hit_tokens", and per
+chunk "missing_ranks". --timeout bounds each batch; --min-hit compares
+hit_tokens.`
+
+	engineDoctorHelp = `--engine sglang|vllm diagnoses with that engine's keys: its lookup on every
+rank (holes named per rank, the engine's rule), then a search of its knobs
+(page or block size, era, hash and seed, served-model-name form, MLA, EAGLE,
+TP and PP fan-out) guided by the store sample, within --max-probes (each
+engine lookup counts one). The store sample names SGLang's and vLLM's key
+groups ("engine_groups"), and LMCache's doctor searches them when it finds no
+LMCache cause (a finding of kind "other-engine").`
+)
+
+// enginesHelp is 'lmc help engines'.
+func enginesHelp() string {
+	var b strings.Builder
+	b.WriteString(`Besides LMCache, two engines store KV cache in Mooncake under their own keys;
+--engine selects whose keys keys, explain, lookup, doctor and sandbox
+--populate compute (default lmcache; also LMC_ENGINE and contexts). Flags of
+another engine than the selected one are a usage error.
+
+SGLang HiCache (--hicache-storage-backend mooncake): --engine sglang
+  --page-size N (default 1), --tp-size, --pp-size, --mla, --model (the served
+  model name; "/" becomes "-" in S3+ keys), --extra-backend-tag T, --eagle
+  (bigram hashing), --extra-key K and --cache-salt S (the S4 namespace seed),
+  --tp-lcm-size N with --split-heads, --prefetch-threshold (lookup, doctor).
+  Eras (--key-schema):
+`)
+	for _, e := range sglangkey.Eras {
+		fmt.Fprintf(&b, "    %s  %s\n        %s\n", e.Name, e.Period, e.Format)
+	}
+	b.WriteString(`
+vLLM MooncakeStoreConnector: --engine vllm
+  --block-size N (default 16), --hash sha256|sha256_cbor|xxhash|xxhash_cbor
+  (default sha256), --hash-seed SEED (the engines' PYTHONHASHSEED; unset, V3
+  assumes vLLM's "vllm-none-hash", and older formats or xxhash* cannot be
+  reproduced, so it is required), --none-hash HEX, --model (as the engine's
+  --model; keys carry its last path component), --tp-size, --pp-size,
+  --pcp-size, --dcp-size, --num-kv-heads, --mla, --cache-prefix P,
+  --kv-cache-group G, --lora NAME, --cache-salt S, --mm ID:OFFSET:LENGTH
+  (repeatable), --eagle, --rules current|pr40900 (default: by format).
+  Formats (--key-schema; vllm-ascend's A1..A3 too):
+`)
+	for _, e := range vllmkey.Eras {
+		fmt.Fprintf(&b, "    %s  %s\n        %s\n", e.Name, e.Period, e.Format)
+	}
+	b.WriteString(`
+Ranks: keys and explain show --tp-rank/--pp-rank/--pcp-rank's keys (default
+0) or --all-ranks; lookup, doctor and sandbox --populate always use every
+rank. Hybrid models (Mamba, sliding-window, DSA indexer, DeepSeek-V4 side
+pools) are refused by name: their per-pool keys and hit rules are not
+modelled. 'lmc explain --engine …' lists the traps of a configuration.`)
+	return b.String()
+}

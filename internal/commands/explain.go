@@ -46,10 +46,17 @@ meaning full sha256_cbor, and tags that lookups never carry.
 ` + inputHelp + `
 
 Key flags are the same as for 'lmc keys'. -o json gives {"params", "warnings",
-"chunks": [...]} with every field shown.`,
+"chunks": [...]} with every field shown.
+
+With --engine sglang|vllm it shows each page's or block's parent, tokens (or
+bigrams under --eagle), vLLM's extra keys (LoRA, multimodal offsets, salt),
+the serialised bytes and every key, then the traps of the configuration
+(pickle object identity, seeds that cannot be reproduced, what is not
+modelled). JSON: {"engine", "params", "warnings", "traps", "chunks": [...]}.`,
 		Example: `  lmc explain --model meta-llama/Llama-3.1-8B-Instruct --hash-seed 0 prompt.json
   lmc explain --model m --hash sha256_cbor --hash-seed 0 --chunk 1 prompt.json
-  lmc explain --model m --none-hash 0 --tokens 1,2,3 --save-unfull-chunk -o json`,
+  lmc explain --model m --none-hash 0 --tokens 1,2,3 --save-unfull-chunk -o json
+  lmc explain --engine vllm --model m --hash sha256_cbor --hash-seed 0 --lora my-lora --chunk 0 prompt.json`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Args = args

@@ -77,12 +77,17 @@ With --all-ranks, each chunk also has "ranks": [{"rank","key","status"}] and
 the prompt "rank_hit_tokens" (per rank); a chunk is usable, and counts in
 hit_tokens, only when every rank holds it.
 
+` + engineLookupHelp + `
+
 Exit codes: 0 when every prompt reaches --min-hit (default 0), 4 when one does
-not, 3 when the backend cannot be reached in time, 2 for bad input.`,
+not, 3 when the backend cannot be reached in time, 2 for bad input, 1 when
+the store answers an error for a key (neither hit nor miss).`,
 		Example: `  lmc lookup --master 10.0.0.1:50051 --model meta-llama/Llama-3.1-8B-Instruct --hash-seed 0 prompt.json
   lmc lookup --admin http://10.0.0.1:9003 --model m --hash-seed 0 --placement prompt.json
   lmc lookup --master 10.0.0.1:50051 --model m --hash-seed 0 --min-hit 0.5 -o json prompts.jsonl
-  lmc lookup --controller http://localhost:9000 prompt.json`,
+  lmc lookup --controller http://localhost:9000 prompt.json
+  lmc lookup --engine sglang --master 10.0.0.1:50051 --page-size 64 --tp-size 8 --model Qwen/Qwen3-8B prompt.json
+  lmc lookup --engine vllm --admin http://10.0.0.1:9003 --model meta-llama/Llama-3.1-8B-Instruct --tp-size 2 --num-kv-heads 8 prompt.json`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Args = args
