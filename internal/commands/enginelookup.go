@@ -174,7 +174,7 @@ func (s *storeLookup) engineLookup(ctx context.Context, spec *engineSpec, k engi
 			b.st, b.reps, b.err = s.engineBatch(rctx, b.keys, kpc)
 		}()
 		pending = append(pending, b)
-		for len(pending) >= engineBatchesAhead {
+		for len(pending) >= engineBatchesAhead && !stopped {
 			if err := apply(pending[0]); err != nil {
 				return err
 			}
