@@ -44,3 +44,26 @@ func TestEngineLookupTableGolden(t *testing.T) {
 	r = runLMC(t, runOpts{}, append(args, "-o", "plain", "--holes")...)
 	golden(t, "engines/lookup-sglang-plain", r.stdout)
 }
+
+func TestEngineKeysBatchAndShortPrompts(t *testing.T) {
+	in := `{"id":"a","tokens":[1,2,3,4,5]}` + "\n" + `{"id":"b","tokens":[1,2]}` + "\n"
+	args := []string{"keys", "--engine", "sglang", "--page-size", "2", "--model", "m", "-"}
+	r := runLMC(t, runOpts{stdin: in}, append(args, "-o", "jsonl")...)
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if r.code != 0 || len(lines) != 2 || !strings.Contains(lines[0], `"id":"a"`) || strings.Count(lines[0], `"index"`) != 3 || !strings.Contains(lines[1], `"total_tokens":2`) {
+		t.Fatalf("jsonl: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	r = runLMC(t, runOpts{stdin: in}, append(args, "-o", "json")...)
+	if r.code != 0 || !strings.Contains(r.stdout, `"engine": "sglang"`) || !strings.Contains(r.stdout, `"prompts": [`) || !strings.Contains(r.stdout, `"page_size": 2`) {
+		t.Fatalf("json batch: %d %s", r.code, r.stdout)
+	}
+	// shorter than a block: no keys, exit 0, a hint on a terminal
+	r = runLMC(t, runOpts{tty: true}, "keys", "--engine", "vllm", "--model", model, "--tokens", "1,2,3", "-o", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"chunks": []`) || !strings.Contains(r.stderr, "fewer than one block (16): no keys") {
+		t.Fatalf("short: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	r = runLMC(t, runOpts{}, "explain", "--engine", "vllm", "--model", model, "--tokens", seqTokens(32), "--chunk", "2")
+	if r.code != 2 || !strings.HasPrefix(r.stderr, "lmc: --chunk 2: the prompt has 2 blocks (0..1)") {
+		t.Fatalf("explain --chunk: %d %s", r.code, r.stderr)
+	}
+}

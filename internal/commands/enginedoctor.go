@@ -407,7 +407,7 @@ func vllmSearch(c vllmkey.Params, tokens []uint32, inv *doctor.Inventory, seeds 
 		n++
 		g := g
 		base := []Ch{}
-		if g.Model != vllmkeyModelName(&c) {
+		if g.Model != c.ModelName() {
 			base = append(base, Ch{Setting: "model", Value: g.Model, Flag: "--model " + doctor.ShellQuote(g.Model), Apply: func(p *P) { p.Model = g.Model }})
 		}
 		if g.Prefix != c.CachePrefix {
@@ -461,8 +461,6 @@ func vllmSearch(c vllmkey.Params, tokens []uint32, inv *doctor.Inventory, seeds 
 	}
 	return s
 }
-
-func vllmkeyModelName(p *vllmkey.Params) string { return p.ModelName() }
 
 // groupEra picks the era to compute a group's keys with.
 func groupEra(g *doctor.EngineGroup) vllmkey.Era {

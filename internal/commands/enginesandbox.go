@@ -5,15 +5,12 @@ package commands
 
 import (
 	"context"
-	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"lmc/internal/mooncake/sandboxmaster"
 	"lmc/internal/tokenize/rankhit"
 )
 
@@ -28,10 +25,7 @@ func (s *sandbox) populateEngine(ctx context.Context, spec *engineSpec, tokens [
 	}
 	// Segments of 512 GiB (metadata only): an engine's every rank at
 	// page size 1 stores more objects than 1 GiB holds.
-	ns := make([]sandboxmaster.Node, max(nodes, 1))
-	for i := range ns {
-		ns[i] = sandboxmaster.Node{Name: "sandbox-node-" + strconv.Itoa(i), Endpoint: fmt.Sprintf("10.0.0.%d:17777", 11+i), Size: 1 << 39}
-	}
+	ns := sandboxNodes(nodes, 1<<39)
 	// One Populate call per node and batch: the puts of a batch are
 	// pipelined, and a page's objects all land on one node.
 	const batch = 8192

@@ -299,28 +299,4 @@ func writeExplainText(ios *iostreams.IOStreams, v explainView, wide bool) error 
 	return err
 }
 
-func tokenPreview(first, last []uint32, n int) string {
-	f := make([]string, len(first))
-	for i, t := range first {
-		f[i] = strconv.FormatUint(uint64(t), 10)
-	}
-	if n <= 8 {
-		return strings.Join(f[:min(n, len(f))], " ") + tailTokens(last, n-len(first))
-	}
-	l := make([]string, len(last))
-	for i, t := range last {
-		l[i] = strconv.FormatUint(uint64(t), 10)
-	}
-	return strings.Join(f, " ") + " … " + strings.Join(l, " ")
-}
-
-func tailTokens(last []uint32, k int) string {
-	if k <= 0 {
-		return ""
-	}
-	var s []string
-	for _, t := range last[len(last)-k:] {
-		s = append(s, strconv.FormatUint(uint64(t), 10))
-	}
-	return " " + strings.Join(s, " ")
-}
+func tokenPreview(first, last []uint32, n int) string { return unitPreview(first, last, n) }

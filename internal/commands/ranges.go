@@ -61,10 +61,7 @@ func checkRanges(cmd *cobra.Command, given FlagSources) error {
 		if err != nil {
 			return
 		}
-		where := ""
-		if src := given.Source(fl.Name); src != "" && src != "flag --"+fl.Name {
-			where = " (from " + src + ")"
-		}
+		where := fromWhere(given, fl.Name)
 		if r, ok := flagRanges[fl.Name]; ok && (fl.Value.Type() == "int" || fl.Value.Type() == "int64") {
 			n, perr := strconv.ParseInt(fl.Value.String(), 10, 64)
 			if perr != nil || n < r.min || n > r.max {

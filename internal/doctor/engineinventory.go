@@ -297,13 +297,15 @@ func (inv *Inventory) engineNotes() {
 		slices.Sort(labels)
 		for _, l := range labels {
 			if n := g.RankKeys[l]; n < most {
-				inv.Notes = append(inv.Notes, fmt.Sprintf("%s (%s): rank %s has %d where %s has %d: it lacks pages the others hold, and the engine's hit is the minimum over ranks", g.Writer, engineGroupName(&g), l, n, mostLabel, most))
+				inv.Notes = append(inv.Notes, fmt.Sprintf("%s (%s): rank %s has %d where %s has %d: it lacks pages the others hold, and the engine's hit is the minimum over ranks", g.Writer, EngineGroupName(&g), l, n, mostLabel, most))
 			}
 		}
 	}
 }
 
-func engineGroupName(g *EngineGroup) string {
+// EngineGroupName names a group for tables: the vLLM model (with its cache
+// prefix), or SGLang's key prefix.
+func EngineGroupName(g *EngineGroup) string {
 	switch {
 	case g.Model != "" && g.Prefix != "":
 		return g.Prefix + "@" + g.Model
@@ -314,7 +316,3 @@ func engineGroupName(g *EngineGroup) string {
 	}
 	return "no prefix"
 }
-
-// EngineGroupName names a group for tables: the vLLM model (with its cache
-// prefix), or SGLang's key prefix.
-func EngineGroupName(g *EngineGroup) string { return engineGroupName(g) }

@@ -259,9 +259,6 @@ stages:
 	return res, nil
 }
 
-// EngineFlags joins the flags of diffs.
-func EngineFlags(ds []Diff) string { return Flags(ds) }
-
 // EngineAxisOf builds an axis from values, leaving out the configured one.
 func EngineAxisOf[P any, V comparable](setting string, configured V, values []V, text func(V) string, flag func(V) string, apply func(*P, V)) EngineAxis[P] {
 	ax := EngineAxis[P]{Name: setting}
