@@ -114,7 +114,7 @@ cause was found, 2 for bad input, 3 when the store cannot be reached.`,
 			if err != nil {
 				return err
 			}
-			if eng != enginekey.LMCache && (len(args) > 0 || o.Input.Tokens != "") {
+			if eng != enginekey.LMCache && hasPromptInput(args, &o.Input) {
 				return f.engineDoctorRun(cmd.Context(), &engineDoctorInput{Keys: o.Keys, Engine: o.Engine, Input: o.Input, Backend: o.Backend, Args: args,
 					Seeds: o.SeedCandidates, MaxProbes: o.MaxProbes, Sample: o.Sample, Prompt: o.Prompt, Format: o.Format}, eng)
 			}

@@ -472,27 +472,16 @@ func groupEra(g *doctor.EngineGroup) vllmkey.Era {
 	return ""
 }
 
+// hasPromptInput reports a prompt given as FILE, -, --tokens or text.
+func hasPromptInput(args []string, in *InputFlags) bool {
+	t := &in.Text
+	return len(args) > 0 || in.Tokens != "" || t.Text != "" || t.PromptFile != "" || t.Messages != ""
+}
+
 // engineDoctorRun is lmc doctor --engine sglang|vllm.
 func (f *Factory) engineDoctorRun(ctx context.Context, in *engineDoctorInput, eng enginekey.Engine) error {
 	var warnings []string
 	b := in.Backend
-	var admin *mooncake.Admin
-	var err error
-	if b.Admin != "" {
-		if admin, err = f.adminClient(b.Admin); err != nil {
-			return err
-		}
-	}
-	var inv *doctor.Inventory
-	if admin != nil && in.Sample > 0 {
-		if inv, err = doctor.Sample(ctx, admin.GetAllKeys, in.Sample); err != nil {
-			return f.adminErr(admin.BaseURL(), err)
-		}
-	}
-	hasInput := len(in.Args) > 0 || in.Input.Tokens != ""
-	if !hasInput {
-		return &UsageError{Err: errors.New("no token input: pass FILE, - or --tokens to diagnose a prompt (without one, 'lmc doctor --admin URL' shows what the store holds)")}
-	}
 	keys := in.Keys
 	spec, err := f.resolveEngineWith(f.Given, &keys, &in.Engine, eng, rankhit.Lookup)
 	var ns *vllmkey.ErrNoSeed
@@ -514,6 +503,19 @@ func (f *Factory) engineDoctorRun(ctx context.Context, in *engineDoctorInput, en
 	warnings = append(warnings, spec.Warnings...)
 	if b.Master == "" && b.Admin == "" {
 		return &UsageError{Err: errors.New("no store: pass --admin URL (read-only, preferred) or --master HOST:PORT")}
+	}
+	// what the store holds (after the flags are known to be right)
+	var admin *mooncake.Admin
+	var inv *doctor.Inventory
+	if b.Admin != "" {
+		if admin, err = f.adminClient(b.Admin); err != nil {
+			return err
+		}
+		if in.Sample > 0 {
+			if inv, err = doctor.Sample(ctx, admin.GetAllKeys, in.Sample); err != nil {
+				return f.adminErr(admin.BaseURL(), err)
+			}
+		}
 	}
 	src, err := f.openTokens(ctx, in.Args, &in.Input, in.Keys.Model)
 	if err != nil {
