@@ -101,7 +101,9 @@ func (s *storeLookup) engineLookup(ctx context.Context, spec *engineSpec, k engi
 	tr := rankhit.NewTracker(&l)
 	kpc := l.KeysPerChunk
 	v.NumChunks = k.numChunks(len(p.Tokens))
-	v.Chunks = make([]lookupChunkView, 0, v.NumChunks)
+	// room for the common case without reserving a million views for a
+	// long prompt that misses early
+	v.Chunks = make([]lookupChunkView, 0, min(v.NumChunks, 1<<15))
 	perBatch := max(1, engineBatchKeys/kpc)
 	// Batches are reused once applied: a lookup allocates at most
 	// engineBatchesAhead+1 of them whatever the prompt's length.
