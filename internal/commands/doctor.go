@@ -448,20 +448,7 @@ func writeDoctor(ios *iostreams.IOStreams, v *doctorView) error {
 			return err
 		}
 	}
-	s := r.Search
-	var tail string
-	if s.Ran {
-		where := "the store"
-		if s.FromListing {
-			where = "the /get_all_keys listing"
-		}
-		tail = fmt.Sprintf("searched %s (%s) against %s; ", iostreams.Plural(s.Variants, "key configuration"), iostreams.Plural(s.Keys, "key"), where)
-	}
-	how := "admin API, read-only"
-	if v.Backend.GrantsLeases {
-		how = "master RPC, grants read leases"
-	}
-	_, err := fmt.Fprintf(out, "\n%s%s of at most %d, %s to %s (%s)\n", tail, iostreams.Plural(s.Probes, "probe"), s.MaxProbes, iostreams.Plural(v.Backend.Requests, "request"), v.Backend.Address, how)
+	_, err := io.WriteString(out, searchFooter(r.Search, v.Backend.Requests, v.Backend.Address, v.Backend.GrantsLeases))
 	return err
 }
 

@@ -153,37 +153,31 @@ type engineCandidate struct {
 func searchEngineKnobs(ctx context.Context, pr doctor.Prober, spec *engineSpec, tokens []uint32, inv *doctor.Inventory, seeds []string, maxProbes int, seen map[string]bool, guidedOnly bool) ([]engineCandidate, doctor.Search, error) {
 	switch {
 	case spec.SGLang != nil:
-		s := sglangSearch(*spec.SGLang, tokens, inv)
-		if guidedOnly {
-			s.Axes, s.Pairs = nil, false
-		}
-		res, err := doctor.SearchEngine(ctx, pr, s, maxProbes, doctor.DefaultMaxKeysPerProbe, seen)
-		if err != nil {
-			return nil, doctor.Search{}, err
-		}
-		var out []engineCandidate
-		for _, w := range res.Winners {
-			p := w.Params
-			out = append(out, engineCandidate{spec: &engineSpec{Engine: enginekey.SGLang, SGLang: &p, Sel: rankhit.Lookup, Sources: map[string]string{}}, diffs: w.Diffs(s), keys: w.Keys, hits: w.Hits})
-		}
-		return out, res.Search, nil
+		return runEngineSearch(ctx, pr, sglangSearch(*spec.SGLang, tokens, inv), guidedOnly, maxProbes, seen, func(p *sglangkey.Params) *engineSpec {
+			return &engineSpec{Engine: enginekey.SGLang, SGLang: p, Sel: rankhit.Lookup, Sources: map[string]string{}}
+		})
 	case spec.VLLM != nil:
-		s := vllmSearch(*spec.VLLM, tokens, inv, seeds)
-		if guidedOnly {
-			s.Axes, s.Pairs = nil, false
-		}
-		res, err := doctor.SearchEngine(ctx, pr, s, maxProbes, doctor.DefaultMaxKeysPerProbe, seen)
-		if err != nil {
-			return nil, doctor.Search{}, err
-		}
-		var out []engineCandidate
-		for _, w := range res.Winners {
-			p := w.Params
-			out = append(out, engineCandidate{spec: &engineSpec{Engine: enginekey.VLLM, VLLM: &p, Sel: rankhit.Lookup, Sources: map[string]string{}}, diffs: w.Diffs(s), keys: w.Keys, hits: w.Hits})
-		}
-		return out, res.Search, nil
+		return runEngineSearch(ctx, pr, vllmSearch(*spec.VLLM, tokens, inv, seeds), guidedOnly, maxProbes, seen, func(p *vllmkey.Params) *engineSpec {
+			return &engineSpec{Engine: enginekey.VLLM, VLLM: p, Sel: rankhit.Lookup, Sources: map[string]string{}}
+		})
 	}
 	return nil, doctor.Search{}, errors.New("searchEngineKnobs: no engine")
+}
+
+func runEngineSearch[P any](ctx context.Context, pr doctor.Prober, s *doctor.EngineSearch[P], guidedOnly bool, maxProbes int, seen map[string]bool, wrap func(*P) *engineSpec) ([]engineCandidate, doctor.Search, error) {
+	if guidedOnly {
+		s.Axes, s.Pairs = nil, false
+	}
+	res, err := doctor.SearchEngine(ctx, pr, s, maxProbes, doctor.DefaultMaxKeysPerProbe, seen)
+	if err != nil {
+		return nil, doctor.Search{}, err
+	}
+	var out []engineCandidate
+	for _, w := range res.Winners {
+		p := w.Params
+		out = append(out, engineCandidate{spec: wrap(&p), diffs: w.Diffs(s), keys: w.Keys, hits: w.Hits})
+	}
+	return out, res.Search, nil
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
@@ -917,7 +911,13 @@ func writeEngineDoctor(ios *iostreams.IOStreams, v *engineDoctorView, word strin
 			return err
 		}
 	}
-	s := v.Search
+	_, err := io.WriteString(out, searchFooter(v.Search, v.Backend.Requests, v.Backend.Address, v.Backend.GrantsLeases))
+	return err
+}
+
+// searchFooter is doctor's last line: what the search tried and what it
+// cost.
+func searchFooter(s doctor.Search, requests int, address string, grantsLeases bool) string {
 	tail := ""
 	if s.Ran {
 		where := "the store"
@@ -927,11 +927,10 @@ func writeEngineDoctor(ios *iostreams.IOStreams, v *engineDoctorView, word strin
 		tail = fmt.Sprintf("searched %s (%s) against %s; ", iostreams.Plural(s.Variants, "key configuration"), iostreams.Plural(s.Keys, "key"), where)
 	}
 	how := "admin API, read-only"
-	if v.Backend.GrantsLeases {
+	if grantsLeases {
 		how = "master RPC, grants read leases"
 	}
-	_, err := fmt.Fprintf(out, "\n%s%s of at most %d, %s to %s (%s)\n", tail, iostreams.Plural(s.Probes, "probe"), s.MaxProbes, iostreams.Plural(v.Backend.Requests, "request"), v.Backend.Address, how)
-	return err
+	return fmt.Sprintf("\n%s%s of at most %d, %s to %s (%s)\n", tail, iostreams.Plural(s.Probes, "probe"), s.MaxProbes, iostreams.Plural(requests, "request"), address, how)
 }
 
 // writeEngineInventory prints the store sample's engine groups (the
