@@ -347,7 +347,9 @@ func newCmdSetContext(f *Factory) *cobra.Command {
 
 		},
 	}
+	var ef EngineFlags
 	addKeyFlags(cmd, &kf)
+	addEngineFlags(cmd, &ef, scopeContext)
 	addStoreFlags(cmd, &bf)
 	addControllerFlag(cmd, &bf)
 	cmd.Flags().StringSliceVar(&unset, "unset", nil, "remove these settings from the context")

@@ -16,6 +16,7 @@ import (
 	"lmc/internal/doctor"
 	"lmc/internal/mooncake"
 	"lmc/internal/safetext"
+	"lmc/internal/tokenize/enginekey"
 	"lmc/internal/tokenize/lmcachekey"
 )
 
@@ -23,6 +24,7 @@ import (
 type DoctorOptions struct {
 	f              *Factory
 	Keys           KeyFlags
+	Engine         EngineFlags
 	Input          InputFlags
 	Backend        BackendFlags
 	Args           []string
@@ -95,6 +97,8 @@ JSON (-o json): {"outcome": "full-hit"|"cause-found"|"no-cause"|"store-only",
 "confirmed","evidence"}], "search": {"variants","keys","probes","max_probes",
 ...}, "notes", "store": {"sampled","complete","groups": [...]}}.
 
+` + engineDoctorHelp + `
+
 Exit codes: 0 when the prompt fully hits or a cause was found, 1 when no
 cause was found, 2 for bad input, 3 when the store cannot be reached.`,
 		Args: cobra.ArbitraryArgs,
@@ -107,10 +111,19 @@ cause was found, 2 for bad input, 3 when the store cannot be reached.`,
 			if o.MaxProbes < 1 {
 				return &UsageError{Err: errors.New("--max-probes must be at least 1")}
 			}
+			eng, err := f.selectEngine(cmd, &o.Engine)
+			if err != nil {
+				return err
+			}
+			if eng != enginekey.LMCache && hasPromptInput(args, &o.Input) {
+				return f.engineDoctorRun(cmd.Context(), &engineDoctorInput{Keys: o.Keys, Engine: o.Engine, Input: o.Input, Backend: o.Backend, Args: args,
+					Seeds: o.SeedCandidates, MaxProbes: o.MaxProbes, Sample: o.Sample, Prompt: o.Prompt, Format: o.Format}, eng)
+			}
 			return doctorRun(cmd.Context(), o)
 		},
 	}
 	addKeyFlags(cmd, &o.Keys)
+	addEngineFlags(cmd, &o.Engine, scopeDoctor)
 	addInputFlags(cmd, &o.Input)
 	addStoreFlags(cmd, &o.Backend)
 	fl := cmd.Flags()
@@ -119,19 +132,6 @@ cause was found, 2 for bad input, 3 when the store cannot be reached.`,
 	fl.IntVar(&o.Sample, "sample", doctor.DefaultSampleLimit, "keys to read from /get_all_keys to infer what the store holds (0: none; needs --admin)")
 	fl.IntVar(&o.Prompt, "prompt", 0, "which prompt of a JSON Lines input (0-based)")
 	return cmd
-}
-
-// progressProber counts probed keys for the progress line (a terminal
-// only, after a second).
-type progressProber struct {
-	doctor.Prober
-	p *iostreams.Progress
-}
-
-func (pp progressProber) Exist(ctx context.Context, keys []string) ([]bool, error) {
-	r, err := pp.Prober.Exist(ctx, keys)
-	pp.p.Add(len(keys))
-	return r, err
 }
 
 type doctorBackendView struct {
@@ -147,10 +147,6 @@ type doctorView struct {
 	Store    *doctor.Inventory `json:"store,omitempty"`
 	Warnings []string          `json:"warnings"`
 }
-
-// commonSeeds are PYTHONHASHSEED values that LMCache's documentation and
-// examples use (123 for the controller, 0 for Mooncake) and the usual 42.
-var commonSeeds = []string{"123", "42"}
 
 // seedCandidates are the configured seed, 0, PYTHONHASHSEED / LMC_HASH_SEED
 // of this environment and the common seeds, unless --seed-candidates is
@@ -293,6 +289,10 @@ func doctorRun(ctx context.Context, o *DoctorOptions) error {
 	prog := f.IOStreams.StartProgress("keys probed")
 	rep, err := doctor.Diagnose(ctx, progressProber{sl, prog}, doctor.Configured(res.Params, res.Seed), prompt.Tokens, doctor.Options{
 		Seeds: seeds, MaxProbes: o.MaxProbes, Inventory: inv})
+	if err == nil {
+		// the store's keys may be another engine's: search its knobs too
+		err = f.otherEngineSearch(ctx, progressProber{sl, prog}, sl, rep, inv, prompt, append(seeds, res.Seed), o.MaxProbes)
+	}
 	prog.Stop()
 	if err != nil {
 		return err
@@ -325,7 +325,11 @@ func inventorySummary(inv *doctor.Inventory) string {
 	} else {
 		s += fmt.Sprintf(" (the first %d)", inv.Limit)
 	}
-	return s + fmt.Sprintf(": %s of %s", iostreams.Plural(len(inv.Groups), "key group"), iostreams.Plural(len(inv.Models()), "model"))
+	s += fmt.Sprintf(": %s of %s", iostreams.Plural(len(inv.Groups), "key group"), iostreams.Plural(len(inv.Models()), "model"))
+	if n := len(inv.EngineGroups); n > 0 {
+		s += fmt.Sprintf(", and %s of SGLang's or vLLM's own connectors", iostreams.Plural(n, "key group"))
+	}
+	return s
 }
 
 func statusText(st *iostreams.Styles, hit bool) string {
@@ -445,20 +449,7 @@ func writeDoctor(ios *iostreams.IOStreams, v *doctorView) error {
 			return err
 		}
 	}
-	s := r.Search
-	var tail string
-	if s.Ran {
-		where := "the store"
-		if s.FromListing {
-			where = "the /get_all_keys listing"
-		}
-		tail = fmt.Sprintf("searched %s (%s) against %s; ", iostreams.Plural(s.Variants, "key configuration"), iostreams.Plural(s.Keys, "key"), where)
-	}
-	how := "admin API, read-only"
-	if v.Backend.GrantsLeases {
-		how = "master RPC, grants read leases"
-	}
-	_, err := fmt.Fprintf(out, "\n%s%s of at most %d, %s to %s (%s)\n", tail, iostreams.Plural(s.Probes, "probe"), s.MaxProbes, iostreams.Plural(v.Backend.Requests, "request"), v.Backend.Address, how)
+	_, err := io.WriteString(out, searchFooter(r.Search, v.Backend.Requests, v.Backend.Address, v.Backend.GrantsLeases))
 	return err
 }
 
@@ -489,8 +480,11 @@ func writeInventory(ios *iostreams.IOStreams, inv *doctor.Inventory) error {
 			return err
 		}
 	}
+	if err := writeEngineInventory(ios, inv); err != nil {
+		return err
+	}
 	if inv.Foreign > 0 {
-		if _, err := fmt.Fprintf(out, "%s in no LMCache format (e.g. %s)\n", iostreams.Plural(inv.Foreign, "key"), strings.Join(inv.ForeignExamples, ", ")); err != nil {
+		if _, err := fmt.Fprintf(out, "%s in no format lmc knows (e.g. %s)\n", iostreams.Plural(inv.Foreign, "key"), strings.Join(inv.ForeignExamples, ", ")); err != nil {
 			return err
 		}
 	}

@@ -13,8 +13,8 @@ import (
 
 	"lmc/internal/commands/printers"
 	"lmc/internal/controllerclient"
-	"lmc/internal/mooncake"
 	"lmc/internal/tokenize"
+	"lmc/internal/tokenize/enginekey"
 	"lmc/internal/tokenize/lmcachekey"
 )
 
@@ -22,6 +22,7 @@ import (
 type LookupOptions struct {
 	f           *Factory
 	Keys        KeyFlags
+	Engine      EngineFlags
 	Input       InputFlags
 	Backend     BackendFlags
 	Args        []string
@@ -76,12 +77,17 @@ With --all-ranks, each chunk also has "ranks": [{"rank","key","status"}] and
 the prompt "rank_hit_tokens" (per rank); a chunk is usable, and counts in
 hit_tokens, only when every rank holds it.
 
+` + engineLookupHelp + `
+
 Exit codes: 0 when every prompt reaches --min-hit (default 0), 4 when one does
-not, 3 when the backend cannot be reached in time, 2 for bad input.`,
+not, 3 when the backend cannot be reached in time, 2 for bad input, 1 when
+the store answers an error for a key (neither hit nor miss).`,
 		Example: `  lmc lookup --master 10.0.0.1:50051 --model meta-llama/Llama-3.1-8B-Instruct --hash-seed 0 prompt.json
   lmc lookup --admin http://10.0.0.1:9003 --model m --hash-seed 0 --placement prompt.json
   lmc lookup --master 10.0.0.1:50051 --model m --hash-seed 0 --min-hit 0.5 -o json prompts.jsonl
-  lmc lookup --controller http://localhost:9000 prompt.json`,
+  lmc lookup --controller http://localhost:9000 prompt.json
+  lmc lookup --engine sglang --master 10.0.0.1:50051 --page-size 64 --tp-size 8 --model Qwen/Qwen3-8B prompt.json
+  lmc lookup --engine vllm --admin http://10.0.0.1:9003 --model meta-llama/Llama-3.1-8B-Instruct --tp-size 2 --num-kv-heads 8 prompt.json`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Args = args
@@ -101,10 +107,18 @@ not, 3 when the backend cannot be reached in time, 2 for bad input.`,
 			if opts.Concurrency < 1 {
 				return &UsageError{Err: fmt.Errorf("--concurrency must be at least 1")}
 			}
+			eng, err := f.selectEngine(cmd, &opts.Engine)
+			if err != nil {
+				return err
+			}
+			if eng != enginekey.LMCache {
+				return engineLookupRun(cmd.Context(), opts, eng)
+			}
 			return lookupRun(cmd.Context(), opts)
 		},
 	}
 	addKeyFlags(cmd, &opts.Keys)
+	addEngineFlags(cmd, &opts.Engine, scopeLookup)
 	addInputFlags(cmd, &opts.Input)
 	addStoreFlags(cmd, &opts.Backend)
 	addControllerFlag(cmd, &opts.Backend)
@@ -169,31 +183,12 @@ func lookupRun(ctx context.Context, o *LookupOptions) error {
 		return err
 	}
 	warn(f.IOStreams, res.Warnings)
-	sl := &storeLookup{f: f, placement: o.Placement || o.Format == printers.Wide, allRanks: o.AllRanks}
-	if b.Admin != "" {
-		// The admin path tells placement for free, without leases.
-		sl.placement = true
-		if sl.admin, err = f.adminClient(b.Admin); err != nil {
-			return err
-		}
-		sl.adminURL = sl.admin.BaseURL()
+	sl, err := f.openStore(ctx, b, o.Placement || o.Format == printers.Wide, o.Watch)
+	if err != nil {
+		return err
 	}
-	if b.Master != "" {
-		if sl.masterAddr, err = normalizeMaster(b.Master); err != nil {
-			return &UsageError{Err: fmt.Errorf("--master: %w", err)}
-		}
-		if sl.master, err = f.dialMaster(ctx, sl.masterAddr, b.Tenant); err != nil {
-			if !o.Watch {
-				return f.withLeaderHint(ctx, sl.admin, err)
-			}
-			sl.redial = func(ctx context.Context) (*mooncake.Client, error) { return f.dialMaster(ctx, sl.masterAddr, b.Tenant) }
-		}
-		defer func() {
-			if sl.master != nil {
-				sl.master.Close()
-			}
-		}()
-	}
+	defer sl.close()
+	sl.allRanks = o.AllRanks
 	pv := res.View()
 	newPrinter := func(t printTarget) lookupPrinter[lookupPromptView] {
 		return &storePrinter{printTarget: t, placement: o.Placement || o.Format == printers.Wide, params: &pv, args: f.Args}
@@ -201,6 +196,27 @@ func lookupRun(ctx context.Context, o *LookupOptions) error {
 	return runLookups(ctx, o, src, newPrinter, func() promptFunc[lookupPromptView] {
 		eng, _ := lmcachekey.NewEngine(res.Params) // resolveKeys validated the parameters
 		return func(ctx context.Context, p *tokenize.Prompt) (lookupPromptView, error) { return sl.lookup(ctx, eng, p) }
+	})
+}
+
+// engineLookupRun looks prompts up with SGLang's or vLLM's keys and hit
+// rule.
+func engineLookupRun(ctx context.Context, o *LookupOptions, eng enginekey.Engine) error {
+	f := o.f
+	spec, sl, src, err := f.openEngineLookup(ctx, &o.Keys, &o.Engine, eng, o.Backend, o.Args, &o.Input, o.Placement || o.Format == printers.Wide)
+	if err != nil {
+		return err
+	}
+	defer sl.close()
+	params := spec.view()
+	newPrinter := func(t printTarget) lookupPrinter[lookupPromptView] {
+		return &storePrinter{printTarget: t, placement: o.Placement || o.Format == printers.Wide, params: params}
+	}
+	return runLookups(ctx, o, src, newPrinter, func() promptFunc[lookupPromptView] {
+		k, _ := spec.keyer() // resolveEngine validated the parameters
+		return func(ctx context.Context, p *tokenize.Prompt) (lookupPromptView, error) {
+			return sl.engineLookup(ctx, spec, k, p, o.Engine.Holes)
+		}
 	})
 }
 

@@ -31,6 +31,20 @@ var flagRanges = map[string]intRange{
 	"prompt":      {0, 1 << 31, "a 0-based prompt index"},
 	"chunk":       {-1, 1 << 31, "a 0-based chunk index (-1: every chunk)"},
 	"nodes":       {1, 64, "sandbox nodes"},
+	// SGLang and vLLM (TP × PP × PCP is bounded by 4096 ranks as well).
+	"page-size":          {1, 1 << 20, "tokens per page"},
+	"block-size":         {1, 1 << 20, "tokens per block"},
+	"tp-size":            {1, 1024, "tensor parallel ranks"},
+	"pp-size":            {1, 256, "pipeline parallel ranks"},
+	"pcp-size":           {1, 64, "prefill context parallel ranks"},
+	"dcp-size":           {1, 1024, "decode context parallel ranks"},
+	"tp-rank":            {0, 1023, "a TP rank"},
+	"pp-rank":            {0, 255, "a PP rank"},
+	"pcp-rank":           {0, 63, "a PCP rank"},
+	"tp-lcm-size":        {0, 4096, "TP ranks (0: no tp_lcm_size)"},
+	"num-kv-heads":       {0, 4096, "KV heads (0: not given)"},
+	"kv-cache-group":     {0, 1023, "a KV-cache group index"},
+	"prefetch-threshold": {0, 1 << 24, "tokens (0: SGLang's default 256)"},
 }
 
 // durationRange bounds duration flags: positive, at most a day.
@@ -47,10 +61,7 @@ func checkRanges(cmd *cobra.Command, given FlagSources) error {
 		if err != nil {
 			return
 		}
-		where := ""
-		if src := given.Source(fl.Name); src != "" && src != "flag --"+fl.Name {
-			where = " (from " + src + ")"
-		}
+		where := fromWhere(given, fl.Name)
 		if r, ok := flagRanges[fl.Name]; ok && (fl.Value.Type() == "int" || fl.Value.Type() == "int64") {
 			n, perr := strconv.ParseInt(fl.Value.String(), 10, 64)
 			if perr != nil || n < r.min || n > r.max {

@@ -10,7 +10,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"lmc/internal/commands/printers"
+	"lmc/internal/tokenize/enginekey"
 	"lmc/internal/tokenize/lmcachekey"
+	"lmc/internal/tokenize/rankhit"
 )
 
 type sandboxView struct {
@@ -25,6 +27,7 @@ type sandboxView struct {
 func NewCmdSandbox(f *Factory) *cobra.Command {
 	var cfg sandboxConfig
 	var keys KeyFlags
+	var ef EngineFlags
 	var in InputFlags
 	var dropChunks, evictChunks string
 	var nodes int
@@ -47,11 +50,17 @@ backend (--root_fs_dir): every object also gets a DISK replica under
 drops the memory replicas of those chunks, as eviction does, so they are
 served from disk.
 
+With --engine sglang|vllm, --populate stores every rank's objects of each page
+or block the way that engine writes them (the key flags as for 'lmc keys
+--engine …'); --drop-chunks and --evict-memory-chunks then count pages or
+blocks, and the controller is not told (it knows LMCache's chunks only).
+
 When ready it prints the addresses (one "name value" per line, or -o json) and
 an example command, then serves until Ctrl-C or SIGTERM.`,
 		Example: `  lmc sandbox
   lmc sandbox --master-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 --controller-addr 127.0.0.1:0 -o json
-  lmc sandbox --populate prompt.json --model demo/model --hash-seed 0 --drop-chunks 1`,
+  lmc sandbox --populate prompt.json --model demo/model --hash-seed 0 --drop-chunks 1
+  lmc sandbox --populate prompt.json --engine sglang --page-size 16 --tp-size 2 --model Qwen/Qwen3-8B`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fm, err := f.outputFormat([]printers.Format{printers.Table, printers.Plain, printers.JSON})
@@ -71,14 +80,27 @@ an example command, then serves until Ctrl-C or SIGTERM.`,
 			if err != nil {
 				return &UsageError{Err: fmt.Errorf("--evict-memory-chunks: %v", err)}
 			}
+			eng, err := f.selectEngine(cmd, &ef)
+			if err != nil {
+				return err
+			}
 			var p *lmcachekey.Params
+			var spec *engineSpec
 			var tokens []uint32
-			if populate != "" {
+			switch {
+			case populate != "" && eng != enginekey.LMCache:
+				if spec, err = f.resolveEngine(&keys, &ef, eng, rankhit.AllRanks); err != nil {
+					return err
+				}
+				warn(f.IOStreams, spec.Warnings)
+			case populate != "":
 				res, err := f.resolveKeys(cmd.Context(), &keys, f.Given)
 				if err != nil {
 					return err
 				}
 				p = &res.Params
+			}
+			if populate != "" {
 				if tokens, err = f.oneTokenPrompt(cmd.Context(), []string{populate}, &in, keys.Model); err != nil {
 					return err
 				}
@@ -90,7 +112,15 @@ an example command, then serves until Ctrl-C or SIGTERM.`,
 			defer sb.close()
 			v := sandboxView{Master: sb.master.Addr(), Admin: sb.master.AdminURL(), Controller: sb.controllerURL(), Instance: SandboxInstance}
 			ctx := cmd.Context()
-			if p != nil {
+			switch {
+			case spec != nil:
+				stored, total, objects, err := sb.populateEngine(ctx, spec, tokens, drop, evict, nodes)
+				if err != nil {
+					return err
+				}
+				v.Stored = objects
+				fmt.Fprintf(f.IOStreams.ErrOut, "populated %d of %d %ss of %s (%d tokens) as %s writes them: %d objects\n", stored, total, spec.chunkWord(), populate, len(tokens), engineTitle(eng), objects)
+			case p != nil:
 				stored, total, err := sb.populate(ctx, *p, tokens, drop, evict, nodes)
 				if err != nil {
 					return err
@@ -129,6 +159,7 @@ an example command, then serves until Ctrl-C or SIGTERM.`,
 	fl.BoolVar(&cfg.diskTier, "disk-tier", false, "give every object a DISK replica too (a master with a storage backend)")
 	fl.StringVar(&evictChunks, "evict-memory-chunks", "", "chunk indices of --populate whose memory replicas are evicted (kept on disk with --disk-tier), e.g. 2")
 	addKeyFlags(cmd, &keys)
+	addEngineFlags(cmd, &ef, scopeStore)
 	return cmd
 }
 

@@ -70,6 +70,16 @@ func (s *sandbox) close() {
 	s.master.Close()
 }
 
+// sandboxNodes are the made-up storage nodes replicas are spread over
+// (segment size 0: sandboxmaster's default).
+func sandboxNodes(n int, size uint64) []sandboxmaster.Node {
+	ns := make([]sandboxmaster.Node, max(n, 1))
+	for i := range ns {
+		ns[i] = sandboxmaster.Node{Name: "sandbox-node-" + strconv.Itoa(i), Endpoint: fmt.Sprintf("10.0.0.%d:17777", 11+i), Size: size}
+	}
+	return ns
+}
+
 // populate stores a prompt's chunk keys on the master the way an engine
 // does (over the put path), skipping dropped chunks and spreading replicas
 // over made-up nodes, and admits the same tokens in the controller.
@@ -82,10 +92,7 @@ func (s *sandbox) populate(ctx context.Context, p lmcachekey.Params, tokens []ui
 	if err != nil {
 		return 0, 0, err
 	}
-	ns := make([]sandboxmaster.Node, max(nodes, 1))
-	for i := range ns {
-		ns[i] = sandboxmaster.Node{Name: "sandbox-node-" + strconv.Itoa(i), Endpoint: fmt.Sprintf("10.0.0.%d:17777", 11+i)}
-	}
+	ns := sandboxNodes(nodes, 0)
 	for i, k := range keys {
 		if drop[i] {
 			continue

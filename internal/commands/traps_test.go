@@ -154,17 +154,17 @@ func TestConfirmationIsInterruptibleAndExact(t *testing.T) {
 	ios.SetStdoutTTY(true)
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		for !strings.Contains(syncString(errOut), "[y/N]") {
+		for !strings.Contains(errOut.String(), "[y/N]") {
 			time.Sleep(10 * time.Millisecond)
 		}
 		cancel()
 	}()
 	code := Main(ctx, ios, []string{"clear", "--controller", url, "--instance", "inst1"}, BuildInfo{Version: "t"})
 	if code != ExitInterrupted {
-		t.Fatalf("Ctrl-C at the prompt: exit %d, want 130; stderr %q", code, syncString(errOut))
+		t.Fatalf("Ctrl-C at the prompt: exit %d, want 130; stderr %q", code, errOut.String())
 	}
-	if !strings.Contains(syncString(errOut), `Clear all unpinned KV cache of instance "inst1" in LocalCPUBackend on controller `+url+`? It holds 2 keys now`) {
-		t.Fatalf("the prompt does not name the instance, controller and key count: %q", syncString(errOut))
+	if !strings.Contains(errOut.String(), `Clear all unpinned KV cache of instance "inst1" in LocalCPUBackend on controller `+url+`? It holds 2 keys now`) {
+		t.Fatalf("the prompt does not name the instance, controller and key count: %q", errOut.String())
 	}
 	// Only "n\n" is read: the next line stays for whoever reads next.
 	ios2, in, _, _ := iostreams.Test()
@@ -177,24 +177,6 @@ func TestConfirmationIsInterruptibleAndExact(t *testing.T) {
 	if rest := in.String(); rest != "next line\n" {
 		t.Fatalf("after the answer stdin holds %q, want %q", rest, "next line\n")
 	}
-}
-
-// lockedBuffer is a buffer one goroutine writes while another reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func syncString(l *lockedBuffer) string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // Trap 4: the wrong port is recognised at once and named, with the flag
@@ -486,10 +468,10 @@ func TestSandboxHintFollowsPopulate(t *testing.T) {
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(syncString(&stderr), "Ctrl-C stops it") && time.Now().Before(deadline) {
+	for !strings.Contains(stderr.String(), "Ctrl-C stops it") && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	out := syncString(&stderr)
+	out := stderr.String()
 	for _, want := range []string{"lmc lookup --master 127.0.0.1:", "--model org/my-model", "--hash sha256_cbor", "--hash-seed 42", "--chunk-size 128", "'" + prompt + "'"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("hint %q lacks %q", out, want)

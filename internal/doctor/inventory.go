@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"lmc/internal/tokenize/enginekey"
 	"lmc/internal/tokenize/lmcachekey"
 )
 
@@ -173,7 +174,10 @@ type Inventory struct {
 	// is every key the store holds (in the default tenant).
 	Complete bool    `json:"complete"`
 	Groups   []Group `json:"groups"`
-	// Foreign counts keys in no LMCache format (vLLM's or SGLang's own).
+	// EngineGroups are the keys SGLang HiCache and vLLM's own connectors
+	// wrote (enginekey recognises them).
+	EngineGroups []EngineGroup `json:"engine_groups,omitempty"`
+	// Foreign counts keys in no format lmc knows.
 	Foreign         int      `json:"foreign_keys"`
 	ForeignExamples []string `json:"foreign_examples,omitempty"`
 	Notes           []string `json:"notes,omitempty"`
@@ -245,9 +249,14 @@ func Sample(ctx context.Context, list Lister, limit int) (*Inventory, error) {
 func Infer(keys []string) *Inventory {
 	inv := &Inventory{Sampled: len(keys), Groups: []Group{}}
 	idx := map[string]int{}
+	engineIdx := map[string]int{}
 	for _, key := range keys {
 		k, ok := ParseKey(key)
 		if !ok {
+			if r, ok := enginekey.Recognize(key); ok {
+				inv.addEngineKey(key, r, engineIdx)
+				continue
+			}
 			inv.Foreign++
 			if len(inv.ForeignExamples) < 3 {
 				inv.ForeignExamples = append(inv.ForeignExamples, key)
@@ -289,6 +298,7 @@ func Infer(keys []string) *Inventory {
 		}
 	}
 	slices.SortStableFunc(inv.Groups, func(a, b Group) int { return cmp.Compare(b.Keys, a.Keys) })
+	inv.finishEngineGroups()
 	return inv
 }
 
@@ -296,6 +306,7 @@ func (inv *Inventory) notes() {
 	if !inv.Complete {
 		return
 	}
+	defer inv.engineNotes()
 	for _, g := range inv.Groups {
 		if g.WorldSize <= 1 || len(g.WorkerKeys) == 0 {
 			continue

@@ -33,7 +33,8 @@ type result struct {
 func main() {
 	lmc := flag.String("lmc", "bin/lmc", "lmc binary to measure")
 	runs := flag.Int("runs", 15, "runs per case (fewer for the large ones)")
-	quick := flag.Bool("quick", false, "skip the 1M-token and 1,000-prompt cases")
+	quick := flag.Bool("quick", false, "skip the 1M-token, 1,000-prompt and engine cases")
+	enginesOnly := flag.Bool("engines", false, "only the SGLang case (32k tokens at page size 1 and TP 8)")
 	flag.Parse()
 	bin, err := filepath.Abs(*lmc)
 	check(err)
@@ -54,12 +55,24 @@ func main() {
 	if *quick {
 		sizes = sizes[:3]
 	}
+	if *enginesOnly {
+		sizes = sizes[:2]
+	}
 	files := map[int]string{}
 	for _, n := range sizes {
 		files[n] = filepath.Join(dir, fmt.Sprintf("prompt-%d.json", n))
 		writeTokens(files[n], seq[:n])
 	}
 	popFile := files[sizes[len(sizes)-1]]
+
+	var rs []result
+	if !*quick {
+		rs = append(rs, engineCases(bin, files[32768], *runs)...)
+	}
+	if *enginesOnly {
+		report(bin, rs)
+		return
+	}
 
 	sb := exec.Command(bin, "sandbox", "--master-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--controller-addr", "127.0.0.1:0",
 		"-o", "json", "--populate", popFile, "--model", "bench/model", "--hash-seed", "0")
@@ -74,7 +87,6 @@ func main() {
 	check(json.Unmarshal([]byte(line), &addrs))
 
 	key := []string{"--model", "bench/model", "--hash-seed", "0"}
-	var rs []result
 	for _, n := range sizes {
 		r := *runs
 		if n >= 1<<20 {
@@ -117,6 +129,10 @@ func main() {
 		r.extra = fmt.Sprintf("%.0f prompts/s", 1000/r.median.Seconds())
 		rs = append(rs, r)
 	}
+	report(bin, rs)
+}
+
+func report(bin string, rs []result) {
 	st, err := os.Stat(bin)
 	check(err)
 
@@ -126,6 +142,47 @@ func main() {
 	for _, r := range rs {
 		fmt.Printf("| %s | %s | %s | %.1f MB | %s | %s |\n", r.name, ms(r.median), ms(r.min), r.rssMB, r.extra, r.target)
 	}
+}
+
+// engineCases: SGLang's default page size 1 at TP 8 fans a 32k-token
+// prompt out to 524,288 objects (K and V of 8 ranks per token). A sandbox
+// stores them all the way SGLang writes them; the lookup checks them all
+// (a full hit: no early stop).
+func engineCases(bin, prompt string, runs int) []result {
+	eng := []string{"--engine", "sglang", "--page-size", "1", "--tp-size", "8", "--model", "bench/model"}
+	sb := exec.Command(bin, append([]string{"sandbox", "--master-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--controller-addr", "127.0.0.1:0",
+		"-o", "json", "--populate", prompt}, eng...)...)
+	out, err := sb.StdoutPipe()
+	check(err)
+	check(sb.Start())
+	defer func() { _ = sb.Process.Signal(syscall.SIGINT); _ = sb.Wait() }()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	check(err)
+	var addrs struct {
+		Master, Admin string
+		Stored        int `json:"stored_keys"`
+	}
+	check(json.Unmarshal([]byte(line), &addrs))
+	if addrs.Stored != 524288 {
+		check(fmt.Errorf("engine sandbox stored %d objects, want 524,288", addrs.Stored))
+	}
+	lookup := append(append([]string{"lookup", "--master", addrs.Master, "-o", "json"}, eng...), prompt)
+	hit, err := exec.Command(bin, append(lookup, "--jq", ".hit_tokens")...).Output()
+	check(err)
+	if strings.TrimSpace(string(hit)) != "32768" {
+		check(fmt.Errorf("engine lookup: hit %q, want a full hit (32768)", hit))
+	}
+	r := max(3, runs/3)
+	rs := []result{
+		measure("keys --engine sglang 32k tokens, page 1, TP 8, --all-ranks (524k keys)", r, "", bin, append(append([]string{"keys", "-o", "plain", "--all-ranks"}, eng...), prompt)...),
+		measure("lookup --master --engine sglang 32k tokens, page 1, TP 8 (524k keys)", r, "", bin, lookup...),
+		measure("lookup --master --engine sglang 32k tokens, page 1, TP 8, -o plain", r, "", bin, append(append([]string{"lookup", "--master", addrs.Master, "-o", "plain"}, eng...), prompt)...),
+		measure("lookup --admin --engine sglang 32k tokens, page 1, TP 8 (524k keys)", 1, "", bin, append(append([]string{"lookup", "--admin", addrs.Admin, "-o", "json", "--timeout", "60s"}, eng...), prompt)...),
+	}
+	for i := range rs {
+		rs[i].extra = "524,288 objects"
+	}
+	return rs
 }
 
 func measure(name string, runs int, target, bin string, args ...string) result {

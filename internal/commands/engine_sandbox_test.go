@@ -1,0 +1,136 @@
+package commands
+
+import (
+	"bufio"
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// lmc sandbox --populate --engine stores a prompt the way the engine
+// writes it, and lmc lookup with the same flags hits it (the README's
+// worked examples).
+func TestSandboxPopulatesAsTheEngineWrites(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		flags  []string
+		stored int    // objects
+		want   string // in the lookup JSON
+	}{
+		{"sglang", []string{"--engine", "sglang", "--page-size", "16", "--tp-size", "2", "--model", "Qwen/Qwen3-8B", "--drop-chunks", "2"}, 3 * 2 * 2, `"hit_tokens": 32`},
+		{"vllm", []string{"--engine", "vllm", "--model", model, "--hash", "sha256_cbor", "--hash-seed", "0", "--tp-size", "2", "--num-kv-heads", "8", "--evict-memory-chunks", "0"}, 4 * 2, `"engine_hit_tokens": 48`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			prompt := writeFile(t, "prompt.json", "["+seqTokens(64)+"]")
+			args := append([]string{"sandbox", "--master-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--controller-addr", "127.0.0.1:0", "--disk-tier", "-o", "json", "--populate", prompt}, c.flags...)
+			cmd := lmcProcess(t, args...)
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var stderr lockedBuffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer cmd.Process.Kill()
+			line, err := bufio.NewReader(stdout).ReadString('\n')
+			if err != nil {
+				t.Fatalf("no ready line: %v; stderr %s", err, stderr.String())
+			}
+			var v sandboxView
+			if err := json.Unmarshal([]byte(line), &v); err != nil || v.Stored != c.stored {
+				t.Fatalf("%q: %v (want %d objects)", line, err, c.stored)
+			}
+			// the hint repeats the key flags
+			hint := ""
+			for deadline := time.Now().Add(5 * time.Second); hint == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+				for _, l := range strings.Split(stderr.String(), "\n") {
+					if strings.HasPrefix(strings.TrimSpace(l), "lmc lookup --master "+v.Master) {
+						hint = strings.TrimSpace(l)
+					}
+				}
+			}
+			if hint == "" || !strings.Contains(hint, "--engine "+c.name) {
+				t.Fatalf("no lookup hint: %s", stderr.String())
+			}
+			lookupArgs := []string{"lookup", "--master", v.Master, "--placement", "-o", "json", prompt}
+			for i := 0; i < len(c.flags); i++ {
+				if c.flags[i] == "--drop-chunks" || c.flags[i] == "--evict-memory-chunks" {
+					i++
+					continue
+				}
+				lookupArgs = append(lookupArgs, c.flags[i])
+			}
+			out, err := lmcProcess(t, lookupArgs...).Output()
+			if ee, ok := err.(*exec.ExitError); ok || err != nil {
+				t.Fatalf("lookup: %v %v %s", err, ee, out)
+			}
+			if !strings.Contains(string(out), c.want) {
+				t.Fatalf("lookup: %s", out)
+			}
+			if c.name == "vllm" && !strings.Contains(string(out), `"tier": "disk"`) {
+				t.Errorf("block 0's memory replica is evicted: expected placement from disk in %s", out)
+			}
+			_ = cmd.Process.Signal(syscall.SIGINT)
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("sandbox did not stop on SIGINT")
+			}
+		})
+	}
+}
+
+// lockedBuffer is a strings.Builder safe to read while a process writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// Help lines of the engine flags fit 80 columns.
+func TestEngineFlagHelpFits80Columns(t *testing.T) {
+	for _, cmd := range []string{"keys", "explain", "lookup", "doctor", "sandbox"} {
+		r := runLMC(t, runOpts{}, cmd, "--help")
+		for _, line := range strings.Split(r.stdout, "\n") {
+			f := strings.Fields(line)
+			if len(f) == 0 || !strings.HasPrefix(f[0], "--") {
+				continue
+			}
+			name := strings.TrimPrefix(f[0], "--")
+			if !isEngineFlag(name) || cmd == "lookup" && name == "all-ranks" {
+				continue // lookup's --all-ranks is LMCache's own flag
+			}
+			if n := len([]rune(line)); n > 80 {
+				t.Errorf("lmc %s --help: %d columns: %s", cmd, n, line)
+			}
+		}
+	}
+}
+
+func isEngineFlag(name string) bool {
+	for _, n := range append(engineFlagNames, "all-ranks", "holes") {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
