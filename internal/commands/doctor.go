@@ -196,7 +196,7 @@ func doctorRun(ctx context.Context, o *DoctorOptions) error {
 		}
 		adminURL = admin.BaseURL()
 	}
-	hasInput := len(o.Args) > 0 || o.Input.Tokens != ""
+	hasInput := o.Input.given(o.Args) || (len(o.Args) == 0 && !f.IOStreams.IsStdinTTY() && stdinHasData(f.IOStreams.In))
 
 	// What the store holds.
 	var inv *doctor.Inventory

@@ -59,6 +59,12 @@ type tokenSource struct {
 	ctx    context.Context
 }
 
+// given reports whether token input was named: FILE or -, --tokens, or
+// text (--text, --prompt-file, --messages).
+func (in *InputFlags) given(args []string) bool {
+	return len(args) > 0 || in.Tokens != "" || in.Text.Text != "" || in.Text.PromptFile != "" || in.Text.Messages != ""
+}
+
 // openTokens opens the token input; model is the engine's model name, sent
 // to a --tokenize-url endpoint that serves several.
 func (f *Factory) openTokens(ctx context.Context, args []string, in *InputFlags, model string) (*tokenSource, error) {
