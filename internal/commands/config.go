@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -117,7 +118,7 @@ func newCmdUseContext(f *Factory) *cobra.Command {
 }
 
 // contextFlags are the flags set-context accepts (the settings contexts hold).
-var contextFlagNames = []string{"master", "admin", "controller", "tenant", "model", "hash", "hash-seed", "none-hash", "chunk-size", "save-unfull-chunk", "key-schema", "world-size", "worker-id", "dtype", "tag", "mla", "legacy-64bit", "python-version", "lmcache-config", "timeout", "header", "cacert", "insecure", "cert", "key"}
+var contextFlagNames = []string{"master", "admin", "controller", "tenant", "model", "hash", "hash-seed", "none-hash", "chunk-size", "save-unfull-chunk", "key-schema", "world-size", "worker-id", "dtype", "tag", "mla", "legacy-64bit", "python-version", "lmcache-config", "cache-salt", "coordinator", "server", "timeout", "header", "cacert", "insecure", "cert", "key"}
 
 func newCmdSetContext(f *Factory) *cobra.Command {
 	var unset []string
@@ -170,6 +171,7 @@ func newCmdSetContext(f *Factory) *cobra.Command {
 	addKeyFlags(cmd, &kf)
 	addStoreFlags(cmd, &bf)
 	addControllerFlag(cmd, &bf)
+	addCoordinatorFlag(cmd, &bf)
 	cmd.Flags().StringSliceVar(&unset, "unset", nil, "remove these settings from the context")
 	return cmd
 }
@@ -224,7 +226,7 @@ its source.`,
 				ctxSrc = f.ActiveContext
 			}
 			add("context", ctxSrc, "")
-			for _, name := range []string{"master", "admin", "controller", "tenant", "timeout"} {
+			for _, name := range []string{"master", "admin", "controller", "coordinator", "server", "tenant", "timeout"} {
 				fl := cmd.Flags().Lookup(name)
 				src := f.Given.Source(name)
 				if src == "" {
@@ -252,6 +254,9 @@ its source.`,
 			add("none-hash", res.NoneHashText, res.Params.NoneHashSource)
 			for _, name := range []string{"world-size", "worker-id", "dtype", "python-version"} {
 				src := f.Given.Source(name)
+				if s := res.Source[strings.ReplaceAll(name, "-", "_")]; s != "" {
+					src = s // --server's
+				}
 				if src == "" {
 					src = "default"
 				}
@@ -277,6 +282,7 @@ its source.`,
 	addKeyFlags(cmd, &kf)
 	addStoreFlags(cmd, &bf)
 	addControllerFlag(cmd, &bf)
+	addCoordinatorFlag(cmd, &bf)
 	return cmd
 }
 
