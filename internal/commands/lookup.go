@@ -32,6 +32,8 @@ type LookupOptions struct {
 	Watch       bool
 	Interval    time.Duration
 	Format      printers.Format
+	// Coord are the --coordinator lookup's flags (coordlookup.go).
+	Coord coordLookupFlags
 
 	minHit float64
 }
@@ -42,7 +44,7 @@ var lookupFormats = []printers.Format{printers.Table, printers.Wide, printers.JS
 func NewCmdLookup(f *Factory) *cobra.Command {
 	opts := &LookupOptions{f: f}
 	cmd := &cobra.Command{
-		Use:   "lookup [FILE|-] (--master ADDR | --admin URL | --controller URL)",
+		Use:   "lookup [FILE|-] (--master ADDR | --admin URL | --controller URL | --coordinator URL)",
 		Short: "How much of a prompt is cached, chunk by chunk, and where",
 		Long: `Look a prompt up the way the serving engine would and show every chunk.
 
@@ -65,6 +67,8 @@ With --controller, the LMCache cache controller hashes the tokens itself
 (builtin hash, chunk 256, its own NONE_HASH) and answers per instance; key flags
 do not apply.
 
+` + coordinatorLookupHelp + `
+
 ` + inputHelp + `
 
 JSON (-o json): {"source", "total_tokens", "hit_tokens", "hit_chunks",
@@ -81,7 +85,8 @@ not, 3 when the backend cannot be reached in time, 2 for bad input.`,
 		Example: `  lmc lookup --master 10.0.0.1:50051 --model meta-llama/Llama-3.1-8B-Instruct --hash-seed 0 prompt.json
   lmc lookup --admin http://10.0.0.1:9003 --model m --hash-seed 0 --placement prompt.json
   lmc lookup --master 10.0.0.1:50051 --model m --hash-seed 0 --min-hit 0.5 -o json prompts.jsonl
-  lmc lookup --controller http://localhost:9000 prompt.json`,
+  lmc lookup --controller http://localhost:9000 prompt.json
+  lmc lookup --coordinator http://localhost:9300 --server http://localhost:8080 prompt.json`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Args = args
@@ -113,6 +118,7 @@ not, 3 when the backend cannot be reached in time, 2 for bad input.`,
 	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", 4, "prompts of a batch in flight at once")
 	cmd.Flags().BoolVar(&opts.Watch, "watch", false, "repeat the lookup every --interval: redraw on a terminal, JSON Lines (with \"time\") otherwise")
 	cmd.Flags().DurationVar(&opts.Interval, "interval", 2*time.Second, "time between --watch rounds")
+	addCoordinatorLookupFlags(cmd, &opts.Backend, &opts.Coord)
 	cmd.Flags().BoolVar(&opts.AllRanks, "all-ranks", false, "check every worker id's key of each chunk (world size > 1 without MLA): a chunk counts only when all ranks hold it")
 	return cmd
 }
@@ -139,8 +145,11 @@ func parseFraction(s string) (float64, error) {
 
 func lookupRun(ctx context.Context, o *LookupOptions) error {
 	f := o.f
-	kind, err := f.backendSet(&o.Backend, storeBackend, storeBackend, controllerBackend)
+	kind, err := f.backendSet(&o.Backend, storeBackend, storeBackend, controllerBackend, coordinatorBackend)
 	if err != nil {
+		return err
+	}
+	if done, err := coordinatorLookupDispatch(ctx, o, kind); done {
 		return err
 	}
 	b := o.Backend
@@ -161,7 +170,7 @@ func lookupRun(ctx context.Context, o *LookupOptions) error {
 				fmt.Fprintf(f.IOStreams.ErrOut, "using Mooncake master %s from %s\n", addr, src)
 			}
 		} else {
-			return &UsageError{Err: errors.New("no backend: pass --master HOST:PORT, --admin URL or --controller URL (or an LMCache config whose external_lookup_client or extra_config names the master)")}
+			return &UsageError{Err: errors.New("no backend: pass --master HOST:PORT, --admin URL or --controller URL, or --coordinator URL (or an LMCache config whose external_lookup_client or extra_config names the master)")}
 		}
 	}
 	src, err := f.openTokens(ctx, o.Args, &o.Input, o.Keys.Model)
