@@ -28,11 +28,11 @@ func addServerFlag(cmd *cobra.Command, servers *[]string) {
 
 // serverStatusView is what one MP server reported.
 type serverStatusView struct {
-	URL           string                           `json:"url"`
-	Route         string                           `json:"route"`
-	EngineType    string                           `json:"engine_type,omitempty"`
-	ChunkSize     int                              `json:"chunk_size"`
-	HashAlgorithm string                           `json:"hash_algorithm"`
+	URL           string                             `json:"url"`
+	Route         string                             `json:"route"`
+	EngineType    string                             `json:"engine_type,omitempty"`
+	ChunkSize     int                                `json:"chunk_size"`
+	HashAlgorithm string                             `json:"hash_algorithm"`
 	Contexts      []coordinatorclient.MPCacheContext `json:"contexts"`
 }
 
