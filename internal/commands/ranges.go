@@ -31,6 +31,7 @@ var flagRanges = map[string]intRange{
 	"prompt":      {0, 1 << 31, "a 0-based prompt index"},
 	"chunk":       {-1, 1 << 31, "a 0-based chunk index (-1: every chunk)"},
 	"nodes":       {1, 64, "sandbox nodes"},
+	"mp-servers":  {1, 16, "sandbox MP servers"},
 }
 
 // durationRange bounds duration flags: positive, at most a day.
