@@ -204,6 +204,15 @@ func presence(res *coordinatorclient.LookupResult, f coordinatorclient.Placement
 	return &coordVerifyView{HitTokens: intp(h.Tokens), Filter: f.String(), Keys: intp(len(res.Results)), PresentKeys: intp(present)}
 }
 
+// refuseUnasked is the early refusal of a deletion without --yes when
+// lmc cannot ask (before any request).
+func (f *Factory) refuseUnasked(yes, dryRun bool) error {
+	if !yes && !dryRun && !f.IOStreams.CanPrompt() {
+		return &UsageError{Err: errors.New("refusing to clear without --yes when not on a terminal")}
+	}
+	return nil
+}
+
 // confirmDelete asks before something deletes, unless --yes or --dry-run;
 // without a terminal it needs --yes.
 func (f *Factory) confirmDelete(ctx context.Context, yes, dryRun bool, question string) error {
@@ -510,6 +519,9 @@ func (f *Factory) coordinatorClear(cmd *cobra.Command, args []string, url, insta
 	if tier == "" {
 		tier = coordinatorclient.TierAll
 	}
+	if err := f.refuseUnasked(yes, dryRun); err != nil {
+		return err
+	}
 	op, err := f.prepareCoordOp(cmd, args, url, true)
 	if err != nil {
 		return err
@@ -609,15 +621,18 @@ func (f *Factory) mpServerClear(cmd *cobra.Command, args []string, servers []str
 	}
 	in := inputFlagsOf(cmd)
 	hasPrompt := len(args) > 0 || in.Tokens != "" || in.Text.Text != "" || in.Text.PromptFile != "" || in.Text.Messages != ""
+	if !hasPrompt && tier != "" && tier != coordinatorclient.TierL1 {
+		return &UsageError{Err: fmt.Errorf("--tier %s: an MP server clears only its L1 (a prompt's L2 keys are deleted with a prompt)", tier)}
+	}
+	if err := f.refuseUnasked(yes, dryRun); err != nil {
+		return err
+	}
 	force := flagBool(cmd, "force")
 	where := "MP server " + url
 	if f.ActiveContext != "" {
 		where += " (context " + f.ActiveContext + ")"
 	}
 	if !hasPrompt {
-		if tier != "" && tier != coordinatorclient.TierL1 {
-			return &UsageError{Err: fmt.Errorf("--tier %s: an MP server clears only its L1 (a prompt's L2 keys are deleted with a prompt)", tier)}
-		}
 		return f.mpServerClearL1(cmd, m, where, force, yes, dryRun)
 	}
 	if tier == "" {

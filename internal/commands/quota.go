@@ -91,9 +91,15 @@ type quotaCmd struct {
 	yes    bool
 	dryRun bool
 	verify bool
+	// write: the subcommand changes something (set, delete, default with a
+	// value).
+	writes bool
 }
 
 func (q *quotaCmd) client() (*coordinatorclient.Client, error) {
+	if q.writes && !q.yes && !q.dryRun && !q.f.IOStreams.CanPrompt() {
+		return nil, &UsageError{Err: errors.New("refusing to change a quota without --yes when not on a terminal")}
+	}
 	if _, err := q.f.backendSet(&q.b, coordinatorBackend, coordinatorBackend); err != nil {
 		return nil, err
 	}
@@ -312,6 +318,7 @@ eviction cycle.`,
 			if err != nil {
 				return err
 			}
+			q.writes = true
 			c, err := q.client()
 			if err != nil {
 				return err
@@ -404,6 +411,7 @@ func newCmdQuotaDelete(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			q.writes = true
 			c, err := q.client()
 			if err != nil {
 				return err
@@ -478,6 +486,7 @@ salt without a quota evictable.`,
 				}
 				limit = &l
 			}
+			q.writes = len(args) == 1
 			c, err := q.client()
 			if err != nil {
 				return err
