@@ -102,6 +102,15 @@ type coordDoctorView struct {
 	Warnings          []string           `json:"warnings"`
 }
 
+func (v *coordDoctorView) has(kind string) bool {
+	for _, fd := range v.Findings {
+		if fd.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
 func (v *coordDoctorView) find(kind, format string, args ...any) {
 	v.Findings = append(v.Findings, coordFinding{Kind: kind, Summary: fmt.Sprintf(format, args...)})
 }
@@ -293,7 +302,11 @@ func coordDoctorPrompt(ctx context.Context, o *DoctorOptions, c *coordinatorclie
 		}
 		v.Notes = append(v.Notes, "the prompt's hit below is of lmc's own MP-mode keys (keys form), since the coordinator resolves other ones")
 	case errors.As(err, &ba) && strings.Contains(ba.Reason, "chunk"):
-		v.find(findCoordChunkSize, "%s", ba.Reason)
+		if !v.has(findCoordChunkSize) {
+			v.find(findCoordChunkSize, "%s", ba.Reason)
+		} else {
+			v.Notes = append(v.Notes, "the prompt's lookup: "+ba.Reason)
+		}
 		return nil
 	case err != nil:
 		return f.coordinatorErr(c, ck.chunkSizeHint(err))
