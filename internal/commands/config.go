@@ -227,12 +227,11 @@ its source.`,
 			}
 			add("context", ctxSrc, "")
 			for _, name := range []string{"master", "admin", "controller", "coordinator", "server", "tenant", "timeout"} {
-				fl := cmd.Flags().Lookup(name)
 				src := f.Given.Source(name)
 				if src == "" {
 					src = "default"
 				}
-				add(name, transport.RedactRaw(fl.Value.String()), src)
+				add(name, transport.RedactRaw(flagString(cmd, name)), src)
 			}
 			// key parameters through the same resolution as the commands
 			kf.Model = orString(kf.Model, "(none)")

@@ -115,9 +115,18 @@ func (v *coordDoctorView) find(kind, format string, args ...any) {
 	v.Findings = append(v.Findings, coordFinding{Kind: kind, Summary: fmt.Sprintf(format, args...)})
 }
 
+// coordDoctorInput is what doctor --coordinator reads of doctor's flags.
+type coordDoctorInput struct {
+	Backend BackendFlags
+	Keys    KeyFlags
+	Input   InputFlags
+	Args    []string
+	Prompt  int
+	Format  printers.Format
+}
+
 // coordinatorDoctorRun is doctor with --coordinator.
-func coordinatorDoctorRun(ctx context.Context, o *DoctorOptions) error {
-	f := o.f
+func (f *Factory) coordinatorDoctorRun(ctx context.Context, o *coordDoctorInput) error {
 	c, err := f.coordinatorClient(o.Backend.Coordinator)
 	if err != nil {
 		return err
@@ -225,7 +234,7 @@ func coordinatorDoctorRun(ctx context.Context, o *DoctorOptions) error {
 	}
 
 	if hasInput {
-		if err := coordDoctorPrompt(ctx, o, c, ck, v); err != nil {
+		if err := coordDoctorPrompt(ctx, f, o, c, ck, v); err != nil {
 			return err
 		}
 	}
@@ -260,8 +269,7 @@ func coordinatorDoctorRun(ctx context.Context, o *DoctorOptions) error {
 // coordDoctorPrompt looks the prompt up with lmc's hashes, finds the
 // namespace its first chunk is stored under when it misses, and compares
 // the directory with the store.
-func coordDoctorPrompt(ctx context.Context, o *DoctorOptions, c *coordinatorclient.Client, ck *coordKeys, v *coordDoctorView) error {
-	f := o.f
+func coordDoctorPrompt(ctx context.Context, f *Factory, o *coordDoctorInput, c *coordinatorclient.Client, ck *coordKeys, v *coordDoctorView) error {
 	src, err := f.openTokens(ctx, o.Args, &o.Input, ck.Model)
 	if err != nil {
 		return err
@@ -329,7 +337,7 @@ func coordDoctorPrompt(ctx context.Context, o *DoctorOptions, c *coordinatorclie
 		}
 	}
 	if o.Backend.Master != "" || o.Backend.Admin != "" {
-		return coordDoctorStore(ctx, o, ck, res, v)
+		return coordDoctorStore(ctx, f, o, ck, res, v)
 	}
 	return nil
 }
@@ -386,8 +394,7 @@ func dedupe(s []string) []string {
 // the store lacks (a missed delete event, or an eviction the coordinator
 // was not told of), and one the store holds that the directory does not
 // place there (events not reported, or another writer).
-func coordDoctorStore(ctx context.Context, o *DoctorOptions, ck *coordKeys, res *coordinatorclient.LookupResult, v *coordDoctorView) error {
-	f := o.f
+func coordDoctorStore(ctx context.Context, f *Factory, o *coordDoctorInput, ck *coordKeys, res *coordinatorclient.LookupResult, v *coordDoctorView) error {
 	b := o.Backend
 	sl := &storeLookup{f: f}
 	cmp := &coordStoreCompare{Disagreements: []coordStoreKey{}}
@@ -496,7 +503,7 @@ func writeCoordDoctor(ios *iostreams.IOStreams, v *coordDoctorView) error {
 		for _, c := range s.Contexts {
 			ms = append(ms, fmt.Sprintf("%s (world size %d)", c.ModelName, c.WorldSize))
 		}
-		fmt.Fprintf(&b, "MP server %s: chunk size %d, hash %s, models %s\n", s.URL, s.ChunkSize, orString(s.HashAlgorithm, "?"), orString(strings.Join(ms, ", "), "none"))
+		fmt.Fprintf(&b, "MP server %s: chunk size %d, hash %s, models %s\n", s.URL, s.ChunkSize, orElse(s.HashAlgorithm, "?"), orElse(strings.Join(ms, ", "), "none"))
 	}
 	if h := v.Hashing; h != nil && h.Checked > 0 {
 		fmt.Fprintf(&b, "hashing: the coordinator resolves %d of %d stored chunks back to their hashes; lmc's blake3 gives %d of %d\n", h.CoordinatorMatches, h.Checked, h.LocalMatches, h.Checked)

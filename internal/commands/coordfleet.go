@@ -171,7 +171,7 @@ func instanceViews(c *coordinatorclient.Client, l *coordinatorclient.InstanceLis
 		if v.Metadata == nil {
 			v.Metadata = map[string]string{}
 		}
-		v.Registered = unixTime(in.RegistrationTime, printers.Table)
+		v.Registered = epochText(in.RegistrationTime, false)
 		v.Heartbeat = age.Round(time.Second).String() + " ago"
 		if !exact {
 			v.Heartbeat = "≤ " + v.Heartbeat
@@ -224,12 +224,12 @@ func (f *Factory) coordinatorWorkers(ctx context.Context, b *BackendFlags, insta
 	for _, in := range v.Instances {
 		p2p, mq := "-", "-"
 		if in.HasP2PFields {
-			p2p, mq = orString(in.P2PAdvertisedURL, "-"), strconv.Itoa(in.MQPort)
+			p2p, mq = orElse(in.P2PAdvertisedURL, "-"), strconv.Itoa(in.MQPort)
 		}
 		hb := in.Heartbeat
 		reg := in.Registered
 		if fm == printers.Plain {
-			reg = unixTime(in.RegistrationTime, fm)
+			reg = epochText(in.RegistrationTime, true)
 			hb = strconv.FormatFloat(in.HeartbeatAgeS, 'f', 3, 64)
 		}
 		rows = append(rows, []string{in.InstanceID, in.IP, strconv.Itoa(in.HTTPPort), p2p, mq, reg, hb})
@@ -341,4 +341,17 @@ func writeDirectorySummary(out io.Writer, v *coordStatsView) error {
 	}
 	_, err := fmt.Fprintln(out, line)
 	return err
+}
+
+// epochText renders epoch seconds in UTC (RFC 3339 with nanoseconds for
+// scripts).
+func epochText(sec float64, precise bool) string {
+	if sec <= 0 {
+		return "-"
+	}
+	t := time.Unix(0, int64(sec*float64(time.Second))).UTC()
+	if precise {
+		return t.Format(time.RFC3339Nano)
+	}
+	return t.Format("2006-01-02 15:04:05Z")
 }

@@ -510,3 +510,11 @@ func coordinatorHint(err error) string {
 	}
 	return ""
 }
+
+// orElse is s, or def when s is empty.
+func orElse(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

@@ -42,19 +42,18 @@ func addCoordinatorLookupFlags(cmd *cobra.Command, b *BackendFlags, c *coordLook
 	_ = cmd.RegisterFlagCompletionFunc("tier", cobra.FixedCompletions([]string{"l1", "l2", "all"}, cobra.ShellCompDirectiveNoFileComp))
 }
 
-// coordinatorLookupDispatch runs lookup --coordinator when the backend is
-// the coordinator, and refuses the coordinator's flags with another
-// backend. done says whether it handled the lookup.
-func coordinatorLookupDispatch(ctx context.Context, o *LookupOptions, kind backendKind) (bool, error) {
-	if kind.name != coordinatorBackend.name {
-		for _, name := range []string{"by-keys", "tier", "instance", "backend"} {
-			if o.f.Given.Has(name) {
-				return true, &UsageError{Err: fmt.Errorf("--%s applies to lookups of the LMCache coordinator: add --coordinator URL", name)}
-			}
-		}
-		return false, nil
+// checkCoordinatorLookupFlags refuses the coordinator's lookup flags
+// with another backend.
+func (f *Factory) checkCoordinatorLookupFlags(kind backendKind) error {
+	if kind.name == coordinatorBackend.name {
+		return nil
 	}
-	return true, coordinatorLookupRun(ctx, o)
+	for _, name := range []string{"by-keys", "tier", "instance", "backend"} {
+		if f.Given.Has(name) {
+			return &UsageError{Err: fmt.Errorf("--%s applies to lookups of the LMCache coordinator: add --coordinator URL", name)}
+		}
+	}
+	return nil
 }
 
 func parseTier(flag, s string) (coordinatorclient.Tier, error) {
@@ -125,40 +124,44 @@ type coordLookup struct {
 	ck     *coordKeys
 	filter coordinatorclient.PlacementFilter
 	byKeys bool
+	params *lmcachekey.ParamsView
 }
 
-func coordinatorLookupRun(ctx context.Context, o *LookupOptions) error {
-	f := o.f
-	tier, err := parseTier("--tier", o.Coord.Tier)
+// newCoordLookup prepares lookup --coordinator: the client, the key
+// parameters and the filter. lookup.go runs it (runLookups) with printer
+// and worker.
+func (f *Factory) newCoordLookup(ctx context.Context, url string, k *KeyFlags, cf *coordLookupFlags) (*coordLookup, error) {
+	tier, err := parseTier("--tier", cf.Tier)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	c, err := f.coordinatorClient(o.Backend.Coordinator)
+	c, err := f.coordinatorClient(url)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ck, err := f.resolveCoordKeys(ctx, &o.Keys, f.Given)
+	ck, err := f.resolveCoordKeys(ctx, k, f.Given)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if o.Coord.ByKeys && ck.Engine == nil {
-		return &UsageError{Err: errors.New("--by-keys needs lmc to compute the MP-mode keys: use --key-schema mp (the default with --coordinator) and, for a hash other than blake3, --hash-seed")}
-	}
-	src, err := f.openTokens(ctx, o.Args, &o.Input, ck.Model)
-	if err != nil {
-		return err
+	if cf.ByKeys && ck.Engine == nil {
+		return nil, &UsageError{Err: errors.New("--by-keys needs lmc to compute the MP-mode keys: use --key-schema mp (the default with --coordinator) and, for a hash other than blake3, --hash-seed")}
 	}
 	warn(f.IOStreams, ck.Warnings)
-	cl := &coordLookup{f: f, c: c, ck: ck, byKeys: o.Coord.ByKeys,
-		filter: coordinatorclient.PlacementFilter{Tier: tier, InstanceID: o.Coord.Instance, Backend: o.Coord.Backend, SharedCounts: o.Coord.Instance != ""}}
 	pv := ck.Res.View()
-	newPrinter := func(t printTarget) lookupPrinter[coordLookupView] {
-		return &coordPrinter{printTarget: t, params: &pv, url: c.BaseURL(), c: c, ck: ck}
-	}
-	err = runLookups(ctx, o, src, newPrinter, func() promptFunc[coordLookupView] { return cl.lookup })
-	f.noteGeneration(c)
-	return err
+	return &coordLookup{f: f, c: c, ck: ck, byKeys: cf.ByKeys, params: &pv,
+		filter: coordinatorclient.PlacementFilter{Tier: tier, InstanceID: cf.Instance, Backend: cf.Backend, SharedCounts: cf.Instance != ""}}, nil
 }
+
+// printer makes the lookup's printer.
+func (cl *coordLookup) printer(t printTarget) lookupPrinter[coordLookupView] {
+	return &coordPrinter{printTarget: t, params: cl.params, url: cl.c.BaseURL(), c: cl.c, ck: cl.ck}
+}
+
+// worker makes a worker's lookup (the client is safe for concurrent use).
+func (cl *coordLookup) worker() promptFunc[coordLookupView] { return cl.lookup }
+
+// done says, with --verbose, which generation answered.
+func (cl *coordLookup) done() { cl.f.noteGeneration(cl.c) }
 
 // lookup asks the coordinator about one prompt.
 func (cl *coordLookup) lookup(ctx context.Context, p *tokenize.Prompt) (coordLookupView, error) {

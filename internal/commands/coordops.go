@@ -454,7 +454,7 @@ func (f *Factory) coordinatorMove(cmd *cobra.Command, args []string, url string)
 			return err
 		}
 		if st.Status == "failed" {
-			return &ExitError{Code: ExitFailed, Err: fmt.Errorf("LMCache coordinator %s: move %s failed in phase %s: %s", op.c.BaseURL(), m.MoveID, st.Phase, orString(safetext.Escape(st.Error), "no reason given"))}
+			return &ExitError{Code: ExitFailed, Err: fmt.Errorf("LMCache coordinator %s: move %s failed in phase %s: %s", op.c.BaseURL(), m.MoveID, st.Phase, orElse(safetext.Escape(st.Error), "no reason given"))}
 		}
 		return nil
 	}

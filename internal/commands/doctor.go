@@ -193,7 +193,7 @@ func (o *DoctorOptions) seedCandidates(res *Resolved) ([]string, error) {
 func doctorRun(ctx context.Context, o *DoctorOptions) error {
 	f := o.f
 	if coordinatorDoctorWanted(f, &o.Backend) {
-		return coordinatorDoctorRun(ctx, o) // coorddoctor.go
+		return f.coordinatorDoctorRun(ctx, &coordDoctorInput{Backend: o.Backend, Keys: o.Keys, Input: o.Input, Args: o.Args, Prompt: o.Prompt, Format: o.Format}) // coorddoctor.go
 	}
 	b := o.Backend
 	var warnings []string

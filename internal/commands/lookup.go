@@ -149,8 +149,11 @@ func lookupRun(ctx context.Context, o *LookupOptions) error {
 	if err != nil {
 		return err
 	}
-	if done, err := coordinatorLookupDispatch(ctx, o, kind); done {
+	if err := f.checkCoordinatorLookupFlags(kind); err != nil {
 		return err
+	}
+	if kind.name == coordinatorBackend.name {
+		return coordinatorLookupRun(ctx, o)
 	}
 	b := o.Backend
 	if kind.name == controllerBackend.name {
@@ -291,4 +294,18 @@ func runLookups[T any](ctx context.Context, o *LookupOptions, src *tokenSource, 
 		}
 		return out.finish()
 	})
+}
+
+// coordinatorLookupRun is lookup --coordinator (coordlookup.go).
+func coordinatorLookupRun(ctx context.Context, o *LookupOptions) error {
+	cl, err := o.f.newCoordLookup(ctx, o.Backend.Coordinator, &o.Keys, &o.Coord)
+	if err != nil {
+		return err
+	}
+	src, err := o.f.openTokens(ctx, o.Args, &o.Input, cl.ck.Model)
+	if err != nil {
+		return err
+	}
+	defer cl.done()
+	return runLookups(ctx, o, src, cl.printer, cl.worker)
 }

@@ -70,7 +70,7 @@ an example command, then serves until Ctrl-C or SIGTERM.`,
 			if err != nil {
 				return err
 			}
-			for _, a := range []string{cfg.masterAddr, cfg.adminAddr, cfg.controllerAddr, orString(cfg.coordinatorAddr, "127.0.0.1:0")} {
+			for _, a := range []string{cfg.masterAddr, cfg.adminAddr, cfg.controllerAddr, orElse(cfg.coordinatorAddr, "127.0.0.1:0")} {
 				if err := loopbackOnly(a); err != nil {
 					return &UsageError{Err: err}
 				}
