@@ -440,7 +440,12 @@ func (f *Factory) resolveCoordKeys(ctx context.Context, k *KeyFlags, given FlagS
 		ck.Warnings = append(ck.Warnings, fmt.Sprintf("--key-schema %s: the coordinator's directory holds MP-mode keys; lmc does not cross-check its hashes", res.Params.Schema))
 		return ck, nil
 	}
-	if e, err := lmcachekey.NewEngine(res.Params); err == nil {
+	p := res.Params
+	if p.SaveUnfullChunk {
+		p.SaveUnfullChunk = false // the coordinator keys complete chunks only
+		ck.Warnings = append(ck.Warnings, "--save-unfull-chunk: the coordinator resolves complete chunks only; the trailing partial chunk has no key there")
+	}
+	if e, err := lmcachekey.NewEngine(p); err == nil {
 		ck.Engine = e
 	}
 	return ck, nil

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"lmc/internal/coordinatorclient/sandboxcoordinator"
 )
@@ -355,5 +356,22 @@ func TestCoordinatorHashingMismatch(t *testing.T) {
 	v = decodeJSON[coordDoctorJSON](t, r.stdout)
 	if r.code != 0 || v.Outcome != "full-hit" || len(v.Findings) != 0 || v.Hashing.CoordinatorMatches == 0 || v.Generation.Source != "openapi.json" {
 		t.Fatalf("doctor ok %d %s\n%s", r.code, r.stderr, r.stdout)
+	}
+}
+
+// --watch on a pipe: one JSON line per prompt per round, until Ctrl-C;
+// --save-unfull-chunk does not add a chunk the coordinator never keys.
+func TestCoordinatorLookupWatch(t *testing.T) {
+	fl := startFleet(t, 1, sandboxcoordinator.FleetConfig{Model: model})
+	store600(t, fl, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(450*time.Millisecond, cancel)
+	r := runLMCCtx(t, ctx, "lookup", "--coordinator", fl.Coordinator.URL(), "--model", model, "--save-unfull-chunk", "--tokens", seqTokens(600), "--watch", "--interval", "100ms")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if r.code != ExitInterrupted || len(lines) < 2 || !strings.Contains(lines[0], `"source":"coordinator"`) || !strings.Contains(lines[0], `"hit_tokens":512`) || !strings.Contains(lines[0], `"time":`) {
+		t.Fatalf("%d %d lines %q\n%s", r.code, len(lines), r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "the coordinator resolves complete chunks only") {
+		t.Fatalf("stderr %s", r.stderr)
 	}
 }
