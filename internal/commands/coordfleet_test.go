@@ -349,3 +349,29 @@ func TestSandboxCoordinatorProcess(t *testing.T) {
 		t.Errorf("stderr: %s", stderr.String())
 	}
 }
+
+// A peer's text with control characters is escaped in tables and lines,
+// kept exact in JSON.
+func TestCoordinatorEscapesPeerText(t *testing.T) {
+	fl := startFleet(t, 1, sandboxcoordinator.FleetConfig{Model: model, MPOptions: []sandboxcoordinator.MPOption{sandboxcoordinator.WithMPInstanceID("srv\x1b]0;pwned\x07")}})
+	if _, err := fl.Servers[0].Store("l1", seqU32(0, 256), model, 1, ""); err != nil {
+		t.Fatal(err)
+	}
+	c := fl.Coordinator.URL()
+	for _, args := range [][]string{
+		{"workers", "--coordinator", c, "-o", "table"},
+		{"lookup", "--coordinator", c, "--model", model, "--tokens", seqTokens(256), "-o", "table"},
+		{"stats", "--coordinator", c, "-o", "table"},
+		{"usage", "--coordinator", c, "-o", "table"},
+		{"health", "--coordinator", c, "--instance", "x", "-o", "table"},
+	} {
+		r := runLMC(t, runOpts{}, args...)
+		if strings.ContainsAny(r.stdout+r.stderr, "\x1b\x07") {
+			t.Errorf("%s: raw control characters:\n%q\n%q", args[0], r.stdout, r.stderr)
+		}
+	}
+	r := runLMC(t, runOpts{}, "workers", "--coordinator", c, "-o", "json")
+	if !strings.Contains(r.stdout, `"instance_id": "srv\u001b]0;pwned\u0007"`) {
+		t.Errorf("JSON: %s", r.stdout)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"lmc/internal/commands/iostreams"
 	"lmc/internal/commands/printers"
 	"lmc/internal/coordinatorclient"
+	"lmc/internal/safetext"
 	"lmc/internal/tokenize"
 	"lmc/internal/tokenize/lmcachekey"
 )
@@ -348,7 +349,7 @@ func (cp *coordPrinter) finish() error {
 					}
 					hs = append(hs, h.String()+" "+n)
 				}
-				if _, err := fmt.Fprintf(cp.w, "holders: %s\n", strings.Join(hs, ", ")); err != nil {
+				if _, err := fmt.Fprintf(cp.w, "holders: %s\n", safetext.Escape(strings.Join(hs, ", "))); err != nil {
 					return err
 				}
 			}
