@@ -137,7 +137,7 @@ func (f *Factory) coordinatorDoctorRun(ctx context.Context, o *coordDoctorInput)
 	ck, err := f.resolveCoordKeys(ctx, &keys, f.Given)
 	if err != nil {
 		var ue *UsageError
-		if hasInput || !errors.As(err, &ue) {
+		if hasInput || !errors.As(err, &ue) || !strings.HasPrefix(ue.Error(), "no model name") {
 			return err
 		}
 		ck = nil // no prompt: the model is not needed
