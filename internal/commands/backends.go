@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,6 +22,10 @@ type BackendFlags struct {
 	Admin      string
 	Controller string
 	Tenant     string
+	// Coordinator is an LMCache MP coordinator (coordinator.go); Server an
+	// MP server's HTTP API (clear --server).
+	Coordinator string
+	Server      string
 }
 
 func addStoreFlags(cmd *cobra.Command, b *BackendFlags) {
@@ -333,6 +338,10 @@ func (f *Factory) backendSet(b *BackendFlags, prefer backendKind, kinds ...backe
 			return b.Admin
 		case "controller":
 			return b.Controller
+		case "coordinator":
+			return b.Coordinator
+		case "server":
+			return b.Server
 		}
 		return ""
 	}
@@ -345,6 +354,10 @@ func (f *Factory) backendSet(b *BackendFlags, prefer backendKind, kinds ...backe
 				b.Admin = ""
 			case "controller":
 				b.Controller = ""
+			case "coordinator":
+				b.Coordinator = ""
+			case "server":
+				b.Server = ""
 			}
 		}
 	}
@@ -384,6 +397,9 @@ func (f *Factory) backendSet(b *BackendFlags, prefer backendKind, kinds ...backe
 		}
 		return explicit[0], nil
 	case len(fromContext) > 1:
+		if !slices.ContainsFunc(fromContext, func(k backendKind) bool { return k.name == prefer.name }) {
+			prefer = fromContext[0] // the command's preference is not in the context: the first kind asked is
+		}
 		for _, k := range fromContext {
 			if k.name != prefer.name {
 				clear(k)

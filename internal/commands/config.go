@@ -352,6 +352,7 @@ func newCmdSetContext(f *Factory) *cobra.Command {
 	addEngineFlags(cmd, &ef, scopeContext)
 	addStoreFlags(cmd, &bf)
 	addControllerFlag(cmd, &bf)
+	addCoordinatorFlag(cmd, &bf)
 	cmd.Flags().StringSliceVar(&unset, "unset", nil, "remove these settings from the context")
 	return cmd
 }
@@ -406,13 +407,12 @@ its source.`,
 				ctxSrc = f.ActiveContext
 			}
 			add("context", ctxSrc, "")
-			for _, name := range []string{"master", "admin", "controller", "tenant", "timeout"} {
-				fl := cmd.Flags().Lookup(name)
+			for _, name := range []string{"master", "admin", "controller", "coordinator", "server", "tenant", "timeout"} {
 				src := f.Given.Source(name)
 				if src == "" {
 					src = "default"
 				}
-				add(name, transport.RedactRaw(fl.Value.String()), src)
+				add(name, transport.RedactRaw(flagString(cmd, name)), src)
 			}
 			// key parameters through the same resolution as the commands
 			kf.Model = orString(kf.Model, "(none)")
@@ -434,6 +434,9 @@ its source.`,
 			add("none-hash", res.NoneHashText, res.Params.NoneHashSource)
 			for _, name := range []string{"world-size", "worker-id", "dtype", "python-version"} {
 				src := f.Given.Source(name)
+				if s := res.Source[strings.ReplaceAll(name, "-", "_")]; s != "" {
+					src = s // --server's
+				}
 				if src == "" {
 					src = "default"
 				}
@@ -459,6 +462,7 @@ its source.`,
 	addKeyFlags(cmd, &kf)
 	addStoreFlags(cmd, &bf)
 	addControllerFlag(cmd, &bf)
+	addCoordinatorFlag(cmd, &bf)
 	return cmd
 }
 

@@ -41,7 +41,7 @@ var doctorFormats = []printers.Format{printers.Table, printers.Plain, printers.J
 func NewCmdDoctor(f *Factory) *cobra.Command {
 	o := &DoctorOptions{f: f}
 	cmd := &cobra.Command{
-		Use:   "doctor [FILE|-] (--admin URL | --master ADDR)",
+		Use:   "doctor [FILE|-] (--admin URL | --master ADDR | --coordinator URL [--server URL])",
 		Short: "Find out why a prompt does not hit: key mismatches and missing ranks",
 		Example: `  # why does this prompt not hit? (read-only: the admin API grants no leases)
   lmc doctor --admin http://10.0.0.1:9003 --model meta-llama/Llama-3.1-8B-Instruct --hash-seed 0 prompt.json
@@ -98,6 +98,7 @@ JSON (-o json): {"outcome": "full-hit"|"cause-found"|"no-cause"|"store-only",
 ...}, "notes", "store": {"sampled","complete","groups": [...]}}.
 
 ` + engineDoctorHelp + `
+` + coordinatorDoctorHelp + `
 
 Exit codes: 0 when the prompt fully hits or a cause was found, 1 when no
 cause was found, 2 for bad input, 3 when the store cannot be reached.`,
@@ -126,6 +127,7 @@ cause was found, 2 for bad input, 3 when the store cannot be reached.`,
 	addEngineFlags(cmd, &o.Engine, scopeDoctor)
 	addInputFlags(cmd, &o.Input)
 	addStoreFlags(cmd, &o.Backend)
+	addCoordinatorFlag(cmd, &o.Backend)
 	fl := cmd.Flags()
 	fl.StringSliceVar(&o.SeedCandidates, "seed-candidates", nil, "PYTHONHASHSEED values to try (default: the configured one, 0, PYTHONHASHSEED of this environment, 123 and 42)")
 	fl.IntVar(&o.MaxProbes, "max-probes", doctor.DefaultMaxProbes, "at most this many existence checks against the store, baseline and confirmation included")
@@ -185,6 +187,9 @@ func (o *DoctorOptions) seedCandidates(res *Resolved) ([]string, error) {
 
 func doctorRun(ctx context.Context, o *DoctorOptions) error {
 	f := o.f
+	if coordinatorDoctorWanted(f, &o.Backend) {
+		return f.coordinatorDoctorRun(ctx, &coordDoctorInput{Backend: o.Backend, Keys: o.Keys, Input: o.Input, Args: o.Args, Prompt: o.Prompt, Format: o.Format}) // coorddoctor.go
+	}
 	b := o.Backend
 	var warnings []string
 	var admin *mooncake.Admin

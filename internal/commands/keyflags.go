@@ -28,6 +28,9 @@ type KeyFlags struct {
 	CacheSalt     string
 	LMCacheConfig string
 	Layer         int
+	// Servers are MP servers (--server) whose /status gives the chunk
+	// size, hash algorithm, model and world size (coordserver.go).
+	Servers []string
 }
 
 // DefaultKeyFlags are the flag defaults: LMCache's own defaults, no model
@@ -65,6 +68,7 @@ func defineKeyFlags(cmd *cobra.Command, k *KeyFlags) {
 	_ = cmd.RegisterFlagCompletionFunc("key-schema", completeKeySchema)
 	_ = cmd.RegisterFlagCompletionFunc("dtype", cobra.FixedCompletions(lmcachekey.DTypeValues, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.MarkFlagFilename("lmcache-config", "yaml", "yml")
+	addServerFlag(cmd, &k.Servers)
 }
 
 func algorithmNames() string {

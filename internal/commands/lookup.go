@@ -33,6 +33,8 @@ type LookupOptions struct {
 	Watch       bool
 	Interval    time.Duration
 	Format      printers.Format
+	// Coord are the --coordinator lookup's flags (coordlookup.go).
+	Coord coordLookupFlags
 
 	minHit float64
 }
@@ -43,7 +45,7 @@ var lookupFormats = []printers.Format{printers.Table, printers.Wide, printers.JS
 func NewCmdLookup(f *Factory) *cobra.Command {
 	opts := &LookupOptions{f: f}
 	cmd := &cobra.Command{
-		Use:   "lookup [FILE|-] (--master ADDR | --admin URL | --controller URL)",
+		Use:   "lookup [FILE|-] (--master ADDR | --admin URL | --controller URL | --coordinator URL)",
 		Short: "How much of a prompt is cached, chunk by chunk, and where",
 		Long: `Look a prompt up the way the serving engine would and show every chunk.
 
@@ -66,6 +68,8 @@ With --controller, the LMCache cache controller hashes the tokens itself
 (builtin hash, chunk 256, its own NONE_HASH) and answers per instance; key flags
 do not apply.
 
+` + coordinatorLookupHelp + `
+
 ` + inputHelp + `
 
 JSON (-o json): {"source", "total_tokens", "hit_tokens", "hit_chunks",
@@ -87,7 +91,8 @@ the store answers an error for a key (neither hit nor miss).`,
   lmc lookup --master 10.0.0.1:50051 --model m --hash-seed 0 --min-hit 0.5 -o json prompts.jsonl
   lmc lookup --controller http://localhost:9000 prompt.json
   lmc lookup --engine sglang --master 10.0.0.1:50051 --page-size 64 --tp-size 8 --model Qwen/Qwen3-8B prompt.json
-  lmc lookup --engine vllm --admin http://10.0.0.1:9003 --model meta-llama/Llama-3.1-8B-Instruct --tp-size 2 --num-kv-heads 8 prompt.json`,
+  lmc lookup --engine vllm --admin http://10.0.0.1:9003 --model meta-llama/Llama-3.1-8B-Instruct --tp-size 2 --num-kv-heads 8 prompt.json
+  lmc lookup --coordinator http://localhost:9300 --server http://localhost:8080 prompt.json`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Args = args
@@ -127,6 +132,7 @@ the store answers an error for a key (neither hit nor miss).`,
 	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", 4, "prompts of a batch in flight at once")
 	cmd.Flags().BoolVar(&opts.Watch, "watch", false, "repeat the lookup every --interval: redraw on a terminal, JSON Lines (with \"time\") otherwise")
 	cmd.Flags().DurationVar(&opts.Interval, "interval", 2*time.Second, "time between --watch rounds")
+	addCoordinatorLookupFlags(cmd, &opts.Backend, &opts.Coord)
 	cmd.Flags().BoolVar(&opts.AllRanks, "all-ranks", false, "check every worker id's key of each chunk (world size > 1 without MLA): a chunk counts only when all ranks hold it")
 	return cmd
 }
@@ -153,9 +159,15 @@ func parseFraction(s string) (float64, error) {
 
 func lookupRun(ctx context.Context, o *LookupOptions) error {
 	f := o.f
-	kind, err := f.backendSet(&o.Backend, storeBackend, storeBackend, controllerBackend)
+	kind, err := f.backendSet(&o.Backend, storeBackend, storeBackend, controllerBackend, coordinatorBackend)
 	if err != nil {
 		return err
+	}
+	if err := f.checkCoordinatorLookupFlags(kind); err != nil {
+		return err
+	}
+	if kind.name == coordinatorBackend.name {
+		return coordinatorLookupRun(ctx, o)
 	}
 	b := o.Backend
 	if kind.name == controllerBackend.name {
@@ -175,7 +187,7 @@ func lookupRun(ctx context.Context, o *LookupOptions) error {
 				fmt.Fprintf(f.IOStreams.ErrOut, "using Mooncake master %s from %s\n", addr, src)
 			}
 		} else {
-			return &UsageError{Err: errors.New("no backend: pass --master HOST:PORT, --admin URL or --controller URL (or an LMCache config whose external_lookup_client or extra_config names the master)")}
+			return &UsageError{Err: errors.New("no backend: pass --master HOST:PORT, --admin URL or --controller URL, or --coordinator URL (or an LMCache config whose external_lookup_client or extra_config names the master)")}
 		}
 	}
 	src, err := f.openTokens(ctx, o.Args, &o.Input, o.Keys.Model)
@@ -298,4 +310,18 @@ func runLookups[T any](ctx context.Context, o *LookupOptions, src *tokenSource, 
 		}
 		return out.finish()
 	})
+}
+
+// coordinatorLookupRun is lookup --coordinator (coordlookup.go).
+func coordinatorLookupRun(ctx context.Context, o *LookupOptions) error {
+	cl, err := o.f.newCoordLookup(ctx, o.Backend.Coordinator, &o.Keys, &o.Coord)
+	if err != nil {
+		return err
+	}
+	src, err := o.f.openTokens(ctx, o.Args, &o.Input, cl.ck.Model)
+	if err != nil {
+		return err
+	}
+	defer cl.done()
+	return runLookups(ctx, o, src, cl.printer, cl.worker)
 }

@@ -16,18 +16,23 @@ func NewCmdMove(f *Factory) *cobra.Command {
 	var from, to string
 	var copyOnly bool
 	cmd := &cobra.Command{
-		Use:   "move --controller URL --from INSTANCE[:LOCATION] --to INSTANCE[:LOCATION] [--copy] [FILE|-]",
+		Use:   "move (--controller URL | --coordinator URL) --from INSTANCE[:LOCATION] --to INSTANCE[:LOCATION] [--copy] [FILE|-]",
 		Short: "Move (or copy) a prompt's cached prefix between instances",
 		Long: `Move the cached prefix of a prompt from one instance to another over P2P
 (both instances need P2P enabled; workers are paired by worker id). --copy
 keeps the source. Locations default to LocalCPUBackend, the only one the
 controller supports for moves.
 
+` + coordinatorMoveHelp + `
+
 ` + inputHelp,
 		Example: `  lmc move --controller http://localhost:9000 --from inst1 --to inst2 prompt.json
   lmc move --controller http://localhost:9000 --from inst1:LocalCPUBackend --to inst2 --copy --verify prompt.json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if done, err := f.coordinatorMoveDispatch(cmd, args, &o.Backend); done {
+				return err
+			}
 			if from == "" || to == "" {
 				return &UsageError{Err: errors.New("--from and --to are required: INSTANCE[:LOCATION]")}
 			}
@@ -63,5 +68,6 @@ controller supports for moves.
 	cmd.Flags().BoolVar(&copyOnly, "copy", false, "keep the source copy")
 	_ = cmd.RegisterFlagCompletionFunc("from", f.completeInstances)
 	_ = cmd.RegisterFlagCompletionFunc("to", f.completeInstances)
+	coordMoveFlags(cmd, &o.Backend) // last: it adds only the flags the command lacks
 	return cmd
 }

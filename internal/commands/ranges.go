@@ -45,6 +45,7 @@ var flagRanges = map[string]intRange{
 	"num-kv-heads":       {0, 4096, "KV heads (0: not given)"},
 	"kv-cache-group":     {0, 1023, "a KV-cache group index"},
 	"prefetch-threshold": {0, 1 << 24, "tokens (0: SGLang's default 256)"},
+	"mp-servers":         {1, 16, "sandbox MP servers"},
 }
 
 // durationRange bounds duration flags: positive, at most a day.

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -21,6 +22,7 @@ type sandboxView struct {
 	Controller string `json:"controller"`
 	Instance   string `json:"instance"`
 	Stored     int    `json:"stored_keys"`
+	sandboxFleetView
 }
 
 // NewCmdSandbox builds `lmc sandbox`.
@@ -33,7 +35,7 @@ func NewCmdSandbox(f *Factory) *cobra.Command {
 	var nodes int
 	var populate string
 	cmd := &cobra.Command{
-		Use:   "sandbox [--master-addr A] [--admin-addr A] [--controller-addr A] [--populate FILE]",
+		Use:   "sandbox [--master-addr A] [--admin-addr A] [--controller-addr A] [--coordinator-addr A] [--populate FILE]",
 		Short: "Run a local Mooncake master and LMCache controller for trying lmc and testing scripts",
 		Long: `Run, in the foreground until interrupted, a local Mooncake master that speaks
 the real RPC protocol and admin HTTP API, and a local LMCache controller that
@@ -54,20 +56,29 @@ With --engine sglang|vllm, --populate stores every rank's objects of each page
 or block the way that engine writes them (the key flags as for 'lmc keys
 --engine …'); --drop-chunks and --evict-memory-chunks then count pages or
 blocks, and the controller is not told (it knows LMCache's chunks only).
+--coordinator-addr also runs an LMCache MP coordinator and --mp-servers MP
+servers (server-1, …) that register with it, heartbeat and stream their cache
+events, with one fleet-shared L2 mooncake_store pool. --populate then stores
+the prompt on server-1 (L1 dram and L2) and the same chunks' MP-mode keys of
+every rank in the master (--key-schema mp is implied), so 'lookup
+--coordinator' and 'lookup --master --key-schema mp' agree; dropped chunks are
+left out of both, and --evict-memory-chunks drops those chunks from server-1's
+L1.
 
 When ready it prints the addresses (one "name value" per line, or -o json) and
 an example command, then serves until Ctrl-C or SIGTERM.`,
 		Example: `  lmc sandbox
   lmc sandbox --master-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 --controller-addr 127.0.0.1:0 -o json
   lmc sandbox --populate prompt.json --model demo/model --hash-seed 0 --drop-chunks 1
-  lmc sandbox --populate prompt.json --engine sglang --page-size 16 --tp-size 2 --model Qwen/Qwen3-8B`,
+  lmc sandbox --populate prompt.json --engine sglang --page-size 16 --tp-size 2 --model Qwen/Qwen3-8B
+  lmc sandbox --coordinator-addr 127.0.0.1:9300 --populate prompt.json --model demo/model`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fm, err := f.outputFormat([]printers.Format{printers.Table, printers.Plain, printers.JSON})
 			if err != nil {
 				return err
 			}
-			for _, a := range []string{cfg.masterAddr, cfg.adminAddr, cfg.controllerAddr} {
+			for _, a := range []string{cfg.masterAddr, cfg.adminAddr, cfg.controllerAddr, orElse(cfg.coordinatorAddr, "127.0.0.1:0")} {
 				if err := loopbackOnly(a); err != nil {
 					return &UsageError{Err: err}
 				}
@@ -94,7 +105,7 @@ an example command, then serves until Ctrl-C or SIGTERM.`,
 				}
 				warn(f.IOStreams, spec.Warnings)
 			case populate != "":
-				res, err := f.resolveKeys(cmd.Context(), &keys, f.Given)
+				res, err := f.resolveKeys(cmd.Context(), &keys, sandboxKeySources(f, cfg, &keys))
 				if err != nil {
 					return err
 				}
@@ -110,7 +121,14 @@ an example command, then serves until Ctrl-C or SIGTERM.`,
 				return err
 			}
 			defer sb.close()
-			v := sandboxView{Master: sb.master.Addr(), Admin: sb.master.AdminURL(), Controller: sb.controllerURL(), Instance: SandboxInstance}
+			fleet, err := startSandboxFleet(cfg, p, &keys)
+			if err != nil {
+				return err
+			}
+			if fleet != nil {
+				defer fleet.Close()
+			}
+			v := sandboxView{Master: sb.master.Addr(), Admin: sb.master.AdminURL(), Controller: sb.controllerURL(), Instance: SandboxInstance, sandboxFleetView: fleetView(fleet)}
 			ctx := cmd.Context()
 			switch {
 			case spec != nil:
@@ -121,7 +139,13 @@ an example command, then serves until Ctrl-C or SIGTERM.`,
 				v.Stored = objects
 				fmt.Fprintf(f.IOStreams.ErrOut, "populated %d of %d %ss of %s (%d tokens) as %s writes them: %d objects\n", stored, total, spec.chunkWord(), populate, len(tokens), engineTitle(eng), objects)
 			case p != nil:
-				stored, total, err := sb.populate(ctx, *p, tokens, drop, evict, nodes)
+				put := sb.populate
+				if fleet != nil {
+					put = func(ctx context.Context, p lmcachekey.Params, tokens []uint32, drop, evict map[int]bool, nodes int) (int, int, error) {
+						return sb.populateFleet(ctx, f, fleet, p, tokens, drop, evict, nodes)
+					}
+				}
+				stored, total, err := put(ctx, *p, tokens, drop, evict, nodes)
 				if err != nil {
 					return err
 				}
@@ -133,14 +157,14 @@ an example command, then serves until Ctrl-C or SIGTERM.`,
 					return err
 				}
 			} else {
-				fmt.Fprintf(f.Out(), "master %s\nadmin %s\ncontroller %s\n", v.Master, v.Admin, v.Controller)
+				fmt.Fprintf(f.Out(), "master %s\nadmin %s\ncontroller %s\n%s", v.Master, v.Admin, v.Controller, fleetLines(fleet))
 			}
 			prompt, keyArgs := "PROMPT.json", "--model MODEL --hash-seed SEED"
 			if populate != "" {
 				prompt, keyArgs = shellQuote(populate), givenFlagArgs(cmd, f.Given, flagsIn(cmd, groupKey))
 			}
-			fmt.Fprintf(f.IOStreams.ErrOut, "sandbox ready (metadata only, no KV bytes). Try:\n  lmc lookup --master %s %s %s\n  lmc lookup --controller %s %s\nCtrl-C stops it.\n",
-				v.Master, keyArgs, prompt, v.Controller, prompt)
+			fmt.Fprintf(f.IOStreams.ErrOut, "sandbox ready (metadata only, no KV bytes). Try:\n  lmc lookup --master %s %s %s\n  lmc lookup --controller %s %s\n%sCtrl-C stops it.\n",
+				v.Master, keyArgs, prompt, v.Controller, prompt, fleetTry(fleet))
 			<-ctx.Done()
 			fmt.Fprintln(f.IOStreams.ErrOut, "sandbox stopped")
 			return nil
@@ -160,6 +184,7 @@ an example command, then serves until Ctrl-C or SIGTERM.`,
 	fl.StringVar(&evictChunks, "evict-memory-chunks", "", "chunk indices of --populate whose memory replicas are evicted (kept on disk with --disk-tier), e.g. 2")
 	addKeyFlags(cmd, &keys)
 	addEngineFlags(cmd, &ef, scopeStore)
+	addSandboxCoordinatorFlags(cmd, &cfg)
 	return cmd
 }
 

@@ -33,6 +33,10 @@ type sandbox struct {
 type sandboxConfig struct {
 	masterAddr, adminAddr, controllerAddr string
 	diskTier                              bool
+	// coordinatorAddr and mpServers are the LMCache MP fleet's
+	// (sandboxcoord.go).
+	coordinatorAddr string
+	mpServers       int
 }
 
 // sandboxStorageRoot is where the sandbox master pretends to keep its disk

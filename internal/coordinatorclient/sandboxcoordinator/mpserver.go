@@ -14,6 +14,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -306,9 +307,10 @@ func (m *MPServer) Close() error {
 		close(m.hbStop)
 		if m.cfg.coordinator != "" && !m.cfg.noRegister && m.ln != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			req, _ := http.NewRequestWithContext(ctx, http.MethodDelete, m.cfg.coordinator+"/instances/"+m.cfg.id, nil)
-			if resp, e := m.cfg.hc.Do(req); e == nil {
-				resp.Body.Close()
+			if req, err := http.NewRequestWithContext(ctx, http.MethodDelete, m.cfg.coordinator+"/instances/"+url.PathEscape(m.cfg.id), nil); err == nil {
+				if resp, e := m.cfg.hc.Do(req); e == nil {
+					resp.Body.Close()
+				}
 			}
 			cancel()
 		}
@@ -379,7 +381,7 @@ func (m *MPServer) heartbeatLoop() {
 		case <-m.hbStop:
 			return
 		case <-t.C:
-			status, _, err := m.post(http.MethodPut, "/instances/"+m.cfg.id+"/heartbeat", nil)
+			status, _, err := m.post(http.MethodPut, "/instances/"+url.PathEscape(m.cfg.id)+"/heartbeat", nil)
 			if err == nil && status == http.StatusNotFound {
 				_ = m.Register()
 			}
