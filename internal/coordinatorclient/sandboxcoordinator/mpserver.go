@@ -221,6 +221,7 @@ type MPServer struct {
 	once   sync.Once
 	wg     sync.WaitGroup
 	hbStop chan struct{}
+	hbDone chan struct{} // closed when the heartbeat loop has ended
 }
 
 type prefetchJob struct {
@@ -251,7 +252,7 @@ func NewMPServer(opts ...MPOption) *MPServer {
 	if cfg.eventsPath == "" {
 		cfg.eventsPath = "/events"
 	}
-	return &MPServer{cfg: cfg, l1: map[objKey]*object{}, jobs: map[string]*prefetchJob{}, seq: cfg.seq, faultBox: newFaultBox(), hbStop: make(chan struct{})}
+	return &MPServer{cfg: cfg, l1: map[objKey]*object{}, jobs: map[string]*prefetchJob{}, seq: cfg.seq, faultBox: newFaultBox(), hbStop: make(chan struct{}), hbDone: make(chan struct{})}
 }
 
 // StartMPServer listens on addr ("" means 127.0.0.1:0); with a
@@ -274,12 +275,15 @@ func StartMPServer(addr string, opts ...MPOption) (*MPServer, error) {
 	}()
 	if m.cfg.coordinator != "" && !m.cfg.noRegister {
 		if err := m.Register(); err != nil {
+			close(m.hbDone) // no heartbeat was started
 			m.Close()
 			return nil, err
 		}
 		if m.cfg.heartbeat > 0 {
 			m.wg.Add(1)
 			go m.heartbeatLoop()
+		} else {
+			close(m.hbDone)
 		}
 	}
 	return m, nil
@@ -306,6 +310,9 @@ func (m *MPServer) Close() error {
 		close(m.done)
 		close(m.hbStop)
 		if m.cfg.coordinator != "" && !m.cfg.noRegister && m.ln != nil {
+			// A heartbeat still in flight would answer the deregistration
+			// with a new registration (a 404 makes it register again).
+			<-m.hbDone
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			if req, err := http.NewRequestWithContext(ctx, http.MethodDelete, m.cfg.coordinator+"/instances/"+url.PathEscape(m.cfg.id), nil); err == nil {
 				if resp, e := m.cfg.hc.Do(req); e == nil {
@@ -374,6 +381,7 @@ func (m *MPServer) Register() error {
 
 func (m *MPServer) heartbeatLoop() {
 	defer m.wg.Done()
+	defer close(m.hbDone)
 	t := time.NewTicker(m.cfg.heartbeat)
 	defer t.Stop()
 	for {
