@@ -2,7 +2,8 @@
 // the one 'lmc sandbox' and 'lmc demo' serve, and lmc's tests run against:
 // an in-memory implementation of the controller's HTTP API, faithful to what the real controller answers
 // (spec Part II: FastAPI 0.95 on pydantic v1), for tests and for a local
-// sandbox. It depends only on net/http: serve a *Server with
+// sandbox. It depends only on net/http and on lmc's pyjson (CPython's json
+// module, shared with the sandbox coordinator): serve a *Server with
 // httptest.NewServer or a plain http.Server.
 //
 // State: instances and workers in registration order (ip, port,

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"lmc/internal/pyjson"
 )
 
 // Server is a fake LMCache cache controller. It implements http.Handler;
@@ -330,11 +332,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_, _ = w.Write(pyDumps(v))
+	_, _ = w.Write(pyjson.Dumps(v))
 }
 
 func writeDetail(w http.ResponseWriter, status int, detail string) {
-	writeJSON(w, status, ordered{{"detail", detail}})
+	writeJSON(w, status, pyjson.Object{{"detail", detail}})
 }
 
 func writeText(w http.ResponseWriter, status int, text string) {
@@ -348,7 +350,7 @@ func writeValidation(w http.ResponseWriter, errs []valErr) {
 	for i, e := range errs {
 		list[i] = e.json()
 	}
-	writeJSON(w, http.StatusUnprocessableEntity, ordered{{"detail", list}})
+	writeJSON(w, http.StatusUnprocessableEntity, pyjson.Object{{"detail", list}})
 }
 
 // maxBody bounds request bodies (the controller has no limit; 64 MiB is
@@ -369,14 +371,14 @@ func readBody(w http.ResponseWriter, r *http.Request) (any, bool) {
 	if !isJSONContentType(r.Header.Get("Content-Type")) {
 		return rawBody(data), true
 	}
-	v, err := pyLoads(data)
+	v, err := pyjson.Loads(data)
 	if err != nil {
-		if de, ok := err.(*pyDecodeError); ok {
+		if de, ok := err.(*pyjson.DecodeError); ok {
 			writeValidation(w, []valErr{{
-				loc: []any{"body", de.pos},
+				loc: []any{"body", de.Pos},
 				msg: de.Error(),
 				typ: "value_error.jsondecode",
-				ctx: ordered{{"msg", de.msg}, {"doc", de.doc}, {"pos", de.pos}, {"lineno", de.lineno}, {"colno", de.colno}},
+				ctx: pyjson.Object{{"msg", de.Msg}, {"doc", de.Doc}, {"pos", de.Pos}, {"lineno", de.Lineno}, {"colno", de.Colno}},
 			}})
 			return nil, false
 		}

@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"lmc/internal/pyjson"
 )
 
 const gib = 1 << 30
@@ -20,7 +22,7 @@ const gib = 1 << 30
 // 1770000002.417 reads back as written).
 func epochFloat(t time.Time) float64 { return float64(t.Unix()) + float64(t.Nanosecond())/1e9 }
 
-func hHealthz(*Server, *request) reply { return jsonReply(200, ordered{{"status", "healthy"}}) }
+func hHealthz(*Server, *request) reply { return jsonReply(200, pyjson.Object{{"status", "healthy"}}) }
 
 // ---------------------------------------------------------------------------
 // Fleet membership (spec §6.2)
@@ -54,7 +56,7 @@ func hRegister(s *Server, rq *request) reply {
 	s.mu.Lock()
 	re := s.st.register(&in)
 	s.mu.Unlock()
-	return jsonReply(200, ordered{{"instance_id", in.id}, {"re_registered", re}})
+	return jsonReply(200, pyjson.Object{{"instance_id", in.id}, {"re_registered", re}})
 }
 
 func hHeartbeat(s *Server, rq *request) reply {
@@ -66,9 +68,9 @@ func hHeartbeat(s *Server, rq *request) reply {
 	}
 	s.mu.Unlock()
 	if in == nil {
-		return jsonReply(http.StatusNotFound, ordered{{"error", "unknown instance " + id + "; re-register"}})
+		return jsonReply(http.StatusNotFound, pyjson.Object{{"error", "unknown instance " + id + "; re-register"}})
 	}
-	return jsonReply(200, ordered{{"instance_id", id}})
+	return jsonReply(200, pyjson.Object{{"instance_id", id}})
 }
 
 func hDeregister(s *Server, rq *request) reply {
@@ -84,34 +86,34 @@ func hInstances(s *Server, _ *request) reply {
 	list := []any{}
 	for _, id := range s.st.regOrder {
 		in := s.st.reg[id]
-		e := ordered{{"instance_id", in.id}, {"ip", in.ip}, {"http_port", in.port}, {"registration_time", pyFloat(in.regTime)}, {"metadata", in.metadata}}
+		e := pyjson.Object{{"instance_id", in.id}, {"ip", in.ip}, {"http_port", in.port}, {"registration_time", pyjson.Float(in.regTime)}, {"metadata", in.metadata}}
 		if s.cfg.prof.p2pFields {
-			e = append(e, kv{"p2p_advertised_url", in.p2p}, kv{"mq_port", in.mq})
+			e = append(e, pyjson.Member{"p2p_advertised_url", in.p2p}, pyjson.Member{"mq_port", in.mq})
 		}
 		list = append(list, e)
 	}
-	return jsonReply(200, ordered{{"instances", list}})
+	return jsonReply(200, pyjson.Object{{"instances", list}})
 }
 
 // ---------------------------------------------------------------------------
 // Usage (spec §6.3)
 
-func moduleJSON(m *module, declared bool) ordered {
+func moduleJSON(m *module, declared bool) pyjson.Object {
 	var ratio any
 	if m.cap > 0 && declared {
-		ratio = pyFloat(float64(m.used) / float64(m.cap))
+		ratio = pyjson.Float(float64(m.used) / float64(m.cap))
 	}
-	return ordered{{"tier", m.tier}, {"backend", m.backend}, {"shared", m.shared}, {"used_bytes", m.used}, {"capacity_bytes", m.cap}, {"usage_ratio", ratio}}
+	return pyjson.Object{{"tier", m.tier}, {"backend", m.backend}, {"shared", m.shared}, {"used_bytes", m.used}, {"capacity_bytes", m.cap}, {"usage_ratio", ratio}}
 }
 
-func (s *Server) instanceUsage(id string, mods map[compKey]*module) ordered {
+func (s *Server) instanceUsage(id string, mods map[compKey]*module) pyjson.Object {
 	_, registered := s.st.reg[id]
 	_, declared := s.st.decls[id]
 	list := []any{}
 	for _, m := range sortedModules(mods) {
 		list = append(list, moduleJSON(m, declared))
 	}
-	return ordered{{"instance_id", id}, {"registered", registered}, {"declared_capacity", declared}, {"modules", list}}
+	return pyjson.Object{{"instance_id", id}, {"registered", registered}, {"declared_capacity", declared}, {"modules", list}}
 }
 
 func hUsage(s *Server, _ *request) reply {
@@ -131,7 +133,7 @@ func hUsage(s *Server, _ *request) reply {
 	for _, m := range sortedModules(shared) {
 		sh = append(sh, moduleJSON(m, true))
 	}
-	return jsonReply(200, ordered{{"instances", list}, {"shared_modules", sh}})
+	return jsonReply(200, pyjson.Object{{"instances", list}, {"shared_modules", sh}})
 }
 
 func hInstanceUsage(s *Server, rq *request) reply {
@@ -141,7 +143,7 @@ func hInstanceUsage(s *Server, rq *request) reply {
 	insts, _ := s.st.usage()
 	mods, ok := insts[id]
 	if !ok {
-		return detail(http.StatusNotFound, "unknown instance "+pyRepr(id))
+		return detail(http.StatusNotFound, "unknown instance "+pyjson.Repr(id))
 	}
 	return jsonReply(200, s.instanceUsage(id, mods))
 }
@@ -157,17 +159,17 @@ func placementsJSON(ps []placement) []any {
 	return out
 }
 
-func (s *Server) lookupResult(key ordered, k objKey, withTokens bool) ordered {
+func (s *Server) lookupResult(key pyjson.Object, k objKey, withTokens bool) pyjson.Object {
 	var ps []placement
 	var count int64
 	if r := s.st.records[k]; r != nil {
 		ps, count = sortedPlacements(r.placements), r.accessCount
 	}
-	e := ordered{{"key", key}, {"placements", placementsJSON(ps)}}
+	e := pyjson.Object{{"key", key}, {"placements", placementsJSON(ps)}}
 	if withTokens {
-		e = append(e, kv{"token_ids", s.st.tokenIDs(k.hash)})
+		e = append(e, pyjson.Member{"token_ids", s.st.tokenIDs(k.hash)})
 		if s.cfg.prof.accessCount {
-			e = append(e, kv{"access_count", count})
+			e = append(e, pyjson.Member{"access_count", count})
 		}
 	}
 	return e
@@ -195,7 +197,7 @@ func hLookup(s *Server, rq *request) reply {
 		for i, k := range keys {
 			res = append(res, s.lookupResult(eks[i].wire(), k, false))
 		}
-		return jsonReply(200, ordered{{"results", res}})
+		return jsonReply(200, pyjson.Object{{"results", res}})
 	}
 	var eks []encodedKey
 	var keys []objKey
@@ -223,7 +225,7 @@ func hLookup(s *Server, rq *request) reply {
 		for i, k := range keys {
 			res = append(res, s.lookupResult(eks[i].wire(), k, true))
 		}
-		return jsonReply(200, ordered{{"chunks", int64(len(keys))}, {"results", res}})
+		return jsonReply(200, pyjson.Object{{"chunks", int64(len(keys))}, {"results", res}})
 	}
 	resolved, chunks, rr := s.resolve(f)
 	if rr != nil {
@@ -235,7 +237,7 @@ func hLookup(s *Server, rq *request) reply {
 	for _, k := range resolved {
 		res = append(res, s.lookupResult(k.wire(), k, true))
 	}
-	return jsonReply(200, ordered{{"chunks", int64(chunks)}, {"results", res}})
+	return jsonReply(200, pyjson.Object{{"chunks", int64(chunks)}, {"results", res}})
 }
 
 // hLookupTokens is the keys-only era's tokens route: {chunks, results}
@@ -263,7 +265,7 @@ func hLookupTokens(s *Server, rq *request) reply {
 	for _, k := range resolved {
 		res = append(res, s.lookupResult(k.wire(), k, false))
 	}
-	return jsonReply(200, ordered{{"chunks", int64(chunks)}, {"results", res}})
+	return jsonReply(200, pyjson.Object{{"chunks", int64(chunks)}, {"results", res}})
 }
 
 func hTokenIDs(s *Server, rq *request) reply {
@@ -284,9 +286,9 @@ func hTokenIDs(s *Server, rq *request) reply {
 	defer s.mu.Unlock()
 	res := []any{}
 	for i, k := range keys {
-		res = append(res, ordered{{"key", eks[i].wire()}, {"token_ids", s.st.tokenIDs(k.hash)}})
+		res = append(res, pyjson.Object{{"key", eks[i].wire()}, {"token_ids", s.st.tokenIDs(k.hash)}})
 	}
-	return jsonReply(200, ordered{{"results", res}})
+	return jsonReply(200, pyjson.Object{{"results", res}})
 }
 
 // hBlendLookup validates the tokens form; the fake runs with
@@ -316,7 +318,7 @@ func hBlendLookup(s *Server, rq *request) reply {
 	if len(f.tokens) > maxTokenIDs {
 		return detail(http.StatusBadRequest, fmt.Sprintf("too many token_ids in a single request (limit=%d, got=%d)", maxTokenIDs, len(f.tokens)))
 	}
-	return jsonReply(200, ordered{{"matches", []any{}}})
+	return jsonReply(200, pyjson.Object{{"matches", []any{}}})
 }
 
 func hKeys(s *Server, rq *request) reply {
@@ -330,7 +332,7 @@ func hKeys(s *Server, rq *request) reply {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var matched []ordered
+	var matched []pyjson.Object
 	for _, r := range s.st.recordList() {
 		var ps []placement
 		for _, p := range r.placements {
@@ -341,9 +343,9 @@ func hKeys(s *Server, rq *request) reply {
 		if len(ps) == 0 {
 			continue
 		}
-		e := ordered{{"key", r.key.wire()}, {"placements", placementsJSON(ps)}, {"num_tokens", int64(len(s.st.tokenIDs(r.key.hash)))}}
+		e := pyjson.Object{{"key", r.key.wire()}, {"placements", placementsJSON(ps)}, {"num_tokens", int64(len(s.st.tokenIDs(r.key.hash)))}}
 		if s.cfg.prof.accessCount {
-			e = append(e, kv{"access_count", r.accessCount})
+			e = append(e, pyjson.Member{"access_count", r.accessCount})
 		}
 		matched = append(matched, e)
 	}
@@ -351,7 +353,7 @@ func hKeys(s *Server, rq *request) reply {
 	for i := offset; i < int64(len(matched)) && i < offset+limit; i++ {
 		page = append(page, matched[i])
 	}
-	return jsonReply(200, ordered{{"total", int64(len(matched))}, {"keys", page}})
+	return jsonReply(200, pyjson.Object{{"total", int64(len(matched))}, {"keys", page}})
 }
 
 func hStats(s *Server, _ *request) reply {
@@ -368,11 +370,11 @@ func hStats(s *Server, _ *request) reply {
 			}
 		}
 	}
-	out := ordered{{"num_keys", int64(len(s.st.records))}, {"num_placements", nPl}}
+	out := pyjson.Object{{"num_keys", int64(len(s.st.records))}, {"num_placements", nPl}}
 	if s.cfg.prof.keysOnly {
 		// Before mid-August 2026: per-instance stream state (the key name
 		// and layout are inferred; spec §6.7).
-		streams := ordered{}
+		streams := pyjson.Object{}
 		ids := make([]string, 0, len(s.st.cursors))
 		for id := range s.st.cursors {
 			ids = append(ids, id)
@@ -390,25 +392,25 @@ func hStats(s *Server, _ *request) reply {
 					}
 				}
 			}
-			streams = append(streams, kv{id, ordered{{"incarnation", cu.incarnation}, {"last_seq", cu.lastSeq}, {"gap_detected", cu.gap},
+			streams = append(streams, pyjson.Member{id, pyjson.Object{{"incarnation", cu.incarnation}, {"last_seq", cu.lastSeq}, {"gap_detected", cu.gap},
 				{"num_l1_keys", n1}, {"num_l2_keys", n2}}})
 		}
-		return jsonReply(200, append(out, kv{"instances", streams}))
+		return jsonReply(200, append(out, pyjson.Member{"instances", streams}))
 	}
-	by := ordered{}
+	by := pyjson.Object{}
 	for _, id := range s.st.l1Order {
-		by = append(by, kv{id, int64(len(s.st.l1By[id]))})
+		by = append(by, pyjson.Member{id, int64(len(s.st.l1By[id]))})
 	}
-	out = append(out, kv{"l1_keys_by_instance", by})
+	out = append(out, pyjson.Member{"l1_keys_by_instance", by})
 	if s.cfg.prof.blendStats {
-		blend := ordered{{"num_contents", int64(0)}, {"num_chunks", int64(0)}}
+		blend := pyjson.Object{{"num_contents", int64(0)}, {"num_chunks", int64(0)}}
 		if s.cfg.prof.blendClaims {
-			blend = append(blend, kv{"num_claims", int64(0)}, kv{"num_namespaces", int64(0)})
+			blend = append(blend, pyjson.Member{"num_claims", int64(0)}, pyjson.Member{"num_namespaces", int64(0)})
 		}
-		out = append(out, kv{"blend", append(blend, kv{"table_size", int64(1024)})})
+		out = append(out, pyjson.Member{"blend", append(blend, pyjson.Member{"table_size", int64(1024)})})
 	}
 	if s.cfg.prof.tierTotals {
-		out = append(out, kv{"l1_count", l1n}, kv{"l1_size_bytes", l1b}, kv{"l2_count", l2n}, kv{"l2_size_bytes", l2b})
+		out = append(out, pyjson.Member{"l1_count", l1n}, pyjson.Member{"l1_size_bytes", l1b}, pyjson.Member{"l2_count", l2n}, pyjson.Member{"l2_size_bytes", l2b})
 	}
 	return jsonReply(200, out)
 }
@@ -430,7 +432,7 @@ func hEvents(s *Server, rq *request) reply {
 		return unprocessable(c)
 	}
 	applied, dup, stale := s.offer(batches)
-	return jsonReply(200, ordered{{"applied", int64(applied)}, {"duplicates", int64(dup)}, {"stale", int64(stale)}})
+	return jsonReply(200, pyjson.Object{{"applied", int64(applied)}, {"duplicates", int64(dup)}, {"stale", int64(stale)}})
 }
 
 func (s *Server) offer(batches []*batch) (applied, dup, stale int) {
@@ -476,7 +478,7 @@ func quotaTier(rq *request, c *v) (string, *reply) {
 
 func l2Only(t string) *reply {
 	if t != "l2" {
-		r := detail(http.StatusBadRequest, "quotas apply to tier 'l2' only, not "+pyRepr(t))
+		r := detail(http.StatusBadRequest, "quotas apply to tier 'l2' only, not "+pyjson.Repr(t))
 		return &r
 	}
 	return nil
@@ -489,12 +491,12 @@ func saltParam(rq *request) string {
 	return ""
 }
 
-func (s *Server) quotaStatus(salt, tier string, usage map[string]int64) ordered {
+func (s *Server) quotaStatus(salt, tier string, usage map[string]int64) pyjson.Object {
 	limit, exists := s.st.quotas[salt]
 	if tier != "l2" {
 		limit, exists = 0, false
 	}
-	return ordered{{"cache_salt", salt}, {"quota_limit_gb", pyFloat(float64(limit) / gib)}, {"quota_exists", exists}, {"usage_gb", pyFloat(float64(usage[salt]) / gib)}}
+	return pyjson.Object{{"cache_salt", salt}, {"quota_limit_gb", pyjson.Float(float64(limit) / gib)}, {"quota_exists", exists}, {"usage_gb", pyjson.Float(float64(usage[salt]) / gib)}}
 }
 
 func hQuotaList(s *Server, rq *request) reply {
@@ -525,7 +527,7 @@ func hQuotaList(s *Server, rq *request) reply {
 	for _, n := range names {
 		rows = append(rows, s.quotaStatus(n, tier, usage))
 	}
-	return jsonReply(200, ordered{{"total_gb", pyFloat(float64(total) / gib)}, {"by_cache_salt", rows}})
+	return jsonReply(200, pyjson.Object{{"total_gb", pyjson.Float(float64(total) / gib)}, {"by_cache_salt", rows}})
 }
 
 func hQuotaGet(s *Server, rq *request) reply {
@@ -567,7 +569,7 @@ func hQuotaPut(s *Server, rq *request) reply {
 	s.mu.Lock()
 	s.st.quotas[salt] = int64(limit * gib)
 	s.mu.Unlock()
-	return jsonReply(200, ordered{{"cache_salt", salt}, {"limit_gb", pyFloat(limit)}, {"status", "ok"}})
+	return jsonReply(200, pyjson.Object{{"cache_salt", salt}, {"limit_gb", pyjson.Float(limit)}, {"status", "ok"}})
 }
 
 func hQuotaDelete(s *Server, rq *request) reply {
@@ -588,7 +590,7 @@ func hQuotaDelete(s *Server, rq *request) reply {
 	if !ok {
 		status = "not_found"
 	}
-	return jsonReply(200, ordered{{"cache_salt", salt}, {"limit_gb", pyFloat(0)}, {"status", status}})
+	return jsonReply(200, pyjson.Object{{"cache_salt", salt}, {"limit_gb", pyjson.Float(0)}, {"status", status}})
 }
 
 func hQuotaConfigGet(s *Server, rq *request) reply {
@@ -604,9 +606,9 @@ func hQuotaConfigGet(s *Server, rq *request) reply {
 	defer s.mu.Unlock()
 	var d any
 	if s.st.defaultLimit != nil {
-		d = pyFloat(float64(*s.st.defaultLimit) / gib)
+		d = pyjson.Float(float64(*s.st.defaultLimit) / gib)
 	}
-	return jsonReply(200, ordered{{"default_limit_gb", d}})
+	return jsonReply(200, pyjson.Object{{"default_limit_gb", d}})
 }
 
 func hQuotaConfigPut(s *Server, rq *request) reply {
@@ -641,10 +643,10 @@ func hQuotaConfigPut(s *Server, rq *request) reply {
 	} else {
 		b := int64(*limit * gib)
 		s.st.defaultLimit = &b
-		echo = pyFloat(*limit)
+		echo = pyjson.Float(*limit)
 	}
 	s.mu.Unlock()
-	return jsonReply(200, ordered{{"default_limit_gb", echo}})
+	return jsonReply(200, pyjson.Object{{"default_limit_gb", echo}})
 }
 
 // hL2Status is the /l2 naming of June 2026 (the shape is not part of
@@ -653,16 +655,16 @@ func hL2Status(s *Server, _ *request) reply {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	usage := s.st.saltUsage("l2")
-	rows := ordered{}
+	rows := pyjson.Object{}
 	names := make([]string, 0, len(usage))
 	for n := range usage {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		rows = append(rows, kv{n, ordered{{"usage_bytes", usage[n]}}})
+		rows = append(rows, pyjson.Member{n, pyjson.Object{{"usage_bytes", usage[n]}}})
 	}
-	return jsonReply(200, ordered{{"salts", rows}})
+	return jsonReply(200, pyjson.Object{{"salts", rows}})
 }
 
 // ---------------------------------------------------------------------------
@@ -702,7 +704,7 @@ func hPin(s *Server, rq *request) reply {
 		p.count++
 	}
 	s.mu.Unlock()
-	return jsonReply(200, ordered{{"requested", int64(chunks)}, {"affected", int64(len(keys))}, {"status", "pinned"}})
+	return jsonReply(200, pyjson.Object{{"requested", int64(chunks)}, {"affected", int64(len(keys))}, {"status", "pinned"}})
 }
 
 func hUnpin(s *Server, rq *request) reply {
@@ -719,7 +721,7 @@ func hUnpin(s *Server, rq *request) reply {
 		}
 	}
 	s.mu.Unlock()
-	return jsonReply(200, ordered{{"requested", int64(chunks)}, {"affected", int64(len(keys))}, {"status", "unpinned"}})
+	return jsonReply(200, pyjson.Object{{"requested", int64(chunks)}, {"affected", int64(len(keys))}, {"status", "unpinned"}})
 }
 
 func hPinList(s *Server, rq *request) reply {
@@ -745,9 +747,9 @@ func hPinList(s *Server, rq *request) reply {
 	sort.Slice(all, func(i, j int) bool { return all[i].p.order < all[j].p.order })
 	page := []any{}
 	for i := offset; i < int64(len(all)) && i < offset+limit; i++ {
-		page = append(page, ordered{{"key", all[i].k.wire()}, {"pin_count", int64(all[i].p.count)}})
+		page = append(page, pyjson.Object{{"key", all[i].k.wire()}, {"pin_count", int64(all[i].p.count)}})
 	}
-	return jsonReply(200, ordered{{"total", int64(len(all))}, {"pins", page}})
+	return jsonReply(200, pyjson.Object{{"total", int64(len(all))}, {"pins", page}})
 }
 
 // PinCount returns a key's pin count (tests).
@@ -769,7 +771,7 @@ func (s *Server) mpBase(id string) (string, *reply) {
 	in := s.st.reg[id]
 	s.mu.Unlock()
 	if in == nil {
-		r := detail(http.StatusNotFound, "no MP server registered with instance_id="+pyRepr(id))
+		r := detail(http.StatusNotFound, "no MP server registered with instance_id="+pyjson.Repr(id))
 		return "", &r
 	}
 	return strings.TrimRight(s.cfg.mpURL(in.id, in.ip, int(in.port)), "/"), nil
@@ -858,7 +860,7 @@ func hDelete(s *Server, rq *request) reply {
 		return *rr
 	}
 	if chunks == 0 {
-		return jsonReply(200, ordered{{"instance_id", id}, {"requested", int64(0)}, {"affected", int64(0)}, {"skipped", int64(0)}, {"status", "noop"}})
+		return jsonReply(200, pyjson.Object{{"instance_id", id}, {"requested", int64(0)}, {"affected", int64(0)}, {"skipped", int64(0)}, {"status", "noop"}})
 	}
 	send, held := keys, 0
 	if tier != "l1" && !force {
@@ -874,21 +876,21 @@ func hDelete(s *Server, rq *request) reply {
 		s.mu.Unlock()
 	}
 	url := base + "/cache/objects"
-	status, body, err := s.mpDo(rq.ctx, http.MethodDelete, url, pyDumps(ordered{{"keys", keysJSON(send)}, {"tier", tier}, {"force", force}}))
+	status, body, err := s.mpDo(rq.ctx, http.MethodDelete, url, pyjson.Dumps(pyjson.Object{{"keys", keysJSON(send)}, {"tier", tier}, {"force", force}}))
 	if err == nil && status/100 != 2 {
 		err = statusError(status, url)
 	}
 	if err != nil {
-		return detail(http.StatusBadGateway, "delete to "+pyRepr(id)+" failed: "+err.Error())
+		return detail(http.StatusBadGateway, "delete to "+pyjson.Repr(id)+" failed: "+err.Error())
 	}
 	var deleted, skipped int64
-	if v, err := pyLoads(body); err == nil {
-		if o, ok := v.(*pyObj); ok {
-			if n, ok := o.vals["deleted"].(pyInt); ok {
-				deleted = n.v
+	if v, err := pyjson.Loads(body); err == nil {
+		if o, ok := v.(*pyjson.Dict); ok {
+			if n, ok := o.Vals["deleted"].(pyjson.Int); ok {
+				deleted = n.V
 			}
-			if n, ok := o.vals["skipped"].(pyInt); ok {
-				skipped = n.v
+			if n, ok := o.Vals["skipped"].(pyjson.Int); ok {
+				skipped = n.V
 			}
 		}
 	}
@@ -899,14 +901,14 @@ func hDelete(s *Server, rq *request) reply {
 		}
 		s.mu.Unlock()
 	}
-	return jsonReply(200, ordered{{"instance_id", id}, {"requested", int64(chunks)}, {"affected", deleted}, {"skipped", skipped + int64(held)}, {"status", "deleted"}})
+	return jsonReply(200, pyjson.Object{{"instance_id", id}, {"requested", int64(chunks)}, {"affected", deleted}, {"skipped", skipped + int64(held)}, {"status", "deleted"}})
 }
 
 // ---------------------------------------------------------------------------
 // Prefetch (spec §6.12)
 
 func prefetchForward(f tokensForm) []byte {
-	return pyDumps(ordered{{"model_name", f.model}, {"world_size", f.ws}, {"token_ids", f.tokens}, {"cache_salt", f.salt}})
+	return pyjson.Dumps(pyjson.Object{{"model_name", f.model}, {"world_size", f.ws}, {"token_ids", f.tokens}, {"cache_salt", f.salt}})
 }
 
 func hPrefetch(s *Server, rq *request) reply {
@@ -934,19 +936,19 @@ func hPrefetch(s *Server, rq *request) reply {
 		err = statusError(status, url)
 	}
 	if err != nil {
-		return detail(http.StatusBadGateway, "prefetch submit to "+pyRepr(id)+" failed: "+err.Error())
+		return detail(http.StatusBadGateway, "prefetch submit to "+pyjson.Repr(id)+" failed: "+err.Error())
 	}
 	reqID, chunks, st := "", int64(0), ""
-	if v, err := pyLoads(body); err == nil {
-		if o, ok := v.(*pyObj); ok {
-			reqID, _ = o.vals["request_id"].(string)
-			if n, ok := o.vals["chunks"].(pyInt); ok {
-				chunks = n.v
+	if v, err := pyjson.Loads(body); err == nil {
+		if o, ok := v.(*pyjson.Dict); ok {
+			reqID, _ = o.Vals["request_id"].(string)
+			if n, ok := o.Vals["chunks"].(pyjson.Int); ok {
+				chunks = n.V
 			}
-			st, _ = o.vals["status"].(string)
+			st, _ = o.Vals["status"].(string)
 		}
 	}
-	return jsonReply(200, ordered{{"instance_id", id}, {"request_id", reqID}, {"chunks", chunks}, {"status", st}})
+	return jsonReply(200, pyjson.Object{{"instance_id", id}, {"request_id", reqID}, {"chunks", chunks}, {"status", st}})
 }
 
 func hPrefetchStatus(s *Server, rq *request) reply {
@@ -957,10 +959,10 @@ func hPrefetchStatus(s *Server, rq *request) reply {
 	}
 	status, body, err := s.mpDo(rq.ctx, http.MethodGet, base+"/cache/prefetches/"+reqID, nil)
 	if err != nil {
-		return detail(http.StatusBadGateway, "prefetch status from "+pyRepr(id)+" failed: "+err.Error())
+		return detail(http.StatusBadGateway, "prefetch status from "+pyjson.Repr(id)+" failed: "+err.Error())
 	}
-	if v, err := pyLoads(body); err == nil {
-		return reply{status: status, body: pyDumps(v), ctype: "application/json"}
+	if v, err := pyjson.Loads(body); err == nil {
+		return reply{status: status, body: pyjson.Dumps(v), ctype: "application/json"}
 	}
 	return detail(status, string(body))
 }
@@ -1000,35 +1002,35 @@ func hMetrics(s *Server, _ *request) reply {
 
 func hOpenAPI(s *Server, _ *request) reply {
 	routes := s.activeRoutes()
-	paths := ordered{}
+	paths := pyjson.Object{}
 	for _, p := range sortedKeys(routes) {
-		ops := ordered{}
+		ops := pyjson.Object{}
 		for _, rd := range routes[p] {
-			ops = append(ops, kv{strings.ToLower(rd.method), ordered{{"summary", rd.summary}}})
+			ops = append(ops, pyjson.Member{strings.ToLower(rd.method), pyjson.Object{{"summary", rd.summary}}})
 		}
-		paths = append(paths, kv{p, ops})
+		paths = append(paths, pyjson.Member{p, ops})
 	}
-	props := func(names ...string) ordered {
-		o := ordered{}
+	props := func(names ...string) pyjson.Object {
+		o := pyjson.Object{}
 		for _, n := range names {
-			o = append(o, kv{n, ordered{}})
+			o = append(o, pyjson.Member{n, pyjson.Object{}})
 		}
-		return ordered{{"properties", o}}
+		return pyjson.Object{{"properties", o}}
 	}
-	schemas := ordered{{"RegisterRequest", props("ip", "http_port", "instance_id", "metadata", "p2p_advertised_url", "mq_port")}}
+	schemas := pyjson.Object{{"RegisterRequest", props("ip", "http_port", "instance_id", "metadata", "p2p_advertised_url", "mq_port")}}
 	if s.cfg.prof.directory {
 		if s.cfg.prof.keysOnly {
-			schemas = append(schemas, kv{"DirectoryLookupRequest", props("keys")}, kv{"DirectoryLookupResult", props("key", "placements")})
+			schemas = append(schemas, pyjson.Member{"DirectoryLookupRequest", props("keys")}, pyjson.Member{"DirectoryLookupResult", props("key", "placements")})
 		} else {
 			res := []string{"key", "placements", "token_ids"}
 			entry := []string{"key", "placements", "num_tokens"}
 			if s.cfg.prof.accessCount {
 				res, entry = append(res, "access_count"), append(entry, "access_count")
 			}
-			schemas = append(schemas, kv{"DirectoryLookupRequest", props("keys", "token_ids", "model_name", "world_size", "cache_salt")},
-				kv{"DirectoryLookupResult", props(res...)}, kv{"DirectoryKeyEntry", props(entry...)})
+			schemas = append(schemas, pyjson.Member{"DirectoryLookupRequest", props("keys", "token_ids", "model_name", "world_size", "cache_salt")},
+				pyjson.Member{"DirectoryLookupResult", props(res...)}, pyjson.Member{"DirectoryKeyEntry", props(entry...)})
 		}
 	}
-	return jsonReply(200, ordered{{"openapi", "3.1.0"}, {"info", ordered{{"title", "LMCache MP Coordinator"}, {"version", "1.0.0"}}},
-		{"paths", paths}, {"components", ordered{{"schemas", schemas}}}})
+	return jsonReply(200, pyjson.Object{{"openapi", "3.1.0"}, {"info", pyjson.Object{{"title", "LMCache MP Coordinator"}, {"version", "1.0.0"}}},
+		{"paths", paths}, {"components", pyjson.Object{{"schemas", schemas}}}})
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"lmc/internal/pyjson"
 )
 
 // Lie names a way to falsify a 2xx answer.
@@ -228,26 +230,26 @@ func applyLie(l Lie, body []byte) []byte {
 	case LieTruncate:
 		return append([]byte(nil), body[:len(body)/2]...)
 	}
-	v, err := pyLoads(body)
+	v, err := pyjson.Loads(body)
 	if err != nil {
 		return body
 	}
-	o, ok := v.(*pyObj)
+	o, ok := v.(*pyjson.Dict)
 	if !ok {
 		return body
 	}
 	switch l {
 	case LieCount:
 		for _, k := range []string{"chunks", "total", "applied", "requested", "affected", "found_keys", "num_keys", "deleted"} {
-			if n, ok := o.vals[k].(pyInt); ok {
-				o.set(k, pyInt{v: n.v + 1})
+			if n, ok := o.Vals[k].(pyjson.Int); ok {
+				o.Set(k, pyjson.Int{V: n.V + 1})
 				break
 			}
 		}
 	case LieDropItem:
 		for _, k := range []string{"results", "keys", "instances", "pins", "by_cache_salt", "entries", "modules"} {
-			if l, ok := o.vals[k].([]any); ok && len(l) > 0 {
-				o.set(k, l[:len(l)-1])
+			if l, ok := o.Vals[k].([]any); ok && len(l) > 0 {
+				o.Set(k, l[:len(l)-1])
 				break
 			}
 		}
@@ -258,49 +260,49 @@ func applyLie(l Lie, body []byte) []byte {
 		}
 		switch l {
 		case LieWrongKey:
-			if k, ok := first.vals["key"].(*pyObj); ok {
-				if r, ok := k.vals["kv_rank"].(pyInt); ok {
-					k.set("kv_rank", pyInt{v: r.v ^ 1<<16})
+			if k, ok := first.Vals["key"].(*pyjson.Dict); ok {
+				if r, ok := k.Vals["kv_rank"].(pyjson.Int); ok {
+					k.Set("kv_rank", pyjson.Int{V: r.V ^ 1<<16})
 				}
 			}
 		case LieForeignPlacement:
-			if ps, ok := first.vals["placements"].([]any); ok {
+			if ps, ok := first.Vals["placements"].([]any); ok {
 				tier := "l2"
 				if len(ps) > 0 {
-					if p, ok := ps[0].(*pyObj); ok && p.vals["tier"] == "l2" {
+					if p, ok := ps[0].(*pyjson.Dict); ok && p.Vals["tier"] == "l2" {
 						tier = "l1"
 					}
 				}
-				first.set("placements", append(ps, ordered{{"instance_id", "intruder"}, {"incarnation", int64(1)}, {"tier", tier},
+				first.Set("placements", append(ps, pyjson.Object{{"instance_id", "intruder"}, {"incarnation", int64(1)}, {"tier", tier},
 					{"backend", "dram"}, {"size_bytes", int64(1)}, {"shared", false}}))
 			}
 		case LieTokens:
-			if ts, ok := first.vals["token_ids"].([]any); ok && len(ts) > 0 {
-				if t, ok := ts[0].(pyInt); ok {
-					ts[0] = pyInt{v: t.v + 1}
+			if ts, ok := first.Vals["token_ids"].([]any); ok && len(ts) > 0 {
+				if t, ok := ts[0].(pyjson.Int); ok {
+					ts[0] = pyjson.Int{V: t.V + 1}
 				}
 			}
 		}
 	case LieStatus:
-		if st, ok := o.vals["status"].(string); ok {
+		if st, ok := o.Vals["status"].(string); ok {
 			swap := map[string]string{"pinned": "unpinned", "unpinned": "pinned", "ok": "error", "submitted": "queued",
 				"completed": "done", "pending": "running", "healthy": "degraded", "removed": "gone", "deleted": "failed"}
 			if n, ok := swap[st]; ok {
-				o.set("status", n)
+				o.Set("status", n)
 			} else {
-				o.set("status", strings.ToUpper(st))
+				o.Set("status", strings.ToUpper(st))
 			}
 		}
 	case LieRatio:
 		lieRatio(o)
 	}
-	return pyDumps(o)
+	return pyjson.Dumps(o)
 }
 
-func firstItem(o *pyObj) *pyObj {
+func firstItem(o *pyjson.Dict) *pyjson.Dict {
 	for _, k := range []string{"results", "keys", "pins", "entries"} {
-		if l, ok := o.vals[k].([]any); ok && len(l) > 0 {
-			if f, ok := l[0].(*pyObj); ok {
+		if l, ok := o.Vals[k].([]any); ok && len(l) > 0 {
+			if f, ok := l[0].(*pyjson.Dict); ok {
 				return f
 			}
 		}
@@ -308,24 +310,24 @@ func firstItem(o *pyObj) *pyObj {
 	return nil
 }
 
-func lieRatio(o *pyObj) bool {
-	if mods, ok := o.vals["modules"].([]any); ok {
+func lieRatio(o *pyjson.Dict) bool {
+	if mods, ok := o.Vals["modules"].([]any); ok {
 		for _, m := range mods {
-			if mo, ok := m.(*pyObj); ok {
-				if r, ok := mo.vals["usage_ratio"].(pyFloat); ok {
-					mo.set("usage_ratio", pyFloat(float64(r)*2+0.5))
+			if mo, ok := m.(*pyjson.Dict); ok {
+				if r, ok := mo.Vals["usage_ratio"].(pyjson.Float); ok {
+					mo.Set("usage_ratio", pyjson.Float(float64(r)*2+0.5))
 					return true
 				}
 			}
 		}
 	}
 	for _, k := range []string{"instances", "shared_modules"} {
-		if l, ok := o.vals[k].([]any); ok {
+		if l, ok := o.Vals[k].([]any); ok {
 			for _, e := range l {
-				if eo, ok := e.(*pyObj); ok {
+				if eo, ok := e.(*pyjson.Dict); ok {
 					if k == "shared_modules" {
-						if r, ok := eo.vals["usage_ratio"].(pyFloat); ok {
-							eo.set("usage_ratio", pyFloat(float64(r)*2+0.5))
+						if r, ok := eo.Vals["usage_ratio"].(pyjson.Float); ok {
+							eo.Set("usage_ratio", pyjson.Float(float64(r)*2+0.5))
 							return true
 						}
 					} else if lieRatio(eo) {

@@ -12,6 +12,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"lmc/internal/pyjson"
 )
 
 type move struct {
@@ -27,8 +29,8 @@ type move struct {
 	settled      time.Time
 }
 
-func (m *move) json() ordered {
-	return ordered{{"move_id", m.id}, {"source_instance_id", m.src}, {"target_instance_id", m.dst}, {"status", m.status}, {"phase", m.phase},
+func (m *move) json() pyjson.Object {
+	return pyjson.Object{{"move_id", m.id}, {"source_instance_id", m.src}, {"target_instance_id", m.dst}, {"status", m.status}, {"phase", m.phase},
 		{"requested", m.requested}, {"loaded", m.loaded}, {"missing", m.missing}, {"deleted", m.deleted}, {"skipped", m.skipped}, {"error", m.errText}}
 }
 
@@ -65,9 +67,9 @@ func hMove(s *Server, rq *request) reply {
 	}
 	switch {
 	case src == dst:
-		return detail(http.StatusBadRequest, "source_instance_id and target_instance_id must differ (got "+pyRepr(src)+")")
+		return detail(http.StatusBadRequest, "source_instance_id and target_instance_id must differ (got "+pyjson.Repr(src)+")")
 	case st != "l1" || tt != "l1":
-		return detail(http.StatusBadRequest, fmt.Sprintf("only l1 -> l1 moves are supported (got %s -> %s)", pyRepr(st), pyRepr(tt)))
+		return detail(http.StatusBadRequest, fmt.Sprintf("only l1 -> l1 moves are supported (got %s -> %s)", pyjson.Repr(st), pyjson.Repr(tt)))
 	}
 	srcBase, rr := s.mpBase(src)
 	if rr != nil {
@@ -82,7 +84,7 @@ func hMove(s *Server, rq *request) reply {
 		return *rr
 	}
 	if chunks == 0 {
-		return jsonReply(200, ordered{{"move_id", ""}, {"source_instance_id", src}, {"target_instance_id", dst}, {"requested", int64(0)}, {"status", "noop"}})
+		return jsonReply(200, pyjson.Object{{"move_id", ""}, {"source_instance_id", src}, {"target_instance_id", dst}, {"requested", int64(0)}, {"status", "noop"}})
 	}
 	url := dstBase + "/cache/prefetches"
 	status, body, err := s.mpDo(rq.ctx, http.MethodPost, url, prefetchForward(f))
@@ -90,20 +92,20 @@ func hMove(s *Server, rq *request) reply {
 		err = statusError(status, url)
 	}
 	if err != nil {
-		return detail(http.StatusBadGateway, "prefetch submit to "+pyRepr(dst)+" failed: "+err.Error())
+		return detail(http.StatusBadGateway, "prefetch submit to "+pyjson.Repr(dst)+" failed: "+err.Error())
 	}
 	reqID, mpStatus := "", ""
-	if v, err := pyLoads(body); err == nil {
-		if o, ok := v.(*pyObj); ok {
-			reqID, _ = o.vals["request_id"].(string)
-			mpStatus, _ = o.vals["status"].(string)
+	if v, err := pyjson.Loads(body); err == nil {
+		if o, ok := v.(*pyjson.Dict); ok {
+			reqID, _ = o.Vals["request_id"].(string)
+			mpStatus, _ = o.Vals["status"].(string)
 		}
 	}
 	switch {
 	case mpStatus == "noop":
-		return detail(http.StatusBadGateway, "target "+pyRepr(dst)+" resolved no chunks (its --chunk-size differs from the coordinator's?)")
+		return detail(http.StatusBadGateway, "target "+pyjson.Repr(dst)+" resolved no chunks (its --chunk-size differs from the coordinator's?)")
 	case reqID == "":
-		return detail(http.StatusBadGateway, "target "+pyRepr(dst)+" answered the prefetch without a request_id")
+		return detail(http.StatusBadGateway, "target "+pyjson.Repr(dst)+" answered the prefetch without a request_id")
 	}
 	m := &move{id: s.cfg.ids("move"), src: src, dst: dst, requested: int64(chunks), status: "pending", phase: "load"}
 	s.moves.mu.Lock()
@@ -111,7 +113,7 @@ func hMove(s *Server, rq *request) reply {
 	s.moves.mu.Unlock()
 	s.wg.Add(1)
 	go s.runMove(m, srcBase, dstBase, reqID, keys, keep)
-	return jsonReply(200, ordered{{"move_id", m.id}, {"source_instance_id", src}, {"target_instance_id", dst}, {"requested", int64(chunks)}, {"status", "submitted"}})
+	return jsonReply(200, pyjson.Object{{"move_id", m.id}, {"source_instance_id", src}, {"target_instance_id", dst}, {"requested", int64(chunks)}, {"status", "submitted"}})
 }
 
 func (s *Server) settle(m *move, status, errText string) {
@@ -149,28 +151,28 @@ func (s *Server) runMove(m *move, srcBase, dstBase, reqID string, keys []objKey,
 			err = statusError(status, dstBase+"/cache/prefetches/"+reqID)
 		}
 		if err != nil {
-			s.settle(m, "failed", "prefetch status from "+pyRepr(m.dst)+" failed: "+err.Error())
+			s.settle(m, "failed", "prefetch status from "+pyjson.Repr(m.dst)+" failed: "+err.Error())
 			return
 		}
-		v, _ := pyLoads(body)
-		o, _ := v.(*pyObj)
+		v, _ := pyjson.Loads(body)
+		o, _ := v.(*pyjson.Dict)
 		if o == nil {
 			s.settle(m, "failed", "the target's prefetch status is not JSON")
 			return
 		}
-		if st, _ := o.vals["status"].(string); st != "completed" {
+		if st, _ := o.Vals["status"].(string); st != "completed" {
 			continue
 		}
-		found, _ := o.vals["found_keys"].(pyInt)
-		total, _ := o.vals["total_keys"].(pyInt)
+		found, _ := o.Vals["found_keys"].(pyjson.Int)
+		total, _ := o.Vals["total_keys"].(pyjson.Int)
 		miss := map[int64]bool{}
-		if l, ok := o.vals["missing_key_indices"].([]any); ok {
+		if l, ok := o.Vals["missing_key_indices"].([]any); ok {
 			for _, x := range l {
-				if n, ok := x.(pyInt); ok {
-					miss[n.v] = true
+				if n, ok := x.(pyjson.Int); ok {
+					miss[n.V] = true
 				}
 			}
-		} else if found.v != total.v {
+		} else if found.V != total.V {
 			s.settle(m, "failed", "the target did not report which keys it loaded (no missing_key_indices)")
 			return
 		}
@@ -189,21 +191,21 @@ func (s *Server) runMove(m *move, srcBase, dstBase, reqID string, keys []objKey,
 		for i := 0; i < len(loaded); i += 10000 {
 			batch := loaded[i:min(i+10000, len(loaded))]
 			url := srcBase + "/cache/objects"
-			status, body, err := s.mpDo(ctx, http.MethodDelete, url, pyDumps(ordered{{"keys", keysJSON(batch)}, {"tier", "l1"}, {"force", false}}))
+			status, body, err := s.mpDo(ctx, http.MethodDelete, url, pyjson.Dumps(pyjson.Object{{"keys", keysJSON(batch)}, {"tier", "l1"}, {"force", false}}))
 			if err == nil && status/100 != 2 {
 				err = statusError(status, url)
 			}
 			if err != nil {
-				s.settle(m, "failed", "delete to "+pyRepr(m.src)+" failed: "+err.Error())
+				s.settle(m, "failed", "delete to "+pyjson.Repr(m.src)+" failed: "+err.Error())
 				return
 			}
-			if v, err := pyLoads(body); err == nil {
-				if o, ok := v.(*pyObj); ok {
-					d, _ := o.vals["deleted"].(pyInt)
-					sk, _ := o.vals["skipped"].(pyInt)
+			if v, err := pyjson.Loads(body); err == nil {
+				if o, ok := v.(*pyjson.Dict); ok {
+					d, _ := o.Vals["deleted"].(pyjson.Int)
+					sk, _ := o.Vals["skipped"].(pyjson.Int)
 					s.moves.mu.Lock()
-					m.deleted += d.v
-					m.skipped += sk.v
+					m.deleted += d.V
+					m.skipped += sk.V
 					s.moves.mu.Unlock()
 				}
 			}
@@ -235,7 +237,7 @@ func hMoveStatus(s *Server, rq *request) reply {
 	}
 	m := s.moves.m[id]
 	if m == nil {
-		return detail(http.StatusNotFound, "unknown move_id="+pyRepr(id))
+		return detail(http.StatusNotFound, "unknown move_id="+pyjson.Repr(id))
 	}
 	return jsonReply(200, m.json())
 }

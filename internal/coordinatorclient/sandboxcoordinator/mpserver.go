@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"lmc/internal/pyjson"
 	"lmc/internal/transport"
 )
 
@@ -358,7 +359,7 @@ func (m *MPServer) Register() error {
 			port, _ = strconv.Atoi(p)
 		}
 	}
-	body := pyDumps(ordered{{"instance_id", m.cfg.id}, {"ip", ip}, {"http_port", int64(port)}, {"metadata", ordered{}},
+	body := pyjson.Dumps(pyjson.Object{{"instance_id", m.cfg.id}, {"ip", ip}, {"http_port", int64(port)}, {"metadata", pyjson.Object{}},
 		{"p2p_advertised_url", ""}, {"mq_port", int64(0)}})
 	status, b, err := m.post(http.MethodPost, "/instances", body)
 	if err != nil {
@@ -418,12 +419,12 @@ func (m *MPServer) flush(pbs []pendingBatch) error {
 		if entries == nil {
 			entries = []any{}
 		}
-		batches = append(batches, ordered{{"instance_id", m.cfg.id}, {"incarnation", m.cfg.incarnation}, {"seq", m.seq},
+		batches = append(batches, pyjson.Object{{"instance_id", m.cfg.id}, {"incarnation", m.cfg.incarnation}, {"seq", m.seq},
 			{"event_type", pb.eventType}, {"tier", pb.tier}, {"backend", pb.backend}, {"entries", entries}, {"shared", pb.shared},
-			{"ts", pyFloat(ts)}, {"capacity_bytes", pb.capacity}, {"capacity_revision", pb.revision}})
+			{"ts", pyjson.Float(ts)}, {"capacity_bytes", pb.capacity}, {"capacity_revision", pb.revision}})
 	}
 	m.mu.Unlock()
-	body := pyDumps(ordered{{"batches", batches}})
+	body := pyjson.Dumps(pyjson.Object{{"batches", batches}})
 	if m.cfg.sink != nil {
 		return m.cfg.sink(body)
 	}
@@ -450,12 +451,12 @@ func group(pbs []pendingBatch, eventType, tier, backend string, shared bool, e a
 	return append(pbs, pendingBatch{eventType: eventType, tier: tier, backend: backend, shared: shared, entries: []any{e}})
 }
 
-func storeEntry(k objKey, o *object) ordered {
-	return ordered{{"key", k.wire()}, {"size_bytes", o.size}, {"token_ids", o.tokens}, {"token_offset", o.offset}}
+func storeEntry(k objKey, o *object) pyjson.Object {
+	return pyjson.Object{{"key", k.wire()}, {"size_bytes", o.size}, {"token_ids", o.tokens}, {"token_offset", o.offset}}
 }
 
-func deleteEntry(k objKey) ordered {
-	return ordered{{"key", k.wire()}, {"size_bytes", int64(0)}, {"token_ids", []int64{}}, {"token_offset", int64(-1)}}
+func deleteEntry(k objKey) pyjson.Object {
+	return pyjson.Object{{"key", k.wire()}, {"size_bytes", int64(0)}, {"token_ids", []int64{}}, {"token_offset", int64(-1)}}
 }
 
 // Store writes a token sequence's complete chunks to a tier ("l1" or
@@ -642,29 +643,29 @@ func (m *MPServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func mpRoot(*MPServer, *request) reply {
-	return jsonReply(200, ordered{{"status", "ok"}, {"service", "LMCache HTTP API"}})
+	return jsonReply(200, pyjson.Object{{"status", "ok"}, {"service", "LMCache HTTP API"}})
 }
 
 func mpVersion(*MPServer, *request) reply { return jsonReply(200, "0.3.1-lmcfake") }
 
 func mpOpenAPI(m *MPServer, _ *request) reply {
-	paths := ordered{}
+	paths := pyjson.Object{}
 	for _, rt := range m.routes() {
-		paths = append(paths, kv{rt.pattern, ordered{{strings.ToLower(rt.method), ordered{}}}})
+		paths = append(paths, pyjson.Member{rt.pattern, pyjson.Object{{strings.ToLower(rt.method), pyjson.Object{}}}})
 	}
-	return jsonReply(200, ordered{{"openapi", "3.1.0"}, {"info", ordered{{"title", "LMCache HTTP API"}, {"version", "0.1.0"}}}, {"paths", paths}})
+	return jsonReply(200, pyjson.Object{{"openapi", "3.1.0"}, {"info", pyjson.Object{{"title", "LMCache HTTP API"}, {"version", "0.1.0"}}}, {"paths", paths}})
 }
 
 func mpHealth(m *MPServer, _ *request) reply {
 	if m.cfg.notInit {
-		return jsonReply(http.StatusServiceUnavailable, ordered{{"status", "unhealthy"}, {"reason", "engine not initialized"}})
+		return jsonReply(http.StatusServiceUnavailable, pyjson.Object{{"status", "unhealthy"}, {"reason", "engine not initialized"}})
 	}
-	return jsonReply(200, ordered{{"status", "healthy"}})
+	return jsonReply(200, pyjson.Object{{"status", "healthy"}})
 }
 
 func mpStatus(m *MPServer, _ *request) reply {
 	if m.cfg.notInit {
-		return jsonReply(http.StatusServiceUnavailable, ordered{{"error", "engine not initialized"}})
+		return jsonReply(http.StatusServiceUnavailable, pyjson.Object{{"error", "engine not initialized"}})
 	}
 	m.mu.Lock()
 	var used int64
@@ -682,14 +683,14 @@ func mpStatus(m *MPServer, _ *request) reply {
 	}
 	l2n := len(p.objs)
 	p.mu.Unlock()
-	ctxs := ordered{}
+	ctxs := pyjson.Object{}
 	gpus := []any{}
 	for i, c := range m.cfg.contexts {
 		ws := int64(c[1].(int))
-		layout := ordered{{"num_layers", int64(32)}, {"num_blocks", int64(12345)}, {"cache_size_per_token", m.cfg.bytesPerToken},
-			{"kernel_groups", []any{ordered{{"kernel_group_idx", int64(0)}, {"engine_group_idx", int64(0)}, {"object_group_idx", int64(0)},
+		layout := pyjson.Object{{"num_layers", int64(32)}, {"num_blocks", int64(12345)}, {"cache_size_per_token", m.cfg.bytesPerToken},
+			{"kernel_groups", []any{pyjson.Object{{"kernel_group_idx", int64(0)}, {"engine_group_idx", int64(0)}, {"object_group_idx", int64(0)},
 				{"num_layers", int64(32)}, {"tokens_per_block", int64(16)}, {"slots_per_block", int64(16)}, {"dtype", "torch.bfloat16"}, {"is_mla", false}}}}}
-		ctxs = append(ctxs, kv{strconv.Itoa(i), ordered{{"model_name", c[0].(string)}, {"world_size", ws}, {"kv_cache_layout", layout}}})
+		ctxs = append(ctxs, pyjson.Member{strconv.Itoa(i), pyjson.Object{{"model_name", c[0].(string)}, {"world_size", ws}, {"kv_cache_layout", layout}}})
 		gpus = append(gpus, int64(i))
 	}
 	ctxName, engine := "cache_context_meta", "MPCacheServer"
@@ -698,15 +699,15 @@ func mpStatus(m *MPServer, _ *request) reply {
 	}
 	var ratio any
 	if m.cfg.l1Capacity > 0 {
-		ratio = pyFloat(float64(used) / float64(m.cfg.l1Capacity))
+		ratio = pyjson.Float(float64(used) / float64(m.cfg.l1Capacity))
 	}
-	return jsonReply(200, ordered{{"is_healthy", true}, {"engine_type", engine}, {"chunk_size", int64(m.cfg.chunkSize)},
+	return jsonReply(200, pyjson.Object{{"is_healthy", true}, {"engine_type", engine}, {"chunk_size", int64(m.cfg.chunkSize)},
 		{"hash_algorithm", m.cfg.hashAlgorithm}, {"active_sessions", int64(len(m.cfg.contexts))}, {"registered_gpu_ids", gpus},
 		{ctxName, ctxs}, {"active_prefetch_jobs", int64(jobs)},
-		{"storage_manager", ordered{{"is_healthy", true},
-			{"l1_manager", ordered{{"memory_total_bytes", m.cfg.l1Capacity}, {"memory_used_bytes", used}, {"memory_usage_ratio", ratio}, {"total_object_count", int64(l1n)}}},
-			{"eviction_controller", ordered{{"eviction_policy", "LRU"}}},
-			{"l2_adapters", []any{ordered{{"type", p.typeName}, {"is_healthy", true}, {"backend", p.backend}, {"stored_object_count", int64(l2n)},
+		{"storage_manager", pyjson.Object{{"is_healthy", true},
+			{"l1_manager", pyjson.Object{{"memory_total_bytes", m.cfg.l1Capacity}, {"memory_used_bytes", used}, {"memory_usage_ratio", ratio}, {"total_object_count", int64(l1n)}}},
+			{"eviction_controller", pyjson.Object{{"eviction_policy", "LRU"}}},
+			{"l2_adapters", []any{pyjson.Object{{"type", p.typeName}, {"is_healthy", true}, {"backend", p.backend}, {"stored_object_count", int64(l2n)},
 				{"max_capacity_bytes", p.capacity}, {"current_size_bytes", l2used}}}}}}})
 }
 
@@ -739,19 +740,19 @@ func mpClear(m *MPServer, rq *request) reply {
 		}
 	}
 	if tier != "l1" {
-		return detail(http.StatusBadRequest, "tier "+pyRepr(tier)+" not supported; only 'l1'")
+		return detail(http.StatusBadRequest, "tier "+pyjson.Repr(tier)+" not supported; only 'l1'")
 	}
 	if err := m.clearL1(); err != nil {
 		return detail(http.StatusServiceUnavailable, err.Error())
 	}
-	return jsonReply(200, ordered{{"status", "ok"}, {"cleared", ordered{{"tier", "l1"}}}})
+	return jsonReply(200, pyjson.Object{{"status", "ok"}, {"cleared", pyjson.Object{{"tier", "l1"}}}})
 }
 
 func mpClearOld(m *MPServer, _ *request) reply {
 	if err := m.clearL1(); err != nil {
-		return jsonReply(http.StatusServiceUnavailable, ordered{{"error", err.Error()}})
+		return jsonReply(http.StatusServiceUnavailable, pyjson.Object{{"error", err.Error()}})
 	}
-	return jsonReply(200, ordered{{"status", "ok"}})
+	return jsonReply(200, pyjson.Object{{"status", "ok"}})
 }
 
 func mpObjects(m *MPServer, rq *request) reply {
@@ -766,11 +767,11 @@ func mpObjects(m *MPServer, rq *request) reply {
 		return unprocessable(c)
 	}
 	if tier != "l2" {
-		return detail(http.StatusBadRequest, "tier "+pyRepr(tier)+" cannot be listed; only 'l2'")
+		return detail(http.StatusBadRequest, "tier "+pyjson.Repr(tier)+" cannot be listed; only 'l2'")
 	}
 	p := m.cfg.l2
 	if a := queryStr(rq, "adapter"); a != "" && a != p.typeName {
-		return detail(http.StatusNotFound, "unknown adapter "+pyRepr(a))
+		return detail(http.StatusNotFound, "unknown adapter "+pyjson.Repr(a))
 	}
 	offset := int64(0)
 	if tok := queryStr(rq, "page_token"); tok != "" {
@@ -785,7 +786,7 @@ func mpObjects(m *MPServer, rq *request) reply {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.listable {
-		return detail(http.StatusNotImplemented, "adapter "+pyRepr(p.typeName)+" cannot list its keys")
+		return detail(http.StatusNotImplemented, "adapter "+pyjson.Repr(p.typeName)+" cannot list its keys")
 	}
 	var all []objKey
 	for _, k := range p.order {
@@ -797,17 +798,17 @@ func mpObjects(m *MPServer, rq *request) reply {
 	for i := offset; i < int64(len(all)) && i < offset+size; i++ {
 		k, o := all[i], p.objs[all[i]]
 		if old {
-			e := append(k.wire(), kv{"size_bytes", o.size}, kv{"adapter", p.typeName})
+			e := append(k.wire(), pyjson.Member{"size_bytes", o.size}, pyjson.Member{"adapter", p.typeName})
 			entries = append(entries, e)
 		} else {
-			entries = append(entries, ordered{{"key", k.wire()}, {"size_bytes", o.size}})
+			entries = append(entries, pyjson.Object{{"key", k.wire()}, {"size_bytes", o.size}})
 		}
 	}
 	var next any
 	if offset+size < int64(len(all)) {
 		next = hex.EncodeToString([]byte(strconv.FormatInt(offset+size, 10)))
 	}
-	return jsonReply(200, ordered{{"adapter", p.typeName}, {"entries", entries}, {"next_page_token", next}})
+	return jsonReply(200, pyjson.Object{{"adapter", p.typeName}, {"entries", entries}, {"next_page_token", next}})
 }
 
 // deleteKeys deletes from the tiers and publishes the deletes.
@@ -879,9 +880,9 @@ func mpDeleteObjects(m *MPServer, rq *request) reply {
 	}
 	n, err := m.deleteKeys(keys, tier)
 	if err != nil {
-		return jsonReply(200, ordered{{"deleted", n}, {"skipped", int64(0)}, {"ok", false}, {"error", err.Error()}})
+		return jsonReply(200, pyjson.Object{{"deleted", n}, {"skipped", int64(0)}, {"ok", false}, {"error", err.Error()}})
 	}
-	return jsonReply(200, ordered{{"deleted", n}, {"skipped", int64(0)}, {"ok", true}})
+	return jsonReply(200, pyjson.Object{{"deleted", n}, {"skipped", int64(0)}, {"ok", true}})
 }
 
 func mpEvictOld(m *MPServer, rq *request) reply {
@@ -890,7 +891,7 @@ func mpEvictOld(m *MPServer, rq *request) reply {
 		return *r
 	}
 	n, err := m.deleteKeys(keys, "l2")
-	return jsonReply(200, ordered{{"requested", int64(len(keys))}, {"evicted", n}, {"ok", err == nil}})
+	return jsonReply(200, pyjson.Object{{"requested", int64(len(keys))}, {"evicted", n}, {"ok", err == nil}})
 }
 
 func mpPrefetch(m *MPServer, rq *request) reply {
@@ -910,7 +911,7 @@ func mpPrefetch(m *MPServer, rq *request) reply {
 		return unprocessable(c)
 	}
 	if src != "l2" || dst != "l1" {
-		return detail(http.StatusBadRequest, fmt.Sprintf("unsupported prefetch direction %s->%s; only 'l2'->'l1'", pyRepr(src), pyRepr(dst)))
+		return detail(http.StatusBadRequest, fmt.Sprintf("unsupported prefetch direction %s->%s; only 'l2'->'l1'", pyjson.Repr(src), pyjson.Repr(dst)))
 	}
 	if len(f.tokens) > maxTokenIDs {
 		return detail(http.StatusBadRequest, fmt.Sprintf("too many token_ids in a single request (limit=%d, got=%d)", maxTokenIDs, len(f.tokens)))
@@ -923,14 +924,14 @@ func mpPrefetch(m *MPServer, rq *request) reply {
 		known = known || cx[0].(string) == f.model && int64(cx[1].(int)) == f.ws
 	}
 	if !known {
-		return detail(http.StatusServiceUnavailable, fmt.Sprintf("no layout registered for model_name=%s world_size=%d; the model has not allocated KV cache on this node yet", pyRepr(f.model), f.ws))
+		return detail(http.StatusServiceUnavailable, fmt.Sprintf("no layout registered for model_name=%s world_size=%d; the model has not allocated KV cache on this node yet", pyjson.Repr(f.model), f.ws))
 	}
 	hashes, err := chunkHashes(f.tokens, m.cfg.chunkSize)
 	if err != nil {
 		return internalServerError()
 	}
 	if len(hashes) == 0 {
-		return jsonReply(http.StatusAccepted, ordered{{"chunks", int64(0)}, {"status", "noop"}})
+		return jsonReply(http.StatusAccepted, pyjson.Object{{"chunks", int64(0)}, {"status", "noop"}})
 	}
 	job := &prefetchJob{pending: m.cfg.pendingPolls}
 	for _, h := range hashes {
@@ -942,7 +943,7 @@ func mpPrefetch(m *MPServer, rq *request) reply {
 	m.mu.Lock()
 	m.jobs[id] = job
 	m.mu.Unlock()
-	return jsonReply(http.StatusAccepted, ordered{{"request_id", id}, {"chunks", int64(len(hashes))}, {"status", "submitted"}})
+	return jsonReply(http.StatusAccepted, pyjson.Object{{"request_id", id}, {"chunks", int64(len(hashes))}, {"status", "submitted"}})
 }
 
 func mpPrefetchStatus(m *MPServer, rq *request) reply {
@@ -951,12 +952,12 @@ func mpPrefetchStatus(m *MPServer, rq *request) reply {
 	job := m.jobs[id]
 	if job == nil {
 		m.mu.Unlock()
-		return detail(http.StatusNotFound, "unknown prefetch request_id="+pyRepr(id)+" (already completed or never submitted)")
+		return detail(http.StatusNotFound, "unknown prefetch request_id="+pyjson.Repr(id)+" (already completed or never submitted)")
 	}
 	if job.pending > 0 {
 		job.pending--
 		m.mu.Unlock()
-		return jsonReply(200, ordered{{"request_id", id}, {"status", "pending"}})
+		return jsonReply(200, pyjson.Object{{"request_id", id}, {"status", "pending"}})
 	}
 	delete(m.jobs, id)
 	var pbs []pendingBatch
@@ -977,12 +978,12 @@ func mpPrefetchStatus(m *MPServer, rq *request) reply {
 	p.mu.Unlock()
 	m.mu.Unlock()
 	_ = m.flush(pbs)
-	out := ordered{{"request_id", id}, {"status", "completed"}, {"found_keys", int64(found)}, {"total_keys", int64(len(job.keys))}}
+	out := pyjson.Object{{"request_id", id}, {"status", "completed"}, {"found_keys", int64(found)}, {"total_keys", int64(len(job.keys))}}
 	if m.cfg.missingIndices {
 		if missing == nil {
 			missing = []int64{}
 		}
-		out = append(out, kv{"missing_key_indices", missing})
+		out = append(out, pyjson.Member{"missing_key_indices", missing})
 	}
 	return jsonReply(200, out)
 }

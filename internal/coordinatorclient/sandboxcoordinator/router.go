@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+
+	"lmc/internal/pyjson"
 )
 
 type request struct {
@@ -153,12 +155,12 @@ func jsonBody(rq *request) (any, *reply) {
 	if !isJSON {
 		return string(rq.body), nil
 	}
-	v, err := pyLoads(rq.body)
+	v, err := pyjson.Loads(rq.body)
 	if err != nil {
-		if de, ok := err.(*pyDecodeError); ok {
-			r := jsonReply(http.StatusUnprocessableEntity, ordered{{"detail", []any{
-				valErr{typ: "json_invalid", loc: []any{"body", pyInt{v: int64(de.pos)}}, msg: "JSON decode error", input: ordered{},
-					ctx: ordered{{"error", de.msg}}}.json()}}})
+		if de, ok := err.(*pyjson.DecodeError); ok {
+			r := jsonReply(http.StatusUnprocessableEntity, pyjson.Object{{"detail", []any{
+				valErr{typ: "json_invalid", loc: []any{"body", pyjson.Int{V: int64(de.Pos)}}, msg: "JSON decode error", input: pyjson.Object{},
+					ctx: pyjson.Object{{"error", de.Msg}}}.json()}}})
 			return nil, &r
 		}
 		r := detail(http.StatusBadRequest, "There was an error parsing the body")
@@ -169,7 +171,7 @@ func jsonBody(rq *request) (any, *reply) {
 
 // bodyModel parses the body and checks it is an object; the returned
 // reply, if any, is the answer.
-func bodyModel(rq *request, c *v) (*pyObj, *reply) {
+func bodyModel(rq *request, c *v) (*pyjson.Dict, *reply) {
 	body, r := jsonBody(rq)
 	if r != nil {
 		return nil, r
@@ -187,7 +189,7 @@ func unprocessable(c *v) reply {
 	for i, e := range c.errs {
 		items[i] = e.json()
 	}
-	return jsonReply(http.StatusUnprocessableEntity, ordered{{"detail", items}})
+	return jsonReply(http.StatusUnprocessableEntity, pyjson.Object{{"detail", items}})
 }
 
 // queryStr and friends validate query parameters (values are strings).

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"lmc/internal/pyjson"
 	"lmc/internal/transport"
 )
 
@@ -258,7 +259,7 @@ func randomHex() string {
 	return hex.EncodeToString(b[:])
 }
 
-func itoa(n int64) string { return pyInt{v: n}.String() }
+func itoa(n int64) string { return pyjson.Int{V: n}.String() }
 
 // reply is a handler's answer before faults apply.
 type reply struct {
@@ -274,12 +275,12 @@ func jsonReply(status int, v any) reply {
 	if hasNonFinite(v) {
 		return internalServerError()
 	}
-	return reply{status: status, body: pyDumps(v), ctype: "application/json"}
+	return reply{status: status, body: pyjson.Dumps(v), ctype: "application/json"}
 }
 
 func hasNonFinite(v any) bool {
 	switch x := v.(type) {
-	case pyFloat:
+	case pyjson.Float:
 		return math.IsNaN(float64(x)) || math.IsInf(float64(x), 0)
 	case float64:
 		return math.IsNaN(x) || math.IsInf(x, 0)
@@ -289,15 +290,15 @@ func hasNonFinite(v any) bool {
 				return true
 			}
 		}
-	case ordered:
+	case pyjson.Object:
 		for _, e := range x {
-			if hasNonFinite(e.v) {
+			if hasNonFinite(e.Value) {
 				return true
 			}
 		}
-	case *pyObj:
-		for _, k := range x.keys {
-			if hasNonFinite(x.vals[k]) {
+	case *pyjson.Dict:
+		for _, k := range x.Keys {
+			if hasNonFinite(x.Vals[k]) {
 				return true
 			}
 		}
@@ -306,7 +307,7 @@ func hasNonFinite(v any) bool {
 }
 
 func detail(status int, msg string) reply {
-	return jsonReply(status, ordered{{"detail", msg}})
+	return jsonReply(status, pyjson.Object{{"detail", msg}})
 }
 
 func notFound() reply         { return detail(http.StatusNotFound, "Not Found") }
