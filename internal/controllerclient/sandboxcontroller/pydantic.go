@@ -184,7 +184,7 @@ func validateValue(kind fieldKind, v any, loc []any) (any, []valErr) {
 		}
 		return i, nil
 	case kindBool:
-		b, ok := coerceBool(v)
+		b, ok := pyjson.LaxBool(v)
 		if !ok {
 			return nil, []valErr{errBool(loc)}
 		}
@@ -194,22 +194,8 @@ func validateValue(kind fieldKind, v any, loc []any) (any, []valErr) {
 		if !ok {
 			return nil, []valErr{errList(loc)}
 		}
-		out := make([]pyjson.Int, len(arr))
-		var errs []valErr
-		for i, e := range arr {
-			eloc := withLoc(loc, i)
-			if e == nil {
-				errs = append(errs, errNone(eloc))
-				continue
-			}
-			n, ok := coerceInt(e)
-			if !ok {
-				errs = append(errs, errInt(eloc))
-				continue
-			}
-			out[i] = n
-		}
-		if len(errs) > 0 {
+		out, errs := items(arr, loc, coerceInt, errInt)
+		if errs != nil {
 			return nil, errs
 		}
 		return out, nil
@@ -226,27 +212,37 @@ func validateValue(kind fieldKind, v any, loc []any) (any, []valErr) {
 				ctx: pyjson.Object{{"actual_length", len(arr)}, {"expected_length", 2}},
 			}}
 		}
-		var out [2]string
-		var errs []valErr
-		for i, e := range arr {
-			eloc := withLoc(loc, i)
-			if e == nil {
-				errs = append(errs, errNone(eloc))
-				continue
-			}
-			s, ok := coerceStr(e)
-			if !ok {
-				errs = append(errs, errStr(eloc))
-				continue
-			}
-			out[i] = s
-		}
-		if len(errs) > 0 {
+		out, errs := items(arr, loc, coerceStr, errStr)
+		if errs != nil {
 			return nil, errs
 		}
-		return out, nil
+		return [2]string(out), nil
 	}
 	return nil, nil
+}
+
+// items validates every element of a list (none may be null), reporting
+// the errors of all of them.
+func items[T any](arr []any, loc []any, coerce func(any) (T, bool), typeErr func([]any) valErr) ([]T, []valErr) {
+	out := make([]T, len(arr))
+	var errs []valErr
+	for i, e := range arr {
+		eloc := withLoc(loc, i)
+		if e == nil {
+			errs = append(errs, errNone(eloc))
+			continue
+		}
+		x, ok := coerce(e)
+		if !ok {
+			errs = append(errs, typeErr(eloc))
+			continue
+		}
+		out[i] = x
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return out, nil
 }
 
 func coerceStr(v any) (string, bool) {
@@ -319,29 +315,6 @@ func parsePyIntString(s string) (pyjson.Int, bool) {
 		return pyjson.Int{V: b.Int64()}, true
 	}
 	return pyjson.Int{Big: b}, true
-}
-
-func coerceBool(v any) (bool, bool) {
-	switch x := v.(type) {
-	case bool:
-		return x, true
-	case pyjson.Int:
-		if x.Big == nil && (x.V == 0 || x.V == 1) {
-			return x.V == 1, true
-		}
-	case pyjson.Float:
-		if x == 0 || x == 1 {
-			return x == 1, true
-		}
-	case string:
-		switch strings.ToLower(x) {
-		case "1", "on", "t", "true", "y", "yes":
-			return true, true
-		case "0", "off", "f", "false", "n", "no":
-			return false, true
-		}
-	}
-	return false, false
 }
 
 // The request models of the controller (field order matters: it is the

@@ -252,24 +252,15 @@ func (c *v) boolean(o *pyjson.Dict, loc []any, name string, def bool) (bool, boo
 		return def, true
 	}
 	l := at(loc, name)
-	switch x := val.(type) {
-	case bool:
-		return x, true
-	case pyjson.Int:
-		if x.Big == nil && (x.V == 0 || x.V == 1) {
-			return x.V == 1, true
-		}
-	case pyjson.Float:
-		if x == 0 || x == 1 {
-			return x == 1, true
-		}
-	case string:
-		switch strings.ToLower(strings.TrimSpace(x)) {
-		case "0", "off", "f", "false", "n", "no":
-			return false, true
-		case "1", "on", "t", "true", "y", "yes":
-			return true, true
-		}
+	in := val
+	if s, ok := val.(string); ok {
+		in = strings.TrimSpace(s)
+	}
+	if b, ok := pyjson.LaxBool(in); ok {
+		return b, true
+	}
+	switch val.(type) {
+	case pyjson.Int, pyjson.Float, string:
 	default:
 		c.add("bool_type", l, "Input should be a valid boolean", val, nil)
 		return false, false
