@@ -22,6 +22,8 @@
 //   - Classify tells "could not reach it in time" (Unreachable) from a
 //     configuration mistake (TLS against plain HTTP, a refused certificate)
 //     and from a peer that answered wrongly.
+//   - A client that retries waits Backoff (jittered exponential, capped)
+//     through Pause; which answers to retry stays each client's.
 //
 // It is not a client of any particular API: the controller, admin and
 // tokenize clients live in their own packages and take a *http.Client from
