@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"lmc/internal/httpfake"
 	"lmc/internal/pyjson"
 )
 
@@ -33,7 +34,7 @@ type Server struct {
 	cacheValid bool
 	cache      []infoSnap
 
-	faults   map[string]*faultState
+	faults   httpfake.Faults[Fault]
 	requests map[string]int
 
 	loggers   map[string]string
@@ -95,7 +96,6 @@ func New(opts ...Option) *Server {
 		clock:    time.Now,
 		cacheTTL: 30 * time.Second,
 		nextPort: 8001,
-		faults:   map[string]*faultState{},
 		requests: map[string]int{},
 		loggers:  map[string]string{"lmcache": "INFO", "uvicorn": "INFO", "uvicorn.access": "INFO", "uvicorn.error": "INFO"},
 		closed:   make(chan struct{}),
@@ -147,25 +147,12 @@ type Fault struct {
 	ContentType string
 }
 
-type faultState struct {
-	f    Fault
-	left int
-}
-
 // InjectFault installs a fault for path (e.g. "/lookup"), replacing any
 // earlier one for that path.
-func (s *Server) InjectFault(path string, f Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults[path] = &faultState{f: f, left: f.Times}
-}
+func (s *Server) InjectFault(path string, f Fault) { s.faults.Inject(path, f, f.Times) }
 
 // ClearFaults removes every fault.
-func (s *Server) ClearFaults() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = map[string]*faultState{}
-}
+func (s *Server) ClearFaults() { s.faults.Clear() }
 
 // Requests returns how many requests reached path (including faulted ones).
 func (s *Server) Requests(path string) int {
@@ -185,38 +172,12 @@ func (s *Server) takeFault(path string) *Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests[path]++
-	fs := s.faults[path]
-	if fs == nil {
-		return nil
-	}
-	f := fs.f
-	if fs.f.Times > 0 {
-		fs.left--
-		if fs.left <= 0 {
-			delete(s.faults, path)
-		}
-	}
-	return &f
+	return s.faults.Take(path)
 }
 
 // wait blocks for d (forever if d < 0) or until the request ends or the
 // server is closed. It reports whether the full time elapsed.
-func (s *Server) wait(r *http.Request, d time.Duration) bool {
-	var timer <-chan time.Time
-	if d >= 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		timer = t.C
-	}
-	select {
-	case <-timer:
-		return true
-	case <-r.Context().Done():
-		return false
-	case <-s.closed:
-		return false
-	}
-}
+func (s *Server) wait(r *http.Request, d time.Duration) bool { return httpfake.Hold(r, d, s.closed) }
 
 // applyFault reports whether the fault fully handled the request.
 func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) bool {
@@ -235,13 +196,8 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) bo
 		return true
 	}
 	if f.Drop {
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				_ = conn.Close()
-				return true
-			}
-		}
-		panic(http.ErrAbortHandler)
+		httpfake.Drop(w)
+		return true
 	}
 	if f.Status != 0 {
 		ct := f.ContentType

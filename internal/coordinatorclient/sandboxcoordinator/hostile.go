@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"lmc/internal/httpfake"
 	"lmc/internal/pyjson"
 )
 
@@ -79,23 +80,18 @@ func Stall() Fault { return Fault{Stall: true} }
 // Lying falsifies the answer with l.
 func Lying(l Lie) Fault { return Fault{Lie: l} }
 
-type faultState struct {
-	f    Fault
-	left int
-}
-
 // faultBox holds the faults and the request log of a fake (coordinator
 // or MP server).
 type faultBox struct {
 	fmu      sync.Mutex
-	faults   map[string]*faultState
+	faults   httpfake.Faults[Fault]
 	requests []Request
 	counts   map[string]int
 	done     chan struct{}
 }
 
 func newFaultBox() faultBox {
-	return faultBox{faults: map[string]*faultState{}, counts: map[string]int{}, done: make(chan struct{})}
+	return faultBox{counts: map[string]int{}, done: make(chan struct{})}
 }
 
 // Requests returns what the fake received, oldest first (the last 1000).
@@ -149,38 +145,18 @@ func (s *faultBox) record(r *http.Request, body []byte) {
 // ("/directory/lookup") or a route pattern
 // ("/cache/prefetches/{instance_id}/{request_id}"), replacing any earlier
 // fault for it.
-func (s *faultBox) InjectFault(path string, f Fault) {
-	s.fmu.Lock()
-	defer s.fmu.Unlock()
-	s.faults[path] = &faultState{f: f, left: f.Times}
-}
+func (s *faultBox) InjectFault(path string, f Fault) { s.faults.Inject(path, f, f.Times) }
 
 // ClearFaults removes every fault.
-func (s *faultBox) ClearFaults() {
-	s.fmu.Lock()
-	defer s.fmu.Unlock()
-	s.faults = map[string]*faultState{}
-}
+func (s *faultBox) ClearFaults() { s.faults.Clear() }
 
+// takeFault returns the fault for the request path, else for its route
+// pattern.
 func (s *faultBox) takeFault(path, pattern string) *Fault {
-	s.fmu.Lock()
-	defer s.fmu.Unlock()
-	key := path
-	fs := s.faults[path]
-	if fs == nil && pattern != "" {
-		key, fs = pattern, s.faults[pattern]
+	if pattern == "" {
+		return s.faults.Take(path)
 	}
-	if fs == nil {
-		return nil
-	}
-	f := fs.f
-	if fs.f.Times > 0 {
-		fs.left--
-		if fs.left <= 0 {
-			delete(s.faults, key)
-		}
-	}
-	return &f
+	return s.faults.Take(path, pattern)
 }
 
 // preFault runs delays, stalls and drops; false means the request is over.
@@ -193,34 +169,14 @@ func (s *faultBox) preFault(w http.ResponseWriter, r *http.Request, f *Fault) bo
 		return false
 	}
 	if f.Drop {
-		if hj, ok := w.(http.Hijacker); ok {
-			if c, _, err := hj.Hijack(); err == nil {
-				c.Close()
-				return false
-			}
-		}
-		panic(http.ErrAbortHandler)
+		httpfake.Drop(w)
+		return false
 	}
 	return true
 }
 
 // wait blocks for d (forever if d < 0), until the request ends or Close.
-func (s *faultBox) wait(r *http.Request, d time.Duration) bool {
-	var timer <-chan time.Time
-	if d >= 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		timer = t.C
-	}
-	select {
-	case <-timer:
-		return true
-	case <-r.Context().Done():
-		return false
-	case <-s.done:
-		return false
-	}
-}
+func (s *faultBox) wait(r *http.Request, d time.Duration) bool { return httpfake.Hold(r, d, s.done) }
 
 // applyLie falsifies a JSON answer.
 func applyLie(l Lie, body []byte) []byte {

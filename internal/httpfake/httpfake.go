@@ -1,0 +1,102 @@
+// Package httpfake is the fault plumbing the sandbox's HTTP fakes share
+// (controllerclient/sandboxcontroller and coordinatorclient/
+// sandboxcoordinator, which lmc sandbox serves and the tests run
+// against): faults kept per path and counted down, requests held for a
+// delay or until the client leaves, connections dropped without an answer.
+//
+// It knows nothing of any API: each fake keeps its own Fault type (what a
+// fault can do there) and applies it. It is not a test helper (it ships in
+// the binary) and it never builds an HTTP client.
+package httpfake
+
+import (
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Faults holds one fault of type F per key (a path or a route pattern).
+// The zero value is empty and ready; it is safe for concurrent use.
+type Faults[F any] struct {
+	mu sync.Mutex
+	m  map[string]*entry[F]
+}
+
+type entry[F any] struct {
+	f     F
+	times int // 0: until cleared
+	left  int
+}
+
+// Inject installs f for key, replacing any earlier fault for it, for the
+// next times requests (0: all until Clear).
+func (b *Faults[F]) Inject(key string, f F, times int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.m == nil {
+		b.m = map[string]*entry[F]{}
+	}
+	b.m[key] = &entry[F]{f: f, times: times, left: times}
+}
+
+// Clear removes every fault.
+func (b *Faults[F]) Clear() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.m = nil
+}
+
+// Take returns the fault of the first key that has one and counts it
+// down (a fault whose times are used up is removed); nil when no key has
+// one.
+func (b *Faults[F]) Take(keys ...string) *F {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, k := range keys {
+		e := b.m[k]
+		if e == nil {
+			continue
+		}
+		f := e.f
+		if e.times > 0 {
+			e.left--
+			if e.left <= 0 {
+				delete(b.m, k)
+			}
+		}
+		return &f
+	}
+	return nil
+}
+
+// Hold blocks for d (forever if d < 0) or until the request ends or done
+// is closed. It reports whether the full time elapsed.
+func Hold(r *http.Request, d time.Duration, done <-chan struct{}) bool {
+	var timer <-chan time.Time
+	if d >= 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timer = t.C
+	}
+	select {
+	case <-timer:
+		return true
+	case <-r.Context().Done():
+		return false
+	case <-done:
+		return false
+	}
+}
+
+// Drop closes the connection under w without an answer (or, where it
+// cannot be taken over, aborts the handler, which net/http turns into a
+// closed connection too).
+func Drop(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			_ = conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
+}
