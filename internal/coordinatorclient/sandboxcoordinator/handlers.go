@@ -28,13 +28,8 @@ func hHealthz(*Server, *request) reply { return jsonReply(200, pyjson.Object{{"s
 // Fleet membership (spec §6.2)
 
 func hRegister(s *Server, rq *request) reply {
-	c := &v{}
-	o, r := bodyModel(rq, c)
-	if r != nil {
-		return *r
-	}
 	var in instance
-	if o != nil {
+	_, _, r := validBody(rq, func(c *v, o *pyjson.Dict) {
 		loc := []any{"body"}
 		in.ip, _ = c.strStripped(o, loc, "ip", true, 1)
 		in.port, _ = c.int(o, loc, "http_port", true, 0, geLe(1, 65535))
@@ -44,9 +39,9 @@ func hRegister(s *Server, rq *request) reply {
 		p2p, _ := c.str(o, loc, "p2p_advertised_url", false, "")
 		in.p2p = strings.TrimSpace(p2p)
 		in.mq, _ = c.int(o, loc, "mq_port", false, 0, geLe(0, 65535))
-	}
-	if !c.ok() {
-		return unprocessable(c)
+	})
+	if r != nil {
+		return *r
 	}
 	if in.id == "" {
 		in.id = "mp-" + s.cfg.ids("instance")
@@ -175,39 +170,39 @@ func (s *Server) lookupResult(key pyjson.Object, k objKey, withTokens bool) pyjs
 	return e
 }
 
+// lookupReply answers the results of keys (each named in the answer as
+// name(i) says), read under the lock, after the members head.
+func (s *Server) lookupReply(keys []objKey, name func(i int) pyjson.Object, withTokens bool, head ...pyjson.Member) reply {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	res := []any{}
+	for i, k := range keys {
+		res = append(res, s.lookupResult(name(i), k, withTokens))
+	}
+	return jsonReply(200, append(pyjson.Object(head), pyjson.Member{"results", res}))
+}
+
 func hLookup(s *Server, rq *request) reply {
-	c := &v{}
-	o, r := bodyModel(rq, c)
-	if r != nil {
-		return *r
-	}
-	if s.cfg.prof.keysOnly {
-		// {"keys": [...]} only; token_ids and the rest are ignored.
-		var eks []encodedKey
-		var keys []objKey
-		if o != nil {
-			eks, keys, _ = c.keyList(o, []any{"body"}, "keys", false)
-		}
-		if !c.ok() {
-			return unprocessable(c)
-		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		res := []any{}
-		for i, k := range keys {
-			res = append(res, s.lookupResult(eks[i].wire(), k, false))
-		}
-		return jsonReply(200, pyjson.Object{{"results", res}})
-	}
 	var eks []encodedKey
 	var keys []objKey
+	asSent := func(i int) pyjson.Object { return eks[i].wire() }
+	if s.cfg.prof.keysOnly {
+		// {"keys": [...]} only; token_ids and the rest are ignored.
+		_, _, r := validBody(rq, func(c *v, o *pyjson.Dict) {
+			eks, keys, _ = c.keyList(o, []any{"body"}, "keys", false)
+		})
+		if r != nil {
+			return *r
+		}
+		return s.lookupReply(keys, asSent, false)
+	}
 	var f tokensForm
-	if o != nil {
+	c, o, r := validBody(rq, func(c *v, o *pyjson.Dict) {
 		eks, keys, _ = c.keyList(o, []any{"body"}, "keys", false)
 		f, _ = c.tokensFields(o, false, false)
-	}
-	if !c.ok() {
-		return unprocessable(c)
+	})
+	if r != nil {
+		return *r
 	}
 	switch {
 	case len(f.tokens) > 0 && f.model == "":
@@ -219,68 +214,41 @@ func hLookup(s *Server, rq *request) reply {
 		return unprocessable(c)
 	}
 	if len(keys) > 0 {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		res := []any{}
-		for i, k := range keys {
-			res = append(res, s.lookupResult(eks[i].wire(), k, true))
-		}
-		return jsonReply(200, pyjson.Object{{"chunks", int64(len(keys))}, {"results", res}})
+		return s.lookupReply(keys, asSent, true, pyjson.Member{"chunks", int64(len(keys))})
 	}
+	return s.lookupTokens(f, true)
+}
+
+// lookupTokens answers a lookup of the tokens form.
+func (s *Server) lookupTokens(f tokensForm, withTokens bool) reply {
 	resolved, chunks, rr := s.resolve(f)
 	if rr != nil {
 		return *rr
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	res := []any{}
-	for _, k := range resolved {
-		res = append(res, s.lookupResult(k.wire(), k, true))
-	}
-	return jsonReply(200, pyjson.Object{{"chunks", int64(chunks)}, {"results", res}})
+	return s.lookupReply(resolved, func(i int) pyjson.Object { return resolved[i].wire() }, withTokens, pyjson.Member{"chunks", int64(chunks)})
 }
 
 // hLookupTokens is the keys-only era's tokens route: {chunks, results}
 // without token_ids.
 func hLookupTokens(s *Server, rq *request) reply {
-	c := &v{}
-	o, r := bodyModel(rq, c)
+	var f tokensForm
+	_, _, r := validBody(rq, func(c *v, o *pyjson.Dict) {
+		f, _ = c.tokensFields(o, true, false)
+	})
 	if r != nil {
 		return *r
 	}
-	var f tokensForm
-	if o != nil {
-		f, _ = c.tokensFields(o, true, false)
-	}
-	if !c.ok() {
-		return unprocessable(c)
-	}
-	resolved, chunks, rr := s.resolve(f)
-	if rr != nil {
-		return *rr
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	res := []any{}
-	for _, k := range resolved {
-		res = append(res, s.lookupResult(k.wire(), k, false))
-	}
-	return jsonReply(200, pyjson.Object{{"chunks", int64(chunks)}, {"results", res}})
+	return s.lookupTokens(f, false)
 }
 
 func hTokenIDs(s *Server, rq *request) reply {
-	c := &v{}
-	o, r := bodyModel(rq, c)
-	if r != nil {
-		return *r
-	}
 	var eks []encodedKey
 	var keys []objKey
-	if o != nil {
+	_, _, r := validBody(rq, func(c *v, o *pyjson.Dict) {
 		eks, keys, _ = c.keyList(o, []any{"body"}, "keys", false)
-	}
-	if !c.ok() {
-		return unprocessable(c)
+	})
+	if r != nil {
+		return *r
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -294,17 +262,12 @@ func hTokenIDs(s *Server, rq *request) reply {
 // hBlendLookup validates the tokens form; the fake runs with
 // --enable-blend-lookup off, so it matches nothing.
 func hBlendLookup(s *Server, rq *request) reply {
-	c := &v{}
-	o, r := bodyModel(rq, c)
+	var f tokensForm
+	c, o, r := validBody(rq, func(c *v, o *pyjson.Dict) {
+		f, _ = c.tokensFields(o, false, false)
+	})
 	if r != nil {
 		return *r
-	}
-	var f tokensForm
-	if o != nil {
-		f, _ = c.tokensFields(o, false, false)
-	}
-	if !c.ok() {
-		return unprocessable(c)
 	}
 	switch {
 	case len(f.tokens) == 0:
@@ -325,8 +288,7 @@ func hKeys(s *Server, rq *request) reply {
 	c := &v{}
 	tier := c.queryEnum(rq, "tier", "all", "l1", "l2", "all")
 	inst, backend := queryStr(rq, "instance_id"), queryStr(rq, "backend")
-	offset := c.queryInt(rq, "offset", 0, ge(0))
-	limit := c.queryInt(rq, "limit", 1000, geLe(1, 10000))
+	q := c.pageQuery(rq)
 	if !c.ok() {
 		return unprocessable(c)
 	}
@@ -349,11 +311,23 @@ func hKeys(s *Server, rq *request) reply {
 		}
 		matched = append(matched, e)
 	}
-	page := []any{}
-	for i := offset; i < int64(len(matched)) && i < offset+limit; i++ {
-		page = append(page, matched[i])
+	return page(q, matched, "keys", func(e pyjson.Object) any { return e })
+}
+
+// pageQuery is the ?offset= and ?limit= of a listing.
+type pageQuery struct{ offset, limit int64 }
+
+func (c *v) pageQuery(rq *request) pageQuery {
+	return pageQuery{c.queryInt(rq, "offset", 0, ge(0)), c.queryInt(rq, "limit", 1000, geLe(1, 10000))}
+}
+
+// page answers the page q of all: {"total": len(all), name: [item(e)...]}.
+func page[T any](q pageQuery, all []T, name string, item func(T) any) reply {
+	out := []any{}
+	for i := q.offset; i < int64(len(all)) && i < q.offset+q.limit; i++ {
+		out = append(out, item(all[i]))
 	}
-	return jsonReply(200, pyjson.Object{{"total", int64(len(matched))}, {"keys", page}})
+	return jsonReply(200, pyjson.Object{{"total", int64(len(all))}, {name, out}})
 }
 
 func hStats(s *Server, _ *request) reply {
@@ -398,8 +372,8 @@ func hStats(s *Server, _ *request) reply {
 		return jsonReply(200, append(out, pyjson.Member{"instances", streams}))
 	}
 	by := pyjson.Object{}
-	for _, id := range s.st.l1Order {
-		by = append(by, pyjson.Member{id, int64(len(s.st.l1By[id]))})
+	for _, id := range s.st.l1By.keys {
+		by = append(by, pyjson.Member{id, int64(len(s.st.l1By.m[id]))})
 	}
 	out = append(out, pyjson.Member{"l1_keys_by_instance", by})
 	if s.cfg.prof.blendStats {
@@ -419,17 +393,12 @@ func hStats(s *Server, _ *request) reply {
 // Events (spec §6.8)
 
 func hEvents(s *Server, rq *request) reply {
-	c := &v{}
-	o, r := bodyModel(rq, c)
+	var batches []*batch
+	_, _, r := validBody(rq, func(c *v, o *pyjson.Dict) {
+		batches, _ = c.eventsRequest(o)
+	})
 	if r != nil {
 		return *r
-	}
-	var batches []*batch
-	if o != nil {
-		batches, _ = c.eventsRequest(o)
-	}
-	if !c.ok() {
-		return unprocessable(c)
 	}
 	applied, dup, stale := s.offer(batches)
 	return jsonReply(200, pyjson.Object{{"applied", int64(applied)}, {"duplicates", int64(dup)}, {"stale", int64(stale)}})
@@ -482,6 +451,17 @@ func l2Only(t string) *reply {
 		return &r
 	}
 	return nil
+}
+
+// l2Query validates ?tier= of the routes that take only l2 (the default).
+func l2Query(rq *request) *reply {
+	c := &v{}
+	tier := c.queryEnum(rq, "tier", "l2", "l1", "l2", "all")
+	if !c.ok() {
+		r := unprocessable(c)
+		return &r
+	}
+	return l2Only(tier)
 }
 
 func saltParam(rq *request) string {
@@ -541,23 +521,18 @@ func hQuotaGet(s *Server, rq *request) reply {
 }
 
 func hQuotaPut(s *Server, rq *request) reply {
-	c := &v{}
-	o, r := bodyModel(rq, c)
-	if r != nil {
-		return *r
-	}
 	var limit float64
 	tier := "l2"
-	if o != nil {
+	_, _, r := validBody(rq, func(c *v, o *pyjson.Dict) {
 		if val, ok := field(o, "limit_gb"); ok {
 			limit, _ = c.floatValue(val, []any{"body", "limit_gb"}, true)
 		} else {
 			c.missing(o, []any{"body", "limit_gb"})
 		}
 		tier, _ = c.enum(o, []any{"body"}, "tier", "l2", "l1", "l2", "all")
-	}
-	if !c.ok() {
-		return unprocessable(c)
+	})
+	if r != nil {
+		return *r
 	}
 	if r := l2Only(tier); r != nil {
 		return *r
@@ -573,12 +548,7 @@ func hQuotaPut(s *Server, rq *request) reply {
 }
 
 func hQuotaDelete(s *Server, rq *request) reply {
-	c := &v{}
-	tier := c.queryEnum(rq, "tier", "l2", "l1", "l2", "all")
-	if !c.ok() {
-		return unprocessable(c)
-	}
-	if r := l2Only(tier); r != nil {
+	if r := l2Query(rq); r != nil {
 		return *r
 	}
 	salt := saltParam(rq)
@@ -594,12 +564,7 @@ func hQuotaDelete(s *Server, rq *request) reply {
 }
 
 func hQuotaConfigGet(s *Server, rq *request) reply {
-	c := &v{}
-	tier := c.queryEnum(rq, "tier", "l2", "l1", "l2", "all")
-	if !c.ok() {
-		return unprocessable(c)
-	}
-	if r := l2Only(tier); r != nil {
+	if r := l2Query(rq); r != nil {
 		return *r
 	}
 	s.mu.Lock()
@@ -612,23 +577,18 @@ func hQuotaConfigGet(s *Server, rq *request) reply {
 }
 
 func hQuotaConfigPut(s *Server, rq *request) reply {
-	c := &v{}
-	o, r := bodyModel(rq, c)
-	if r != nil {
-		return *r
-	}
 	var limit *float64
 	tier := "l2"
-	if o != nil {
+	_, _, r := validBody(rq, func(c *v, o *pyjson.Dict) {
 		if val, ok := field(o, "default_limit_gb"); ok && val != nil {
 			if f, ok := c.floatValue(val, []any{"body", "default_limit_gb"}, true); ok {
 				limit = &f
 			}
 		}
 		tier, _ = c.enum(o, []any{"body"}, "tier", "l2", "l1", "l2", "all")
-	}
-	if !c.ok() {
-		return unprocessable(c)
+	})
+	if r != nil {
+		return *r
 	}
 	if r := l2Only(tier); r != nil {
 		return *r
@@ -671,18 +631,12 @@ func hL2Status(s *Server, _ *request) reply {
 // Pins (spec §6.10)
 
 func (s *Server) pinBody(rq *request) ([]objKey, int, int64, *reply) {
-	c := &v{}
-	o, r := bodyModel(rq, c)
+	var f tokensForm
+	_, _, r := validBody(rq, func(c *v, o *pyjson.Dict) {
+		f, _ = c.tokensFields(o, true, true)
+	})
 	if r != nil {
 		return nil, 0, 0, r
-	}
-	var f tokensForm
-	if o != nil {
-		f, _ = c.tokensFields(o, true, true)
-	}
-	if !c.ok() {
-		r := unprocessable(c)
-		return nil, 0, 0, &r
 	}
 	keys, chunks, rr := s.resolve(f)
 	return keys, chunks, f.ws, rr
@@ -727,8 +681,7 @@ func hUnpin(s *Server, rq *request) reply {
 func hPinList(s *Server, rq *request) reply {
 	c := &v{}
 	salt, model := queryStr(rq, "cache_salt"), queryStr(rq, "model_name")
-	offset := c.queryInt(rq, "offset", 0, ge(0))
-	limit := c.queryInt(rq, "limit", 1000, geLe(1, 10000))
+	q := c.pageQuery(rq)
 	if !c.ok() {
 		return unprocessable(c)
 	}
@@ -745,11 +698,7 @@ func hPinList(s *Server, rq *request) reply {
 		}
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].p.order < all[j].p.order })
-	page := []any{}
-	for i := offset; i < int64(len(all)) && i < offset+limit; i++ {
-		page = append(page, pyjson.Object{{"key", all[i].k.wire()}, {"pin_count", int64(all[i].p.count)}})
-	}
-	return jsonReply(200, pyjson.Object{{"total", int64(len(all))}, {"pins", page}})
+	return page(q, all, "pins", func(e pk) any { return pyjson.Object{{"key", e.k.wire()}, {"pin_count", int64(e.p.count)}} })
 }
 
 // PinCount returns a key's pin count (tests).
@@ -764,6 +713,20 @@ func (s *Server) PinCount(hashHex, model string, kvRank int64, salt string) int 
 
 // ---------------------------------------------------------------------------
 // Calls to MP servers
+
+// resolveAt finds the base URLs of the instances ids and then resolves
+// f; the first failure is the reply.
+func (s *Server) resolveAt(f tokensForm, ids ...string) ([]string, []objKey, int, *reply) {
+	bases := make([]string, len(ids))
+	for i, id := range ids {
+		var r *reply
+		if bases[i], r = s.mpBase(id); r != nil {
+			return nil, nil, 0, r
+		}
+	}
+	keys, chunks, r := s.resolve(f)
+	return bases, keys, chunks, r
+}
 
 // mpBase returns the registered instance's base URL, or the 404.
 func (s *Server) mpBase(id string) (string, *reply) {
@@ -809,6 +772,51 @@ func (s *Server) mpDo(ctx context.Context, method, url string, body []byte) (int
 	return resp.StatusCode, data, nil
 }
 
+// mpCall is mpDo raising for a non-2xx status as httpx does; the answer
+// is its JSON object (an empty one when it is none).
+func (s *Server) mpCall(ctx context.Context, method, url string, body []byte) (*pyjson.Dict, error) {
+	status, data, err := s.mpDo(ctx, method, url, body)
+	if err == nil && status/100 != 2 {
+		err = statusError(status, url)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if v, _ := pyjson.Loads(data); v != nil {
+		if o, ok := v.(*pyjson.Dict); ok {
+			return o, nil
+		}
+	}
+	return &pyjson.Dict{}, nil
+}
+
+// dictInt and dictStr read an MP server's answer (0 and "" for a member
+// absent or of another type).
+func dictInt(o *pyjson.Dict, k string) int64 {
+	n, _ := o.Vals[k].(pyjson.Int)
+	return n.V
+}
+
+func dictStr(o *pyjson.Dict, k string) string {
+	s, _ := o.Vals[k].(string)
+	return s
+}
+
+// mpDelete forwards a delete of keys to the MP server at base and returns
+// what it deleted and skipped.
+func (s *Server) mpDelete(ctx context.Context, base string, keys []objKey, tier string, force bool) (deleted, skipped int64, err error) {
+	a, err := s.mpCall(ctx, http.MethodDelete, base+"/cache/objects", pyjson.Dumps(pyjson.Object{{"keys", keysJSON(keys)}, {"tier", tier}, {"force", force}}))
+	if err != nil {
+		return 0, 0, err
+	}
+	return dictInt(a, "deleted"), dictInt(a, "skipped"), nil
+}
+
+// mpPrefetch forwards a prefetch of f to the MP server at base.
+func (s *Server) mpPrefetch(ctx context.Context, base string, f tokensForm) (*pyjson.Dict, error) {
+	return s.mpCall(ctx, http.MethodPost, base+"/cache/prefetches", prefetchForward(f))
+}
+
 // statusError is httpx's raise_for_status text.
 func statusError(status int, url string) error {
 	kind := "Server error"
@@ -834,31 +842,23 @@ func keysJSON(keys []objKey) []any {
 // Deletes (spec §6.11)
 
 func hDelete(s *Server, rq *request) reply {
-	c := &v{}
-	o, r := bodyModel(rq, c)
-	if r != nil {
-		return *r
-	}
 	var f tokensForm
 	var id, tier string
 	var force bool
-	if o != nil {
+	_, _, r := validBody(rq, func(c *v, o *pyjson.Dict) {
 		id, _ = c.str(o, []any{"body"}, "instance_id", true, "")
 		f, _ = c.tokensFields(o, true, true)
 		tier, _ = c.enum(o, []any{"body"}, "tier", "all", "l1", "l2", "all")
 		force, _ = c.boolean(o, []any{"body"}, "force", false)
+	})
+	if r != nil {
+		return *r
 	}
-	if !c.ok() {
-		return unprocessable(c)
-	}
-	base, rr := s.mpBase(id)
+	bases, keys, chunks, rr := s.resolveAt(f, id)
 	if rr != nil {
 		return *rr
 	}
-	keys, chunks, rr := s.resolve(f)
-	if rr != nil {
-		return *rr
-	}
+	base := bases[0]
 	if chunks == 0 {
 		return jsonReply(200, pyjson.Object{{"instance_id", id}, {"requested", int64(0)}, {"affected", int64(0)}, {"skipped", int64(0)}, {"status", "noop"}})
 	}
@@ -875,24 +875,9 @@ func hDelete(s *Server, rq *request) reply {
 		}
 		s.mu.Unlock()
 	}
-	url := base + "/cache/objects"
-	status, body, err := s.mpDo(rq.ctx, http.MethodDelete, url, pyjson.Dumps(pyjson.Object{{"keys", keysJSON(send)}, {"tier", tier}, {"force", force}}))
-	if err == nil && status/100 != 2 {
-		err = statusError(status, url)
-	}
+	deleted, skipped, err := s.mpDelete(rq.ctx, base, send, tier, force)
 	if err != nil {
 		return detail(http.StatusBadGateway, "delete to "+pyjson.Repr(id)+" failed: "+err.Error())
-	}
-	var deleted, skipped int64
-	if v, err := pyjson.Loads(body); err == nil {
-		if o, ok := v.(*pyjson.Dict); ok {
-			if n, ok := o.Vals["deleted"].(pyjson.Int); ok {
-				deleted = n.V
-			}
-			if n, ok := o.Vals["skipped"].(pyjson.Int); ok {
-				skipped = n.V
-			}
-		}
 	}
 	if force && tier != "l1" {
 		s.mu.Lock()
@@ -912,43 +897,24 @@ func prefetchForward(f tokensForm) []byte {
 }
 
 func hPrefetch(s *Server, rq *request) reply {
-	c := &v{}
-	o, r := bodyModel(rq, c)
-	if r != nil {
-		return *r
-	}
 	var f tokensForm
 	var id string
-	if o != nil {
+	_, _, r := validBody(rq, func(c *v, o *pyjson.Dict) {
 		id, _ = c.str(o, []any{"body"}, "instance_id", true, "")
 		f, _ = c.tokensFields(o, true, true)
-	}
-	if !c.ok() {
-		return unprocessable(c)
+	})
+	if r != nil {
+		return *r
 	}
 	base, rr := s.mpBase(id)
 	if rr != nil {
 		return *rr
 	}
-	url := base + "/cache/prefetches"
-	status, body, err := s.mpDo(rq.ctx, http.MethodPost, url, prefetchForward(f))
-	if err == nil && status/100 != 2 {
-		err = statusError(status, url)
-	}
+	a, err := s.mpPrefetch(rq.ctx, base, f)
 	if err != nil {
 		return detail(http.StatusBadGateway, "prefetch submit to "+pyjson.Repr(id)+" failed: "+err.Error())
 	}
-	reqID, chunks, st := "", int64(0), ""
-	if v, err := pyjson.Loads(body); err == nil {
-		if o, ok := v.(*pyjson.Dict); ok {
-			reqID, _ = o.Vals["request_id"].(string)
-			if n, ok := o.Vals["chunks"].(pyjson.Int); ok {
-				chunks = n.V
-			}
-			st, _ = o.Vals["status"].(string)
-		}
-	}
-	return jsonReply(200, pyjson.Object{{"instance_id", id}, {"request_id", reqID}, {"chunks", chunks}, {"status", st}})
+	return jsonReply(200, pyjson.Object{{"instance_id", id}, {"request_id", dictStr(a, "request_id")}, {"chunks", dictInt(a, "chunks")}, {"status", dictStr(a, "status")}})
 }
 
 func hPrefetchStatus(s *Server, rq *request) reply {

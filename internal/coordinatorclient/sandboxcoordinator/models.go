@@ -19,7 +19,7 @@ func (c *v) encodedKeyValue(val any, loc []any) (encodedKey, bool) {
 	var k encodedKey
 	ok1 := true
 	var good bool
-	if k.hex, good = c.str(o, loc, "chunk_hash_hex", true, ""); !good {
+	if k.hash, good = c.str(o, loc, "chunk_hash_hex", true, ""); !good {
 		ok1 = false
 	}
 	if k.model, good = c.str(o, loc, "model_name", true, ""); !good {

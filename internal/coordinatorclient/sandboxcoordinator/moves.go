@@ -44,15 +44,10 @@ func newMoveTable() *moveTable { return &moveTable{m: map[string]*move{}} }
 var moveFields = []string{"source_instance_id", "target_instance_id", "model_name", "world_size", "token_ids", "cache_salt", "source_tier", "target_tier", "keep_source"}
 
 func hMove(s *Server, rq *request) reply {
-	c := &v{}
-	o, r := bodyModel(rq, c)
-	if r != nil {
-		return *r
-	}
 	var f tokensForm
 	var src, dst, st, tt string
 	var keep bool
-	if o != nil {
+	_, _, r := validBody(rq, func(c *v, o *pyjson.Dict) {
 		loc := []any{"body"}
 		c.forbidExtra(o, loc, moveFields...)
 		src, _ = c.str(o, loc, "source_instance_id", true, "")
@@ -61,9 +56,9 @@ func hMove(s *Server, rq *request) reply {
 		st, _ = c.enum(o, loc, "source_tier", "l1", "l1", "l2", "all")
 		tt, _ = c.enum(o, loc, "target_tier", "l1", "l1", "l2", "all")
 		keep, _ = c.boolean(o, loc, "keep_source", false)
-	}
-	if !c.ok() {
-		return unprocessable(c)
+	})
+	if r != nil {
+		return *r
 	}
 	switch {
 	case src == dst:
@@ -71,36 +66,19 @@ func hMove(s *Server, rq *request) reply {
 	case st != "l1" || tt != "l1":
 		return detail(http.StatusBadRequest, fmt.Sprintf("only l1 -> l1 moves are supported (got %s -> %s)", pyjson.Repr(st), pyjson.Repr(tt)))
 	}
-	srcBase, rr := s.mpBase(src)
+	bases, keys, chunks, rr := s.resolveAt(f, src, dst)
 	if rr != nil {
 		return *rr
 	}
-	dstBase, rr := s.mpBase(dst)
-	if rr != nil {
-		return *rr
-	}
-	keys, chunks, rr := s.resolve(f)
-	if rr != nil {
-		return *rr
-	}
+	srcBase, dstBase := bases[0], bases[1]
 	if chunks == 0 {
 		return jsonReply(200, pyjson.Object{{"move_id", ""}, {"source_instance_id", src}, {"target_instance_id", dst}, {"requested", int64(0)}, {"status", "noop"}})
 	}
-	url := dstBase + "/cache/prefetches"
-	status, body, err := s.mpDo(rq.ctx, http.MethodPost, url, prefetchForward(f))
-	if err == nil && status/100 != 2 {
-		err = statusError(status, url)
-	}
+	a, err := s.mpPrefetch(rq.ctx, dstBase, f)
 	if err != nil {
 		return detail(http.StatusBadGateway, "prefetch submit to "+pyjson.Repr(dst)+" failed: "+err.Error())
 	}
-	reqID, mpStatus := "", ""
-	if v, err := pyjson.Loads(body); err == nil {
-		if o, ok := v.(*pyjson.Dict); ok {
-			reqID, _ = o.Vals["request_id"].(string)
-			mpStatus, _ = o.Vals["status"].(string)
-		}
-	}
+	reqID, mpStatus := dictStr(a, "request_id"), dictStr(a, "status")
 	switch {
 	case mpStatus == "noop":
 		return detail(http.StatusBadGateway, "target "+pyjson.Repr(dst)+" resolved no chunks (its --chunk-size differs from the coordinator's?)")
@@ -190,25 +168,15 @@ func (s *Server) runMove(m *move, srcBase, dstBase, reqID string, keys []objKey,
 	if !keep {
 		for i := 0; i < len(loaded); i += 10000 {
 			batch := loaded[i:min(i+10000, len(loaded))]
-			url := srcBase + "/cache/objects"
-			status, body, err := s.mpDo(ctx, http.MethodDelete, url, pyjson.Dumps(pyjson.Object{{"keys", keysJSON(batch)}, {"tier", "l1"}, {"force", false}}))
-			if err == nil && status/100 != 2 {
-				err = statusError(status, url)
-			}
+			deleted, skipped, err := s.mpDelete(ctx, srcBase, batch, "l1", false)
 			if err != nil {
 				s.settle(m, "failed", "delete to "+pyjson.Repr(m.src)+" failed: "+err.Error())
 				return
 			}
-			if v, err := pyjson.Loads(body); err == nil {
-				if o, ok := v.(*pyjson.Dict); ok {
-					d, _ := o.Vals["deleted"].(pyjson.Int)
-					sk, _ := o.Vals["skipped"].(pyjson.Int)
-					s.moves.mu.Lock()
-					m.deleted += d.V
-					m.skipped += sk.V
-					s.moves.mu.Unlock()
-				}
-			}
+			s.moves.mu.Lock()
+			m.deleted += deleted
+			m.skipped += skipped
+			s.moves.mu.Unlock()
 		}
 	}
 	s.settle(m, "completed", "")

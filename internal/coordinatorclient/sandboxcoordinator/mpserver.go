@@ -43,8 +43,7 @@ type L2Pool struct {
 	shared   bool
 	listable bool
 	capacity int64
-	objs     map[objKey]*object
-	order    []objKey
+	objs     dict[objKey, *object]
 }
 
 type object struct {
@@ -58,35 +57,14 @@ type object struct {
 // pool. Pools list their keys (only the S3 adapter does upstream; see
 // SetListable).
 func NewL2Pool(backend, typeName string, shared bool, capacityBytes int64) *L2Pool {
-	return &L2Pool{backend: backend, typeName: typeName, shared: shared, listable: true, capacity: capacityBytes, objs: map[objKey]*object{}}
+	return &L2Pool{backend: backend, typeName: typeName, shared: shared, listable: true, capacity: capacityBytes, objs: newDict[objKey, *object]()}
 }
 
 // SetListable makes GET /cache/objects answer 501 for this pool (false).
 func (p *L2Pool) SetListable(ok bool) { p.mu.Lock(); p.listable = ok; p.mu.Unlock() }
 
 // Len is the number of objects.
-func (p *L2Pool) Len() int { p.mu.Lock(); defer p.mu.Unlock(); return len(p.objs) }
-
-func (p *L2Pool) put(k objKey, o *object) {
-	if _, ok := p.objs[k]; !ok {
-		p.order = append(p.order, k)
-	}
-	p.objs[k] = o
-}
-
-func (p *L2Pool) del(k objKey) bool {
-	if _, ok := p.objs[k]; !ok {
-		return false
-	}
-	delete(p.objs, k)
-	for i, x := range p.order {
-		if x == k {
-			p.order = append(p.order[:i:i], p.order[i+1:]...)
-			break
-		}
-	}
-	return true
-}
+func (p *L2Pool) Len() int { p.mu.Lock(); defer p.mu.Unlock(); return len(p.objs.m) }
 
 type mpConfig struct {
 	id             string
@@ -207,12 +185,11 @@ func WithEngineNotInitialized() MPOption { return func(c *mpConfig) { c.notInit 
 type MPServer struct {
 	cfg mpConfig
 
-	mu      sync.Mutex
-	l1      map[objKey]*object
-	l1Order []objKey
-	jobs    map[string]*prefetchJob
-	seq     int64
-	evMu    sync.Mutex // serialises event flushes (one seq order)
+	mu   sync.Mutex
+	l1   dict[objKey, *object]
+	jobs map[string]*prefetchJob
+	seq  int64
+	evMu sync.Mutex // serialises event flushes (one seq order)
 
 	faultBox
 
@@ -251,27 +228,17 @@ func NewMPServer(opts ...MPOption) *MPServer {
 	if cfg.eventsPath == "" {
 		cfg.eventsPath = "/events"
 	}
-	return &MPServer{cfg: cfg, l1: map[objKey]*object{}, jobs: map[string]*prefetchJob{}, seq: cfg.seq, faultBox: newFaultBox(), hbStop: make(chan struct{})}
+	return &MPServer{cfg: cfg, l1: newDict[objKey, *object](), jobs: map[string]*prefetchJob{}, seq: cfg.seq, faultBox: newFaultBox(), hbStop: make(chan struct{})}
 }
 
 // StartMPServer listens on addr ("" means 127.0.0.1:0); with a
 // coordinator it registers, declares its capacity and heartbeats.
 func StartMPServer(addr string, opts ...MPOption) (*MPServer, error) {
 	m := NewMPServer(opts...)
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
+	var err error
+	if m.ln, m.srv, err = listen(addr, m, &m.wg); err != nil {
 		return nil, err
 	}
-	m.ln = ln
-	m.srv = &http.Server{Handler: m, ReadHeaderTimeout: 10 * time.Second}
-	m.wg.Add(1)
-	go func() {
-		defer m.wg.Done()
-		_ = m.srv.Serve(ln)
-	}()
 	if m.cfg.coordinator != "" && !m.cfg.noRegister {
 		if err := m.Register(); err != nil {
 			m.Close()
@@ -286,12 +253,7 @@ func StartMPServer(addr string, opts ...MPOption) (*MPServer, error) {
 }
 
 // URL is the base URL of a started server.
-func (m *MPServer) URL() string {
-	if m.ln == nil {
-		return ""
-	}
-	return "http://" + m.ln.Addr().String()
-}
+func (m *MPServer) URL() string { return baseURL(m.ln) }
 
 // InstanceID is --instance-id.
 func (m *MPServer) InstanceID() string { return m.cfg.id }
@@ -313,11 +275,7 @@ func (m *MPServer) Close() error {
 			}
 			cancel()
 		}
-		if m.srv != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			err = m.srv.Shutdown(ctx)
-			cancel()
-		}
+		err = shutdown(m.srv)
 	})
 	m.wg.Wait()
 	return err
@@ -502,10 +460,10 @@ func (m *MPServer) store(tier string, tokens []uint32, model string, worldSize i
 			k := objKey{hash: h, model: model, rank: kvRank(int64(worldSize), int64(r)), salt: salt}
 			o := &object{size: int64(cs) * m.cfg.bytesPerToken, tokens: toks[i*cs : (i+1)*cs], offset: int64(i * cs)}
 			if tier == "l1" {
-				m.putL1(k, o)
+				m.l1.put(k, o)
 				pbs = group(pbs, "store", "l1", m.cfg.medium, false, storeEntry(k, o))
 			} else {
-				p.put(k, o)
+				p.objs.put(k, o)
 				pbs = group(pbs, "store", "l2", p.backend, p.shared, storeEntry(k, o))
 			}
 			n++
@@ -516,29 +474,8 @@ func (m *MPServer) store(tier string, tokens []uint32, model string, worldSize i
 	return n, pbs, nil
 }
 
-func (m *MPServer) putL1(k objKey, o *object) {
-	if _, ok := m.l1[k]; !ok {
-		m.l1Order = append(m.l1Order, k)
-	}
-	m.l1[k] = o
-}
-
-func (m *MPServer) delL1(k objKey) bool {
-	if _, ok := m.l1[k]; !ok {
-		return false
-	}
-	delete(m.l1, k)
-	for i, x := range m.l1Order {
-		if x == k {
-			m.l1Order = append(m.l1Order[:i:i], m.l1Order[i+1:]...)
-			break
-		}
-	}
-	return true
-}
-
 // L1Len is the number of L1 objects.
-func (m *MPServer) L1Len() int { m.mu.Lock(); defer m.mu.Unlock(); return len(m.l1) }
+func (m *MPServer) L1Len() int { m.mu.Lock(); defer m.mu.Unlock(); return len(m.l1.m) }
 
 // Access publishes access events for keys of a token sequence (L1
 // touches).
@@ -669,19 +606,19 @@ func mpStatus(m *MPServer, _ *request) reply {
 	}
 	m.mu.Lock()
 	var used int64
-	for _, o := range m.l1 {
+	for _, o := range m.l1.m {
 		used += o.size
 	}
-	l1n := len(m.l1)
+	l1n := len(m.l1.m)
 	jobs := len(m.jobs)
 	m.mu.Unlock()
 	p := m.cfg.l2
 	p.mu.Lock()
 	var l2used int64
-	for _, o := range p.objs {
+	for _, o := range p.objs.m {
 		l2used += o.size
 	}
-	l2n := len(p.objs)
+	l2n := len(p.objs.m)
 	p.mu.Unlock()
 	ctxs := pyjson.Object{}
 	gpus := []any{}
@@ -715,10 +652,10 @@ func mpStatus(m *MPServer, _ *request) reply {
 func (m *MPServer) clearL1() error {
 	m.mu.Lock()
 	var pbs []pendingBatch
-	for _, k := range m.l1Order {
+	for _, k := range m.l1.keys {
 		pbs = group(pbs, "delete", "l1", m.cfg.medium, false, deleteEntry(k))
 	}
-	m.l1, m.l1Order = map[objKey]*object{}, nil
+	m.l1 = newDict[objKey, *object]()
 	m.mu.Unlock()
 	return m.flush(pbs)
 }
@@ -726,17 +663,12 @@ func (m *MPServer) clearL1() error {
 func mpClear(m *MPServer, rq *request) reply {
 	tier := "l1"
 	if rq.hasBody {
-		c := &v{}
-		o, r := bodyModel(rq, c)
-		if r != nil {
-			return *r
-		}
-		if o != nil {
+		_, _, r := validBody(rq, func(c *v, o *pyjson.Dict) {
 			tier, _ = c.enum(o, []any{"body"}, "tier", "l1", "l1", "l2", "all")
 			_, _ = c.boolean(o, []any{"body"}, "force", true)
-		}
-		if !c.ok() {
-			return unprocessable(c)
+		})
+		if r != nil {
+			return *r
 		}
 	}
 	if tier != "l1" {
@@ -789,14 +721,14 @@ func mpObjects(m *MPServer, rq *request) reply {
 		return detail(http.StatusNotImplemented, "adapter "+pyjson.Repr(p.typeName)+" cannot list its keys")
 	}
 	var all []objKey
-	for _, k := range p.order {
+	for _, k := range p.objs.keys {
 		if (model == "" || k.model == model) && (salt == "" || k.salt == salt) {
 			all = append(all, k)
 		}
 	}
 	entries := []any{}
 	for i := offset; i < int64(len(all)) && i < offset+size; i++ {
-		k, o := all[i], p.objs[all[i]]
+		k, o := all[i], p.objs.m[all[i]]
 		if old {
 			e := append(k.wire(), pyjson.Member{"size_bytes", o.size}, pyjson.Member{"adapter", p.typeName})
 			entries = append(entries, e)
@@ -819,11 +751,11 @@ func (m *MPServer) deleteKeys(keys []objKey, tier string) (int64, error) {
 	p := m.cfg.l2
 	p.mu.Lock()
 	for _, k := range keys {
-		if tier != "l2" && m.delL1(k) {
+		if tier != "l2" && m.l1.del(k) {
 			n++
 			pbs = group(pbs, "delete", "l1", m.cfg.medium, false, deleteEntry(k))
 		}
-		if tier != "l1" && p.del(k) {
+		if tier != "l1" && p.objs.del(k) {
 			n++
 			pbs = group(pbs, "delete", "l2", p.backend, p.shared, deleteEntry(k))
 		}
@@ -834,14 +766,9 @@ func (m *MPServer) deleteKeys(keys []objKey, tier string) (int64, error) {
 }
 
 func (m *MPServer) keysBody(rq *request, withTier bool) ([]objKey, string, *reply) {
-	c := &v{}
-	o, r := bodyModel(rq, c)
-	if r != nil {
-		return nil, "", r
-	}
 	var eks []encodedKey
 	tier := "l2"
-	if o != nil {
+	_, _, r := validBody(rq, func(c *v, o *pyjson.Dict) {
 		l, _ := c.list(o, []any{"body"}, "keys", true)
 		for i, e := range l {
 			if k, ok := c.encodedKeyValue(e, []any{"body", "keys", i}); ok {
@@ -852,10 +779,9 @@ func (m *MPServer) keysBody(rq *request, withTier bool) ([]objKey, string, *repl
 			tier, _ = c.enum(o, []any{"body"}, "tier", "l2", "l1", "l2", "all")
 			_, _ = c.boolean(o, []any{"body"}, "force", false)
 		}
-	}
-	if !c.ok() {
-		r := unprocessable(c)
-		return nil, "", &r
+	})
+	if r != nil {
+		return nil, "", r
 	}
 	if len(eks) > 10000 {
 		r := detail(http.StatusBadRequest, fmt.Sprintf("too many keys in a single request (limit=10000, got=%d)", len(eks)))
@@ -895,20 +821,15 @@ func mpEvictOld(m *MPServer, rq *request) reply {
 }
 
 func mpPrefetch(m *MPServer, rq *request) reply {
-	c := &v{}
-	o, r := bodyModel(rq, c)
-	if r != nil {
-		return *r
-	}
 	var f tokensForm
 	src, dst := "l2", "l1"
-	if o != nil {
+	_, _, r := validBody(rq, func(c *v, o *pyjson.Dict) {
 		f, _ = c.tokensFields(o, true, false)
 		src, _ = c.enum(o, []any{"body"}, "source_tier", "l2", "l1", "l2", "all")
 		dst, _ = c.enum(o, []any{"body"}, "target_tier", "l1", "l1", "l2", "all")
-	}
-	if !c.ok() {
-		return unprocessable(c)
+	})
+	if r != nil {
+		return *r
 	}
 	if src != "l2" || dst != "l1" {
 		return detail(http.StatusBadRequest, fmt.Sprintf("unsupported prefetch direction %s->%s; only 'l2'->'l1'", pyjson.Repr(src), pyjson.Repr(dst)))
@@ -966,9 +887,9 @@ func mpPrefetchStatus(m *MPServer, rq *request) reply {
 	p := m.cfg.l2
 	p.mu.Lock()
 	for i, k := range job.keys {
-		o, inL2 := p.objs[k]
-		if _, inL1 := m.l1[k]; inL2 && !inL1 {
-			m.putL1(k, o)
+		o, inL2 := p.objs.m[k]
+		if _, inL1 := m.l1.m[k]; inL2 && !inL1 {
+			m.l1.put(k, o)
 			pbs = group(pbs, "store", "l1", m.cfg.medium, false, storeEntry(k, o))
 			found++
 			continue
@@ -993,14 +914,14 @@ func (m *MPServer) Keys(tier string) []string {
 	var out []string
 	if tier == "l1" {
 		m.mu.Lock()
-		for k := range m.l1 {
+		for k := range m.l1.m {
 			out = append(out, k.String())
 		}
 		m.mu.Unlock()
 	} else {
 		p := m.cfg.l2
 		p.mu.Lock()
-		for k := range p.objs {
+		for k := range p.objs.m {
 			out = append(out, k.String())
 		}
 		p.mu.Unlock()

@@ -235,3 +235,23 @@ func sortedKeys(m map[string][]routeDef) []string {
 	sort.Strings(out)
 	return out
 }
+
+// validBody validates a model body the pydantic v2 way: fields reads the
+// body, when it is an object, into the caller's variables and collects
+// the field errors in c. Any error is the reply; otherwise c and o go on
+// to the model's whole-body validators.
+func validBody(rq *request, fields func(c *v, o *pyjson.Dict)) (*v, *pyjson.Dict, *reply) {
+	c := &v{}
+	o, r := bodyModel(rq, c)
+	if r != nil {
+		return nil, nil, r
+	}
+	if o != nil {
+		fields(c, o)
+	}
+	if !c.ok() {
+		r := unprocessable(c)
+		return nil, nil, &r
+	}
+	return c, o, nil
+}

@@ -201,30 +201,42 @@ func New(opts ...Option) *Server {
 // Start listens on addr ("" means 127.0.0.1:0) and serves until Close.
 func Start(addr string, opts ...Option) (*Server, error) {
 	s := New(opts...)
+	var err error
+	if s.ln, s.srv, err = listen(addr, s, &s.wg); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// listen serves h on addr ("" means 127.0.0.1:0) until the server is shut
+// down; wg counts the serving goroutine.
+func listen(addr string, h http.Handler, wg *sync.WaitGroup) (net.Listener, *http.Server, error) {
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	s.ln = ln
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	s.wg.Add(1)
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	wg.Add(1)
 	go func() {
-		defer s.wg.Done()
-		_ = s.srv.Serve(ln)
+		defer wg.Done()
+		_ = srv.Serve(ln)
 	}()
-	return s, nil
+	return ln, srv, nil
+}
+
+// baseURL is the URL of a started server ("" when ln is nil).
+func baseURL(ln net.Listener) string {
+	if ln == nil {
+		return ""
+	}
+	return "http://" + ln.Addr().String()
 }
 
 // URL is the base URL of a started server.
-func (s *Server) URL() string {
-	if s.ln == nil {
-		return ""
-	}
-	return "http://" + s.ln.Addr().String()
-}
+func (s *Server) URL() string { return baseURL(s.ln) }
 
 // Addr is the listen address of a started server.
 func (s *Server) Addr() string {
@@ -241,14 +253,20 @@ func (s *Server) Generation() Generation { return s.cfg.gen }
 // server, stops listening. Safe to call more than once.
 func (s *Server) Close() error {
 	s.once.Do(func() { close(s.done) })
-	var err error
-	if s.srv != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		err = s.srv.Shutdown(ctx)
-		cancel()
-	}
+	err := shutdown(s.srv)
 	s.wg.Wait()
 	return err
+}
+
+// shutdown stops a started server (srv nil: not started), waiting up to
+// 2 s for its requests.
+func shutdown(srv *http.Server) error {
+	if srv == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return srv.Shutdown(ctx)
 }
 
 func randomHex() string {

@@ -33,23 +33,15 @@ func (k objKey) String() string {
 	return fmt.Sprintf("%s@%08x@%s@%d@%s", k.model, uint32(k.rank), k.hash, k.group, k.salt)
 }
 
-// encodedKey is an EncodedObjectKey as validated: the fields as sent,
-// defaults filled, plus its conversion.
-type encodedKey struct {
-	hex   string
-	model string
-	rank  int64
-	group int64
-	salt  string
-}
+// encodedKey is an EncodedObjectKey as validated: the fields as sent
+// (hash as the client wrote it), defaults filled, plus its conversion.
+type encodedKey objKey
 
-func (e encodedKey) wire() pyjson.Object {
-	return pyjson.Object{{"chunk_hash_hex", e.hex}, {"model_name", e.model}, {"kv_rank", e.rank}, {"object_group_id", e.group}, {"cache_salt", e.salt}}
-}
+func (e encodedKey) wire() pyjson.Object { return objKey(e).wire() }
 
 // convert applies ObjectKey's checks (spec §3.2) with upstream's messages.
 func (e encodedKey) convert() (objKey, error) {
-	b, err := fromHex(e.hex)
+	b, err := fromHex(e.hash)
 	if err != nil {
 		return objKey{}, err
 	}
@@ -184,8 +176,7 @@ type state struct {
 
 	records map[objKey]*record
 	recSeq  int64
-	l1By    map[string]map[objKey]bool
-	l1Order []string
+	l1By    dict[string, map[objKey]bool]
 	tokens  map[string]*binding
 
 	decls map[string]*declaration
@@ -199,7 +190,7 @@ type state struct {
 
 func newState() *state {
 	return &state{reg: map[string]*instance{}, cursors: map[string]*cursor{}, records: map[objKey]*record{},
-		l1By: map[string]map[objKey]bool{}, tokens: map[string]*binding{}, decls: map[string]*declaration{},
+		l1By: newDict[string, map[objKey]bool](), tokens: map[string]*binding{}, decls: map[string]*declaration{},
 		quotas: map[string]int64{}, pins: map[objKey]*pinEntry{}}
 }
 
@@ -289,9 +280,8 @@ func (st *state) offer(b *batch) string {
 }
 
 func (st *state) apply(b *batch) {
-	if st.l1By[b.instance] == nil {
-		st.l1By[b.instance] = map[objKey]bool{}
-		st.l1Order = append(st.l1Order, b.instance)
+	if st.l1By.m[b.instance] == nil {
+		st.l1By.put(b.instance, map[objKey]bool{})
 	}
 	switch b.eventType {
 	case "store":
@@ -324,7 +314,7 @@ func (st *state) apply(b *batch) {
 			}
 			r.lastAccess = max(r.lastAccess, b.ts)
 			if b.tier == "l1" {
-				st.l1By[b.instance][e.key] = true
+				st.l1By.m[b.instance][e.key] = true
 			}
 		}
 	case "delete":
@@ -383,7 +373,7 @@ func (st *state) dropL1Mark(inst string, r *record) {
 			return
 		}
 	}
-	if m := st.l1By[inst]; m != nil {
+	if m := st.l1By.m[inst]; m != nil {
 		delete(m, r.key)
 	}
 }
@@ -412,15 +402,7 @@ func (st *state) fence(inst string) {
 			st.dropRecord(r)
 		}
 	}
-	if _, ok := st.l1By[inst]; ok {
-		delete(st.l1By, inst)
-		for i, x := range st.l1Order {
-			if x == inst {
-				st.l1Order = append(st.l1Order[:i:i], st.l1Order[i+1:]...)
-				break
-			}
-		}
-	}
+	st.l1By.del(inst)
 }
 
 // ---------------------------------------------------------------------------
