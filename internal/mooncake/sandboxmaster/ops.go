@@ -2,7 +2,6 @@ package sandboxmaster
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -229,29 +228,7 @@ func (s *Server) SetSegmentStatus(name string, status mc.SegmentStatus) error {
 // exist but are unreadable, and removal fails with REPLICA_IS_NOT_READY
 // even when forced. Keys that already exist are left alone.
 func (s *Server) StartPuts(ctx context.Context, keys []string, nodes ...Node) error {
-	if err := s.Populate(ctx, nil, nodes...); err != nil {
-		return err
-	}
-	s.popMu.Lock()
-	defer s.popMu.Unlock()
-	a, err := s.agent(ctx)
-	if err != nil {
-		return err
-	}
-	var names []string
-	for _, n := range nodes {
-		names = append(names, n.Name)
-	}
-	if len(names) == 0 {
-		names = []string{DefaultNode.Name}
-	}
-	cfg := mc.ReplicateConfig{ReplicaNum: uint64(len(names)), PreferredSegments: names}
-	for _, k := range keys {
-		if _, err := a.cli.PutStart(ctx, a.id, k, PopulateObjectSize, cfg); err != nil && !errors.Is(err, mc.CodeObjectAlreadyExists) {
-			return fmt.Errorf("sandboxmaster: PutStart %q: %w", k, err)
-		}
-	}
-	return nil
+	return s.populate(ctx, keys, false, nodes)
 }
 
 // TaskCount returns how many tasks the master remembers, and how many of
