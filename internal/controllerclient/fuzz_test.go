@@ -54,6 +54,14 @@ func checkJSON(t *testing.T, v any) {
 	}
 }
 
+// reencodes checks that what decode accepts from body re-encodes.
+func reencodes[T any](t *testing.T, body []byte, decode func([]byte) (*T, error)) {
+	t.Helper()
+	if res, err := decode(body); err == nil {
+		checkJSON(t, res)
+	}
+}
+
 func FuzzDecodeLookup(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -88,12 +96,8 @@ func FuzzDecodeOp(f *testing.F) {
 		} else if res != nil {
 			t.Fatalf("DecodeOp = %+v, %v; want no result with an error", res, err)
 		}
-		if res, err := DecodeCheckFinish(body); err == nil {
-			checkJSON(t, res)
-		}
-		if res, err := DecodeQueryInstance(body); err == nil {
-			checkJSON(t, res)
-		}
+		reencodes(t, body, DecodeCheckFinish)
+		reencodes(t, body, DecodeQueryInstance)
 	})
 }
 
@@ -118,15 +122,9 @@ func FuzzDecodeHealth(f *testing.F) {
 func FuzzDecodeWorkers(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		if res, err := DecodeWorkers(body); err == nil {
-			checkJSON(t, res)
-		}
-		if res, err := DecodeWorkerInfos(body); err == nil {
-			checkJSON(t, res)
-		}
-		if res, err := DecodeKeyStats(body); err == nil {
-			checkJSON(t, res)
-		}
+		reencodes(t, body, DecodeWorkers)
+		reencodes(t, body, DecodeWorkerInfos)
+		reencodes(t, body, DecodeKeyStats)
 	})
 }
 

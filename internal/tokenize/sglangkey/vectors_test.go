@@ -1,23 +1,13 @@
 package sglangkey
 
 import (
-	"bytes"
 	"encoding/json"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 
 	"lmc/internal/tokenize/rankhit"
-)
-
-// The vectors come from ../shared/vectors/engine-keys.json (SGLang's and
-// vLLM's own hashing code, see the engine-keys spec). The copy in
-// ../testdata serves both engine packages; when the shared file is present
-// the copy must equal it.
-const (
-	localVectors  = "../testdata/engine-keys.json"
-	sharedVectors = "../../../../shared/vectors/engine-keys.json"
+	"lmc/internal/tokenize/tokentest"
 )
 
 type vecCase struct {
@@ -60,20 +50,11 @@ type vecCase struct {
 
 func loadCases(t testing.TB) (sglang []vecCase, total int) {
 	t.Helper()
-	local, err := os.ReadFile(localVectors)
+	cases, err := tokentest.EngineKeyCases()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if shared, err := os.ReadFile(sharedVectors); err == nil && !bytes.Equal(shared, local) {
-		t.Fatalf("%s differs from %s: copy the shared vectors in", localVectors, sharedVectors)
-	}
-	var f struct {
-		Cases []json.RawMessage `json:"cases"`
-	}
-	if err := json.Unmarshal(local, &f); err != nil {
-		t.Fatal(err)
-	}
-	for _, raw := range f.Cases {
+	for _, raw := range cases {
 		var c vecCase
 		if err := json.Unmarshal(raw, &c); err != nil {
 			t.Fatal(err)
@@ -82,7 +63,7 @@ func loadCases(t testing.TB) (sglang []vecCase, total int) {
 			sglang = append(sglang, c)
 		}
 	}
-	return sglang, len(f.Cases)
+	return sglang, len(cases)
 }
 
 func (c *vecCase) params(era Era) Params {

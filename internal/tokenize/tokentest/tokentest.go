@@ -1,5 +1,6 @@
-// Package tokentest makes token sequences for the tests and benchmarks of
-// the token and key packages. It is imported by tests only.
+// Package tokentest is what the tests and benchmarks of the token and key
+// packages share: realistic token sequences and the reader of the
+// engine-keys test vectors. It is imported by tests only.
 package tokentest
 
 // Realistic returns n token ids spread over a vocabulary of vocab ids the
