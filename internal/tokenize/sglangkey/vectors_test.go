@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"lmc/internal/tokenize/keytext"
 	"lmc/internal/tokenize/rankhit"
 	"lmc/internal/tokenize/tokentest"
 )
@@ -88,10 +89,10 @@ func (c *vecCase) params(era Era) Params {
 func parseRank(t *testing.T, label string) Rank {
 	rest, ok := strings.CutPrefix(label, "tp")
 	a, b, ok2 := strings.Cut(rest, "_pp")
-	if !ok || !ok2 || !isDigits(a) || !isDigits(b) {
+	if !ok || !ok2 || !keytext.Number(a, 6) || !keytext.Number(b, 6) {
 		t.Fatalf("rank label %q", label)
 	}
-	return Rank{atoi(a), atoi(b)}
+	return Rank{keytext.Atoi(a), keytext.Atoi(b)}
 }
 
 // TestVectors checks every SGLang case of the shared vectors: each era's

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"lmc/internal/tokenize/keytext"
 	"lmc/internal/tokenize/lmcachekey"
 	"lmc/internal/tokenize/rankhit"
 	"lmc/internal/tokenize/tokentest"
@@ -128,7 +129,7 @@ func parseRank(t *testing.T, label string) Rank {
 	if len(f) != 3 || !strings.HasPrefix(f[0], "tp") || !strings.HasPrefix(f[1], "pp") || !strings.HasPrefix(f[2], "pcp") {
 		t.Fatalf("rank label %q", label)
 	}
-	r.TP, r.PP, r.PCP = atoi(f[0][2:]), atoi(f[1][2:]), atoi(f[2][3:])
+	r.TP, r.PP, r.PCP = keytext.Atoi(f[0][2:]), keytext.Atoi(f[1][2:]), keytext.Atoi(f[2][3:])
 	return r
 }
 
@@ -381,7 +382,7 @@ func TestVectorsAscend(t *testing.T) {
 		for tp, keys := range c.KeysByTP {
 			for _, key := range []string{keys.KV, keys.Hidden} {
 				k, ok := Parse(key)
-				if !ok || !slices.Equal(k.Eras, []Era{V0}) || k.Hash != keys.PrefixInt || k.TPRank != atoi(tp) || k.Hidden != (key == keys.Hidden) {
+				if !ok || !slices.Equal(k.Eras, []Era{V0}) || k.Hash != keys.PrefixInt || k.TPRank != keytext.Atoi(tp) || k.Hidden != (key == keys.Hidden) {
 					t.Errorf("Parse(%q) = %+v, %v", key, k, ok)
 				}
 				n++
