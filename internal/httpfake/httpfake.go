@@ -1,8 +1,9 @@
 // Package httpfake is the fault plumbing the sandbox's HTTP fakes share
 // (controllerclient/sandboxcontroller and coordinatorclient/
 // sandboxcoordinator, which lmc sandbox serves and the tests run
-// against): faults kept per path and counted down, requests held for a
-// delay or until the client leaves, connections dropped without an answer.
+// against): faults kept per path and counted down, requests counted per
+// path, requests held for a delay or until the client leaves, connections
+// dropped without an answer.
 //
 // It knows nothing of any API: each fake keeps its own Fault type (what a
 // fault can do there) and applies it. It is not a test helper (it ships in
@@ -67,6 +68,37 @@ func (b *Faults[F]) Take(keys ...string) *F {
 		return &f
 	}
 	return nil
+}
+
+// Counts counts requests per path. The zero value is ready; it is safe
+// for concurrent use.
+type Counts struct {
+	mu sync.Mutex
+	m  map[string]int
+}
+
+// Add counts one request to path.
+func (c *Counts) Add(path string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]int{}
+	}
+	c.m[path]++
+}
+
+// Get returns how many requests reached path.
+func (c *Counts) Get(path string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[path]
+}
+
+// Reset zeroes every count.
+func (c *Counts) Reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m = nil
 }
 
 // Hold blocks for d (forever if d < 0) or until the request ends or done

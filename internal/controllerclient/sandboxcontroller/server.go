@@ -35,7 +35,7 @@ type Server struct {
 	cache      []infoSnap
 
 	faults   httpfake.Faults[Fault]
-	requests map[string]int
+	requests httpfake.Counts
 
 	loggers   map[string]string
 	pullMsgs  int
@@ -96,7 +96,6 @@ func New(opts ...Option) *Server {
 		clock:    time.Now,
 		cacheTTL: 30 * time.Second,
 		nextPort: 8001,
-		requests: map[string]int{},
 		loggers:  map[string]string{"lmcache": "INFO", "uvicorn": "INFO", "uvicorn.access": "INFO", "uvicorn.error": "INFO"},
 		closed:   make(chan struct{}),
 		env:      map[string]string{"LMCACHE_CONTROLLER": "lmc-fake"},
@@ -155,23 +154,13 @@ func (s *Server) InjectFault(path string, f Fault) { s.faults.Inject(path, f, f.
 func (s *Server) ClearFaults() { s.faults.Clear() }
 
 // Requests returns how many requests reached path (including faulted ones).
-func (s *Server) Requests(path string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests[path]
-}
+func (s *Server) Requests(path string) int { return s.requests.Get(path) }
 
 // ResetRequests zeroes the request counters.
-func (s *Server) ResetRequests() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests = map[string]int{}
-}
+func (s *Server) ResetRequests() { s.requests.Reset() }
 
 func (s *Server) takeFault(path string) *Fault {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests[path]++
+	s.requests.Add(path)
 	return s.faults.Take(path)
 }
 

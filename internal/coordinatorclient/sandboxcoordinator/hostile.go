@@ -86,12 +86,12 @@ type faultBox struct {
 	fmu      sync.Mutex
 	faults   httpfake.Faults[Fault]
 	requests []Request
-	counts   map[string]int
+	counts   httpfake.Counts
 	done     chan struct{}
 }
 
 func newFaultBox() faultBox {
-	return faultBox{counts: map[string]int{}, done: make(chan struct{})}
+	return faultBox{done: make(chan struct{})}
 }
 
 // Requests returns what the fake received, oldest first (the last 1000).
@@ -114,23 +114,20 @@ func (s *faultBox) LastRequest(method, path string) (Request, bool) {
 }
 
 // Count returns how many requests reached path.
-func (s *faultBox) Count(path string) int {
-	s.fmu.Lock()
-	defer s.fmu.Unlock()
-	return s.counts[path]
-}
+func (s *faultBox) Count(path string) int { return s.counts.Get(path) }
 
 // ResetRequests forgets the recorded requests and counts.
 func (s *faultBox) ResetRequests() {
 	s.fmu.Lock()
 	defer s.fmu.Unlock()
-	s.requests, s.counts = nil, map[string]int{}
+	s.requests = nil
+	s.counts.Reset()
 }
 
 func (s *faultBox) record(r *http.Request, body []byte) {
+	s.counts.Add(r.URL.Path)
 	s.fmu.Lock()
 	defer s.fmu.Unlock()
-	s.counts[r.URL.Path]++
 	b := string(body)
 	if len(b) > 1<<20 {
 		b = b[:1<<20]
