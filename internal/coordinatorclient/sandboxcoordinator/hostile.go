@@ -175,6 +175,24 @@ func (s *faultBox) preFault(w http.ResponseWriter, r *http.Request, f *Fault) bo
 // wait blocks for d (forever if d < 0), until the request ends or Close.
 func (s *faultBox) wait(r *http.Request, d time.Duration) bool { return httpfake.Hold(r, d, s.done) }
 
+// answer is the reply of a fault with a Status (ContentType defaults to
+// application/json).
+func (f *Fault) answer() reply {
+	ct := f.ContentType
+	if ct == "" {
+		ct = "application/json"
+	}
+	return reply{status: f.Status, body: []byte(f.Body), ctype: ct}
+}
+
+// falsify applies the fault's lie, if any, to a 2xx reply (f may be nil).
+func (f *Fault) falsify(rep reply) reply {
+	if f != nil && f.Lie != "" && rep.status/100 == 2 {
+		rep.body = applyLie(f.Lie, rep.body)
+	}
+	return rep
+}
+
 // applyLie falsifies a JSON answer.
 func applyLie(l Lie, body []byte) []byte {
 	switch l {

@@ -530,12 +530,11 @@ func (m *MPServer) routes() []mpRoute {
 
 // ServeHTTP answers like an MP server.
 func (m *MPServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil {
+	rq, ok := readRequest(r)
+	if !ok {
 		return
 	}
-	m.record(r, body)
-	rq := &request{method: r.Method, path: r.URL.Path, query: r.URL.Query(), body: body, ctype: r.Header.Get("Content-Type"), hasBody: len(body) > 0, ctx: r.Context()}
+	m.record(r, rq.body)
 	var h func(*MPServer, *request) reply
 	pattern, pathMatched := "", false
 	for _, rt := range m.routes() {
@@ -556,27 +555,15 @@ func (m *MPServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var rep reply
 	switch {
 	case f != nil && f.Status != 0:
-		ct := f.ContentType
-		if ct == "" {
-			ct = "application/json"
-		}
-		rep = reply{status: f.Status, body: []byte(f.Body), ctype: ct}
+		rep = f.answer()
 	case h != nil:
-		rep = h(m, rq)
-		if f != nil && f.Lie != "" && rep.status/100 == 2 {
-			rep.body = applyLie(f.Lie, rep.body)
-		}
+		rep = f.falsify(h(m, rq))
 	case pathMatched:
 		rep = methodNotAllowed()
 	default:
 		rep = notFound()
 	}
-	if rep.ctype != "" {
-		w.Header().Set("Content-Type", rep.ctype)
-	}
-	w.Header().Set("Content-Length", strconv.Itoa(len(rep.body)))
-	w.WriteHeader(rep.status)
-	_, _ = w.Write(rep.body)
+	rep.write(w)
 }
 
 func mpRoot(*MPServer, *request) reply {

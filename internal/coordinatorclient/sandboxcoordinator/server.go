@@ -337,12 +337,11 @@ const maxBody = 64 << 20
 
 // ServeHTTP answers like the coordinator.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil {
+	rq, ok := readRequest(r)
+	if !ok {
 		return
 	}
-	s.record(r, body)
-	rq := &request{method: r.Method, path: r.URL.Path, query: r.URL.Query(), body: body, ctype: r.Header.Get("Content-Type"), hasBody: len(body) > 0, ctx: r.Context()}
+	s.record(r, rq.body)
 	h, params, pattern := s.route(rq.method, rq.path)
 	rq.params = params
 	f := s.takeFault(rq.path, pattern)
@@ -351,21 +350,28 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var rep reply
 	switch {
-	case len(body) > maxBody:
+	case len(rq.body) > maxBody:
 		rep = detail(http.StatusRequestEntityTooLarge, "request body too large")
 	case f != nil && f.Status != 0:
-		ct := f.ContentType
-		if ct == "" {
-			ct = "application/json"
-		}
-		rep = reply{status: f.Status, body: []byte(f.Body), ctype: ct}
+		rep = f.answer()
 	default:
 		s.sweep()
-		rep = h(s, rq)
-		if f != nil && f.Lie != "" && rep.status/100 == 2 {
-			rep.body = applyLie(f.Lie, rep.body)
-		}
+		rep = f.falsify(h(s, rq))
 	}
+	rep.write(w)
+}
+
+// readRequest reads r, its body bounded by maxBody+1, for the handlers.
+func readRequest(r *http.Request) (*request, bool) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return nil, false
+	}
+	return &request{method: r.Method, path: r.URL.Path, query: r.URL.Query(), body: body, ctype: r.Header.Get("Content-Type"), hasBody: len(body) > 0, ctx: r.Context()}, true
+}
+
+// write sends the reply (a 204 without a body).
+func (rep reply) write(w http.ResponseWriter) {
 	if rep.ctype != "" {
 		w.Header().Set("Content-Type", rep.ctype)
 	}
