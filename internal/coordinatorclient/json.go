@@ -147,79 +147,82 @@ func skipSpace(b []byte, i int) int {
 // splitObject splits a valid JSON object into its members (the last of
 // duplicate keys wins, as in Python).
 func splitObject(b []byte) (map[string]json.RawMessage, error) {
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
-		return nil, errors.New("not an object")
-	}
 	m := map[string]json.RawMessage{}
-	i = skipSpace(b, i+1)
-	if i < len(b) && b[i] == '}' {
-		return m, nil
-	}
-	for i < len(b) {
-		ks := skipSpace(b, i)
+	err := split(b, '{', '}', "not an object", func(ks int) (int, error) {
 		ke, err := skipString(b, ks)
 		if err != nil || b[ks] != '"' {
-			return nil, errors.New("bad member name")
+			return 0, errors.New("bad member name")
 		}
 		var key string
 		if bytes.IndexByte(b[ks:ke], '\\') >= 0 || !utf8.Valid(b[ks:ke]) {
 			if err := json.Unmarshal(b[ks:ke], &key); err != nil {
-				return nil, err
+				return 0, err
 			}
 		} else {
 			key = string(b[ks+1 : ke-1])
 		}
-		i = skipSpace(b, ke)
+		i := skipSpace(b, ke)
 		if i >= len(b) || b[i] != ':' {
-			return nil, errors.New("expected ':'")
+			return 0, errors.New("expected ':'")
 		}
 		vs := skipSpace(b, i+1)
 		ve, err := skipValue(b, vs)
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
 		m[key] = json.RawMessage(b[vs:ve])
-		i = skipSpace(b, ve)
-		if i < len(b) && b[i] == '}' {
-			return m, nil
-		}
-		if i >= len(b) || b[i] != ',' {
-			return nil, errors.New("expected ','")
-		}
-		i++
+		return ve, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil, errors.New("unexpected end of JSON")
+	return m, nil
 }
 
 // splitArray splits a valid JSON array into its elements.
 func splitArray(b []byte) ([]json.RawMessage, error) {
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '[' {
-		return nil, errors.New("not a list")
-	}
-	var out []json.RawMessage
-	i = skipSpace(b, i+1)
-	if i < len(b) && b[i] == ']' {
-		return []json.RawMessage{}, nil
-	}
-	for i < len(b) {
-		vs := skipSpace(b, i)
+	out := []json.RawMessage{}
+	err := split(b, '[', ']', "not a list", func(vs int) (int, error) {
 		ve, err := skipValue(b, vs)
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
 		out = append(out, json.RawMessage(b[vs:ve]))
-		i = skipSpace(b, ve)
-		if i < len(b) && b[i] == ']' {
-			return out, nil
+		return ve, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// split walks a valid JSON object or array from open to close: member
+// reads the member that starts at i and returns where it ends; commas
+// separate members. notA is the error when b does not start with open.
+func split(b []byte, open, close byte, notA string, member func(i int) (int, error)) error {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != open {
+		return errors.New(notA)
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == close {
+		return nil
+	}
+	for i < len(b) {
+		end, err := member(skipSpace(b, i))
+		if err != nil {
+			return err
+		}
+		i = skipSpace(b, end)
+		if i < len(b) && b[i] == close {
+			return nil
 		}
 		if i >= len(b) || b[i] != ',' {
-			return nil, errors.New("expected ','")
+			return errors.New("expected ','")
 		}
 		i++
 	}
-	return nil, errors.New("unexpected end of JSON")
+	return errors.New("unexpected end of JSON")
 }
 
 func orTop(path string) string {
