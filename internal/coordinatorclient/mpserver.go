@@ -88,6 +88,20 @@ func (m *MPServer) fallback(ctx context.Context, op mpOp, build func(route) call
 	return nil, route{}, last
 }
 
+// mpFetch sends op (fallback tries its route names) and decodes the
+// answer with decode; what decode rejects is a *BadAnswerError.
+func mpFetch[T any](ctx context.Context, m *MPServer, op mpOp, build func(route) call, decode func([]byte) (*T, error)) (*T, *answer, route, error) {
+	a, rt, err := m.fallback(ctx, op, build)
+	if err != nil {
+		return nil, nil, rt, err
+	}
+	x, err := decode(a.body)
+	if err != nil {
+		return nil, a, rt, m.decodeErr(rt, a, err)
+	}
+	return x, a, rt, nil
+}
+
 // MPStatus is the useful part of GET /status (the key set depends on the
 // loaded modules).
 type MPStatus struct {
@@ -263,13 +277,9 @@ func decodeStorage(sm *obj) (*MPStorage, error) {
 // Status is GET /status (GET /api/status on 2026-03 servers). A server
 // whose engine is not initialized answers 503 (KindUnavailable).
 func (m *MPServer) Status(ctx context.Context) (*MPStatus, error) {
-	a, rt, err := m.fallback(ctx, mpStatus, func(rt route) call { return call{rt: rt, limit: listingLimit} })
+	st, _, rt, err := mpFetch(ctx, m, mpStatus, func(rt route) call { return call{rt: rt, limit: listingLimit} }, DecodeMPStatus)
 	if err != nil {
 		return nil, err
-	}
-	st, err := DecodeMPStatus(a.body)
-	if err != nil {
-		return nil, m.decodeErr(rt, a, err)
 	}
 	st.Route = rt.pattern
 	return st, nil
@@ -368,19 +378,15 @@ func (m *MPServer) ClearCache(ctx context.Context, req ClearRequest) (*MPClearRe
 	if req.Tier != "" && req.Tier != TierL1 {
 		return nil, fmt.Errorf("tier %q: an MP server clears only l1", req.Tier)
 	}
-	a, rt, err := m.fallback(ctx, mpClear, func(rt route) call {
+	r, a, rt, err := mpFetch(ctx, m, mpClear, func(rt route) call {
 		c := call{rt: rt, limit: smallLimit}
 		if rt.pattern == "/cache/clear" && (req.Tier != "" || req.Force) {
 			c.body = wireClear{Tier: TierL1, Force: req.Force}
 		}
 		return c
-	})
+	}, DecodeMPClear)
 	if err != nil {
 		return nil, err
-	}
-	r, err := DecodeMPClear(a.body)
-	if err != nil {
-		return nil, m.decodeErr(rt, a, err)
 	}
 	if r.Status != "ok" {
 		return nil, m.bad(rt, a, "status %q, not ok", r.Status)
@@ -482,7 +488,7 @@ func (m *MPServer) Objects(ctx context.Context, q ObjectsQuery) (*ObjectsPage, e
 	if size == 0 {
 		size = 500
 	}
-	a, rt, err := m.fallback(ctx, mpObjects, func(rt route) call {
+	p, a, rt, err := mpFetch(ctx, m, mpObjects, func(rt route) call {
 		v := url.Values{}
 		if rt.pattern == "/cache/objects" {
 			if q.Tier != "" {
@@ -504,13 +510,9 @@ func (m *MPServer) Objects(ctx context.Context, q ObjectsQuery) (*ObjectsPage, e
 			v.Set("page_token", q.PageToken)
 		}
 		return call{rt: rt, query: v, limit: int64(4096 + size*1024)}
-	})
+	}, DecodeObjectsPage)
 	if err != nil {
 		return nil, err
-	}
-	p, err := DecodeObjectsPage(a.body)
-	if err != nil {
-		return nil, m.decodeErr(rt, a, err)
 	}
 	switch {
 	case len(p.Entries) > size:
@@ -609,7 +611,7 @@ func (m *MPServer) DeleteObjects(ctx context.Context, req DeleteObjectsRequest) 
 	if !req.Tier.Valid() {
 		return nil, fmt.Errorf("tier %q: use l1, l2 or all", req.Tier)
 	}
-	a, rt, err := m.fallback(ctx, mpEvict, func(rt route) call {
+	r, a, rt, err := mpFetch(ctx, m, mpEvict, func(rt route) call {
 		if rt.pattern == "/cache/objects" {
 			w := wireDeleteObjects{Keys: req.Keys, Tier: req.Tier, Force: req.Force}
 			if req.Adapter != "" {
@@ -618,13 +620,9 @@ func (m *MPServer) DeleteObjects(ctx context.Context, req DeleteObjectsRequest) 
 			return call{rt: rt, body: w, limit: smallLimit}
 		}
 		return call{rt: rt, body: map[string][]Key{"keys": req.Keys}, limit: smallLimit}
-	})
+	}, DecodeObjectsDelete)
 	if err != nil {
 		return nil, err
-	}
-	r, err := DecodeObjectsDelete(a.body)
-	if err != nil {
-		return nil, m.decodeErr(rt, a, err)
 	}
 	tiers := 1
 	if req.Tier == TierAll {
