@@ -3,10 +3,10 @@ package sandboxcontroller
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"mime"
 	"net/http"
 	"slices"
-	"sort"
 	"strings"
 
 	"lmc/internal/pyjson"
@@ -99,11 +99,7 @@ func (s *Server) handleLogLevel(w http.ResponseWriter, r *http.Request) {
 	case hasLevel && level != "":
 		writeJSON(w, http.StatusOK, nil)
 	default:
-		names := make([]string, 0, len(s.loggers))
-		for n := range s.loggers {
-			names = append(names, n)
-		}
-		sort.Strings(names)
+		names := slices.Sorted(maps.Keys(s.loggers))
 		var b strings.Builder
 		b.WriteString("=== Loggers and Levels ===\n")
 		for _, n := range names {

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -115,11 +117,7 @@ func hUsage(s *Server, _ *request) reply {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	insts, shared := s.st.usage()
-	ids := make([]string, 0, len(insts))
-	for id := range insts {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
+	ids := slices.Sorted(maps.Keys(insts))
 	list := []any{}
 	for _, id := range ids {
 		list = append(list, s.instanceUsage(id, insts[id]))
@@ -349,11 +347,7 @@ func hStats(s *Server, _ *request) reply {
 		// Before mid-August 2026: per-instance stream state (the key name
 		// and layout are inferred; spec §6.7).
 		streams := pyjson.Object{}
-		ids := make([]string, 0, len(s.st.cursors))
-		for id := range s.st.cursors {
-			ids = append(ids, id)
-		}
-		sort.Strings(ids)
+		ids := slices.Sorted(maps.Keys(s.st.cursors))
 		for _, id := range ids {
 			cu := s.st.cursors[id]
 			var n1, n2 int64
@@ -498,11 +492,7 @@ func hQuotaList(s *Server, rq *request) reply {
 			salts[salt] = true
 		}
 	}
-	names := make([]string, 0, len(salts))
-	for n := range salts {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(salts))
 	rows := []any{}
 	for _, n := range names {
 		rows = append(rows, s.quotaStatus(n, tier, usage))
@@ -616,11 +606,7 @@ func hL2Status(s *Server, _ *request) reply {
 	defer s.mu.Unlock()
 	usage := s.st.saltUsage("l2")
 	rows := pyjson.Object{}
-	names := make([]string, 0, len(usage))
-	for n := range usage {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(usage))
 	for _, n := range names {
 		rows = append(rows, pyjson.Member{n, pyjson.Object{{"usage_bytes", usage[n]}}})
 	}
@@ -742,16 +728,9 @@ func (s *Server) mpBase(id string) (string, *reply) {
 
 // mpDo sends one request to an MP server; err is httpx-like text.
 func (s *Server) mpDo(ctx context.Context, method, url string, body []byte) (int, []byte, error) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	req, err := jsonRequest(ctx, method, url, body)
 	if err != nil {
 		return 0, nil, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := s.cfg.hc.Do(req)
 	if err != nil {
@@ -770,6 +749,22 @@ func (s *Server) mpDo(ctx context.Context, method, url string, body []byte) (int
 		return 0, nil, errors.New("peer closed connection without sending complete message body")
 	}
 	return resp.StatusCode, data, nil
+}
+
+// jsonRequest is a request with body (nil: none) as JSON.
+func jsonRequest(ctx context.Context, method, url string, body []byte) (*http.Request, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return req, nil
 }
 
 // mpCall is mpDo raising for a non-2xx status as httpx does; the answer
@@ -969,7 +964,7 @@ func hMetrics(s *Server, _ *request) reply {
 func hOpenAPI(s *Server, _ *request) reply {
 	routes := s.activeRoutes()
 	paths := pyjson.Object{}
-	for _, p := range sortedKeys(routes) {
+	for _, p := range slices.Sorted(maps.Keys(routes)) {
 		ops := pyjson.Object{}
 		for _, rd := range routes[p] {
 			ops = append(ops, pyjson.Member{strings.ToLower(rd.method), pyjson.Object{{"summary", rd.summary}}})

@@ -7,7 +7,6 @@ package sandboxcoordinator
 // fake coordinator is populated exactly the way real MP servers do it.
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
 	"fmt"
@@ -284,16 +283,9 @@ func (m *MPServer) Close() error {
 func (m *MPServer) post(method, path string, body []byte) (int, []byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, m.cfg.coordinator+path, rd)
+	req, err := jsonRequest(ctx, method, m.cfg.coordinator+path, body)
 	if err != nil {
 		return 0, nil, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := m.cfg.hc.Do(req)
 	if err != nil {

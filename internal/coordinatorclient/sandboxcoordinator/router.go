@@ -5,7 +5,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 
 	"lmc/internal/pyjson"
@@ -225,15 +224,6 @@ func queryStr(rq *request, name string) string {
 		return ""
 	}
 	return val.(string)
-}
-
-func sortedKeys(m map[string][]routeDef) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // validBody validates a model body the pydantic v2 way: fields reads the

@@ -3,8 +3,8 @@ package sandboxmaster
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 
 	mc "lmc/internal/mooncake"
@@ -178,11 +178,7 @@ func (st *store) batchQueryIP(ids []mc.UUID) []clientIPs {
 		if !any {
 			continue
 		}
-		ips := make([]string, 0, len(hosts))
-		for h := range hosts {
-			ips = append(ips, h)
-		}
-		sort.Strings(ips)
+		ips := slices.Sorted(maps.Keys(hosts))
 		out = append(out, clientIPs{id, ips})
 	}
 	return out
