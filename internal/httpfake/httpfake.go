@@ -120,6 +120,25 @@ func Hold(r *http.Request, d time.Duration, done <-chan struct{}) bool {
 	}
 }
 
+// Disrupt applies a fault's disruptions in order: a delay (cut short when
+// the client leaves or done closes), a hold until then (hang), a dropped
+// connection. It reports whether the request is over: nothing more may be
+// written.
+func Disrupt(w http.ResponseWriter, r *http.Request, delay time.Duration, hang, drop bool, done <-chan struct{}) bool {
+	if delay > 0 && !Hold(r, delay, done) {
+		return true
+	}
+	if hang {
+		Hold(r, -1, done)
+		return true
+	}
+	if drop {
+		Drop(w)
+		return true
+	}
+	return false
+}
+
 // Drop closes the connection under w without an answer (or, where it
 // cannot be taken over, aborts the handler, which net/http turns into a
 // closed connection too).

@@ -177,15 +177,7 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) bo
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 64<<20))
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
-	if f.Delay > 0 && !s.wait(r, f.Delay) {
-		return true
-	}
-	if f.Hang {
-		s.wait(r, -1)
-		return true
-	}
-	if f.Drop {
-		httpfake.Drop(w)
+	if httpfake.Disrupt(w, r, f.Delay, f.Hang, f.Drop, s.closed) {
 		return true
 	}
 	if f.Status != 0 {

@@ -158,22 +158,8 @@ func (s *faultBox) takeFault(path, pattern string) *Fault {
 
 // preFault runs delays, stalls and drops; false means the request is over.
 func (s *faultBox) preFault(w http.ResponseWriter, r *http.Request, f *Fault) bool {
-	if f.Delay > 0 && !s.wait(r, f.Delay) {
-		return false
-	}
-	if f.Stall {
-		s.wait(r, -1)
-		return false
-	}
-	if f.Drop {
-		httpfake.Drop(w)
-		return false
-	}
-	return true
+	return !httpfake.Disrupt(w, r, f.Delay, f.Stall, f.Drop, s.done)
 }
-
-// wait blocks for d (forever if d < 0), until the request ends or Close.
-func (s *faultBox) wait(r *http.Request, d time.Duration) bool { return httpfake.Hold(r, d, s.done) }
 
 // answer is the reply of a fault with a Status (ContentType defaults to
 // application/json).
