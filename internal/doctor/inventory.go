@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"lmc/internal/tokenize/enginekey"
+	"lmc/internal/tokenize/keytext"
 	"lmc/internal/tokenize/lmcachekey"
 )
 
@@ -46,38 +47,13 @@ var dtypeSet = func() map[string]bool {
 	return m
 }()
 
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-func isLowerHex(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
-
 // ParseKey reads an LMCache key in any known format. ok is false for keys
 // that are not LMCache's (vLLM's or SGLang's own Mooncake keys, for example).
 func ParseKey(key string) (KeyInfo, bool) {
 	parts := strings.Split(key, "@")
 	var k KeyInfo
 	switch {
-	case len(parts) >= 3 && len(parts) <= 4 && len(parts[1]) == 8 && isLowerHex(parts[1]) && isLowerHex(parts[2]):
+	case len(parts) >= 3 && len(parts) <= 4 && len(parts[1]) == 8 && keytext.LowerHex(parts[1]) && keytext.LowerHex(parts[2]):
 		n, _ := strconv.ParseUint(parts[1], 16, 32)
 		ws, wid := int(n>>24), int(n>>16&0xff)
 		if int(n>>8&0xff) != ws || int(n&0xff) != wid {
@@ -87,7 +63,7 @@ func ParseKey(key string) (KeyInfo, bool) {
 		if len(parts) == 4 {
 			k.CacheSalt = parts[3]
 		}
-	case len(parts) >= 5 && parts[0] == "vllm" && isDigits(parts[2]) && isDigits(parts[3]):
+	case len(parts) >= 5 && parts[0] == "vllm" && keytext.Digits(parts[2]) && keytext.Digits(parts[3]):
 		k = KeyInfo{Model: parts[1], Hash: parts[4]}
 		k.WorldSize, _ = strconv.Atoi(parts[2])
 		k.WorkerID, _ = strconv.Atoi(parts[3])
@@ -102,7 +78,7 @@ func ParseKey(key string) (KeyInfo, bool) {
 		default:
 			k.Format = "2025-09"
 		}
-	case len(parts) >= 5 && isDigits(parts[1]) && isDigits(parts[2]) && !strings.Contains(parts[4], "%"):
+	case len(parts) >= 5 && keytext.Digits(parts[1]) && keytext.Digits(parts[2]) && !strings.Contains(parts[4], "%"):
 		k = KeyInfo{Format: "current", Model: parts[0], Hash: parts[3], DType: parts[4], Tags: parts[5:]}
 		k.WorldSize, _ = strconv.Atoi(parts[1])
 		k.WorkerID, _ = strconv.Atoi(parts[2])
@@ -118,7 +94,7 @@ func ParseKey(key string) (KeyInfo, bool) {
 	if strings.HasPrefix(h, "-") {
 		k.Negative, h = true, h[1:]
 	}
-	if !isLowerHex(h) {
+	if !keytext.LowerHex(h) {
 		return k, false
 	}
 	k.HexLetter = strings.ContainsAny(h, "abcdef")
@@ -129,7 +105,7 @@ func ParseKey(key string) (KeyInfo, bool) {
 		k.HashKind = HashDigest16
 	case len(h) <= 16:
 		k.HashKind = HashInt
-	case isDigits(h) && len(h) <= 20:
+	case keytext.Digits(h) && len(h) <= 20:
 		k.HashKind, k.Decimal = HashInt, true
 	default:
 		return k, false

@@ -103,6 +103,12 @@ func (s *Server) agent(ctx context.Context) (*nodeAgent, error) {
 // replica per node. A background pinger keeps the nodes alive until Close.
 // Keys that already exist are left alone. With no nodes, DefaultNode is used.
 func (s *Server) Populate(ctx context.Context, keys []string, nodes ...Node) error {
+	return s.populate(ctx, keys, true, nodes)
+}
+
+// populate mounts the nodes not yet mounted and starts a put of each key
+// that does not exist yet, ending it (PutEnd) when end is set.
+func (s *Server) populate(ctx context.Context, keys []string, end bool, nodes []Node) error {
 	if len(nodes) == 0 {
 		nodes = []Node{DefaultNode}
 	}
@@ -148,6 +154,9 @@ func (s *Server) Populate(ctx context.Context, keys []string, nodes ...Node) err
 		}
 		if err != nil {
 			return fmt.Errorf("sandboxmaster: PutStart %q: %w", k, err)
+		}
+		if !end {
+			return nil
 		}
 		if err := a.cli.PutEnd(ctx, a.id, mc.ObjectMeta{Key: k}, mc.ReplicaTypeAll); err != nil {
 			return fmt.Errorf("sandboxmaster: PutEnd %q: %w", k, err)
