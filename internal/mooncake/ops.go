@@ -55,7 +55,6 @@ func (c *Client) callOp(ctx context.Context, m Method, limit int, pack func(*Enc
 	return d, nil
 }
 
-
 // finish checks that a reply was decoded cleanly and completely.
 func finish(d *Decoder, method string) error {
 	if err := d.Err(); err != nil {
