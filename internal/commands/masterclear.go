@@ -894,6 +894,9 @@ func (r *clearRun) writeTable() error {
 	st := f.IOStreams.Styles()
 	var b strings.Builder
 	where := fmt.Sprintf("Mooncake master %s (tenant %q)", v.Master, v.Tenant)
+	if v.Tenant == "" {
+		where = fmt.Sprintf("Mooncake master %s (every tenant)", v.Master)
+	}
 	if v.DryRun {
 		switch {
 		case v.Scope == clearPrompt:
