@@ -10,6 +10,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -281,3 +282,6 @@ func eventually(t *testing.T, d time.Duration, cond func() bool) bool {
 	}
 	return cond()
 }
+
+// stallMode switches TestStoreWalkStall's fake listing to hang at its end.
+var stallMode atomic.Bool
