@@ -81,7 +81,8 @@ ids printed for 'lmc task get ID… --master ADDR'.
 JSON: {"operation": "move"|"copy", "master", "tenant", "target", "source",
 "waited", "timed_out", "tasks", "succeeded", "failed", "pending", "processing",
 "chunks": [{"chunk", "start", "end", "rank", "key", "source", "task_id",
-"state", "message", "explanation", "assigned_client", "segments"}]}; state is
+"state", "message", "explanation", "assigned_client", "segments"}]} (segments:
+where the chunk is after the wait, with --verify); state is
 pending, processing, success or failed for a task, else absent, in-place,
 no-source, not-ready, refused (the master's reason in message), not-created or
 unknown. -o plain prints KEY<TAB>TASK_ID<TAB>STATE per chunk.
@@ -447,7 +448,6 @@ func (r *taskRun) plan(ctx context.Context) error {
 			continue
 		}
 		segs := r.located(q)
-		c.Segments = segs
 		onTarget := slices.Contains(segs, r.o.To)
 		switch {
 		case r.o.Copy && onTarget:

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -31,12 +32,18 @@ var flagRanges = map[string]intRange{
 	"prompt":      {0, 1 << 31, "a 0-based prompt index"},
 	"chunk":       {-1, 1 << 31, "a 0-based chunk index (-1: every chunk)"},
 	"nodes":       {1, 64, "sandbox nodes"},
+	"segment-mib": {1, 1 << 20, "MiB per sandbox segment"},
 }
 
 // durationRange bounds duration flags: positive, at most a day.
 var durationRanges = map[string][2]time.Duration{
 	"timeout":  {time.Millisecond, 24 * time.Hour},
 	"interval": {100 * time.Millisecond, 24 * time.Hour},
+	// the sandbox master's task and lease settings (0: never, no leases)
+	"pending-task-timeout":    {0, 24 * time.Hour},
+	"processing-task-timeout": {0, 24 * time.Hour},
+	"task-cleanup-interval":   {10 * time.Millisecond, 24 * time.Hour},
+	"lease-ttl":               {0, 24 * time.Hour},
 }
 
 // checkRanges validates every numeric flag of cmd against its range,
@@ -61,7 +68,11 @@ func checkRanges(cmd *cobra.Command, given FlagSources) error {
 		if r, ok := durationRanges[fl.Name]; ok && fl.Value.Type() == "duration" {
 			d, perr := time.ParseDuration(fl.Value.String())
 			if perr != nil || d < r[0] || d > r[1] {
-				err = &UsageError{Err: fmt.Errorf("--%s %s%s: must be between %s and %s (e.g. 10s); there is no way to turn the deadline off", fl.Name, fl.Value.String(), where, r[0], r[1])}
+				msg := fmt.Sprintf("--%s %s%s: must be between %s and %s (e.g. 10s)", fl.Name, fl.Value.String(), where, r[0], r[1])
+				if fl.Name == "timeout" {
+					msg += "; there is no way to turn the deadline off"
+				}
+				err = &UsageError{Err: errors.New(msg)}
 			}
 		}
 	})

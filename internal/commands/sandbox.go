@@ -19,6 +19,8 @@ type sandboxView struct {
 	Controller string `json:"controller"`
 	Instance   string `json:"instance"`
 	Stored     int    `json:"stored_keys"`
+	// Segments are the nodes' segment names (what move --to takes).
+	Segments []string `json:"segments"`
 }
 
 // NewCmdSandbox builds `lmc sandbox`.
@@ -29,6 +31,7 @@ func NewCmdSandbox(f *Factory) *cobra.Command {
 	var dropChunks, evictChunks string
 	var nodes int
 	var populate string
+	var ops sandboxOpsFlags
 	cmd := &cobra.Command{
 		Use:   "sandbox [--master-addr A] [--admin-addr A] [--controller-addr A] [--populate FILE]",
 		Short: "Run a local Mooncake master and LMCache controller for trying lmc and testing scripts",
@@ -46,6 +49,8 @@ backend (--root_fs_dir): every object also gets a DISK replica under
 /mnt/mooncake (metadata only, nothing is written), and --evict-memory-chunks
 drops the memory replicas of those chunks, as eviction does, so they are
 served from disk.
+
+` + sandboxOpsHelp + `
 
 When ready it prints the addresses (one "name value" per line, or -o json) and
 an example command, then serves until Ctrl-C or SIGTERM.`,
@@ -71,6 +76,10 @@ an example command, then serves until Ctrl-C or SIGTERM.`,
 			if err != nil {
 				return &UsageError{Err: fmt.Errorf("--evict-memory-chunks: %v", err)}
 			}
+			if err := ops.parse(nodes, populate != ""); err != nil {
+				return err
+			}
+			cfg.masterOpts = ops.masterOptions()
 			var p *lmcachekey.Params
 			var tokens []uint32
 			if populate != "" {
@@ -90,9 +99,15 @@ an example command, then serves until Ctrl-C or SIGTERM.`,
 			defer sb.close()
 			v := sandboxView{Master: sb.master.Addr(), Admin: sb.master.AdminURL(), Controller: sb.controllerURL(), Instance: SandboxInstance}
 			ctx := cmd.Context()
+			if v.Segments, err = sb.mountNodes(ctx, &ops, nodes); err != nil {
+				return err
+			}
 			if p != nil {
-				stored, total, err := sb.populate(ctx, *p, tokens, drop, evict, nodes)
+				stored, total, err := sb.populate(ctx, *p, tokens, ops.populateDrop(drop), evict, nodes)
 				if err != nil {
+					return err
+				}
+				if err := sb.applyOps(ctx, &ops, *p, tokens, nodes); err != nil {
 					return err
 				}
 				v.Stored = stored
@@ -103,9 +118,9 @@ an example command, then serves until Ctrl-C or SIGTERM.`,
 					return err
 				}
 			} else {
-				fmt.Fprintf(f.Out(), "master %s\nadmin %s\ncontroller %s\n", v.Master, v.Admin, v.Controller)
+				fmt.Fprintf(f.Out(), "master %s\nadmin %s\ncontroller %s\nsegments %s\n", v.Master, v.Admin, v.Controller, strings.Join(v.Segments, " "))
 			}
-			fmt.Fprintf(f.IOStreams.ErrOut, "sandbox ready (metadata only, no KV bytes). Try:\n  lmc lookup --master %s --model demo/model --hash-seed 0 prompt.json\n  lmc lookup --controller %s prompt.json\nCtrl-C stops it.\n", v.Master, v.Controller)
+			fmt.Fprintf(f.IOStreams.ErrOut, "sandbox ready (metadata only, no KV bytes). Try:\n  lmc lookup --master %s --model demo/model --hash-seed 0 prompt.json\n  lmc lookup --controller %s prompt.json\n  lmc store summary --admin %s\nCtrl-C stops it.\n", v.Master, v.Controller, v.Admin)
 			<-ctx.Done()
 			fmt.Fprintln(f.IOStreams.ErrOut, "sandbox stopped")
 			return nil
@@ -124,6 +139,7 @@ an example command, then serves until Ctrl-C or SIGTERM.`,
 	fl.BoolVar(&cfg.diskTier, "disk-tier", false, "give every object a DISK replica too (a master with a storage backend)")
 	fl.StringVar(&evictChunks, "evict-memory-chunks", "", "chunk indices of --populate whose memory replicas are evicted (kept on disk with --disk-tier), e.g. 2")
 	addKeyFlags(cmd, &keys)
+	addSandboxOpsFlags(cmd, &ops)
 	return cmd
 }
 

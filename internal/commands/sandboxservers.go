@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strconv"
 	"time"
 
 	"lmc/internal/controllerclient"
@@ -33,6 +32,7 @@ type sandbox struct {
 type sandboxConfig struct {
 	masterAddr, adminAddr, controllerAddr string
 	diskTier                              bool
+	masterOpts                            []sandboxmaster.Option // the store operations (sandboxops.go)
 }
 
 // sandboxStorageRoot is where the sandbox master pretends to keep its disk
@@ -44,6 +44,7 @@ func startSandbox(cfg sandboxConfig) (*sandbox, error) {
 	if cfg.diskTier {
 		opts = append(opts, sandboxmaster.WithStorageRoot(sandboxStorageRoot))
 	}
+	opts = append(opts, cfg.masterOpts...)
 	m, err := sandboxmaster.Start(cfg.masterAddr, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox master on %s / admin on %s: %w", cfg.masterAddr, cfg.adminAddr, err)
@@ -82,10 +83,7 @@ func (s *sandbox) populate(ctx context.Context, p lmcachekey.Params, tokens []ui
 	if err != nil {
 		return 0, 0, err
 	}
-	ns := make([]sandboxmaster.Node, max(nodes, 1))
-	for i := range ns {
-		ns[i] = sandboxmaster.Node{Name: "sandbox-node-" + strconv.Itoa(i), Endpoint: fmt.Sprintf("10.0.0.%d:17777", 11+i)}
-	}
+	ns := sandboxNodes(nodes, 0) // mounted before, with their size, by 'lmc sandbox'
 	for i, k := range keys {
 		if drop[i] {
 			continue
