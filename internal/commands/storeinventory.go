@@ -166,20 +166,8 @@ func (inv *storeInventory) segments(ctx context.Context) ([]mooncake.SegmentInfo
 		return nil, segmentsView{}, inv.f.withLeaderHint(ctx, inv.adm, inv.f.adminErr(inv.admURL, err))
 	}
 	slices.SortFunc(segs, func(a, b mooncake.SegmentInfo) int { return cmp.Compare(a.Name, b.Name) })
-	v := segmentsView{Admin: inv.admURL, Master: inv.addr, Segments: make([]segmentView, len(segs)), Notes: []string{usedNote}}
-	clients := map[mooncake.UUID]bool{}
-	var ids []mooncake.UUID
-	for i, s := range segs {
-		v.Segments[i] = newSegmentView(s)
-		v.Total.UsedBytes += s.UsedBytes
-		v.Total.CapacityBytes += s.CapacityBytes
-		v.Total.FreeBytes += s.FreeBytes()
-		if !clients[s.ClientID] {
-			clients[s.ClientID] = true
-			ids = append(ids, s.ClientID)
-		}
-	}
-	v.Total.Segments, v.Total.Clients = len(segs), len(clients)
+	v, ids := buildSegmentsView(segs)
+	v.Admin, v.Master = inv.admURL, inv.addr
 	if inv.master != nil && len(ids) > 0 {
 		start := time.Now()
 		ips, err := inv.master.BatchQueryIP(cctx, ids)
@@ -198,6 +186,26 @@ func (inv *storeInventory) segments(ctx context.Context) ([]mooncake.SegmentInfo
 		}
 	}
 	return segs, v, nil
+}
+
+// buildSegmentsView is the view of segs and the distinct clients that
+// mount them.
+func buildSegmentsView(segs []mooncake.SegmentInfo) (segmentsView, []mooncake.UUID) {
+	v := segmentsView{Segments: make([]segmentView, len(segs)), Notes: []string{usedNote}}
+	clients := map[mooncake.UUID]bool{}
+	var ids []mooncake.UUID
+	for i, s := range segs {
+		v.Segments[i] = newSegmentView(s)
+		v.Total.UsedBytes += s.UsedBytes
+		v.Total.CapacityBytes += s.CapacityBytes
+		v.Total.FreeBytes += s.FreeBytes()
+		if !clients[s.ClientID] {
+			clients[s.ClientID] = true
+			ids = append(ids, s.ClientID)
+		}
+	}
+	v.Total.Segments, v.Total.Clients = len(segs), len(clients)
+	return v, ids
 }
 
 // humanBytes is n in IEC units with one decimal.

@@ -125,7 +125,7 @@ func (s *storeScan) walkErr(ctx, wctx context.Context, err error) error {
 		return nil
 	}
 	if c := context.Cause(wctx); c != nil && errors.Is(c, errStalled) && ctx.Err() == nil {
-		return &UnavailableError{Backend: "Mooncake admin API " + s.url, Err: fmt.Errorf("the store walk got %v (--timeout bounds every wait for data during a walk)", c)}
+		return &UnavailableError{Backend: "Mooncake admin API " + s.url, Err: fmt.Errorf("the store walk got %v (--timeout bounds every wait for data during a walk; a master may take a while to start the listing of a big store: raise --timeout)", c)}
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()

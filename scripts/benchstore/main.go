@@ -78,11 +78,14 @@ func main() {
 	runtime.ReadMemStats(&ms)
 	fmt.Fprintf(os.Stderr, "stored %d keys in %s (sandbox heap %d MB)\n", stored, time.Since(start).Round(time.Millisecond), ms.HeapAlloc>>20)
 
-	runs := []run{{name: "store summary", args: []string{"store", "summary", "--admin", s.AdminURL(), "--master", s.Addr(), "-o", "json"}}}
+	// The sandbox, like a master, builds the whole listing before its
+	// first byte: --timeout must cover that wait.
+	wait := []string{"--timeout", "2m"}
+	runs := []run{{name: "store summary", args: append([]string{"store", "summary", "--admin", s.AdminURL(), "--master", s.Addr(), "-o", "json"}, wait...)}}
 	if *ls {
 		runs = append(runs,
-			run{name: "store ls (plain: listing only)", args: []string{"store", "ls", "--admin", s.AdminURL(), "-o", "plain"}},
-			run{name: "store ls -o jsonl (with replicas)", args: []string{"store", "ls", "--admin", s.AdminURL(), "-o", "jsonl"}})
+			run{name: "store ls (plain: listing only)", args: append([]string{"store", "ls", "--admin", s.AdminURL(), "-o", "plain"}, wait...)},
+			run{name: "store ls -o jsonl (with replicas)", args: append([]string{"store", "ls", "--admin", s.AdminURL(), "-o", "jsonl"}, wait...)})
 	}
 	for i := range runs {
 		r := &runs[i]
