@@ -34,7 +34,7 @@ controller supports for moves.
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			copyOnly = copyOnly || cmd.CalledAs() == "copy"
-			if store, err := f.storeVerb(&o.Backend, "wait", "all-ranks", "tenant"); err != nil {
+			if store, err := f.storeVerb(&o.Backend, "wait", "interval", "all-ranks", "tenant"); err != nil {
 				return err
 			} else if store {
 				return f.masterMove(cmd.Context(), args, &o.Backend, &o.Input, so, masterMoveOptions{From: from, To: to, Copy: copyOnly, Verify: o.Verify})

@@ -239,3 +239,36 @@ func TestStoreWalkStall(t *testing.T) {
 		t.Fatalf("stalled listing: %d %q %s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// Ctrl-C during a walk ends it at once (exit 130), whatever the listing
+// still holds.
+func TestStoreWalkInterrupt(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for i := 0; ; i++ {
+			if _, err := fmt.Fprintf(w, "k%d\n", i); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}))
+	defer ts.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	ios, _, out, errOut := iostreamsTest()
+	done := make(chan int)
+	go func() { done <- Main(ctx, ios, []string{"store", "ls", "--admin", ts.URL, "-o", "plain"}, BuildInfo{Version: "t"}) }()
+	time.Sleep(200 * time.Millisecond)
+	cancel()
+	select {
+	case code := <-done:
+		if code != ExitInterrupted || !strings.Contains(errOut.String(), "lmc: interrupted") || !strings.HasPrefix(out.String(), "k0\n") {
+			t.Fatalf("exit %d, stderr %q", code, errOut.String())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Ctrl-C did not end the walk")
+	}
+}
