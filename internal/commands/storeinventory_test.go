@@ -260,7 +260,9 @@ func TestStoreWalkInterrupt(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ios, _, out, errOut := iostreamsTest()
 	done := make(chan int)
-	go func() { done <- Main(ctx, ios, []string{"store", "ls", "--admin", ts.URL, "-o", "plain"}, BuildInfo{Version: "t"}) }()
+	go func() {
+		done <- Main(ctx, ios, []string{"store", "ls", "--admin", ts.URL, "-o", "plain"}, BuildInfo{Version: "t"})
+	}()
 	time.Sleep(200 * time.Millisecond)
 	cancel()
 	select {
