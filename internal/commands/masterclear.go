@@ -649,7 +649,11 @@ func (r *clearRun) removeRPC() string {
 }
 
 func (r *clearRun) regexNotes() {
-	r.v.Notes = append(r.v.Notes, "keys in the middle of a put are not listed by the admin API and are never removed; they are not counted as kept")
+	v := &r.v
+	v.Notes = append(v.Notes, "keys in the middle of a put are not listed by the admin API and are never removed; they are not counted as kept")
+	if v.Planned != nil && v.Removed > *v.Planned {
+		v.Notes = append(v.Notes, fmt.Sprintf("the master removed %d keys, %d more than the admin API listed before: keys written since the listing (or, with --all, keys of other tenants, which the admin API does not list)", v.Removed, v.Removed-*v.Planned))
+	}
 }
 
 // all removes everything with RemoveAll.
