@@ -323,6 +323,17 @@ var (
 	controllerBackend = backendKind{"an LMCache controller", []string{"controller"}}
 )
 
+// refuseFlags is a usage error for the first of names given on a path that
+// does not take it: "--NAME why".
+func refuseFlags(f *Factory, why string, names ...string) error {
+	for _, name := range names {
+		if f.Given.Has(name) {
+			return &UsageError{Err: fmt.Errorf("--%s %s", name, why)}
+		}
+	}
+	return nil
+}
+
 // backendSet says, for a command that can ask several systems, which one
 // the user meant. A backend named on the command line or in LMC_* replaces
 // the context's backends of the other kinds (a context may hold both a

@@ -27,22 +27,6 @@ const (
 	coordSweepInterval   = 10 * time.Second
 )
 
-// humanBytes renders a byte count with one decimal (GiB, MiB, KiB).
-func humanBytes(n int64) string {
-	f := float64(n)
-	switch {
-	case n >= 1<<40:
-		return fmt.Sprintf("%.1f TiB", f/(1<<40))
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", f/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", f/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", f/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
-
 // ---------------------------------------------------------------------------
 // health --coordinator
 
@@ -333,7 +317,7 @@ func writeDirectorySummary(out io.Writer, v *coordStatsView) error {
 	}
 	line := fmt.Sprintf("%s keys, %s placements in the coordinator's directory", num(v.NumKeys), num(v.NumPlacements))
 	if t := v.TierTotals; t != nil {
-		line += fmt.Sprintf("; L1 %d placements (%s), L2 %d (%s)", t.L1Count, humanBytes(t.L1SizeBytes), t.L2Count, humanBytes(t.L2SizeBytes))
+		line += fmt.Sprintf("; L1 %d placements (%s), L2 %d (%s)", t.L1Count, printers.Bytes(t.L1SizeBytes), t.L2Count, printers.Bytes(t.L2SizeBytes))
 		if !t.FromStats {
 			line += " summed from the keys listing"
 		}

@@ -497,12 +497,13 @@ func (f *Factory) coordinatorClearDispatch(cmd *cobra.Command, args []string, b 
 	case controllerBackend.name:
 		hasInput := len(args) > 0 || inputFlagsOf(cmd).Tokens != ""
 		if hasInput {
-			return true, &UsageError{Err: errors.New("the controller clears a whole location and takes no prompt: a prompt's keys are deleted with --coordinator URL --instance I (LMCache MP mode)")}
+			return true, &UsageError{Err: errors.New("the controller clears a whole location and takes no prompt: a prompt's keys are deleted with --master HOST:PORT (a Mooncake store) or --coordinator URL --instance I (LMCache MP mode)")}
 		}
-		for _, name := range []string{"tier", "force"} {
-			if f.Given.Has(name) {
-				return true, &UsageError{Err: fmt.Errorf("--%s applies to clear --coordinator or --server (LMCache MP mode)", name)}
-			}
+		if err := refuseFlags(f, "applies to clear --coordinator or --server (LMCache MP mode)", "tier"); err != nil {
+			return true, err
+		}
+		if err := refuseFlags(f, "applies to clear --master (leased keys), --coordinator or --server (pinned keys)", "force"); err != nil {
+			return true, err
 		}
 	}
 	return false, nil

@@ -19,6 +19,11 @@ chunks survive 'lmc clear'. The controller has no unpin.
 
 ` + coordinatorPinHelp + `
 
+With --master (or --admin), pin explains why a Mooncake master cannot pin an
+object that is already stored (pins are set by the writer at put time; the
+same-size upsert that could change a soft pin risks the key) and where to set
+pinning instead; it changes nothing and exits 2.
+
 ` + inputHelp,
 		Example: `  lmc pin --controller http://localhost:9000 --instance inst1 prompt.json
   lmc pin --controller http://localhost:9000 --instance inst1 --tokens 1,2,3 --verify -o json
@@ -28,6 +33,13 @@ chunks survive 'lmc clear'. The controller has no unpin.
 			if done, err := f.coordinatorPinDispatch(cmd, args, &o.Backend); done {
 				return err
 			}
+			if store, err := f.storeVerb(&o.Backend, "tenant"); err != nil {
+				return err
+			} else if store {
+				return errMasterCannotPin(&o.Backend)
+			} else if o.Backend.Controller == "" {
+				return errNoOpBackend
+			}
 			v := opView{Operation: "pin", InstanceID: o.Instance, Location: o.Location}
 			return f.tokenOp(cmd, args, o, v, true, func(ctx context.Context, c *controllerclient.Client, toks []uint32) (*controllerclient.OpResult, error) {
 				return c.Pin(ctx, o.Instance, o.Location, toks)
@@ -35,6 +47,7 @@ chunks survive 'lmc clear'. The controller has no unpin.
 		},
 	}
 	addOpFlags(f, cmd, o, true, true)
+	addStoreFlags(cmd, &o.Backend)
 	coordPinFlags(cmd, &o.Backend) // last: it adds only the flags the command lacks
 	return cmd
 }

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -46,12 +47,18 @@ var flagRanges = map[string]intRange{
 	"kv-cache-group":     {0, 1023, "a KV-cache group index"},
 	"prefetch-threshold": {0, 1 << 24, "tokens (0: SGLang's default 256)"},
 	"mp-servers":         {1, 16, "sandbox MP servers"},
+	"segment-mib":        {1, 1 << 20, "MiB per sandbox segment"},
 }
 
 // durationRange bounds duration flags: positive, at most a day.
 var durationRanges = map[string][2]time.Duration{
 	"timeout":  {time.Millisecond, 24 * time.Hour},
 	"interval": {100 * time.Millisecond, 24 * time.Hour},
+	// the sandbox master's task and lease settings (0: never, no leases)
+	"pending-task-timeout":    {0, 24 * time.Hour},
+	"processing-task-timeout": {0, 24 * time.Hour},
+	"task-cleanup-interval":   {10 * time.Millisecond, 24 * time.Hour},
+	"lease-ttl":               {0, 24 * time.Hour},
 }
 
 // checkRanges validates every numeric flag of cmd against its range,
@@ -73,7 +80,11 @@ func checkRanges(cmd *cobra.Command, given FlagSources) error {
 		if r, ok := durationRanges[fl.Name]; ok && fl.Value.Type() == "duration" {
 			d, perr := time.ParseDuration(fl.Value.String())
 			if perr != nil || d < r[0] || d > r[1] {
-				err = &UsageError{Err: fmt.Errorf("--%s %s%s: must be between %s and %s (e.g. 10s); there is no way to turn the deadline off", fl.Name, fl.Value.String(), where, r[0], r[1])}
+				msg := fmt.Sprintf("--%s %s%s: must be between %s and %s (e.g. 10s)", fl.Name, fl.Value.String(), where, r[0], r[1])
+				if fl.Name == "timeout" {
+					msg += "; there is no way to turn the deadline off"
+				}
+				err = &UsageError{Err: errors.New(msg)}
 			}
 		}
 	})

@@ -23,6 +23,8 @@ type sandboxView struct {
 	Instance   string `json:"instance"`
 	Stored     int    `json:"stored_keys"`
 	sandboxFleetView
+	// Segments are the nodes' segment names (what move --to takes).
+	Segments []string `json:"segments"`
 }
 
 // NewCmdSandbox builds `lmc sandbox`.
@@ -34,6 +36,7 @@ func NewCmdSandbox(f *Factory) *cobra.Command {
 	var dropChunks, evictChunks string
 	var nodes int
 	var populate string
+	var ops sandboxOpsFlags
 	cmd := &cobra.Command{
 		Use:   "sandbox [--master-addr A] [--admin-addr A] [--controller-addr A] [--coordinator-addr A] [--populate FILE]",
 		Short: "Run a local Mooncake master and LMCache controller for trying lmc and testing scripts",
@@ -65,6 +68,8 @@ every rank in the master (--key-schema mp is implied), so 'lookup
 left out of both, and --evict-memory-chunks drops those chunks from server-1's
 L1.
 
+` + sandboxOpsHelp + `
+
 When ready it prints the addresses (one "name value" per line, or -o json) and
 an example command, then serves until Ctrl-C or SIGTERM.`,
 		Example: `  lmc sandbox
@@ -95,6 +100,16 @@ an example command, then serves until Ctrl-C or SIGTERM.`,
 			if err != nil {
 				return err
 			}
+			if err := ops.parse(nodes, populate != ""); err != nil {
+				return err
+			}
+			if (eng != enginekey.LMCache || cfg.coordinatorAddr != "") && (len(ops.writing) > 0 || len(ops.leased) > 0) {
+				return &UsageError{Err: fmt.Errorf("--writing-chunks and --leased-chunks model LMCache's own keys on the master: drop --engine %s and --coordinator-addr to use them", eng)}
+			}
+			if eng != enginekey.LMCache && !f.Given.Has("segment-mib") {
+				ops.SegmentMiB = 512 << 10 // metadata only: an engine's every rank at page size 1 stores more objects than 1 GiB holds
+			}
+			cfg.masterOpts = ops.masterOptions()
 			var p *lmcachekey.Params
 			var spec *engineSpec
 			var tokens []uint32
@@ -130,6 +145,9 @@ an example command, then serves until Ctrl-C or SIGTERM.`,
 			}
 			v := sandboxView{Master: sb.master.Addr(), Admin: sb.master.AdminURL(), Controller: sb.controllerURL(), Instance: SandboxInstance, sandboxFleetView: fleetView(fleet)}
 			ctx := cmd.Context()
+			if v.Segments, err = sb.mountNodes(ctx, &ops, nodes); err != nil {
+				return err
+			}
 			switch {
 			case spec != nil:
 				stored, total, objects, err := sb.populateEngine(ctx, spec, tokens, drop, evict, nodes)
@@ -145,8 +163,17 @@ an example command, then serves until Ctrl-C or SIGTERM.`,
 						return sb.populateFleet(ctx, f, fleet, p, tokens, drop, evict, nodes)
 					}
 				}
-				stored, total, err := put(ctx, *p, tokens, drop, evict, nodes)
+				stored, total, err := put(ctx, *p, tokens, ops.populateDrop(drop), evict, nodes)
 				if err != nil {
+					return err
+				}
+				if err := sb.applyOps(ctx, &ops, *p, tokens, nodes); err != nil {
+					return err
+				}
+				if err != nil {
+					return err
+				}
+				if err := sb.applyOps(ctx, &ops, *p, tokens, nodes); err != nil {
 					return err
 				}
 				v.Stored = stored
@@ -157,14 +184,14 @@ an example command, then serves until Ctrl-C or SIGTERM.`,
 					return err
 				}
 			} else {
-				fmt.Fprintf(f.Out(), "master %s\nadmin %s\ncontroller %s\n%s", v.Master, v.Admin, v.Controller, fleetLines(fleet))
+				fmt.Fprintf(f.Out(), "master %s\nadmin %s\ncontroller %s\nsegments %s\n%s", v.Master, v.Admin, v.Controller, strings.Join(v.Segments, " "), fleetLines(fleet))
 			}
 			prompt, keyArgs := "PROMPT.json", "--model MODEL --hash-seed SEED"
 			if populate != "" {
 				prompt, keyArgs = shellQuote(populate), givenFlagArgs(cmd, f.Given, flagsIn(cmd, groupKey))
 			}
-			fmt.Fprintf(f.IOStreams.ErrOut, "sandbox ready (metadata only, no KV bytes). Try:\n  lmc lookup --master %s %s %s\n  lmc lookup --controller %s %s\n%sCtrl-C stops it.\n",
-				v.Master, keyArgs, prompt, v.Controller, prompt, fleetTry(fleet))
+			fmt.Fprintf(f.IOStreams.ErrOut, "sandbox ready (metadata only, no KV bytes). Try:\n  lmc lookup --master %s %s %s\n  lmc lookup --controller %s %s\n  lmc store summary --admin %s\n%sCtrl-C stops it.\n",
+				v.Master, keyArgs, prompt, v.Controller, prompt, v.Admin, fleetTry(fleet))
 			<-ctx.Done()
 			fmt.Fprintln(f.IOStreams.ErrOut, "sandbox stopped")
 			return nil
@@ -185,6 +212,7 @@ an example command, then serves until Ctrl-C or SIGTERM.`,
 	addKeyFlags(cmd, &keys)
 	addEngineFlags(cmd, &ef, scopeStore)
 	addSandboxCoordinatorFlags(cmd, &cfg)
+	addSandboxOpsFlags(cmd, &ops)
 	return cmd
 }
 

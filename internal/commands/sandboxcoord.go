@@ -9,7 +9,6 @@ package commands
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -17,7 +16,6 @@ import (
 	"lmc/internal/controllerclient"
 	"lmc/internal/coordinatorclient"
 	"lmc/internal/coordinatorclient/sandboxcoordinator"
-	"lmc/internal/mooncake/sandboxmaster"
 	"lmc/internal/tokenize/lmcachekey"
 )
 
@@ -115,10 +113,7 @@ func (s *sandbox) populateFleet(ctx context.Context, f *Factory, fl *sandboxcoor
 	if err := remove(evict, coordinatorclient.TierL1); err != nil {
 		return 0, len(hashes), err
 	}
-	ns := make([]sandboxmaster.Node, max(nodes, 1))
-	for i := range ns {
-		ns[i] = sandboxmaster.Node{Name: "sandbox-node-" + strconv.Itoa(i), Endpoint: fmt.Sprintf("10.0.0.%d:17777", 11+i)}
-	}
+	ns := sandboxNodes(nodes, 0) // mounted before, with their size, by 'lmc sandbox'
 	for i, h := range hashes {
 		if drop[i] {
 			continue

@@ -37,6 +37,7 @@ type sandboxConfig struct {
 	// (sandboxcoord.go).
 	coordinatorAddr string
 	mpServers       int
+	masterOpts      []sandboxmaster.Option // the store operations (sandboxops.go)
 }
 
 // sandboxStorageRoot is where the sandbox master pretends to keep its disk
@@ -48,6 +49,7 @@ func startSandbox(cfg sandboxConfig) (*sandbox, error) {
 	if cfg.diskTier {
 		opts = append(opts, sandboxmaster.WithStorageRoot(sandboxStorageRoot))
 	}
+	opts = append(opts, cfg.masterOpts...)
 	m, err := sandboxmaster.Start(cfg.masterAddr, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox master on %s / admin on %s: %w", cfg.masterAddr, cfg.adminAddr, err)
@@ -96,7 +98,7 @@ func (s *sandbox) populate(ctx context.Context, p lmcachekey.Params, tokens []ui
 	if err != nil {
 		return 0, 0, err
 	}
-	ns := sandboxNodes(nodes, 0)
+	ns := sandboxNodes(nodes, 0) // mounted before, with their size, by 'lmc sandbox'
 	for i, k := range keys {
 		if drop[i] {
 			continue

@@ -104,12 +104,12 @@ does not know the instance, 3 unreachable.`,
 func writeUsage(f *Factory, fm printers.Format, v usageView) error {
 	plain := fm == printers.Plain
 	row := func(inst, reg string, m coordinatorclient.ModuleUsage) []string {
-		used, capa, share := humanBytes(m.UsedBytes), "--", "unknown"
+		used, capa, share := printers.Bytes(m.UsedBytes), "--", "unknown"
 		if plain {
 			used, capa, share = strconv.FormatInt(m.UsedBytes, 10), strconv.FormatInt(m.CapacityBytes, 10), "unknown"
 		}
 		if m.CapacityBytes > 0 && !plain {
-			capa = humanBytes(m.CapacityBytes)
+			capa = printers.Bytes(m.CapacityBytes)
 		}
 		if m.UsageRatio != nil {
 			share = fmt.Sprintf("%.1f %%", 100**m.UsageRatio)
@@ -153,7 +153,7 @@ func writeUsage(f *Factory, fm printers.Format, v usageView) error {
 	for _, m := range v.SharedModules {
 		used += m.UsedBytes
 	}
-	_, err := fmt.Fprintf(out, "%s used on %s and %s (capacity -- and usage unknown: not declared)\n", humanBytes(used),
+	_, err := fmt.Fprintf(out, "%s used on %s and %s (capacity -- and usage unknown: not declared)\n", printers.Bytes(used),
 		iostreams.Plural(len(v.Instances), "MP server"), iostreams.Plural(len(v.SharedModules), "shared pool"))
 	return err
 }

@@ -247,8 +247,40 @@ func decodeJSONOnce(path string, body []byte, v any) error {
 // checkKeys walks the object in raw and refuses a key that appears twice or
 // that differs only in case from one of known: encoding/json would let the
 // last of them win or fold them together, so {"ok":true,"OK":false} or a
-// repeated "success" could pass for an answer the master never gave.
+// repeated "success" could pass for an answer the master never gave. raw
+// has been decoded once already (it is valid JSON): its member names are
+// read by a byte scan (memberNames), with the token walk as the fallback
+// for anything the scan does not take.
 func checkKeys(path string, raw []byte, known ...string) error {
+	names, ends, ok := memberNames(raw)
+	if !ok {
+		return checkKeysWalk(path, raw, known...)
+	}
+	seen := make(map[string]bool, len(names))
+	for i, k := range names {
+		if err := checkName(path, k, ends[i], seen, known); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkName(path, k string, end int, seen map[string]bool, known []string) error {
+	lk := strings.ToLower(k)
+	if seen[lk] {
+		return &ProtocolError{Method: path, Offset: end, Err: ErrContradiction, Msg: fmt.Sprintf("field %q appears twice", k)}
+	}
+	seen[lk] = true
+	for _, n := range known {
+		if k != n && strings.EqualFold(k, n) {
+			return &ProtocolError{Method: path, Offset: end, Msg: fmt.Sprintf("field %q is not %q", k, n)}
+		}
+	}
+	return nil
+}
+
+// checkKeysWalk is checkKeys through json.Decoder tokens.
+func checkKeysWalk(path string, raw []byte, known ...string) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return &ProtocolError{Method: path, Offset: -1, Msg: "the answer is not a JSON object"}
@@ -260,15 +292,8 @@ func checkKeys(path string, raw []byte, known ...string) error {
 			return &ProtocolError{Method: path, Offset: -1, Msg: "the answer is not the expected JSON: " + err.Error()}
 		}
 		k, _ := t.(string)
-		lk := strings.ToLower(k)
-		if seen[lk] {
-			return &ProtocolError{Method: path, Offset: int(dec.InputOffset()), Err: ErrContradiction, Msg: fmt.Sprintf("field %q appears twice", k)}
-		}
-		seen[lk] = true
-		for _, n := range known {
-			if k != n && strings.EqualFold(k, n) {
-				return &ProtocolError{Method: path, Offset: int(dec.InputOffset()), Msg: fmt.Sprintf("field %q is not %q", k, n)}
-			}
+		if err := checkName(path, k, int(dec.InputOffset()), seen, known); err != nil {
+			return err
 		}
 		var skip json.RawMessage
 		if err := dec.Decode(&skip); err != nil {
@@ -276,6 +301,82 @@ func checkKeys(path string, raw []byte, known ...string) error {
 		}
 	}
 	return nil
+}
+
+// memberNames reads the member names of the object raw holds, and the
+// offset just past each name's closing quote, by scanning bytes: raw must
+// be valid JSON (it was decoded before). Names are taken as they are when
+// plain ASCII without escapes, and decoded by encoding/json otherwise (so
+// invalid UTF-8 and escapes read as encoding/json reads them). ok is false
+// when raw is not an object, or when anything is out of the ordinary; the
+// caller then walks tokens instead.
+func memberNames(raw []byte) (names []string, ends []int, ok bool) {
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return nil, nil, false
+	}
+	i++
+	depth := 1     // nesting of objects and arrays
+	expect := true // at depth 1, the next string is a member name
+	for i < len(raw) {
+		switch c := raw[i]; c {
+		case '"':
+			start := i
+			i++
+			plain := true
+			for i < len(raw) && raw[i] != '"' {
+				if raw[i] == '\\' {
+					plain = false
+					i++
+				} else if raw[i] >= 0x80 || raw[i] < 0x20 {
+					plain = false
+				}
+				i++
+			}
+			if i >= len(raw) {
+				return nil, nil, false
+			}
+			i++ // the closing quote
+			if depth == 1 && expect {
+				var k string
+				if plain {
+					k = string(raw[start+1 : i-1])
+				} else if err := json.Unmarshal(raw[start:i], &k); err != nil {
+					return nil, nil, false
+				}
+				names = append(names, k)
+				ends = append(ends, i)
+				expect = false
+			}
+		case '{', '[':
+			depth++
+			i++
+		case '}', ']':
+			depth--
+			i++
+			if depth == 0 {
+				if rest := skipSpace(raw, i); rest != len(raw) {
+					return nil, nil, false
+				}
+				return names, ends, true
+			}
+		case ',':
+			if depth == 1 {
+				expect = true
+			}
+			i++
+		default:
+			i++
+		}
+	}
+	return nil, nil, false
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
 }
 
 var answerKeys = []string{"success", "error_code", "error_message", "error", "data"}
