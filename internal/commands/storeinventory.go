@@ -54,10 +54,10 @@ type storeKeyInfo struct {
 // every era, through doctor's parser); ok is false for others. It is the one
 // place 'lmc store' recognises keys; other engines' formats plug in here.
 // Ranks outside what lmc's flags accept (world size 1..4096, worker id
-// 0..4095) are not trusted as a recognised key.
+// 0..4095) are not a recognised key (doctor.ParseKey refuses them).
 func classifyStoreKey(key string) (storeKeyInfo, bool) {
 	k, ok := doctor.ParseKey(key)
-	if !ok || k.WorldSize < 1 || k.WorldSize > 4096 || k.WorkerID < 0 || k.WorkerID > 4095 {
+	if !ok {
 		return storeKeyInfo{}, false
 	}
 	return storeKeyInfo{Engine: "lmcache", KeyInfo: k}, true

@@ -47,6 +47,10 @@ var dtypeSet = func() map[string]bool {
 	return m
 }()
 
+// MaxWorldSize bounds the world size (and so the worker ids) of a key lmc
+// recognises, as lmc's --world-size flag does.
+const MaxWorldSize = 4096
+
 // ParseKey reads an LMCache key in any known format. ok is false for keys
 // that are not LMCache's (vLLM's or SGLang's own Mooncake keys, for example).
 func ParseKey(key string) (KeyInfo, bool) {
@@ -83,6 +87,13 @@ func ParseKey(key string) (KeyInfo, bool) {
 		k.WorldSize, _ = strconv.Atoi(parts[1])
 		k.WorkerID, _ = strconv.Atoi(parts[2])
 	default:
+		return k, false
+	}
+	// Ranks beyond any deployment lmc models (world size 1..4096, worker id
+	// 0..4095; an overflowing number reads as the largest int) are not a
+	// key LMCache wrote: counting workers by such an id would also size a
+	// slice by it.
+	if k.WorldSize < 1 || k.WorldSize > MaxWorldSize || k.WorkerID < 0 || k.WorkerID >= MaxWorldSize {
 		return k, false
 	}
 	for _, t := range k.Tags {
