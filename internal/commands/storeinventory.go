@@ -1,6 +1,7 @@
 // What a Mooncake store holds, for 'lmc store summary|ls|segments': keys
-// grouped by the key schema they were written under (through doctor's key
-// parser), replicas by tier and segment, and the segments with capacity,
+// grouped by the key schema they were written under (LMCache's through
+// doctor's key parser, SGLang's and vLLM's through enginekey:
+// storeenginekeys.go), replicas by tier and segment, and the segments with capacity,
 // usage, status and the client that mounts them. Built on the admin API's
 // lease-free listing and lookups (storescan.go) and segment routes; the
 // RPC only resolves client ids to IPs. Everything is counted while the
@@ -44,23 +45,27 @@ const (
 
 var storeTiers = []string{tierMemory, tierNoF, tierDisk, tierLocalDisk}
 
-// storeKeyInfo is what a stored key says about its writer.
+// storeKeyInfo is what a stored key says about its writer: LMCache's keys
+// fill KeyInfo, SGLang's and vLLM's Eng (and Model when the key carries
+// it).
 type storeKeyInfo struct {
 	Engine string
 	doctor.KeyInfo
+	Eng *engineKeyInfo
 }
 
-// classifyStoreKey reads a key in any format lmc recognises (LMCache's, of
-// every era, through doctor's parser); ok is false for others. It is the one
-// place 'lmc store' recognises keys; other engines' formats plug in here.
-// Ranks outside what lmc's flags accept (world size 1..4096, worker id
-// 0..4095) are not a recognised key (doctor.ParseKey refuses them).
+// classifyStoreKey reads a key in any format lmc recognises: LMCache's, of
+// every era, through doctor's parser, then SGLang HiCache's and vLLM's (and
+// vllm-ascend's) own connectors' through enginekey, in that order, as
+// doctor's inventory does; ok is false for others. It is the one place
+// 'lmc store' recognises keys. Ranks outside what lmc's flags accept (world
+// size 1..4096, worker id 0..4095) are not a recognised LMCache key
+// (doctor.ParseKey refuses them).
 func classifyStoreKey(key string) (storeKeyInfo, bool) {
-	k, ok := doctor.ParseKey(key)
-	if !ok {
-		return storeKeyInfo{}, false
+	if k, ok := doctor.ParseKey(key); ok {
+		return storeKeyInfo{Engine: "lmcache", KeyInfo: k}, true
 	}
-	return storeKeyInfo{Engine: "lmcache", KeyInfo: k}, true
+	return engineStoreKey(key)
 }
 
 // ---- segments ----
@@ -258,23 +263,46 @@ type workerCount struct {
 }
 
 // keyGroupView is a set of keys written under one schema with the same
-// parameters (everything but the chunk hash and the worker id).
+// parameters (everything but the chunk, page or block hash and the worker
+// id or rank). Field names are a contract: add, never rename.
 type keyGroupView struct {
 	Engine string `json:"engine"`
-	// Format is the key layout (doctor's names: current, 2025-11, 2025-09,
-	// decimal, mp); KeySchemas the LMCache eras that write it.
-	Format     string        `json:"format"`
-	KeySchemas []string      `json:"key_schemas"`
-	Model      string        `json:"model"`
-	WorldSize  int           `json:"world_size"`
-	DType      string        `json:"dtype,omitempty"`
-	HashKind   string        `json:"hash_kind"`
-	Algorithms []string      `json:"algorithms"`
-	CacheSalt  string        `json:"cache_salt,omitempty"`
-	Tags       []string      `json:"tags,omitempty"`
-	Keys       int64         `json:"keys"`
-	Workers    []workerCount `json:"workers"`
-	Example    string        `json:"example"`
+	// Format is the key layout: for LMCache doctor's names (current,
+	// 2025-11, 2025-09, decimal, mp), KeySchemas the LMCache eras that
+	// write it; for SGLang "hicache", for vLLM "store-connector" (V1-V3),
+	// "ascend" (vllm-ascend A0-A3) or "v0", KeySchemas the eras every key
+	// of the group fits.
+	Format     string   `json:"format"`
+	KeySchemas []string `json:"key_schemas"`
+	// Model is as the keys carry it: LMCache's --model, vLLM's last path
+	// component of --model; "" for SGLang (see Prefix).
+	Model string `json:"model"`
+	// WorldSize is LMCache's; 0 for SGLang and vLLM, whose keys carry
+	// ranks but no TP or PP size (see Ranks).
+	WorldSize  int      `json:"world_size"`
+	DType      string   `json:"dtype,omitempty"`
+	HashKind   string   `json:"hash_kind"`
+	Algorithms []string `json:"algorithms"`
+	CacheSalt  string   `json:"cache_salt,omitempty"`
+	Tags       []string `json:"tags,omitempty"`
+	Keys       int64    `json:"keys"`
+	// Workers counts LMCache keys per worker id ([] for other engines).
+	Workers []workerCount `json:"workers"`
+	Example string        `json:"example"`
+	// SGLang and vLLM: Writer names the connector and eras; Layout the
+	// objects (SGLang mha: K and V per TP rank, mla: one per page,
+	// mha-or-mla: "_N_k" objects only, hybrid:<pool>, warmup; vLLM kv, or
+	// vllm-ascend's cache role); Prefix SGLang's key prefix (extra backend
+	// tag and/or served model name with "/" -> "-") or vLLM's
+	// cache_prefix; Ranks the keys per rank as lookup names ranks
+	// ("tp1_pp0", "all", "tp_rank:1@pcp0@dcp0@pp_rank:0"; "(other)" past
+	// the bound).
+	Writer       string         `json:"writer,omitempty"`
+	Layout       string         `json:"layout,omitempty"`
+	Prefix       string         `json:"prefix,omitempty"`
+	HashBytes    int            `json:"hash_bytes,omitempty"`
+	KVCacheGroup int            `json:"kv_cache_group,omitempty"`
+	Ranks        []rankKeysView `json:"ranks,omitempty"`
 }
 
 type tierView struct {
@@ -324,13 +352,15 @@ type keyGroup struct {
 	view     keyGroupView
 	workers  map[int]int64
 	examples []string
-	hexEx    string // a key whose hash has a hex letter (decides 2025-09 vs decimal)
+	hexEx    string       // a key whose hash has a hex letter (decides 2025-09 vs decimal)
+	eng      *engineGroup // SGLang and vLLM groups
 }
 
 // summarizer counts a walk.
 type summarizer struct {
 	v      storeSummaryView
 	groups map[string]*keyGroup
+	ranks  int // rank labels counted over all engine groups
 	tiers  map[string]*tierView
 	index  *mooncake.SegmentIndex
 	perSeg map[string]*segmentView
@@ -377,6 +407,10 @@ func (s *summarizer) addKey(key string) {
 		}
 		return
 	}
+	if k.Eng != nil {
+		s.addEngineKey(key, k)
+		return
+	}
 	format := strings.TrimSuffix(k.Format, "?")
 	id := strings.Join([]string{k.Engine, k.Model, format, strconv.Itoa(k.WorldSize), k.DType, strings.Join(k.Tags, "@"), k.HashKind, k.CacheSalt}, "\x00")
 	g := s.groups[id]
@@ -397,6 +431,23 @@ func (s *summarizer) addKey(key string) {
 	if g.hexEx == "" && k.HexLetter {
 		g.hexEx = key
 	}
+}
+
+// addEngineKey counts an SGLang or vLLM key into its group.
+func (s *summarizer) addEngineKey(key string, k storeKeyInfo) {
+	e := k.Eng
+	g := s.groups[e.Group]
+	if g == nil {
+		if len(s.groups) >= maxKeyGroups {
+			s.v.OtherGroupKeys++
+			return
+		}
+		g = &keyGroup{view: keyGroupView{Engine: k.Engine, Format: e.Format, Model: k.Model, Algorithms: e.Algorithms, Example: key,
+			Writer: e.Writer, Prefix: e.Prefix, HashBytes: e.HashBytes, KVCacheGroup: e.KVCacheGroup}, eng: &engineGroup{info: *e}}
+		s.groups[e.Group] = g
+	}
+	g.view.Keys++
+	g.addEngine(e, &s.ranks)
 }
 
 func (s *summarizer) tier(name string, n int, bytes uint64) {
@@ -453,6 +504,16 @@ func (s *summarizer) finish() storeSummaryView {
 	v := s.v
 	v.Schemas = []keyGroupView{}
 	for _, g := range s.groups {
+		if g.eng != nil {
+			gv := g.view
+			g.finishEngine(&gv)
+			if gv.Algorithms == nil {
+				gv.Algorithms = []string{}
+			}
+			gv.Workers = []workerCount{}
+			v.Schemas = append(v.Schemas, gv)
+			continue
+		}
 		ex := g.examples
 		if g.hexEx != "" && !slices.Contains(ex, g.hexEx) {
 			ex = append(ex, g.hexEx)
@@ -550,18 +611,25 @@ func writeSummary(f *Factory, fm printers.Format, v storeSummaryView) error {
 	b.Reset()
 	rows := [][]string{}
 	for _, g := range v.Schemas {
-		workers := make([]string, 0, len(g.Workers))
+		workers := make([]string, 0, len(g.Workers)+len(g.Ranks))
 		for _, w := range g.Workers {
 			workers = append(workers, fmt.Sprintf("%d:%d", w.WorkerID, w.Keys))
 		}
-		rows = append(rows, []string{g.Engine, g.Format, strings.Join(g.KeySchemas, ","), g.Model, strconv.Itoa(g.WorldSize), strings.Join(limitList(workers, 8), " "),
+		for _, r := range g.Ranks {
+			workers = append(workers, fmt.Sprintf("%s:%d", r.Rank, r.Keys))
+		}
+		name, world := g.Model, strconv.Itoa(g.WorldSize)
+		if g.Engine != "lmcache" {
+			name, world = engineGroupName(g), "-"
+		}
+		rows = append(rows, []string{g.Engine, g.Format, g.Layout, strings.Join(g.KeySchemas, ","), name, world, strings.Join(limitList(workers, 8), " "),
 			g.DType, strings.Join(g.Algorithms, ","), g.CacheSalt, strconv.FormatInt(g.Keys, 10)})
 	}
 	if v.OtherGroupKeys > 0 {
-		rows = append(rows, []string{"(other groups)", "", "", "", "", "", "", "", "", strconv.FormatInt(v.OtherGroupKeys, 10)})
+		rows = append(rows, []string{"(other groups)", "", "", "", "", "", "", "", "", "", strconv.FormatInt(v.OtherGroupKeys, 10)})
 	}
-	rows = append(rows, []string{"(unrecognised)", "", "", "", "", "", "", "", "", strconv.FormatInt(v.Unrecognised.Keys, 10)})
-	if err := printers.WriteTable(out, styledHeader(st, []string{"ENGINE", "FORMAT", "LMCACHE ERA", "MODEL", "WORLD", "WORKER:KEYS", "DTYPE", "HASH", "MP SALT", "KEYS"}), rows); err != nil {
+	rows = append(rows, []string{"(unrecognised)", "", "", "", "", "", "", "", "", "", strconv.FormatInt(v.Unrecognised.Keys, 10)})
+	if err := printers.WriteTable(out, styledHeader(st, []string{"ENGINE", "FORMAT", "LAYOUT", "ERA", "MODEL", "WORLD", "RANK:KEYS", "DTYPE", "HASH", "MP SALT", "KEYS"}), rows); err != nil {
 		return err
 	}
 	if len(v.Unrecognised.Examples) > 0 {
@@ -629,6 +697,13 @@ type lsEntry struct {
 	WorkerID *int            `json:"worker_id,omitempty"`
 	Replicas []lsReplicaView `json:"replicas"`
 	Error    string          `json:"error,omitempty"`
+	// SGLang and vLLM keys: the rank as lookup names it ("tp1_pp0", "all",
+	// "tp_rank:1@pcp0@dcp0@pp_rank:0"; "?N" for an SGLang "_N_k" object,
+	// TP rank N of MHA or PP stage N of MLA), the key prefix and the
+	// object family (kv, kv-mla, hybrid:<pool>, warmup; vLLM kv).
+	Rank   string `json:"rank,omitempty"`
+	Prefix string `json:"prefix,omitempty"`
+	Layout string `json:"layout,omitempty"`
 }
 
 var storeLsFormats = []printers.Format{printers.Table, printers.Wide, printers.Plain, printers.JSONL}
@@ -668,7 +743,7 @@ func (inv *storeInventory) ls(ctx context.Context, fm printers.Format, fl storeL
 			return storeKeyInfo{}, false, false
 		}
 		k, ok := classifyStoreKey(key)
-		if fl.Model != "" && (!ok || k.Model != fl.Model) {
+		if fl.Model != "" && (!ok || !modelMatches(k, fl.Model)) {
 			return k, ok, false
 		}
 		return k, ok, true
@@ -716,7 +791,10 @@ func (inv *storeInventory) ls(ctx context.Context, fm printers.Format, fl storeL
 
 func entryOf(key string, k storeKeyInfo, ok bool) lsEntry {
 	e := lsEntry{Key: key, Replicas: []lsReplicaView{}}
-	if ok {
+	switch {
+	case ok && k.Eng != nil:
+		e.Engine, e.Model, e.Format, e.Rank, e.Prefix, e.Layout = k.Engine, k.Model, k.Eng.Format, k.Eng.Rank, k.Eng.Prefix, k.Eng.Family
+	case ok:
 		w := k.WorkerID
 		e.Engine, e.Model, e.Format, e.WorkerID = k.Engine, k.Model, strings.TrimSuffix(k.Format, "?"), &w
 	}
@@ -818,14 +896,17 @@ func (w *lsWriter) write(es []lsEntry) error {
 				eps = append(eps, r.Endpoint)
 			}
 		}
-		worker := ""
+		worker, model := e.Rank, e.Model
 		if e.WorkerID != nil {
 			worker = strconv.Itoa(*e.WorkerID)
+		}
+		if model == "" && e.Prefix != "" {
+			model = "prefix " + e.Prefix
 		}
 		if e.Error != "" {
 			tiers = append(tiers, "("+e.Error+")")
 		}
-		rows[i] = []string{e.Key, e.Model, worker, strings.Join(tiers, ","), strings.Join(segs, ",")}
+		rows[i] = []string{e.Key, model, worker, strings.Join(tiers, ","), strings.Join(segs, ",")}
 		if w.fm == printers.Wide {
 			rows[i] = append(rows[i], e.Format, strings.Join(eps, ","))
 		}
@@ -833,7 +914,7 @@ func (w *lsWriter) write(es []lsEntry) error {
 	var header []string
 	if !w.header {
 		w.header = true
-		header = []string{"KEY", "MODEL", "WORKER", "TIERS", "SEGMENTS"}
+		header = []string{"KEY", "MODEL", "WORKER/RANK", "TIERS", "SEGMENTS"}
 		if w.fm == printers.Wide {
 			header = append(header, "FORMAT", "WHERE")
 		}

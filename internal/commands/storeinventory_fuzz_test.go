@@ -21,6 +21,10 @@ func FuzzStoreSummary(f *testing.F) {
 		"vllm@m@2@1@abc@bfloat16\nm@01000100@" + strings.Repeat("a", 64) + "@salt",
 		"m@4096@4095@1@bfloat16\nm@999999999999999999999@0@1@bfloat16\nm@1@99999@1@bfloat16",
 		"x@1@0@" + strings.Repeat("1", 20) + "@float16@a%3Db\n\n,,\n",
+		// SGLang (MHA with and without PP, MLA, hybrid, warm-up) and vLLM (V3, vllm-ascend) keys
+		"Qwen-Qwen3-8B_" + strings.Repeat("ab", 32) + "_0_k\nQwen-Qwen3-8B_" + strings.Repeat("ab", 32) + "_0_v\n" + strings.Repeat("cd", 32) + "_1_0_k\n" +
+			strings.Repeat("ef", 32) + "_k\n" + strings.Repeat("ef", 32) + "__k\nm_" + strings.Repeat("12", 32) + "_0_mamba\nsglang_mooncake_store_warmup_key" + strings.Repeat("0", 32),
+		"Llama-3.1-8B-Instruct@tp_rank:0@pcp0@dcp0@pp_rank:0@" + strings.Repeat("a1", 32) + "\npfx@Llama@tp_rank:999999@pcp0@dcp0@pp_rank:0@" + strings.Repeat("b2", 16),
 	} {
 		f.Add([]byte(s))
 	}
@@ -77,7 +81,17 @@ func FuzzStoreSummary(f *testing.F) {
 				}
 				w += c.Keys
 			}
-			if w != g.Keys || g.WorldSize < 1 || g.WorldSize > 4096 {
+			if g.Engine != "lmcache" {
+				// SGLang and vLLM: counted per rank, within the bound
+				for _, r := range g.Ranks {
+					w += r.Keys
+				}
+				if w != g.Keys || len(g.Workers) != 0 || g.WorldSize != 0 || len(g.Ranks) > maxGroupRanks+1 || g.Layout == "" {
+					t.Fatalf("engine group %+v", g)
+				}
+				continue
+			}
+			if w != g.Keys || g.WorldSize < 1 || g.WorldSize > 4096 || len(g.Ranks) != 0 {
 				t.Fatalf("group %+v", g)
 			}
 		}
