@@ -26,6 +26,8 @@ clear that answered 200 but removed nothing has been seen in the field.
 
 ` + masterClearHelp + `
 
+` + masterEngineHelp + `
+
 ` + coordinatorClearHelp,
 		Example: `  lmc clear --controller http://localhost:9000 --instance inst1
   lmc clear --controller http://localhost:9000 --instance inst1 --yes --verify -o json
@@ -35,6 +37,9 @@ clear that answered 200 but removed nothing has been seen in the field.
   lmc clear --server http://localhost:8080 --yes`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.masterEngine(cmd, so, &o.Backend); err != nil {
+				return err
+			}
 			if done, err := f.coordinatorClearDispatch(cmd, args, &o.Backend, o.Instance, yes, dryRun); done {
 				return err
 			}
@@ -121,6 +126,7 @@ clear that answered 200 but removed nothing has been seen in the field.
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show what would be sent and the current key count; change nothing")
 	addMasterClearFlags(cmd, &o.Backend, &o.Input, so)
+	addMasterEngineFlags(cmd, so)
 	coordClearFlags(cmd, &o.Backend) // last: it adds only the flags the command lacks
 	return cmd
 }

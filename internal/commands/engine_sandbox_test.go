@@ -108,7 +108,7 @@ func (l *lockedBuffer) String() string {
 
 // Help lines of the engine flags fit 80 columns.
 func TestEngineFlagHelpFits80Columns(t *testing.T) {
-	for _, cmd := range []string{"keys", "explain", "lookup", "doctor", "sandbox"} {
+	for _, cmd := range []string{"keys", "explain", "lookup", "doctor", "sandbox", "clear", "move"} {
 		r := runLMC(t, runOpts{}, cmd, "--help")
 		for _, line := range strings.Split(r.stdout, "\n") {
 			f := strings.Fields(line)
@@ -116,7 +116,7 @@ func TestEngineFlagHelpFits80Columns(t *testing.T) {
 				continue
 			}
 			name := strings.TrimPrefix(f[0], "--")
-			if !isEngineFlag(name) || cmd == "lookup" && name == "all-ranks" {
+			if !isEngineFlag(name) || (cmd == "lookup" || cmd == "clear" || cmd == "move") && name == "all-ranks" {
 				continue // lookup's --all-ranks is LMCache's own flag
 			}
 			if n := len([]rune(line)); n > 80 {

@@ -65,6 +65,9 @@ const (
 	// set-context (every flag, for contexts).
 	scopeStore
 	scopeContext
+	// scopeMaster: clear and move --master: one rank (--tp-rank...) or
+	// the store flags' own --all-ranks.
+	scopeMaster
 )
 
 // DefaultEngineFlags are the defaults: LMCache; SGLang's page size 1 and
@@ -105,10 +108,14 @@ func defineEngineFlags(cmd *cobra.Command, e *EngineFlags, scope engineScope) {
 	fl.IntVar(&e.PPSize, "pp-size", d.PPSize, "SGLang/vLLM: PP size")
 	fl.BoolVar(&e.Eagle, "eagle", false, "SGLang/vLLM: EAGLE speculative decoding")
 	switch scope {
-	case scopeKeys, scopeContext:
-		fl.IntVar(&e.TPRank, "tp-rank", 0, "SGLang/vLLM: the TP rank whose keys to show")
-		fl.IntVar(&e.PPRank, "pp-rank", 0, "SGLang/vLLM: the PP rank whose keys to show")
-		fl.IntVar(&e.PCPRank, "pcp-rank", 0, "vLLM: the PCP rank whose keys to show")
+	case scopeKeys, scopeContext, scopeMaster:
+		what := "whose keys to show"
+		if scope == scopeMaster {
+			what = "whose keys to act on"
+		}
+		fl.IntVar(&e.TPRank, "tp-rank", 0, "SGLang/vLLM: the TP rank "+what)
+		fl.IntVar(&e.PPRank, "pp-rank", 0, "SGLang/vLLM: the PP rank "+what)
+		fl.IntVar(&e.PCPRank, "pcp-rank", 0, "vLLM: the PCP rank "+what)
 		if scope == scopeKeys {
 			fl.BoolVar(&e.AllRanks, "all-ranks", false, "SGLang/vLLM: every rank's keys, deduplicated")
 		}
@@ -204,8 +211,8 @@ func engineOfFlag(cmd *cobra.Command, name string) []enginekey.Engine {
 	case "tp-size", "pp-size", "eagle", "tp-rank", "pp-rank", "holes":
 		return bothEngines
 	case "all-ranks":
-		if cmd.Name() == "lookup" {
-			return nil // LMCache's lookup checks every worker id with it too
+		if cmd.Name() == "lookup" || cmd.Name() == "clear" || cmd.Name() == "move" {
+			return nil // LMCache's lookup, clear and move take every worker id's keys with it too
 		}
 		return bothEngines
 	}

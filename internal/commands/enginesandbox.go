@@ -1,11 +1,13 @@
 // Storing a prompt in the sandbox the way SGLang or vLLM would: every
 // rank's objects of every page or block, through the sandbox master's put
-// path (lmc sandbox --populate --engine …).
+// path (lmc sandbox --populate --engine …), with --writing-chunks and
+// --leased-chunks naming pages or blocks.
 package commands
 
 import (
 	"context"
 
+	"lmc/internal/mooncake"
 	"lmc/internal/tokenize/rankhit"
 )
 
@@ -61,4 +63,39 @@ func (s *sandbox) populateEngine(ctx context.Context, spec *engineSpec, tokens [
 	}
 	s.master.EvictMemory(evicted...)
 	return chunks, total, objects, nil
+}
+
+// applyEngineOps leaves every object of the --writing-chunks pages or
+// blocks mid-put and leases those of the --leased-chunks, after
+// populateEngine stored the rest (it leaves the writing ones out), on the
+// node populateEngine puts each page on.
+func (s *sandbox) applyEngineOps(ctx context.Context, o *sandboxOpsFlags, spec *engineSpec, tokens []uint32, nodes int) error {
+	if len(o.writing) == 0 && len(o.leased) == 0 {
+		return nil
+	}
+	k, err := spec.keyer()
+	if err != nil {
+		return err
+	}
+	ns := sandboxNodes(nodes, 1<<39)
+	var leased []string
+	err = k.each(tokens, rankhit.AllRanks, func(c engineChunk) error {
+		switch {
+		case o.writing[c.Index]:
+			return s.master.StartPuts(ctx, c.Keys, ns[c.Index%len(ns)])
+		case o.leased[c.Index]:
+			leased = append(leased, c.Keys...)
+		}
+		return ctx.Err()
+	})
+	if err != nil || len(leased) == 0 {
+		return err
+	}
+	c, err := mooncake.Dial(ctx, s.master.Addr())
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_, err = c.BatchExistKey(ctx, leased) // an exist check grants the lease, as the engine's lookup does
+	return err
 }

@@ -66,12 +66,14 @@ type keptKeyView struct {
 }
 
 type clearKeyView struct {
-	Key    string `json:"key"`
-	Chunk  *int   `json:"chunk,omitempty"`
-	Rank   *int   `json:"rank,omitempty"`
-	State  string `json:"state"`            // in the plan: present, absent, being-written, unchecked, error
-	Error  string `json:"error,omitempty"`  // the admin API's reason for state error
-	Result string `json:"result,omitempty"` // after the removal: removed, not-found, leased, being-written, replicating, ...
+	Key   string `json:"key"`
+	Chunk *int   `json:"chunk,omitempty"` // LMCache's chunk, SGLang's page, vLLM's block
+	Rank  *int   `json:"rank,omitempty"`  // LMCache's worker id; SGLang's and vLLM's first rank that reads the object (its index in rank order)
+	// Owners name the SGLang or vLLM ranks that read the object.
+	Owners []string `json:"owners,omitempty"`
+	State  string   `json:"state"`            // in the plan: present, absent, being-written, unchecked, error
+	Error  string   `json:"error,omitempty"`  // the admin API's reason for state error
+	Result string   `json:"result,omitempty"` // after the removal: removed, not-found, leased, being-written, replicating, ...
 }
 
 type clearVerifyView struct {
@@ -87,6 +89,9 @@ type masterClearView struct {
 	Operation string `json:"operation"`
 	Master    string `json:"master"`
 	Admin     string `json:"admin,omitempty"`
+	// Engine is "sglang" or "vllm" for a prompt's objects with --engine
+	// (omitted for LMCache's keys).
+	Engine string `json:"engine,omitempty"`
 	// Tenant is the tenant sent; "" (with --all) means every tenant.
 	Tenant  string `json:"tenant"`
 	Scope   string `json:"scope"`
@@ -140,7 +145,7 @@ func (f *Factory) masterClear(ctx context.Context, args []string, b *BackendFlag
 	}
 	var pk *promptKeys
 	if scope == clearPrompt {
-		if pk, err = f.promptChunkKeys(ctx, &so.Keys, in, args, so.AllRanks); err != nil {
+		if pk, err = f.promptChunkKeys(ctx, so, in, args); err != nil {
 			return err
 		}
 	}
@@ -218,6 +223,7 @@ type clearRun struct {
 	o  masterClearOptions
 	so *storeOpFlags
 	v  masterClearView
+	pk *promptKeys // a prompt's keys (scope prompt)
 }
 
 // keep records a kept key (the first maxListedKeys in detail).
@@ -299,16 +305,20 @@ func (r *clearRun) lookup(ctx context.Context, keys []string) ([]mooncake.KeyQue
 // prompt removes a prompt's chunk keys with BatchRemove.
 func (r *clearRun) prompt(ctx context.Context, pk *promptKeys) error {
 	v := &r.v
+	r.pk = pk
+	if pk.Res == nil {
+		v.Engine = pk.Engine
+	}
 	keys := pk.keyList()
 	n := len(keys)
 	v.Planned = &n
 	v.Keys = make([]clearKeyView, len(keys))
 	for i, k := range pk.Keys {
 		c, rk := k.Chunk, k.Rank
-		v.Keys[i] = clearKeyView{Key: k.Key, Chunk: &c, Rank: &rk, State: stateUnchecked}
+		v.Keys[i] = clearKeyView{Key: k.Key, Chunk: &c, Rank: &rk, Owners: k.Owners, State: stateUnchecked}
 	}
 	if n == 0 {
-		v.Warning = "the prompt is shorter than one chunk (and --save-unfull-chunk is off): it has no keys"
+		v.Warning = pk.shortPrompt()
 		return r.write(nil)
 	}
 	present, writing := 0, 0
@@ -904,7 +914,7 @@ func (r *clearRun) writeTable() error {
 	if v.DryRun {
 		switch {
 		case v.Scope == clearPrompt:
-			fmt.Fprintf(&b, "%s would remove %s from %s:\n", st.Warn.Render("dry run:"), iostreams.Plural(len(v.Keys), "chunk key"), where)
+			fmt.Fprintf(&b, "%s would remove %s from %s:\n", st.Warn.Render("dry run:"), r.keysText(), where)
 		case v.Planned != nil && *v.Planned == 0:
 			fmt.Fprintf(&b, "%s no key of the default tenant matches: %s would remove nothing listed now\n", st.Warn.Render("dry run:"), v.Request)
 		case v.Planned != nil:
@@ -923,9 +933,9 @@ func (r *clearRun) writeTable() error {
 				if k.Error != "" {
 					state += " (" + k.Error + ")"
 				}
-				rows[i] = []string{strconv.Itoa(*k.Chunk), strconv.Itoa(*k.Rank), k.Key, state}
+				rows[i] = []string{strconv.Itoa(*k.Chunk), rankCell(*k.Rank, k.Owners), k.Key, state}
 			}
-			if err := printers.WriteTable(f.Out(), styledHeader(st, []string{"CHUNK", "RANK", "KEY", "STATE"}), rows); err != nil {
+			if err := printers.WriteTable(f.Out(), styledHeader(st, []string{r.chunkHeader(), "RANK", "KEY", "STATE"}), rows); err != nil {
 				return err
 			}
 		}
@@ -995,6 +1005,36 @@ func (r *clearRun) writeTable() error {
 	}
 	_, err := io.WriteString(f.Out(), safetext.EscapeText(b.String()))
 	return err
+}
+
+// keysText is what a dry run of a prompt would remove: "3 chunk keys",
+// "12 objects of 3 pages".
+func (r *clearRun) keysText() string {
+	if r.pk == nil || r.pk.Res != nil {
+		return iostreams.Plural(len(r.v.Keys), "chunk key")
+	}
+	chunks := map[int]bool{}
+	for _, k := range r.pk.Keys {
+		chunks[k.Chunk] = true
+	}
+	return iostreams.Plural(len(r.v.Keys), "object") + " of " + iostreams.Plural(len(chunks), r.pk.Unit)
+}
+
+// chunkHeader names the chunk column: CHUNK, PAGE (SGLang) or BLOCK (vLLM).
+func (r *clearRun) chunkHeader() string {
+	if r.pk == nil {
+		return "CHUNK"
+	}
+	return strings.ToUpper(r.pk.Unit)
+}
+
+// rankCell is a table's RANK: the worker id (LMCache), or the ranks that
+// read an SGLang or vLLM object.
+func rankCell(rank int, owners []string) string {
+	if len(owners) == 0 {
+		return strconv.Itoa(rank)
+	}
+	return strings.Join(limitList(owners, 4), ",")
 }
 
 func wasWere(n int) string {

@@ -17,6 +17,7 @@ import (
 	"lmc/internal/commands/iostreams"
 	"lmc/internal/doctor"
 	"lmc/internal/mooncake"
+	"lmc/internal/tokenize/enginekey"
 	"lmc/internal/tokenize/lmcachekey"
 )
 
@@ -26,6 +27,10 @@ import (
 type storeOpFlags struct {
 	Keys     KeyFlags
 	AllRanks bool
+	// Engine is --engine and the SGLang and vLLM key flags (masterengine.go);
+	// engine the selected one, set by masterEngine.
+	Engine EngineFlags
+	engine enginekey.Engine
 
 	// clear
 	Match string
@@ -167,13 +172,18 @@ func (s *masterSession) where() string {
 	return w
 }
 
-// chunkKey is one key a prompt's KV cache is stored under.
+// chunkKey is one key a prompt's KV cache is stored under: of a chunk
+// (LMCache), page (SGLang) or block (vLLM).
 type chunkKey struct {
 	Chunk int
 	Start int
 	End   int
 	Rank  int
 	Key   string
+	// Owners name the SGLang or vLLM ranks that read this object
+	// ("tp1_pp0"; an SGLang MLA object is every TP rank's); nil for
+	// LMCache, whose Rank is the worker id.
+	Owners []string
 }
 
 // promptKeys are the keys of one prompt, with how they were computed.
@@ -182,9 +192,14 @@ type promptKeys struct {
 	Tokens int
 	Ranks  []int // the worker ids whose keys are listed
 	Keys   []chunkKey
-	// Engine names the key format ("lmcache"): the engine whose keys these
-	// are.
+	// Engine names the key format ("lmcache", "sglang", "vllm"): the
+	// engine whose keys these are.
 	Engine string
+	// SGLang and vLLM (Res is nil): what the engine calls a chunk ("page",
+	// "block"), the model, and the rank labels whose objects are listed.
+	Unit   string
+	Model  string
+	Owners []string
 }
 
 // keyList is the keys alone, in order.
@@ -198,11 +213,15 @@ func (p *promptKeys) keyList() []string {
 
 // promptChunkKeys reads the one prompt of the token input and computes the
 // keys its KV cache is stored under: every chunk's key for --worker-id, or
-// every rank's with allRanks (world size > 1 without MLA). It is the one
+// every rank's with --all-ranks (world size > 1 without MLA). It is the one
 // place the verbs on the master turn a prompt into keys; it computes
-// LMCache's keys (the key flags, resolved as for lookup), and is where keys
-// of other engines plug in.
-func (f *Factory) promptChunkKeys(ctx context.Context, k *KeyFlags, in *InputFlags, args []string, allRanks bool) (*promptKeys, error) {
+// LMCache's keys (the key flags, resolved as for lookup), or with --engine
+// sglang|vllm the objects that engine stores (enginePromptKeys).
+func (f *Factory) promptChunkKeys(ctx context.Context, so *storeOpFlags, in *InputFlags, args []string) (*promptKeys, error) {
+	if so.engine == enginekey.SGLang || so.engine == enginekey.VLLM {
+		return f.enginePromptKeys(ctx, so, in, args)
+	}
+	k, allRanks := &so.Keys, so.AllRanks
 	res, err := f.resolveKeys(ctx, k, f.Given)
 	if err != nil {
 		return nil, err
@@ -212,7 +231,7 @@ func (f *Factory) promptChunkKeys(ctx context.Context, k *KeyFlags, in *InputFla
 		return nil, err
 	}
 	warn(f.IOStreams, res.Warnings)
-	pk := &promptKeys{Res: res, Tokens: len(tokens), Engine: "lmcache"}
+	pk := &promptKeys{Res: res, Tokens: len(tokens), Engine: string(enginekey.LMCache), Unit: "chunk", Model: res.Params.Model}
 	p := res.Params
 	if !allRanks {
 		eng, err := lmcachekey.NewEngine(p)
@@ -248,11 +267,31 @@ func (f *Factory) promptChunkKeys(ctx context.Context, k *KeyFlags, in *InputFla
 // describe says what the keys are, for plans: "4 chunk keys of a 1000-token
 // prompt (model m, ranks 0-1)".
 func (p *promptKeys) describe() string {
+	if p.Res == nil {
+		return p.engineDescribe()
+	}
 	ranks := fmt.Sprintf("worker %d", p.Ranks[0])
 	if len(p.Ranks) > 1 {
 		ranks = fmt.Sprintf("workers %d-%d", p.Ranks[0], p.Ranks[len(p.Ranks)-1])
 	}
 	return fmt.Sprintf("%s of a %s (model %s, %s)", iostreams.Plural(len(p.Keys), "chunk key"), fmt.Sprintf("%d-token prompt", p.Tokens), p.Res.Params.Model, ranks)
+}
+
+// keyWord is what one key is called in plans: "chunk key" (LMCache),
+// "object" (SGLang's and vLLM's per-rank objects).
+func (p *promptKeys) keyWord() string {
+	if p.Res == nil {
+		return "object"
+	}
+	return "chunk key"
+}
+
+// shortPrompt is the warning for a prompt with no keys.
+func (p *promptKeys) shortPrompt() string {
+	if p.Res == nil {
+		return fmt.Sprintf("the prompt (%s) is shorter than one %s: it has no keys", iostreams.Plural(p.Tokens, "token"), p.Unit)
+	}
+	return "the prompt is shorter than one chunk (and --save-unfull-chunk is off): it has no keys"
 }
 
 // errNoOpBackend is a verb with neither the controller nor a store named.

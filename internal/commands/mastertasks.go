@@ -96,10 +96,12 @@ const masterMoveExamples = `  lmc move --master 10.0.0.1:50051 --admin http://10
   lmc move --master 10.0.0.1:50051 --model m --hash-seed 0 --from 10.0.0.1:17777 --to 10.0.0.2:17777 prompt.json`
 
 type taskChunkView struct {
-	Chunk          int      `json:"chunk"`
-	Start          int      `json:"start"`
-	End            int      `json:"end"`
-	Rank           int      `json:"rank"`
+	Chunk int `json:"chunk"` // LMCache's chunk, SGLang's page, vLLM's block
+	Start int `json:"start"`
+	End   int `json:"end"`
+	Rank  int `json:"rank"` // LMCache's worker id; SGLang's and vLLM's first rank that reads the object
+	// Owners name the SGLang or vLLM ranks that read the object.
+	Owners         []string `json:"owners,omitempty"`
 	Key            string   `json:"key"`
 	Source         string   `json:"source,omitempty"`
 	TaskID         string   `json:"task_id,omitempty"`
@@ -112,9 +114,11 @@ type taskChunkView struct {
 
 // masterTaskOpView is the JSON of 'lmc move|copy --master'.
 type masterTaskOpView struct {
-	Operation  string          `json:"operation"`
-	Master     string          `json:"master"`
-	Admin      string          `json:"admin,omitempty"`
+	Operation string `json:"operation"`
+	Master    string `json:"master"`
+	Admin     string `json:"admin,omitempty"`
+	// Engine is "sglang" or "vllm" with --engine (omitted for LMCache).
+	Engine     string          `json:"engine,omitempty"`
 	Tenant     string          `json:"tenant"`
 	Target     string          `json:"target"`
 	Source     string          `json:"source,omitempty"`
@@ -310,7 +314,7 @@ func (f *Factory) masterMove(ctx context.Context, args []string, b *BackendFlags
 	case o.Verify && (b.Admin == "" || !so.Wait):
 		return &UsageError{Err: errors.New("--verify needs --wait and --admin URL: it reads where each chunk is once its task ended, through the admin API")}
 	}
-	pk, err := f.promptChunkKeys(ctx, &so.Keys, in, args, so.AllRanks)
+	pk, err := f.promptChunkKeys(ctx, so, in, args)
 	if err != nil {
 		return err
 	}
@@ -321,11 +325,15 @@ func (f *Factory) masterMove(ctx context.Context, args []string, b *BackendFlags
 	defer s.close()
 	r := &taskRun{f: f, s: s, fm: fm, o: o, so: so, v: masterTaskOpView{Operation: op, Master: s.addr, Admin: s.admURL, Tenant: s.tenant,
 		Target: o.To, Source: o.From, Waited: so.Wait, Chunks: make([]taskChunkView, len(pk.Keys))}}
+	r.pk = pk
+	if pk.Res == nil {
+		r.v.Engine = pk.Engine
+	}
 	for i, k := range pk.Keys {
-		r.v.Chunks[i] = taskChunkView{Chunk: k.Chunk, Start: k.Start, End: k.End, Rank: k.Rank, Key: k.Key, Source: o.From}
+		r.v.Chunks[i] = taskChunkView{Chunk: k.Chunk, Start: k.Start, End: k.End, Rank: k.Rank, Owners: k.Owners, Key: k.Key, Source: o.From}
 	}
 	if len(pk.Keys) == 0 {
-		r.v.Warning = "the prompt is shorter than one chunk (and --save-unfull-chunk is off): it has no keys"
+		r.v.Warning = pk.shortPrompt()
 		return r.write(nil)
 	}
 	if err := r.checkSegments(ctx); err != nil {
@@ -368,6 +376,7 @@ type taskRun struct {
 	so      *storeOpFlags
 	v       masterTaskOpView
 	index   *mooncake.SegmentIndex
+	pk      *promptKeys
 	tracked []*trackedTask
 	byChunk map[int]*trackedTask // chunk view index → its task
 }
@@ -690,14 +699,18 @@ func (r *taskRun) writeTable() error {
 	st := f.IOStreams.Styles()
 	var b strings.Builder
 	verb := map[string]string{"move": "moved", "copy": "copied"}[v.Operation]
+	word := "chunk"
+	if r.pk != nil && r.pk.Res == nil {
+		word = "object" // SGLang's and vLLM's per-rank objects
+	}
 	switch {
 	case v.Waited && v.Tasks > 0 && v.Succeeded == v.Tasks && !v.TimedOut:
-		fmt.Fprintf(&b, "%s %s %s to segment %s on Mooncake master %s\n", st.Hit.Render("✓"), verb, iostreams.Plural(v.Succeeded, "chunk"), v.Target, v.Master)
+		fmt.Fprintf(&b, "%s %s %s to segment %s on Mooncake master %s\n", st.Hit.Render("✓"), verb, iostreams.Plural(v.Succeeded, word), v.Target, v.Master)
 	case v.Waited:
 		fmt.Fprintf(&b, "%s %d of %s to segment %s succeeded (%d failed, %d pending, %d processing)\n", st.Warn.Render("!"), v.Succeeded, iostreams.Plural(v.Tasks, "task"), v.Target, v.Failed, v.Pending, v.Processing)
 	default:
 		fmt.Fprintf(&b, "%s to %s segment %s on Mooncake master %s: %d pending, %d processing, %d done; the storage client that owns each source segment executes them\n",
-			iostreams.Plural(v.Tasks, "task")+" created", v.Operation+" chunks to", v.Target, v.Master, v.Pending, v.Processing, v.Succeeded+v.Failed)
+			iostreams.Plural(v.Tasks, "task")+" created", v.Operation+" "+word+"s to", v.Target, v.Master, v.Pending, v.Processing, v.Succeeded+v.Failed)
 	}
 	if _, err := io.WriteString(f.Out(), safetext.EscapeText(b.String())); err != nil {
 		return err
@@ -714,9 +727,13 @@ func (r *taskRun) writeTable() error {
 		case taskPending, taskProcessing:
 			state = st.Partial.Render(state)
 		}
-		rows[i] = []string{strconv.Itoa(c.Chunk), strconv.Itoa(c.Rank), c.Key, c.Source, c.TaskID, state, c.Message}
+		rows[i] = []string{strconv.Itoa(c.Chunk), rankCell(c.Rank, c.Owners), c.Key, c.Source, c.TaskID, state, c.Message}
 	}
-	if err := printers.WriteTable(f.Out(), styledHeader(st, []string{"CHUNK", "RANK", "KEY", "SOURCE", "TASK", "STATE", "MESSAGE"}), rows); err != nil {
+	unit := "CHUNK"
+	if r.pk != nil {
+		unit = strings.ToUpper(r.pk.Unit)
+	}
+	if err := printers.WriteTable(f.Out(), styledHeader(st, []string{unit, "RANK", "KEY", "SOURCE", "TASK", "STATE", "MESSAGE"}), rows); err != nil {
 		return err
 	}
 	seen := map[string]bool{}

@@ -29,6 +29,8 @@ controller supports for moves.
 
 ` + masterMoveHelp + `
 
+` + masterEngineHelp + `
+
 ` + inputHelp,
 		Example: `  lmc move --controller http://localhost:9000 --from inst1 --to inst2 prompt.json
   lmc move --controller http://localhost:9000 --from inst1:LocalCPUBackend --to inst2 --copy --verify prompt.json
@@ -36,6 +38,9 @@ controller supports for moves.
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			copyOnly = copyOnly || cmd.CalledAs() == "copy"
+			if err := f.masterEngine(cmd, so, &o.Backend); err != nil {
+				return err
+			}
 			if done, err := f.coordinatorMoveDispatch(cmd, args, &o.Backend); done {
 				return err
 			}
@@ -84,6 +89,7 @@ controller supports for moves.
 	_ = cmd.RegisterFlagCompletionFunc("from", f.completeInstances)
 	_ = cmd.RegisterFlagCompletionFunc("to", f.completeInstances)
 	addMasterMoveFlags(cmd, &o.Backend, so)
+	addMasterEngineFlags(cmd, so)
 	coordMoveFlags(cmd, &o.Backend) // last: it adds only the flags the command lacks
 	return cmd
 }

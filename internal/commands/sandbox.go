@@ -103,8 +103,8 @@ an example command, then serves until Ctrl-C or SIGTERM.`,
 			if err := ops.parse(nodes, populate != ""); err != nil {
 				return err
 			}
-			if (eng != enginekey.LMCache || cfg.coordinatorAddr != "") && (len(ops.writing) > 0 || len(ops.leased) > 0) {
-				return &UsageError{Err: fmt.Errorf("--writing-chunks and --leased-chunks model LMCache's own keys on the master: drop --engine %s and --coordinator-addr to use them", eng)}
+			if cfg.coordinatorAddr != "" && (len(ops.writing) > 0 || len(ops.leased) > 0) {
+				return &UsageError{Err: errors.New("--writing-chunks and --leased-chunks model keys on the master: drop --coordinator-addr to use them")}
 			}
 			if eng != enginekey.LMCache && !f.Given.Has("segment-mib") {
 				ops.SegmentMiB = 512 << 10 // metadata only: an engine's every rank at page size 1 stores more objects than 1 GiB holds
@@ -150,8 +150,11 @@ an example command, then serves until Ctrl-C or SIGTERM.`,
 			}
 			switch {
 			case spec != nil:
-				stored, total, objects, err := sb.populateEngine(ctx, spec, tokens, drop, evict, nodes)
+				stored, total, objects, err := sb.populateEngine(ctx, spec, tokens, ops.populateDrop(drop), evict, nodes)
 				if err != nil {
+					return err
+				}
+				if err := sb.applyEngineOps(ctx, &ops, spec, tokens, nodes); err != nil {
 					return err
 				}
 				v.Stored = objects
@@ -164,12 +167,6 @@ an example command, then serves until Ctrl-C or SIGTERM.`,
 					}
 				}
 				stored, total, err := put(ctx, *p, tokens, ops.populateDrop(drop), evict, nodes)
-				if err != nil {
-					return err
-				}
-				if err := sb.applyOps(ctx, &ops, *p, tokens, nodes); err != nil {
-					return err
-				}
 				if err != nil {
 					return err
 				}
