@@ -184,7 +184,8 @@ const sandboxOpsHelp = `The master models the store operations: exist checks and
 grant leases (--lease-ttl) that make a non-forced removal keep the key;
 --writing-chunks leaves chunks of --populate in the middle of a put (removal
 fails even with force); --leased-chunks reads chunks once at start so they
-hold a lease. Every node's segment is mounted at start (--segment-mib each;
+hold a lease (with --engine sglang|vllm both name pages or blocks: every
+rank's objects of each). Every node's segment is mounted at start (--segment-mib each;
 names in the output), --drain-nodes marks segments DRAINING. Copy and move
 tasks stay PENDING until --pending-task-timeout fails them, as on a master
 whose storage clients are not running, unless --execute-tasks lets the sandbox
