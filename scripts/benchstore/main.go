@@ -30,14 +30,20 @@ var models = []string{"meta-llama/Llama-3.1-8B-Instruct", "Qwen/Qwen3-32B", "dee
 
 // key is the i-th key of the bench store: 99 % LMCache keys (current
 // format, world size 2, a builtin-hash-like signed hex int), 1 % keys of
-// another engine's own format.
+// the other engines' own formats, which lmc store recognises too: SGLang
+// HiCache's K and V objects of two TP ranks, and vLLM's
+// MooncakeStoreConnector blocks of two TP ranks.
 func key(i int) string {
 	x := uint64(i)*0x9e3779b97f4a7c15 + 0x632be59bd9b4e019
 	x ^= x >> 29
 	x *= 0xbf58476d1ce4e5b9
 	x ^= x >> 32
 	if i%100 == 99 {
-		return fmt.Sprintf("sglang_%016x_%d", x, i%8)
+		h := fmt.Sprintf("%016x%016x%016x%016x", x, x^0x5555555555555555, x^0xaaaaaaaaaaaaaaaa, ^x)
+		if (i/100)%2 == 0 {
+			return fmt.Sprintf("Qwen-Qwen3-8B_%s_%d_%c", h, (i/200)%2, "kv"[(i/400)%2])
+		}
+		return fmt.Sprintf("Llama-3.1-8B-Instruct@tp_rank:%d@pcp0@dcp0@pp_rank:0@group:0@%s", (i/200)%2, h)
 	}
 	h := int64(x)
 	hs := strconv.FormatInt(h, 16)
