@@ -35,9 +35,10 @@ func newCmdStoreSummary(f *Factory) *cobra.Command {
 		Use:   "summary --admin URL [--master ADDR]",
 		Short: "Keys by recognised key schema, replicas by tier, segments with capacity and owner",
 		Long: `Walk every key of the store and count: keys by the key schema they were
-written under and its parameters (engine, key format and LMCache era, model,
-world size, keys per worker id, dtype, hash kind, MP salt), keys lmc does not
-recognise (other engines' own formats), replicas and bytes by tier (memory,
+written under and its parameters (LMCache: key format and era, model, world
+size, keys per worker id, dtype, hash kind, MP salt; SGLang HiCache and vLLM's
+or vllm-ascend's own connectors: writer and eras, key prefix or model, layout,
+keys per rank), keys lmc does not recognise, replicas and bytes by tier (memory,
 nof, disk, local_disk), and per segment the replicas located on it (a replica
 belongs to the segment whose endpoint and address range contain it) next to
 its status, used bytes, capacity, free bytes and the client that mounts it.
@@ -47,7 +48,11 @@ The walk is not a snapshot: keys removed meanwhile are counted as vanished.
 JSON: {"admin", "keys", "vanished", "unreadable", "schemas": [{"engine",
 "format", "key_schemas", "model", "world_size", "dtype", "hash_kind",
 "algorithms", "cache_salt", "tags", "keys", "workers": [{"worker_id", "keys"}],
-"example"}], "other_group_keys", "unrecognised": {"keys", "examples"},
+"example", and for SGLang and vLLM "writer", "layout" (SGLang mha, mla,
+mha-or-mla, hybrid:<pool>, warmup; vLLM kv), "prefix", "hash_bytes",
+"kv_cache_group", "ranks": [{"rank", "keys"}] (world_size 0, workers [];
+format hicache, store-connector, ascend or v0; model as vLLM's keys carry
+it, "" for SGLang)}], "other_group_keys", "unrecognised": {"keys", "examples"},
 "tiers": [{"tier", "keys", "replicas", "bytes"}], "segments": [{"name", "id",
 "client_id", "client_ips", "endpoint", "status", "used_bytes",
 "capacity_bytes", "free_bytes", "replicas", "replica_bytes", …}],
@@ -86,7 +91,9 @@ func newCmdStoreLs(f *Factory) *cobra.Command {
 holds them to sort, which costs memory). --match keeps the keys an ECMAScript
 regex finds, exactly as the master's RemoveByRegex matches ('lmc clear --master
 --match' removes the same keys); --model keeps keys written for that model
-(recognised key formats only); --tier keeps keys with a replica in that tier
+(recognised key formats that carry a model: LMCache's; vLLM's, as its last
+path component; SGLang's S3 and later, as the served model name with "/" ->
+"-" after any extra backend tag); --tier keeps keys with a replica in that tier
 (memory, nof, disk, local_disk); --segment keeps keys with a replica on that
 segment.
 
@@ -94,7 +101,9 @@ segment.
 the listing (fast); table, wide and jsonl look every key up for its replicas.
 -o jsonl prints one object per key, for millions of keys: {"key", "engine",
 "model", "format", "worker_id", "replicas": [{"tier", "segment", "endpoint",
-"size", "path"}], "error"}.`,
+"size", "path"}], "error", and for SGLang and vLLM keys "rank" (as lookup names
+ranks; "?N" for an SGLang "_N_k" object alone: TP rank N of MHA or PP stage N
+of MLA), "prefix", "layout"}.`,
 		Example: `  lmc store ls --admin http://10.0.0.1:9003 --match '^meta-llama/' | wc -l
   lmc store ls --admin http://10.0.0.1:9003 --segment 10.0.0.2:17777 -o jsonl
   lmc store ls --admin http://10.0.0.1:9003 --tier disk --sort`,
