@@ -202,6 +202,45 @@ func TestCoordinatorQuota(t *testing.T) {
 	}
 }
 
+// The quota writes' dry runs and -o plain rows, to the letter.
+func TestCoordinatorQuotaDryRunText(t *testing.T) {
+	fl := startFleet(t, 1, sandboxcoordinator.FleetConfig{Model: model})
+	store600(t, fl, 1)
+	c := fl.Coordinator.URL()
+	q := func(args ...string) result {
+		t.Helper()
+		r := runLMC(t, runOpts{}, append(append([]string{"quota"}, args...), "--coordinator", c)...)
+		if r.code != 0 {
+			t.Fatalf("quota %v: %d %s", args, r.code, r.stderr)
+		}
+		return r
+	}
+	q("set", "user-a", "5.5", "--yes")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"set", "user-a", "0.01", "--dry-run", "-o", "table"}, "dry run: would set the L2 quota of salt user-a to 0.01 GiB (now quota 5.5 GiB, 0 GiB used)\n" +
+			"would send: PUT " + c + "/quota/user-a {\"limit_gb\": 0.01}\n"},
+		{[]string{"set", "_default", "0.01", "--dry-run", "-o", "table"}, "dry run: would set the L2 quota of salt _default to 0.01 GiB (now no quota, 0.03125 GiB used)\n" +
+			"would send: PUT " + c + "/quota/_default {\"limit_gb\": 0.01}\n" +
+			"! salt _default uses 0.03125 GiB of L2, more than 0.01 GiB: the coordinator will evict its LRU unpinned keys on its next cycle\n"},
+		{[]string{"delete", "user-b", "--dry-run", "-o", "table"}, "dry run: would remove the L2 quota of salt user-b (then: no default limit: salts without a quota are exempt from eviction)\n" +
+			"would send: DELETE " + c + "/quota/user-b\n! salt user-b has no quota: nothing to remove\n"},
+		{[]string{"default", "0", "--dry-run", "-o", "table"}, "dry run: would set the default L2 limit to 0 (now: no default limit: salts without a quota are exempt from eviction)\n" +
+			"would send: PUT " + c + "/quota/config {\"default_limit_gb\": 0}\n! a default of 0 makes every salt without a quota evictable on the next eviction cycle\n"},
+		{[]string{"list", "-o", "plain"}, "_default\tfalse\t0\t0.03125\nuser-a\ttrue\t5.5\t0\n"},
+		{[]string{"get", "user-a", "-o", "plain"}, "user-a\ttrue\t5.5\t0\n"},
+	} {
+		if r := q(tc.args...); r.stdout != tc.want {
+			t.Errorf("quota %v:\n%q\nwant\n%q", tc.args, r.stdout, tc.want)
+		}
+	}
+	if _, sent := fl.Coordinator.LastRequest("DELETE", "/quota/user-b"); sent {
+		t.Fatal("a dry run deleted a quota")
+	}
+}
+
 // --server: the key parameters from an MP server's /status, shown with
 // their source by explain and config view --resolved; servers that
 // disagree are named.
