@@ -511,11 +511,7 @@ func (f *Factory) engineDoctorRun(ctx context.Context, in *engineDoctorInput, en
 			}
 		}
 	}
-	src, err := f.openTokens(ctx, in.Args, &in.Input, in.Keys.Model)
-	if err != nil {
-		return err
-	}
-	prompt, err := src.promptAt(ctx, in.Prompt)
+	_, prompt, err := f.openPrompt(ctx, in.Args, &in.Input, in.Keys.Model, in.Prompt)
 	if err != nil {
 		return err
 	}

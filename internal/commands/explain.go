@@ -118,11 +118,7 @@ func explainRun(ctx context.Context, o *ExplainOptions) error {
 	if err != nil {
 		return err
 	}
-	src, err := f.openTokens(ctx, o.Args, &o.Input, o.Keys.Model)
-	if err != nil {
-		return err
-	}
-	prompt, err := src.promptAt(ctx, o.Prompt)
+	src, prompt, err := f.openPrompt(ctx, o.Args, &o.Input, o.Keys.Model, o.Prompt)
 	if err != nil {
 		return err
 	}
