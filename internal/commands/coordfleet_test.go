@@ -1,13 +1,8 @@
 package commands
 
 import (
-	"bufio"
-	"encoding/json"
-	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"lmc/internal/coordinatorclient/sandboxcoordinator"
 )
@@ -330,60 +325,22 @@ func TestCoordinatorInContext(t *testing.T) {
 // populated alike, lookup --coordinator and lookup --master agree.
 func TestSandboxCoordinatorProcess(t *testing.T) {
 	prompt := writeFile(t, "prompt.json", "["+seqTokens(1100)+"]")
-	cmd := lmcProcess(t, "sandbox", "--master-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--controller-addr", "127.0.0.1:0",
+	cmd, line, v, stderr := startSandboxProcess(t, "--master-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--controller-addr", "127.0.0.1:0",
 		"--coordinator-addr", "127.0.0.1:0", "--mp-servers", "2", "-o", "json", "--populate", prompt, "--model", model, "--drop-chunks", "2")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
+	if v.Coordinator == "" || len(v.MPServers) != 2 || v.Stored != 3 {
+		t.Fatalf("%q", line)
 	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("no ready line: %v; stderr %s", err, stderr.String())
-	}
-	var v sandboxView
-	if err := json.Unmarshal([]byte(line), &v); err != nil || v.Coordinator == "" || len(v.MPServers) != 2 || v.Stored != 3 {
-		t.Fatalf("%q: %v", line, err)
-	}
-	run := func(args ...string) (string, int) {
-		c := lmcProcess(t, args...)
-		out, err := c.Output()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return string(out), code
-	}
-	co, code1 := run("lookup", "--coordinator", v.Coordinator, "--server", v.MPServers["server-1"], "-o", "json", prompt)
-	mo, code2 := run("lookup", "--master", v.Master, "--key-schema", "mp", "--model", model, "-o", "json", prompt)
+	co, code1 := runProcess(t, "lookup", "--coordinator", v.Coordinator, "--server", v.MPServers["server-1"], "-o", "json", prompt)
+	mo, code2 := runProcess(t, "lookup", "--master", v.Master, "--key-schema", "mp", "--model", model, "-o", "json", prompt)
 	cv, mv := decodeJSON[coordLookupJSON](t, co), decodeJSON[coordLookupJSON](t, mo)
 	if code1 != 0 || code2 != 0 || cv.HitTokens != 512 || mv.HitTokens != 512 || cv.Unusable != 1 || mv.Unusable != 1 || cv.Chunks[3].Key != mv.Chunks[3].Key {
 		t.Fatalf("coordinator %d %+v\nmaster %d %+v", code1, cv, code2, mv)
 	}
-	out, code := run("workers", "--coordinator", v.Coordinator, "-o", "plain")
+	out, code := runProcess(t, "workers", "--coordinator", v.Coordinator, "-o", "plain")
 	if code != 0 || !strings.HasPrefix(out, "server-1\t127.0.0.1\t") {
 		t.Fatalf("workers %d %s", code, out)
 	}
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("sandbox did not exit cleanly: %v; stderr %s", err, stderr.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("sandbox did not stop on SIGINT")
-	}
+	interruptSandbox(t, cmd, stderr)
 	if !strings.Contains(stderr.String(), "lmc lookup --coordinator "+v.Coordinator) {
 		t.Errorf("stderr: %s", stderr.String())
 	}
