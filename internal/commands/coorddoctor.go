@@ -270,11 +270,7 @@ func (f *Factory) coordinatorDoctorRun(ctx context.Context, o *coordDoctorInput)
 // namespace its first chunk is stored under when it misses, and compares
 // the directory with the store.
 func coordDoctorPrompt(ctx context.Context, f *Factory, o *coordDoctorInput, c *coordinatorclient.Client, ck *coordKeys, v *coordDoctorView) error {
-	src, err := f.openTokens(ctx, o.Args, &o.Input, ck.Model)
-	if err != nil {
-		return err
-	}
-	prompt, err := src.promptAt(ctx, o.Prompt)
+	_, prompt, err := f.openPrompt(ctx, o.Args, &o.Input, ck.Model, o.Prompt)
 	if err != nil {
 		return err
 	}

@@ -176,16 +176,22 @@ type coordWorkersView struct {
 	Warnings     []string            `json:"warnings,omitempty"`
 }
 
+// fleetCoordinator is the client of workers' and stats' --coordinator:
+// nil, with no error, when the controller is meant.
+func (f *Factory) fleetCoordinator(b *BackendFlags) (*coordinatorclient.Client, error) {
+	kind, err := f.backendSet(b, controllerBackend, controllerBackend, coordinatorBackend)
+	if err != nil || kind.name != coordinatorBackend.name {
+		return nil, err
+	}
+	return f.coordinatorClient(b.Coordinator)
+}
+
 // coordinatorWorkers is workers --coordinator; done is false when the
 // controller is meant.
 func (f *Factory) coordinatorWorkers(ctx context.Context, b *BackendFlags, instance string, fm printers.Format) (bool, error) {
-	kind, err := f.backendSet(b, controllerBackend, controllerBackend, coordinatorBackend)
-	if err != nil || kind.name != coordinatorBackend.name {
+	c, err := f.fleetCoordinator(b)
+	if err != nil || c == nil {
 		return err != nil, err
-	}
-	c, err := f.coordinatorClient(b.Coordinator)
-	if err != nil {
-		return true, err
 	}
 	l, err := c.Instances(ctx)
 	if err != nil {
@@ -259,13 +265,9 @@ type coordStatsView struct {
 // coordinatorStats is stats --coordinator; done is false when the
 // controller is meant.
 func (f *Factory) coordinatorStats(ctx context.Context, b *BackendFlags, fm printers.Format) (bool, error) {
-	kind, err := f.backendSet(b, controllerBackend, controllerBackend, coordinatorBackend)
-	if err != nil || kind.name != coordinatorBackend.name {
+	c, err := f.fleetCoordinator(b)
+	if err != nil || c == nil {
 		return err != nil, err
-	}
-	c, err := f.coordinatorClient(b.Coordinator)
-	if err != nil {
-		return true, err
 	}
 	st, err := c.DirectoryStats(ctx)
 	if err != nil {

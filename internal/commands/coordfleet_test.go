@@ -1,13 +1,8 @@
 package commands
 
 import (
-	"bufio"
-	"encoding/json"
-	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"lmc/internal/coordinatorclient/sandboxcoordinator"
 )
@@ -202,6 +197,45 @@ func TestCoordinatorQuota(t *testing.T) {
 	}
 }
 
+// The quota writes' dry runs and -o plain rows, to the letter.
+func TestCoordinatorQuotaDryRunText(t *testing.T) {
+	fl := startFleet(t, 1, sandboxcoordinator.FleetConfig{Model: model})
+	store600(t, fl, 1)
+	c := fl.Coordinator.URL()
+	q := func(args ...string) result {
+		t.Helper()
+		r := runLMC(t, runOpts{}, append(append([]string{"quota"}, args...), "--coordinator", c)...)
+		if r.code != 0 {
+			t.Fatalf("quota %v: %d %s", args, r.code, r.stderr)
+		}
+		return r
+	}
+	q("set", "user-a", "5.5", "--yes")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"set", "user-a", "0.01", "--dry-run", "-o", "table"}, "dry run: would set the L2 quota of salt user-a to 0.01 GiB (now quota 5.5 GiB, 0 GiB used)\n" +
+			"would send: PUT " + c + "/quota/user-a {\"limit_gb\": 0.01}\n"},
+		{[]string{"set", "_default", "0.01", "--dry-run", "-o", "table"}, "dry run: would set the L2 quota of salt _default to 0.01 GiB (now no quota, 0.03125 GiB used)\n" +
+			"would send: PUT " + c + "/quota/_default {\"limit_gb\": 0.01}\n" +
+			"! salt _default uses 0.03125 GiB of L2, more than 0.01 GiB: the coordinator will evict its LRU unpinned keys on its next cycle\n"},
+		{[]string{"delete", "user-b", "--dry-run", "-o", "table"}, "dry run: would remove the L2 quota of salt user-b (then: no default limit: salts without a quota are exempt from eviction)\n" +
+			"would send: DELETE " + c + "/quota/user-b\n! salt user-b has no quota: nothing to remove\n"},
+		{[]string{"default", "0", "--dry-run", "-o", "table"}, "dry run: would set the default L2 limit to 0 (now: no default limit: salts without a quota are exempt from eviction)\n" +
+			"would send: PUT " + c + "/quota/config {\"default_limit_gb\": 0}\n! a default of 0 makes every salt without a quota evictable on the next eviction cycle\n"},
+		{[]string{"list", "-o", "plain"}, "_default\tfalse\t0\t0.03125\nuser-a\ttrue\t5.5\t0\n"},
+		{[]string{"get", "user-a", "-o", "plain"}, "user-a\ttrue\t5.5\t0\n"},
+	} {
+		if r := q(tc.args...); r.stdout != tc.want {
+			t.Errorf("quota %v:\n%q\nwant\n%q", tc.args, r.stdout, tc.want)
+		}
+	}
+	if _, sent := fl.Coordinator.LastRequest("DELETE", "/quota/user-b"); sent {
+		t.Fatal("a dry run deleted a quota")
+	}
+}
+
 // --server: the key parameters from an MP server's /status, shown with
 // their source by explain and config view --resolved; servers that
 // disagree are named.
@@ -291,60 +325,22 @@ func TestCoordinatorInContext(t *testing.T) {
 // populated alike, lookup --coordinator and lookup --master agree.
 func TestSandboxCoordinatorProcess(t *testing.T) {
 	prompt := writeFile(t, "prompt.json", "["+seqTokens(1100)+"]")
-	cmd := lmcProcess(t, "sandbox", "--master-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--controller-addr", "127.0.0.1:0",
+	cmd, line, v, stderr := startSandboxProcess(t, "--master-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--controller-addr", "127.0.0.1:0",
 		"--coordinator-addr", "127.0.0.1:0", "--mp-servers", "2", "-o", "json", "--populate", prompt, "--model", model, "--drop-chunks", "2")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
+	if v.Coordinator == "" || len(v.MPServers) != 2 || v.Stored != 3 {
+		t.Fatalf("%q", line)
 	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("no ready line: %v; stderr %s", err, stderr.String())
-	}
-	var v sandboxView
-	if err := json.Unmarshal([]byte(line), &v); err != nil || v.Coordinator == "" || len(v.MPServers) != 2 || v.Stored != 3 {
-		t.Fatalf("%q: %v", line, err)
-	}
-	run := func(args ...string) (string, int) {
-		c := lmcProcess(t, args...)
-		out, err := c.Output()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return string(out), code
-	}
-	co, code1 := run("lookup", "--coordinator", v.Coordinator, "--server", v.MPServers["server-1"], "-o", "json", prompt)
-	mo, code2 := run("lookup", "--master", v.Master, "--key-schema", "mp", "--model", model, "-o", "json", prompt)
+	co, code1 := runProcess(t, "lookup", "--coordinator", v.Coordinator, "--server", v.MPServers["server-1"], "-o", "json", prompt)
+	mo, code2 := runProcess(t, "lookup", "--master", v.Master, "--key-schema", "mp", "--model", model, "-o", "json", prompt)
 	cv, mv := decodeJSON[coordLookupJSON](t, co), decodeJSON[coordLookupJSON](t, mo)
 	if code1 != 0 || code2 != 0 || cv.HitTokens != 512 || mv.HitTokens != 512 || cv.Unusable != 1 || mv.Unusable != 1 || cv.Chunks[3].Key != mv.Chunks[3].Key {
 		t.Fatalf("coordinator %d %+v\nmaster %d %+v", code1, cv, code2, mv)
 	}
-	out, code := run("workers", "--coordinator", v.Coordinator, "-o", "plain")
+	out, code := runProcess(t, "workers", "--coordinator", v.Coordinator, "-o", "plain")
 	if code != 0 || !strings.HasPrefix(out, "server-1\t127.0.0.1\t") {
 		t.Fatalf("workers %d %s", code, out)
 	}
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("sandbox did not exit cleanly: %v; stderr %s", err, stderr.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("sandbox did not stop on SIGINT")
-	}
+	interruptSandbox(t, cmd, stderr)
 	if !strings.Contains(stderr.String(), "lmc lookup --coordinator "+v.Coordinator) {
 		t.Errorf("stderr: %s", stderr.String())
 	}

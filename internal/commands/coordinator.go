@@ -142,12 +142,10 @@ func (f *Factory) coordinatorErr(c *coordinatorclient.Client, err error) error {
 		}
 		return fmt.Errorf("%s: %w", name, err)
 	case errors.As(err, &ae):
-		switch {
-		case ae.Status == 422 || ae.Kind == coordinatorclient.KindBadRequest:
-			return &UsageError{Err: fmt.Errorf("%s: %w", name, err)}
-		case ae.Kind == coordinatorclient.KindUnavailable:
-			return &UnavailableError{Backend: name, Err: err}
-		case ae.Kind == coordinatorclient.KindRouteMissing:
+		if e := apiStatusErr(name, ae, err); e != nil {
+			return e
+		}
+		if ae.Kind == coordinatorclient.KindRouteMissing {
 			if mp := f.looksLikeMPServer(c); mp != nil {
 				return mp
 			}
@@ -157,6 +155,19 @@ func (f *Factory) coordinatorErr(c *coordinatorclient.Client, err error) error {
 		return httpErr("LMCache coordinator", url, "is lmcache coordinator running and its HTTP port, default 9300, reachable? check --coordinator", err)
 	}
 	return fmt.Errorf("%s: %w", name, err)
+}
+
+// apiStatusErr sorts what the coordinator and an MP server answer alike:
+// a 422 or a bad request is a usage error (exit 2), unavailable is
+// UnavailableError; nil for any other answer.
+func apiStatusErr(name string, ae *coordinatorclient.APIError, err error) error {
+	switch {
+	case ae.Status == 422 || ae.Kind == coordinatorclient.KindBadRequest:
+		return &UsageError{Err: fmt.Errorf("%s: %w", name, err)}
+	case ae.Kind == coordinatorclient.KindUnavailable:
+		return &UnavailableError{Backend: name, Err: err}
+	}
+	return nil
 }
 
 // looksLikeMPServer checks, after a route the coordinator should have was
@@ -184,11 +195,8 @@ func (f *Factory) mpServerErr(url string, err error) error {
 	var fe *coordinatorclient.FailedError
 	switch {
 	case errors.As(err, &ae):
-		switch {
-		case ae.Status == 422 || ae.Kind == coordinatorclient.KindBadRequest:
-			return &UsageError{Err: fmt.Errorf("%s: %w", name, err)}
-		case ae.Kind == coordinatorclient.KindUnavailable:
-			return &UnavailableError{Backend: name, Err: err}
+		if e := apiStatusErr(name, ae, err); e != nil {
+			return e
 		}
 	case errors.As(err, &fe):
 		return fmt.Errorf("%s: %w", name, err)

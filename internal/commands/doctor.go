@@ -263,11 +263,7 @@ func doctorRun(ctx context.Context, o *DoctorOptions) error {
 	if err != nil {
 		return err
 	}
-	src, err := f.openTokens(ctx, o.Args, &o.Input, o.Keys.Model)
-	if err != nil {
-		return err
-	}
-	prompt, err := src.promptAt(ctx, o.Prompt)
+	_, prompt, err := f.openPrompt(ctx, o.Args, &o.Input, o.Keys.Model, o.Prompt)
 	if err != nil {
 		return err
 	}

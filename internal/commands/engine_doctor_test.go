@@ -10,15 +10,7 @@ import (
 	"lmc/internal/tokenize/vllmkey"
 )
 
-func seqFrom(start, n int) []uint32 {
-	out := make([]uint32, n)
-	for i := range out {
-		out[i] = uint32(start + i)
-	}
-	return out
-}
-
-// engineKeysOf is every rank's keys of tokens, page by page, minus the
+// sglKeysOf is every rank's keys of tokens, page by page, minus the
 // pages drop says.
 func sglKeysOf(t *testing.T, p sglangkey.Params, tokens []uint32, drop func(page int) bool) []string {
 	t.Helper()
@@ -26,28 +18,27 @@ func sglKeysOf(t *testing.T, p sglangkey.Params, tokens []uint32, drop func(page
 	if err != nil {
 		t.Fatal(err)
 	}
-	var keys []string
-	if err := e.Each(tokens, rankhit.AllRanks, func(c sglangkey.Chunk) error {
-		if drop == nil || !drop(c.Index) {
-			keys = append(keys, c.Keys...)
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return keys
+	return keysOfEach(t, e.Each, tokens, drop, func(c sglangkey.Chunk) (int, []string) { return c.Index, c.Keys })
 }
 
+// vllmKeysOf is sglKeysOf for vLLM's blocks.
 func vllmKeysOf(t *testing.T, p vllmkey.Params, tokens []uint32, drop func(block int) bool) []string {
 	t.Helper()
 	e, err := vllmkey.NewEngine(p)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return keysOfEach(t, e.Each, tokens, drop, func(c vllmkey.Chunk) (int, []string) { return c.Index, c.Keys })
+}
+
+// keysOfEach gathers the keys an engine's Each gives for every rank,
+// minus the chunks drop says (nil: none).
+func keysOfEach[C any](t *testing.T, each func([]uint32, rankhit.Select, func(C) error) error, tokens []uint32, drop func(int) bool, chunk func(C) (int, []string)) []string {
+	t.Helper()
 	var keys []string
-	if err := e.Each(tokens, rankhit.AllRanks, func(c vllmkey.Chunk) error {
-		if drop == nil || !drop(c.Index) {
-			keys = append(keys, c.Keys...)
+	if err := each(tokens, rankhit.AllRanks, func(c C) error {
+		if i, k := chunk(c); drop == nil || !drop(i) {
+			keys = append(keys, k...)
 		}
 		return nil
 	}); err != nil {
@@ -113,7 +104,7 @@ func TestEngineDoctorFindsVLLMHashing(t *testing.T) {
 	s := startMaster(t)
 	p := vllmkey.DefaultParams()
 	p.Model, p.Hash, p.HashSeed, p.TPSize, p.NumKVHeads = model, vllmkey.SHA256CBOR, vllmkey.Str("0"), 2, 8
-	tokens := seqFrom(100, 64)
+	tokens := seqU32(100, 64)
 	if err := s.Populate(t.Context(), vllmKeysOf(t, p, tokens, func(b int) bool { return b == 2 })); err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +124,7 @@ func TestEngineDoctorSGLang(t *testing.T) {
 	s := startMaster(t)
 	p := sglangkey.DefaultParams()
 	p.PageSize, p.TPSize, p.ModelName = 16, 2, "Qwen/Qwen3-8B"
-	tokens := seqFrom(100, 64)
+	tokens := seqU32(100, 64)
 	// rank tp1 lacks page 2; page 3 is not stored at all
 	keys := sglKeysOf(t, p, tokens, func(pg int) bool { return pg == 3 })
 	var put []string
@@ -171,7 +162,7 @@ func TestEngineDoctorSGLang(t *testing.T) {
 		t.Fatalf("exit %d: %+v", r.code, v)
 	}
 	// nothing matches: exit 1
-	v, r = runEngineDoctorJSON(t, seqFrom(5000, 64), "--engine", "sglang", "--master", s.Addr(), "--max-probes", "3")
+	v, r = runEngineDoctorJSON(t, seqU32(5000, 64), "--engine", "sglang", "--master", s.Addr(), "--max-probes", "3")
 	if r.code != 1 || v.Outcome != "no-cause" {
 		t.Fatalf("exit %d: %+v", r.code, v)
 	}
@@ -202,7 +193,7 @@ func TestDoctorFindsAnotherEnginesKeys(t *testing.T) {
 	s := startMaster(t)
 	p := vllmkey.DefaultParams()
 	p.Model, p.Hash, p.HashSeed, p.BlockSize = model, vllmkey.SHA256CBOR, vllmkey.Str("0"), 32
-	tokens := seqFrom(1, 300)
+	tokens := seqU32(1, 300)
 	if err := s.Populate(t.Context(), vllmKeysOf(t, p, tokens, nil)); err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,7 @@ func TestEngineOutputGoldens(t *testing.T) {
 
 func TestEngineLookupTableGolden(t *testing.T) {
 	s := startMaster(t)
-	tokens := seqFrom(7, 8)
+	tokens := seqU32(7, 8)
 	if err := s.Populate(t.Context(), sglKeysOf(t, sglTP2Page1(), tokens, func(pg int) bool { return pg == 5 })); err != nil {
 		t.Fatal(err)
 	}

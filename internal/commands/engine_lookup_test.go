@@ -24,7 +24,7 @@ var sglTP2Args = []string{"--engine", "sglang", "--tp-size", "2", "--model", "Qw
 // follows); --holes checks on and counts what is stored past the gap.
 func TestEngineLookupStopsAtTheCompleteMissAndCountsHoles(t *testing.T) {
 	s := startMaster(t)
-	tokens := seqFrom(7, 64)
+	tokens := seqU32(7, 64)
 	keys := sglKeysOf(t, sglTP2Page1(), tokens, func(pg int) bool { return pg >= 3 && pg != 10 })
 	if err := s.Populate(t.Context(), keys); err != nil {
 		t.Fatal(err)
@@ -67,7 +67,7 @@ func TestEngineLookupBatchesLongPrompts(t *testing.T) {
 	s := startMaster(t)
 	p := sglangkey.DefaultParams()
 	p.TPSize, p.ModelName = 8, "m"
-	tokens := seqFrom(1, 2048) // 32,768 objects
+	tokens := seqU32(1, 2048) // 32,768 objects
 	keys := sglKeysOf(t, p, tokens, func(pg int) bool { return pg >= 2000 })
 	if err := s.Populate(t.Context(), keys); err != nil {
 		t.Fatal(err)
@@ -91,7 +91,7 @@ func TestEngineLookupBatchesLongPrompts(t *testing.T) {
 // A store answering an error for objects is exit 1: neither hit nor miss.
 func TestEngineLookupKeyErrorsFail(t *testing.T) {
 	s := startMaster(t)
-	tokens := seqFrom(1, 32)
+	tokens := seqU32(1, 32)
 	if err := s.Populate(t.Context(), sglKeysOf(t, sglTP2Page1(), tokens, nil)); err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestEngineLookupTimesOut(t *testing.T) {
 		}
 	}()
 	start := time.Now()
-	_, r := runLookupJSON(t, seqFrom(1, 4096), "--engine", "sglang", "--tp-size", "8", "--master", ln.Addr().String(), "--timeout", "300ms")
+	_, r := runLookupJSON(t, seqU32(1, 4096), "--engine", "sglang", "--tp-size", "8", "--master", ln.Addr().String(), "--timeout", "300ms")
 	if r.code != 3 || time.Since(start) > 5*time.Second || !strings.Contains(r.stderr, "deadline exceeded") {
 		t.Fatalf("exit %d after %s: %s", r.code, time.Since(start), r.stderr)
 	}
@@ -133,7 +133,7 @@ func TestEngineLookupPlacementAndMinHit(t *testing.T) {
 	s := startMaster(t)
 	p := vllmkey.DefaultParams()
 	p.Model = model
-	tokens := seqFrom(1, 48)
+	tokens := seqU32(1, 48)
 	if err := s.Populate(t.Context(), vllmKeysOf(t, p, tokens, func(b int) bool { return b == 2 }), sandboxmaster.Node{Name: "n1", Endpoint: "10.9.0.1:1234"}); err != nil {
 		t.Fatal(err)
 	}
@@ -156,10 +156,10 @@ func TestEngineLookupBatchJSONL(t *testing.T) {
 	s := startMaster(t)
 	p := vllmkey.DefaultParams()
 	p.Model, p.BlockSize = model, 4
-	if err := s.Populate(t.Context(), vllmKeysOf(t, p, seqFrom(1, 16), nil)); err != nil {
+	if err := s.Populate(t.Context(), vllmKeysOf(t, p, seqU32(1, 16), nil)); err != nil {
 		t.Fatal(err)
 	}
-	in := `{"id":"a","tokens":` + tokensJSON(seqFrom(1, 16)) + "}\n" + `{"id":"b","tokens":` + tokensJSON(seqFrom(1, 8)) + "}\n" + `{"id":"c","tokens":[9,9,9,9]}` + "\n"
+	in := `{"id":"a","tokens":` + tokensJSON(seqU32(1, 16)) + "}\n" + `{"id":"b","tokens":` + tokensJSON(seqU32(1, 8)) + "}\n" + `{"id":"c","tokens":[9,9,9,9]}` + "\n"
 	r := runLMC(t, runOpts{stdin: in}, "lookup", "--engine", "vllm", "--model", model, "--block-size", "4", "--master", s.Addr(), "-o", "jsonl", "-")
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 	if r.code != 0 || len(lines) != 3 || !strings.Contains(lines[0], `"engine_hit_tokens":12`) || !strings.Contains(lines[1], `"engine_hit_tokens":4`) || !strings.Contains(lines[2], `"hit_tokens":0`) {

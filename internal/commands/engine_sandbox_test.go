@@ -1,11 +1,8 @@
 package commands
 
 import (
-	"bufio"
-	"encoding/json"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,25 +23,10 @@ func TestSandboxPopulatesAsTheEngineWrites(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			prompt := writeFile(t, "prompt.json", "["+seqTokens(64)+"]")
-			args := append([]string{"sandbox", "--master-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--controller-addr", "127.0.0.1:0", "--disk-tier", "-o", "json", "--populate", prompt}, c.flags...)
-			cmd := lmcProcess(t, args...)
-			stdout, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var stderr lockedBuffer
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer cmd.Process.Kill()
-			line, err := bufio.NewReader(stdout).ReadString('\n')
-			if err != nil {
-				t.Fatalf("no ready line: %v; stderr %s", err, stderr.String())
-			}
-			var v sandboxView
-			if err := json.Unmarshal([]byte(line), &v); err != nil || v.Stored != c.stored {
-				t.Fatalf("%q: %v (want %d objects)", line, err, c.stored)
+			args := append([]string{"--master-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--controller-addr", "127.0.0.1:0", "--disk-tier", "-o", "json", "--populate", prompt}, c.flags...)
+			cmd, line, v, stderr := startSandboxProcess(t, args...)
+			if v.Stored != c.stored {
+				t.Fatalf("%q (want %d objects)", line, c.stored)
 			}
 			// the hint repeats the key flags
 			hint := ""
@@ -86,24 +68,6 @@ func TestSandboxPopulatesAsTheEngineWrites(t *testing.T) {
 			}
 		})
 	}
-}
-
-// lockedBuffer is a strings.Builder safe to read while a process writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // Help lines of the engine flags fit 80 columns.

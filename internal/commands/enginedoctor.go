@@ -511,11 +511,7 @@ func (f *Factory) engineDoctorRun(ctx context.Context, in *engineDoctorInput, en
 			}
 		}
 	}
-	src, err := f.openTokens(ctx, in.Args, &in.Input, in.Keys.Model)
-	if err != nil {
-		return err
-	}
-	prompt, err := src.promptAt(ctx, in.Prompt)
+	_, prompt, err := f.openPrompt(ctx, in.Args, &in.Input, in.Keys.Model, in.Prompt)
 	if err != nil {
 		return err
 	}
@@ -539,16 +535,9 @@ func (f *Factory) engineDoctorRun(ctx context.Context, in *engineDoctorInput, en
 	v := &engineDoctorView{Engine: string(eng), Configured: spec.view(), Backend: bv, Findings: []engineFindingView{}, Store: inv,
 		Search: doctor.Search{MaxProbes: in.MaxProbes, MaxKeysPerProbe: doctor.DefaultMaxKeysPerProbe, Stages: []string{}}}
 	word := spec.chunkWord()
-	k, err := spec.keyer()
-	if err != nil {
-		return err
-	}
 	prog := f.IOStreams.StartProgress("keys probed")
 	defer prog.Stop()
-	base, err := sl.engineLookup(ctx, spec, k, prompt, true)
-	if err == nil {
-		err = keyErrors(sl, &base)
-	}
+	base, err := sl.doctorLookup(ctx, spec, prompt)
 	if err != nil {
 		return err
 	}
@@ -614,6 +603,21 @@ func (f *Factory) engineDoctorRun(ctx context.Context, in *engineDoctorInput, en
 		return &ExitError{Code: ExitFailed, Silent: true}
 	}
 	return nil
+}
+
+// doctorLookup looks the prompt up with spec's keys on every rank, holes
+// counted, as doctor's baseline and confirmations do; a store that
+// answered errors fails it (keyErrors).
+func (sl *storeLookup) doctorLookup(ctx context.Context, spec *engineSpec, prompt *tokenize.Prompt) (lookupPromptView, error) {
+	k, err := spec.keyer()
+	if err != nil {
+		return lookupPromptView{}, err
+	}
+	lv, err := sl.engineLookup(ctx, spec, k, prompt, true)
+	if err == nil {
+		err = keyErrors(sl, &lv)
+	}
+	return lv, err
 }
 
 // keyErrors fails an engine lookup whose objects the store answered with
@@ -729,14 +733,7 @@ func (v *engineDoctorView) confirm(ctx context.Context, sl *storeLookup, prompt 
 		f := engineFindingView{Kind: doctor.KindMismatch, Diffs: c.diffs, Flags: doctor.Flags(c.diffs), Params: c.spec.view(), ProbedKeys: c.keys, ProbedHits: c.hits,
 			Summary: doctor.EngineDiffText(c.diffs)}
 		if confirmed {
-			k, err := c.spec.keyer()
-			if err != nil {
-				return err
-			}
-			lv, err := sl.engineLookup(ctx, c.spec, k, prompt, true)
-			if err == nil {
-				err = keyErrors(sl, &lv)
-			}
+			lv, err := sl.doctorLookup(ctx, c.spec, prompt)
 			if err != nil {
 				return err
 			}
@@ -1048,14 +1045,7 @@ func (f *Factory) otherEngineSearch(ctx context.Context, pr doctor.Prober, sl *s
 		fd := doctor.Finding{Kind: kindOtherEngine, Diffs: diffs, Flags: doctor.Flags(diffs), EngineParams: c.spec.view(), ProbedKeys: c.keys, ProbedHits: c.hits}
 		fd.Summary = fmt.Sprintf("the store holds this prompt's %ss as %s writes them, not LMCache's chunks", c.spec.chunkWord(), engineTitle(eng))
 		if rep.Search.Probes < maxProbes || local {
-			k, err := c.spec.keyer()
-			if err != nil {
-				return err
-			}
-			lv, err := sl.engineLookup(ctx, c.spec, k, prompt, true)
-			if err == nil {
-				err = keyErrors(sl, &lv)
-			}
+			lv, err := sl.doctorLookup(ctx, c.spec, prompt)
 			if err != nil {
 				return err
 			}

@@ -405,15 +405,9 @@ func writeEngineExplainText(ios *iostreams.IOStreams, spec *engineSpec, v *engin
 		kv("tokenizer", v.Tokenizer)
 	}
 	if len(v.Warnings) > 0 {
-		b.WriteString("\n" + st.Header.Render("Warnings") + "\n")
-		for _, w := range v.Warnings {
-			b.WriteString("  " + st.Warn.Render("!") + " " + w + "\n")
-		}
+		writeBangSection(&b, st, "Warnings", v.Warnings)
 	}
-	b.WriteString("\n" + st.Header.Render("Traps") + "\n")
-	for _, t := range v.Traps {
-		b.WriteString("  " + st.Warn.Render("!") + " " + t + "\n")
-	}
+	writeBangSection(&b, st, "Traps", v.Traps)
 	word := strings.ToUpper(spec.chunkWord()[:1]) + spec.chunkWord()[1:]
 	for _, c := range v.Chunks {
 		units := c.Unit + "s"
@@ -431,11 +425,7 @@ func writeEngineExplainText(ios *iostreams.IOStreams, spec *engineSpec, v *engin
 			fmt.Fprintf(&b, ": %s)\n", unitPreview(c.FirstTokens, c.LastTokens, c.TokenCount))
 		}
 		if len(c.FirstTexts) > 0 {
-			q := make([]string, len(c.FirstTexts))
-			for i, t := range c.FirstTexts {
-				q[i] = strconv.Quote(t)
-			}
-			kv("first tokens", strings.Join(q, " "))
+			kv("first tokens", strings.Join(quoteAll(c.FirstTexts), " "))
 		}
 		kv("parent", c.PrefixIn)
 		kv("hashed object", c.Object)

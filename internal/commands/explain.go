@@ -118,11 +118,7 @@ func explainRun(ctx context.Context, o *ExplainOptions) error {
 	if err != nil {
 		return err
 	}
-	src, err := f.openTokens(ctx, o.Args, &o.Input, o.Keys.Model)
-	if err != nil {
-		return err
-	}
-	prompt, err := src.promptAt(ctx, o.Prompt)
+	src, prompt, err := f.openPrompt(ctx, o.Args, &o.Input, o.Keys.Model, o.Prompt)
 	if err != nil {
 		return err
 	}
@@ -261,19 +257,12 @@ func writeExplainText(ios *iostreams.IOStreams, v explainView, wide bool) error 
 		kv("tokenizer", v.Tokenizer)
 	}
 	if len(v.Warnings) > 0 {
-		b.WriteString("\n" + st.Header.Render("Warnings") + "\n")
-		for _, w := range v.Warnings {
-			b.WriteString("  " + st.Warn.Render("!") + " " + w + "\n")
-		}
+		writeBangSection(&b, st, "Warnings", v.Warnings)
 	}
 	for _, c := range v.Chunks {
 		fmt.Fprintf(&b, "\n%s  tokens %d-%d (%d: %s)\n", st.Header.Render("Chunk "+strconv.Itoa(c.Index)), c.Start, c.End, c.TokenCount, tokenPreview(c.FirstTokens, c.LastTokens, c.TokenCount))
 		if len(c.FirstTexts) > 0 {
-			q := make([]string, len(c.FirstTexts))
-			for i, t := range c.FirstTexts {
-				q[i] = strconv.Quote(t)
-			}
-			kv("first tokens", strings.Join(q, " "))
+			kv("first tokens", strings.Join(quoteAll(c.FirstTexts), " "))
 		}
 		kv("prefix in", c.PrefixIn+" "+st.Muted.Render("("+c.PrefixInType+")"))
 		kv("hashed object", c.Object)

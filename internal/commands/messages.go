@@ -22,6 +22,15 @@ func warn(ios *iostreams.IOStreams, ws []string) {
 	}
 }
 
+// writeBangSection writes a titled section of "! line" entries (explain's
+// Warnings and Traps).
+func writeBangSection(b *strings.Builder, st *iostreams.Styles, title string, lines []string) {
+	b.WriteString("\n" + st.Header.Render(title) + "\n")
+	for _, l := range lines {
+		b.WriteString("  " + st.Warn.Render("!") + " " + l + "\n")
+	}
+}
+
 func styledHeader(st *iostreams.Styles, h []string) []string {
 	out := make([]string, len(h))
 	for i, s := range h {

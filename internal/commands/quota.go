@@ -57,6 +57,17 @@ func quotaSalt(arg string) (string, error) {
 	return salt, nil
 }
 
+// quotaSaltArgs reads what get, set and delete start with: -o, then the
+// SALT argument.
+func quotaSaltArgs(f *Factory, args []string) (printers.Format, string, error) {
+	fm, err := f.outputFormat(quotaFormats)
+	if err != nil {
+		return "", "", err
+	}
+	salt, err := quotaSalt(args[0])
+	return fm, salt, err
+}
+
 func saltName(s string) string {
 	if s == "" {
 		return "_default"
@@ -96,14 +107,43 @@ type quotaCmd struct {
 	writes bool
 }
 
+// errNeedsYes refuses a quota write off a terminal without --yes.
+func errNeedsYes() error {
+	return &UsageError{Err: errors.New("refusing to change a quota without --yes when not on a terminal")}
+}
+
 func (q *quotaCmd) client() (*coordinatorclient.Client, error) {
 	if q.writes && !q.yes && !q.dryRun && !q.f.IOStreams.CanPrompt() {
-		return nil, &UsageError{Err: errors.New("refusing to change a quota without --yes when not on a terminal")}
+		return nil, errNeedsYes()
 	}
 	if _, err := q.f.backendSet(&q.b, coordinatorBackend, coordinatorBackend); err != nil {
 		return nil, err
 	}
 	return q.f.coordinatorClient(q.b.Coordinator)
+}
+
+// writeClient starts a salt's write (set, delete): the client, and the
+// salt's L2 quota as it is now.
+func (q *quotaCmd) writeClient(ctx context.Context, salt string) (*coordinatorclient.Client, *coordinatorclient.QuotaStatus, error) {
+	q.writes = true
+	c, err := q.client()
+	if err != nil {
+		return nil, nil, err
+	}
+	now, err := q.l2Quota(ctx, c, salt)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, now, nil
+}
+
+// l2Quota reads a salt's L2 quota and usage.
+func (q *quotaCmd) l2Quota(ctx context.Context, c *coordinatorclient.Client, salt string) (*coordinatorclient.QuotaStatus, error) {
+	s, err := c.Quota(ctx, salt, coordinatorclient.TierL2)
+	if err != nil {
+		return nil, q.f.coordinatorErr(c, err)
+	}
+	return s, nil
 }
 
 func (q *quotaCmd) flags(cmd *cobra.Command, tier, write bool) {
@@ -155,6 +195,13 @@ func (q *quotaCmd) write(c *coordinatorclient.Client, fm printers.Format, v quot
 	return err
 }
 
+// writeDryRun is a write's --dry-run: what it would do and the request it
+// would send.
+func (q *quotaCmd) writeDryRun(c *coordinatorclient.Client, fm printers.Format, v quotaView, request, would string) error {
+	v.DryRun, v.Request = true, request
+	return q.write(c, fm, v, "dry run: would "+would+"\nwould send: "+request+"\n"+warnLine(v.Warning), nil)
+}
+
 var quotaFormats = []printers.Format{printers.Table, printers.Plain, printers.JSON}
 
 func gb(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) + " GiB" }
@@ -204,7 +251,7 @@ func newCmdQuotaList(f *Factory) *cobra.Command {
 					share = fmt.Sprintf("%.1f %%", 100*s.UsageGB/s.QuotaLimitGB)
 				}
 				rows = append(rows, []string{saltName(s.CacheSalt), limit, gb(s.UsageGB), share})
-				plain = append(plain, []string{saltName(s.CacheSalt), strconv.FormatBool(s.QuotaExists), strconv.FormatFloat(s.QuotaLimitGB, 'g', -1, 64), strconv.FormatFloat(s.UsageGB, 'g', -1, 64)})
+				plain = append(plain, quotaPlainRow(s.CacheSalt, &s))
 			}
 			var b strings.Builder
 			if len(rows) > 0 {
@@ -218,6 +265,12 @@ func newCmdQuotaList(f *Factory) *cobra.Command {
 	}
 	q.flags(cmd, true, false)
 	return cmd
+}
+
+// quotaPlainRow is a salt's -o plain row: salt, quota exists, limit and
+// usage in GiB.
+func quotaPlainRow(salt string, s *coordinatorclient.QuotaStatus) []string {
+	return []string{saltName(salt), strconv.FormatBool(s.QuotaExists), strconv.FormatFloat(s.QuotaLimitGB, 'g', -1, 64), strconv.FormatFloat(s.UsageGB, 'g', -1, 64)}
 }
 
 func defaultText(d *coordinatorclient.QuotaConfig) string {
@@ -240,11 +293,7 @@ func newCmdQuotaGet(f *Factory) *cobra.Command {
 		Example: "  lmc quota get user-a --coordinator http://localhost:9300\n  lmc quota get _default --coordinator http://localhost:9300 -o json",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fm, err := f.outputFormat(quotaFormats)
-			if err != nil {
-				return err
-			}
-			salt, err := quotaSalt(args[0])
+			fm, salt, err := quotaSaltArgs(f, args)
 			if err != nil {
 				return err
 			}
@@ -265,7 +314,7 @@ func newCmdQuotaGet(f *Factory) *cobra.Command {
 			if s.QuotaExists {
 				text = fmt.Sprintf("salt %s: quota %s, %s used in %s\n", saltName(salt), gb(s.QuotaLimitGB), gb(s.UsageGB), strings.ToUpper(string(s.Tier)))
 			}
-			return q.write(c, fm, v, text, [][]string{{saltName(salt), strconv.FormatBool(s.QuotaExists), strconv.FormatFloat(s.QuotaLimitGB, 'g', -1, 64), strconv.FormatFloat(s.UsageGB, 'g', -1, 64)}})
+			return q.write(c, fm, v, text, [][]string{quotaPlainRow(salt, s)})
 		},
 	}
 	q.flags(cmd, true, false)
@@ -278,7 +327,7 @@ func (q *quotaCmd) confirmWrite(ctx context.Context, c *coordinatorclient.Client
 		return nil
 	}
 	if !q.f.IOStreams.CanPrompt() {
-		return &UsageError{Err: errors.New("refusing to change a quota without --yes when not on a terminal")}
+		return errNeedsYes()
 	}
 	where := "coordinator " + c.BaseURL()
 	if q.f.ActiveContext != "" {
@@ -306,11 +355,7 @@ eviction cycle.`,
 		Example: "  lmc quota set user-a 5.5 --coordinator http://localhost:9300 --yes\n  lmc quota set _default 10 --coordinator http://localhost:9300 --dry-run",
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fm, err := f.outputFormat(quotaFormats)
-			if err != nil {
-				return err
-			}
-			salt, err := quotaSalt(args[0])
+			fm, salt, err := quotaSaltArgs(f, args)
 			if err != nil {
 				return err
 			}
@@ -318,15 +363,10 @@ eviction cycle.`,
 			if err != nil {
 				return err
 			}
-			q.writes = true
-			c, err := q.client()
+			ctx := cmd.Context()
+			c, now, err := q.writeClient(ctx, salt)
 			if err != nil {
 				return err
-			}
-			ctx := cmd.Context()
-			now, err := c.Quota(ctx, salt, coordinatorclient.TierL2)
-			if err != nil {
-				return f.coordinatorErr(c, err)
 			}
 			v := quotaView{Operation: "set", Tier: "l2", Quota: now}
 			was := "no quota"
@@ -337,8 +377,8 @@ eviction cycle.`,
 				v.Warning = fmt.Sprintf("salt %s uses %s of L2, more than %s: the coordinator will evict its LRU unpinned keys on its next cycle", saltName(salt), gb(now.UsageGB), gb(limit))
 			}
 			if q.dryRun {
-				v.DryRun, v.Request = true, fmt.Sprintf(`PUT %s/quota/%s {"limit_gb": %s}`, c.BaseURL(), saltName(salt), strconv.FormatFloat(limit, 'f', -1, 64))
-				return q.write(c, fm, v, fmt.Sprintf("dry run: would set the L2 quota of salt %s to %s (now %s, %s used)\nwould send: %s\n%s", saltName(salt), gb(limit), was, gb(now.UsageGB), v.Request, warnLine(v.Warning)), nil)
+				return q.writeDryRun(c, fm, v, fmt.Sprintf(`PUT %s/quota/%s {"limit_gb": %s}`, c.BaseURL(), saltName(salt), strconv.FormatFloat(limit, 'f', -1, 64)),
+					fmt.Sprintf("set the L2 quota of salt %s to %s (now %s, %s used)", saltName(salt), gb(limit), was, gb(now.UsageGB)))
 			}
 			if err := q.confirmWrite(ctx, c, fmt.Sprintf("Set the L2 quota of salt %s to %s (now %s, %s used)", saltName(salt), gb(limit), was, gb(now.UsageGB))); err != nil {
 				return err
@@ -364,17 +404,23 @@ eviction cycle.`,
 // readBack is --verify: the quota as the coordinator now reports it
 // (limit nil: there must be none).
 func (q *quotaCmd) readBack(ctx context.Context, c *coordinatorclient.Client, salt string, limit *float64) (*coordinatorclient.QuotaStatus, error) {
-	s, err := c.Quota(ctx, salt, coordinatorclient.TierL2)
+	s, err := q.l2Quota(ctx, c, salt)
 	if err != nil {
-		return nil, q.f.coordinatorErr(c, err)
+		return nil, err
 	}
 	switch {
 	case limit == nil && s.QuotaExists:
 		return s, &ExitError{Code: ExitFailed, Err: fmt.Errorf("LMCache coordinator %s: the quota of salt %s is still there (%s) after its removal", c.BaseURL(), saltName(salt), gb(s.QuotaLimitGB))}
-	case limit != nil && (!s.QuotaExists || math.Abs(s.QuotaLimitGB-*limit) > 1e-6*math.Max(1, *limit)):
+	case limit != nil && (!s.QuotaExists || !sameGiB(s.QuotaLimitGB, *limit)):
 		return s, &ExitError{Code: ExitFailed, Err: fmt.Errorf("LMCache coordinator %s: the quota of salt %s reads back as %s (exists %v), not %s", c.BaseURL(), saltName(salt), gb(s.QuotaLimitGB), s.QuotaExists, gb(*limit))}
 	}
 	return s, nil
+}
+
+// sameGiB reports whether a limit read back is the one written, up to the
+// rounding of the coordinator's bytes.
+func sameGiB(got, want float64) bool {
+	return math.Abs(got-want) <= 1e-6*math.Max(1, want)
 }
 
 func warnLine(w string) string {
@@ -403,23 +449,14 @@ func newCmdQuotaDelete(f *Factory) *cobra.Command {
 		Example: "  lmc quota delete user-a --coordinator http://localhost:9300 --yes",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fm, err := f.outputFormat(quotaFormats)
-			if err != nil {
-				return err
-			}
-			salt, err := quotaSalt(args[0])
-			if err != nil {
-				return err
-			}
-			q.writes = true
-			c, err := q.client()
+			fm, salt, err := quotaSaltArgs(f, args)
 			if err != nil {
 				return err
 			}
 			ctx := cmd.Context()
-			now, err := c.Quota(ctx, salt, coordinatorclient.TierL2)
+			c, now, err := q.writeClient(ctx, salt)
 			if err != nil {
-				return f.coordinatorErr(c, err)
+				return err
 			}
 			v := quotaView{Operation: "delete", Tier: "l2", Quota: now}
 			if !now.QuotaExists {
@@ -431,8 +468,8 @@ func newCmdQuotaDelete(f *Factory) *cobra.Command {
 				then = "then: " + defaultText(d)
 			}
 			if q.dryRun {
-				v.DryRun, v.Request = true, fmt.Sprintf("DELETE %s/quota/%s", c.BaseURL(), saltName(salt))
-				return q.write(c, fm, v, fmt.Sprintf("dry run: would remove the L2 quota of salt %s (%s)\nwould send: %s\n%s", saltName(salt), then, v.Request, warnLine(v.Warning)), nil)
+				return q.writeDryRun(c, fm, v, fmt.Sprintf("DELETE %s/quota/%s", c.BaseURL(), saltName(salt)),
+					fmt.Sprintf("remove the L2 quota of salt %s (%s)", saltName(salt), then))
 			}
 			if now.QuotaExists {
 				if err := q.confirmWrite(ctx, c, fmt.Sprintf("Remove the L2 quota of salt %s (%s; %s)", saltName(salt), gb(now.QuotaLimitGB), then)); err != nil {
@@ -505,8 +542,8 @@ salt without a quota evictable.`,
 				v.Warning = "a default of 0 makes every salt without a quota evictable on the next eviction cycle"
 			}
 			if q.dryRun {
-				v.DryRun, v.Request = true, fmt.Sprintf(`PUT %s/quota/config {"default_limit_gb": %s}`, c.BaseURL(), strings.Replace(defaultValue(limit), "none", "null", 1))
-				return q.write(c, fm, v, fmt.Sprintf("dry run: would set the default L2 limit to %s (now: %s)\nwould send: %s\n%s", defaultValue(limit), defaultText(now), v.Request, warnLine(v.Warning)), nil)
+				return q.writeDryRun(c, fm, v, fmt.Sprintf(`PUT %s/quota/config {"default_limit_gb": %s}`, c.BaseURL(), strings.Replace(defaultValue(limit), "none", "null", 1)),
+					fmt.Sprintf("set the default L2 limit to %s (now: %s)", defaultValue(limit), defaultText(now)))
 			}
 			if err := q.confirmWrite(ctx, c, fmt.Sprintf("Set the default L2 limit of salts without a quota to %s (now: %s)", defaultValue(limit), defaultText(now))); err != nil {
 				return err
@@ -522,7 +559,7 @@ salt without a quota evictable.`,
 				if err != nil {
 					return f.coordinatorErr(c, err)
 				}
-				if (back.DefaultLimitGB == nil) != (limit == nil) || limit != nil && math.Abs(*back.DefaultLimitGB-*limit) > 1e-6*math.Max(1, *limit) {
+				if (back.DefaultLimitGB == nil) != (limit == nil) || limit != nil && !sameGiB(*back.DefaultLimitGB, *limit) {
 					return &ExitError{Code: ExitFailed, Err: fmt.Errorf("LMCache coordinator %s: the default limit reads back as %s, not %s", c.BaseURL(), defaultValue(back.DefaultLimitGB), defaultValue(limit))}
 				}
 				text += "verify: " + defaultText(back) + "\n"

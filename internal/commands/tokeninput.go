@@ -80,6 +80,19 @@ func (f *Factory) openTokens(ctx context.Context, args []string, in *InputFlags,
 	return src, nil
 }
 
+// openPrompt opens the token input and picks prompt n of it (--prompt).
+func (f *Factory) openPrompt(ctx context.Context, args []string, in *InputFlags, model string, n int) (*tokenSource, *tokenize.Prompt, error) {
+	src, err := f.openTokens(ctx, args, in, model)
+	if err != nil {
+		return nil, nil, err
+	}
+	prompt, err := src.promptAt(ctx, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	return src, prompt, nil
+}
+
 func (f *Factory) openTokenInput(ctx context.Context, args []string, in *InputFlags) (*tokenSource, error) {
 	single, name, err := textPrompt(ctx, &in.Text)
 	if err != nil {
