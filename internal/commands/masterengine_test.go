@@ -1,48 +1,16 @@
 package commands
 
 import (
-	"bufio"
-	"encoding/json"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 )
 
-// runSandbox starts 'lmc sandbox' with args (the ports picked free, JSON
-// ready line) and stops it when the test ends.
+// runSandbox starts 'lmc sandbox' with args (free ports, the JSON ready
+// line); it is stopped when the test ends.
 func runSandbox(t *testing.T, args ...string) sandboxView {
 	t.Helper()
-	cmd := lmcProcess(t, append([]string{"sandbox", "--master-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--controller-addr", "127.0.0.1:0", "-o", "json"}, args...)...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr lockedBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGINT)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Error("sandbox did not stop on SIGINT")
-		}
-	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("no ready line: %v; stderr %s", err, stderr.String())
-	}
-	var v sandboxView
-	if err := json.Unmarshal([]byte(line), &v); err != nil {
-		t.Fatalf("%q: %v", line, err)
-	}
+	_, _, v, _ := startSandboxProcess(t, append([]string{"--master-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--controller-addr", "127.0.0.1:0", "-o", "json"}, args...)...)
 	return v
 }
 
