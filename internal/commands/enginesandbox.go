@@ -7,7 +7,6 @@ package commands
 import (
 	"context"
 
-	"lmc/internal/mooncake"
 	"lmc/internal/tokenize/rankhit"
 )
 
@@ -88,14 +87,8 @@ func (s *sandbox) applyEngineOps(ctx context.Context, o *sandboxOpsFlags, spec *
 		}
 		return ctx.Err()
 	})
-	if err != nil || len(leased) == 0 {
-		return err
-	}
-	c, err := mooncake.Dial(ctx, s.master.Addr())
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	_, err = c.BatchExistKey(ctx, leased) // an exist check grants the lease, as the engine's lookup does
-	return err
+	return s.lease(ctx, leased)
 }

@@ -167,7 +167,13 @@ func (s *sandbox) applyOps(ctx context.Context, o *sandboxOpsFlags, p lmcachekey
 			leased = append(leased, k)
 		}
 	}
-	if len(leased) == 0 {
+	return s.lease(ctx, leased)
+}
+
+// lease checks that keys exist, once: the check grants their read leases,
+// as an engine's lookup does.
+func (s *sandbox) lease(ctx context.Context, keys []string) error {
+	if len(keys) == 0 {
 		return nil
 	}
 	c, err := mooncake.Dial(ctx, s.master.Addr())
@@ -175,7 +181,7 @@ func (s *sandbox) applyOps(ctx context.Context, o *sandboxOpsFlags, p lmcachekey
 		return err
 	}
 	defer c.Close()
-	_, err = c.BatchExistKey(ctx, leased) // an exist check grants the lease, as an engine's lookup does
+	_, err = c.BatchExistKey(ctx, keys)
 	return err
 }
 

@@ -56,29 +56,6 @@ func flatten(kss [][]string) []string {
 	return out
 }
 
-type engineSummaryJSON struct {
-	Schemas []struct {
-		Engine     string   `json:"engine"`
-		Format     string   `json:"format"`
-		KeySchemas []string `json:"key_schemas"`
-		Model      string   `json:"model"`
-		WorldSize  int      `json:"world_size"`
-		Keys       int64    `json:"keys"`
-		Writer     string   `json:"writer"`
-		Layout     string   `json:"layout"`
-		Prefix     string   `json:"prefix"`
-		HashBytes  int      `json:"hash_bytes"`
-		Algorithms []string `json:"algorithms"`
-		Workers    []struct {
-			WorkerID int `json:"worker_id"`
-		} `json:"workers"`
-		Ranks []rankKeysView `json:"ranks"`
-	} `json:"schemas"`
-	Unrecognised struct {
-		Keys int64 `json:"keys"`
-	} `json:"unrecognised"`
-}
-
 // A store holding LMCache's, SGLang's and vLLM's keys of one prompt, and an
 // SGLang rank that lacks a page: the summary groups each engine's keys with
 // its layout, prefix or model, eras and per-rank counts; ls --model finds
@@ -101,7 +78,7 @@ func TestStoreSummaryEngineKeys(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("%d %s", r.code, r.stderr)
 	}
-	v := decodeJSON[engineSummaryJSON](t, r.stdout)
+	v := decodeJSON[summaryJSON](t, r.stdout)
 	if len(v.Schemas) != 4 || v.Unrecognised.Keys != 1 {
 		t.Fatalf("groups: %s", r.stdout)
 	}

@@ -30,6 +30,12 @@ type summaryJSON struct {
 			WorkerID int   `json:"worker_id"`
 			Keys     int64 `json:"keys"`
 		} `json:"workers"`
+		// SGLang and vLLM groups
+		Writer    string         `json:"writer"`
+		Layout    string         `json:"layout"`
+		Prefix    string         `json:"prefix"`
+		HashBytes int            `json:"hash_bytes"`
+		Ranks     []rankKeysView `json:"ranks"`
 	} `json:"schemas"`
 	Unrecognised struct {
 		Keys     int64    `json:"keys"`
