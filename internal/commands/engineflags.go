@@ -332,9 +332,9 @@ LMCache cause (a finding of kind "other-engine").`
 func enginesHelp() string {
 	var b strings.Builder
 	b.WriteString(`Besides LMCache, two engines store KV cache in Mooncake under their own keys;
---engine selects whose keys keys, explain, lookup, doctor and sandbox
---populate compute (default lmcache; also LMC_ENGINE and contexts). Flags of
-another engine than the selected one are a usage error.
+--engine selects whose keys keys, explain, lookup, doctor, sandbox --populate
+and clear and move|copy --master compute (default lmcache; also LMC_ENGINE and
+contexts). Flags of another engine than the selected one are a usage error.
 
 SGLang HiCache (--hicache-storage-backend mooncake): --engine sglang
   --page-size N (default 1), --tp-size, --pp-size, --mla, --model (the served
@@ -362,9 +362,9 @@ vLLM MooncakeStoreConnector: --engine vllm
 		fmt.Fprintf(&b, "    %s  %s\n%s\n", e.Name, e.Period, formatLines(e.Format, "        ", 80))
 	}
 	b.WriteString(`
-Ranks: keys and explain show --tp-rank/--pp-rank/--pcp-rank's keys (default
-0) or --all-ranks; lookup, doctor and sandbox --populate always use every
-rank. Hybrid models (Mamba, sliding-window, DSA indexer, DeepSeek-V4 side
+Ranks: keys and explain show, and clear and move --master act on,
+--tp-rank/--pp-rank/--pcp-rank's keys (default 0) or --all-ranks; lookup,
+doctor and sandbox --populate always use every rank. Hybrid models (Mamba, sliding-window, DSA indexer, DeepSeek-V4 side
 pools) are refused by name: their per-pool keys and hit rules are not
 modelled. 'lmc explain --engine …' lists the traps of a configuration.`)
 	return b.String()

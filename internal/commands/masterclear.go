@@ -1104,4 +1104,5 @@ key back; 2 for bad input and without --yes off a terminal.`
 const masterClearExamples = `  lmc clear --master 10.0.0.1:50051 --admin http://10.0.0.1:9003 --model m --hash-seed 0 prompt.json
   lmc clear --master 10.0.0.1:50051 --model m --hash-seed 0 --world-size 2 --all-ranks --yes --force prompt.json
   lmc clear --master 10.0.0.1:50051 --admin http://10.0.0.1:9003 --match '^meta-llama/Llama-3.1-8B@' --dry-run
-  lmc clear --master 10.0.0.1:50051 --all --yes -o json`
+  lmc clear --master 10.0.0.1:50051 --all --yes -o json
+  lmc clear --master 10.0.0.1:50051 --admin http://10.0.0.1:9003 --engine sglang --page-size 64 --tp-size 2 --model Qwen/Qwen3-8B --all-ranks prompt.json`

@@ -93,7 +93,8 @@ ended; 2 for bad input, an unknown or unusable segment.`
 
 const masterMoveExamples = `  lmc move --master 10.0.0.1:50051 --admin http://10.0.0.1:9003 --model m --hash-seed 0 --to 10.0.0.2:17777 --wait prompt.json
   lmc copy --master 10.0.0.1:50051 --model m --hash-seed 0 --to 10.0.0.2:17777 -o json prompt.json
-  lmc move --master 10.0.0.1:50051 --model m --hash-seed 0 --from 10.0.0.1:17777 --to 10.0.0.2:17777 prompt.json`
+  lmc move --master 10.0.0.1:50051 --model m --hash-seed 0 --from 10.0.0.1:17777 --to 10.0.0.2:17777 prompt.json
+  lmc move --master 10.0.0.1:50051 --admin http://10.0.0.1:9003 --engine vllm --model m --hash-seed 0 --tp-size 2 --all-ranks --to 10.0.0.2:17777 --wait prompt.json`
 
 type taskChunkView struct {
 	Chunk int `json:"chunk"` // LMCache's chunk, SGLang's page, vLLM's block
