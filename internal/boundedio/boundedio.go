@@ -9,6 +9,7 @@
 package boundedio
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -88,26 +89,59 @@ func ReadFile(ctx context.Context, path string, limit int64, what string) ([]byt
 		stop := context.AfterFunc(ctx, func() { _ = f.SetReadDeadline(time.Now()) })
 		defer stop()
 	}
-	buf := make([]byte, 0, min(max(initial, 512), limit+1))
+	if size >= 0 {
+		// A regular file: one buffer of its size (+1 to see EOF).
+		buf := make([]byte, 0, min(max(initial, 512), limit+1))
+		for {
+			n, err := f.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+n]
+			switch {
+			case int64(len(buf)) > limit:
+				return nil, &TooLargeError{Path: path, What: what, Limit: limit, Size: size}
+			case ctx.Err() != nil:
+				return nil, fmt.Errorf("%s: reading stopped: %w", path, context.Cause(ctx))
+			case errors.Is(err, io.EOF):
+				return buf, nil
+			case err != nil:
+				return nil, &fs.PathError{Op: "read", Path: path, Err: err}
+			}
+			if len(buf) == cap(buf) { // it grew while read
+				nb := make([]byte, len(buf), min(2*int64(cap(buf)), limit+1))
+				copy(nb, buf)
+				buf = nb
+			}
+		}
+	}
+	// A pipe or a device: read in blocks and join them only once the end is
+	// reached, so a stream that passes the limit never costs more than the
+	// limit (doubling one buffer would hold up to twice as much).
+	const block = 1 << 20
+	var blocks [][]byte
+	total := int64(0)
 	for {
-		if len(buf) == cap(buf) {
-			nb := make([]byte, len(buf), min(2*int64(cap(buf)), limit+1))
-			copy(nb, buf)
-			buf = nb
+		b := make([]byte, min(block, limit+1-total))
+		n, err := io.ReadFull(f, b)
+		if n > 0 {
+			blocks = append(blocks, b[:n])
+			total += int64(n)
 		}
-		n, err := f.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if int64(len(buf)) > limit {
+		switch {
+		case total > limit:
 			return nil, &TooLargeError{Path: path, What: what, Limit: limit, Size: size}
-		}
-		if cerr := ctx.Err(); cerr != nil {
+		case ctx.Err() != nil:
 			return nil, fmt.Errorf("%s: reading stopped: %w", path, context.Cause(ctx))
-		}
-		if errors.Is(err, io.EOF) {
-			return buf, nil
-		}
-		if err != nil {
+		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+			return bytes.Join(blocks, nil), nil
+		case err != nil:
 			return nil, &fs.PathError{Op: "read", Path: path, Err: err}
+		}
+		if total == limit {
+			// Exactly at the limit: one byte more says whether it ends here.
+			var one [1]byte
+			if n, _ := f.Read(one[:]); n > 0 {
+				return nil, &TooLargeError{Path: path, What: what, Limit: limit, Size: size}
+			}
+			return bytes.Join(blocks, nil), nil
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,6 +22,10 @@ type BackendFlags struct {
 	Admin      string
 	Controller string
 	Tenant     string
+	// Coordinator is an LMCache MP coordinator (coordinator.go); Server an
+	// MP server's HTTP API (clear --server).
+	Coordinator string
+	Server      string
 }
 
 func addStoreFlags(cmd *cobra.Command, b *BackendFlags) {
@@ -318,6 +323,17 @@ var (
 	controllerBackend = backendKind{"an LMCache controller", []string{"controller"}}
 )
 
+// refuseFlags is a usage error for the first of names given on a path that
+// does not take it: "--NAME why".
+func refuseFlags(f *Factory, why string, names ...string) error {
+	for _, name := range names {
+		if f.Given.Has(name) {
+			return &UsageError{Err: fmt.Errorf("--%s %s", name, why)}
+		}
+	}
+	return nil
+}
+
 // backendSet says, for a command that can ask several systems, which one
 // the user meant. A backend named on the command line or in LMC_* replaces
 // the context's backends of the other kinds (a context may hold both a
@@ -333,6 +349,10 @@ func (f *Factory) backendSet(b *BackendFlags, prefer backendKind, kinds ...backe
 			return b.Admin
 		case "controller":
 			return b.Controller
+		case "coordinator":
+			return b.Coordinator
+		case "server":
+			return b.Server
 		}
 		return ""
 	}
@@ -345,6 +365,10 @@ func (f *Factory) backendSet(b *BackendFlags, prefer backendKind, kinds ...backe
 				b.Admin = ""
 			case "controller":
 				b.Controller = ""
+			case "coordinator":
+				b.Coordinator = ""
+			case "server":
+				b.Server = ""
 			}
 		}
 	}
@@ -384,6 +408,9 @@ func (f *Factory) backendSet(b *BackendFlags, prefer backendKind, kinds ...backe
 		}
 		return explicit[0], nil
 	case len(fromContext) > 1:
+		if !slices.ContainsFunc(fromContext, func(k backendKind) bool { return k.name == prefer.name }) {
+			prefer = fromContext[0] // the command's preference is not in the context: the first kind asked is
+		}
 		for _, k := range fromContext {
 			if k.name != prefer.name {
 				clear(k)

@@ -13,20 +13,46 @@ import (
 // NewCmdClear builds `lmc clear`.
 func NewCmdClear(f *Factory) *cobra.Command {
 	o := &opFlags{}
+	so := &storeOpFlags{}
 	var yes, dryRun bool
 	cmd := &cobra.Command{
-		Use:   "clear --controller URL --instance I [--location L] [--yes] [--dry-run]",
+		Use:   "clear (--controller URL --instance I [--location L] | --master ADDR [--admin URL] (FILE|- | --match REGEX | --all) | --coordinator URL --instance I FILE | --server URL [FILE]) [--yes] [--dry-run]",
 		Short: "Evict everything an instance holds in a location (except pinned chunks)",
 		Long: `Clear an instance's KV cache in one location (default LocalCPUBackend) on every
 worker. Pinned chunks stay. On a terminal lmc asks first; elsewhere it needs
 --yes. --dry-run prints what would be sent and the instance's current key count
 without changing anything. --verify reads the key statistics afterwards: a
-clear that answered 200 but removed nothing has been seen in the field.`,
+clear that answered 200 but removed nothing has been seen in the field.
+
+` + masterClearHelp + `
+
+` + masterEngineHelp + `
+
+` + coordinatorClearHelp,
 		Example: `  lmc clear --controller http://localhost:9000 --instance inst1
   lmc clear --controller http://localhost:9000 --instance inst1 --yes --verify -o json
-  lmc clear --controller http://localhost:9000 --instance inst1 --dry-run`,
-		Args: cobra.NoArgs,
+  lmc clear --controller http://localhost:9000 --instance inst1 --dry-run
+` + masterClearExamples + `
+  lmc clear --coordinator http://localhost:9300 --instance server-1 --server http://localhost:8080 --yes prompt.json
+  lmc clear --server http://localhost:8080 --yes`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.masterEngine(cmd, so, &o.Backend); err != nil {
+				return err
+			}
+			if done, err := f.coordinatorClearDispatch(cmd, args, &o.Backend, o.Instance, yes, dryRun); done {
+				return err
+			}
+			if store, err := f.storeVerb(&o.Backend, "match", "all", "force", "all-ranks", "tenant", "tokens", "text", "prompt-file", "messages"); err != nil {
+				return err
+			} else if store {
+				if err := refuseFlags(f, "applies to clear --coordinator or --server (LMCache MP mode), not --master", "tier", "server"); err != nil {
+					return err
+				}
+				return f.masterClear(cmd.Context(), args, &o.Backend, &o.Input, so, masterClearOptions{Yes: yes, DryRun: dryRun, Verify: o.Verify})
+			} else if o.Backend.Controller == "" {
+				return errNoOpBackend
+			}
 			fm, err := f.outputFormat(opFormats)
 			if err != nil {
 				return err
@@ -99,5 +125,8 @@ clear that answered 200 but removed nothing has been seen in the field.`,
 	addOpFlags(f, cmd, o, true, false)
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show what would be sent and the current key count; change nothing")
+	addMasterClearFlags(cmd, &o.Backend, &o.Input, so)
+	addMasterEngineFlags(cmd, so)
+	coordClearFlags(cmd, &o.Backend) // last: it adds only the flags the command lacks
 	return cmd
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -51,11 +50,7 @@ func newCmdGetContexts(f *Factory) *cobra.Command {
 				return err
 			}
 			cfg := f.Config
-			names := make([]string, 0, len(cfg.Contexts))
-			for n := range cfg.Contexts {
-				names = append(names, n)
-			}
-			sort.Strings(names)
+			names := cfg.contextNames()
 			if fm == printers.JSON {
 				type ctxView struct {
 					Name     string         `json:"name"`
@@ -107,8 +102,8 @@ func newCmdUseContext(f *Factory) *cobra.Command {
 		ValidArgsFunction: completeContexts(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg := f.Config
-			if _, ok := cfg.Contexts[args[0]]; !ok {
-				return unknownContext(cfg, args[0])
+			if err := cfg.haveContext(args[0]); err != nil {
+				return err
 			}
 			cfg.CurrentContext = args[0]
 			if err := cfg.save(); err != nil {
@@ -145,8 +140,8 @@ func newCmdDeleteContext(f *Factory) *cobra.Command {
 		ValidArgsFunction: completeContexts(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg := f.Config
-			if _, ok := cfg.Contexts[args[0]]; !ok {
-				return unknownContext(cfg, args[0])
+			if err := cfg.haveContext(args[0]); err != nil {
+				return err
 			}
 			delete(cfg.Contexts, args[0])
 			wasCurrent := cfg.CurrentContext == args[0]
@@ -194,13 +189,13 @@ func newCmdConfigUnset(f *Factory) *cobra.Command {
 	}
 }
 
-// unknownContext names the contexts there are.
-func unknownContext(cfg *ConfigFile, name string) error {
-	names := make([]string, 0, len(cfg.Contexts))
-	for n := range cfg.Contexts {
-		names = append(names, n)
+// haveContext is nil when context name exists; else the usage error names
+// the contexts there are.
+func (cfg *ConfigFile) haveContext(name string) error {
+	if _, ok := cfg.Contexts[name]; ok {
+		return nil
 	}
-	sort.Strings(names)
+	names := cfg.contextNames()
 	msg := fmt.Sprintf("no context %q in %s", name, cfg.path)
 	if s := closest(name, names); len(s) > 0 {
 		msg += "; did you mean " + strings.Join(quoteAll(s), " or ") + "?"
@@ -347,9 +342,12 @@ func newCmdSetContext(f *Factory) *cobra.Command {
 
 		},
 	}
+	var ef EngineFlags
 	addKeyFlags(cmd, &kf)
+	addEngineFlags(cmd, &ef, scopeContext)
 	addStoreFlags(cmd, &bf)
 	addControllerFlag(cmd, &bf)
+	addCoordinatorFlag(cmd, &bf)
 	cmd.Flags().StringSliceVar(&unset, "unset", nil, "remove these settings from the context")
 	return cmd
 }
@@ -399,18 +397,9 @@ its source.`,
 			add := func(name, value, source string) {
 				rows = append(rows, resolvedSetting{name, value, source})
 			}
-			ctxSrc := "none"
-			if f.ActiveContext != "" {
-				ctxSrc = f.ActiveContext
-			}
-			add("context", ctxSrc, "")
-			for _, name := range []string{"master", "admin", "controller", "tenant", "timeout"} {
-				fl := cmd.Flags().Lookup(name)
-				src := f.Given.Source(name)
-				if src == "" {
-					src = "default"
-				}
-				add(name, transport.RedactRaw(fl.Value.String()), src)
+			add("context", orString(f.ActiveContext, "none"), "")
+			for _, name := range []string{"master", "admin", "controller", "coordinator", "server", "tenant", "timeout"} {
+				add(name, transport.RedactRaw(flagString(cmd, name)), orString(f.Given.Source(name), "default"))
 			}
 			// key parameters through the same resolution as the commands
 			kf.Model = orString(kf.Model, "(none)")
@@ -423,19 +412,15 @@ its source.`,
 				{"model", p.Model, "model"}, {"hash", string(p.Algorithm), "hash_algorithm"}, {"chunk-size", fmt.Sprint(p.ChunkSize), "chunk_size"},
 				{"save-unfull-chunk", fmt.Sprint(p.SaveUnfullChunk), "save_unfull_chunk"}, {"key-schema", string(p.Schema), "key_schema"},
 			} {
-				src := res.Source[s.key]
-				if src == "" {
-					src = "default"
-				}
-				add(s.name, s.value, src)
+				add(s.name, s.value, orString(res.Source[s.key], "default"))
 			}
 			add("none-hash", res.NoneHashText, res.Params.NoneHashSource)
 			for _, name := range []string{"world-size", "worker-id", "dtype", "python-version"} {
 				src := f.Given.Source(name)
-				if src == "" {
-					src = "default"
+				if s := res.Source[strings.ReplaceAll(name, "-", "_")]; s != "" {
+					src = s // --server's
 				}
-				add(name, cmd.Flags().Lookup(name).Value.String(), src)
+				add(name, cmd.Flags().Lookup(name).Value.String(), orString(src, "default"))
 			}
 			if addr, src := res.Config.MasterAddress(); addr != "" && bf.Master == "" {
 				add("master (LMCache config)", addr, src)
@@ -457,6 +442,7 @@ its source.`,
 	addKeyFlags(cmd, &kf)
 	addStoreFlags(cmd, &bf)
 	addControllerFlag(cmd, &bf)
+	addCoordinatorFlag(cmd, &bf)
 	return cmd
 }
 

@@ -238,6 +238,16 @@ func (f *Factory) applyContext(cmd *cobra.Command) error {
 	return nil
 }
 
+// contextNames lists the contexts' names, sorted.
+func (c *ConfigFile) contextNames() []string {
+	names := make([]string, 0, len(c.Contexts))
+	for n := range c.Contexts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
 func completeContexts(f *Factory) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		cfg, err := f.loadConfig(cmd.Context())
@@ -245,12 +255,11 @@ func completeContexts(f *Factory) func(*cobra.Command, []string, string) ([]stri
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		var out []string
-		for n := range cfg.Contexts {
+		for _, n := range cfg.contextNames() {
 			if strings.HasPrefix(n, toComplete) {
 				out = append(out, n)
 			}
 		}
-		sort.Strings(out)
 		return out, cobra.ShellCompDirectiveNoFileComp
 	}
 }

@@ -10,14 +10,6 @@ import (
 	"lmc/internal/controllerclient/sandboxcontroller"
 )
 
-func seqU32(from, n int) []uint32 {
-	out := make([]uint32, n)
-	for i := range out {
-		out[i] = uint32(from + i)
-	}
-	return out
-}
-
 // startController runs the fake controller with inst1 (TP 1) holding tokens
 // 0..599 and inst3 (TP 2) holding nothing, as in the spec's transcripts.
 func startController(t *testing.T) (*sandboxcontroller.Server, string) {

@@ -16,6 +16,7 @@ import (
 	"lmc/internal/doctor"
 	"lmc/internal/mooncake"
 	"lmc/internal/safetext"
+	"lmc/internal/tokenize/enginekey"
 	"lmc/internal/tokenize/lmcachekey"
 )
 
@@ -23,6 +24,7 @@ import (
 type DoctorOptions struct {
 	f              *Factory
 	Keys           KeyFlags
+	Engine         EngineFlags
 	Input          InputFlags
 	Backend        BackendFlags
 	Args           []string
@@ -39,7 +41,7 @@ var doctorFormats = []printers.Format{printers.Table, printers.Plain, printers.J
 func NewCmdDoctor(f *Factory) *cobra.Command {
 	o := &DoctorOptions{f: f}
 	cmd := &cobra.Command{
-		Use:   "doctor [FILE|-] (--admin URL | --master ADDR)",
+		Use:   "doctor [FILE|-] (--admin URL | --master ADDR | --coordinator URL [--server URL])",
 		Short: "Find out why a prompt does not hit: key mismatches and missing ranks",
 		Example: `  # why does this prompt not hit? (read-only: the admin API grants no leases)
   lmc doctor --admin http://10.0.0.1:9003 --model meta-llama/Llama-3.1-8B-Instruct --hash-seed 0 prompt.json
@@ -95,6 +97,9 @@ JSON (-o json): {"outcome": "full-hit"|"cause-found"|"no-cause"|"store-only",
 "confirmed","evidence"}], "search": {"variants","keys","probes","max_probes",
 ...}, "notes", "store": {"sampled","complete","groups": [...]}}.
 
+` + engineDoctorHelp + `
+` + coordinatorDoctorHelp + `
+
 Exit codes: 0 when the prompt fully hits or a cause was found, 1 when no
 cause was found, 2 for bad input, 3 when the store cannot be reached.`,
 		Args: cobra.ArbitraryArgs,
@@ -107,31 +112,28 @@ cause was found, 2 for bad input, 3 when the store cannot be reached.`,
 			if o.MaxProbes < 1 {
 				return &UsageError{Err: errors.New("--max-probes must be at least 1")}
 			}
+			eng, err := f.selectEngine(cmd, &o.Engine)
+			if err != nil {
+				return err
+			}
+			if eng != enginekey.LMCache && hasPromptInput(args, &o.Input) {
+				return f.engineDoctorRun(cmd.Context(), &engineDoctorInput{Keys: o.Keys, Engine: o.Engine, Input: o.Input, Backend: o.Backend, Args: args,
+					Seeds: o.SeedCandidates, MaxProbes: o.MaxProbes, Sample: o.Sample, Prompt: o.Prompt, Format: o.Format}, eng)
+			}
 			return doctorRun(cmd.Context(), o)
 		},
 	}
 	addKeyFlags(cmd, &o.Keys)
+	addEngineFlags(cmd, &o.Engine, scopeDoctor)
 	addInputFlags(cmd, &o.Input)
 	addStoreFlags(cmd, &o.Backend)
+	addCoordinatorFlag(cmd, &o.Backend)
 	fl := cmd.Flags()
 	fl.StringSliceVar(&o.SeedCandidates, "seed-candidates", nil, "PYTHONHASHSEED values to try (default: the configured one, 0, PYTHONHASHSEED of this environment, 123 and 42)")
 	fl.IntVar(&o.MaxProbes, "max-probes", doctor.DefaultMaxProbes, "at most this many existence checks against the store, baseline and confirmation included")
 	fl.IntVar(&o.Sample, "sample", doctor.DefaultSampleLimit, "keys to read from /get_all_keys to infer what the store holds (0: none; needs --admin)")
 	fl.IntVar(&o.Prompt, "prompt", 0, "which prompt of a JSON Lines input (0-based)")
 	return cmd
-}
-
-// progressProber counts probed keys for the progress line (a terminal
-// only, after a second).
-type progressProber struct {
-	doctor.Prober
-	p *iostreams.Progress
-}
-
-func (pp progressProber) Exist(ctx context.Context, keys []string) ([]bool, error) {
-	r, err := pp.Prober.Exist(ctx, keys)
-	pp.p.Add(len(keys))
-	return r, err
 }
 
 type doctorBackendView struct {
@@ -147,10 +149,6 @@ type doctorView struct {
 	Store    *doctor.Inventory `json:"store,omitempty"`
 	Warnings []string          `json:"warnings"`
 }
-
-// commonSeeds are PYTHONHASHSEED values that LMCache's documentation and
-// examples use (123 for the controller, 0 for Mooncake) and the usual 42.
-var commonSeeds = []string{"123", "42"}
 
 // seedCandidates are the configured seed, 0, PYTHONHASHSEED / LMC_HASH_SEED
 // of this environment and the common seeds, unless --seed-candidates is
@@ -189,6 +187,9 @@ func (o *DoctorOptions) seedCandidates(res *Resolved) ([]string, error) {
 
 func doctorRun(ctx context.Context, o *DoctorOptions) error {
 	f := o.f
+	if coordinatorDoctorWanted(f, &o.Backend) {
+		return f.coordinatorDoctorRun(ctx, &coordDoctorInput{Backend: o.Backend, Keys: o.Keys, Input: o.Input, Args: o.Args, Prompt: o.Prompt, Format: o.Format}) // coorddoctor.go
+	}
 	b := o.Backend
 	var warnings []string
 	var admin *mooncake.Admin
@@ -200,7 +201,7 @@ func doctorRun(ctx context.Context, o *DoctorOptions) error {
 		}
 		adminURL = admin.BaseURL()
 	}
-	hasInput := len(o.Args) > 0 || o.Input.Tokens != ""
+	hasInput := o.Input.given(o.Args) || (len(o.Args) == 0 && !f.IOStreams.IsStdinTTY() && stdinHasData(f.IOStreams.In))
 
 	// What the store holds.
 	var inv *doctor.Inventory
@@ -262,11 +263,7 @@ func doctorRun(ctx context.Context, o *DoctorOptions) error {
 	if err != nil {
 		return err
 	}
-	src, err := f.openTokens(ctx, o.Args, &o.Input, o.Keys.Model)
-	if err != nil {
-		return err
-	}
-	prompt, err := src.promptAt(ctx, o.Prompt)
+	_, prompt, err := f.openPrompt(ctx, o.Args, &o.Input, o.Keys.Model, o.Prompt)
 	if err != nil {
 		return err
 	}
@@ -293,6 +290,10 @@ func doctorRun(ctx context.Context, o *DoctorOptions) error {
 	prog := f.IOStreams.StartProgress("keys probed")
 	rep, err := doctor.Diagnose(ctx, progressProber{sl, prog}, doctor.Configured(res.Params, res.Seed), prompt.Tokens, doctor.Options{
 		Seeds: seeds, MaxProbes: o.MaxProbes, Inventory: inv})
+	if err == nil {
+		// the store's keys may be another engine's: search its knobs too
+		err = f.otherEngineSearch(ctx, progressProber{sl, prog}, sl, rep, inv, prompt, append(seeds, res.Seed), o.MaxProbes)
+	}
 	prog.Stop()
 	if err != nil {
 		return err
@@ -325,7 +326,11 @@ func inventorySummary(inv *doctor.Inventory) string {
 	} else {
 		s += fmt.Sprintf(" (the first %d)", inv.Limit)
 	}
-	return s + fmt.Sprintf(": %s of %s", iostreams.Plural(len(inv.Groups), "key group"), iostreams.Plural(len(inv.Models()), "model"))
+	s += fmt.Sprintf(": %s of %s", iostreams.Plural(len(inv.Groups), "key group"), iostreams.Plural(len(inv.Models()), "model"))
+	if n := len(inv.EngineGroups); n > 0 {
+		s += fmt.Sprintf(", and %s of SGLang's or vLLM's own connectors", iostreams.Plural(n, "key group"))
+	}
+	return s
 }
 
 func statusText(st *iostreams.Styles, hit bool) string {
@@ -445,20 +450,7 @@ func writeDoctor(ios *iostreams.IOStreams, v *doctorView) error {
 			return err
 		}
 	}
-	s := r.Search
-	var tail string
-	if s.Ran {
-		where := "the store"
-		if s.FromListing {
-			where = "the /get_all_keys listing"
-		}
-		tail = fmt.Sprintf("searched %s (%s) against %s; ", iostreams.Plural(s.Variants, "key configuration"), iostreams.Plural(s.Keys, "key"), where)
-	}
-	how := "admin API, read-only"
-	if v.Backend.GrantsLeases {
-		how = "master RPC, grants read leases"
-	}
-	_, err := fmt.Fprintf(out, "\n%s%s of at most %d, %s to %s (%s)\n", tail, iostreams.Plural(s.Probes, "probe"), s.MaxProbes, iostreams.Plural(v.Backend.Requests, "request"), v.Backend.Address, how)
+	_, err := io.WriteString(out, searchFooter(r.Search, v.Backend.Requests, v.Backend.Address, v.Backend.GrantsLeases))
 	return err
 }
 
@@ -489,8 +481,11 @@ func writeInventory(ios *iostreams.IOStreams, inv *doctor.Inventory) error {
 			return err
 		}
 	}
+	if err := writeEngineInventory(ios, inv); err != nil {
+		return err
+	}
 	if inv.Foreign > 0 {
-		if _, err := fmt.Fprintf(out, "%s in no LMCache format (e.g. %s)\n", iostreams.Plural(inv.Foreign, "key"), strings.Join(inv.ForeignExamples, ", ")); err != nil {
+		if _, err := fmt.Fprintf(out, "%s in no format lmc knows (e.g. %s)\n", iostreams.Plural(inv.Foreign, "key"), strings.Join(inv.ForeignExamples, ", ")); err != nil {
 			return err
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"lmc/internal/commands/iostreams"
 	"lmc/internal/commands/printers"
 	"lmc/internal/safetext"
+	"lmc/internal/tokenize/enginekey"
 	"lmc/internal/tokenize/lmcachekey"
 )
 
@@ -20,6 +21,7 @@ import (
 type ExplainOptions struct {
 	f      *Factory
 	Keys   KeyFlags
+	Engine EngineFlags
 	Input  InputFlags
 	Args   []string
 	Chunk  int
@@ -45,10 +47,17 @@ meaning full sha256_cbor, and tags that lookups never carry.
 ` + inputHelp + `
 
 Key flags are the same as for 'lmc keys'. -o json gives {"params", "warnings",
-"chunks": [...]} with every field shown.`,
+"chunks": [...]} with every field shown.
+
+With --engine sglang|vllm it shows each page's or block's parent, tokens (or
+bigrams under --eagle), vLLM's extra keys (LoRA, multimodal offsets, salt),
+the serialised bytes and every key, then the traps of the configuration
+(pickle object identity, seeds that cannot be reproduced, what is not
+modelled). JSON: {"engine", "params", "warnings", "traps", "chunks": [...]}.`,
 		Example: `  lmc explain --model meta-llama/Llama-3.1-8B-Instruct --hash-seed 0 prompt.json
   lmc explain --model m --hash sha256_cbor --hash-seed 0 --chunk 1 prompt.json
-  lmc explain --model m --none-hash 0 --tokens 1,2,3 --save-unfull-chunk -o json`,
+  lmc explain --model m --none-hash 0 --tokens 1,2,3 --save-unfull-chunk -o json
+  lmc explain --engine vllm --model m --hash sha256_cbor --hash-seed 0 --lora my-lora --chunk 0 prompt.json`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Args = args
@@ -56,10 +65,18 @@ Key flags are the same as for 'lmc keys'. -o json gives {"params", "warnings",
 			if opts.Format, err = f.outputFormat(explainFormats); err != nil {
 				return err
 			}
+			eng, err := f.selectEngine(cmd, &opts.Engine)
+			if err != nil {
+				return err
+			}
+			if eng != enginekey.LMCache {
+				return f.engineExplainRun(cmd.Context(), &opts.Keys, &opts.Engine, eng, args, &opts.Input, opts.Prompt, opts.Chunk, opts.Format)
+			}
 			return explainRun(cmd.Context(), opts)
 		},
 	}
 	addKeyFlags(cmd, &opts.Keys)
+	addEngineFlags(cmd, &opts.Engine, scopeKeys)
 	addInputFlags(cmd, &opts.Input)
 	cmd.Flags().IntVar(&opts.Chunk, "chunk", -1, "explain only chunk N (0-based)")
 	cmd.Flags().IntVar(&opts.Prompt, "prompt", 0, "which prompt of a JSON Lines input (0-based)")
@@ -101,11 +118,7 @@ func explainRun(ctx context.Context, o *ExplainOptions) error {
 	if err != nil {
 		return err
 	}
-	src, err := f.openTokens(ctx, o.Args, &o.Input, o.Keys.Model)
-	if err != nil {
-		return err
-	}
-	prompt, err := src.promptAt(ctx, o.Prompt)
+	src, prompt, err := f.openPrompt(ctx, o.Args, &o.Input, o.Keys.Model, o.Prompt)
 	if err != nil {
 		return err
 	}
@@ -244,19 +257,12 @@ func writeExplainText(ios *iostreams.IOStreams, v explainView, wide bool) error 
 		kv("tokenizer", v.Tokenizer)
 	}
 	if len(v.Warnings) > 0 {
-		b.WriteString("\n" + st.Header.Render("Warnings") + "\n")
-		for _, w := range v.Warnings {
-			b.WriteString("  " + st.Warn.Render("!") + " " + w + "\n")
-		}
+		writeBangSection(&b, st, "Warnings", v.Warnings)
 	}
 	for _, c := range v.Chunks {
 		fmt.Fprintf(&b, "\n%s  tokens %d-%d (%d: %s)\n", st.Header.Render("Chunk "+strconv.Itoa(c.Index)), c.Start, c.End, c.TokenCount, tokenPreview(c.FirstTokens, c.LastTokens, c.TokenCount))
 		if len(c.FirstTexts) > 0 {
-			q := make([]string, len(c.FirstTexts))
-			for i, t := range c.FirstTexts {
-				q[i] = strconv.Quote(t)
-			}
-			kv("first tokens", strings.Join(q, " "))
+			kv("first tokens", strings.Join(quoteAll(c.FirstTexts), " "))
 		}
 		kv("prefix in", c.PrefixIn+" "+st.Muted.Render("("+c.PrefixInType+")"))
 		kv("hashed object", c.Object)
@@ -283,28 +289,4 @@ func writeExplainText(ios *iostreams.IOStreams, v explainView, wide bool) error 
 	return err
 }
 
-func tokenPreview(first, last []uint32, n int) string {
-	f := make([]string, len(first))
-	for i, t := range first {
-		f[i] = strconv.FormatUint(uint64(t), 10)
-	}
-	if n <= 8 {
-		return strings.Join(f[:min(n, len(f))], " ") + tailTokens(last, n-len(first))
-	}
-	l := make([]string, len(last))
-	for i, t := range last {
-		l[i] = strconv.FormatUint(uint64(t), 10)
-	}
-	return strings.Join(f, " ") + " … " + strings.Join(l, " ")
-}
-
-func tailTokens(last []uint32, k int) string {
-	if k <= 0 {
-		return ""
-	}
-	var s []string
-	for _, t := range last[len(last)-k:] {
-		s = append(s, strconv.FormatUint(uint64(t), 10))
-	}
-	return " " + strings.Join(s, " ")
-}
+func tokenPreview(first, last []uint32, n int) string { return unitPreview(first, last, n) }

@@ -48,6 +48,10 @@ type Factory struct {
 	// JQ is --jq; jq the active filter.
 	JQ string
 	jq *jqFilter
+
+	// coord keeps the coordinator clients and MP server answers of this
+	// run (coordinator.go).
+	coord *coordState
 }
 
 // Getenv reads the environment (through IOStreams, so tests control it).

@@ -57,21 +57,27 @@ type healthView struct {
 	Master     *masterHealth     `json:"master,omitempty"`
 	Admin      *adminHealth      `json:"admin,omitempty"`
 	Controller *controllerHealth `json:"controller,omitempty"`
+	// Coordinator is the LMCache MP coordinator (coordfleet.go).
+	Coordinator *coordinatorHealth `json:"coordinator,omitempty"`
 }
 
 // NewCmdHealth builds `lmc health`.
 func NewCmdHealth(f *Factory) *cobra.Command {
 	o := &HealthOptions{f: f}
 	cmd := &cobra.Command{
-		Use:   "health (--master ADDR [--admin URL] | --controller URL [--instance I])",
+		Use:   "health (--master ADDR [--admin URL] | --controller URL [--instance I] | --coordinator URL [--instance I])",
 		Short: "Check that the Mooncake master or the LMCache controller answers",
 		Long: `Check the backends: the Mooncake master's version and round-trip time over its
 RPC, the admin API's view of HA (role, state, leader), or the controller's
 per-worker health of each instance (all instances when --instance is not given).
+With --coordinator, the LMCache MP coordinator's liveness (/healthz, which
+checks nothing else), the generation that answers, and the registered MP
+servers (--instance: that one must be registered).
 
 Exit codes: 0 all healthy, 1 something answered unhealthy, 3 unreachable.`,
 		Example: `  lmc health --master 10.0.0.1:50051 --admin http://10.0.0.1:9003
-  lmc health --controller http://localhost:9000 --instance inst1 -o json`,
+  lmc health --controller http://localhost:9000 --instance inst1 -o json
+  lmc health --coordinator http://localhost:9300 --instance server-1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
@@ -83,6 +89,7 @@ Exit codes: 0 all healthy, 1 something answered unhealthy, 3 unreachable.`,
 	}
 	addStoreFlags(cmd, &o.Backend)
 	addControllerFlag(cmd, &o.Backend)
+	addCoordinatorFlag(cmd, &o.Backend)
 	cmd.Flags().StringVar(&o.Instance, "instance", "", "controller instance id (default: every registered instance)")
 	return cmd
 }
@@ -90,8 +97,8 @@ Exit codes: 0 all healthy, 1 something answered unhealthy, 3 unreachable.`,
 func healthRun(ctx context.Context, o *HealthOptions) error {
 	f := o.f
 	b := o.Backend
-	if b.Master == "" && b.Admin == "" && b.Controller == "" {
-		return &UsageError{Err: errors.New("nothing to check: pass --master, --admin or --controller")}
+	if b.Master == "" && b.Admin == "" && b.Controller == "" && b.Coordinator == "" {
+		return &UsageError{Err: errors.New("nothing to check: pass --master, --admin or --controller, or --coordinator")}
 	}
 	var v healthView
 	// Failures shown in the output (the DETAIL column, the JSON error
@@ -210,6 +217,9 @@ func healthRun(ctx context.Context, o *HealthOptions) error {
 			ch.Instances = append(ch.Instances, ih)
 		}
 	}
+	if b.Coordinator != "" {
+		v.Coordinator = f.checkCoordinator(ctx, b.Coordinator, o.Instance, note)
+	}
 	if err := writeHealth(f, o.Format, v); err != nil {
 		return err
 	}
@@ -277,6 +287,7 @@ func writeHealth(f *Factory, fm printers.Format, v healthView) error {
 			rows = append(rows, []string{"controller", c.URL, in.InstanceID, ok(in.Healthy), d})
 		}
 	}
+	rows = append(rows, coordinatorHealthRows(v.Coordinator)...)
 	if fm == printers.Plain {
 		return printers.WritePlain(f.Out(), rows)
 	}

@@ -77,5 +77,6 @@ func helpTopics() []*cobra.Command {
 		topic("exit-codes", "Exit codes and what they mean", ExitCodesHelp),
 		topic("environment", "Environment variables lmc reads", environmentHelp()),
 		topic("key-schemas", "Key formats, hash algorithms and dtypes LMCache has used", keySchemasHelp()),
+		topic("engines", "SGLang's and vLLM's own Mooncake keys: --engine, its flags and eras", enginesHelp()),
 	}
 }

@@ -1,14 +1,20 @@
 package commands
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"encoding/pem"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"lmc/internal/commands/iostreams"
 )
@@ -77,6 +83,90 @@ func seqTokens(n int) string {
 		b.WriteString(strconv.Itoa(i))
 	}
 	return b.String()
+}
+
+func seqU32(from, n int) []uint32 {
+	out := make([]uint32, n)
+	for i := range out {
+		out[i] = uint32(from + i)
+	}
+	return out
+}
+
+// startSandboxProcess runs lmc sandbox args (with -o json) as a process
+// and reads its ready line; the process is killed when the test ends.
+func startSandboxProcess(t *testing.T, args ...string) (*exec.Cmd, string, sandboxView, *lockedBuffer) {
+	t.Helper()
+	cmd := lmcProcess(t, append([]string{"sandbox"}, args...)...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no ready line: %v; stderr %s", err, stderr.String())
+	}
+	var v sandboxView
+	if err := json.Unmarshal([]byte(line), &v); err != nil {
+		t.Fatalf("%q: %v", line, err)
+	}
+	return cmd, line, v, stderr
+}
+
+// interruptSandbox stops a sandbox process with SIGINT: it must exit
+// cleanly within 10 s.
+func interruptSandbox(t *testing.T, cmd *exec.Cmd, stderr *lockedBuffer) {
+	t.Helper()
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("sandbox did not exit cleanly: %v; stderr %s", err, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("sandbox did not stop on SIGINT")
+	}
+}
+
+// runProcess runs lmc args as a process: its stdout and exit code.
+func runProcess(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	out, err := lmcProcess(t, args...).Output()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return string(out), code
+}
+
+// lockedBuffer is a strings.Builder safe to read while a process writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func writeFile(t *testing.T, name, content string) string {

@@ -19,6 +19,8 @@ type Resolved struct {
 	Warnings []string
 	// NoneHashText is NONE_HASH as keys show it.
 	NoneHashText string
+	// Server is what --server reported (nil without it).
+	Server *serverParams
 }
 
 // resolveKeys turns the key flags into LMCache key parameters: flags >
@@ -37,7 +39,17 @@ func (f *Factory) resolveKeysLenient(ctx context.Context, k *KeyFlags, given Fla
 }
 
 func (f *Factory) resolveKeysOpt(ctx context.Context, k *KeyFlags, given FlagSources, lenient bool) (*Resolved, error) {
-	r := &Resolved{Params: lmcachekey.DefaultParams(), Source: map[string]string{}}
+	// --server: the MP servers' own parameters, below the flags
+	// (coordserver.go).
+	given, srv, err := f.applyServerParams(ctx, k, given)
+	if err != nil {
+		return nil, err
+	}
+	r := &Resolved{Params: lmcachekey.DefaultParams(), Source: map[string]string{}, Server: srv}
+	r.Warnings = append(r.Warnings, srv.warnings()...)
+	if s := given.Source("world-size"); strings.HasPrefix(s, "MP server") {
+		r.Source["world_size"] = s
+	}
 	p := &r.Params
 	src := given.Source
 	set := func(param, flag string) bool {

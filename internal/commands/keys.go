@@ -10,6 +10,7 @@ import (
 	"lmc/internal/commands/iostreams"
 	"lmc/internal/commands/printers"
 	"lmc/internal/tokenize"
+	"lmc/internal/tokenize/enginekey"
 	"lmc/internal/tokenize/lmcachekey"
 )
 
@@ -17,6 +18,7 @@ import (
 type KeysOptions struct {
 	f      *Factory
 	Keys   KeyFlags
+	Engine EngineFlags
 	Input  InputFlags
 	Args   []string
 	Format printers.Format
@@ -48,11 +50,15 @@ gives {"params", "prompts": [{"index","id","total_tokens","chunks"}]}) or jsonl
 (one object per prompt).
 
 A prompt shorter than one chunk has no keys (exit 0) unless
---save-unfull-chunk.`,
+--save-unfull-chunk.
+
+` + engineKeysHelp,
 		Example: `  lmc keys --model meta-llama/Llama-3.1-8B-Instruct --hash-seed 0 prompt.json
   lmc keys --model m --none-hash 0 --tokens 1,2,3 --chunk-size 2 --save-unfull-chunk
   lmc keys --model m --hash sha256_cbor --hash-seed 42 -o plain prompt.json | head -1
-  lmc keys --model m --hash-seed 0 --world-size 2 --worker-id 1 -o json prompts.jsonl`,
+  lmc keys --model m --hash-seed 0 --world-size 2 --worker-id 1 -o json prompts.jsonl
+  lmc keys --engine sglang --page-size 16 --tp-size 2 --model Qwen/Qwen3-8B --all-ranks prompt.json
+  lmc keys --engine vllm --model meta-llama/Llama-3.1-8B-Instruct --hash-seed 0 -o json prompt.json`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Args = args
@@ -60,10 +66,18 @@ A prompt shorter than one chunk has no keys (exit 0) unless
 			if opts.Format, err = f.outputFormat(keysFormats); err != nil {
 				return err
 			}
+			eng, err := f.selectEngine(cmd, &opts.Engine)
+			if err != nil {
+				return err
+			}
+			if eng != enginekey.LMCache {
+				return f.engineKeysRun(cmd.Context(), &opts.Keys, &opts.Engine, eng, args, &opts.Input, opts.Format)
+			}
 			return keysRun(cmd.Context(), opts)
 		},
 	}
 	addKeyFlags(cmd, &opts.Keys)
+	addEngineFlags(cmd, &opts.Engine, scopeKeys)
 	addInputFlags(cmd, &opts.Input)
 	return cmd
 }

@@ -104,3 +104,45 @@ func TestCommandFilesOnlyUseSharedFiles(t *testing.T) {
 		t.Errorf("%s: move it to a shared file", m)
 	}
 }
+
+// Options structs hold values, never cobra types: what a command needs
+// from cobra it reads in its constructor.
+func TestOptionsHoldNoCobra(t *testing.T) {
+	t.Parallel()
+	fset := token.NewFileSet()
+	ents, err := os.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		n := e.Name()
+		if !strings.HasSuffix(n, ".go") || strings.HasSuffix(n, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, n, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(node ast.Node) bool {
+			ts, ok := node.(*ast.TypeSpec)
+			if !ok || !strings.HasSuffix(ts.Name.Name, "Options") {
+				return true
+			}
+			st, ok := ts.Type.(*ast.StructType)
+			if !ok {
+				return true
+			}
+			for _, fld := range st.Fields.List {
+				ast.Inspect(fld.Type, func(x ast.Node) bool {
+					if sel, ok := x.(*ast.SelectorExpr); ok {
+						if id, ok := sel.X.(*ast.Ident); ok && (id.Name == "cobra" || id.Name == "pflag") {
+							t.Errorf("%s: %s holds %s.%s", fset.Position(fld.Pos()), ts.Name.Name, id.Name, sel.Sel.Name)
+						}
+					}
+					return true
+				})
+			}
+			return true
+		})
+	}
+}

@@ -13,8 +13,8 @@ import (
 
 	"lmc/internal/commands/printers"
 	"lmc/internal/controllerclient"
-	"lmc/internal/mooncake"
 	"lmc/internal/tokenize"
+	"lmc/internal/tokenize/enginekey"
 	"lmc/internal/tokenize/lmcachekey"
 )
 
@@ -22,6 +22,7 @@ import (
 type LookupOptions struct {
 	f           *Factory
 	Keys        KeyFlags
+	Engine      EngineFlags
 	Input       InputFlags
 	Backend     BackendFlags
 	Args        []string
@@ -32,6 +33,8 @@ type LookupOptions struct {
 	Watch       bool
 	Interval    time.Duration
 	Format      printers.Format
+	// Coord are the --coordinator lookup's flags (coordlookup.go).
+	Coord coordLookupFlags
 
 	minHit float64
 }
@@ -42,7 +45,7 @@ var lookupFormats = []printers.Format{printers.Table, printers.Wide, printers.JS
 func NewCmdLookup(f *Factory) *cobra.Command {
 	opts := &LookupOptions{f: f}
 	cmd := &cobra.Command{
-		Use:   "lookup [FILE|-] (--master ADDR | --admin URL | --controller URL)",
+		Use:   "lookup [FILE|-] (--master ADDR | --admin URL | --controller URL | --coordinator URL)",
 		Short: "How much of a prompt is cached, chunk by chunk, and where",
 		Long: `Look a prompt up the way the serving engine would and show every chunk.
 
@@ -65,6 +68,8 @@ With --controller, the LMCache cache controller hashes the tokens itself
 (builtin hash, chunk 256, its own NONE_HASH) and answers per instance; key flags
 do not apply.
 
+` + coordinatorLookupHelp + `
+
 ` + inputHelp + `
 
 JSON (-o json): {"source", "total_tokens", "hit_tokens", "hit_chunks",
@@ -76,12 +81,18 @@ With --all-ranks, each chunk also has "ranks": [{"rank","key","status"}] and
 the prompt "rank_hit_tokens" (per rank); a chunk is usable, and counts in
 hit_tokens, only when every rank holds it.
 
+` + engineLookupHelp + `
+
 Exit codes: 0 when every prompt reaches --min-hit (default 0), 4 when one does
-not, 3 when the backend cannot be reached in time, 2 for bad input.`,
+not, 3 when the backend cannot be reached in time, 2 for bad input, 1 when
+the store answers an error for a key (neither hit nor miss).`,
 		Example: `  lmc lookup --master 10.0.0.1:50051 --model meta-llama/Llama-3.1-8B-Instruct --hash-seed 0 prompt.json
   lmc lookup --admin http://10.0.0.1:9003 --model m --hash-seed 0 --placement prompt.json
   lmc lookup --master 10.0.0.1:50051 --model m --hash-seed 0 --min-hit 0.5 -o json prompts.jsonl
-  lmc lookup --controller http://localhost:9000 prompt.json`,
+  lmc lookup --controller http://localhost:9000 prompt.json
+  lmc lookup --engine sglang --master 10.0.0.1:50051 --page-size 64 --tp-size 8 --model Qwen/Qwen3-8B prompt.json
+  lmc lookup --engine vllm --admin http://10.0.0.1:9003 --model meta-llama/Llama-3.1-8B-Instruct --tp-size 2 --num-kv-heads 8 prompt.json
+  lmc lookup --coordinator http://localhost:9300 --server http://localhost:8080 prompt.json`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Args = args
@@ -101,10 +112,18 @@ not, 3 when the backend cannot be reached in time, 2 for bad input.`,
 			if opts.Concurrency < 1 {
 				return &UsageError{Err: fmt.Errorf("--concurrency must be at least 1")}
 			}
+			eng, err := f.selectEngine(cmd, &opts.Engine)
+			if err != nil {
+				return err
+			}
+			if eng != enginekey.LMCache {
+				return engineLookupRun(cmd.Context(), opts, eng)
+			}
 			return lookupRun(cmd.Context(), opts)
 		},
 	}
 	addKeyFlags(cmd, &opts.Keys)
+	addEngineFlags(cmd, &opts.Engine, scopeLookup)
 	addInputFlags(cmd, &opts.Input)
 	addStoreFlags(cmd, &opts.Backend)
 	addControllerFlag(cmd, &opts.Backend)
@@ -113,6 +132,7 @@ not, 3 when the backend cannot be reached in time, 2 for bad input.`,
 	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", 4, "prompts of a batch in flight at once")
 	cmd.Flags().BoolVar(&opts.Watch, "watch", false, "repeat the lookup every --interval: redraw on a terminal, JSON Lines (with \"time\") otherwise")
 	cmd.Flags().DurationVar(&opts.Interval, "interval", 2*time.Second, "time between --watch rounds")
+	addCoordinatorLookupFlags(cmd, &opts.Backend, &opts.Coord)
 	cmd.Flags().BoolVar(&opts.AllRanks, "all-ranks", false, "check every worker id's key of each chunk (world size > 1 without MLA): a chunk counts only when all ranks hold it")
 	return cmd
 }
@@ -139,9 +159,15 @@ func parseFraction(s string) (float64, error) {
 
 func lookupRun(ctx context.Context, o *LookupOptions) error {
 	f := o.f
-	kind, err := f.backendSet(&o.Backend, storeBackend, storeBackend, controllerBackend)
+	kind, err := f.backendSet(&o.Backend, storeBackend, storeBackend, controllerBackend, coordinatorBackend)
 	if err != nil {
 		return err
+	}
+	if err := f.checkCoordinatorLookupFlags(kind); err != nil {
+		return err
+	}
+	if kind.name == coordinatorBackend.name {
+		return coordinatorLookupRun(ctx, o)
 	}
 	b := o.Backend
 	if kind.name == controllerBackend.name {
@@ -161,7 +187,7 @@ func lookupRun(ctx context.Context, o *LookupOptions) error {
 				fmt.Fprintf(f.IOStreams.ErrOut, "using Mooncake master %s from %s\n", addr, src)
 			}
 		} else {
-			return &UsageError{Err: errors.New("no backend: pass --master HOST:PORT, --admin URL or --controller URL (or an LMCache config whose external_lookup_client or extra_config names the master)")}
+			return &UsageError{Err: errors.New("no backend: pass --master HOST:PORT, --admin URL or --controller URL, or --coordinator URL (or an LMCache config whose external_lookup_client or extra_config names the master)")}
 		}
 	}
 	src, err := f.openTokens(ctx, o.Args, &o.Input, o.Keys.Model)
@@ -169,31 +195,12 @@ func lookupRun(ctx context.Context, o *LookupOptions) error {
 		return err
 	}
 	warn(f.IOStreams, res.Warnings)
-	sl := &storeLookup{f: f, placement: o.Placement || o.Format == printers.Wide, allRanks: o.AllRanks}
-	if b.Admin != "" {
-		// The admin path tells placement for free, without leases.
-		sl.placement = true
-		if sl.admin, err = f.adminClient(b.Admin); err != nil {
-			return err
-		}
-		sl.adminURL = sl.admin.BaseURL()
+	sl, err := f.openStore(ctx, b, o.Placement || o.Format == printers.Wide, o.Watch)
+	if err != nil {
+		return err
 	}
-	if b.Master != "" {
-		if sl.masterAddr, err = normalizeMaster(b.Master); err != nil {
-			return &UsageError{Err: fmt.Errorf("--master: %w", err)}
-		}
-		if sl.master, err = f.dialMaster(ctx, sl.masterAddr, b.Tenant); err != nil {
-			if !o.Watch {
-				return f.withLeaderHint(ctx, sl.admin, err)
-			}
-			sl.redial = func(ctx context.Context) (*mooncake.Client, error) { return f.dialMaster(ctx, sl.masterAddr, b.Tenant) }
-		}
-		defer func() {
-			if sl.master != nil {
-				sl.master.Close()
-			}
-		}()
-	}
+	defer sl.close()
+	sl.allRanks = o.AllRanks
 	pv := res.View()
 	newPrinter := func(t printTarget) lookupPrinter[lookupPromptView] {
 		return &storePrinter{printTarget: t, placement: o.Placement || o.Format == printers.Wide, params: &pv, args: f.Args}
@@ -201,6 +208,27 @@ func lookupRun(ctx context.Context, o *LookupOptions) error {
 	return runLookups(ctx, o, src, newPrinter, func() promptFunc[lookupPromptView] {
 		eng, _ := lmcachekey.NewEngine(res.Params) // resolveKeys validated the parameters
 		return func(ctx context.Context, p *tokenize.Prompt) (lookupPromptView, error) { return sl.lookup(ctx, eng, p) }
+	})
+}
+
+// engineLookupRun looks prompts up with SGLang's or vLLM's keys and hit
+// rule.
+func engineLookupRun(ctx context.Context, o *LookupOptions, eng enginekey.Engine) error {
+	f := o.f
+	spec, sl, src, err := f.openEngineLookup(ctx, &o.Keys, &o.Engine, eng, o.Backend, o.Args, &o.Input, o.Placement || o.Format == printers.Wide)
+	if err != nil {
+		return err
+	}
+	defer sl.close()
+	params := spec.view()
+	newPrinter := func(t printTarget) lookupPrinter[lookupPromptView] {
+		return &storePrinter{printTarget: t, placement: o.Placement || o.Format == printers.Wide, params: params}
+	}
+	return runLookups(ctx, o, src, newPrinter, func() promptFunc[lookupPromptView] {
+		k, _ := spec.keyer() // resolveEngine validated the parameters
+		return func(ctx context.Context, p *tokenize.Prompt) (lookupPromptView, error) {
+			return sl.engineLookup(ctx, spec, k, p, o.Engine.Holes)
+		}
 	})
 }
 
@@ -282,4 +310,18 @@ func runLookups[T any](ctx context.Context, o *LookupOptions, src *tokenSource, 
 		}
 		return out.finish()
 	})
+}
+
+// coordinatorLookupRun is lookup --coordinator (coordlookup.go).
+func coordinatorLookupRun(ctx context.Context, o *LookupOptions) error {
+	cl, err := o.f.newCoordLookup(ctx, o.Backend.Coordinator, &o.Keys, &o.Coord)
+	if err != nil {
+		return err
+	}
+	src, err := o.f.openTokens(ctx, o.Args, &o.Input, cl.ck.Model)
+	if err != nil {
+		return err
+	}
+	defer cl.done()
+	return runLookups(ctx, o, src, cl.printer, cl.worker)
 }

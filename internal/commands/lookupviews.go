@@ -13,7 +13,6 @@ import (
 	"lmc/internal/commands/iostreams"
 	"lmc/internal/commands/printers"
 	"lmc/internal/controllerclient"
-	"lmc/internal/tokenize/lmcachekey"
 )
 
 type replicaView struct {
@@ -36,6 +35,9 @@ type lookupChunkView struct {
 	Replicas []replicaView `json:"replicas,omitempty"`
 	// Ranks is set with --all-ranks: every worker id's key and status.
 	Ranks []rankStatusView `json:"ranks,omitempty"`
+	// MissingRanks (--engine sglang|vllm): the ranks or lookup namespaces
+	// lacking an object of the page or block.
+	MissingRanks []string `json:"missing_ranks,omitempty"`
 }
 
 type lookupPromptView struct {
@@ -52,13 +54,14 @@ type lookupPromptView struct {
 	Chunks      []lookupChunkView `json:"chunks"`
 	// RankHitTokens is set with --all-ranks: each rank's own prefix hit.
 	RankHitTokens []int `json:"rank_hit_tokens,omitempty"`
+	engineLookupFields
 }
 
 type lookupBatchView struct {
-	Source  string                 `json:"source"`
-	Backend string                 `json:"backend"`
-	Params  *lmcachekey.ParamsView `json:"params,omitempty"`
-	Prompts []lookupPromptView     `json:"prompts"`
+	Source  string             `json:"source"`
+	Backend string             `json:"backend"`
+	Params  any                `json:"params,omitempty"`
+	Prompts []lookupPromptView `json:"prompts"`
 }
 
 type controllerLookupView struct {
@@ -144,6 +147,10 @@ func (g *hitGate) checkErrors(v lookupPromptView) {
 	if name == "" {
 		name = "prompt " + strconv.Itoa(v.Index)
 	}
+	if v.Engine != "" {
+		g.checkEngineErrors(name, &v)
+		return
+	}
 	for _, c := range v.Chunks {
 		g.keys++
 		if c.Status == statusError {
@@ -221,7 +228,7 @@ type storePrinter struct {
 	printTarget
 	args      []string // the command line, for the doctor hint
 	placement bool
-	params    *lmcachekey.ParamsView
+	params    any // *lmcachekey.ParamsView, or an engine's params view
 	prompts   []lookupPromptView
 }
 
@@ -285,7 +292,7 @@ func (sp *storePrinter) finish() error {
 		if len(sp.prompts) == 1 {
 			return printers.WriteJSON(sp.w, struct {
 				lookupPromptView
-				Params *lmcachekey.ParamsView `json:"params"`
+				Params any `json:"params"`
 			}{sp.prompts[0], sp.params})
 		}
 		src, backend := "", ""
@@ -416,6 +423,9 @@ func storeRows(v lookupPromptView) [][]string {
 		if len(c.Ranks) > 0 {
 			row = append(row, ranksText(c))
 		}
+		if len(v.RankHits) > 1 {
+			row = append(row, engineRanksText(c, len(v.RankHits)))
+		}
 		if v.ID != "" {
 			row = append([]string{v.ID}, row...)
 		}
@@ -489,14 +499,14 @@ func writeStoreTable(out io.Writer, st *iostreams.Styles, placement, wide, full 
 		return err
 	}
 	for _, p := range prompts {
-		header := []string{"CHUNK", "TOKENS", "HASH", "STATUS"}
+		header := []string{strings.ToUpper(chunkWordOf(p.Engine)), "TOKENS", "HASH", "STATUS"}
 		if wide {
-			header = []string{"CHUNK", "TOKENS", "HASH", "KEY", "STATUS"}
+			header = []string{strings.ToUpper(chunkWordOf(p.Engine)), "TOKENS", "HASH", "KEY", "STATUS"}
 		}
 		if placement {
 			header = append(header, "REPLICAS")
 		}
-		ranks := len(p.Chunks) > 0 && len(p.Chunks[0].Ranks) > 0
+		ranks := len(p.Chunks) > 0 && len(p.Chunks[0].Ranks) > 0 || len(p.RankHits) > 1
 		if ranks {
 			header = append(header, "RANKS")
 		}
@@ -517,7 +527,10 @@ func writeStoreTable(out io.Writer, st *iostreams.Styles, placement, wide, full 
 					row = append(row, replicasCompact(c.Replicas))
 				}
 			}
-			if ranks {
+			switch {
+			case len(p.RankHits) > 1:
+				row = append(row, engineRanksText(c, len(p.RankHits)))
+			case ranks:
 				row = append(row, ranksText(c))
 			}
 			rows = append(rows, row)
@@ -527,15 +540,20 @@ func writeStoreTable(out io.Writer, st *iostreams.Styles, placement, wide, full 
 				return err
 			}
 		}
-		summary := fmt.Sprintf("hit %s, %d of %d chunks", percent(p.HitTokens, p.TotalTokens), p.HitChunks, p.NumChunks)
+		summary := fmt.Sprintf("hit %s, %d of %d %ss", percent(p.HitTokens, p.TotalTokens), p.HitChunks, p.NumChunks, chunkWordOf(p.Engine))
 		if p.NumChunks == 0 {
-			summary = fmt.Sprintf("nothing to look up: the prompt's %s are fewer than one chunk (LMCache stores only full chunks unless save_unfull_chunk)", iostreams.Plural(p.TotalTokens, "token"))
+			summary = fmt.Sprintf("nothing to look up: the prompt's %s are fewer than one %s (only full ones are stored unless the engine saves partial ones)", iostreams.Plural(p.TotalTokens, "token"), chunkWordOf(p.Engine))
 		}
 		if p.Unusable > 0 {
 			summary += fmt.Sprintf("; %d more after the first miss (HIT*, unusable)", p.Unusable)
 		}
 		if _, err := fmt.Fprintln(out, st.HitBar(p.HitTokens, p.TotalTokens, 20)+"  "+summary); err != nil {
 			return err
+		}
+		if es := engineSummary(p); es != "" {
+			if _, err := fmt.Fprintln(out, es); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

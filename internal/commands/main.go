@@ -81,6 +81,9 @@ func printError(ios *iostreams.IOStreams, cmd *cobra.Command, err error) {
 	if errors.As(err, &ae) && ae.Hint != "" {
 		fmt.Fprintln(ios.ErrOut, st.Warn.Render("hint:")+" "+safetext.EscapeText(ae.Hint))
 	}
+	if hint := coordinatorHint(err); hint != "" {
+		fmt.Fprintln(ios.ErrOut, st.Warn.Render("hint:")+" "+safetext.EscapeText(hint))
+	}
 	var ue *UsageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
 		if cmd != nil {

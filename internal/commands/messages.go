@@ -22,6 +22,15 @@ func warn(ios *iostreams.IOStreams, ws []string) {
 	}
 }
 
+// writeBangSection writes a titled section of "! line" entries (explain's
+// Warnings and Traps).
+func writeBangSection(b *strings.Builder, st *iostreams.Styles, title string, lines []string) {
+	b.WriteString("\n" + st.Header.Render(title) + "\n")
+	for _, l := range lines {
+		b.WriteString("  " + st.Warn.Render("!") + " " + l + "\n")
+	}
+}
+
 func styledHeader(st *iostreams.Styles, h []string) []string {
 	out := make([]string, len(h))
 	for i, s := range h {
@@ -76,7 +85,7 @@ func givenFlagArgs(cmd *cobra.Command, given FlagSources, names []string) string
 
 // shellQuote quotes s for a POSIX shell when it needs it.
 func shellQuote(s string) string {
-	if s != "" && !strings.ContainsAny(s, " \t\n'\"$`\\*?[]{}()<>|&;~#") {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@=,+") == "" {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"

@@ -13,21 +13,46 @@ import (
 // NewCmdMove builds `lmc move`.
 func NewCmdMove(f *Factory) *cobra.Command {
 	o := &opFlags{}
+	so := &storeOpFlags{}
 	var from, to string
 	var copyOnly bool
 	cmd := &cobra.Command{
-		Use:   "move --controller URL --from INSTANCE[:LOCATION] --to INSTANCE[:LOCATION] [--copy] [FILE|-]",
-		Short: "Move (or copy) a prompt's cached prefix between instances",
+		Use:     "move (--controller URL --from INSTANCE[:LOCATION] --to INSTANCE[:LOCATION] [--copy] | --coordinator URL --from INSTANCE --to INSTANCE [--wait] | --master ADDR --to SEGMENT [--from SEGMENT] [--wait]) [FILE|-]",
+		Aliases: []string{"copy"},
+		Short:   "Move (or copy) a prompt's cached prefix between instances, or between Mooncake segments",
 		Long: `Move the cached prefix of a prompt from one instance to another over P2P
 (both instances need P2P enabled; workers are paired by worker id). --copy
 keeps the source. Locations default to LocalCPUBackend, the only one the
 controller supports for moves.
 
+` + coordinatorMoveHelp + `
+
+` + masterMoveHelp + `
+
+` + masterEngineHelp + `
+
 ` + inputHelp,
 		Example: `  lmc move --controller http://localhost:9000 --from inst1 --to inst2 prompt.json
-  lmc move --controller http://localhost:9000 --from inst1:LocalCPUBackend --to inst2 --copy --verify prompt.json`,
+  lmc move --controller http://localhost:9000 --from inst1:LocalCPUBackend --to inst2 --copy --verify prompt.json
+` + masterMoveExamples,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			copyOnly = copyOnly || cmd.CalledAs() == "copy"
+			if err := f.masterEngine(cmd, so, &o.Backend); err != nil {
+				return err
+			}
+			if done, err := f.coordinatorMoveDispatch(cmd, args, &o.Backend); done {
+				return err
+			}
+			if store, err := f.storeVerb(&o.Backend, "all-ranks", "tenant"); err != nil {
+				return err
+			} else if store {
+				return f.masterMove(cmd.Context(), args, &o.Backend, &o.Input, so, masterMoveOptions{From: from, To: to, Copy: copyOnly, Verify: o.Verify})
+			} else if err := refuseFlags(f, "applies to move --master or --coordinator: the controller's move answers when it is done", "wait", "interval"); err != nil {
+				return err
+			} else if o.Backend.Controller == "" {
+				return errNoOpBackend
+			}
 			if from == "" || to == "" {
 				return &UsageError{Err: errors.New("--from and --to are required: INSTANCE[:LOCATION]")}
 			}
@@ -58,10 +83,13 @@ controller supports for moves.
 		},
 	}
 	addOpFlags(f, cmd, o, false, true)
-	cmd.Flags().StringVar(&from, "from", "", "source INSTANCE[:LOCATION]")
-	cmd.Flags().StringVar(&to, "to", "", "destination INSTANCE[:LOCATION]")
+	cmd.Flags().StringVar(&from, "from", "", "source INSTANCE[:LOCATION] (controller) or SEGMENT (--master)")
+	cmd.Flags().StringVar(&to, "to", "", "destination INSTANCE[:LOCATION] (controller) or SEGMENT (--master)")
 	cmd.Flags().BoolVar(&copyOnly, "copy", false, "keep the source copy")
 	_ = cmd.RegisterFlagCompletionFunc("from", f.completeInstances)
 	_ = cmd.RegisterFlagCompletionFunc("to", f.completeInstances)
+	addMasterMoveFlags(cmd, &o.Backend, so)
+	addMasterEngineFlags(cmd, so)
+	coordMoveFlags(cmd, &o.Backend) // last: it adds only the flags the command lacks
 	return cmd
 }

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -31,12 +32,33 @@ var flagRanges = map[string]intRange{
 	"prompt":      {0, 1 << 31, "a 0-based prompt index"},
 	"chunk":       {-1, 1 << 31, "a 0-based chunk index (-1: every chunk)"},
 	"nodes":       {1, 64, "sandbox nodes"},
+	// SGLang and vLLM (TP × PP × PCP is bounded by 4096 ranks as well).
+	"page-size":          {1, 1 << 20, "tokens per page"},
+	"block-size":         {1, 1 << 20, "tokens per block"},
+	"tp-size":            {1, 1024, "tensor parallel ranks"},
+	"pp-size":            {1, 256, "pipeline parallel ranks"},
+	"pcp-size":           {1, 64, "prefill context parallel ranks"},
+	"dcp-size":           {1, 1024, "decode context parallel ranks"},
+	"tp-rank":            {0, 1023, "a TP rank"},
+	"pp-rank":            {0, 255, "a PP rank"},
+	"pcp-rank":           {0, 63, "a PCP rank"},
+	"tp-lcm-size":        {0, 4096, "TP ranks (0: no tp_lcm_size)"},
+	"num-kv-heads":       {0, 4096, "KV heads (0: not given)"},
+	"kv-cache-group":     {0, 1023, "a KV-cache group index"},
+	"prefetch-threshold": {0, 1 << 24, "tokens (0: SGLang's default 256)"},
+	"mp-servers":         {1, 16, "sandbox MP servers"},
+	"segment-mib":        {1, 1 << 20, "MiB per sandbox segment"},
 }
 
 // durationRange bounds duration flags: positive, at most a day.
 var durationRanges = map[string][2]time.Duration{
 	"timeout":  {time.Millisecond, 24 * time.Hour},
 	"interval": {100 * time.Millisecond, 24 * time.Hour},
+	// the sandbox master's task and lease settings (0: never, no leases)
+	"pending-task-timeout":    {0, 24 * time.Hour},
+	"processing-task-timeout": {0, 24 * time.Hour},
+	"task-cleanup-interval":   {10 * time.Millisecond, 24 * time.Hour},
+	"lease-ttl":               {0, 24 * time.Hour},
 }
 
 // checkRanges validates every numeric flag of cmd against its range,
@@ -47,10 +69,7 @@ func checkRanges(cmd *cobra.Command, given FlagSources) error {
 		if err != nil {
 			return
 		}
-		where := ""
-		if src := given.Source(fl.Name); src != "" && src != "flag --"+fl.Name {
-			where = " (from " + src + ")"
-		}
+		where := fromWhere(given, fl.Name)
 		if r, ok := flagRanges[fl.Name]; ok && (fl.Value.Type() == "int" || fl.Value.Type() == "int64") {
 			n, perr := strconv.ParseInt(fl.Value.String(), 10, 64)
 			if perr != nil || n < r.min || n > r.max {
@@ -61,7 +80,11 @@ func checkRanges(cmd *cobra.Command, given FlagSources) error {
 		if r, ok := durationRanges[fl.Name]; ok && fl.Value.Type() == "duration" {
 			d, perr := time.ParseDuration(fl.Value.String())
 			if perr != nil || d < r[0] || d > r[1] {
-				err = &UsageError{Err: fmt.Errorf("--%s %s%s: must be between %s and %s (e.g. 10s); there is no way to turn the deadline off", fl.Name, fl.Value.String(), where, r[0], r[1])}
+				msg := fmt.Sprintf("--%s %s%s: must be between %s and %s (e.g. 10s)", fl.Name, fl.Value.String(), where, r[0], r[1])
+				if fl.Name == "timeout" {
+					msg += "; there is no way to turn the deadline off"
+				}
+				err = &UsageError{Err: errors.New(msg)}
 			}
 		}
 	})

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -10,7 +11,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"lmc/internal/commands/printers"
+	"lmc/internal/tokenize/enginekey"
 	"lmc/internal/tokenize/lmcachekey"
+	"lmc/internal/tokenize/rankhit"
 )
 
 type sandboxView struct {
@@ -19,18 +22,23 @@ type sandboxView struct {
 	Controller string `json:"controller"`
 	Instance   string `json:"instance"`
 	Stored     int    `json:"stored_keys"`
+	sandboxFleetView
+	// Segments are the nodes' segment names (what move --to takes).
+	Segments []string `json:"segments"`
 }
 
 // NewCmdSandbox builds `lmc sandbox`.
 func NewCmdSandbox(f *Factory) *cobra.Command {
 	var cfg sandboxConfig
 	var keys KeyFlags
+	var ef EngineFlags
 	var in InputFlags
 	var dropChunks, evictChunks string
 	var nodes int
 	var populate string
+	var ops sandboxOpsFlags
 	cmd := &cobra.Command{
-		Use:   "sandbox [--master-addr A] [--admin-addr A] [--controller-addr A] [--populate FILE]",
+		Use:   "sandbox [--master-addr A] [--admin-addr A] [--controller-addr A] [--coordinator-addr A] [--populate FILE]",
 		Short: "Run a local Mooncake master and LMCache controller for trying lmc and testing scripts",
 		Long: `Run, in the foreground until interrupted, a local Mooncake master that speaks
 the real RPC protocol and admin HTTP API, and a local LMCache controller that
@@ -47,18 +55,35 @@ backend (--root_fs_dir): every object also gets a DISK replica under
 drops the memory replicas of those chunks, as eviction does, so they are
 served from disk.
 
+With --engine sglang|vllm, --populate stores every rank's objects of each page
+or block the way that engine writes them (the key flags as for 'lmc keys
+--engine …'); --drop-chunks and --evict-memory-chunks then count pages or
+blocks, and the controller is not told (it knows LMCache's chunks only).
+--coordinator-addr also runs an LMCache MP coordinator and --mp-servers MP
+servers (server-1, …) that register with it, heartbeat and stream their cache
+events, with one fleet-shared L2 mooncake_store pool. --populate then stores
+the prompt on server-1 (L1 dram and L2) and the same chunks' MP-mode keys of
+every rank in the master (--key-schema mp is implied), so 'lookup
+--coordinator' and 'lookup --master --key-schema mp' agree; dropped chunks are
+left out of both, and --evict-memory-chunks drops those chunks from server-1's
+L1.
+
+` + sandboxOpsHelp + `
+
 When ready it prints the addresses (one "name value" per line, or -o json) and
 an example command, then serves until Ctrl-C or SIGTERM.`,
 		Example: `  lmc sandbox
   lmc sandbox --master-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 --controller-addr 127.0.0.1:0 -o json
-  lmc sandbox --populate prompt.json --model demo/model --hash-seed 0 --drop-chunks 1`,
+  lmc sandbox --populate prompt.json --model demo/model --hash-seed 0 --drop-chunks 1
+  lmc sandbox --populate prompt.json --engine sglang --page-size 16 --tp-size 2 --model Qwen/Qwen3-8B
+  lmc sandbox --coordinator-addr 127.0.0.1:9300 --populate prompt.json --model demo/model`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fm, err := f.outputFormat([]printers.Format{printers.Table, printers.Plain, printers.JSON})
 			if err != nil {
 				return err
 			}
-			for _, a := range []string{cfg.masterAddr, cfg.adminAddr, cfg.controllerAddr} {
+			for _, a := range []string{cfg.masterAddr, cfg.adminAddr, cfg.controllerAddr, orElse(cfg.coordinatorAddr, "127.0.0.1:0")} {
 				if err := loopbackOnly(a); err != nil {
 					return &UsageError{Err: err}
 				}
@@ -71,14 +96,37 @@ an example command, then serves until Ctrl-C or SIGTERM.`,
 			if err != nil {
 				return &UsageError{Err: fmt.Errorf("--evict-memory-chunks: %v", err)}
 			}
+			eng, err := f.selectEngine(cmd, &ef)
+			if err != nil {
+				return err
+			}
+			if err := ops.parse(nodes, populate != ""); err != nil {
+				return err
+			}
+			if cfg.coordinatorAddr != "" && (len(ops.writing) > 0 || len(ops.leased) > 0) {
+				return &UsageError{Err: errors.New("--writing-chunks and --leased-chunks model keys on the master: drop --coordinator-addr to use them")}
+			}
+			if eng != enginekey.LMCache && !f.Given.Has("segment-mib") {
+				ops.SegmentMiB = 512 << 10 // metadata only: an engine's every rank at page size 1 stores more objects than 1 GiB holds
+			}
+			cfg.masterOpts = ops.masterOptions()
 			var p *lmcachekey.Params
+			var spec *engineSpec
 			var tokens []uint32
-			if populate != "" {
-				res, err := f.resolveKeys(cmd.Context(), &keys, f.Given)
+			switch {
+			case populate != "" && eng != enginekey.LMCache:
+				if spec, err = f.resolveEngine(&keys, &ef, eng, rankhit.AllRanks); err != nil {
+					return err
+				}
+				warn(f.IOStreams, spec.Warnings)
+			case populate != "":
+				res, err := f.resolveKeys(cmd.Context(), &keys, sandboxKeySources(f, cfg, &keys))
 				if err != nil {
 					return err
 				}
 				p = &res.Params
+			}
+			if populate != "" {
 				if tokens, err = f.oneTokenPrompt(cmd.Context(), []string{populate}, &in, keys.Model); err != nil {
 					return err
 				}
@@ -88,11 +136,41 @@ an example command, then serves until Ctrl-C or SIGTERM.`,
 				return err
 			}
 			defer sb.close()
-			v := sandboxView{Master: sb.master.Addr(), Admin: sb.master.AdminURL(), Controller: sb.controllerURL(), Instance: SandboxInstance}
+			fleet, err := startSandboxFleet(cfg, p, &keys)
+			if err != nil {
+				return err
+			}
+			if fleet != nil {
+				defer fleet.Close()
+			}
+			v := sandboxView{Master: sb.master.Addr(), Admin: sb.master.AdminURL(), Controller: sb.controllerURL(), Instance: SandboxInstance, sandboxFleetView: fleetView(fleet)}
 			ctx := cmd.Context()
-			if p != nil {
-				stored, total, err := sb.populate(ctx, *p, tokens, drop, evict, nodes)
+			if v.Segments, err = sb.mountNodes(ctx, &ops, nodes); err != nil {
+				return err
+			}
+			switch {
+			case spec != nil:
+				stored, total, objects, err := sb.populateEngine(ctx, spec, tokens, ops.populateDrop(drop), evict, nodes)
 				if err != nil {
+					return err
+				}
+				if err := sb.applyEngineOps(ctx, &ops, spec, tokens, nodes); err != nil {
+					return err
+				}
+				v.Stored = objects
+				fmt.Fprintf(f.IOStreams.ErrOut, "populated %d of %d %ss of %s (%d tokens) as %s writes them: %d objects\n", stored, total, spec.chunkWord(), populate, len(tokens), engineTitle(eng), objects)
+			case p != nil:
+				put := sb.populate
+				if fleet != nil {
+					put = func(ctx context.Context, p lmcachekey.Params, tokens []uint32, drop, evict map[int]bool, nodes int) (int, int, error) {
+						return sb.populateFleet(ctx, f, fleet, p, tokens, drop, evict, nodes)
+					}
+				}
+				stored, total, err := put(ctx, *p, tokens, ops.populateDrop(drop), evict, nodes)
+				if err != nil {
+					return err
+				}
+				if err := sb.applyOps(ctx, &ops, *p, tokens, nodes); err != nil {
 					return err
 				}
 				v.Stored = stored
@@ -103,14 +181,14 @@ an example command, then serves until Ctrl-C or SIGTERM.`,
 					return err
 				}
 			} else {
-				fmt.Fprintf(f.Out(), "master %s\nadmin %s\ncontroller %s\n", v.Master, v.Admin, v.Controller)
+				fmt.Fprintf(f.Out(), "master %s\nadmin %s\ncontroller %s\nsegments %s\n%s", v.Master, v.Admin, v.Controller, strings.Join(v.Segments, " "), fleetLines(fleet))
 			}
 			prompt, keyArgs := "PROMPT.json", "--model MODEL --hash-seed SEED"
 			if populate != "" {
 				prompt, keyArgs = shellQuote(populate), givenFlagArgs(cmd, f.Given, flagsIn(cmd, groupKey))
 			}
-			fmt.Fprintf(f.IOStreams.ErrOut, "sandbox ready (metadata only, no KV bytes). Try:\n  lmc lookup --master %s %s %s\n  lmc lookup --controller %s %s\nCtrl-C stops it.\n",
-				v.Master, keyArgs, prompt, v.Controller, prompt)
+			fmt.Fprintf(f.IOStreams.ErrOut, "sandbox ready (metadata only, no KV bytes). Try:\n  lmc lookup --master %s %s %s\n  lmc lookup --controller %s %s\n  lmc store summary --admin %s\n%sCtrl-C stops it.\n",
+				v.Master, keyArgs, prompt, v.Controller, prompt, v.Admin, fleetTry(fleet))
 			<-ctx.Done()
 			fmt.Fprintln(f.IOStreams.ErrOut, "sandbox stopped")
 			return nil
@@ -129,6 +207,9 @@ an example command, then serves until Ctrl-C or SIGTERM.`,
 	fl.BoolVar(&cfg.diskTier, "disk-tier", false, "give every object a DISK replica too (a master with a storage backend)")
 	fl.StringVar(&evictChunks, "evict-memory-chunks", "", "chunk indices of --populate whose memory replicas are evicted (kept on disk with --disk-tier), e.g. 2")
 	addKeyFlags(cmd, &keys)
+	addEngineFlags(cmd, &ef, scopeStore)
+	addSandboxCoordinatorFlags(cmd, &cfg)
+	addSandboxOpsFlags(cmd, &ops)
 	return cmd
 }
 

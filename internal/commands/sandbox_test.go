@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"os"
@@ -10,7 +9,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"lmc/internal/commands/iostreams"
 	"lmc/internal/tokenize/lmcachekey"
@@ -56,66 +54,28 @@ func TestDemo(t *testing.T) {
 
 func TestSandboxProcess(t *testing.T) {
 	prompt := writeFile(t, "prompt.json", "["+seqTokens(600)+"]")
-	cmd := lmcProcess(t, "sandbox", "--master-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--controller-addr", "127.0.0.1:0",
+	cmd, line, v, stderr := startSandboxProcess(t, "--master-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--controller-addr", "127.0.0.1:0",
 		"-o", "json", "--populate", prompt, "--model", model, "--hash-seed", "0", "--drop-chunks", "1")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
+	if v.Master == "" || v.Stored != 1 {
+		t.Fatalf("%q", line)
 	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("no ready line: %v; stderr %s", err, stderr.String())
-	}
-	var v sandboxView
-	if err := json.Unmarshal([]byte(line), &v); err != nil || v.Master == "" || v.Stored != 1 {
-		t.Fatalf("%q: %v", line, err)
-	}
-	run := func(args ...string) (string, int) {
-		c := lmcProcess(t, args...)
-		out, err := c.Output()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return string(out), code
-	}
-	out, code := run("lookup", "--master", v.Master, "--model", model, "--hash-seed", "0", "-o", "json", prompt)
+	out, code := runProcess(t, "lookup", "--master", v.Master, "--model", model, "--hash-seed", "0", "-o", "json", prompt)
 	if code != 0 || !strings.Contains(out, `"hit_tokens": 256`) || !strings.Contains(out, `"status": "miss"`) {
 		t.Fatalf("lookup: %d %s", code, out)
 	}
-	out, code = run("lookup", "--master", v.Master, "--model", model, "--hash-seed", "0", "--min-hit", "0.5", prompt)
+	out, code = runProcess(t, "lookup", "--master", v.Master, "--model", model, "--hash-seed", "0", "--min-hit", "0.5", prompt)
 	if code != ExitBelow {
 		t.Fatalf("min-hit: %d %s", code, out)
 	}
-	out, code = run("pin", "--controller", v.Controller, "--instance", SandboxInstance, "--tokens", seqTokens(300), "-o", "json")
+	out, code = runProcess(t, "pin", "--controller", v.Controller, "--instance", SandboxInstance, "--tokens", seqTokens(300), "-o", "json")
 	if code != 0 || !strings.Contains(out, `"num_tokens": 256`) {
 		t.Fatalf("pin: %d %s", code, out)
 	}
-	out, code = run("clear", "--controller", v.Controller, "--instance", SandboxInstance, "--yes", "-o", "json")
+	out, code = runProcess(t, "clear", "--controller", v.Controller, "--instance", SandboxInstance, "--yes", "-o", "json")
 	if code != 0 || !strings.Contains(out, `"operation": "clear"`) {
 		t.Fatalf("clear: %d %s", code, out)
 	}
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("sandbox did not exit cleanly: %v; stderr %s", err, stderr.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("sandbox did not stop on SIGINT")
-	}
+	interruptSandbox(t, cmd, stderr)
 	if !strings.Contains(stderr.String(), "sandbox stopped") {
 		t.Errorf("stderr: %s", stderr.String())
 	}

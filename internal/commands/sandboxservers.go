@@ -33,6 +33,11 @@ type sandbox struct {
 type sandboxConfig struct {
 	masterAddr, adminAddr, controllerAddr string
 	diskTier                              bool
+	// coordinatorAddr and mpServers are the LMCache MP fleet's
+	// (sandboxcoord.go).
+	coordinatorAddr string
+	mpServers       int
+	masterOpts      []sandboxmaster.Option // the store operations (sandboxops.go)
 }
 
 // sandboxStorageRoot is where the sandbox master pretends to keep its disk
@@ -44,6 +49,7 @@ func startSandbox(cfg sandboxConfig) (*sandbox, error) {
 	if cfg.diskTier {
 		opts = append(opts, sandboxmaster.WithStorageRoot(sandboxStorageRoot))
 	}
+	opts = append(opts, cfg.masterOpts...)
 	m, err := sandboxmaster.Start(cfg.masterAddr, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox master on %s / admin on %s: %w", cfg.masterAddr, cfg.adminAddr, err)
@@ -70,6 +76,16 @@ func (s *sandbox) close() {
 	s.master.Close()
 }
 
+// sandboxNodes are the made-up storage nodes replicas are spread over
+// (segment size 0: sandboxmaster's default).
+func sandboxNodes(n int, size uint64) []sandboxmaster.Node {
+	ns := make([]sandboxmaster.Node, max(n, 1))
+	for i := range ns {
+		ns[i] = sandboxmaster.Node{Name: "sandbox-node-" + strconv.Itoa(i), Endpoint: fmt.Sprintf("10.0.0.%d:17777", 11+i), Size: size}
+	}
+	return ns
+}
+
 // populate stores a prompt's chunk keys on the master the way an engine
 // does (over the put path), skipping dropped chunks and spreading replicas
 // over made-up nodes, and admits the same tokens in the controller.
@@ -82,10 +98,7 @@ func (s *sandbox) populate(ctx context.Context, p lmcachekey.Params, tokens []ui
 	if err != nil {
 		return 0, 0, err
 	}
-	ns := make([]sandboxmaster.Node, max(nodes, 1))
-	for i := range ns {
-		ns[i] = sandboxmaster.Node{Name: "sandbox-node-" + strconv.Itoa(i), Endpoint: fmt.Sprintf("10.0.0.%d:17777", 11+i)}
-	}
+	ns := sandboxNodes(nodes, 0) // mounted before, with their size, by 'lmc sandbox'
 	for i, k := range keys {
 		if drop[i] {
 			continue

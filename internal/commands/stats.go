@@ -14,14 +14,17 @@ import (
 func NewCmdStats(f *Factory) *cobra.Command {
 	var b BackendFlags
 	cmd := &cobra.Command{
-		Use:     "stats --controller URL",
+		Use:     "stats (--controller URL | --coordinator URL)",
 		Short:   "Key statistics per instance (chunk-key counts)",
-		Long:    "Key statistics from the controller: keys per instance and workers per instance.\nEvery TP rank counts its own copy of a chunk.",
-		Example: "  lmc stats --controller http://localhost:9000 -o json",
+		Long:    "Key statistics from the controller: keys per instance and workers per instance.\nEvery TP rank counts its own copy of a chunk. With --coordinator, the LMCache MP\ncoordinator's directory statistics: keys and placements, L1 keys per instance,\nplacements and bytes per tier (summed from the keys listing on coordinators\nthat do not report them).",
+		Example: "  lmc stats --controller http://localhost:9000 -o json\n  lmc stats --coordinator http://localhost:9300",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fm, err := f.outputFormat([]printers.Format{printers.Table, printers.Plain, printers.JSON})
 			if err != nil {
+				return err
+			}
+			if done, err := f.coordinatorStats(cmd.Context(), &b, fm); done {
 				return err
 			}
 			c, err := f.requiredController(b.Controller)
@@ -51,5 +54,6 @@ func NewCmdStats(f *Factory) *cobra.Command {
 		},
 	}
 	addControllerFlag(cmd, &b)
+	addCoordinatorFlag(cmd, &b)
 	return cmd
 }

@@ -102,6 +102,40 @@ func (s *storeLookup) ensureMaster(ctx context.Context) error {
 	return nil
 }
 
+// openStore connects a lookup's store backends: the admin API (which tells
+// placement for free, without leases) and/or the master RPC. close ends
+// what it opened. With keepTrying (--watch), a master that cannot be
+// reached now is dialled again by each lookup instead of failing.
+func (f *Factory) openStore(ctx context.Context, b BackendFlags, placement, keepTrying bool) (*storeLookup, error) {
+	sl := &storeLookup{f: f, placement: placement}
+	var err error
+	if b.Admin != "" {
+		sl.placement = true
+		if sl.admin, err = f.adminClient(b.Admin); err != nil {
+			return nil, err
+		}
+		sl.adminURL = sl.admin.BaseURL()
+	}
+	if b.Master != "" {
+		if sl.masterAddr, err = normalizeMaster(b.Master); err != nil {
+			return nil, &UsageError{Err: fmt.Errorf("--master: %w", err)}
+		}
+		if sl.master, err = f.dialMaster(ctx, sl.masterAddr, b.Tenant); err != nil {
+			if !keepTrying {
+				return nil, f.withLeaderHint(ctx, sl.admin, err)
+			}
+			sl.redial = func(ctx context.Context) (*mooncake.Client, error) { return f.dialMaster(ctx, sl.masterAddr, b.Tenant) }
+		}
+	}
+	return sl, nil
+}
+
+func (s *storeLookup) close() {
+	if m := s.rpc(); m != nil {
+		m.Close()
+	}
+}
+
 // requests is how many store requests the lookup sent.
 func (s *storeLookup) requests() int {
 	n := int(s.rpcCalls.Load())
@@ -204,22 +238,12 @@ func (s *storeLookup) lookup(ctx context.Context, eng *lmcachekey.Engine, p *tok
 			v.Chunks[i].Replicas = queryReplicas(q)
 		}
 	case s.placement:
-		start := time.Now()
-		s.rpcCalls.Add(1)
-		master := s.rpc()
-		rls, err := master.BatchGetReplicaList(ctx, keys)
-		s.f.logRPC("BatchGetReplicaList", s.masterAddr, master.Tenant(), len(keys), start, err)
+		rls, err := s.replicaLists(ctx, keys)
 		if err != nil {
-			return v, s.f.masterErr(s.masterAddr, err)
+			return v, err
 		}
 		for i, r := range rls {
-			for _, rep := range r.Replicas {
-				rv := replicaView{Endpoint: rep.Endpoint(), Tier: rep.Kind.String(), Status: strings.ToLower(rep.Status.String()), Size: rep.Size()}
-				if rep.Kind == mooncake.KindDisk {
-					rv.Path = rep.Disk.FilePath
-				}
-				v.Chunks[i].Replicas = append(v.Chunks[i].Replicas, rv)
-			}
+			v.Chunks[i].Replicas = replicaViews(r)
 		}
 	}
 	if s.allRanks {
@@ -243,6 +267,32 @@ func (s *storeLookup) lookup(ctx context.Context, eng *lmcachekey.Engine, p *tok
 		v.HitTokens = c.End
 	}
 	return v, nil
+}
+
+// replicaLists is BatchGetReplicaList on the master, counted and logged.
+func (s *storeLookup) replicaLists(ctx context.Context, keys []string) ([]mooncake.ReplicaListResult, error) {
+	start := time.Now()
+	s.rpcCalls.Add(1)
+	master := s.rpc()
+	rls, err := master.BatchGetReplicaList(ctx, keys)
+	s.f.logRPC("BatchGetReplicaList", s.masterAddr, master.Tenant(), len(keys), start, err)
+	if err != nil {
+		return nil, s.f.masterErr(s.masterAddr, err)
+	}
+	return rls, nil
+}
+
+// replicaViews renders one key's BatchGetReplicaList entry.
+func replicaViews(r mooncake.ReplicaListResult) []replicaView {
+	var out []replicaView
+	for _, rep := range r.Replicas {
+		rv := replicaView{Endpoint: rep.Endpoint(), Tier: rep.Kind.String(), Status: strings.ToLower(rep.Status.String()), Size: rep.Size()}
+		if rep.Kind == mooncake.KindDisk {
+			rv.Path = rep.Disk.FilePath
+		}
+		out = append(out, rv)
+	}
+	return out
 }
 
 func queryReplicas(q mooncake.KeyQuery) []replicaView {

@@ -105,6 +105,10 @@ func (tt *textTokenizer) loadLocal(ctx context.Context) error {
 		if errors.Is(err, context.Canceled) {
 			return err
 		}
+		var tl *boundedio.TooLargeError
+		if errors.As(err, &tl) {
+			return &UsageError{Err: fmt.Errorf("--tokenizer %w", err)}
+		}
 		return &UsageError{Err: fmt.Errorf("--tokenizer %s: %v", tt.localPath, err)}
 	}
 	tt.local = tok

@@ -59,6 +59,12 @@ type tokenSource struct {
 	ctx    context.Context
 }
 
+// given reports whether token input was named: FILE or -, --tokens, or
+// text (--text, --prompt-file, --messages).
+func (in *InputFlags) given(args []string) bool {
+	return len(args) > 0 || in.Tokens != "" || in.Text.Text != "" || in.Text.PromptFile != "" || in.Text.Messages != ""
+}
+
 // openTokens opens the token input; model is the engine's model name, sent
 // to a --tokenize-url endpoint that serves several.
 func (f *Factory) openTokens(ctx context.Context, args []string, in *InputFlags, model string) (*tokenSource, error) {
@@ -72,6 +78,19 @@ func (f *Factory) openTokens(ctx context.Context, args []string, in *InputFlags,
 		return nil, err
 	}
 	return src, nil
+}
+
+// openPrompt opens the token input and picks prompt n of it (--prompt).
+func (f *Factory) openPrompt(ctx context.Context, args []string, in *InputFlags, model string, n int) (*tokenSource, *tokenize.Prompt, error) {
+	src, err := f.openTokens(ctx, args, in, model)
+	if err != nil {
+		return nil, nil, err
+	}
+	prompt, err := src.promptAt(ctx, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	return src, prompt, nil
 }
 
 func (f *Factory) openTokenInput(ctx context.Context, args []string, in *InputFlags) (*tokenSource, error) {

@@ -154,17 +154,17 @@ func TestConfirmationIsInterruptibleAndExact(t *testing.T) {
 	ios.SetStdoutTTY(true)
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		for !strings.Contains(syncString(errOut), "[y/N]") {
+		for !strings.Contains(errOut.String(), "[y/N]") {
 			time.Sleep(10 * time.Millisecond)
 		}
 		cancel()
 	}()
 	code := Main(ctx, ios, []string{"clear", "--controller", url, "--instance", "inst1"}, BuildInfo{Version: "t"})
 	if code != ExitInterrupted {
-		t.Fatalf("Ctrl-C at the prompt: exit %d, want 130; stderr %q", code, syncString(errOut))
+		t.Fatalf("Ctrl-C at the prompt: exit %d, want 130; stderr %q", code, errOut.String())
 	}
-	if !strings.Contains(syncString(errOut), `Clear all unpinned KV cache of instance "inst1" in LocalCPUBackend on controller `+url+`? It holds 2 keys now`) {
-		t.Fatalf("the prompt does not name the instance, controller and key count: %q", syncString(errOut))
+	if !strings.Contains(errOut.String(), `Clear all unpinned KV cache of instance "inst1" in LocalCPUBackend on controller `+url+`? It holds 2 keys now`) {
+		t.Fatalf("the prompt does not name the instance, controller and key count: %q", errOut.String())
 	}
 	// Only "n\n" is read: the next line stays for whoever reads next.
 	ios2, in, _, _ := iostreams.Test()
@@ -177,24 +177,6 @@ func TestConfirmationIsInterruptibleAndExact(t *testing.T) {
 	if rest := in.String(); rest != "next line\n" {
 		t.Fatalf("after the answer stdin holds %q, want %q", rest, "next line\n")
 	}
-}
-
-// lockedBuffer is a buffer one goroutine writes while another reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func syncString(l *lockedBuffer) string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // Trap 4: the wrong port is recognised at once and named, with the flag
@@ -486,10 +468,10 @@ func TestSandboxHintFollowsPopulate(t *testing.T) {
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(syncString(&stderr), "Ctrl-C stops it") && time.Now().Before(deadline) {
+	for !strings.Contains(stderr.String(), "Ctrl-C stops it") && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	out := syncString(&stderr)
+	out := stderr.String()
 	for _, want := range []string{"lmc lookup --master 127.0.0.1:", "--model org/my-model", "--hash sha256_cbor", "--hash-seed 42", "--chunk-size 128", "'" + prompt + "'"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("hint %q lacks %q", out, want)
@@ -604,6 +586,39 @@ func TestHelpFits80Columns(t *testing.T) {
 	for _, line := range strings.Split(r.stderr, "\n") {
 		if len([]rune(line)) > 80 {
 			t.Errorf("the no-seed error has a line of %d columns: %q", len([]rune(line)), line)
+		}
+	}
+}
+
+// Trap 15: the small things.
+func TestSmallThings(t *testing.T) {
+	t.Parallel()
+	s := startMaster(t)
+	_, url := startController(t)
+	// plurals
+	if r := runLMC(t, runOpts{tty: true}, "stats", "--controller", url); !strings.Contains(r.stdout, "2 instances, 3 workers") && !strings.Contains(r.stdout, " on 2 instances") {
+		t.Errorf("stats summary: %q", r.stdout)
+	}
+	// --min-hit names prompts 0-based, like --prompt and the JSON index
+	r := runLMC(t, runOpts{}, "lookup", "--master", s.Addr(), "--model", model, "--hash-seed", "0", "--tokens", seqTokens(512), "--min-hit", "0.5")
+	if r.code != ExitBelow || !strings.Contains(r.stderr, "prompt 0: ") {
+		t.Errorf("--min-hit: exit %d, stderr %q; want prompt 0", r.code, r.stderr)
+	}
+	// a prompt shorter than one chunk says so
+	r = runLMC(t, runOpts{tty: true}, "lookup", "--master", s.Addr(), "--model", model, "--hash-seed", "0", "--tokens", "1,2,3")
+	if !strings.Contains(r.stdout, "nothing to look up: the prompt's 3 tokens are fewer than one chunk") {
+		t.Errorf("short prompt: %q", r.stdout)
+	}
+	// health says each failure once
+	r = runLMC(t, runOpts{}, "health", "--master", "127.0.0.1:1")
+	if r.code != ExitUnavailable || strings.Count(r.stdout+r.stderr, "connection refused") != 1 {
+		t.Errorf("health failure printed %d times; stdout %q stderr %q", strings.Count(r.stdout+r.stderr, "connection refused"), r.stdout, r.stderr)
+	}
+	// help environment names the context variables and the precedence
+	r = runLMC(t, runOpts{}, "help", "environment")
+	for _, want := range []string{"LMC_CONTEXT", "LMC_CONFIG", "LMC_YES", "then the context"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("help environment lacks %q", want)
 		}
 	}
 }

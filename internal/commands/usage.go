@@ -2,185 +2,158 @@ package commands
 
 import (
 	"fmt"
-	"io"
-	"strings"
+	"strconv"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
+
+	"lmc/internal/commands/iostreams"
+	"lmc/internal/commands/printers"
+	"lmc/internal/coordinatorclient"
+	"lmc/internal/safetext"
 )
 
-// helpWidth is the width help text is wrapped to: a terminal's, at most
-// 100 and at least 60; 80 when not a terminal.
-func (f *Factory) helpWidth() int {
-	w := 80
-	if f.IOStreams.IsStdoutTTY() {
-		w = min(max(f.IOStreams.TerminalWidth(), 60), 100)
-	}
-	return w
+type usageView struct {
+	Source     string           `json:"source"`
+	Backend    string           `json:"backend"`
+	Generation *coordGeneration `json:"generation"`
+	// Instances are the MP servers' private compartments; SharedModules the
+	// fleet-shared pools, counted once.
+	Instances     []coordinatorclient.InstanceUsage `json:"instances"`
+	SharedModules []coordinatorclient.ModuleUsage   `json:"shared_modules"`
+	Warnings      []string                          `json:"warnings,omitempty"`
 }
 
-// writeUsage is the usage part of help: examples, the usage line, the
-// subcommands, the command's flags by group (key, input, backend, then
-// its own), wrapped to fit; global flags in full only on the root, else
-// one line naming them.
-func (f *Factory) writeUsage(w io.Writer, c *cobra.Command) error {
-	var b strings.Builder
-	width := f.helpWidth()
-	if c.HasExample() {
-		fmt.Fprintf(&b, "Examples:\n%s\n\n", c.Example)
-	}
-	b.WriteString("Usage:")
-	if c.Runnable() {
-		fmt.Fprintf(&b, "\n  %s", c.UseLine())
-	}
-	if c.HasAvailableSubCommands() {
-		fmt.Fprintf(&b, "\n  %s [command]", c.CommandPath())
-	}
-	b.WriteString("\n")
-	if c.HasAvailableSubCommands() {
-		b.WriteString("\nCommands:\n")
-		pad := 0
-		for _, s := range c.Commands() {
-			if s.IsAvailableCommand() || s.Name() == "help" {
-				pad = max(pad, len(s.Name()))
+// NewCmdUsage builds `lmc usage`.
+func NewCmdUsage(f *Factory) *cobra.Command {
+	var b BackendFlags
+	var instance string
+	cmd := &cobra.Command{
+		Use:   "usage --coordinator URL [--instance I]",
+		Short: "Fleet memory per MP server and shared pool, used against declared capacity (LMCache MP mode)",
+		Long: `Show the memory the LMCache MP coordinator accounts for (GET /instances/usage,
+or /instances/{id}/usage with --instance): per MP server its private
+compartments (L1 per medium, each private L2 adapter) and the fleet-shared
+pools (a shared S3 bucket or CXL pool, counted once), bytes used against the
+capacity each server declared. A capacity that was not declared (0) shows as
+"--" and its share as "unknown": unknown is never 0. Usage comes from the
+servers' cache events, so it needs --coordinator-event-reporting on them.
+
+JSON (-o json): {"source": "coordinator", "backend", "generation",
+"instances": [{"instance_id", "registered", "declared_capacity", "modules":
+[{"tier", "backend", "shared", "used_bytes", "capacity_bytes",
+"usage_ratio"}]}], "shared_modules": [...]}, with usage_ratio null when
+unknown.
+
+Exit codes: 0, 1 when the coordinator predates fleet usage (2026-08-19) or
+does not know the instance, 3 unreachable.`,
+		Example: `  lmc usage --coordinator http://localhost:9300
+  lmc usage --coordinator http://localhost:9300 --instance server-1 -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fm, err := f.outputFormat([]printers.Format{printers.Table, printers.Plain, printers.JSON})
+			if err != nil {
+				return err
 			}
-		}
-		for _, s := range c.Commands() {
-			if s.IsAvailableCommand() || s.Name() == "help" {
-				fmt.Fprintf(&b, "  %-*s  %s\n", pad, s.Name(), s.Short)
+			if _, err := f.backendSet(&b, coordinatorBackend, coordinatorBackend); err != nil {
+				return err
 			}
-		}
-	}
-	local := c.LocalFlags()
-	for _, group := range []string{groupKey, groupInput, groupBackend, ""} {
-		fs := pflag.NewFlagSet(group, pflag.ContinueOnError)
-		fs.SortFlags = false
-		local.VisitAll(func(fl *pflag.Flag) {
-			if !fl.Hidden && flagGroupOf(fl) == group {
-				fs.AddFlag(fl)
+			c, err := f.coordinatorClient(b.Coordinator)
+			if err != nil {
+				return err
 			}
-		})
-		if !fs.HasFlags() {
-			continue
-		}
-		title := group
-		if title == "" {
-			title = groupCommand
-		}
-		fmt.Fprintf(&b, "\n%s:\n%s", title, fs.FlagUsagesWrapped(width))
-	}
-	if c.HasAvailableInheritedFlags() {
-		if c.HasParent() {
-			var names []string
-			c.InheritedFlags().VisitAll(func(fl *pflag.Flag) {
-				if fl.Hidden {
-					return
+			ctx := cmd.Context()
+			v := usageView{Source: "coordinator", Backend: c.BaseURL(), Instances: []coordinatorclient.InstanceUsage{}, SharedModules: []coordinatorclient.ModuleUsage{}}
+			if instance != "" {
+				u, err := c.InstanceUsage(ctx, instance)
+				if err != nil {
+					return f.coordinatorErr(c, err)
 				}
-				n := "--" + fl.Name
-				if fl.Shorthand != "" {
-					n = "-" + fl.Shorthand + "/" + n
+				v.Instances, v.Warnings = append(v.Instances, *u), u.Warnings
+			} else {
+				u, err := c.FleetUsage(ctx)
+				if err != nil {
+					return f.coordinatorErr(c, err)
 				}
-				names = append(names, n)
-			})
-			fmt.Fprintf(&b, "\n%s\n", wrapWords("Global flags: "+strings.Join(names, ", ")+" ('lmc --help' explains them).", width))
-		} else {
-			fmt.Fprintf(&b, "\nGlobal flags:\n%s", c.InheritedFlags().FlagUsagesWrapped(width))
-		}
+				v.Instances, v.SharedModules, v.Warnings = u.Instances, u.SharedModules, u.Warnings
+				if v.Instances == nil {
+					v.Instances = []coordinatorclient.InstanceUsage{}
+				}
+				if v.SharedModules == nil {
+					v.SharedModules = []coordinatorclient.ModuleUsage{}
+				}
+			}
+			for i := range v.Instances {
+				if v.Instances[i].Modules == nil {
+					v.Instances[i].Modules = []coordinatorclient.ModuleUsage{}
+				}
+			}
+			v.Generation = generationOf(c)
+			f.noteGeneration(c)
+			warn(f.IOStreams, v.Warnings)
+			if fm == printers.JSON {
+				return printers.WriteJSON(f.Out(), v)
+			}
+			return writeUsage(f, fm, v)
+		},
 	}
-	if c.HasHelpSubCommands() {
-		b.WriteString("\nHelp topics:\n")
-		for _, s := range c.Commands() {
-			if s.IsAdditionalHelpTopicCommand() {
-				fmt.Fprintf(&b, "  %-14s %s\n", s.Name(), s.Short)
+	addCoordinatorFlag(cmd, &b)
+	cmd.Flags().StringVar(&instance, "instance", "", "only this MP server instance")
+	return cmd
+}
+
+func writeUsage(f *Factory, fm printers.Format, v usageView) error {
+	plain := fm == printers.Plain
+	row := func(inst, reg string, m coordinatorclient.ModuleUsage) []string {
+		used, capa, share := printers.Bytes(m.UsedBytes), "--", "unknown"
+		if plain {
+			used, capa, share = strconv.FormatInt(m.UsedBytes, 10), strconv.FormatInt(m.CapacityBytes, 10), "unknown"
+		}
+		if m.CapacityBytes > 0 && !plain {
+			capa = printers.Bytes(m.CapacityBytes)
+		}
+		if m.UsageRatio != nil {
+			share = fmt.Sprintf("%.1f %%", 100**m.UsageRatio)
+			if plain {
+				share = strconv.FormatFloat(*m.UsageRatio, 'g', -1, 64)
 			}
 		}
+		return []string{inst, reg, m.Tier, m.Backend, used, capa, share}
 	}
-	if c.HasAvailableSubCommands() {
-		fmt.Fprintf(&b, "\nUse \"%s [command] --help\" for more information about a command.\n", c.CommandPath())
+	var rows [][]string
+	for _, in := range v.Instances {
+		reg := "yes"
+		if !in.Registered {
+			reg = "no"
+		}
+		if len(in.Modules) == 0 {
+			rows = append(rows, []string{in.InstanceID, reg, "-", "-", "0", "--", "unknown"})
+		}
+		for _, m := range in.Modules {
+			rows = append(rows, row(in.InstanceID, reg, m))
+		}
 	}
-	_, err := io.WriteString(w, b.String())
+	for _, m := range v.SharedModules {
+		rows = append(rows, row("(shared)", "-", m))
+	}
+	if plain {
+		return printers.WritePlain(f.Out(), rows)
+	}
+	out := safetext.NewWriter(f.Out())
+	if len(rows) > 0 {
+		if err := printers.WriteTable(out, styledHeader(f.IOStreams.Styles(), []string{"INSTANCE", "REGISTERED", "TIER", "BACKEND", "USED", "CAPACITY", "USAGE"}), rows); err != nil {
+			return err
+		}
+	}
+	var used int64
+	for _, in := range v.Instances {
+		for _, m := range in.Modules {
+			used += m.UsedBytes
+		}
+	}
+	for _, m := range v.SharedModules {
+		used += m.UsedBytes
+	}
+	_, err := fmt.Fprintf(out, "%s used on %s and %s (capacity -- and usage unknown: not declared)\n", printers.Bytes(used),
+		iostreams.Plural(len(v.Instances), "MP server"), iostreams.Plural(len(v.SharedModules), "shared pool"))
 	return err
-}
-
-// wrapWords breaks s into lines of at most width runes at spaces.
-func wrapWords(s string, width int) string {
-	var lines []string
-	line := ""
-	for _, word := range strings.Fields(s) {
-		if line != "" && len([]rune(line))+1+len([]rune(word)) > width {
-			lines = append(lines, line)
-			line = word
-			continue
-		}
-		if line != "" {
-			line += " "
-		}
-		line += word
-	}
-	if line != "" {
-		lines = append(lines, line)
-	}
-	return strings.Join(lines, "\n")
-}
-
-// writeHelp is a command's help: its description, then its usage, every
-// line fitted to the help width.
-func (f *Factory) writeHelp(w io.Writer, c *cobra.Command) error {
-	var b strings.Builder
-	desc := c.Long
-	if desc == "" {
-		desc = c.Short
-	}
-	if desc != "" {
-		b.WriteString(strings.TrimRight(desc, "\n") + "\n\n")
-	}
-	if err := f.writeUsage(&b, c); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, fitLines(b.String(), f.helpWidth()))
-	return err
-}
-
-// fitLines breaks every line longer than width at its last space (or
-// '|' or ',') before width. A continued example command ("  lmc …") gets
-// a shell line continuation; other lines keep their indentation.
-func fitLines(text string, width int) string {
-	var out []string
-	for _, line := range strings.Split(text, "\n") {
-		out = append(out, fitLine(line, width)...)
-	}
-	return strings.Join(out, "\n")
-}
-
-func fitLine(line string, width int) []string {
-	if len([]rune(line)) <= width {
-		return []string{line}
-	}
-	indent := line[:len(line)-len(strings.TrimLeft(line, " "))]
-	command := strings.HasPrefix(strings.TrimLeft(line, " "), "lmc ")
-	cont, contIndent := "", indent
-	if command {
-		cont, contIndent = " \\", indent+"    "
-	} else if strings.HasPrefix(strings.TrimLeft(line, " "), "- ") || strings.HasPrefix(strings.TrimLeft(line, " "), "* ") {
-		contIndent = indent + "  "
-	}
-	var out []string
-	r := []rune(line)
-	for len(r) > width {
-		limit := width - len([]rune(cont))
-		cut := -1
-		for i := limit; i > len([]rune(contIndent))+10 && i > 0; i-- {
-			if r[i] == ' ' || (!command && (r[i-1] == '|' || r[i-1] == ',')) {
-				cut = i
-				break
-			}
-		}
-		if cut < 0 {
-			break // one long word: leave it
-		}
-		head := strings.TrimRight(string(r[:cut]), " ")
-		out = append(out, head+cont)
-		r = []rune(contIndent + strings.TrimLeft(string(r[cut:]), " "))
-	}
-	return append(out, string(r))
 }

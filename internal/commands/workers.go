@@ -15,16 +15,23 @@ func NewCmdWorkers(f *Factory) *cobra.Command {
 	var b BackendFlags
 	var instance string
 	cmd := &cobra.Command{
-		Use:   "workers --controller URL [--instance I]",
+		Use:   "workers (--controller URL | --coordinator URL) [--instance I]",
 		Short: "List the workers registered with the controller",
 		Long: `List the LMCache workers (one per TP rank) registered with the controller: ip,
-port, key count, registration and last heartbeat times.`,
+port, key count, registration and last heartbeat times. With --coordinator, the
+MP servers registered with the LMCache MP coordinator (GET /instances): ip,
+HTTP port, P2P URL and MQ port, registration time and heartbeat age (a bound:
+the coordinator does not report heartbeats).`,
 		Example: `  lmc workers --controller http://localhost:9000
-  lmc workers --controller http://localhost:9000 --instance inst3 -o json`,
+  lmc workers --controller http://localhost:9000 --instance inst3 -o json
+  lmc workers --coordinator http://localhost:9300`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fm, err := f.outputFormat([]printers.Format{printers.Table, printers.Wide, printers.Plain, printers.JSON})
 			if err != nil {
+				return err
+			}
+			if done, err := f.coordinatorWorkers(cmd.Context(), &b, instance, fm); done {
 				return err
 			}
 			c, err := f.requiredController(b.Controller)
@@ -58,6 +65,7 @@ port, key count, registration and last heartbeat times.`,
 		},
 	}
 	addControllerFlag(cmd, &b)
+	addCoordinatorFlag(cmd, &b)
 	cmd.Flags().StringVar(&instance, "instance", "", "only this instance")
 	_ = cmd.RegisterFlagCompletionFunc("instance", f.completeInstances)
 	return cmd

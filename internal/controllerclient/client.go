@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -184,17 +183,13 @@ func (c *Client) do(ctx context.Context, method string, ep Endpoint, query url.V
 			}
 			return status, respBody, newAPIError(ep, status, respBody)
 		}
-		t := time.NewTimer(c.backoff(attempt))
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
+		if perr := transport.Pause(ctx, transport.Backoff(attempt, c.cfg.retryWait, c.cfg.retryMaxWait)); perr != nil {
 			last := err
 			if last == nil {
 				last = newAPIError(ep, status, respBody)
 			}
 			return 0, nil, &TransportError{Endpoint: ep, Attempts: attempt,
-				Err: fmt.Errorf("%w (while waiting to retry after: %v)", ctx.Err(), last)}
+				Err: fmt.Errorf("%w (while waiting to retry after: %v)", perr, last)}
 		}
 	}
 }
@@ -247,18 +242,6 @@ func (c *Client) retryable(ctx context.Context, ep Endpoint, status int, body []
 		return strings.Contains(string(body), "Failed to acquire read lock within timeout")
 	}
 	return false
-}
-
-func (c *Client) backoff(attempt int) time.Duration {
-	d := c.cfg.retryWait << (attempt - 1)
-	if d > c.cfg.retryMaxWait || d <= 0 {
-		d = c.cfg.retryMaxWait
-	}
-	if d <= 0 {
-		return 0
-	}
-	half := d / 2
-	return half + rand.N(d-half+1)
 }
 
 type discardLogger struct{}

@@ -73,11 +73,7 @@ func newClientWith(t testing.TB, url string, o transport.Options, opts ...Option
 
 func peerFor(t testing.TB, url string, o transport.Options) *transport.Peer {
 	t.Helper()
-	tr, err := transport.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := tr.Peer(url)
+	p, err := transport.NewPeerWith(o, url)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,15 +30,49 @@ func present(m map[string]json.RawMessage, k string) bool {
 	return ok && !bytes.Equal(bytes.TrimSpace(v), []byte("null"))
 }
 
-func optString(m map[string]json.RawMessage, k string) (string, error) {
+// opt reads member k as a T: nil when it is absent or null.
+func opt[T any](m map[string]json.RawMessage, k string) (*T, error) {
 	if !present(m, k) {
-		return "", nil
+		return nil, nil
 	}
-	var s string
-	if err := json.Unmarshal(m[k], &s); err != nil {
-		return "", fmt.Errorf("%s: %w", k, err)
+	var x T
+	if err := json.Unmarshal(m[k], &x); err != nil {
+		return nil, fmt.Errorf("%s: %w", k, err)
 	}
-	return s, nil
+	return &x, nil
+}
+
+func optString(m map[string]json.RawMessage, k string) (string, error) {
+	s, err := opt[string](m, k)
+	if s == nil {
+		return "", err
+	}
+	return *s, nil
+}
+
+// optInt reads member k with parseInt: nil when it is absent or null.
+func optInt(m map[string]json.RawMessage, k string) (*int, error) {
+	if !present(m, k) {
+		return nil, nil
+	}
+	n, err := parseInt(m[k])
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", k, err)
+	}
+	return &n, nil
+}
+
+// eventAnswer decodes body, a JSON object, and its optional event_id.
+func eventAnswer(body []byte) (map[string]json.RawMessage, string, error) {
+	m, err := decodeObject(body)
+	if err != nil {
+		return nil, "", err
+	}
+	id, err := optString(m, "event_id")
+	if err != nil {
+		return nil, "", err
+	}
+	return m, id, nil
 }
 
 // parseInt accepts a JSON number that is an integer (also written as
@@ -65,14 +99,11 @@ func parseInt(raw json.RawMessage) (int, error) {
 // {instance: [location, end]}} (keeping the controller's instance order),
 // or the pre-v0.3.0 {"res": "<instance>"}.
 func DecodeLookup(body []byte) (*LookupResult, error) {
-	m, err := decodeObject(body)
+	m, eventID, err := eventAnswer(body)
 	if err != nil {
 		return nil, err
 	}
-	res := &LookupResult{Instances: []InstanceHit{}}
-	if res.EventID, err = optString(m, "event_id"); err != nil {
-		return nil, err
-	}
+	res := &LookupResult{EventID: eventID, Instances: []InstanceHit{}}
 	switch {
 	case present(m, "layout_info"):
 		hits, err := decodeLayout(m["layout_info"])
@@ -160,35 +191,29 @@ func decodeLayout(raw json.RawMessage) ([]InstanceHit, error) {
 // move: {"event_id", "num_tokens"}, or the legacy {"success"},
 // {"event_id"} or {"event_ids"}.
 func DecodeOp(body []byte) (*OpResult, error) {
-	m, err := decodeObject(body)
+	m, eventID, err := eventAnswer(body)
 	if err != nil {
 		return nil, err
 	}
-	res := &OpResult{}
-	if res.EventID, err = optString(m, "event_id"); err != nil {
+	res := &OpResult{EventID: eventID}
+	n, err := optInt(m, "num_tokens")
+	if err != nil {
 		return nil, err
 	}
-	known := present(m, "event_id")
-	if present(m, "num_tokens") {
-		if res.NumTokens, err = parseInt(m["num_tokens"]); err != nil {
-			return nil, fmt.Errorf("num_tokens: %w", err)
-		}
-		res.HasNumTokens, known = true, true
+	if n != nil {
+		res.NumTokens, res.HasNumTokens = *n, true
 	}
-	if present(m, "success") {
-		var b bool
-		if err := json.Unmarshal(m["success"], &b); err != nil {
-			return nil, fmt.Errorf("success: %w", err)
-		}
-		res.Success, known = &b, true
+	if res.Success, err = opt[bool](m, "success"); err != nil {
+		return nil, err
 	}
-	if present(m, "event_ids") {
-		if err := json.Unmarshal(m["event_ids"], &res.EventIDs); err != nil {
-			return nil, fmt.Errorf("event_ids: %w", err)
-		}
-		known = true
+	ids, err := opt[[]string](m, "event_ids")
+	if err != nil {
+		return nil, err
 	}
-	if !known {
+	if ids != nil {
+		res.EventIDs = *ids
+	}
+	if !present(m, "event_id") && n == nil && res.Success == nil && ids == nil {
 		return nil, errors.New("answer has none of num_tokens, success, event_id, event_ids")
 	}
 	return res, nil
@@ -197,14 +222,11 @@ func DecodeOp(body []byte) (*OpResult, error) {
 // DecodeHealth decodes a /health answer: {"event_id", "error_codes":
 // {"<worker>": code}}, or the legacy {"error_code": n} or {"alive": b}.
 func DecodeHealth(body []byte) (*HealthResult, error) {
-	m, err := decodeObject(body)
+	m, eventID, err := eventAnswer(body)
 	if err != nil {
 		return nil, err
 	}
-	res := &HealthResult{Workers: []WorkerHealth{}}
-	if res.EventID, err = optString(m, "event_id"); err != nil {
-		return nil, err
-	}
+	res := &HealthResult{EventID: eventID, Workers: []WorkerHealth{}}
 	known := false
 	if present(m, "error_codes") {
 		var codes map[string]json.RawMessage
@@ -225,21 +247,13 @@ func DecodeHealth(body []byte) (*HealthResult, error) {
 		sort.Slice(res.Workers, func(i, j int) bool { return res.Workers[i].WorkerID < res.Workers[j].WorkerID })
 		known = true
 	}
-	if present(m, "error_code") {
-		code, err := parseInt(m["error_code"])
-		if err != nil {
-			return nil, fmt.Errorf("error_code: %w", err)
-		}
-		res.ErrorCode, known = &code, true
+	if res.ErrorCode, err = optInt(m, "error_code"); err != nil {
+		return nil, err
 	}
-	if present(m, "alive") {
-		var b bool
-		if err := json.Unmarshal(m["alive"], &b); err != nil {
-			return nil, fmt.Errorf("alive: %w", err)
-		}
-		res.Alive, known = &b, true
+	if res.Alive, err = opt[bool](m, "alive"); err != nil {
+		return nil, err
 	}
-	if !known {
+	if !known && res.ErrorCode == nil && res.Alive == nil {
 		return nil, errors.New("answer has none of error_codes, error_code, alive")
 	}
 	return res, nil
@@ -255,12 +269,8 @@ func DecodeCheckFinish(body []byte) (*CheckFinishResult, error) {
 	if res.Status, err = optString(m, "status"); err != nil {
 		return nil, err
 	}
-	if present(m, "finished") {
-		var b bool
-		if err := json.Unmarshal(m["finished"], &b); err != nil {
-			return nil, fmt.Errorf("finished: %w", err)
-		}
-		res.Finished = &b
+	if res.Finished, err = opt[bool](m, "finished"); err != nil {
+		return nil, err
 	}
 	if res.Status == "" && res.Finished == nil {
 		return nil, errors.New("answer has neither status nor finished")
@@ -318,14 +328,11 @@ func decodeWorkerList(raw json.RawMessage) ([]WorkerInfo, error) {
 
 // DecodeWorkerInfos decodes a /query_worker_info answer.
 func DecodeWorkerInfos(body []byte) (*WorkerInfoResult, error) {
-	m, err := decodeObject(body)
+	m, eventID, err := eventAnswer(body)
 	if err != nil {
 		return nil, err
 	}
-	res := &WorkerInfoResult{Workers: []WorkerInfo{}}
-	if res.EventID, err = optString(m, "event_id"); err != nil {
-		return nil, err
-	}
+	res := &WorkerInfoResult{EventID: eventID, Workers: []WorkerInfo{}}
 	if !hasKey(m, "worker_infos") {
 		return nil, errors.New("answer lacks worker_infos")
 	}
@@ -352,10 +359,12 @@ func DecodeWorkers(body []byte) (*WorkersResult, error) {
 			}
 		}
 		res.TotalCount = len(res.Workers)
-		if present(m, "total_count") {
-			if res.TotalCount, err = parseInt(m["total_count"]); err != nil {
-				return nil, fmt.Errorf("total_count: %w", err)
-			}
+		n, err := optInt(m, "total_count")
+		if err != nil {
+			return nil, err
+		}
+		if n != nil {
+			res.TotalCount = *n
 		}
 		return res, nil
 	}
@@ -392,14 +401,11 @@ func DecodeKeyStats(body []byte) (*KeyStats, error) {
 // DecodeQueryInstance decodes a /query_instance answer {"event_id",
 // "res": "<instance>"}.
 func DecodeQueryInstance(body []byte) (*QueryInstanceResult, error) {
-	m, err := decodeObject(body)
+	m, eventID, err := eventAnswer(body)
 	if err != nil {
 		return nil, err
 	}
-	res := &QueryInstanceResult{}
-	if res.EventID, err = optString(m, "event_id"); err != nil {
-		return nil, err
-	}
+	res := &QueryInstanceResult{EventID: eventID}
 	if !present(m, "res") {
 		return nil, errors.New("answer lacks res")
 	}

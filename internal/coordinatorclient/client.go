@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -186,17 +185,13 @@ func (b *base) do(ctx context.Context, c call) (*answer, error) {
 			}
 			return a, newAPIError(b.peer, b.cfg.display, c.rt, a.status, a.body)
 		}
-		t := time.NewTimer(b.backoff(attempt))
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
+		if perr := transport.Pause(ctx, transport.Backoff(attempt, b.cfg.retryWait, b.cfg.retryMaxWait)); perr != nil {
 			last := err
 			if last == nil {
 				last = newAPIError(b.peer, b.cfg.display, c.rt, a.status, a.body)
 			}
 			return nil, &TransportError{Peer: b.peer, URL: b.cfg.display, Method: c.rt.method, Route: c.rt.pattern, Attempts: attempt,
-				Err: fmt.Errorf("%w (while waiting to retry after: %v)", ctx.Err(), last)}
+				Err: fmt.Errorf("%w (while waiting to retry after: %v)", perr, last)}
 		}
 	}
 }
@@ -267,18 +262,6 @@ func retryable(ctx context.Context, a *answer, err error) bool {
 		return true
 	}
 	return false
-}
-
-func (b *base) backoff(attempt int) time.Duration {
-	d := b.cfg.retryWait << (attempt - 1)
-	if d > b.cfg.retryMaxWait || d <= 0 {
-		d = b.cfg.retryMaxWait
-	}
-	if d <= 0 {
-		return 0
-	}
-	half := d / 2
-	return half + rand.N(d-half+1)
 }
 
 // bad builds the error for an answer that cannot be trusted.

@@ -709,6 +709,13 @@ func TestByKeysAndChecks(t *testing.T) {
 	if err != nil || hc.Checked != 2 || hc.CoordinatorMatches != 1 || hc.LocalMatches != 1 || len(hc.ChunkSizes) != 1 || hc.ChunkSizes[0] != 256 {
 		t.Errorf("%+v %v", hc, err)
 	}
+	// A coordinator with another --chunk-size resolves the stored chunks'
+	// tokens to no chunk: no match, a note, and no error.
+	_, c512 := coordinator(t, sandboxcoordinator.WithChunkSize(512))
+	hc, err = c512.VerifyHashing(ctx(), 4)
+	if err != nil || hc.Checked != 2 || hc.CoordinatorMatches != 0 || hc.LocalMatches != 1 || len(hc.Notes) != 1 || !strings.Contains(hc.Notes[0], "resolves 0 chunks from a stored chunk's 256 tokens") {
+		t.Errorf("chunk size 512: %+v %v", hc, err)
+	}
 	// Without tier totals in the stats, the listing is summed.
 	_, c2 := coordinator(t, sandboxcoordinator.WithGeneration(sandboxcoordinator.Gen202608))
 	if tt, err := c2.TierTotals(ctx()); err != nil || tt.FromStats || tt.L1Count != 2 || tt.L2Count != 1 || tt.L1SizeBytes != 67108864 {

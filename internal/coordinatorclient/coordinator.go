@@ -146,13 +146,9 @@ func (t *TokensRequest) checkChunks(got int, who string) string {
 
 // Healthz is GET /healthz (a liveness probe: it checks nothing).
 func (c *Client) Healthz(ctx context.Context) (*Health, error) {
-	a, err := c.do(ctx, call{rt: rHealthz, limit: 64 << 10})
+	h, _, err := roundTrip(ctx, c, call{rt: rHealthz, limit: 64 << 10}, nil, DecodeHealthz)
 	if err != nil {
 		return nil, err
-	}
-	h, err := DecodeHealthz(a.body)
-	if err != nil {
-		return nil, c.decodeErr(rHealthz, a, err)
 	}
 	c.present(FeatureHealthz, rHealthz)
 	return h, nil
@@ -160,26 +156,18 @@ func (c *Client) Healthz(ctx context.Context) (*Health, error) {
 
 // Instances is GET /instances, in registration order.
 func (c *Client) Instances(ctx context.Context) (*InstanceList, error) {
-	a, err := c.do(ctx, call{rt: rInstances, limit: listingLimit})
+	l, _, err := roundTrip(ctx, c, call{rt: rInstances, limit: listingLimit}, nil, DecodeInstances)
 	if err != nil {
 		return nil, err
-	}
-	l, err := DecodeInstances(a.body)
-	if err != nil {
-		return nil, c.decodeErr(rInstances, a, err)
 	}
 	return l, nil
 }
 
 // FleetUsage is GET /instances/usage (coordinators from 2026-08-19).
 func (c *Client) FleetUsage(ctx context.Context) (*FleetUsage, error) {
-	a, err := c.do(ctx, call{rt: rUsage, limit: listingLimit})
+	u, _, err := roundTrip(ctx, c, call{rt: rUsage, limit: listingLimit}, c.absent(FeatureUsage), DecodeFleetUsage)
 	if err != nil {
-		return nil, c.unsupported(FeatureUsage, err)
-	}
-	u, err := DecodeFleetUsage(a.body)
-	if err != nil {
-		return nil, c.decodeErr(rUsage, a, err)
+		return nil, err
 	}
 	c.present(FeatureUsage, rUsage)
 	return u, nil
@@ -190,13 +178,9 @@ func (c *Client) InstanceUsage(ctx context.Context, instanceID string) (*Instanc
 	if instanceID == "" {
 		return nil, errors.New("an instance id is required")
 	}
-	a, err := c.do(ctx, call{rt: rInstanceUsage, path: rInstanceUsage.path(instanceID), limit: smallLimit})
+	u, a, err := roundTrip(ctx, c, call{rt: rInstanceUsage, path: rInstanceUsage.path(instanceID), limit: smallLimit}, c.absent(FeatureUsage), DecodeInstanceUsage)
 	if err != nil {
-		return nil, c.unsupported(FeatureUsage, err)
-	}
-	u, err := DecodeInstanceUsage(a.body)
-	if err != nil {
-		return nil, c.decodeErr(rInstanceUsage, a, err)
+		return nil, err
 	}
 	if u.InstanceID != instanceID {
 		return nil, c.bad(rInstanceUsage, a, "asked for instance %q, the answer is for %q", instanceID, u.InstanceID)
@@ -285,13 +269,9 @@ func (c *Client) Lookup(ctx context.Context, req LookupRequest) (*LookupResult, 
 		rt = rLookupTokens
 	}
 	limit := c.lookupLimit(&req)
-	a, err := c.do(ctx, call{rt: rt, body: body, limit: limit})
+	res, a, err := roundTrip(ctx, c, call{rt: rt, body: body, limit: limit}, c.absent(FeatureDirectory), DecodeLookup)
 	if err != nil {
-		return nil, c.unsupported(FeatureDirectory, err)
-	}
-	res, err := DecodeLookup(a.body)
-	if err != nil {
-		return nil, c.decodeErr(rt, a, err)
+		return nil, err
 	}
 	c.present(FeatureDirectory, rt)
 	if res.Chunks < 0 && !keysForm && rt == rLookup {
@@ -511,13 +491,9 @@ func (c *Client) Keys(ctx context.Context, q KeysQuery) (*KeysPage, error) {
 	if limit == 0 {
 		limit = 1000
 	}
-	a, err := c.do(ctx, call{rt: rKeys, query: v, limit: int64(4096 + limit*(1024+c.cfg.maxPlacements*512))})
+	p, a, err := roundTrip(ctx, c, call{rt: rKeys, query: v, limit: int64(4096 + limit*(1024+c.cfg.maxPlacements*512))}, c.absent(FeatureDirectoryKeys), DecodeKeysPage)
 	if err != nil {
-		return nil, c.unsupported(FeatureDirectoryKeys, err)
-	}
-	p, err := DecodeKeysPage(a.body)
-	if err != nil {
-		return nil, c.decodeErr(rKeys, a, err)
+		return nil, err
 	}
 	p.Offset = q.Offset
 	if len(p.Keys) > limit {
@@ -579,13 +555,9 @@ func (c *Client) EachKey(ctx context.Context, q KeysQuery, fn func(KeyEntry) err
 
 // DirectoryStats is GET /directory/stats.
 func (c *Client) DirectoryStats(ctx context.Context) (*DirectoryStats, error) {
-	a, err := c.do(ctx, call{rt: rStats, limit: listingLimit})
+	s, _, err := roundTrip(ctx, c, call{rt: rStats, limit: listingLimit}, c.absent(FeatureDirectory), DecodeDirectoryStats)
 	if err != nil {
-		return nil, c.unsupported(FeatureDirectory, err)
-	}
-	s, err := DecodeDirectoryStats(a.body)
-	if err != nil {
-		return nil, c.decodeErr(rStats, a, err)
+		return nil, err
 	}
 	c.present(FeatureDirectory, rStats)
 	if s.NumKeys != nil {
@@ -609,13 +581,9 @@ func (c *Client) PostEvents(ctx context.Context, req CacheEventsRequest) (*Event
 			req.Batches[i].Entries[j].TokenIDs = nonNil(req.Batches[i].Entries[j].TokenIDs)
 		}
 	}
-	a, err := c.do(ctx, call{rt: rEvents, body: req, limit: smallLimit})
+	r, a, err := roundTrip(ctx, c, call{rt: rEvents, body: req, limit: smallLimit}, c.absent(FeatureEvents), DecodeEventsResult)
 	if err != nil {
-		return nil, c.unsupported(FeatureEvents, err)
-	}
-	r, err := DecodeEventsResult(a.body)
-	if err != nil {
-		return nil, c.decodeErr(rEvents, a, err)
+		return nil, err
 	}
 	if n := r.Applied + r.Duplicates + r.Stale; n != len(req.Batches) {
 		return nil, c.bad(rEvents, a, "applied %d + duplicates %d + stale %d for %d batches sent", r.Applied, r.Duplicates, r.Stale, len(req.Batches))
@@ -635,6 +603,34 @@ func tierQuery(t Tier) (url.Values, error) {
 		return url.Values{"tier": {"l1"}}, nil
 	}
 	return nil, fmt.Errorf("tier %q: quota usage is read for l1 or l2", t)
+}
+
+// roundTrip sends cl and decodes its answer with decode. A failed call
+// goes through missing (how the route tells an absent feature; nil: as it
+// is); an answer decode rejects is a *BadAnswerError.
+func roundTrip[T any](ctx context.Context, c *Client, cl call, missing func(error) error, decode func([]byte) (*T, error)) (*T, *answer, error) {
+	a, err := c.do(ctx, cl)
+	if err != nil {
+		if missing != nil {
+			err = missing(err)
+		}
+		return nil, nil, err
+	}
+	x, err := decode(a.body)
+	if err != nil {
+		return nil, a, c.decodeErr(cl.rt, a, err)
+	}
+	return x, a, nil
+}
+
+// absent is how a route of feature f tells that f is missing.
+func (c *Client) absent(f Feature) func(error) error {
+	return func(err error) error { return c.unsupported(f, err) }
+}
+
+// quotaAbsent is how the quota routes tell that quotas are missing.
+func (c *Client) quotaAbsent(ctx context.Context) func(error) error {
+	return func(err error) error { return c.quotaMissing(ctx, err) }
 }
 
 // quotaMissing explains a 404 on /quota: the /l2 naming of June 2026, or
@@ -660,13 +656,9 @@ func (c *Client) Quotas(ctx context.Context, tier Tier) (*QuotaList, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := c.do(ctx, call{rt: rQuotaList, query: q, limit: listingLimit})
+	l, a, err := roundTrip(ctx, c, call{rt: rQuotaList, query: q, limit: listingLimit}, c.quotaAbsent(ctx), DecodeQuotaList)
 	if err != nil {
-		return nil, c.quotaMissing(ctx, err)
-	}
-	l, err := DecodeQuotaList(a.body)
-	if err != nil {
-		return nil, c.decodeErr(rQuotaList, a, err)
+		return nil, err
 	}
 	l.Tier = orL2(tier)
 	for i := range l.ByCacheSalt {
@@ -693,13 +685,9 @@ func (c *Client) Quota(ctx context.Context, salt string, tier Tier) (*QuotaStatu
 	if err != nil {
 		return nil, err
 	}
-	a, err := c.do(ctx, call{rt: rQuotaGet, path: rQuotaGet.path(saltPath(salt)), query: q, limit: smallLimit})
+	s, a, err := roundTrip(ctx, c, call{rt: rQuotaGet, path: rQuotaGet.path(saltPath(salt)), query: q, limit: smallLimit}, c.quotaAbsent(ctx), DecodeQuotaStatus)
 	if err != nil {
-		return nil, c.quotaMissing(ctx, err)
-	}
-	s, err := DecodeQuotaStatus(a.body)
-	if err != nil {
-		return nil, c.decodeErr(rQuotaGet, a, err)
+		return nil, err
 	}
 	if s.CacheSalt != salt {
 		return nil, c.bad(rQuotaGet, a, "asked for salt %q, the answer is for %q", salt, s.CacheSalt)
@@ -714,13 +702,9 @@ func (c *Client) SetQuota(ctx context.Context, salt string, limitGB float64) (*Q
 	if math.IsNaN(limitGB) || math.IsInf(limitGB, 0) || limitGB < 0 {
 		return nil, fmt.Errorf("quota %v GiB: use a finite number >= 0", limitGB)
 	}
-	a, err := c.do(ctx, call{rt: rQuotaSet, path: rQuotaSet.path(saltPath(salt)), body: wireQuotaSet{LimitGB: limitGB}, limit: smallLimit})
+	r, a, err := roundTrip(ctx, c, call{rt: rQuotaSet, path: rQuotaSet.path(saltPath(salt)), body: wireQuotaSet{LimitGB: limitGB}, limit: smallLimit}, c.quotaAbsent(ctx), DecodeQuotaWrite)
 	if err != nil {
-		return nil, c.quotaMissing(ctx, err)
-	}
-	r, err := DecodeQuotaWrite(a.body)
-	if err != nil {
-		return nil, c.decodeErr(rQuotaSet, a, err)
+		return nil, err
 	}
 	switch {
 	case r.CacheSalt != salt:
@@ -736,13 +720,9 @@ func (c *Client) SetQuota(ctx context.Context, salt string, limitGB float64) (*Q
 
 // DeleteQuota is DELETE /quota/{salt}: Status "removed" or "not_found".
 func (c *Client) DeleteQuota(ctx context.Context, salt string) (*QuotaWriteResult, error) {
-	a, err := c.do(ctx, call{rt: rQuotaDelete, path: rQuotaDelete.path(saltPath(salt)), limit: smallLimit})
+	r, a, err := roundTrip(ctx, c, call{rt: rQuotaDelete, path: rQuotaDelete.path(saltPath(salt)), limit: smallLimit}, c.quotaAbsent(ctx), DecodeQuotaWrite)
 	if err != nil {
-		return nil, c.quotaMissing(ctx, err)
-	}
-	r, err := DecodeQuotaWrite(a.body)
-	if err != nil {
-		return nil, c.decodeErr(rQuotaDelete, a, err)
+		return nil, err
 	}
 	switch {
 	case r.CacheSalt != salt:
@@ -757,13 +737,9 @@ func (c *Client) DeleteQuota(ctx context.Context, salt string) (*QuotaWriteResul
 // QuotaDefault is GET /quota/config: the default L2 limit (nil: salts
 // without a quota are exempt from eviction).
 func (c *Client) QuotaDefault(ctx context.Context) (*QuotaConfig, error) {
-	a, err := c.do(ctx, call{rt: rQuotaConfig, limit: smallLimit})
+	q, _, err := roundTrip(ctx, c, call{rt: rQuotaConfig, limit: smallLimit}, c.absent(FeatureQuotaConfig), DecodeQuotaConfig)
 	if err != nil {
-		return nil, c.unsupported(FeatureQuotaConfig, err)
-	}
-	q, err := DecodeQuotaConfig(a.body)
-	if err != nil {
-		return nil, c.decodeErr(rQuotaConfig, a, err)
+		return nil, err
 	}
 	c.present(FeatureQuotaConfig, rQuotaConfig)
 	return q, nil
@@ -776,13 +752,9 @@ func (c *Client) SetQuotaDefault(ctx context.Context, limitGB *float64) (*QuotaC
 	if limitGB != nil && (math.IsNaN(*limitGB) || math.IsInf(*limitGB, 0) || *limitGB < 0) {
 		return nil, fmt.Errorf("default quota %v GiB: use a finite number >= 0, or none", *limitGB)
 	}
-	a, err := c.do(ctx, call{rt: rQuotaConfigW, body: wireQuotaConfig{DefaultLimitGB: limitGB}, limit: smallLimit})
+	q, a, err := roundTrip(ctx, c, call{rt: rQuotaConfigW, body: wireQuotaConfig{DefaultLimitGB: limitGB}, limit: smallLimit}, c.absent(FeatureQuotaConfig), DecodeQuotaConfig)
 	if err != nil {
-		return nil, c.unsupported(FeatureQuotaConfig, err)
-	}
-	q, err := DecodeQuotaConfig(a.body)
-	if err != nil {
-		return nil, c.decodeErr(rQuotaConfigW, a, err)
+		return nil, err
 	}
 	if (q.DefaultLimitGB == nil) != (limitGB == nil) || limitGB != nil && math.Abs(*q.DefaultLimitGB-*limitGB) > 1e-9*math.Max(1, *limitGB) {
 		return nil, c.bad(rQuotaConfigW, a, "the answer's default limit is not the one set")
@@ -810,13 +782,9 @@ func (c *Client) pin(ctx context.Context, rt route, req TokensRequest, want stri
 	if err := req.normalize(); err != nil {
 		return nil, err
 	}
-	a, err := c.do(ctx, call{rt: rt, body: wirePin{ModelName: req.ModelName, WorldSize: req.WorldSize, TokenIDs: nonNil(req.TokenIDs), CacheSalt: req.CacheSalt}, limit: smallLimit})
+	p, a, err := roundTrip(ctx, c, call{rt: rt, body: wirePin{ModelName: req.ModelName, WorldSize: req.WorldSize, TokenIDs: nonNil(req.TokenIDs), CacheSalt: req.CacheSalt}, limit: smallLimit}, c.absent(FeaturePins), DecodePinResult)
 	if err != nil {
-		return nil, c.unsupported(FeaturePins, err)
-	}
-	p, err := DecodePinResult(a.body)
-	if err != nil {
-		return nil, c.decodeErr(rt, a, err)
+		return nil, err
 	}
 	if p.Status != want {
 		return nil, c.bad(rt, a, "status %q, not %s", p.Status, want)
@@ -898,13 +866,9 @@ func (c *Client) Delete(ctx context.Context, req DeleteRequest) (*DeleteResult, 
 	}
 	body := wireDelete{InstanceID: req.InstanceID, ModelName: req.ModelName, WorldSize: req.WorldSize, TokenIDs: nonNil(req.TokenIDs),
 		CacheSalt: req.CacheSalt, Tier: req.Tier, Force: req.Force}
-	a, err := c.do(ctx, call{rt: rDelete, body: body, limit: smallLimit})
+	r, a, err := roundTrip(ctx, c, call{rt: rDelete, body: body, limit: smallLimit}, c.absent(FeatureDelete), DecodeDeleteResult)
 	if err != nil {
-		return nil, c.unsupported(FeatureDelete, err)
-	}
-	r, err := DecodeDeleteResult(a.body)
-	if err != nil {
-		return nil, c.decodeErr(rDelete, a, err)
+		return nil, err
 	}
 	tiers := 1
 	if req.Tier == TierAll {
@@ -939,13 +903,9 @@ func (c *Client) Prefetch(ctx context.Context, req PrefetchRequest) (*PrefetchSu
 		return nil, err
 	}
 	body := wirePrefetch{InstanceID: req.InstanceID, ModelName: req.ModelName, WorldSize: req.WorldSize, TokenIDs: nonNil(req.TokenIDs), CacheSalt: req.CacheSalt}
-	a, err := c.do(ctx, call{rt: rPrefetch, body: body, limit: smallLimit})
+	r, a, err := roundTrip(ctx, c, call{rt: rPrefetch, body: body, limit: smallLimit}, c.absent(FeaturePrefetch), DecodePrefetchSubmit)
 	if err != nil {
-		return nil, c.unsupported(FeaturePrefetch, err)
-	}
-	r, err := DecodePrefetchSubmit(a.body)
-	if err != nil {
-		return nil, c.decodeErr(rPrefetch, a, err)
+		return nil, err
 	}
 	if r.InstanceID != req.InstanceID {
 		return nil, c.bad(rPrefetch, a, "asked to prefetch on %q, the answer is for %q", req.InstanceID, r.InstanceID)
@@ -964,13 +924,9 @@ func (c *Client) PrefetchStatus(ctx context.Context, instanceID, requestID strin
 	if instanceID == "" || requestID == "" {
 		return nil, errors.New("an instance id and a request id are required")
 	}
-	a, err := c.do(ctx, call{rt: rPrefetchStatus, path: rPrefetchStatus.path(instanceID, requestID), limit: smallLimit})
+	p, a, err := roundTrip(ctx, c, call{rt: rPrefetchStatus, path: rPrefetchStatus.path(instanceID, requestID), limit: smallLimit}, c.absent(FeaturePrefetch), DecodePrefetchStatus)
 	if err != nil {
-		return nil, c.unsupported(FeaturePrefetch, err)
-	}
-	p, err := DecodePrefetchStatus(a.body)
-	if err != nil {
-		return nil, c.decodeErr(rPrefetchStatus, a, err)
+		return nil, err
 	}
 	if p.RequestID != "" && p.RequestID != requestID {
 		return nil, c.bad(rPrefetchStatus, a, "polled request %q, the answer is for %q", requestID, p.RequestID)
@@ -1051,13 +1007,9 @@ func (c *Client) Move(ctx context.Context, req MoveRequest) (*MoveSubmitResult, 
 	}
 	body := wireMove{SourceInstanceID: req.SourceInstanceID, TargetInstanceID: req.TargetInstanceID, ModelName: req.ModelName,
 		WorldSize: req.WorldSize, TokenIDs: nonNil(req.TokenIDs), CacheSalt: req.CacheSalt, KeepSource: req.KeepSource}
-	a, err := c.do(ctx, call{rt: rMove, body: body, limit: smallLimit})
+	m, a, err := roundTrip(ctx, c, call{rt: rMove, body: body, limit: smallLimit}, c.absent(FeatureMoves), DecodeMoveSubmit)
 	if err != nil {
-		return nil, c.unsupported(FeatureMoves, err)
-	}
-	m, err := DecodeMoveSubmit(a.body)
-	if err != nil {
-		return nil, c.decodeErr(rMove, a, err)
+		return nil, err
 	}
 	if m.Status == "submitted" && (m.SourceInstanceID != req.SourceInstanceID || m.TargetInstanceID != req.TargetInstanceID) {
 		return nil, c.bad(rMove, a, "asked to move %s → %s, the answer is for %s → %s", req.SourceInstanceID, req.TargetInstanceID, m.SourceInstanceID, m.TargetInstanceID)
@@ -1075,13 +1027,9 @@ func (c *Client) MoveStatus(ctx context.Context, moveID string) (*MoveStatus, er
 	if moveID == "" {
 		return nil, errors.New("a move id is required")
 	}
-	a, err := c.do(ctx, call{rt: rMoveStatus, path: rMoveStatus.path(moveID), limit: smallLimit})
+	m, a, err := roundTrip(ctx, c, call{rt: rMoveStatus, path: rMoveStatus.path(moveID), limit: smallLimit}, c.absent(FeatureMoves), DecodeMoveStatus)
 	if err != nil {
-		return nil, c.unsupported(FeatureMoves, err)
-	}
-	m, err := DecodeMoveStatus(a.body)
-	if err != nil {
-		return nil, c.decodeErr(rMoveStatus, a, err)
+		return nil, err
 	}
 	if m.MoveID != "" && m.MoveID != moveID {
 		return nil, c.bad(rMoveStatus, a, "asked for move %q, the answer is for %q", moveID, m.MoveID)

@@ -22,70 +22,76 @@ func decodeKey(d *decoder, raw json.RawMessage, path string) (Key, error) {
 		return Key{}, err
 	}
 	var k Key
-	if k.ChunkHashHex, err = o.str("chunk_hash_hex", true); err != nil {
+	if err := o.read(strField("chunk_hash_hex", true, &k.ChunkHashHex)); err != nil {
 		return Key{}, err
 	}
 	if _, err := parseHex(k.ChunkHashHex); err != nil {
 		return Key{}, fmt.Errorf("%s: chunk_hash_hex %q: %v", path, k.ChunkHashHex, err)
 	}
-	if k.ModelName, err = o.str("model_name", true); err != nil {
-		return Key{}, err
-	}
-	if k.KVRank, _, err = o.integer("kv_rank", true); err != nil {
-		return Key{}, err
-	}
-	if k.ObjectGroupID, _, err = o.integer("object_group_id", false); err != nil {
-		return Key{}, err
-	}
-	if k.CacheSalt, err = o.str("cache_salt", false); err != nil {
+	if err := o.read(strField("model_name", true, &k.ModelName), intField("kv_rank", true, &k.KVRank),
+		intField("object_group_id", false, &k.ObjectGroupID), strField("cache_salt", false, &k.CacheSalt)); err != nil {
 		return Key{}, err
 	}
 	o.done()
 	return k, nil
 }
 
-func decodePlacements(d *decoder, o *obj, k string) ([]Placement, error) {
-	l, _, err := o.list(k, false)
-	if err != nil {
-		return nil, err
+// keyField reads the required member "key", a Key.
+func keyField(p *Key) field {
+	return func(o *obj) (err error) {
+		raw, ok := o.get("key")
+		if !ok {
+			return o.missing("key")
+		}
+		*p, err = decodeKey(o.d, raw, o.field("key"))
+		return err
 	}
-	out := make([]Placement, 0, len(l))
-	for i, raw := range l {
-		path := fmt.Sprintf("%s[%d]", o.field(k), i)
-		p, err := d.object(raw, path)
-		if err != nil {
-			return nil, err
+}
+
+// accessCountField reads an optional, non-negative access_count; *has
+// turns false when it is absent.
+func accessCountField(p *int64, has *bool) field {
+	return func(o *obj) error {
+		n, ok, err := o.integer("access_count", false)
+		switch {
+		case err != nil:
+			return err
+		case !ok:
+			*has = false
+		case n < 0:
+			return fmt.Errorf("%s.access_count: %d is negative", o.path, n)
+		default:
+			*p = n
 		}
-		var pl Placement
-		if pl.InstanceID, err = p.str("instance_id", true); err != nil {
-			return nil, err
+		return nil
+	}
+}
+
+func placementsField(p *[]Placement) field {
+	return func(o *obj) (err error) { *p, err = decodePlacements(o, "placements"); return err }
+}
+
+func decodePlacements(o *obj, k string) ([]Placement, error) {
+	var out []Placement
+	err := objects(o, k, false, &out, func(path string, p *obj, pl *Placement) error {
+		if err := p.finish(strField("instance_id", true, &pl.InstanceID), intField("incarnation", false, &pl.Incarnation),
+			strField("tier", true, &pl.Tier), strField("backend", false, &pl.Backend),
+			intField("size_bytes", false, &pl.SizeBytes), boolField("shared", false, &pl.Shared)); err != nil {
+			return err
 		}
-		if pl.Incarnation, _, err = p.integer("incarnation", false); err != nil {
-			return nil, err
-		}
-		if pl.Tier, err = p.str("tier", true); err != nil {
-			return nil, err
-		}
-		if pl.Backend, err = p.str("backend", false); err != nil {
-			return nil, err
-		}
-		if pl.SizeBytes, _, err = p.integer("size_bytes", false); err != nil {
-			return nil, err
-		}
-		if pl.Shared, err = p.boolean("shared", false); err != nil {
-			return nil, err
-		}
-		p.done()
 		if pl.SizeBytes < 0 || pl.Incarnation < 0 {
-			return nil, fmt.Errorf("%s: negative size or incarnation", path)
+			return fmt.Errorf("%s: negative size or incarnation", path)
 		}
 		if pl.InstanceID == "" && !pl.Shared {
-			return nil, fmt.Errorf("%s: a private placement without instance_id", path)
+			return fmt.Errorf("%s: a private placement without instance_id", path)
 		}
 		if pl.Tier != string(TierL1) && pl.Tier != string(TierL2) {
-			d.warn("%s has tier %q, which lmc does not know (a newer coordinator?)", shapePath(path), pl.Tier)
+			o.d.warn("%s has tier %q, which lmc does not know (a newer coordinator?)", shapePath(path), pl.Tier)
 		}
-		out = append(out, pl)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -96,182 +102,119 @@ func decodePlacements(d *decoder, o *obj, k string) ([]Placement, error) {
 // Chunks then -1) and /directory/lookup_tokens ({"chunks", "results"}
 // without token_ids).
 func DecodeLookup(body []byte) (*LookupResult, error) {
-	raw, err := document(body)
-	if err != nil {
-		return nil, err
-	}
-	d := newDecoder("lookup answer")
-	o, err := d.object(raw, "")
-	if err != nil {
-		return nil, err
-	}
 	res := &LookupResult{Chunks: -1, Results: []KeyPlacements{}}
-	if n, ok, err := o.count("chunks", false); err != nil {
-		return nil, err
-	} else if ok {
-		res.Chunks = n
-	}
-	l, _, err := o.list("results", true)
-	if err != nil {
-		return nil, err
-	}
-	res.HasTokenIDs, res.HasAccessCount = len(l) > 0, len(l) > 0
-	for i, raw := range l {
-		path := fmt.Sprintf("results[%d]", i)
-		r, err := d.object(raw, path)
-		if err != nil {
-			return nil, err
+	return decodeAnswer(body, "lookup answer", res, &res.Warnings, func(d *decoder, o *obj) error {
+		if n, ok, err := o.count("chunks", false); err != nil {
+			return err
+		} else if ok {
+			res.Chunks = n
 		}
-		kraw, ok := r.get("key")
-		if !ok {
-			return nil, r.missing("key")
-		}
-		var kp KeyPlacements
-		if kp.Key, err = decodeKey(d, kraw, path+".key"); err != nil {
-			return nil, err
-		}
-		if kp.Placements, err = decodePlacements(d, r, "placements"); err != nil {
-			return nil, err
-		}
-		if v, ok := r.get("token_ids"); ok {
-			if kp.TokenIDs, err = tokenList(v, path+".token_ids"); err != nil {
-				return nil, err
+		res.HasTokenIDs, res.HasAccessCount = true, true
+		err := objects(o, "results", true, &res.Results, func(path string, r *obj, kp *KeyPlacements) error {
+			if err := r.read(keyField(&kp.Key), placementsField(&kp.Placements)); err != nil {
+				return err
 			}
-		} else {
-			res.HasTokenIDs = false
-			kp.TokenIDs = []uint32{}
+			if v, ok := r.get("token_ids"); ok {
+				var err error
+				if kp.TokenIDs, err = tokenList(v, path+".token_ids"); err != nil {
+					return err
+				}
+			} else {
+				res.HasTokenIDs = false
+				kp.TokenIDs = []uint32{}
+			}
+			return r.finish(accessCountField(&kp.AccessCount, &res.HasAccessCount))
+		})
+		if err != nil {
+			return err
 		}
-		if n, ok, err := r.integer("access_count", false); err != nil {
-			return nil, err
-		} else if !ok {
-			res.HasAccessCount = false
-		} else if n < 0 {
-			return nil, fmt.Errorf("%s.access_count: %d is negative", path, n)
-		} else {
-			kp.AccessCount = n
+		if len(res.Results) == 0 {
+			res.HasTokenIDs, res.HasAccessCount = false, false
 		}
-		r.done()
-		res.Results = append(res.Results, kp)
-	}
-	o.done()
-	res.Warnings = d.warnings
-	return res, nil
+		o.done()
+		return nil
+	})
 }
 
 // DecodeKeysPage decodes GET /directory/keys: {"total", "keys": [{"key",
 // "placements", "num_tokens", "access_count"}]}.
 func DecodeKeysPage(body []byte) (*KeysPage, error) {
-	raw, err := document(body)
-	if err != nil {
-		return nil, err
-	}
-	d := newDecoder("keys listing")
-	o, err := d.object(raw, "")
-	if err != nil {
-		return nil, err
-	}
 	res := &KeysPage{Keys: []KeyEntry{}}
-	if res.Total, _, err = o.count("total", true); err != nil {
-		return nil, err
-	}
-	l, _, err := o.list("keys", true)
-	if err != nil {
-		return nil, err
-	}
-	res.HasAccessCount = len(l) > 0
-	for i, raw := range l {
-		path := fmt.Sprintf("keys[%d]", i)
-		e, err := d.object(raw, path)
+	return decodeAnswer(body, "keys listing", res, &res.Warnings, func(d *decoder, o *obj) error {
+		if err := o.read(countField("total", true, &res.Total)); err != nil {
+			return err
+		}
+		res.HasAccessCount = true
+		err := objects(o, "keys", true, &res.Keys, func(path string, e *obj, ke *KeyEntry) error {
+			return e.finish(keyField(&ke.Key), placementsField(&ke.Placements), countField("num_tokens", false, &ke.NumTokens),
+				accessCountField(&ke.AccessCount, &res.HasAccessCount))
+		})
 		if err != nil {
-			return nil, err
+			return err
 		}
-		kraw, ok := e.get("key")
-		if !ok {
-			return nil, e.missing("key")
-		}
-		var ke KeyEntry
-		if ke.Key, err = decodeKey(d, kraw, path+".key"); err != nil {
-			return nil, err
-		}
-		if ke.Placements, err = decodePlacements(d, e, "placements"); err != nil {
-			return nil, err
-		}
-		if ke.NumTokens, _, err = e.count("num_tokens", false); err != nil {
-			return nil, err
-		}
-		if n, ok, err := e.integer("access_count", false); err != nil {
-			return nil, err
-		} else if !ok {
+		if len(res.Keys) == 0 {
 			res.HasAccessCount = false
-		} else if n < 0 {
-			return nil, fmt.Errorf("%s.access_count: %d is negative", path, n)
-		} else {
-			ke.AccessCount = n
 		}
-		e.done()
-		res.Keys = append(res.Keys, ke)
-	}
-	o.done()
-	if len(res.Keys) > res.Total {
-		return nil, fmt.Errorf("%d keys on a page of a listing of %d", len(res.Keys), res.Total)
-	}
-	res.Warnings = d.warnings
-	return res, nil
+		o.done()
+		if len(res.Keys) > res.Total {
+			return fmt.Errorf("%d keys on a page of a listing of %d", len(res.Keys), res.Total)
+		}
+		return nil
+	})
 }
 
 // DecodeDirectoryStats decodes GET /directory/stats, every field optional.
 func DecodeDirectoryStats(body []byte) (*DirectoryStats, error) {
-	raw, err := document(body)
-	if err != nil {
-		return nil, err
-	}
-	d := newDecoder("directory stats")
-	o, err := d.object(raw, "")
-	if err != nil {
-		return nil, err
-	}
 	st := &DirectoryStats{}
-	for _, f := range []struct {
-		k string
-		p **int64
-	}{{"num_keys", &st.NumKeys}, {"num_placements", &st.NumPlacements}, {"l1_count", &st.L1Count},
-		{"l1_size_bytes", &st.L1SizeBytes}, {"l2_count", &st.L2Count}, {"l2_size_bytes", &st.L2SizeBytes}} {
-		if *f.p, err = o.optInt(f.k); err != nil {
-			return nil, err
-		}
-		if *f.p != nil && **f.p < 0 {
-			return nil, fmt.Errorf("%s: %d is negative", f.k, **f.p)
-		}
-	}
-	st.HasTierTotals = st.L1Count != nil || st.L2Count != nil
-	if v, ok := o.get("l1_keys_by_instance"); ok {
-		if st.L1KeysByInstance, err = countMap(v, "l1_keys_by_instance"); err != nil {
-			return nil, err
-		}
-	}
-	if b, err := o.child("blend", false); err != nil {
-		return nil, err
-	} else if b != nil {
-		bs := &BlendStats{}
+	return decodeAnswer(body, "directory stats", st, &st.Warnings, func(d *decoder, o *obj) error {
 		for _, f := range []struct {
 			k string
-			p *int64
-		}{{"num_contents", &bs.NumContents}, {"num_chunks", &bs.NumChunks}, {"table_size", &bs.TableSize}} {
-			if *f.p, _, err = b.integer(f.k, false); err != nil {
-				return nil, err
+			p **int64
+		}{{"num_keys", &st.NumKeys}, {"num_placements", &st.NumPlacements}, {"l1_count", &st.L1Count},
+			{"l1_size_bytes", &st.L1SizeBytes}, {"l2_count", &st.L2Count}, {"l2_size_bytes", &st.L2SizeBytes}} {
+			if err := o.read(optIntField(f.k, f.p)); err != nil {
+				return err
+			}
+			if *f.p != nil && **f.p < 0 {
+				return fmt.Errorf("%s: %d is negative", f.k, **f.p)
 			}
 		}
-		if bs.NumClaims, err = b.optInt("num_claims"); err != nil {
-			return nil, err
+		st.HasTierTotals = st.L1Count != nil || st.L2Count != nil
+		if v, ok := o.get("l1_keys_by_instance"); ok {
+			var err error
+			if st.L1KeysByInstance, err = countMap(v, "l1_keys_by_instance"); err != nil {
+				return err
+			}
 		}
-		if bs.NumNamespaces, err = b.optInt("num_namespaces"); err != nil {
-			return nil, err
+		if b, err := o.child("blend", false); err != nil {
+			return err
+		} else if b != nil {
+			bs := &BlendStats{}
+			if err := b.finish(intField("num_contents", false, &bs.NumContents), intField("num_chunks", false, &bs.NumChunks),
+				intField("table_size", false, &bs.TableSize), optIntField("num_claims", &bs.NumClaims),
+				optIntField("num_namespaces", &bs.NumNamespaces)); err != nil {
+				return err
+			}
+			st.Blend = bs
 		}
-		b.done()
-		st.Blend = bs
-	}
-	// Before mid-August 2026: per-instance stream state. Its exact key was
-	// not recorded; any object of objects carrying last_seq is read as one.
+		if err := readStreams(d, o, st); err != nil {
+			return err
+		}
+		o.done()
+		if st.NumKeys != nil && st.NumPlacements != nil && *st.NumPlacements < *st.NumKeys {
+			return fmt.Errorf("num_placements %d < num_keys %d: every listed key has a placement", *st.NumPlacements, *st.NumKeys)
+		}
+		if st.NumPlacements != nil && st.L1Count != nil && st.L2Count != nil && *st.L1Count+*st.L2Count != *st.NumPlacements {
+			return fmt.Errorf("l1_count %d + l2_count %d != num_placements %d", *st.L1Count, *st.L2Count, *st.NumPlacements)
+		}
+		return nil
+	})
+}
+
+// readStreams reads the per-instance stream state of stats before
+// mid-August 2026. Its exact key was not recorded; any object of objects
+// carrying last_seq is read as one.
+func readStreams(d *decoder, o *obj, st *DirectoryStats) error {
 	for k, v := range o.m {
 		if o.used[k] || len(v) == 0 || v[0] != '{' {
 			continue
@@ -288,26 +231,11 @@ func DecodeDirectoryStats(body []byte) (*DirectoryStats, error) {
 				break
 			}
 			var ss StreamState
-			if ss.Incarnation, err = so.optInt("incarnation"); err != nil {
-				return nil, err
+			if err := so.finish(optIntField("incarnation", &ss.Incarnation), optIntField("last_seq", &ss.LastSeq),
+				optIntField("num_l1_keys", &ss.NumL1Keys), optIntField("num_l2_keys", &ss.NumL2Keys),
+				optBoolField("gap_detected", &ss.GapDetected)); err != nil {
+				return err
 			}
-			if ss.LastSeq, err = so.optInt("last_seq"); err != nil {
-				return nil, err
-			}
-			if ss.NumL1Keys, err = so.optInt("num_l1_keys"); err != nil {
-				return nil, err
-			}
-			if ss.NumL2Keys, err = so.optInt("num_l2_keys"); err != nil {
-				return nil, err
-			}
-			if so.has("gap_detected") {
-				g, err := so.boolean("gap_detected", false)
-				if err != nil {
-					return nil, err
-				}
-				ss.GapDetected = &g
-			}
-			so.done()
 			streams[inst] = ss
 		}
 		if streams != nil {
@@ -315,545 +243,343 @@ func DecodeDirectoryStats(body []byte) (*DirectoryStats, error) {
 			st.Streams = streams
 		}
 	}
-	o.done()
-	if st.NumKeys != nil && st.NumPlacements != nil && *st.NumPlacements < *st.NumKeys {
-		return nil, fmt.Errorf("num_placements %d < num_keys %d: every listed key has a placement", *st.NumPlacements, *st.NumKeys)
-	}
-	if st.NumPlacements != nil && st.L1Count != nil && st.L2Count != nil && *st.L1Count+*st.L2Count != *st.NumPlacements {
-		return nil, fmt.Errorf("l1_count %d + l2_count %d != num_placements %d", *st.L1Count, *st.L2Count, *st.NumPlacements)
-	}
-	st.Warnings = d.warnings
-	return st, nil
+	return nil
 }
 
 // DecodeHealthz decodes GET /healthz: {"status": "healthy"}.
 func DecodeHealthz(body []byte) (*Health, error) {
-	raw, err := document(body)
-	if err != nil {
-		return nil, err
-	}
-	d := newDecoder("healthz answer")
-	o, err := d.object(raw, "")
-	if err != nil {
-		return nil, err
-	}
 	h := &Health{}
-	if h.Status, err = o.str("status", true); err != nil {
-		return nil, err
+	return decodeAnswer(body, "healthz answer", h, &h.Warnings, func(d *decoder, o *obj) error {
+		if err := o.finish(strField("status", true, &h.Status)); err != nil {
+			return err
+		}
+		h.Healthy = h.Status == "healthy"
+		return nil
+	})
+}
+
+// portField reads a TCP port (lo is 1 for a port that must be set).
+func portField(k string, required bool, lo int64, p *int) field {
+	return func(o *obj) error {
+		n, _, err := o.integer(k, required)
+		if err != nil {
+			return err
+		}
+		if n < lo || n > 65535 {
+			return fmt.Errorf("%s: %d is not a port", o.field(k), n)
+		}
+		*p = int(n)
+		return nil
 	}
-	o.done()
-	h.Healthy = h.Status == "healthy"
-	h.Warnings = d.warnings
-	return h, nil
 }
 
 // DecodeInstances decodes GET /instances.
 func DecodeInstances(body []byte) (*InstanceList, error) {
-	raw, err := document(body)
-	if err != nil {
-		return nil, err
-	}
-	d := newDecoder("instances listing")
-	o, err := d.object(raw, "")
-	if err != nil {
-		return nil, err
-	}
-	l, _, err := o.list("instances", true)
-	if err != nil {
-		return nil, err
-	}
-	res := &InstanceList{Instances: []Instance{}, HasP2PFields: len(l) > 0}
-	seen := map[string]bool{}
-	for i, raw := range l {
-		path := fmt.Sprintf("instances[%d]", i)
-		e, err := d.object(raw, path)
-		if err != nil {
-			return nil, err
-		}
-		var in Instance
-		if in.InstanceID, err = e.str("instance_id", true); err != nil {
-			return nil, err
-		}
-		if in.InstanceID == "" || seen[in.InstanceID] {
-			return nil, fmt.Errorf("%s: instance_id %q is empty or listed twice", path, in.InstanceID)
-		}
-		seen[in.InstanceID] = true
-		if in.IP, err = e.str("ip", true); err != nil {
-			return nil, err
-		}
-		port, _, err := e.integer("http_port", true)
-		if err != nil {
-			return nil, err
-		}
-		if port < 1 || port > 65535 {
-			return nil, fmt.Errorf("%s.http_port: %d is not a port", path, port)
-		}
-		in.HTTPPort = int(port)
-		if in.RegistrationTime, _, err = e.number("registration_time", false); err != nil {
-			return nil, err
-		}
-		in.Metadata = map[string]string{}
-		if v, ok := e.get("metadata"); ok {
-			if in.Metadata, err = stringMap(v, path+".metadata"); err != nil {
-				return nil, err
+	res := &InstanceList{Instances: []Instance{}}
+	return decodeAnswer(body, "instances listing", res, &res.Warnings, func(d *decoder, o *obj) error {
+		res.HasP2PFields = true
+		seen := map[string]bool{}
+		err := objects(o, "instances", true, &res.Instances, func(path string, e *obj, in *Instance) error {
+			if err := e.read(strField("instance_id", true, &in.InstanceID)); err != nil {
+				return err
 			}
+			if in.InstanceID == "" || seen[in.InstanceID] {
+				return fmt.Errorf("%s: instance_id %q is empty or listed twice", path, in.InstanceID)
+			}
+			seen[in.InstanceID] = true
+			if err := e.read(strField("ip", true, &in.IP), portField("http_port", true, 1, &in.HTTPPort),
+				numField("registration_time", false, &in.RegistrationTime)); err != nil {
+				return err
+			}
+			in.Metadata = map[string]string{}
+			if v, ok := e.get("metadata"); ok {
+				var err error
+				if in.Metadata, err = stringMap(v, path+".metadata"); err != nil {
+					return err
+				}
+			}
+			hasURL, hasMQ := e.has("p2p_advertised_url"), e.has("mq_port")
+			in.HasP2PFields = hasURL && hasMQ
+			if !in.HasP2PFields {
+				res.HasP2PFields = false
+			}
+			if err := e.read(strField("p2p_advertised_url", false, &in.P2PAdvertisedURL), portField("mq_port", false, 0, &in.MQPort)); err != nil {
+				return err
+			}
+			for _, k := range []string{"last_heartbeat_time", "last_heartbeat"} {
+				if f, err := e.optNumber(k); err != nil {
+					return err
+				} else if f != nil && *f > 1e9 {
+					in.LastHeartbeatTime = f
+				}
+			}
+			e.done()
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		hasURL, hasMQ := e.has("p2p_advertised_url"), e.has("mq_port")
-		in.HasP2PFields = hasURL && hasMQ
-		if !in.HasP2PFields {
+		if len(res.Instances) == 0 {
 			res.HasP2PFields = false
 		}
-		if in.P2PAdvertisedURL, err = e.str("p2p_advertised_url", false); err != nil {
-			return nil, err
-		}
-		mq, _, err := e.integer("mq_port", false)
-		if err != nil {
-			return nil, err
-		}
-		if mq < 0 || mq > 65535 {
-			return nil, fmt.Errorf("%s.mq_port: %d is not a port", path, mq)
-		}
-		in.MQPort = int(mq)
-		for _, k := range []string{"last_heartbeat_time", "last_heartbeat"} {
-			if f, err := e.optNumber(k); err != nil {
-				return nil, err
-			} else if f != nil && *f > 1e9 {
-				in.LastHeartbeatTime = f
-			}
-		}
-		e.done()
-		res.Instances = append(res.Instances, in)
-	}
-	o.done()
-	res.Warnings = d.warnings
-	return res, nil
+		o.done()
+		return nil
+	})
 }
 
-func decodeModules(d *decoder, o *obj, k string, declared *bool) ([]ModuleUsage, error) {
-	l, _, err := o.list(k, false)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]ModuleUsage, 0, len(l))
-	for i, raw := range l {
-		path := fmt.Sprintf("%s[%d]", o.field(k), i)
-		m, err := d.object(raw, path)
-		if err != nil {
-			return nil, err
+func decodeModules(o *obj, k string, declared *bool) ([]ModuleUsage, error) {
+	var out []ModuleUsage
+	err := objects(o, k, false, &out, func(path string, m *obj, mu *ModuleUsage) error {
+		if err := m.finish(strField("tier", true, &mu.Tier), strField("backend", false, &mu.Backend),
+			boolField("shared", false, &mu.Shared), intField("used_bytes", true, &mu.UsedBytes),
+			intField("capacity_bytes", false, &mu.CapacityBytes), optNumField("usage_ratio", &mu.UsageRatio)); err != nil {
+			return err
 		}
-		var mu ModuleUsage
-		if mu.Tier, err = m.str("tier", true); err != nil {
-			return nil, err
-		}
-		if mu.Backend, err = m.str("backend", false); err != nil {
-			return nil, err
-		}
-		if mu.Shared, err = m.boolean("shared", false); err != nil {
-			return nil, err
-		}
-		if mu.UsedBytes, _, err = m.integer("used_bytes", true); err != nil {
-			return nil, err
-		}
-		if mu.CapacityBytes, _, err = m.integer("capacity_bytes", false); err != nil {
-			return nil, err
-		}
-		if mu.UsageRatio, err = m.optNumber("usage_ratio"); err != nil {
-			return nil, err
-		}
-		m.done()
 		if mu.UsedBytes < 0 || mu.CapacityBytes < 0 {
-			return nil, fmt.Errorf("%s: negative bytes", path)
+			return fmt.Errorf("%s: negative bytes", path)
 		}
 		switch {
 		case mu.CapacityBytes == 0 && mu.UsageRatio != nil:
-			return nil, fmt.Errorf("%s: usage_ratio %v without a capacity (it must be null: unknown)", path, *mu.UsageRatio)
+			return fmt.Errorf("%s: usage_ratio %v without a capacity (it must be null: unknown)", path, *mu.UsageRatio)
 		case mu.CapacityBytes > 0 && mu.UsageRatio == nil && (declared == nil || *declared):
-			return nil, fmt.Errorf("%s: capacity %d but no usage_ratio", path, mu.CapacityBytes)
+			return fmt.Errorf("%s: capacity %d but no usage_ratio", path, mu.CapacityBytes)
 		case mu.UsageRatio != nil:
 			want := float64(mu.UsedBytes) / float64(mu.CapacityBytes)
 			if r := *mu.UsageRatio; math.IsNaN(r) || math.Abs(r-want) > 1e-9*math.Max(1, want) {
-				return nil, fmt.Errorf("%s: usage_ratio %v but %d of %d bytes is %v", path, r, mu.UsedBytes, mu.CapacityBytes, want)
+				return fmt.Errorf("%s: usage_ratio %v but %d of %d bytes is %v", path, r, mu.UsedBytes, mu.CapacityBytes, want)
 			}
 		}
 		if declared != nil && !*declared && mu.UsageRatio != nil {
-			return nil, fmt.Errorf("%s: a usage_ratio on an instance that declared no capacity", path)
+			return fmt.Errorf("%s: a usage_ratio on an instance that declared no capacity", path)
 		}
-		out = append(out, mu)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
-func decodeInstanceUsage(d *decoder, raw json.RawMessage, path string) (*InstanceUsage, error) {
-	o, err := d.object(raw, path)
-	if err != nil {
-		return nil, err
+func decodeInstanceUsage(o *obj, iu *InstanceUsage) error {
+	if err := o.read(strField("instance_id", true, &iu.InstanceID), boolField("registered", false, &iu.Registered),
+		boolField("declared_capacity", false, &iu.DeclaredCapacity)); err != nil {
+		return err
 	}
-	iu := &InstanceUsage{}
-	if iu.InstanceID, err = o.str("instance_id", true); err != nil {
-		return nil, err
-	}
-	if iu.Registered, err = o.boolean("registered", false); err != nil {
-		return nil, err
-	}
-	if iu.DeclaredCapacity, err = o.boolean("declared_capacity", false); err != nil {
-		return nil, err
-	}
-	if iu.Modules, err = decodeModules(d, o, "modules", &iu.DeclaredCapacity); err != nil {
-		return nil, err
+	var err error
+	if iu.Modules, err = decodeModules(o, "modules", &iu.DeclaredCapacity); err != nil {
+		return err
 	}
 	o.done()
 	for _, m := range iu.Modules {
 		if m.Shared {
-			return nil, fmt.Errorf("%s: a shared pool among an instance's private modules", orTop(path))
+			return fmt.Errorf("%s: a shared pool among an instance's private modules", orTop(o.path))
 		}
 	}
-	return iu, nil
+	return nil
 }
 
 // DecodeInstanceUsage decodes GET /instances/{id}/usage.
 func DecodeInstanceUsage(body []byte) (*InstanceUsage, error) {
-	raw, err := document(body)
-	if err != nil {
-		return nil, err
-	}
-	d := newDecoder("instance usage")
-	iu, err := decodeInstanceUsage(d, raw, "")
-	if err != nil {
-		return nil, err
-	}
-	iu.Warnings = d.warnings
-	return iu, nil
+	iu := &InstanceUsage{}
+	return decodeAnswer(body, "instance usage", iu, &iu.Warnings, func(d *decoder, o *obj) error {
+		return decodeInstanceUsage(o, iu)
+	})
 }
 
 // DecodeFleetUsage decodes GET /instances/usage.
 func DecodeFleetUsage(body []byte) (*FleetUsage, error) {
-	raw, err := document(body)
-	if err != nil {
-		return nil, err
-	}
-	d := newDecoder("fleet usage")
-	o, err := d.object(raw, "")
-	if err != nil {
-		return nil, err
-	}
-	l, _, err := o.list("instances", true)
-	if err != nil {
-		return nil, err
-	}
 	fu := &FleetUsage{Instances: []InstanceUsage{}}
-	seen := map[string]bool{}
-	for i, raw := range l {
-		iu, err := decodeInstanceUsage(d, raw, fmt.Sprintf("instances[%d]", i))
+	return decodeAnswer(body, "fleet usage", fu, &fu.Warnings, func(d *decoder, o *obj) error {
+		seen := map[string]bool{}
+		err := objects(o, "instances", true, &fu.Instances, func(_ string, e *obj, iu *InstanceUsage) error {
+			if err := decodeInstanceUsage(e, iu); err != nil {
+				return err
+			}
+			if seen[iu.InstanceID] {
+				return fmt.Errorf("instance %q listed twice", iu.InstanceID)
+			}
+			seen[iu.InstanceID] = true
+			return nil
+		})
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if seen[iu.InstanceID] {
-			return nil, fmt.Errorf("instance %q listed twice", iu.InstanceID)
+		if fu.SharedModules, err = decodeModules(o, "shared_modules", nil); err != nil {
+			return err
 		}
-		seen[iu.InstanceID] = true
-		fu.Instances = append(fu.Instances, *iu)
-	}
-	if fu.SharedModules, err = decodeModules(d, o, "shared_modules", nil); err != nil {
-		return nil, err
-	}
-	o.done()
-	fu.Warnings = d.warnings
-	return fu, nil
+		o.done()
+		return nil
+	})
 }
 
-func decodeQuotaStatus(d *decoder, raw json.RawMessage, path string) (*QuotaStatus, error) {
-	o, err := d.object(raw, path)
-	if err != nil {
-		return nil, err
-	}
-	q := &QuotaStatus{}
-	if q.CacheSalt, err = o.str("cache_salt", true); err != nil {
-		return nil, err
-	}
-	if q.QuotaLimitGB, _, err = o.number("quota_limit_gb", false); err != nil {
-		return nil, err
-	}
-	if q.QuotaExists, err = o.boolean("quota_exists", false); err != nil {
-		return nil, err
-	}
-	if q.UsageGB, _, err = o.number("usage_gb", true); err != nil {
-		return nil, err
+func decodeQuotaStatus(o *obj, q *QuotaStatus) error {
+	if err := o.read(strField("cache_salt", true, &q.CacheSalt), numField("quota_limit_gb", false, &q.QuotaLimitGB),
+		boolField("quota_exists", false, &q.QuotaExists), numField("usage_gb", true, &q.UsageGB)); err != nil {
+		return err
 	}
 	o.known("tier") // the upstream CLI reads it; the server never sends it
 	o.done()
 	if q.QuotaLimitGB < 0 || q.UsageGB < 0 || math.IsNaN(q.QuotaLimitGB) || math.IsNaN(q.UsageGB) {
-		return nil, fmt.Errorf("%s: negative quota or usage", orTop(path))
+		return fmt.Errorf("%s: negative quota or usage", orTop(o.path))
 	}
 	if !q.QuotaExists && q.QuotaLimitGB != 0 {
-		return nil, fmt.Errorf("%s: quota_limit_gb %v for a salt without a quota", orTop(path), q.QuotaLimitGB)
+		return fmt.Errorf("%s: quota_limit_gb %v for a salt without a quota", orTop(o.path), q.QuotaLimitGB)
 	}
-	return q, nil
+	return nil
 }
 
 // DecodeQuotaStatus decodes GET /quota/{salt}.
 func DecodeQuotaStatus(body []byte) (*QuotaStatus, error) {
-	raw, err := document(body)
-	if err != nil {
-		return nil, err
-	}
-	d := newDecoder("quota status")
-	q, err := decodeQuotaStatus(d, raw, "")
-	if err != nil {
-		return nil, err
-	}
-	q.Warnings = d.warnings
-	return q, nil
+	q := &QuotaStatus{}
+	return decodeAnswer(body, "quota status", q, &q.Warnings, func(d *decoder, o *obj) error {
+		return decodeQuotaStatus(o, q)
+	})
 }
 
 // DecodeQuotaList decodes GET /quota: {"total_gb", "by_cache_salt": [...]}.
 func DecodeQuotaList(body []byte) (*QuotaList, error) {
-	raw, err := document(body)
-	if err != nil {
-		return nil, err
-	}
-	d := newDecoder("quota listing")
-	o, err := d.object(raw, "")
-	if err != nil {
-		return nil, err
-	}
 	ql := &QuotaList{ByCacheSalt: []QuotaStatus{}}
-	if ql.TotalGB, _, err = o.number("total_gb", true); err != nil {
-		return nil, err
-	}
-	l, _, err := o.list("by_cache_salt", true)
-	if err != nil {
-		return nil, err
-	}
-	seen := map[string]bool{}
-	sum := 0.0
-	for i, raw := range l {
-		q, err := decodeQuotaStatus(d, raw, fmt.Sprintf("by_cache_salt[%d]", i))
+	return decodeAnswer(body, "quota listing", ql, &ql.Warnings, func(d *decoder, o *obj) error {
+		if err := o.read(numField("total_gb", true, &ql.TotalGB)); err != nil {
+			return err
+		}
+		seen := map[string]bool{}
+		sum := 0.0
+		err := objects(o, "by_cache_salt", true, &ql.ByCacheSalt, func(_ string, e *obj, q *QuotaStatus) error {
+			if err := decodeQuotaStatus(e, q); err != nil {
+				return err
+			}
+			if seen[q.CacheSalt] {
+				return fmt.Errorf("salt %q listed twice", q.CacheSalt)
+			}
+			seen[q.CacheSalt] = true
+			sum += q.UsageGB
+			return nil
+		})
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if seen[q.CacheSalt] {
-			return nil, fmt.Errorf("salt %q listed twice", q.CacheSalt)
+		o.done()
+		if math.IsNaN(ql.TotalGB) || ql.TotalGB < 0 || math.Abs(sum-ql.TotalGB) > 1e-9*math.Max(1, ql.TotalGB) {
+			return fmt.Errorf("total_gb %v but the salts' usage adds up to %v", ql.TotalGB, sum)
 		}
-		seen[q.CacheSalt] = true
-		sum += q.UsageGB
-		ql.ByCacheSalt = append(ql.ByCacheSalt, *q)
-	}
-	o.done()
-	if math.IsNaN(ql.TotalGB) || ql.TotalGB < 0 || math.Abs(sum-ql.TotalGB) > 1e-9*math.Max(1, ql.TotalGB) {
-		return nil, fmt.Errorf("total_gb %v but the salts' usage adds up to %v", ql.TotalGB, sum)
-	}
-	ql.Warnings = d.warnings
-	return ql, nil
+		return nil
+	})
 }
 
 // DecodeQuotaWrite decodes PUT and DELETE /quota/{salt}: {"cache_salt",
 // "limit_gb", "status"}.
 func DecodeQuotaWrite(body []byte) (*QuotaWriteResult, error) {
-	raw, err := document(body)
-	if err != nil {
-		return nil, err
-	}
-	d := newDecoder("quota answer")
-	o, err := d.object(raw, "")
-	if err != nil {
-		return nil, err
-	}
 	q := &QuotaWriteResult{}
-	if q.CacheSalt, err = o.str("cache_salt", true); err != nil {
-		return nil, err
-	}
-	if q.LimitGB, _, err = o.number("limit_gb", false); err != nil {
-		return nil, err
-	}
-	if q.Status, err = o.str("status", true); err != nil {
-		return nil, err
-	}
-	o.done()
-	res := q
-	res.Warnings = d.warnings
-	return res, nil
+	return decodeAnswer(body, "quota answer", q, &q.Warnings, func(d *decoder, o *obj) error {
+		return o.finish(strField("cache_salt", true, &q.CacheSalt), numField("limit_gb", false, &q.LimitGB),
+			strField("status", true, &q.Status))
+	})
 }
 
 // DecodeQuotaConfig decodes GET/PUT /quota/config: {"default_limit_gb":
 // null | float}.
 func DecodeQuotaConfig(body []byte) (*QuotaConfig, error) {
-	raw, err := document(body)
-	if err != nil {
-		return nil, err
-	}
-	d := newDecoder("quota config")
-	o, err := d.object(raw, "")
-	if err != nil {
-		return nil, err
-	}
-	if !o.has("default_limit_gb") {
-		return nil, o.missing("default_limit_gb")
-	}
 	qc := &QuotaConfig{}
-	if qc.DefaultLimitGB, err = o.optNumber("default_limit_gb"); err != nil {
-		return nil, err
-	}
-	o.done()
-	if qc.DefaultLimitGB != nil && (*qc.DefaultLimitGB < 0 || math.IsNaN(*qc.DefaultLimitGB)) {
-		return nil, fmt.Errorf("default_limit_gb %v is negative", *qc.DefaultLimitGB)
-	}
-	qc.Warnings = d.warnings
-	return qc, nil
+	return decodeAnswer(body, "quota config", qc, &qc.Warnings, func(d *decoder, o *obj) error {
+		if !o.has("default_limit_gb") {
+			return o.missing("default_limit_gb")
+		}
+		if err := o.finish(optNumField("default_limit_gb", &qc.DefaultLimitGB)); err != nil {
+			return err
+		}
+		if qc.DefaultLimitGB != nil && (*qc.DefaultLimitGB < 0 || math.IsNaN(*qc.DefaultLimitGB)) {
+			return fmt.Errorf("default_limit_gb %v is negative", *qc.DefaultLimitGB)
+		}
+		return nil
+	})
 }
 
 // DecodePinResult decodes POST/DELETE /cache/pins: {"requested",
 // "affected", "status"}.
 func DecodePinResult(body []byte) (*PinResult, error) {
-	raw, err := document(body)
-	if err != nil {
-		return nil, err
-	}
-	d := newDecoder("pin answer")
-	o, err := d.object(raw, "")
-	if err != nil {
-		return nil, err
-	}
 	p := &PinResult{}
-	if p.Requested, _, err = o.count("requested", true); err != nil {
-		return nil, err
-	}
-	if p.Affected, _, err = o.count("affected", true); err != nil {
-		return nil, err
-	}
-	if p.Status, err = o.str("status", true); err != nil {
-		return nil, err
-	}
-	o.known("instance_id") // the per-instance pins of one July 2026 review state
-	o.done()
-	p.Pinned = p.Status == "pinned"
-	p.Warnings = d.warnings
-	return p, nil
+	return decodeAnswer(body, "pin answer", p, &p.Warnings, func(d *decoder, o *obj) error {
+		if err := o.read(countField("requested", true, &p.Requested), countField("affected", true, &p.Affected),
+			strField("status", true, &p.Status)); err != nil {
+			return err
+		}
+		o.known("instance_id") // the per-instance pins of one July 2026 review state
+		o.done()
+		p.Pinned = p.Status == "pinned"
+		return nil
+	})
 }
 
 // DecodePinList decodes GET /cache/pins: {"total", "pins": [{"key",
 // "pin_count"}]}.
 func DecodePinList(body []byte) (*PinList, error) {
-	raw, err := document(body)
-	if err != nil {
-		return nil, err
-	}
-	d := newDecoder("pin listing")
-	o, err := d.object(raw, "")
-	if err != nil {
-		return nil, err
-	}
 	pl := &PinList{Pins: []PinnedKey{}}
-	if pl.Total, _, err = o.count("total", true); err != nil {
-		return nil, err
-	}
-	l, _, err := o.list("pins", true)
-	if err != nil {
-		return nil, err
-	}
-	for i, raw := range l {
-		path := fmt.Sprintf("pins[%d]", i)
-		e, err := d.object(raw, path)
+	return decodeAnswer(body, "pin listing", pl, &pl.Warnings, func(d *decoder, o *obj) error {
+		if err := o.read(countField("total", true, &pl.Total)); err != nil {
+			return err
+		}
+		err := objects(o, "pins", true, &pl.Pins, func(path string, e *obj, pk *PinnedKey) error {
+			if err := e.read(keyField(&pk.Key), countField("pin_count", true, &pk.PinCount)); err != nil {
+				return err
+			}
+			if pk.PinCount == 0 {
+				return fmt.Errorf("%s: a pinned key with pin_count 0", path)
+			}
+			e.done()
+			return nil
+		})
 		if err != nil {
-			return nil, err
+			return err
 		}
-		kraw, ok := e.get("key")
-		if !ok {
-			return nil, e.missing("key")
+		o.done()
+		if len(pl.Pins) > pl.Total {
+			return fmt.Errorf("%d pins on a page of a listing of %d", len(pl.Pins), pl.Total)
 		}
-		var pk PinnedKey
-		if pk.Key, err = decodeKey(d, kraw, path+".key"); err != nil {
-			return nil, err
-		}
-		if pk.PinCount, _, err = e.count("pin_count", true); err != nil {
-			return nil, err
-		}
-		if pk.PinCount == 0 {
-			return nil, fmt.Errorf("%s: a pinned key with pin_count 0", path)
-		}
-		e.done()
-		pl.Pins = append(pl.Pins, pk)
-	}
-	o.done()
-	if len(pl.Pins) > pl.Total {
-		return nil, fmt.Errorf("%d pins on a page of a listing of %d", len(pl.Pins), pl.Total)
-	}
-	pl.Warnings = d.warnings
-	return pl, nil
+		return nil
+	})
 }
 
 // DecodeDeleteResult decodes POST /cache/delete.
 func DecodeDeleteResult(body []byte) (*DeleteResult, error) {
-	raw, err := document(body)
-	if err != nil {
-		return nil, err
-	}
-	d := newDecoder("delete answer")
-	o, err := d.object(raw, "")
-	if err != nil {
-		return nil, err
-	}
 	r := &DeleteResult{}
-	if r.InstanceID, err = o.str("instance_id", true); err != nil {
-		return nil, err
-	}
-	if r.Requested, _, err = o.count("requested", true); err != nil {
-		return nil, err
-	}
-	if r.Affected, _, err = o.count("affected", true); err != nil {
-		return nil, err
-	}
-	if r.Skipped, _, err = o.count("skipped", false); err != nil {
-		return nil, err
-	}
-	if r.Status, err = o.str("status", true); err != nil {
-		return nil, err
-	}
-	o.done()
-	r.Warnings = d.warnings
-	return r, nil
+	return decodeAnswer(body, "delete answer", r, &r.Warnings, func(d *decoder, o *obj) error {
+		return o.finish(strField("instance_id", true, &r.InstanceID), countField("requested", true, &r.Requested),
+			countField("affected", true, &r.Affected), countField("skipped", false, &r.Skipped),
+			strField("status", true, &r.Status))
+	})
 }
 
 // DecodePrefetchSubmit decodes the coordinator's POST /cache/prefetches
 // answer {"instance_id", "request_id", "chunks", "status"} (and an MP
 // server's, which lacks instance_id and, for a noop, request_id).
 func DecodePrefetchSubmit(body []byte) (*PrefetchSubmitResult, error) {
-	raw, err := document(body)
-	if err != nil {
-		return nil, err
-	}
-	d := newDecoder("prefetch answer")
-	o, err := d.object(raw, "")
-	if err != nil {
-		return nil, err
-	}
 	r := &PrefetchSubmitResult{}
-	if r.InstanceID, err = o.str("instance_id", false); err != nil {
-		return nil, err
-	}
-	if r.RequestID, err = o.str("request_id", false); err != nil {
-		return nil, err
-	}
-	if r.Chunks, _, err = o.count("chunks", true); err != nil {
-		return nil, err
-	}
-	if r.Status, err = o.str("status", true); err != nil {
-		return nil, err
-	}
-	o.done()
-	switch r.Status {
+	return decodeAnswer(body, "prefetch answer", r, &r.Warnings, func(d *decoder, o *obj) error {
+		if err := o.finish(strField("instance_id", false, &r.InstanceID), strField("request_id", false, &r.RequestID),
+			countField("chunks", true, &r.Chunks), strField("status", true, &r.Status)); err != nil {
+			return err
+		}
+		return submitted(r.Status, r.RequestID, r.Chunks, "request_id: there is nothing to poll", "chunks")
+	})
+}
+
+// submitted checks the status of a job submission: "submitted" with an
+// id, or "noop" for nothing (n is then 0).
+func submitted(status, id string, n int, noID, what string) error {
+	switch status {
 	case "submitted":
-		if r.RequestID == "" {
-			return nil, errors.New("status submitted without a request_id: there is nothing to poll")
+		if id == "" {
+			return errors.New("status submitted without a " + noID)
 		}
 	case "noop":
-		if r.Chunks != 0 {
-			return nil, fmt.Errorf("status noop with %d chunks", r.Chunks)
+		if n != 0 {
+			return fmt.Errorf("status noop with %d %s", n, what)
 		}
 	default:
-		return nil, fmt.Errorf("status %q is neither submitted nor noop", r.Status)
+		return fmt.Errorf("status %q is neither submitted nor noop", status)
 	}
-	r.Warnings = d.warnings
-	return r, nil
+	return nil
 }
 
 // DecodePrefetchStatus decodes a poll answer: {"request_id", "status":
@@ -861,176 +587,100 @@ func DecodePrefetchSubmit(body []byte) (*PrefetchSubmitResult, error) {
 // "total_keys"[, "missing_key_indices"]} (request_id absent on older
 // servers).
 func DecodePrefetchStatus(body []byte) (*PrefetchStatus, error) {
-	raw, err := document(body)
-	if err != nil {
-		return nil, err
-	}
-	d := newDecoder("prefetch status")
-	o, err := d.object(raw, "")
-	if err != nil {
-		return nil, err
-	}
 	p := &PrefetchStatus{}
-	if p.RequestID, err = o.str("request_id", false); err != nil {
-		return nil, err
-	}
-	if p.Status, err = o.str("status", true); err != nil {
-		return nil, err
-	}
-	switch p.Status {
-	case "pending":
-		o.known("found_keys", "total_keys", "missing_key_indices")
-	case "completed":
-		if p.FoundKeys, _, err = o.count("found_keys", true); err != nil {
-			return nil, err
+	return decodeAnswer(body, "prefetch status", p, &p.Warnings, func(d *decoder, o *obj) error {
+		if err := o.read(strField("request_id", false, &p.RequestID), strField("status", true, &p.Status)); err != nil {
+			return err
 		}
-		if p.TotalKeys, _, err = o.count("total_keys", true); err != nil {
-			return nil, err
-		}
-		if p.FoundKeys > p.TotalKeys {
-			return nil, fmt.Errorf("found_keys %d > total_keys %d", p.FoundKeys, p.TotalKeys)
-		}
-		l, ok, err := o.list("missing_key_indices", false)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			p.MissingKeyIndices = make([]int, 0, len(l))
-			seen := map[int]bool{}
-			for i, raw := range l {
-				n, err := parseInteger(raw)
-				if err != nil || n < 0 || n >= int64(p.TotalKeys) || seen[int(n)] {
-					return nil, fmt.Errorf("missing_key_indices[%d]: not a distinct index below total_keys %d", i, p.TotalKeys)
-				}
-				seen[int(n)] = true
-				p.MissingKeyIndices = append(p.MissingKeyIndices, int(n))
+		switch p.Status {
+		case "pending":
+			o.known("found_keys", "total_keys", "missing_key_indices")
+		case "completed":
+			if err := o.read(countField("found_keys", true, &p.FoundKeys), countField("total_keys", true, &p.TotalKeys)); err != nil {
+				return err
 			}
-			if len(p.MissingKeyIndices) != p.TotalKeys-p.FoundKeys {
-				return nil, fmt.Errorf("%d missing_key_indices for %d of %d keys found", len(p.MissingKeyIndices), p.FoundKeys, p.TotalKeys)
+			if p.FoundKeys > p.TotalKeys {
+				return fmt.Errorf("found_keys %d > total_keys %d", p.FoundKeys, p.TotalKeys)
 			}
+			if err := readMissing(o, p); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("status %q is neither pending nor completed", p.Status)
 		}
-	default:
-		return nil, fmt.Errorf("status %q is neither pending nor completed", p.Status)
+		o.done()
+		return nil
+	})
+}
+
+// readMissing reads missing_key_indices, the indices of the keys not found.
+func readMissing(o *obj, p *PrefetchStatus) error {
+	l, ok, err := o.list("missing_key_indices", false)
+	if err != nil || !ok {
+		return err
 	}
-	o.done()
-	p.Warnings = d.warnings
-	return p, nil
+	p.MissingKeyIndices = make([]int, 0, len(l))
+	seen := map[int]bool{}
+	for i, raw := range l {
+		n, err := parseInteger(raw)
+		if err != nil || n < 0 || n >= int64(p.TotalKeys) || seen[int(n)] {
+			return fmt.Errorf("missing_key_indices[%d]: not a distinct index below total_keys %d", i, p.TotalKeys)
+		}
+		seen[int(n)] = true
+		p.MissingKeyIndices = append(p.MissingKeyIndices, int(n))
+	}
+	if len(p.MissingKeyIndices) != p.TotalKeys-p.FoundKeys {
+		return fmt.Errorf("%d missing_key_indices for %d of %d keys found", len(p.MissingKeyIndices), p.FoundKeys, p.TotalKeys)
+	}
+	return nil
 }
 
 // DecodeMoveSubmit decodes POST /cache/moves.
 func DecodeMoveSubmit(body []byte) (*MoveSubmitResult, error) {
-	raw, err := document(body)
-	if err != nil {
-		return nil, err
-	}
-	d := newDecoder("move answer")
-	o, err := d.object(raw, "")
-	if err != nil {
-		return nil, err
-	}
 	m := &MoveSubmitResult{}
-	if m.MoveID, err = o.str("move_id", false); err != nil {
-		return nil, err
-	}
-	if m.SourceInstanceID, err = o.str("source_instance_id", false); err != nil {
-		return nil, err
-	}
-	if m.TargetInstanceID, err = o.str("target_instance_id", false); err != nil {
-		return nil, err
-	}
-	if m.Requested, _, err = o.count("requested", true); err != nil {
-		return nil, err
-	}
-	if m.Status, err = o.str("status", true); err != nil {
-		return nil, err
-	}
-	o.done()
-	switch m.Status {
-	case "submitted":
-		if m.MoveID == "" {
-			return nil, errors.New("status submitted without a move_id")
+	return decodeAnswer(body, "move answer", m, &m.Warnings, func(d *decoder, o *obj) error {
+		if err := o.finish(strField("move_id", false, &m.MoveID), strField("source_instance_id", false, &m.SourceInstanceID),
+			strField("target_instance_id", false, &m.TargetInstanceID), countField("requested", true, &m.Requested),
+			strField("status", true, &m.Status)); err != nil {
+			return err
 		}
-	case "noop":
-		if m.Requested != 0 {
-			return nil, fmt.Errorf("status noop with %d chunks requested", m.Requested)
-		}
-	default:
-		return nil, fmt.Errorf("status %q is neither submitted nor noop", m.Status)
-	}
-	m.Warnings = d.warnings
-	return m, nil
+		return submitted(m.Status, m.MoveID, m.Requested, "move_id", "chunks requested")
+	})
 }
 
 // DecodeMoveStatus decodes GET /cache/moves/{move_id}.
 func DecodeMoveStatus(body []byte) (*MoveStatus, error) {
-	raw, err := document(body)
-	if err != nil {
-		return nil, err
-	}
-	d := newDecoder("move status")
-	o, err := d.object(raw, "")
-	if err != nil {
-		return nil, err
-	}
 	m := &MoveStatus{}
-	for _, f := range []struct {
-		k   string
-		p   *string
-		req bool
-	}{{"move_id", &m.MoveID, false}, {"source_instance_id", &m.SourceInstanceID, false},
-		{"target_instance_id", &m.TargetInstanceID, false}, {"status", &m.Status, true},
-		{"phase", &m.Phase, false}, {"error", &m.Error, false}} {
-		if *f.p, err = o.str(f.k, f.req); err != nil {
-			return nil, err
+	return decodeAnswer(body, "move status", m, &m.Warnings, func(d *decoder, o *obj) error {
+		if err := o.finish(strField("move_id", false, &m.MoveID), strField("source_instance_id", false, &m.SourceInstanceID),
+			strField("target_instance_id", false, &m.TargetInstanceID), strField("status", true, &m.Status),
+			strField("phase", false, &m.Phase), strField("error", false, &m.Error),
+			countField("requested", false, &m.Requested), countField("loaded", false, &m.Loaded),
+			countField("missing", false, &m.Missing), countField("deleted", false, &m.Deleted),
+			countField("skipped", false, &m.Skipped)); err != nil {
+			return err
 		}
-	}
-	for _, f := range []struct {
-		k string
-		p *int
-	}{{"requested", &m.Requested}, {"loaded", &m.Loaded}, {"missing", &m.Missing}, {"deleted", &m.Deleted}, {"skipped", &m.Skipped}} {
-		if *f.p, _, err = o.count(f.k, false); err != nil {
-			return nil, err
+		switch m.Status {
+		case "pending", "completed", "failed":
+		default:
+			return fmt.Errorf("status %q is none of pending, completed, failed", m.Status)
 		}
-	}
-	o.done()
-	switch m.Status {
-	case "pending", "completed", "failed":
-	default:
-		return nil, fmt.Errorf("status %q is none of pending, completed, failed", m.Status)
-	}
-	if m.Phase != "" && m.Phase != "load" && m.Phase != "delete" {
-		d.warn("the move status has phase %q, which lmc does not know", m.Phase)
-	}
-	if m.Deleted+m.Skipped > m.Loaded && m.Loaded > 0 {
-		return nil, fmt.Errorf("deleted %d + skipped %d of %d keys loaded: the source deletes only what the target loaded", m.Deleted, m.Skipped, m.Loaded)
-	}
-	m.Warnings = d.warnings
-	return m, nil
+		if m.Phase != "" && m.Phase != "load" && m.Phase != "delete" {
+			d.warn("the move status has phase %q, which lmc does not know", m.Phase)
+		}
+		if m.Deleted+m.Skipped > m.Loaded && m.Loaded > 0 {
+			return fmt.Errorf("deleted %d + skipped %d of %d keys loaded: the source deletes only what the target loaded", m.Deleted, m.Skipped, m.Loaded)
+		}
+		return nil
+	})
 }
 
 // DecodeEventsResult decodes POST /events: {"applied", "duplicates",
 // "stale"}.
 func DecodeEventsResult(body []byte) (*EventsResult, error) {
-	raw, err := document(body)
-	if err != nil {
-		return nil, err
-	}
-	d := newDecoder("events answer")
-	o, err := d.object(raw, "")
-	if err != nil {
-		return nil, err
-	}
 	r := &EventsResult{}
-	if r.Applied, _, err = o.count("applied", true); err != nil {
-		return nil, err
-	}
-	if r.Duplicates, _, err = o.count("duplicates", false); err != nil {
-		return nil, err
-	}
-	if r.Stale, _, err = o.count("stale", false); err != nil {
-		return nil, err
-	}
-	o.done()
-	r.Warnings = d.warnings
-	return r, nil
+	return decodeAnswer(body, "events answer", r, &r.Warnings, func(d *decoder, o *obj) error {
+		return o.finish(countField("applied", true, &r.Applied), countField("duplicates", false, &r.Duplicates),
+			countField("stale", false, &r.Stale))
+	})
 }

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"lmc/internal/pyjson"
 )
 
 func TestDecodersLenient(t *testing.T) {
@@ -176,7 +178,7 @@ func TestTokensRequestChecks(t *testing.T) {
 	if err := r.normalize(); err != nil || r.WorldSize != 1 {
 		t.Errorf("%+v %v", r, err)
 	}
-	if got := pyRepr("it's\n"); got != `"it's\n"` {
+	if got := pyjson.Repr("it's\n"); got != `"it's\n"` {
 		t.Errorf("%s", got)
 	}
 }

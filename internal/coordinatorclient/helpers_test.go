@@ -65,11 +65,7 @@ func newPeer(t testing.TB, url string, o transport.Options) *transport.Peer {
 	if o.Timeout == 0 {
 		o.Timeout = 5 * time.Second
 	}
-	tr, err := transport.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := tr.Peer(url)
+	p, err := transport.NewPeerWith(o, url)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -147,79 +147,82 @@ func skipSpace(b []byte, i int) int {
 // splitObject splits a valid JSON object into its members (the last of
 // duplicate keys wins, as in Python).
 func splitObject(b []byte) (map[string]json.RawMessage, error) {
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
-		return nil, errors.New("not an object")
-	}
 	m := map[string]json.RawMessage{}
-	i = skipSpace(b, i+1)
-	if i < len(b) && b[i] == '}' {
-		return m, nil
-	}
-	for i < len(b) {
-		ks := skipSpace(b, i)
+	err := split(b, '{', '}', "not an object", func(ks int) (int, error) {
 		ke, err := skipString(b, ks)
 		if err != nil || b[ks] != '"' {
-			return nil, errors.New("bad member name")
+			return 0, errors.New("bad member name")
 		}
 		var key string
 		if bytes.IndexByte(b[ks:ke], '\\') >= 0 || !utf8.Valid(b[ks:ke]) {
 			if err := json.Unmarshal(b[ks:ke], &key); err != nil {
-				return nil, err
+				return 0, err
 			}
 		} else {
 			key = string(b[ks+1 : ke-1])
 		}
-		i = skipSpace(b, ke)
+		i := skipSpace(b, ke)
 		if i >= len(b) || b[i] != ':' {
-			return nil, errors.New("expected ':'")
+			return 0, errors.New("expected ':'")
 		}
 		vs := skipSpace(b, i+1)
 		ve, err := skipValue(b, vs)
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
 		m[key] = json.RawMessage(b[vs:ve])
-		i = skipSpace(b, ve)
-		if i < len(b) && b[i] == '}' {
-			return m, nil
-		}
-		if i >= len(b) || b[i] != ',' {
-			return nil, errors.New("expected ','")
-		}
-		i++
+		return ve, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil, errors.New("unexpected end of JSON")
+	return m, nil
 }
 
 // splitArray splits a valid JSON array into its elements.
 func splitArray(b []byte) ([]json.RawMessage, error) {
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '[' {
-		return nil, errors.New("not a list")
-	}
-	var out []json.RawMessage
-	i = skipSpace(b, i+1)
-	if i < len(b) && b[i] == ']' {
-		return []json.RawMessage{}, nil
-	}
-	for i < len(b) {
-		vs := skipSpace(b, i)
+	out := []json.RawMessage{}
+	err := split(b, '[', ']', "not a list", func(vs int) (int, error) {
 		ve, err := skipValue(b, vs)
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
 		out = append(out, json.RawMessage(b[vs:ve]))
-		i = skipSpace(b, ve)
-		if i < len(b) && b[i] == ']' {
-			return out, nil
+		return ve, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// split walks a valid JSON object or array from open to close: member
+// reads the member that starts at i and returns where it ends; commas
+// separate members. notA is the error when b does not start with open.
+func split(b []byte, open, close byte, notA string, member func(i int) (int, error)) error {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != open {
+		return errors.New(notA)
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == close {
+		return nil
+	}
+	for i < len(b) {
+		end, err := member(skipSpace(b, i))
+		if err != nil {
+			return err
+		}
+		i = skipSpace(b, end)
+		if i < len(b) && b[i] == close {
+			return nil
 		}
 		if i >= len(b) || b[i] != ',' {
-			return nil, errors.New("expected ','")
+			return errors.New("expected ','")
 		}
 		i++
 	}
-	return nil, errors.New("unexpected end of JSON")
+	return errors.New("unexpected end of JSON")
 }
 
 func orTop(path string) string {
@@ -331,50 +334,48 @@ func quoteAll(ss []string) []string {
 
 func (o *obj) missing(k string) error { return fmt.Errorf("%s is missing", o.field(k)) }
 
-func (o *obj) str(k string, required bool) (string, error) {
+// value reads member k with parse. Absent or null is the zero value (ok
+// false), or an error when required; what parse rejects is an error naming
+// the field.
+func value[T any](o *obj, k string, required bool, parse func(json.RawMessage) (T, error)) (x T, ok bool, err error) {
 	v, ok := o.get(k)
 	if !ok {
 		if required {
-			return "", o.missing(k)
+			err = o.missing(k)
 		}
-		return "", nil
+		return x, false, err
 	}
-	var s string
-	if err := json.Unmarshal(v, &s); err != nil {
-		return "", fmt.Errorf("%s: %s, not a string", o.field(k), kindOf(v))
+	if x, err = parse(v); err != nil {
+		var zero T
+		return zero, false, fmt.Errorf("%s: %v", o.field(k), err)
 	}
-	return s, nil
+	return x, true, nil
+}
+
+// unmarshal parses a JSON value of Go type T, which JSON calls what.
+func unmarshal[T any](what string) func(json.RawMessage) (T, error) {
+	return func(v json.RawMessage) (T, error) {
+		var x T
+		if err := json.Unmarshal(v, &x); err != nil {
+			return x, fmt.Errorf("%s, not %s", kindOf(v), what)
+		}
+		return x, nil
+	}
+}
+
+func (o *obj) str(k string, required bool) (string, error) {
+	s, _, err := value(o, k, required, unmarshal[string]("a string"))
+	return s, err
 }
 
 func (o *obj) boolean(k string, required bool) (bool, error) {
-	v, ok := o.get(k)
-	if !ok {
-		if required {
-			return false, o.missing(k)
-		}
-		return false, nil
-	}
-	var b bool
-	if err := json.Unmarshal(v, &b); err != nil {
-		return false, fmt.Errorf("%s: %s, not a boolean", o.field(k), kindOf(v))
-	}
-	return b, nil
+	b, _, err := value(o, k, required, unmarshal[bool]("a boolean"))
+	return b, err
 }
 
 // integer reads an integer (512 or 512.0) within int64.
 func (o *obj) integer(k string, required bool) (int64, bool, error) {
-	v, ok := o.get(k)
-	if !ok {
-		if required {
-			return 0, false, o.missing(k)
-		}
-		return 0, false, nil
-	}
-	n, err := parseInteger(v)
-	if err != nil {
-		return 0, false, fmt.Errorf("%s: %v", o.field(k), err)
-	}
-	return n, true, nil
+	return value(o, k, required, parseInteger)
 }
 
 // count reads a non-negative integer that fits an int.
@@ -398,18 +399,7 @@ func (o *obj) optInt(k string) (*int64, error) {
 }
 
 func (o *obj) number(k string, required bool) (float64, bool, error) {
-	v, ok := o.get(k)
-	if !ok {
-		if required {
-			return 0, false, o.missing(k)
-		}
-		return 0, false, nil
-	}
-	f, err := parseNumber(v)
-	if err != nil {
-		return 0, false, fmt.Errorf("%s: %v", o.field(k), err)
-	}
-	return f, true, nil
+	return value(o, k, required, parseNumber)
 }
 
 func (o *obj) optNumber(k string) (*float64, error) {
@@ -422,27 +412,19 @@ func (o *obj) optNumber(k string) (*float64, error) {
 
 // list reads a JSON list; absent or null gives (nil, false).
 func (o *obj) list(k string, required bool) ([]json.RawMessage, bool, error) {
-	v, ok := o.get(k)
-	if !ok {
-		if required {
-			return nil, false, o.missing(k)
+	return value(o, k, required, func(v json.RawMessage) ([]json.RawMessage, error) {
+		l, err := splitArray(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s, not a list", kindOf(v))
 		}
-		return nil, false, nil
-	}
-	l, err := splitArray(v)
-	if err != nil {
-		return nil, false, fmt.Errorf("%s: %s, not a list", o.field(k), kindOf(v))
-	}
-	return l, true, nil
+		return l, nil
+	})
 }
 
 func (o *obj) child(k string, required bool) (*obj, error) {
-	v, ok := o.get(k)
+	v, ok, err := value(o, k, required, func(v json.RawMessage) (json.RawMessage, error) { return v, nil })
 	if !ok {
-		if required {
-			return nil, o.missing(k)
-		}
-		return nil, nil
+		return nil, err
 	}
 	return o.d.object(v, o.field(k))
 }
@@ -568,4 +550,112 @@ func countMap(v json.RawMessage, path string) (map[string]int64, error) {
 		out[k] = n
 	}
 	return out, nil
+}
+
+// decodeAnswer decodes body, one JSON object, into res: read fills res from the
+// object (calling done where the object's unknown fields are to be
+// reported), then *warnings gets the warnings of the answer called what.
+// On an error it returns nil.
+func decodeAnswer[T any](body []byte, what string, res *T, warnings *[]string, read func(d *decoder, o *obj) error) (*T, error) {
+	raw, err := document(body)
+	if err != nil {
+		return nil, err
+	}
+	d := newDecoder(what)
+	o, err := d.object(raw, "")
+	if err != nil {
+		return nil, err
+	}
+	if err := read(d, o); err != nil {
+		return nil, err
+	}
+	*warnings = d.warnings
+	return res, nil
+}
+
+// A field reads one member of an object into a Go value.
+type field func(o *obj) error
+
+// read reads fields in order and stops at the first error.
+func (o *obj) read(fields ...field) error {
+	for _, f := range fields {
+		if err := f(o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finish reads the object's last fields, then reports its unknown ones
+// (done).
+func (o *obj) finish(fields ...field) error {
+	if err := o.read(fields...); err != nil {
+		return err
+	}
+	o.done()
+	return nil
+}
+
+func strField(k string, required bool, p *string) field {
+	return func(o *obj) (err error) { *p, err = o.str(k, required); return err }
+}
+
+func boolField(k string, required bool, p *bool) field {
+	return func(o *obj) (err error) { *p, err = o.boolean(k, required); return err }
+}
+
+func intField(k string, required bool, p *int64) field {
+	return func(o *obj) (err error) { *p, _, err = o.integer(k, required); return err }
+}
+
+func countField(k string, required bool, p *int) field {
+	return func(o *obj) (err error) { *p, _, err = o.count(k, required); return err }
+}
+
+func numField(k string, required bool, p *float64) field {
+	return func(o *obj) (err error) { *p, _, err = o.number(k, required); return err }
+}
+
+func optIntField(k string, p **int64) field {
+	return func(o *obj) (err error) { *p, err = o.optInt(k); return err }
+}
+
+func optNumField(k string, p **float64) field {
+	return func(o *obj) (err error) { *p, err = o.optNumber(k); return err }
+}
+
+// optBoolField reads a bool that may be absent (nil) but not null.
+func optBoolField(k string, p **bool) field {
+	return func(o *obj) error {
+		if !o.has(k) {
+			return nil
+		}
+		b, err := o.boolean(k, false)
+		if err != nil {
+			return err
+		}
+		*p = &b
+		return nil
+	}
+}
+
+// objects reads the list k into *out, one T for each element: an object
+// that fn reads into x (path names the element, k[3]).
+func objects[T any](o *obj, k string, required bool, out *[]T, fn func(path string, e *obj, x *T) error) error {
+	l, _, err := o.list(k, required)
+	if err != nil {
+		return err
+	}
+	*out = make([]T, len(l))
+	for i, raw := range l {
+		path := o.field(k) + "[" + strconv.Itoa(i) + "]"
+		e, err := o.d.object(raw, path)
+		if err != nil {
+			return err
+		}
+		if err := fn(path, e, &(*out)[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"lmc/internal/pyjson"
 	"lmc/internal/tokenize/lmcachekey"
 )
 
@@ -78,7 +79,7 @@ func (k Key) Validate() error {
 		return err
 	}
 	if strings.Contains(k.ModelName, "@") {
-		return fmt.Errorf("model_name must not contain '@' (got %s)", pyRepr(k.ModelName))
+		return fmt.Errorf("model_name must not contain '@' (got %s)", pyjson.Repr(k.ModelName))
 	}
 	if k.ObjectGroupID < 0 {
 		return fmt.Errorf("object_group_id must be >= 0 (got %d)", k.ObjectGroupID)
@@ -98,9 +99,9 @@ func ValidateCacheSalt(s string) error {
 	if len(bad) > 0 {
 		parts := make([]string, len(bad))
 		for i, c := range bad {
-			parts[i] = pyRepr(c)
+			parts[i] = pyjson.Repr(c)
 		}
-		return fmt.Errorf("cache_salt must not contain {%s} (got %s)", strings.Join(parts, ", "), pyRepr(s))
+		return fmt.Errorf("cache_salt must not contain {%s} (got %s)", strings.Join(parts, ", "), pyjson.Repr(s))
 	}
 	if n := len([]rune(s)); n > MaxCacheSaltLen {
 		return fmt.Errorf("cache_salt exceeds max length %d (got %d)", MaxCacheSaltLen, n)
@@ -155,37 +156,6 @@ func unhex(c byte) int {
 		return int(c-'A') + 10
 	}
 	return -1
-}
-
-// pyRepr renders a string as Python's repr does for the simple cases the
-// coordinator's messages contain (single quotes unless the text has one).
-func pyRepr(s string) string {
-	q := "'"
-	if strings.Contains(s, "'") && !strings.Contains(s, `"`) {
-		q = `"`
-	}
-	var b strings.Builder
-	b.WriteString(q)
-	for _, r := range s {
-		switch {
-		case r == '\\':
-			b.WriteString(`\\`)
-		case string(r) == q:
-			b.WriteString(`\` + q)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteString(q)
-	return b.String()
 }
 
 // ChunkKeys fans chunk hashes out to the coordinator's keys, chunk-major

@@ -88,6 +88,20 @@ func (m *MPServer) fallback(ctx context.Context, op mpOp, build func(route) call
 	return nil, route{}, last
 }
 
+// mpFetch sends op (fallback tries its route names) and decodes the
+// answer with decode; what decode rejects is a *BadAnswerError.
+func mpFetch[T any](ctx context.Context, m *MPServer, op mpOp, build func(route) call, decode func([]byte) (*T, error)) (*T, *answer, route, error) {
+	a, rt, err := m.fallback(ctx, op, build)
+	if err != nil {
+		return nil, nil, rt, err
+	}
+	x, err := decode(a.body)
+	if err != nil {
+		return nil, a, rt, m.decodeErr(rt, a, err)
+	}
+	return x, a, rt, nil
+}
+
 // MPStatus is the useful part of GET /status (the key set depends on the
 // loaded modules).
 type MPStatus struct {
@@ -150,56 +164,51 @@ type MPL2Adapter struct {
 // keys are expected (modules add them) and only listed in Fields; unknown
 // keys inside the parts lmc reads are warnings.
 func DecodeMPStatus(body []byte) (*MPStatus, error) {
-	raw, err := document(body)
-	if err != nil {
-		return nil, err
-	}
-	d := newDecoder("MP server status")
-	o, err := d.object(raw, "")
-	if err != nil {
-		return nil, err
-	}
 	st := &MPStatus{Contexts: []MPCacheContext{}}
-	for k := range o.m {
-		st.Fields = append(st.Fields, k)
-	}
-	sort.Strings(st.Fields)
-	if o.has("is_healthy") {
-		b, err := o.boolean("is_healthy", false)
-		if err != nil {
-			return nil, err
+	return decodeAnswer(body, "MP server status", st, &st.Warnings, func(d *decoder, o *obj) error {
+		for k := range o.m {
+			st.Fields = append(st.Fields, k)
 		}
-		st.IsHealthy = &b
-	}
-	if st.EngineType, err = o.str("engine_type", false); err != nil {
-		return nil, err
-	}
-	cs, _, err := o.integer("chunk_size", false)
-	if err != nil {
-		return nil, err
-	}
-	if cs < 0 || cs > 1<<24 {
-		return nil, fmt.Errorf("chunk_size %d is not a chunk size", cs)
-	}
-	st.ChunkSize = int(cs)
-	if st.HashAlgorithm, err = o.str("hash_algorithm", false); err != nil {
-		return nil, err
-	}
-	if st.ActiveSessions, err = o.optInt("active_sessions"); err != nil {
-		return nil, err
-	}
-	if st.ActivePrefetchJobs, err = o.optInt("active_prefetch_jobs"); err != nil {
-		return nil, err
-	}
-	if v, ok := o.get("registered_gpu_ids"); ok {
-		if err := json.Unmarshal(v, &st.RegisteredGPUIDs); err != nil {
-			return nil, fmt.Errorf("registered_gpu_ids: %s, not a list of ints", kindOf(v))
+		sort.Strings(st.Fields)
+		var cs int64
+		if err := o.read(optBoolField("is_healthy", &st.IsHealthy), strField("engine_type", false, &st.EngineType),
+			intField("chunk_size", false, &cs)); err != nil {
+			return err
 		}
-	}
+		if cs < 0 || cs > 1<<24 {
+			return fmt.Errorf("chunk_size %d is not a chunk size", cs)
+		}
+		st.ChunkSize = int(cs)
+		if err := o.read(strField("hash_algorithm", false, &st.HashAlgorithm), optIntField("active_sessions", &st.ActiveSessions),
+			optIntField("active_prefetch_jobs", &st.ActivePrefetchJobs)); err != nil {
+			return err
+		}
+		if v, ok := o.get("registered_gpu_ids"); ok {
+			if err := json.Unmarshal(v, &st.RegisteredGPUIDs); err != nil {
+				return fmt.Errorf("registered_gpu_ids: %s, not a list of ints", kindOf(v))
+			}
+		}
+		if err := readCacheContexts(o, st); err != nil {
+			return err
+		}
+		if sm, err := o.child("storage_manager", false); err != nil {
+			return err
+		} else if sm != nil {
+			if st.Storage, err = decodeStorage(sm); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// readCacheContexts reads cache_context_meta (gpu_context_meta before
+// mid-2026).
+func readCacheContexts(o *obj, st *MPStatus) error {
 	for _, name := range []string{"cache_context_meta", "gpu_context_meta"} {
 		c, err := o.child(name, false)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if c == nil {
 			continue
@@ -207,28 +216,22 @@ func DecodeMPStatus(body []byte) (*MPStatus, error) {
 		for id := range c.m {
 			e, err := c.child(id, true)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			cc := MPCacheContext{ID: id}
-			if cc.ModelName, err = e.str("model_name", false); err != nil {
-				return nil, err
-			}
-			ws, _, err := e.integer("world_size", false)
-			if err != nil {
-				return nil, err
+			var ws int64
+			if err := e.read(strField("model_name", false, &cc.ModelName), intField("world_size", false, &ws)); err != nil {
+				return err
 			}
 			if ws < 0 || ws > MaxWorldSize {
-				return nil, fmt.Errorf("%s[%q].world_size %d is not a world size", name, id, ws)
+				return fmt.Errorf("%s[%q].world_size %d is not a world size", name, id, ws)
 			}
 			cc.WorldSize = int(ws)
 			if l, err := e.child("kv_cache_layout", false); err != nil {
-				return nil, err
+				return err
 			} else if l != nil {
-				if cc.NumLayers, _, err = l.integer("num_layers", false); err != nil {
-					return nil, err
-				}
-				if cc.CacheSizePerToken, _, err = l.integer("cache_size_per_token", false); err != nil {
-					return nil, err
+				if err := l.read(intField("num_layers", false, &cc.NumLayers), intField("cache_size_per_token", false, &cc.CacheSizePerToken)); err != nil {
+					return err
 				}
 			}
 			st.Contexts = append(st.Contexts, cc)
@@ -236,90 +239,47 @@ func DecodeMPStatus(body []byte) (*MPStatus, error) {
 		sort.Slice(st.Contexts, func(i, j int) bool { return st.Contexts[i].ID < st.Contexts[j].ID })
 		break
 	}
-	if sm, err := o.child("storage_manager", false); err != nil {
+	return nil
+}
+
+func decodeStorage(sm *obj) (*MPStorage, error) {
+	s := &MPStorage{L2Adapters: []MPL2Adapter{}}
+	if err := sm.read(optBoolField("is_healthy", &s.IsHealthy)); err != nil {
 		return nil, err
-	} else if sm != nil {
-		s := &MPStorage{L2Adapters: []MPL2Adapter{}}
-		if sm.has("is_healthy") {
-			b, err := sm.boolean("is_healthy", false)
-			if err != nil {
-				return nil, err
-			}
-			s.IsHealthy = &b
-		}
-		if l1, err := sm.child("l1_manager", false); err != nil {
-			return nil, err
-		} else if l1 != nil {
-			s.L1 = &MPL1{}
-			if s.L1.MemoryTotalBytes, _, err = l1.integer("memory_total_bytes", false); err != nil {
-				return nil, err
-			}
-			if s.L1.MemoryUsedBytes, _, err = l1.integer("memory_used_bytes", false); err != nil {
-				return nil, err
-			}
-			if s.L1.MemoryUsageRatio, err = l1.optNumber("memory_usage_ratio"); err != nil {
-				return nil, err
-			}
-			if s.L1.TotalObjectCount, _, err = l1.integer("total_object_count", false); err != nil {
-				return nil, err
-			}
-		}
-		if ec, err := sm.child("eviction_controller", false); err != nil {
-			return nil, err
-		} else if ec != nil {
-			if s.EvictionPolicy, err = ec.str("eviction_policy", false); err != nil {
-				return nil, err
-			}
-		}
-		l, _, err := sm.list("l2_adapters", false)
-		if err != nil {
-			return nil, err
-		}
-		for i, raw := range l {
-			a, err := d.object(raw, fmt.Sprintf("storage_manager.l2_adapters[%d]", i))
-			if err != nil {
-				return nil, err
-			}
-			var ad MPL2Adapter
-			if ad.Type, err = a.str("type", false); err != nil {
-				return nil, err
-			}
-			if a.has("is_healthy") {
-				b, err := a.boolean("is_healthy", false)
-				if err != nil {
-					return nil, err
-				}
-				ad.IsHealthy = &b
-			}
-			if ad.Backend, err = a.str("backend", false); err != nil {
-				return nil, err
-			}
-			for _, f := range []struct {
-				k string
-				p *int64
-			}{{"stored_object_count", &ad.StoredObjectCount}, {"max_capacity_bytes", &ad.MaxCapacityBytes}, {"current_size_bytes", &ad.CurrentSizeBytes}} {
-				if *f.p, _, err = a.integer(f.k, false); err != nil {
-					return nil, err
-				}
-			}
-			s.L2Adapters = append(s.L2Adapters, ad)
-		}
-		st.Storage = s
 	}
-	st.Warnings = d.warnings
-	return st, nil
+	if l1, err := sm.child("l1_manager", false); err != nil {
+		return nil, err
+	} else if l1 != nil {
+		s.L1 = &MPL1{}
+		if err := l1.read(intField("memory_total_bytes", false, &s.L1.MemoryTotalBytes), intField("memory_used_bytes", false, &s.L1.MemoryUsedBytes),
+			optNumField("memory_usage_ratio", &s.L1.MemoryUsageRatio), intField("total_object_count", false, &s.L1.TotalObjectCount)); err != nil {
+			return nil, err
+		}
+	}
+	if ec, err := sm.child("eviction_controller", false); err != nil {
+		return nil, err
+	} else if ec != nil {
+		if err := ec.read(strField("eviction_policy", false, &s.EvictionPolicy)); err != nil {
+			return nil, err
+		}
+	}
+	err := objects(sm, "l2_adapters", false, &s.L2Adapters, func(_ string, a *obj, ad *MPL2Adapter) error {
+		return a.read(strField("type", false, &ad.Type), optBoolField("is_healthy", &ad.IsHealthy), strField("backend", false, &ad.Backend),
+			intField("stored_object_count", false, &ad.StoredObjectCount), intField("max_capacity_bytes", false, &ad.MaxCapacityBytes),
+			intField("current_size_bytes", false, &ad.CurrentSizeBytes))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // Status is GET /status (GET /api/status on 2026-03 servers). A server
 // whose engine is not initialized answers 503 (KindUnavailable).
 func (m *MPServer) Status(ctx context.Context) (*MPStatus, error) {
-	a, rt, err := m.fallback(ctx, mpStatus, func(rt route) call { return call{rt: rt, limit: listingLimit} })
+	st, _, rt, err := mpFetch(ctx, m, mpStatus, func(rt route) call { return call{rt: rt, limit: listingLimit} }, DecodeMPStatus)
 	if err != nil {
 		return nil, err
-	}
-	st, err := DecodeMPStatus(a.body)
-	if err != nil {
-		return nil, m.decodeErr(rt, a, err)
 	}
 	st.Route = rt.pattern
 	return st, nil
@@ -337,26 +297,14 @@ type MPHealth struct {
 // DecodeMPHealth decodes {"status": "healthy"} or {"status":
 // "unhealthy", "reason": "..."}.
 func DecodeMPHealth(body []byte) (*MPHealth, error) {
-	raw, err := document(body)
-	if err != nil {
-		return nil, err
-	}
-	d := newDecoder("MP server healthcheck")
-	o, err := d.object(raw, "")
-	if err != nil {
-		return nil, err
-	}
 	h := &MPHealth{}
-	if h.Status, err = o.str("status", true); err != nil {
-		return nil, err
-	}
-	if h.Reason, err = o.str("reason", false); err != nil {
-		return nil, err
-	}
-	o.done()
-	h.Healthy = h.Status == "healthy"
-	h.Warnings = d.warnings
-	return h, nil
+	return decodeAnswer(body, "MP server healthcheck", h, &h.Warnings, func(d *decoder, o *obj) error {
+		if err := o.finish(strField("status", true, &h.Status), strField("reason", false, &h.Reason)); err != nil {
+			return err
+		}
+		h.Healthy = h.Status == "healthy"
+		return nil
+	})
 }
 
 // Healthcheck is GET /healthcheck (/api/healthcheck on 2026-03 servers).
@@ -406,30 +354,21 @@ type MPClearResult struct {
 // DecodeMPClear decodes {"status": "ok", "cleared": {"tier": "l1"}} or the
 // older {"status": "ok"}.
 func DecodeMPClear(body []byte) (*MPClearResult, error) {
-	raw, err := document(body)
-	if err != nil {
-		return nil, err
-	}
-	d := newDecoder("MP server clear answer")
-	o, err := d.object(raw, "")
-	if err != nil {
-		return nil, err
-	}
 	r := &MPClearResult{}
-	if r.Status, err = o.str("status", true); err != nil {
-		return nil, err
-	}
-	if c, err := o.child("cleared", false); err != nil {
-		return nil, err
-	} else if c != nil {
-		if r.ClearedTier, err = c.str("tier", false); err != nil {
-			return nil, err
+	return decodeAnswer(body, "MP server clear answer", r, &r.Warnings, func(d *decoder, o *obj) error {
+		if err := o.read(strField("status", true, &r.Status)); err != nil {
+			return err
 		}
-		c.done()
-	}
-	o.done()
-	r.Warnings = d.warnings
-	return r, nil
+		if c, err := o.child("cleared", false); err != nil {
+			return err
+		} else if c != nil {
+			if err := c.finish(strField("tier", false, &r.ClearedTier)); err != nil {
+				return err
+			}
+		}
+		o.done()
+		return nil
+	})
 }
 
 // ClearCache is POST /cache/clear (POST /clear-cache, /api/clear-cache on
@@ -439,19 +378,15 @@ func (m *MPServer) ClearCache(ctx context.Context, req ClearRequest) (*MPClearRe
 	if req.Tier != "" && req.Tier != TierL1 {
 		return nil, fmt.Errorf("tier %q: an MP server clears only l1", req.Tier)
 	}
-	a, rt, err := m.fallback(ctx, mpClear, func(rt route) call {
+	r, a, rt, err := mpFetch(ctx, m, mpClear, func(rt route) call {
 		c := call{rt: rt, limit: smallLimit}
 		if rt.pattern == "/cache/clear" && (req.Tier != "" || req.Force) {
 			c.body = wireClear{Tier: TierL1, Force: req.Force}
 		}
 		return c
-	})
+	}, DecodeMPClear)
 	if err != nil {
 		return nil, err
-	}
-	r, err := DecodeMPClear(a.body)
-	if err != nil {
-		return nil, m.decodeErr(rt, a, err)
 	}
 	if r.Status != "ok" {
 		return nil, m.bad(rt, a, "status %q, not ok", r.Status)
@@ -495,68 +430,47 @@ type ObjectsPage struct {
 // "next_page_token"} and the 2026-05 /l2/keys shape, whose entries are
 // flat keys with size_bytes and adapter.
 func DecodeObjectsPage(body []byte) (*ObjectsPage, error) {
-	raw, err := document(body)
-	if err != nil {
-		return nil, err
-	}
-	d := newDecoder("objects listing")
-	o, err := d.object(raw, "")
-	if err != nil {
-		return nil, err
-	}
 	p := &ObjectsPage{Entries: []ObjectEntry{}}
-	if p.Adapter, err = o.str("adapter", false); err != nil {
-		return nil, err
-	}
-	if p.NextPageToken, err = o.str("next_page_token", false); err != nil {
-		return nil, err
-	}
-	l, _, err := o.list("entries", true)
-	if err != nil {
-		return nil, err
-	}
-	for i, raw := range l {
-		path := fmt.Sprintf("entries[%d]", i)
-		e, err := d.object(raw, path)
-		if err != nil {
-			return nil, err
+	return decodeAnswer(body, "objects listing", p, &p.Warnings, func(d *decoder, o *obj) error {
+		if err := o.read(strField("adapter", false, &p.Adapter), strField("next_page_token", false, &p.NextPageToken)); err != nil {
+			return err
 		}
-		var oe ObjectEntry
-		if kraw, ok := e.get("key"); ok {
-			if oe.Key, err = decodeKey(d, kraw, path+".key"); err != nil {
-				return nil, err
-			}
-		} else {
-			// Flat: the key's fields beside size_bytes and adapter.
-			flat := map[string]json.RawMessage{}
-			for k, v := range e.m {
-				switch k {
-				case "size_bytes", "adapter":
-				default:
-					flat[k] = v
-					e.known(k)
+		err := objects(o, "entries", true, &p.Entries, func(path string, e *obj, oe *ObjectEntry) error {
+			if _, ok := e.get("key"); ok {
+				if err := e.read(keyField(&oe.Key)); err != nil {
+					return err
+				}
+			} else {
+				// Flat: the key's fields beside size_bytes and adapter.
+				flat := map[string]json.RawMessage{}
+				for k, v := range e.m {
+					switch k {
+					case "size_bytes", "adapter":
+					default:
+						flat[k] = v
+						e.known(k)
+					}
+				}
+				b, _ := json.Marshal(flat)
+				var err error
+				if oe.Key, err = decodeKey(d, b, path); err != nil {
+					return err
 				}
 			}
-			b, _ := json.Marshal(flat)
-			if oe.Key, err = decodeKey(d, b, path); err != nil {
-				return nil, err
+			if err := e.read(intField("size_bytes", false, &oe.SizeBytes)); err != nil {
+				return err
 			}
+			if oe.SizeBytes < 0 {
+				return fmt.Errorf("%s.size_bytes is negative", path)
+			}
+			return e.finish(strField("adapter", false, &oe.Adapter))
+		})
+		if err != nil {
+			return err
 		}
-		if oe.SizeBytes, _, err = e.integer("size_bytes", false); err != nil {
-			return nil, err
-		}
-		if oe.SizeBytes < 0 {
-			return nil, fmt.Errorf("%s.size_bytes is negative", path)
-		}
-		if oe.Adapter, err = e.str("adapter", false); err != nil {
-			return nil, err
-		}
-		e.done()
-		p.Entries = append(p.Entries, oe)
-	}
-	o.done()
-	p.Warnings = d.warnings
-	return p, nil
+		o.done()
+		return nil
+	})
 }
 
 // Objects is one page of GET /cache/objects (GET /l2/keys on 2026-05
@@ -574,7 +488,7 @@ func (m *MPServer) Objects(ctx context.Context, q ObjectsQuery) (*ObjectsPage, e
 	if size == 0 {
 		size = 500
 	}
-	a, rt, err := m.fallback(ctx, mpObjects, func(rt route) call {
+	p, a, rt, err := mpFetch(ctx, m, mpObjects, func(rt route) call {
 		v := url.Values{}
 		if rt.pattern == "/cache/objects" {
 			if q.Tier != "" {
@@ -596,13 +510,9 @@ func (m *MPServer) Objects(ctx context.Context, q ObjectsQuery) (*ObjectsPage, e
 			v.Set("page_token", q.PageToken)
 		}
 		return call{rt: rt, query: v, limit: int64(4096 + size*1024)}
-	})
+	}, DecodeObjectsPage)
 	if err != nil {
 		return nil, err
-	}
-	p, err := DecodeObjectsPage(a.body)
-	if err != nil {
-		return nil, m.decodeErr(rt, a, err)
 	}
 	switch {
 	case len(p.Entries) > size:
@@ -649,41 +559,27 @@ type ObjectsDeleteResult struct {
 // the 2026-05 /l2/keys:evict answer {"requested", "evicted"|"deleted",
 // "ok"}.
 func DecodeObjectsDelete(body []byte) (*ObjectsDeleteResult, error) {
-	raw, err := document(body)
-	if err != nil {
-		return nil, err
-	}
-	d := newDecoder("objects delete answer")
-	o, err := d.object(raw, "")
-	if err != nil {
-		return nil, err
-	}
 	r := &ObjectsDeleteResult{}
-	n, okD, err := o.count("deleted", false)
-	if err != nil {
-		return nil, err
-	}
-	e, okE, err := o.count("evicted", false)
-	if err != nil {
-		return nil, err
-	}
-	if !okD && !okE {
-		return nil, errors.New("answer has neither deleted nor evicted")
-	}
-	r.Deleted = n + e
-	if r.Skipped, _, err = o.count("skipped", false); err != nil {
-		return nil, err
-	}
-	if r.OK, err = o.boolean("ok", true); err != nil {
-		return nil, err
-	}
-	if r.Error, err = o.str("error", false); err != nil {
-		return nil, err
-	}
-	o.known("requested")
-	o.done()
-	r.Warnings = d.warnings
-	return r, nil
+	return decodeAnswer(body, "objects delete answer", r, &r.Warnings, func(d *decoder, o *obj) error {
+		n, okD, err := o.count("deleted", false)
+		if err != nil {
+			return err
+		}
+		e, okE, err := o.count("evicted", false)
+		if err != nil {
+			return err
+		}
+		if !okD && !okE {
+			return errors.New("answer has neither deleted nor evicted")
+		}
+		r.Deleted = n + e
+		if err := o.read(countField("skipped", false, &r.Skipped), boolField("ok", true, &r.OK), strField("error", false, &r.Error)); err != nil {
+			return err
+		}
+		o.known("requested")
+		o.done()
+		return nil
+	})
 }
 
 // FailedError is an answer that says the operation failed (a success
@@ -715,7 +611,7 @@ func (m *MPServer) DeleteObjects(ctx context.Context, req DeleteObjectsRequest) 
 	if !req.Tier.Valid() {
 		return nil, fmt.Errorf("tier %q: use l1, l2 or all", req.Tier)
 	}
-	a, rt, err := m.fallback(ctx, mpEvict, func(rt route) call {
+	r, a, rt, err := mpFetch(ctx, m, mpEvict, func(rt route) call {
 		if rt.pattern == "/cache/objects" {
 			w := wireDeleteObjects{Keys: req.Keys, Tier: req.Tier, Force: req.Force}
 			if req.Adapter != "" {
@@ -724,13 +620,9 @@ func (m *MPServer) DeleteObjects(ctx context.Context, req DeleteObjectsRequest) 
 			return call{rt: rt, body: w, limit: smallLimit}
 		}
 		return call{rt: rt, body: map[string][]Key{"keys": req.Keys}, limit: smallLimit}
-	})
+	}, DecodeObjectsDelete)
 	if err != nil {
 		return nil, err
-	}
-	r, err := DecodeObjectsDelete(a.body)
-	if err != nil {
-		return nil, m.decodeErr(rt, a, err)
 	}
 	tiers := 1
 	if req.Tier == TierAll {

@@ -85,6 +85,11 @@ type Finding struct {
 	// these settings (Evidence); otherwise only the leading chunks were.
 	Confirmed bool       `json:"confirmed"`
 	Evidence  *RankTable `json:"evidence,omitempty"`
+	// EngineParams and EngineEvidence are set for a finding of kind
+	// other-engine: the SGLang or vLLM configuration under which the
+	// store holds the prompt, and that engine's lookup of it.
+	EngineParams   any `json:"engine_params,omitempty"`
+	EngineEvidence any `json:"engine_evidence,omitempty"`
 	// ProbedKeys/ProbedHits are the search probe's leading-chunk keys.
 	ProbedKeys int `json:"probed_keys,omitempty"`
 	ProbedHits int `json:"probed_hits,omitempty"`
@@ -699,9 +704,13 @@ func seq(a, b int) []int {
 }
 
 // chunksText renders chunk indexes as "chunk 3" / "chunks 0-2, 5".
-func chunksText(idx []int) string {
+func chunksText(idx []int) string { return RangesText("chunk", idx) }
+
+// RangesText renders indexes as "<word> 3" / "<word>s 0-2, 5" ("no
+// <word>s" for none).
+func RangesText(word string, idx []int) string {
 	if len(idx) == 0 {
-		return "no chunks"
+		return "no " + word + "s"
 	}
 	var parts []string
 	for i := 0; i < len(idx); {
@@ -716,11 +725,10 @@ func chunksText(idx []int) string {
 		}
 		i = j + 1
 	}
-	word := "chunks "
-	if len(idx) == 1 {
-		word = "chunk "
+	if len(idx) > 1 {
+		word += "s"
 	}
-	return word + strings.Join(parts, ", ")
+	return word + " " + strings.Join(parts, ", ")
 }
 
 func plural(n int, word string) string {
@@ -729,6 +737,9 @@ func plural(n int, word string) string {
 	}
 	return strconv.Itoa(n) + " " + word + "s"
 }
+
+// TokensText renders "32 of 64 tokens".
+func TokensText(hit, total int) string { return tokensText(hit, total) }
 
 func tokensText(hit, total int) string {
 	if total == 0 {

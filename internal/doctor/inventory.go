@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"lmc/internal/tokenize/enginekey"
+	"lmc/internal/tokenize/keytext"
 	"lmc/internal/tokenize/lmcachekey"
 )
 
@@ -37,30 +39,9 @@ type KeyInfo struct {
 	HexLetter bool // contains a-f: rendered in hex
 }
 
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-func isLowerHex(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
+// MaxWorldSize bounds the world size (and so the worker ids) of a key lmc
+// recognises, as lmc's --world-size flag does.
+const MaxWorldSize = 4096
 
 // ParseKey reads an LMCache key in any known format. ok is false for keys
 // that are not LMCache's (vLLM's or SGLang's own Mooncake keys, for example).
@@ -68,7 +49,7 @@ func ParseKey(key string) (KeyInfo, bool) {
 	parts := strings.Split(key, "@")
 	var k KeyInfo
 	switch {
-	case len(parts) >= 3 && len(parts) <= 4 && len(parts[1]) == 8 && isLowerHex(parts[1]) && isLowerHex(parts[2]):
+	case len(parts) >= 3 && len(parts) <= 4 && len(parts[1]) == 8 && keytext.LowerHex(parts[1]) && keytext.LowerHex(parts[2]):
 		n, _ := strconv.ParseUint(parts[1], 16, 32)
 		ws, wid := int(n>>24), int(n>>16&0xff)
 		if int(n>>8&0xff) != ws || int(n&0xff) != wid {
@@ -78,7 +59,7 @@ func ParseKey(key string) (KeyInfo, bool) {
 		if len(parts) == 4 {
 			k.CacheSalt = parts[3]
 		}
-	case len(parts) >= 5 && parts[0] == "vllm" && isDigits(parts[2]) && isDigits(parts[3]):
+	case len(parts) >= 5 && parts[0] == "vllm" && keytext.Digits(parts[2]) && keytext.Digits(parts[3]):
 		k = KeyInfo{Model: parts[1], Hash: parts[4]}
 		k.WorldSize, _ = strconv.Atoi(parts[2])
 		k.WorkerID, _ = strconv.Atoi(parts[3])
@@ -93,11 +74,18 @@ func ParseKey(key string) (KeyInfo, bool) {
 		default:
 			k.Format = "2025-09"
 		}
-	case len(parts) >= 5 && isDigits(parts[1]) && isDigits(parts[2]) && !strings.Contains(parts[4], "%"):
+	case len(parts) >= 5 && keytext.Digits(parts[1]) && keytext.Digits(parts[2]) && !strings.Contains(parts[4], "%"):
 		k = KeyInfo{Format: "current", Model: parts[0], Hash: parts[3], DType: parts[4], Tags: parts[5:]}
 		k.WorldSize, _ = strconv.Atoi(parts[1])
 		k.WorkerID, _ = strconv.Atoi(parts[2])
 	default:
+		return k, false
+	}
+	// Ranks beyond any deployment lmc models (world size 1..4096, worker id
+	// 0..4095; an overflowing number reads as the largest int) are not a
+	// key LMCache wrote: counting workers by such an id would also size a
+	// slice by it.
+	if k.WorldSize < 1 || k.WorldSize > MaxWorldSize || k.WorkerID < 0 || k.WorkerID >= MaxWorldSize {
 		return k, false
 	}
 	for _, t := range k.Tags {
@@ -109,7 +97,7 @@ func ParseKey(key string) (KeyInfo, bool) {
 	if strings.HasPrefix(h, "-") {
 		k.Negative, h = true, h[1:]
 	}
-	if !isLowerHex(h) {
+	if !keytext.LowerHex(h) {
 		return k, false
 	}
 	k.HexLetter = strings.ContainsAny(h, "abcdef")
@@ -120,7 +108,7 @@ func ParseKey(key string) (KeyInfo, bool) {
 		k.HashKind = HashDigest16
 	case len(h) <= 16:
 		k.HashKind = HashInt
-	case isDigits(h) && len(h) <= 20:
+	case keytext.Digits(h) && len(h) <= 20:
 		k.HashKind, k.Decimal = HashInt, true
 	default:
 		return k, false
@@ -165,7 +153,10 @@ type Inventory struct {
 	// is every key the store holds (in the default tenant).
 	Complete bool    `json:"complete"`
 	Groups   []Group `json:"groups"`
-	// Foreign counts keys in no LMCache format (vLLM's or SGLang's own).
+	// EngineGroups are the keys SGLang HiCache and vLLM's own connectors
+	// wrote (enginekey recognises them).
+	EngineGroups []EngineGroup `json:"engine_groups,omitempty"`
+	// Foreign counts keys in no format lmc knows.
 	Foreign         int      `json:"foreign_keys"`
 	ForeignExamples []string `json:"foreign_examples,omitempty"`
 	Notes           []string `json:"notes,omitempty"`
@@ -237,9 +228,14 @@ func Sample(ctx context.Context, list Lister, limit int) (*Inventory, error) {
 func Infer(keys []string) *Inventory {
 	inv := &Inventory{Sampled: len(keys), Groups: []Group{}}
 	idx := map[string]int{}
+	engineIdx := map[string]int{}
 	for _, key := range keys {
 		k, ok := ParseKey(key)
 		if !ok {
+			if r, ok := enginekey.Recognize(key); ok {
+				inv.addEngineKey(key, r, engineIdx)
+				continue
+			}
 			inv.Foreign++
 			if len(inv.ForeignExamples) < 3 {
 				inv.ForeignExamples = append(inv.ForeignExamples, key)
@@ -281,6 +277,7 @@ func Infer(keys []string) *Inventory {
 		}
 	}
 	slices.SortStableFunc(inv.Groups, func(a, b Group) int { return cmp.Compare(b.Keys, a.Keys) })
+	inv.finishEngineGroups()
 	return inv
 }
 
@@ -288,6 +285,7 @@ func (inv *Inventory) notes() {
 	if !inv.Complete {
 		return
 	}
+	defer inv.engineNotes()
 	for _, g := range inv.Groups {
 		if g.WorldSize <= 1 || len(g.WorkerKeys) == 0 {
 			continue

@@ -42,10 +42,17 @@ func TestParseKey(t *testing.T) {
 			t.Errorf("%s:\n got %s\nwant %s", tc.key, got, tc.want)
 		}
 	}
-	for _, bad := range []string{"", "plain", "a@b@c@d@e", "m@1@0@xyz@bfloat16", "m@02010301@ab", "m@1@0@" + strings.Repeat("a", 40) + "@half", "m@1@0@ab@half@notatag"} {
+	for _, bad := range []string{"", "plain", "a@b@c@d@e", "m@1@0@xyz@bfloat16", "m@02010301@ab", "m@1@0@" + strings.Repeat("a", 40) + "@half", "m@1@0@ab@half@notatag",
+		"m@1@999999999@ab@half", "m@1@99999999999999999999999@ab@half", "vllm@m@5000@0@7fa3", "m@0@0@ab@half"} {
 		if k, ok := ParseKey(bad); ok {
 			t.Errorf("ParseKey(%q) = %+v, true; want not parsed", bad, k)
 		}
+	}
+	// A worker id past any deployment is an unrecognised key, not a slice
+	// sized by it.
+	inv := Infer([]string{"m@1@99999999999999999999999@ab@half", "m@4@4095@ab@half"})
+	if inv.Foreign != 1 || len(inv.Groups) != 1 || len(inv.Groups[0].WorkerKeys) != 4096 {
+		t.Fatalf("Infer: foreign %d, groups %+v", inv.Foreign, inv.Groups)
 	}
 }
 

@@ -289,6 +289,9 @@ func Flags(ds []Diff) string {
 	return strings.Join(fs, " ")
 }
 
+// JoinAnd joins "a, b and c".
+func JoinAnd(s []string) string { return joinAnd(s) }
+
 func joinAnd(s []string) string {
 	switch len(s) {
 	case 0:

@@ -248,7 +248,8 @@ func decodeJSONOnce(path string, body []byte, v any) error {
 // checkKeys walks the object in raw and refuses a key that appears twice or
 // that differs only in case from one of known: encoding/json would let the
 // last of them win or fold them together, so {"ok":true,"OK":false} or a
-// repeated "success" could pass for an answer the master never gave.
+// repeated "success" could pass for an answer the master never gave. raw
+// has been decoded once already (it is valid JSON).
 func checkKeys(path string, raw []byte, known ...string) error {
 	// raw was decoded by encoding/json before (decodeJSONOnce, or as part
 	// of an answer that was): jsonObject walks it without decoding.

@@ -23,6 +23,20 @@ func (b bodyRT) RoundTrip(r *http.Request) (*http.Response, error) {
 	return &http.Response{StatusCode: b.status, Body: io.NopCloser(strings.NewReader(b.body)), Header: http.Header{"Content-Type": {"application/json"}}, Request: r}, nil
 }
 
+// fuzzAdmin is an admin client whose every request is answered with
+// status (200 when it is not an HTTP status) and body.
+func fuzzAdmin(t *testing.T, status int, body string) (*mc.Admin, int) {
+	t.Helper()
+	if status < 100 || status > 599 {
+		status = 200
+	}
+	a, err := mc.NewAdmin(&transport.Peer{Base: "http://fuzz.invalid", Display: "http://fuzz.invalid", HTTP: &http.Client{Transport: bodyRT{status, body}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, status
+}
+
 // FuzzAdminResponses feeds arbitrary answers to every admin decoder: no
 // panic, and an answer is either an error or well-formed.
 func FuzzAdminResponses(f *testing.F) {
@@ -37,13 +51,7 @@ func FuzzAdminResponses(f *testing.F) {
 	f.Add(200, `{"success":true,"data":{"a":{"ok":true},"a":{"ok":false,"error":"X"},"b":{"ok":true}}} {}`)
 	f.Add(200, `{"present":true,"leader_address":"h:1","view_version":3}`)
 	f.Fuzz(func(t *testing.T, status int, body string) {
-		if status < 100 || status > 599 {
-			status = 200
-		}
-		a, err := mc.NewAdmin(&transport.Peer{Base: "http://fuzz.invalid", Display: "http://fuzz.invalid", HTTP: &http.Client{Transport: bodyRT{status, body}}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		a, status := fuzzAdmin(t, status, body)
 		ctx := context.Background()
 		// An accepted JSON answer is one valid document with a 2xx status.
 		var doc map[string]json.RawMessage

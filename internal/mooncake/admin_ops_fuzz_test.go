@@ -2,10 +2,7 @@ package mooncake_test
 
 import (
 	"context"
-	"net/http"
 	"testing"
-
-	"lmc/internal/transport"
 
 	mc "lmc/internal/mooncake"
 )
@@ -22,13 +19,7 @@ func FuzzAdminOpsResponses(f *testing.F) {
 	f.Add(200, `{"success":true,"removed_count":2}`)
 	f.Add(200, "127.0.0.1:17778\n127.0.0.1:17777\n")
 	f.Fuzz(func(t *testing.T, status int, body string) {
-		if status < 100 || status > 599 {
-			status = 200
-		}
-		a, err := mc.NewAdmin(&transport.Peer{Base: "http://fuzz.invalid", Display: "http://fuzz.invalid", HTTP: &http.Client{Transport: bodyRT{status, body}}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		a, _ := fuzzAdmin(t, status, body)
 		ctx := context.Background()
 		if segs, err := a.SegmentList(ctx); err == nil {
 			for _, s := range segs {

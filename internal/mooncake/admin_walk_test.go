@@ -66,7 +66,9 @@ func TestCheckKeysLikeTokens(t *testing.T) {
 }
 
 func FuzzCheckKeys(f *testing.F) {
-	for _, s := range []string{`{"a":1,"A":2}`, `{"ok":true,"error":"x","values":[]}`, `{"success":true,"data":{"k":{"ok":false}}}`, `{"s\u0055ccess":1}`} {
+	for _, s := range []string{`{"a":1,"A":2}`, `{"ok":true,"error":"x","values":[]}`, `{"success":true,"data":{"k":{"ok":false}}}`, `{"s\u0055ccess":1}`,
+		`{"success":true,"data":{"a":{"ok":true,"values":[{"x":"}"}]}}}`, `{"a\"b":1,"\u0041":[{"k":"v"}],"é":null}`,
+		` { "ok" : false , "error" : "OBJECT_NOT_FOUND" , "Ok" : true } `, `{"a":"\\","b":"]}"}`, `{"x":{"y":[]},"z":"\xff"}`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) { sameCheckKeys(t, s) })

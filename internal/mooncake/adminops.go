@@ -282,11 +282,25 @@ func rawQuerySafe(s string) error {
 	return nil
 }
 
-// readSmall reads a small reply body under maxSmallReply.
-func readSmall(path string, r io.Reader) ([]byte, error) {
-	b, err := io.ReadAll(&capReader{r: r, left: maxSmallReply})
+// readSmall reads a small reply body under maxSmallReply and closes it.
+func readSmall(path string, resp *http.Response) ([]byte, error) {
+	defer resp.Body.Close()
+	b, err := io.ReadAll(&capReader{r: resp.Body, left: maxSmallReply})
 	if err != nil {
 		return nil, fmt.Errorf("mooncake admin: %s: %w", path, err)
+	}
+	return b, nil
+}
+
+// readSmallJSON is readSmall decoding the reply into v; it returns the
+// body, to quote.
+func readSmallJSON(path string, resp *http.Response, v any) ([]byte, error) {
+	b, err := readSmall(path, resp)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return nil, fmt.Errorf("mooncake admin: %s: decoding reply: %w", path, err)
 	}
 	return b, nil
 }
@@ -318,8 +332,7 @@ func (a *Admin) QuerySegment(ctx context.Context, name string) (SegmentUsage, er
 	if err != nil {
 		return SegmentUsage{}, err
 	}
-	defer resp.Body.Close()
-	b, err := readSmall(path, resp.Body)
+	b, err := readSmall(path, resp)
 	if err != nil {
 		return SegmentUsage{}, err
 	}
@@ -380,11 +393,6 @@ func (a *Admin) SegmentStatus(ctx context.Context, name string) (SegmentStatus, 
 	if err != nil {
 		return 0, err
 	}
-	defer resp.Body.Close()
-	b, err := readSmall(path, resp.Body)
-	if err != nil {
-		return 0, err
-	}
 	var r struct {
 		Success    bool    `json:"success"`
 		Segment    string  `json:"segment"`
@@ -393,8 +401,9 @@ func (a *Admin) SegmentStatus(ctx context.Context, name string) (SegmentStatus, 
 		ErrorCode  int32   `json:"error_code"`
 		ErrorMsg   *string `json:"error_message"`
 	}
-	if err := json.Unmarshal(b, &r); err != nil {
-		return 0, fmt.Errorf("mooncake admin: %s: decoding reply: %w", path, err)
+	b, err := readSmallJSON(path, resp, &r)
+	if err != nil {
+		return 0, err
 	}
 	switch {
 	case !r.Success || r.ErrorCode != 0:
@@ -430,17 +439,13 @@ func (a *Admin) RemoveAll(ctx context.Context, force bool, tenant string) (int64
 	if err != nil {
 		return 0, err
 	}
-	defer resp.Body.Close()
-	b, err := readSmall(path, resp.Body)
-	if err != nil {
-		return 0, err
-	}
 	var r struct {
 		Success bool   `json:"success"`
 		Removed *int64 `json:"removed_count"`
 	}
-	if err := json.Unmarshal(b, &r); err != nil {
-		return 0, fmt.Errorf("mooncake admin: %s: decoding reply: %w", path, err)
+	b, err := readSmallJSON(path, resp, &r)
+	if err != nil {
+		return 0, err
 	}
 	if !r.Success || r.Removed == nil || *r.Removed < 0 {
 		return 0, fmt.Errorf("mooncake admin: %s: unexpected reply %q", path, clip(b, 200))

@@ -103,35 +103,25 @@ func FuzzStructPackDecode(f *testing.F) {
 		decode func(d *Decoder) any
 		encode func(e *Encoder, v any)
 	}
+	replicaList := func(l Layout) target {
+		return target{getReplicaListResult(l), func(d *Decoder) any {
+			if !d.Option() {
+				return d.I32()
+			}
+			return d.ReplicaList(l)
+		}, func(e *Encoder, v any) {
+			if c, ok := v.(int32); ok {
+				e.Bool(false)
+				e.I32(c)
+				return
+			}
+			e.Bool(true)
+			e.ReplicaList(v.(ReplicaList), l)
+		}}
+	}
 	targets := []target{
-		{getReplicaListResult(LayoutHEAD), func(d *Decoder) any {
-			if !d.Option() {
-				return d.I32()
-			}
-			return d.ReplicaList(LayoutHEAD)
-		}, func(e *Encoder, v any) {
-			if c, ok := v.(int32); ok {
-				e.Bool(false)
-				e.I32(c)
-				return
-			}
-			e.Bool(true)
-			e.ReplicaList(v.(ReplicaList), LayoutHEAD)
-		}},
-		{getReplicaListResult(LayoutV0310), func(d *Decoder) any {
-			if !d.Option() {
-				return d.I32()
-			}
-			return d.ReplicaList(LayoutV0310)
-		}, func(e *Encoder, v any) {
-			if c, ok := v.(int32); ok {
-				e.Bool(false)
-				e.I32(c)
-				return
-			}
-			e.Bool(true)
-			e.ReplicaList(v.(ReplicaList), LayoutV0310)
-		}},
+		replicaList(LayoutHEAD),
+		replicaList(LayoutV0310),
 		{MethodMountSegment.Args, func(d *Decoder) any { return [2]any{d.Segment(), d.UUID()} },
 			func(e *Encoder, v any) { p := v.([2]any); e.Segment(p[0].(Segment)); e.UUID(p[1].(UUID)) }},
 		{LitReplicateConfig, func(d *Decoder) any { return d.ReplicateConfig() },

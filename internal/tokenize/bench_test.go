@@ -4,21 +4,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"lmc/internal/tokenize/tokentest"
 )
 
-// realisticTokens spreads IDs over a 128k vocabulary, like Llama-3 prompts.
-func realisticTokens(n int) []uint32 {
-	out := make([]uint32, n)
-	x := uint32(12345)
-	for i := range out {
-		x = x*1664525 + 1013904223
-		out[i] = x % 128256
-	}
-	return out
-}
-
 func BenchmarkReadTokens128k(b *testing.B) {
-	toks := realisticTokens(131072)
+	toks := tokentest.Realistic(131072, tokentest.Llama3)
 	var sb strings.Builder
 	sb.WriteByte('[')
 	for i, t := range toks {

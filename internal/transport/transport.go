@@ -22,6 +22,8 @@
 //   - Classify tells "could not reach it in time" (Unreachable) from a
 //     configuration mistake (TLS against plain HTTP, a refused certificate)
 //     and from a peer that answered wrongly.
+//   - A client that retries waits Backoff (jittered exponential, capped)
+//     through Pause; which answers to retry stays each client's.
 //
 // It is not a client of any particular API: the controller, admin and
 // tokenize clients live in their own packages and take a *http.Client from
@@ -403,8 +405,12 @@ func headerNames(hs []Header) map[string]bool {
 
 // NewPeer is a Peer with default Options (no extra headers, system TLS
 // roots, no timeout beyond the context's): for library users and tests.
-func NewPeer(rawURL string) (*Peer, error) {
-	t, err := New(Options{})
+func NewPeer(rawURL string) (*Peer, error) { return NewPeerWith(Options{}, rawURL) }
+
+// NewPeerWith is the Peer of rawURL on a Transport of its own, built from
+// o: for a program (or a test) with one peer.
+func NewPeerWith(o Options, rawURL string) (*Peer, error) {
+	t, err := New(o)
 	if err != nil {
 		return nil, err
 	}

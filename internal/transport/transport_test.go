@@ -43,11 +43,7 @@ func (r *recorder) requests() []*http.Request {
 
 func mustPeer(t *testing.T, o Options, url string) *Peer {
 	t.Helper()
-	tr, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := tr.Peer(url)
+	p, err := NewPeerWith(o, url)
 	if err != nil {
 		t.Fatal(err)
 	}

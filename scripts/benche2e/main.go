@@ -49,7 +49,8 @@ func main() {
 	lmc := flag.String("lmc", "bin/lmc", "lmc binary to measure")
 	runs := flag.Int("runs", 15, "runs per case (fewer for the large ones)")
 	startRuns := flag.Int("startup-runs", 101, "runs per start-up case")
-	quick := flag.Bool("quick", false, "skip the 1M-token and 1,000-prompt cases")
+	quick := flag.Bool("quick", false, "skip the 1M-token, 1,000-prompt and engine cases")
+	enginesOnly := flag.Bool("engines", false, "only the SGLang case (32k tokens at page size 1 and TP 8)")
 	flag.Parse()
 	bin, err := filepath.Abs(*lmc)
 	check(err)
@@ -78,12 +79,24 @@ func main() {
 	if *quick {
 		sizes = sizes[:3]
 	}
+	if *enginesOnly {
+		sizes = sizes[:2]
+	}
 	files := map[int]string{}
 	for _, n := range sizes {
 		files[n] = filepath.Join(dir, fmt.Sprintf("prompt-%d.json", n))
 		writeTokens(files[n], seq[:n])
 	}
 	popFile := files[sizes[len(sizes)-1]]
+
+	var rs []result
+	if !*quick {
+		rs = append(rs, engineCases(bin, files[32768], *runs)...)
+	}
+	if *enginesOnly {
+		report(bin, load0, rs, nil, *runs, 0)
+		return
+	}
 
 	sb := exec.Command(bin, "sandbox", "--master-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--controller-addr", "127.0.0.1:0",
 		"-o", "json", "--populate", popFile, "--model", "bench/model", "--hash-seed", "0")
@@ -113,7 +126,6 @@ func main() {
 	with := func(base []string, file string, extra ...string) []string {
 		return append(append(append(append([]string{}, base...), extra...), key...), file)
 	}
-	var rs []result
 	for _, n := range sizes {
 		r := *runs
 		if n >= 1<<20 {
@@ -172,15 +184,65 @@ func main() {
 		}
 		rs = append(rs, g...)
 	}
+	report(bin, load0, rs, start, *runs, *startRuns)
+}
+
+func report(bin, load0 string, rs, start []result, runs, startRuns int) {
 	st, err := os.Stat(bin)
 	check(err)
 
 	fmt.Printf("Machine: %s/%s, %d CPUs, %s; %s; load average %s at the start, %s at the end; lmc binary %.1f MB (target ≤ 20 MB)\n\n",
 		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel(), time.Now().UTC().Format("2006-01-02"), load0, loadAvg(), float64(st.Size())/1e6)
-	fmt.Printf("Start-up (%d round-robin runs):\n\n", *startRuns)
-	table(start)
-	fmt.Printf("\nCommands (%d round-robin runs per size, %d for 1M tokens, 5 for the batches):\n\n", *runs, max(3, *runs/3))
+	if len(start) > 0 {
+		fmt.Printf("Start-up (%d round-robin runs):\n\n", startRuns)
+		table(start)
+		fmt.Println()
+	}
+	fmt.Printf("Commands (%d round-robin runs per size, %d for 1M tokens and the engine case, 5 for the batches):\n\n", runs, max(3, runs/3))
 	table(rs)
+}
+
+// engineCases: SGLang's default page size 1 at TP 8 fans a 32k-token
+// prompt out to 524,288 objects (K and V of 8 ranks per token). A sandbox
+// stores them all the way SGLang writes them; the lookup checks them all
+// (a full hit: no early stop).
+func engineCases(bin, prompt string, runs int) []result {
+	eng := []string{"--engine", "sglang", "--page-size", "1", "--tp-size", "8", "--model", "bench/model"}
+	sb := exec.Command(bin, append([]string{"sandbox", "--master-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--controller-addr", "127.0.0.1:0",
+		"-o", "json", "--populate", prompt}, eng...)...)
+	out, err := sb.StdoutPipe()
+	check(err)
+	check(sb.Start())
+	defer func() { _ = sb.Process.Signal(syscall.SIGINT); _ = sb.Wait() }()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	check(err)
+	var addrs struct {
+		Master, Admin string
+		Stored        int `json:"stored_keys"`
+	}
+	check(json.Unmarshal([]byte(line), &addrs))
+	if addrs.Stored != 524288 {
+		check(fmt.Errorf("engine sandbox stored %d objects, want 524,288", addrs.Stored))
+	}
+	lookup := append(append([]string{"lookup", "--master", addrs.Master, "-o", "json"}, eng...), prompt)
+	hit, err := exec.Command(bin, append(lookup, "--jq", ".hit_tokens")...).Output()
+	check(err)
+	if strings.TrimSpace(string(hit)) != "32768" {
+		check(fmt.Errorf("engine lookup: hit %q, want a full hit (32768)", hit))
+	}
+	with := func(args ...string) []string { return append(append(args, eng...), prompt) }
+	rs := measureGroup(max(3, runs/3), []spec{
+		{name: "keys --engine sglang 32k tokens, page 1, TP 8, --all-ranks (524k keys)", bin: bin, args: with("keys", "-o", "plain", "--all-ranks")},
+		{name: "lookup --master --engine sglang 32k tokens, page 1, TP 8 (524k keys)", bin: bin, args: lookup},
+		{name: "lookup --master --engine sglang 32k tokens, page 1, TP 8, -o plain", bin: bin, args: with("lookup", "--master", addrs.Master, "-o", "plain")},
+	})
+	rs = append(rs, measureGroup(1, []spec{
+		{name: "lookup --admin --engine sglang 32k tokens, page 1, TP 8 (524k keys)", bin: bin, args: with("lookup", "--admin", addrs.Admin, "-o", "json", "--timeout", "60s")},
+	})...)
+	for i := range rs {
+		rs[i].extra = "524,288 objects"
+	}
+	return rs
 }
 
 func table(rs []result) {

@@ -177,3 +177,22 @@ func writeTrimmed(w io.Writer, p []byte) error {
 	_, err := w.Write(b.Bytes())
 	return err
 }
+
+// Bytes renders a byte count in IEC units with one decimal ("512 B",
+// "1.5 GiB"); a value that would round to 1024.0 of a unit is shown in the
+// next one.
+func Bytes[T ~int64 | ~uint64](n T) string {
+	if n < 0 {
+		return fmt.Sprintf("%d B", n)
+	}
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
+	v, i := float64(n), 0
+	for v >= 1023.95 && i < len(units)-1 {
+		v /= 1024
+		i++
+	}
+	if i == 0 {
+		return fmt.Sprintf("%d B", n)
+	}
+	return fmt.Sprintf("%.1f %s", v, units[i])
+}

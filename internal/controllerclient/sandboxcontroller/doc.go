@@ -2,8 +2,10 @@
 // the one 'lmc sandbox' and 'lmc demo' serve, and lmc's tests run against:
 // an in-memory implementation of the controller's HTTP API, faithful to what the real controller answers
 // (spec Part II: FastAPI 0.95 on pydantic v1), for tests and for a local
-// sandbox. It depends only on net/http: serve a *Server with
-// httptest.NewServer or a plain http.Server.
+// sandbox. It depends only on net/http and on what it shares with the
+// sandbox coordinator: pyjson (CPython's json module) and httpfake (fault
+// plumbing). Serve a *Server with httptest.NewServer or a plain
+// http.Server.
 //
 // State: instances and workers in registration order (ip, port,
 // peer_init_url, times), and per (instance, worker, location) the chunk

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"lmc/internal/pyjson"
 )
 
 // Error details of the controller (see spec §5.3 and the transcripts).
@@ -131,7 +133,7 @@ func (s *Server) respondCount(w http.ResponseWriter, res fanResult, op, prefix, 
 			fail(mismatchDetail(verb))
 			return
 		}
-		writeJSON(w, http.StatusOK, ordered{{"event_id", s.eventID(prefix)}, {"num_tokens", n}})
+		writeJSON(w, http.StatusOK, pyjson.Object{{"event_id", s.eventID(prefix)}, {"num_tokens", n}})
 	}
 }
 
@@ -147,18 +149,18 @@ func (s *Server) handleLookup(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	tokens := vals["tokens"].([]pyInt)
-	layout := &pyObj{}
+	tokens := vals["tokens"].([]pyjson.Int)
+	layout := &pyjson.Dict{}
 	s.mu.Lock()
 	for i, k := range chain(tokens, s.noneHash) {
 		inst, loc, hit := s.findKey(k)
 		if !hit {
 			break
 		}
-		layout.set(inst, []any{loc, chunkEnd(i, len(tokens))})
+		layout.Set(inst, []any{loc, chunkEnd(i, len(tokens))})
 	}
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, ordered{{"event_id", s.eventID("Lookup")}, {"layout_info", layout}})
+	writeJSON(w, http.StatusOK, pyjson.Object{{"event_id", s.eventID("Lookup")}, {"layout_info", layout}})
 }
 
 func (s *Server) handleClear(w http.ResponseWriter, r *http.Request) {
@@ -196,7 +198,7 @@ func (s *Server) handlePin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	inst, location := vals["instance_id"].(string), vals["location"].(string)
-	tokens := vals["tokens"].([]pyInt)
+	tokens := vals["tokens"].([]pyjson.Int)
 	res := s.fanout(r, OpPin, s.instanceWorkers(inst), func(wk *worker) int {
 		wk.received = append(wk.received, Command{Type: "PinWorkerMsg", Location: location, Tokens: len(tokens)})
 		n, keys := s.workerPrefix(wk, location, tokens)
@@ -226,7 +228,7 @@ func (s *Server) compressOp(w http.ResponseWriter, r *http.Request, op string) {
 		return
 	}
 	inst, method, location := vals["instance_id"].(string), vals["method"].(string), vals["location"].(string)
-	tokens, _ := vals["tokens"].([]pyInt) // nil when the client sent null
+	tokens, _ := vals["tokens"].([]pyjson.Int) // nil when the client sent null
 	res := s.fanout(r, op, s.instanceWorkers(inst), func(wk *worker) int {
 		wk.received = append(wk.received, Command{Type: msgType, Location: location, Method: method, Tokens: len(tokens)})
 		if method != "cachegen" { // the engine only logs a warning
@@ -251,7 +253,7 @@ func (s *Server) handleMove(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	src, dst := vals["old_position"].([2]string), vals["new_position"].([2]string)
-	tokens, _ := vals["tokens"].([]pyInt)
+	tokens, _ := vals["tokens"].([]pyjson.Int)
 	var copyFlag *bool
 	if b, isBool := vals["should_copy"].(bool); isBool {
 		copyFlag = &b
@@ -313,10 +315,10 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	inst := vals["instance_id"].(string)
-	codes := ordered{}
+	codes := pyjson.Object{}
 	res := s.fanout(r, OpHealth, s.instanceWorkers(inst), func(wk *worker) int {
 		wk.received = append(wk.received, Command{Type: "HealthWorkerMsg"})
-		codes = append(codes, kv{strconv.Itoa(wk.id), wk.health})
+		codes = append(codes, pyjson.Member{strconv.Itoa(wk.id), wk.health})
 		return 0
 	})
 	switch {
@@ -329,17 +331,17 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	if res.failed {
 		// Rebuild in worker order with -1001 for the failing ones.
 		s.mu.Lock()
-		codes = ordered{}
+		codes = pyjson.Object{}
 		for _, wk := range s.instance(inst).sortedWorkers() {
 			code := wk.health
 			if wk.fails(OpHealth) {
 				code = HealthWorkerError
 			}
-			codes = append(codes, kv{strconv.Itoa(wk.id), code})
+			codes = append(codes, pyjson.Member{strconv.Itoa(wk.id), code})
 		}
 		s.mu.Unlock()
 	}
-	writeJSON(w, http.StatusOK, ordered{{"event_id", s.eventID("health")}, {"error_codes", codes}})
+	writeJSON(w, http.StatusOK, pyjson.Object{{"event_id", s.eventID("health")}, {"error_codes", codes}})
 }
 
 func (s *Server) handleCheckFinish(w http.ResponseWriter, r *http.Request) {
@@ -373,13 +375,13 @@ func snapOf(inst string, wk *worker) infoSnap {
 	return infoSnap{inst: inst, id: wk.id, ip: wk.ip, port: wk.port, peer: peer, reg: wk.regTime, hb: wk.hbTime}
 }
 
-func (i infoSnap) json(keyCount *int) ordered {
-	o := ordered{
+func (i infoSnap) json(keyCount *int) pyjson.Object {
+	o := pyjson.Object{
 		{"instance_id", i.inst}, {"worker_id", i.id}, {"ip", i.ip}, {"port", i.port},
 		{"peer_init_url", i.peer}, {"registration_time", i.reg}, {"last_heartbeat_time", i.hb},
 	}
 	if keyCount != nil {
-		o = append(o, kv{"key_count", *keyCount})
+		o = append(o, pyjson.Member{"key_count", *keyCount})
 	}
 	return o
 }
@@ -415,12 +417,12 @@ func (s *Server) handleQueryWorkerInfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	inst := vals["instance_id"].(string)
-	ids, _ := vals["worker_ids"].([]pyInt)
+	ids, _ := vals["worker_ids"].([]pyjson.Int)
 	infos := []any{}
 	s.mu.Lock()
 	if inst == "all" {
 		for _, i := range s.allInfosLocked() {
-			if len(ids) > 0 && !slices.ContainsFunc(ids, func(p pyInt) bool { return p.big == nil && p.v == int64(i.id) }) {
+			if len(ids) > 0 && !slices.ContainsFunc(ids, func(p pyjson.Int) bool { return p.Big == nil && p.V == int64(i.id) }) {
 				continue
 			}
 			infos = append(infos, i.json(nil))
@@ -433,8 +435,8 @@ func (s *Server) handleQueryWorkerInfo(w http.ResponseWriter, r *http.Request) {
 			}
 		} else {
 			for _, p := range ids {
-				if p.big == nil {
-					want = append(want, p.v)
+				if p.Big == nil {
+					want = append(want, p.V)
 				}
 			}
 		}
@@ -448,7 +450,7 @@ func (s *Server) handleQueryWorkerInfo(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, ordered{{"event_id", s.eventID("QueryWorkerInfo")}, {"worker_infos", infos}})
+	writeJSON(w, http.StatusOK, pyjson.Object{{"event_id", s.eventID("QueryWorkerInfo")}, {"worker_infos", infos}})
 }
 
 func (s *Server) handleQueryInstance(w http.ResponseWriter, r *http.Request) {
@@ -470,7 +472,7 @@ func (s *Server) handleQueryInstance(w http.ResponseWriter, r *http.Request) {
 		writeDetail(w, http.StatusInternalServerError, detailQueryInstErr)
 		return
 	}
-	writeJSON(w, http.StatusOK, ordered{{"event_id", s.eventID("QueryInst")}, {"res", found}})
+	writeJSON(w, http.StatusOK, pyjson.Object{{"event_id", s.eventID("QueryInst")}, {"res", found}})
 }
 
 // lastQuery returns the last value of a query parameter (Starlette's
@@ -493,11 +495,11 @@ func (s *Server) handleWorkers(w http.ResponseWriter, r *http.Request) {
 			writeValidation(w, []valErr{errInt([]any{"query", "worker_id"})})
 			return
 		}
-		if p.big != nil || p.v != int64(int(p.v)) {
+		if p.Big != nil || p.V != int64(int(p.V)) {
 			// Python accepts it; no worker can have such an id.
 			wid = -1 << 62
 		} else {
-			wid = p.v
+			wid = p.V
 		}
 	}
 	s.mu.Lock()
@@ -525,14 +527,14 @@ func (s *Server) handleWorkers(w http.ResponseWriter, r *http.Request) {
 			kc := wk.keyCount()
 			list = append(list, snapOf(inst, wk).json(&kc))
 		}
-		writeJSON(w, http.StatusOK, ordered{{"workers", list}, {"total_count", len(list)}})
+		writeJSON(w, http.StatusOK, pyjson.Object{{"workers", list}, {"total_count", len(list)}})
 	default:
 		list := []any{}
 		for _, i := range s.allInfosLocked() {
 			kc := s.liveKeyCount(i.inst, i.id)
 			list = append(list, i.json(&kc))
 		}
-		writeJSON(w, http.StatusOK, ordered{{"workers", list}, {"total_count", len(list)}})
+		writeJSON(w, http.StatusOK, pyjson.Object{{"workers", list}, {"total_count", len(list)}})
 	}
 }
 
@@ -557,9 +559,9 @@ func (s *Server) handleKeyStats(w http.ResponseWriter, r *http.Request) {
 		}
 		total += kc
 		workers += len(in.workers)
-		list = append(list, ordered{{"instance_id", in.id}, {"key_count", kc}, {"worker_count", len(in.workers)}})
+		list = append(list, pyjson.Object{{"instance_id", in.id}, {"key_count", kc}, {"worker_count", len(in.workers)}})
 	}
-	writeJSON(w, http.StatusOK, ordered{
+	writeJSON(w, http.StatusOK, pyjson.Object{
 		{"total_key_count", total}, {"total_instance_count", len(s.instances)},
 		{"total_worker_count", workers}, {"instances", list},
 	})

@@ -3,11 +3,13 @@ package sandboxcontroller
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"mime"
 	"net/http"
 	"slices"
-	"sort"
 	"strings"
+
+	"lmc/internal/pyjson"
 )
 
 // The common internal API routes the controller mounts (spec §4.12), in a
@@ -49,7 +51,7 @@ func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 	for _, g := range controllerGauges {
 		name := "lmcache:cache_controller_" + g.name
 		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s gauge\n%s{role=\"controller\"} %s\n",
-			name, g.help, name, name, pyFloatRepr(values[g.name]))
+			name, g.help, name, name, pyjson.FloatRepr(values[g.name]))
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if r.Method != http.MethodHead {
@@ -97,11 +99,7 @@ func (s *Server) handleLogLevel(w http.ResponseWriter, r *http.Request) {
 	case hasLevel && level != "":
 		writeJSON(w, http.StatusOK, nil)
 	default:
-		names := make([]string, 0, len(s.loggers))
-		for n := range s.loggers {
-			names = append(names, n)
-		}
-		sort.Strings(names)
+		names := slices.Sorted(maps.Keys(s.loggers))
 		var b strings.Builder
 		b.WriteString("=== Loggers and Levels ===\n")
 		for _, n := range names {
@@ -120,26 +118,26 @@ var threadLevels = []string{"critical", "high", "medium", "low"}
 
 func (s *Server) handlePeriodicThreads(w http.ResponseWriter, r *http.Request) {
 	if lv, ok := lastQuery(r, "level"); ok && lv != "" && !slices.Contains(threadLevels, strings.ToLower(lv)) {
-		writeJSON(w, http.StatusBadRequest, ordered{{"error", "Invalid level: " + lv}})
+		writeJSON(w, http.StatusBadRequest, pyjson.Object{{"error", "Invalid level: " + lv}})
 		return
 	}
-	byLevel := ordered{}
+	byLevel := pyjson.Object{}
 	for _, l := range threadLevels {
-		byLevel = append(byLevel, kv{l, ordered{{"total", 0}, {"running", 0}, {"active", 0}}})
+		byLevel = append(byLevel, pyjson.Member{l, pyjson.Object{{"total", 0}, {"running", 0}, {"active", 0}}})
 	}
-	writeJSON(w, http.StatusOK, ordered{
-		{"summary", ordered{{"total_count", 0}, {"running_count", 0}, {"active_count", 0}, {"by_level", byLevel}}},
+	writeJSON(w, http.StatusOK, pyjson.Object{
+		{"summary", pyjson.Object{{"total_count", 0}, {"running_count", 0}, {"active_count", 0}, {"by_level", byLevel}}},
 		{"threads", []any{}},
 	})
 }
 
 func (s *Server) handlePeriodicThread(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimPrefix(r.URL.Path, "/periodic-threads/")
-	writeJSON(w, http.StatusNotFound, ordered{{"error", "Thread not found: " + name}})
+	writeJSON(w, http.StatusNotFound, pyjson.Object{{"error", "Thread not found: " + name}})
 }
 
 func (s *Server) handlePeriodicHealth(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, ordered{{"healthy", true}, {"unhealthy_count", 0}, {"unhealthy_threads", []any{}}})
+	writeJSON(w, http.StatusOK, pyjson.Object{{"healthy", true}, {"unhealthy_count", 0}, {"unhealthy_threads", []any{}}})
 }
 
 func (s *Server) handleRunScript(w http.ResponseWriter, r *http.Request) {
@@ -185,20 +183,20 @@ func (s *Server) handleDocs(w http.ResponseWriter, r *http.Request) {
 // handleOpenAPI serves a reduced schema with what feature detection reads
 // (spec §9.3): the paths and the request/response model properties.
 func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
-	schemaRef := func(name string) ordered {
-		return ordered{{"content", ordered{{"application/json", ordered{{"schema", ordered{{"$ref", "#/components/schemas/" + name}}}}}}}}
+	schemaRef := func(name string) pyjson.Object {
+		return pyjson.Object{{"content", pyjson.Object{{"application/json", pyjson.Object{{"schema", pyjson.Object{{"$ref", "#/components/schemas/" + name}}}}}}}}
 	}
-	post := func(op, req, resp string) ordered {
-		return ordered{{"post", ordered{
+	post := func(op, req, resp string) pyjson.Object {
+		return pyjson.Object{{"post", pyjson.Object{
 			{"summary", op},
-			{"requestBody", append(schemaRef(req), kv{"required", true})},
-			{"responses", ordered{{"200", append(ordered{{"description", "Successful Response"}}, schemaRef(resp)...)}}},
+			{"requestBody", append(schemaRef(req), pyjson.Member{"required", true})},
+			{"responses", pyjson.Object{{"200", append(pyjson.Object{{"description", "Successful Response"}}, schemaRef(resp)...)}}},
 		}}}
 	}
-	get := func(op string) ordered {
-		return ordered{{"get", ordered{{"summary", op}, {"responses", ordered{{"200", ordered{{"description", "Successful Response"}}}}}}}}
+	get := func(op string) pyjson.Object {
+		return pyjson.Object{{"get", pyjson.Object{{"summary", op}, {"responses", pyjson.Object{{"200", pyjson.Object{{"description", "Successful Response"}}}}}}}}
 	}
-	paths := ordered{
+	paths := pyjson.Object{
 		{"/lookup", post("Lookup", "LookupRequest", "LookupResponse")},
 		{"/clear", post("Clear", "ClearRequest", "ClearResponse")},
 		{"/pin", post("Pin", "PinRequest", "PinResponse")},
@@ -218,43 +216,43 @@ func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
 		{"/periodic-threads", get("Get Periodic Threads")},
 		{"/periodic-threads-health", get("Get Periodic Threads Health")},
 	}
-	prop := func(typ string) ordered { return ordered{{"type", typ}} }
-	intList := ordered{{"type", "array"}, {"items", prop("integer")}}
-	pair := ordered{{"type", "array"}, {"items", ordered{{"type", "string"}}}, {"minItems", 2}, {"maxItems", 2}}
-	obj := func(required []string, props ordered) ordered {
-		o := ordered{{"type", "object"}, {"properties", props}}
+	prop := func(typ string) pyjson.Object { return pyjson.Object{{"type", typ}} }
+	intList := pyjson.Object{{"type", "array"}, {"items", prop("integer")}}
+	pair := pyjson.Object{{"type", "array"}, {"items", pyjson.Object{{"type", "string"}}}, {"minItems", 2}, {"maxItems", 2}}
+	obj := func(required []string, props pyjson.Object) pyjson.Object {
+		o := pyjson.Object{{"type", "object"}, {"properties", props}}
 		if len(required) > 0 {
-			o = append(o, kv{"required", required})
+			o = append(o, pyjson.Member{"required", required})
 		}
 		return o
 	}
-	compressProps := ordered{{"instance_id", prop("string")}, {"method", prop("string")}, {"location", prop("string")}, {"tokens", intList}}
-	schemas := ordered{
-		{"LookupRequest", obj([]string{"tokens"}, ordered{{"tokens", intList}})},
-		{"LookupResponse", obj([]string{"event_id", "layout_info"}, ordered{{"event_id", prop("string")}, {"layout_info", prop("object")}})},
-		{"ClearRequest", obj([]string{"instance_id", "location"}, ordered{{"instance_id", prop("string")}, {"location", prop("string")}})},
-		{"ClearResponse", obj([]string{"event_id", "num_tokens"}, ordered{{"event_id", prop("string")}, {"num_tokens", prop("integer")}})},
-		{"PinRequest", obj([]string{"instance_id", "location", "tokens"}, ordered{{"instance_id", prop("string")}, {"location", prop("string")}, {"tokens", intList}})},
-		{"PinResponse", obj([]string{"event_id", "num_tokens"}, ordered{{"event_id", prop("string")}, {"num_tokens", prop("integer")}})},
+	compressProps := pyjson.Object{{"instance_id", prop("string")}, {"method", prop("string")}, {"location", prop("string")}, {"tokens", intList}}
+	schemas := pyjson.Object{
+		{"LookupRequest", obj([]string{"tokens"}, pyjson.Object{{"tokens", intList}})},
+		{"LookupResponse", obj([]string{"event_id", "layout_info"}, pyjson.Object{{"event_id", prop("string")}, {"layout_info", prop("object")}})},
+		{"ClearRequest", obj([]string{"instance_id", "location"}, pyjson.Object{{"instance_id", prop("string")}, {"location", prop("string")}})},
+		{"ClearResponse", obj([]string{"event_id", "num_tokens"}, pyjson.Object{{"event_id", prop("string")}, {"num_tokens", prop("integer")}})},
+		{"PinRequest", obj([]string{"instance_id", "location", "tokens"}, pyjson.Object{{"instance_id", prop("string")}, {"location", prop("string")}, {"tokens", intList}})},
+		{"PinResponse", obj([]string{"event_id", "num_tokens"}, pyjson.Object{{"event_id", prop("string")}, {"num_tokens", prop("integer")}})},
 		{"CompressRequest", obj([]string{"instance_id", "method", "location"}, compressProps)},
-		{"CompressResponse", obj([]string{"event_id", "num_tokens"}, ordered{{"event_id", prop("string")}, {"num_tokens", prop("integer")}})},
+		{"CompressResponse", obj([]string{"event_id", "num_tokens"}, pyjson.Object{{"event_id", prop("string")}, {"num_tokens", prop("integer")}})},
 		{"DecompressRequest", obj([]string{"instance_id", "method", "location"}, compressProps)},
-		{"DecompressResponse", obj([]string{"event_id", "num_tokens"}, ordered{{"event_id", prop("string")}, {"num_tokens", prop("integer")}})},
-		{"MoveRequest", obj([]string{"old_position", "new_position"}, ordered{{"old_position", pair}, {"new_position", pair}, {"tokens", intList}, {"should_copy", prop("boolean")}})},
-		{"MoveResponse", obj([]string{"event_id", "num_tokens"}, ordered{{"event_id", prop("string")}, {"num_tokens", prop("integer")}})},
-		{"HealthRequest", obj([]string{"instance_id"}, ordered{{"instance_id", prop("string")}})},
-		{"HealthResponse", obj([]string{"event_id", "error_codes"}, ordered{{"event_id", prop("string")}, {"error_codes", prop("object")}})},
-		{"CheckFinishRequest", obj([]string{"event_id"}, ordered{{"event_id", prop("string")}})},
-		{"CheckFinishResponse", obj([]string{"status"}, ordered{{"status", prop("string")}})},
-		{"QueryWorkerInfoRequest", obj([]string{"instance_id"}, ordered{{"instance_id", prop("string")}, {"worker_ids", intList}})},
-		{"QueryWorkerInfoResponse", obj([]string{"event_id", "worker_infos"}, ordered{{"event_id", prop("string")}, {"worker_infos", ordered{{"type", "array"}}}})},
-		{"QueryInstRequest", obj([]string{"event_id", "ip"}, ordered{{"event_id", prop("string")}, {"ip", prop("string")}})},
-		{"QueryInstResponse", obj([]string{"event_id", "res"}, ordered{{"event_id", prop("string")}, {"res", prop("string")}})},
+		{"DecompressResponse", obj([]string{"event_id", "num_tokens"}, pyjson.Object{{"event_id", prop("string")}, {"num_tokens", prop("integer")}})},
+		{"MoveRequest", obj([]string{"old_position", "new_position"}, pyjson.Object{{"old_position", pair}, {"new_position", pair}, {"tokens", intList}, {"should_copy", prop("boolean")}})},
+		{"MoveResponse", obj([]string{"event_id", "num_tokens"}, pyjson.Object{{"event_id", prop("string")}, {"num_tokens", prop("integer")}})},
+		{"HealthRequest", obj([]string{"instance_id"}, pyjson.Object{{"instance_id", prop("string")}})},
+		{"HealthResponse", obj([]string{"event_id", "error_codes"}, pyjson.Object{{"event_id", prop("string")}, {"error_codes", prop("object")}})},
+		{"CheckFinishRequest", obj([]string{"event_id"}, pyjson.Object{{"event_id", prop("string")}})},
+		{"CheckFinishResponse", obj([]string{"status"}, pyjson.Object{{"status", prop("string")}})},
+		{"QueryWorkerInfoRequest", obj([]string{"instance_id"}, pyjson.Object{{"instance_id", prop("string")}, {"worker_ids", intList}})},
+		{"QueryWorkerInfoResponse", obj([]string{"event_id", "worker_infos"}, pyjson.Object{{"event_id", prop("string")}, {"worker_infos", pyjson.Object{{"type", "array"}}}})},
+		{"QueryInstRequest", obj([]string{"event_id", "ip"}, pyjson.Object{{"event_id", prop("string")}, {"ip", prop("string")}})},
+		{"QueryInstResponse", obj([]string{"event_id", "res"}, pyjson.Object{{"event_id", prop("string")}, {"res", prop("string")}})},
 	}
-	writeJSON(w, http.StatusOK, ordered{
+	writeJSON(w, http.StatusOK, pyjson.Object{
 		{"openapi", "3.0.2"},
-		{"info", ordered{{"title", "FastAPI"}, {"version", "0.1.0"}}},
+		{"info", pyjson.Object{{"title", "FastAPI"}, {"version", "0.1.0"}}},
 		{"paths", paths},
-		{"components", ordered{{"schemas", schemas}}},
+		{"components", pyjson.Object{{"schemas", schemas}}},
 	})
 }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"lmc/internal/pyjson"
 )
 
 type fieldKind int
@@ -39,13 +41,13 @@ type valErr struct {
 	loc []any
 	msg string
 	typ string
-	ctx ordered
+	ctx pyjson.Object
 }
 
-func (e valErr) json() ordered {
-	o := ordered{{"loc", e.loc}, {"msg", e.msg}, {"type", e.typ}}
+func (e valErr) json() pyjson.Object {
+	o := pyjson.Object{{"loc", e.loc}, {"msg", e.msg}, {"type", e.typ}}
 	if e.ctx != nil {
-		o = append(o, kv{"ctx", e.ctx})
+		o = append(o, pyjson.Member{"ctx", e.ctx})
 	}
 	return o
 }
@@ -98,7 +100,7 @@ func validateBody(m model, body any) (map[string]any, []valErr) {
 	var errs []valErr
 	for _, f := range m.fields {
 		floc := withLoc(loc, f.name)
-		v, present := obj.get(f.name)
+		v, present := obj.Get(f.name)
 		if !present {
 			if f.required {
 				errs = append(errs, errMissing(floc))
@@ -126,18 +128,18 @@ func validateBody(m model, body any) (map[string]any, []valErr) {
 }
 
 // coerceDict is pydantic v1 Model.validate's dict(value) fallback.
-func coerceDict(v any) (*pyObj, bool) {
+func coerceDict(v any) (*pyjson.Dict, bool) {
 	switch x := v.(type) {
-	case *pyObj:
+	case *pyjson.Dict:
 		return x, true
 	case string:
 		// dict("") == {}; any other str fails (elements have length 1).
 		if x == "" {
-			return &pyObj{}, true
+			return &pyjson.Dict{}, true
 		}
 		return nil, false
 	case []any:
-		obj := &pyObj{}
+		obj := &pyjson.Dict{}
 		for _, e := range x {
 			switch p := e.(type) {
 			case []any:
@@ -146,8 +148,8 @@ func coerceDict(v any) (*pyObj, bool) {
 				}
 				switch k := p[0].(type) {
 				case string:
-					obj.set(k, p[1])
-				case pyInt, pyFloat, bool, nil:
+					obj.Set(k, p[1])
+				case pyjson.Int, pyjson.Float, bool, nil:
 					// hashable, but can never name a field
 				default:
 					return nil, false
@@ -157,7 +159,7 @@ func coerceDict(v any) (*pyObj, bool) {
 					return nil, false
 				}
 				r := []rune(p)
-				obj.set(string(r[0]), string(r[1]))
+				obj.Set(string(r[0]), string(r[1]))
 			default:
 				return nil, false
 			}
@@ -182,7 +184,7 @@ func validateValue(kind fieldKind, v any, loc []any) (any, []valErr) {
 		}
 		return i, nil
 	case kindBool:
-		b, ok := coerceBool(v)
+		b, ok := pyjson.LaxBool(v)
 		if !ok {
 			return nil, []valErr{errBool(loc)}
 		}
@@ -192,22 +194,8 @@ func validateValue(kind fieldKind, v any, loc []any) (any, []valErr) {
 		if !ok {
 			return nil, []valErr{errList(loc)}
 		}
-		out := make([]pyInt, len(arr))
-		var errs []valErr
-		for i, e := range arr {
-			eloc := withLoc(loc, i)
-			if e == nil {
-				errs = append(errs, errNone(eloc))
-				continue
-			}
-			n, ok := coerceInt(e)
-			if !ok {
-				errs = append(errs, errInt(eloc))
-				continue
-			}
-			out[i] = n
-		}
-		if len(errs) > 0 {
+		out, errs := items(arr, loc, coerceInt, errInt)
+		if errs != nil {
 			return nil, errs
 		}
 		return out, nil
@@ -221,73 +209,83 @@ func validateValue(kind fieldKind, v any, loc []any) (any, []valErr) {
 				loc: loc,
 				msg: "wrong tuple length " + strconv.Itoa(len(arr)) + ", expected 2",
 				typ: "value_error.tuple.length",
-				ctx: ordered{{"actual_length", len(arr)}, {"expected_length", 2}},
+				ctx: pyjson.Object{{"actual_length", len(arr)}, {"expected_length", 2}},
 			}}
 		}
-		var out [2]string
-		var errs []valErr
-		for i, e := range arr {
-			eloc := withLoc(loc, i)
-			if e == nil {
-				errs = append(errs, errNone(eloc))
-				continue
-			}
-			s, ok := coerceStr(e)
-			if !ok {
-				errs = append(errs, errStr(eloc))
-				continue
-			}
-			out[i] = s
-		}
-		if len(errs) > 0 {
+		out, errs := items(arr, loc, coerceStr, errStr)
+		if errs != nil {
 			return nil, errs
 		}
-		return out, nil
+		return [2]string(out), nil
 	}
 	return nil, nil
+}
+
+// items validates every element of a list (none may be null), reporting
+// the errors of all of them.
+func items[T any](arr []any, loc []any, coerce func(any) (T, bool), typeErr func([]any) valErr) ([]T, []valErr) {
+	out := make([]T, len(arr))
+	var errs []valErr
+	for i, e := range arr {
+		eloc := withLoc(loc, i)
+		if e == nil {
+			errs = append(errs, errNone(eloc))
+			continue
+		}
+		x, ok := coerce(e)
+		if !ok {
+			errs = append(errs, typeErr(eloc))
+			continue
+		}
+		out[i] = x
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return out, nil
 }
 
 func coerceStr(v any) (string, bool) {
 	switch x := v.(type) {
 	case string:
 		return x, true
-	case pyInt, pyFloat, bool:
-		return pyStr(x), true
+	case pyjson.Int, pyjson.Float, bool:
+		return pyjson.Str(x), true
 	}
 	return "", false
 }
 
 // coerceInt is pydantic v1 int_validator: int(v) for anything Python can
 // convert (bools, truncated floats, numeric strings).
-func coerceInt(v any) (pyInt, bool) {
+func coerceInt(v any) (pyjson.Int, bool) {
 	switch x := v.(type) {
-	case pyInt:
+	case pyjson.Int:
 		return x, true
 	case bool:
 		if x {
-			return pyInt{v: 1}, true
+			return pyjson.Int{V: 1}, true
 		}
-		return pyInt{v: 0}, true
-	case pyFloat:
+		return pyjson.Int{V: 0}, true
+	case pyjson.Float:
 		f := float64(x)
 		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return pyInt{}, false
+			return pyjson.Int{}, false
 		}
 		f = math.Trunc(f)
 		if f >= -9.2e18 && f <= 9.2e18 {
-			return pyInt{v: int64(f)}, true
+			return pyjson.Int{V: int64(f)}, true
 		}
 		b, _ := new(big.Float).SetFloat64(f).Int(nil)
-		return pyInt{big: b}, true
+		return pyjson.Int{Big: b}, true
 	case string:
 		return parsePyIntString(x)
 	}
-	return pyInt{}, false
+	return pyjson.Int{}, false
 }
 
 // parsePyIntString is int(str) for ASCII input: surrounding whitespace,
 // an optional sign, digits with single underscores between them.
-func parsePyIntString(s string) (pyInt, bool) {
+func parsePyIntString(s string) (pyjson.Int, bool) {
 	s = strings.TrimSpace(s)
 	neg := false
 	if s != "" && (s[0] == '+' || s[0] == '-') {
@@ -295,51 +293,28 @@ func parsePyIntString(s string) (pyInt, bool) {
 		s = s[1:]
 	}
 	if s == "" || s[0] == '_' || s[len(s)-1] == '_' || strings.Contains(s, "__") {
-		return pyInt{}, false
+		return pyjson.Int{}, false
 	}
 	digits := strings.ReplaceAll(s, "_", "")
 	for i := 0; i < len(digits); i++ {
 		if digits[i] < '0' || digits[i] > '9' {
-			return pyInt{}, false
+			return pyjson.Int{}, false
 		}
 	}
-	if len(digits) > pyIntMaxDigits {
-		return pyInt{}, false
+	if len(digits) > pyjson.IntMaxDigits {
+		return pyjson.Int{}, false
 	}
 	if neg {
 		digits = "-" + digits
 	}
 	b, ok := new(big.Int).SetString(digits, 10)
 	if !ok {
-		return pyInt{}, false
+		return pyjson.Int{}, false
 	}
 	if b.IsInt64() {
-		return pyInt{v: b.Int64()}, true
+		return pyjson.Int{V: b.Int64()}, true
 	}
-	return pyInt{big: b}, true
-}
-
-func coerceBool(v any) (bool, bool) {
-	switch x := v.(type) {
-	case bool:
-		return x, true
-	case pyInt:
-		if x.big == nil && (x.v == 0 || x.v == 1) {
-			return x.v == 1, true
-		}
-	case pyFloat:
-		if x == 0 || x == 1 {
-			return x == 1, true
-		}
-	case string:
-		switch strings.ToLower(x) {
-		case "1", "on", "t", "true", "y", "yes":
-			return true, true
-		case "0", "off", "f", "false", "n", "no":
-			return false, true
-		}
-	}
-	return false, false
+	return pyjson.Int{Big: b}, true
 }
 
 // The request models of the controller (field order matters: it is the
@@ -361,13 +336,13 @@ var (
 		{name: "instance_id", kind: kindStr, required: true},
 		{name: "method", kind: kindStr, required: true},
 		{name: "location", kind: kindStr, required: true},
-		{name: "tokens", kind: kindIntList, nullable: true, def: []pyInt{}},
+		{name: "tokens", kind: kindIntList, nullable: true, def: []pyjson.Int{}},
 	}}
 	decompressModel = model{"DecompressRequest", compressModel.fields}
 	moveModel       = model{"MoveRequest", []modelField{
 		{name: "old_position", kind: kindStrPair, required: true},
 		{name: "new_position", kind: kindStrPair, required: true},
-		{name: "tokens", kind: kindIntList, nullable: true, def: []pyInt{}},
+		{name: "tokens", kind: kindIntList, nullable: true, def: []pyjson.Int{}},
 		{name: "should_copy", kind: kindBool, nullable: true, def: false},
 	}}
 	healthModel = model{"HealthRequest", []modelField{

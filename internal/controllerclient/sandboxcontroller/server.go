@@ -9,6 +9,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"lmc/internal/httpfake"
+	"lmc/internal/pyjson"
 )
 
 // Server is a fake LMCache cache controller. It implements http.Handler;
@@ -31,8 +34,8 @@ type Server struct {
 	cacheValid bool
 	cache      []infoSnap
 
-	faults   map[string]*faultState
-	requests map[string]int
+	faults   httpfake.Faults[Fault]
+	requests httpfake.Counts
 
 	loggers   map[string]string
 	pullMsgs  int
@@ -93,8 +96,6 @@ func New(opts ...Option) *Server {
 		clock:    time.Now,
 		cacheTTL: 30 * time.Second,
 		nextPort: 8001,
-		faults:   map[string]*faultState{},
-		requests: map[string]int{},
 		loggers:  map[string]string{"lmcache": "INFO", "uvicorn": "INFO", "uvicorn.access": "INFO", "uvicorn.error": "INFO"},
 		closed:   make(chan struct{}),
 		env:      map[string]string{"LMCACHE_CONTROLLER": "lmc-fake"},
@@ -145,76 +146,27 @@ type Fault struct {
 	ContentType string
 }
 
-type faultState struct {
-	f    Fault
-	left int
-}
-
 // InjectFault installs a fault for path (e.g. "/lookup"), replacing any
 // earlier one for that path.
-func (s *Server) InjectFault(path string, f Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults[path] = &faultState{f: f, left: f.Times}
-}
+func (s *Server) InjectFault(path string, f Fault) { s.faults.Inject(path, f, f.Times) }
 
 // ClearFaults removes every fault.
-func (s *Server) ClearFaults() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = map[string]*faultState{}
-}
+func (s *Server) ClearFaults() { s.faults.Clear() }
 
 // Requests returns how many requests reached path (including faulted ones).
-func (s *Server) Requests(path string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests[path]
-}
+func (s *Server) Requests(path string) int { return s.requests.Get(path) }
 
 // ResetRequests zeroes the request counters.
-func (s *Server) ResetRequests() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests = map[string]int{}
-}
+func (s *Server) ResetRequests() { s.requests.Reset() }
 
 func (s *Server) takeFault(path string) *Fault {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests[path]++
-	fs := s.faults[path]
-	if fs == nil {
-		return nil
-	}
-	f := fs.f
-	if fs.f.Times > 0 {
-		fs.left--
-		if fs.left <= 0 {
-			delete(s.faults, path)
-		}
-	}
-	return &f
+	s.requests.Add(path)
+	return s.faults.Take(path)
 }
 
 // wait blocks for d (forever if d < 0) or until the request ends or the
 // server is closed. It reports whether the full time elapsed.
-func (s *Server) wait(r *http.Request, d time.Duration) bool {
-	var timer <-chan time.Time
-	if d >= 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		timer = t.C
-	}
-	select {
-	case <-timer:
-		return true
-	case <-r.Context().Done():
-		return false
-	case <-s.closed:
-		return false
-	}
-}
+func (s *Server) wait(r *http.Request, d time.Duration) bool { return httpfake.Hold(r, d, s.closed) }
 
 // applyFault reports whether the fault fully handled the request.
 func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) bool {
@@ -225,21 +177,8 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) bo
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 64<<20))
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
-	if f.Delay > 0 && !s.wait(r, f.Delay) {
+	if httpfake.Disrupt(w, r, f.Delay, f.Hang, f.Drop, s.closed) {
 		return true
-	}
-	if f.Hang {
-		s.wait(r, -1)
-		return true
-	}
-	if f.Drop {
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				_ = conn.Close()
-				return true
-			}
-		}
-		panic(http.ErrAbortHandler)
 	}
 	if f.Status != 0 {
 		ct := f.ContentType
@@ -330,11 +269,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_, _ = w.Write(pyDumps(v))
+	_, _ = w.Write(pyjson.Dumps(v))
 }
 
 func writeDetail(w http.ResponseWriter, status int, detail string) {
-	writeJSON(w, status, ordered{{"detail", detail}})
+	writeJSON(w, status, pyjson.Object{{"detail", detail}})
 }
 
 func writeText(w http.ResponseWriter, status int, text string) {
@@ -348,7 +287,7 @@ func writeValidation(w http.ResponseWriter, errs []valErr) {
 	for i, e := range errs {
 		list[i] = e.json()
 	}
-	writeJSON(w, http.StatusUnprocessableEntity, ordered{{"detail", list}})
+	writeJSON(w, http.StatusUnprocessableEntity, pyjson.Object{{"detail", list}})
 }
 
 // maxBody bounds request bodies (the controller has no limit; 64 MiB is
@@ -369,14 +308,14 @@ func readBody(w http.ResponseWriter, r *http.Request) (any, bool) {
 	if !isJSONContentType(r.Header.Get("Content-Type")) {
 		return rawBody(data), true
 	}
-	v, err := pyLoads(data)
+	v, err := pyjson.Loads(data)
 	if err != nil {
-		if de, ok := err.(*pyDecodeError); ok {
+		if de, ok := err.(*pyjson.DecodeError); ok {
 			writeValidation(w, []valErr{{
-				loc: []any{"body", de.pos},
+				loc: []any{"body", de.Pos},
 				msg: de.Error(),
 				typ: "value_error.jsondecode",
-				ctx: ordered{{"msg", de.msg}, {"doc", de.doc}, {"pos", de.pos}, {"lineno", de.lineno}, {"colno", de.colno}},
+				ctx: pyjson.Object{{"msg", de.Msg}, {"doc", de.Doc}, {"pos", de.Pos}, {"lineno", de.Lineno}, {"colno", de.Colno}},
 			}})
 			return nil, false
 		}

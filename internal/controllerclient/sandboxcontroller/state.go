@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"lmc/internal/pyjson"
 	"lmc/internal/tokenize/lmcachekey"
 )
 
@@ -171,13 +172,13 @@ func (s *Server) nowFloat() float64 {
 // tokensU32 converts validated tokens to uint32 up to the first value the
 // fake cannot hash (negative or above 2^32-1). It returns the convertible
 // prefix and whether all tokens converted.
-func tokensU32(tokens []pyInt) ([]uint32, bool) {
+func tokensU32(tokens []pyjson.Int) ([]uint32, bool) {
 	out := make([]uint32, 0, len(tokens))
 	for _, t := range tokens {
-		if t.big != nil || t.v < 0 || t.v > math.MaxUint32 {
+		if t.Big != nil || t.V < 0 || t.V > math.MaxUint32 {
 			return out, false
 		}
-		out = append(out, uint32(t.v))
+		out = append(out, uint32(t.V))
 	}
 	return out, true
 }
@@ -186,7 +187,7 @@ func tokensU32(tokens []pyInt) ([]uint32, bool) {
 // partial chunk, the way the controller (and an engine's lookup) hashes a
 // query. When some token cannot be hashed the chain stops before the chunk
 // holding it: that chunk can never match.
-func chain(tokens []pyInt, noneHash int64) []int64 {
+func chain(tokens []pyjson.Int, noneHash int64) []int64 {
 	u, ok := tokensU32(tokens)
 	if !ok {
 		u = u[:len(u)-len(u)%ControllerChunkSize]
@@ -215,7 +216,7 @@ func (s *Server) findKey(key int64) (inst, loc string, ok bool) {
 
 // workerPrefix is what an engine's lookup in one location returns: the
 // number of tokens of the longest cached prefix and its chunk keys.
-func (s *Server) workerPrefix(w *worker, location string, tokens []pyInt) (int, []int64) {
+func (s *Server) workerPrefix(w *worker, location string, tokens []pyjson.Int) (int, []int64) {
 	l := w.loc(location, false)
 	if l == nil || len(tokens) == 0 {
 		return 0, nil

@@ -1,10 +1,12 @@
 // Package sandboxcoordinator is an in-memory fake of LMCache's MP
 // coordinator (lmcache coordinator) and of an MP server's HTTP API
 // (lmcache server --http-port), faithful to coordinator-api.md, for tests
-// and for `lmc sandbox --coordinator-addr`. It depends on net/http and on
+// and for `lmc sandbox --coordinator-addr`. It depends on net/http, on
 // lmc's key engine (the tokens form hashes with blake3 from
-// NONE = BLAKE3(12 zero bytes), spec §4), not on the client, and does
-// not import "testing", so it can ship inside the binary.
+// NONE = BLAKE3(12 zero bytes), spec §4) and on what it shares with the
+// sandbox controller (pyjson, CPython's json module; httpfake, fault
+// plumbing), not on the client, and does not import "testing", so it
+// can ship inside the binary.
 //
 // # Coordinator
 //

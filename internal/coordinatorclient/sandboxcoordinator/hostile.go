@@ -9,6 +9,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"lmc/internal/httpfake"
+	"lmc/internal/pyjson"
 )
 
 // Lie names a way to falsify a 2xx answer.
@@ -77,23 +80,18 @@ func Stall() Fault { return Fault{Stall: true} }
 // Lying falsifies the answer with l.
 func Lying(l Lie) Fault { return Fault{Lie: l} }
 
-type faultState struct {
-	f    Fault
-	left int
-}
-
 // faultBox holds the faults and the request log of a fake (coordinator
 // or MP server).
 type faultBox struct {
 	fmu      sync.Mutex
-	faults   map[string]*faultState
+	faults   httpfake.Faults[Fault]
 	requests []Request
-	counts   map[string]int
+	counts   httpfake.Counts
 	done     chan struct{}
 }
 
 func newFaultBox() faultBox {
-	return faultBox{faults: map[string]*faultState{}, counts: map[string]int{}, done: make(chan struct{})}
+	return faultBox{done: make(chan struct{})}
 }
 
 // Requests returns what the fake received, oldest first (the last 1000).
@@ -116,23 +114,20 @@ func (s *faultBox) LastRequest(method, path string) (Request, bool) {
 }
 
 // Count returns how many requests reached path.
-func (s *faultBox) Count(path string) int {
-	s.fmu.Lock()
-	defer s.fmu.Unlock()
-	return s.counts[path]
-}
+func (s *faultBox) Count(path string) int { return s.counts.Get(path) }
 
 // ResetRequests forgets the recorded requests and counts.
 func (s *faultBox) ResetRequests() {
 	s.fmu.Lock()
 	defer s.fmu.Unlock()
-	s.requests, s.counts = nil, map[string]int{}
+	s.requests = nil
+	s.counts.Reset()
 }
 
 func (s *faultBox) record(r *http.Request, body []byte) {
+	s.counts.Add(r.URL.Path)
 	s.fmu.Lock()
 	defer s.fmu.Unlock()
-	s.counts[r.URL.Path]++
 	b := string(body)
 	if len(b) > 1<<20 {
 		b = b[:1<<20]
@@ -147,77 +142,41 @@ func (s *faultBox) record(r *http.Request, body []byte) {
 // ("/directory/lookup") or a route pattern
 // ("/cache/prefetches/{instance_id}/{request_id}"), replacing any earlier
 // fault for it.
-func (s *faultBox) InjectFault(path string, f Fault) {
-	s.fmu.Lock()
-	defer s.fmu.Unlock()
-	s.faults[path] = &faultState{f: f, left: f.Times}
-}
+func (s *faultBox) InjectFault(path string, f Fault) { s.faults.Inject(path, f, f.Times) }
 
 // ClearFaults removes every fault.
-func (s *faultBox) ClearFaults() {
-	s.fmu.Lock()
-	defer s.fmu.Unlock()
-	s.faults = map[string]*faultState{}
-}
+func (s *faultBox) ClearFaults() { s.faults.Clear() }
 
+// takeFault returns the fault for the request path, else for its route
+// pattern.
 func (s *faultBox) takeFault(path, pattern string) *Fault {
-	s.fmu.Lock()
-	defer s.fmu.Unlock()
-	key := path
-	fs := s.faults[path]
-	if fs == nil && pattern != "" {
-		key, fs = pattern, s.faults[pattern]
+	if pattern == "" {
+		return s.faults.Take(path)
 	}
-	if fs == nil {
-		return nil
-	}
-	f := fs.f
-	if fs.f.Times > 0 {
-		fs.left--
-		if fs.left <= 0 {
-			delete(s.faults, key)
-		}
-	}
-	return &f
+	return s.faults.Take(path, pattern)
 }
 
 // preFault runs delays, stalls and drops; false means the request is over.
 func (s *faultBox) preFault(w http.ResponseWriter, r *http.Request, f *Fault) bool {
-	if f.Delay > 0 && !s.wait(r, f.Delay) {
-		return false
-	}
-	if f.Stall {
-		s.wait(r, -1)
-		return false
-	}
-	if f.Drop {
-		if hj, ok := w.(http.Hijacker); ok {
-			if c, _, err := hj.Hijack(); err == nil {
-				c.Close()
-				return false
-			}
-		}
-		panic(http.ErrAbortHandler)
-	}
-	return true
+	return !httpfake.Disrupt(w, r, f.Delay, f.Stall, f.Drop, s.done)
 }
 
-// wait blocks for d (forever if d < 0), until the request ends or Close.
-func (s *faultBox) wait(r *http.Request, d time.Duration) bool {
-	var timer <-chan time.Time
-	if d >= 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		timer = t.C
+// answer is the reply of a fault with a Status (ContentType defaults to
+// application/json).
+func (f *Fault) answer() reply {
+	ct := f.ContentType
+	if ct == "" {
+		ct = "application/json"
 	}
-	select {
-	case <-timer:
-		return true
-	case <-r.Context().Done():
-		return false
-	case <-s.done:
-		return false
+	return reply{status: f.Status, body: []byte(f.Body), ctype: ct}
+}
+
+// falsify applies the fault's lie, if any, to a 2xx reply (f may be nil).
+func (f *Fault) falsify(rep reply) reply {
+	if f != nil && f.Lie != "" && rep.status/100 == 2 {
+		rep.body = applyLie(f.Lie, rep.body)
 	}
+	return rep
 }
 
 // applyLie falsifies a JSON answer.
@@ -228,26 +187,26 @@ func applyLie(l Lie, body []byte) []byte {
 	case LieTruncate:
 		return append([]byte(nil), body[:len(body)/2]...)
 	}
-	v, err := pyLoads(body)
+	v, err := pyjson.Loads(body)
 	if err != nil {
 		return body
 	}
-	o, ok := v.(*pyObj)
+	o, ok := v.(*pyjson.Dict)
 	if !ok {
 		return body
 	}
 	switch l {
 	case LieCount:
 		for _, k := range []string{"chunks", "total", "applied", "requested", "affected", "found_keys", "num_keys", "deleted"} {
-			if n, ok := o.vals[k].(pyInt); ok {
-				o.set(k, pyInt{v: n.v + 1})
+			if n, ok := o.Vals[k].(pyjson.Int); ok {
+				o.Set(k, pyjson.Int{V: n.V + 1})
 				break
 			}
 		}
 	case LieDropItem:
 		for _, k := range []string{"results", "keys", "instances", "pins", "by_cache_salt", "entries", "modules"} {
-			if l, ok := o.vals[k].([]any); ok && len(l) > 0 {
-				o.set(k, l[:len(l)-1])
+			if l, ok := o.Vals[k].([]any); ok && len(l) > 0 {
+				o.Set(k, l[:len(l)-1])
 				break
 			}
 		}
@@ -258,49 +217,49 @@ func applyLie(l Lie, body []byte) []byte {
 		}
 		switch l {
 		case LieWrongKey:
-			if k, ok := first.vals["key"].(*pyObj); ok {
-				if r, ok := k.vals["kv_rank"].(pyInt); ok {
-					k.set("kv_rank", pyInt{v: r.v ^ 1<<16})
+			if k, ok := first.Vals["key"].(*pyjson.Dict); ok {
+				if r, ok := k.Vals["kv_rank"].(pyjson.Int); ok {
+					k.Set("kv_rank", pyjson.Int{V: r.V ^ 1<<16})
 				}
 			}
 		case LieForeignPlacement:
-			if ps, ok := first.vals["placements"].([]any); ok {
+			if ps, ok := first.Vals["placements"].([]any); ok {
 				tier := "l2"
 				if len(ps) > 0 {
-					if p, ok := ps[0].(*pyObj); ok && p.vals["tier"] == "l2" {
+					if p, ok := ps[0].(*pyjson.Dict); ok && p.Vals["tier"] == "l2" {
 						tier = "l1"
 					}
 				}
-				first.set("placements", append(ps, ordered{{"instance_id", "intruder"}, {"incarnation", int64(1)}, {"tier", tier},
+				first.Set("placements", append(ps, pyjson.Object{{"instance_id", "intruder"}, {"incarnation", int64(1)}, {"tier", tier},
 					{"backend", "dram"}, {"size_bytes", int64(1)}, {"shared", false}}))
 			}
 		case LieTokens:
-			if ts, ok := first.vals["token_ids"].([]any); ok && len(ts) > 0 {
-				if t, ok := ts[0].(pyInt); ok {
-					ts[0] = pyInt{v: t.v + 1}
+			if ts, ok := first.Vals["token_ids"].([]any); ok && len(ts) > 0 {
+				if t, ok := ts[0].(pyjson.Int); ok {
+					ts[0] = pyjson.Int{V: t.V + 1}
 				}
 			}
 		}
 	case LieStatus:
-		if st, ok := o.vals["status"].(string); ok {
+		if st, ok := o.Vals["status"].(string); ok {
 			swap := map[string]string{"pinned": "unpinned", "unpinned": "pinned", "ok": "error", "submitted": "queued",
 				"completed": "done", "pending": "running", "healthy": "degraded", "removed": "gone", "deleted": "failed"}
 			if n, ok := swap[st]; ok {
-				o.set("status", n)
+				o.Set("status", n)
 			} else {
-				o.set("status", strings.ToUpper(st))
+				o.Set("status", strings.ToUpper(st))
 			}
 		}
 	case LieRatio:
 		lieRatio(o)
 	}
-	return pyDumps(o)
+	return pyjson.Dumps(o)
 }
 
-func firstItem(o *pyObj) *pyObj {
+func firstItem(o *pyjson.Dict) *pyjson.Dict {
 	for _, k := range []string{"results", "keys", "pins", "entries"} {
-		if l, ok := o.vals[k].([]any); ok && len(l) > 0 {
-			if f, ok := l[0].(*pyObj); ok {
+		if l, ok := o.Vals[k].([]any); ok && len(l) > 0 {
+			if f, ok := l[0].(*pyjson.Dict); ok {
 				return f
 			}
 		}
@@ -308,24 +267,24 @@ func firstItem(o *pyObj) *pyObj {
 	return nil
 }
 
-func lieRatio(o *pyObj) bool {
-	if mods, ok := o.vals["modules"].([]any); ok {
+func lieRatio(o *pyjson.Dict) bool {
+	if mods, ok := o.Vals["modules"].([]any); ok {
 		for _, m := range mods {
-			if mo, ok := m.(*pyObj); ok {
-				if r, ok := mo.vals["usage_ratio"].(pyFloat); ok {
-					mo.set("usage_ratio", pyFloat(float64(r)*2+0.5))
+			if mo, ok := m.(*pyjson.Dict); ok {
+				if r, ok := mo.Vals["usage_ratio"].(pyjson.Float); ok {
+					mo.Set("usage_ratio", pyjson.Float(float64(r)*2+0.5))
 					return true
 				}
 			}
 		}
 	}
 	for _, k := range []string{"instances", "shared_modules"} {
-		if l, ok := o.vals[k].([]any); ok {
+		if l, ok := o.Vals[k].([]any); ok {
 			for _, e := range l {
-				if eo, ok := e.(*pyObj); ok {
+				if eo, ok := e.(*pyjson.Dict); ok {
 					if k == "shared_modules" {
-						if r, ok := eo.vals["usage_ratio"].(pyFloat); ok {
-							eo.set("usage_ratio", pyFloat(float64(r)*2+0.5))
+						if r, ok := eo.Vals["usage_ratio"].(pyjson.Float); ok {
+							eo.Set("usage_ratio", pyjson.Float(float64(r)*2+0.5))
 							return true
 						}
 					} else if lieRatio(eo) {

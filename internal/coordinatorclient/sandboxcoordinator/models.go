@@ -3,19 +3,23 @@ package sandboxcoordinator
 // The coordinator's request models (spec §3.2, §3.5, §6), validated the
 // pydantic v2 way.
 
-import "fmt"
+import (
+	"fmt"
+
+	"lmc/internal/pyjson"
+)
 
 // encodedKeyValue validates one EncodedObjectKey (a dataclass).
 func (c *v) encodedKeyValue(val any, loc []any) (encodedKey, bool) {
-	o, ok := val.(*pyObj)
+	o, ok := val.(*pyjson.Dict)
 	if !ok {
-		c.add("dataclass_type", loc, "Input should be a dictionary or an instance of EncodedObjectKey", val, ordered{{"class_name", "EncodedObjectKey"}})
+		c.add("dataclass_type", loc, "Input should be a dictionary or an instance of EncodedObjectKey", val, pyjson.Object{{"class_name", "EncodedObjectKey"}})
 		return encodedKey{}, false
 	}
 	var k encodedKey
 	ok1 := true
 	var good bool
-	if k.hex, good = c.str(o, loc, "chunk_hash_hex", true, ""); !good {
+	if k.hash, good = c.str(o, loc, "chunk_hash_hex", true, ""); !good {
 		ok1 = false
 	}
 	if k.model, good = c.str(o, loc, "model_name", true, ""); !good {
@@ -36,7 +40,7 @@ func (c *v) encodedKeyValue(val any, loc []any) (encodedKey, bool) {
 // keyList validates list[EncodedObjectKey] and then converts it (the
 // field validator): a conversion failure is one value_error on the whole
 // field, with the validated list as input.
-func (c *v) keyList(o *pyObj, loc []any, name string, required bool) ([]encodedKey, []objKey, bool) {
+func (c *v) keyList(o *pyjson.Dict, loc []any, name string, required bool) ([]encodedKey, []objKey, bool) {
 	l, ok := c.list(o, loc, name, required)
 	if !ok {
 		return nil, nil, false
@@ -69,7 +73,7 @@ func (c *v) keyList(o *pyObj, loc []any, name string, required bool) ([]encodedK
 
 // tokensFields validates the tokens-form fields shared by the lookup,
 // pin, delete, prefetch and move models.
-func (c *v) tokensFields(o *pyObj, modelRequired, wsRequired bool) (tokensForm, bool) {
+func (c *v) tokensFields(o *pyjson.Dict, modelRequired, wsRequired bool) (tokensForm, bool) {
 	loc := []any{"body"}
 	var f tokensForm
 	ok := true
@@ -94,7 +98,7 @@ func (c *v) tokensFields(o *pyObj, modelRequired, wsRequired bool) (tokensForm, 
 
 var eventTypes = []string{"store", "delete", "access", "config"}
 
-func (c *v) eventsRequest(o *pyObj) ([]*batch, bool) {
+func (c *v) eventsRequest(o *pyjson.Dict) ([]*batch, bool) {
 	l, ok := c.list(o, []any{"body"}, "batches", false)
 	if !ok {
 		return nil, false
@@ -103,7 +107,7 @@ func (c *v) eventsRequest(o *pyObj) ([]*batch, bool) {
 	good := true
 	for i, raw := range l {
 		loc := []any{"body", "batches", i}
-		bo, ok := raw.(*pyObj)
+		bo, ok := raw.(*pyjson.Dict)
 		if !ok {
 			c.add("model_attributes_type", loc, "Input should be a valid dictionary or object to extract fields from", raw, nil)
 			good = false
@@ -164,7 +168,7 @@ func (c *v) eventsRequest(o *pyObj) ([]*batch, bool) {
 }
 
 func (c *v) entry(val any, loc []any) (entry, bool) {
-	o, ok := val.(*pyObj)
+	o, ok := val.(*pyjson.Dict)
 	if !ok {
 		c.add("model_attributes_type", loc, "Input should be a valid dictionary or object to extract fields from", val, nil)
 		return entry{}, false

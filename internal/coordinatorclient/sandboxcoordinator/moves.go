@@ -12,6 +12,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"lmc/internal/pyjson"
 )
 
 type move struct {
@@ -27,8 +29,8 @@ type move struct {
 	settled      time.Time
 }
 
-func (m *move) json() ordered {
-	return ordered{{"move_id", m.id}, {"source_instance_id", m.src}, {"target_instance_id", m.dst}, {"status", m.status}, {"phase", m.phase},
+func (m *move) json() pyjson.Object {
+	return pyjson.Object{{"move_id", m.id}, {"source_instance_id", m.src}, {"target_instance_id", m.dst}, {"status", m.status}, {"phase", m.phase},
 		{"requested", m.requested}, {"loaded", m.loaded}, {"missing", m.missing}, {"deleted", m.deleted}, {"skipped", m.skipped}, {"error", m.errText}}
 }
 
@@ -42,15 +44,10 @@ func newMoveTable() *moveTable { return &moveTable{m: map[string]*move{}} }
 var moveFields = []string{"source_instance_id", "target_instance_id", "model_name", "world_size", "token_ids", "cache_salt", "source_tier", "target_tier", "keep_source"}
 
 func hMove(s *Server, rq *request) reply {
-	c := &v{}
-	o, r := bodyModel(rq, c)
-	if r != nil {
-		return *r
-	}
 	var f tokensForm
 	var src, dst, st, tt string
 	var keep bool
-	if o != nil {
+	_, _, r := validBody(rq, func(c *v, o *pyjson.Dict) {
 		loc := []any{"body"}
 		c.forbidExtra(o, loc, moveFields...)
 		src, _ = c.str(o, loc, "source_instance_id", true, "")
@@ -59,51 +56,34 @@ func hMove(s *Server, rq *request) reply {
 		st, _ = c.enum(o, loc, "source_tier", "l1", "l1", "l2", "all")
 		tt, _ = c.enum(o, loc, "target_tier", "l1", "l1", "l2", "all")
 		keep, _ = c.boolean(o, loc, "keep_source", false)
-	}
-	if !c.ok() {
-		return unprocessable(c)
+	})
+	if r != nil {
+		return *r
 	}
 	switch {
 	case src == dst:
-		return detail(http.StatusBadRequest, "source_instance_id and target_instance_id must differ (got "+pyRepr(src)+")")
+		return detail(http.StatusBadRequest, "source_instance_id and target_instance_id must differ (got "+pyjson.Repr(src)+")")
 	case st != "l1" || tt != "l1":
-		return detail(http.StatusBadRequest, fmt.Sprintf("only l1 -> l1 moves are supported (got %s -> %s)", pyRepr(st), pyRepr(tt)))
+		return detail(http.StatusBadRequest, fmt.Sprintf("only l1 -> l1 moves are supported (got %s -> %s)", pyjson.Repr(st), pyjson.Repr(tt)))
 	}
-	srcBase, rr := s.mpBase(src)
+	bases, keys, chunks, rr := s.resolveAt(f, src, dst)
 	if rr != nil {
 		return *rr
 	}
-	dstBase, rr := s.mpBase(dst)
-	if rr != nil {
-		return *rr
-	}
-	keys, chunks, rr := s.resolve(f)
-	if rr != nil {
-		return *rr
-	}
+	srcBase, dstBase := bases[0], bases[1]
 	if chunks == 0 {
-		return jsonReply(200, ordered{{"move_id", ""}, {"source_instance_id", src}, {"target_instance_id", dst}, {"requested", int64(0)}, {"status", "noop"}})
+		return jsonReply(200, pyjson.Object{{"move_id", ""}, {"source_instance_id", src}, {"target_instance_id", dst}, {"requested", int64(0)}, {"status", "noop"}})
 	}
-	url := dstBase + "/cache/prefetches"
-	status, body, err := s.mpDo(rq.ctx, http.MethodPost, url, prefetchForward(f))
-	if err == nil && status/100 != 2 {
-		err = statusError(status, url)
-	}
+	a, err := s.mpPrefetch(rq.ctx, dstBase, f)
 	if err != nil {
-		return detail(http.StatusBadGateway, "prefetch submit to "+pyRepr(dst)+" failed: "+err.Error())
+		return detail(http.StatusBadGateway, "prefetch submit to "+pyjson.Repr(dst)+" failed: "+err.Error())
 	}
-	reqID, mpStatus := "", ""
-	if v, err := pyLoads(body); err == nil {
-		if o, ok := v.(*pyObj); ok {
-			reqID, _ = o.vals["request_id"].(string)
-			mpStatus, _ = o.vals["status"].(string)
-		}
-	}
+	reqID, mpStatus := dictStr(a, "request_id"), dictStr(a, "status")
 	switch {
 	case mpStatus == "noop":
-		return detail(http.StatusBadGateway, "target "+pyRepr(dst)+" resolved no chunks (its --chunk-size differs from the coordinator's?)")
+		return detail(http.StatusBadGateway, "target "+pyjson.Repr(dst)+" resolved no chunks (its --chunk-size differs from the coordinator's?)")
 	case reqID == "":
-		return detail(http.StatusBadGateway, "target "+pyRepr(dst)+" answered the prefetch without a request_id")
+		return detail(http.StatusBadGateway, "target "+pyjson.Repr(dst)+" answered the prefetch without a request_id")
 	}
 	m := &move{id: s.cfg.ids("move"), src: src, dst: dst, requested: int64(chunks), status: "pending", phase: "load"}
 	s.moves.mu.Lock()
@@ -111,7 +91,7 @@ func hMove(s *Server, rq *request) reply {
 	s.moves.mu.Unlock()
 	s.wg.Add(1)
 	go s.runMove(m, srcBase, dstBase, reqID, keys, keep)
-	return jsonReply(200, ordered{{"move_id", m.id}, {"source_instance_id", src}, {"target_instance_id", dst}, {"requested", int64(chunks)}, {"status", "submitted"}})
+	return jsonReply(200, pyjson.Object{{"move_id", m.id}, {"source_instance_id", src}, {"target_instance_id", dst}, {"requested", int64(chunks)}, {"status", "submitted"}})
 }
 
 func (s *Server) settle(m *move, status, errText string) {
@@ -149,28 +129,28 @@ func (s *Server) runMove(m *move, srcBase, dstBase, reqID string, keys []objKey,
 			err = statusError(status, dstBase+"/cache/prefetches/"+reqID)
 		}
 		if err != nil {
-			s.settle(m, "failed", "prefetch status from "+pyRepr(m.dst)+" failed: "+err.Error())
+			s.settle(m, "failed", "prefetch status from "+pyjson.Repr(m.dst)+" failed: "+err.Error())
 			return
 		}
-		v, _ := pyLoads(body)
-		o, _ := v.(*pyObj)
+		v, _ := pyjson.Loads(body)
+		o, _ := v.(*pyjson.Dict)
 		if o == nil {
 			s.settle(m, "failed", "the target's prefetch status is not JSON")
 			return
 		}
-		if st, _ := o.vals["status"].(string); st != "completed" {
+		if st, _ := o.Vals["status"].(string); st != "completed" {
 			continue
 		}
-		found, _ := o.vals["found_keys"].(pyInt)
-		total, _ := o.vals["total_keys"].(pyInt)
+		found, _ := o.Vals["found_keys"].(pyjson.Int)
+		total, _ := o.Vals["total_keys"].(pyjson.Int)
 		miss := map[int64]bool{}
-		if l, ok := o.vals["missing_key_indices"].([]any); ok {
+		if l, ok := o.Vals["missing_key_indices"].([]any); ok {
 			for _, x := range l {
-				if n, ok := x.(pyInt); ok {
-					miss[n.v] = true
+				if n, ok := x.(pyjson.Int); ok {
+					miss[n.V] = true
 				}
 			}
-		} else if found.v != total.v {
+		} else if found.V != total.V {
 			s.settle(m, "failed", "the target did not report which keys it loaded (no missing_key_indices)")
 			return
 		}
@@ -188,25 +168,15 @@ func (s *Server) runMove(m *move, srcBase, dstBase, reqID string, keys []objKey,
 	if !keep {
 		for i := 0; i < len(loaded); i += 10000 {
 			batch := loaded[i:min(i+10000, len(loaded))]
-			url := srcBase + "/cache/objects"
-			status, body, err := s.mpDo(ctx, http.MethodDelete, url, pyDumps(ordered{{"keys", keysJSON(batch)}, {"tier", "l1"}, {"force", false}}))
-			if err == nil && status/100 != 2 {
-				err = statusError(status, url)
-			}
+			deleted, skipped, err := s.mpDelete(ctx, srcBase, batch, "l1", false)
 			if err != nil {
-				s.settle(m, "failed", "delete to "+pyRepr(m.src)+" failed: "+err.Error())
+				s.settle(m, "failed", "delete to "+pyjson.Repr(m.src)+" failed: "+err.Error())
 				return
 			}
-			if v, err := pyLoads(body); err == nil {
-				if o, ok := v.(*pyObj); ok {
-					d, _ := o.vals["deleted"].(pyInt)
-					sk, _ := o.vals["skipped"].(pyInt)
-					s.moves.mu.Lock()
-					m.deleted += d.v
-					m.skipped += sk.v
-					s.moves.mu.Unlock()
-				}
-			}
+			s.moves.mu.Lock()
+			m.deleted += deleted
+			m.skipped += skipped
+			s.moves.mu.Unlock()
 		}
 	}
 	s.settle(m, "completed", "")
@@ -235,7 +205,7 @@ func hMoveStatus(s *Server, rq *request) reply {
 	}
 	m := s.moves.m[id]
 	if m == nil {
-		return detail(http.StatusNotFound, "unknown move_id="+pyRepr(id))
+		return detail(http.StatusNotFound, "unknown move_id="+pyjson.Repr(id))
 	}
 	return jsonReply(200, m.json())
 }

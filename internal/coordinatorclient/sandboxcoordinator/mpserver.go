@@ -7,19 +7,20 @@ package sandboxcoordinator
 // fake coordinator is populated exactly the way real MP servers do it.
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"lmc/internal/pyjson"
 	"lmc/internal/transport"
 )
 
@@ -42,8 +43,7 @@ type L2Pool struct {
 	shared   bool
 	listable bool
 	capacity int64
-	objs     map[objKey]*object
-	order    []objKey
+	objs     dict[objKey, *object]
 }
 
 type object struct {
@@ -57,35 +57,14 @@ type object struct {
 // pool. Pools list their keys (only the S3 adapter does upstream; see
 // SetListable).
 func NewL2Pool(backend, typeName string, shared bool, capacityBytes int64) *L2Pool {
-	return &L2Pool{backend: backend, typeName: typeName, shared: shared, listable: true, capacity: capacityBytes, objs: map[objKey]*object{}}
+	return &L2Pool{backend: backend, typeName: typeName, shared: shared, listable: true, capacity: capacityBytes, objs: newDict[objKey, *object]()}
 }
 
 // SetListable makes GET /cache/objects answer 501 for this pool (false).
 func (p *L2Pool) SetListable(ok bool) { p.mu.Lock(); p.listable = ok; p.mu.Unlock() }
 
 // Len is the number of objects.
-func (p *L2Pool) Len() int { p.mu.Lock(); defer p.mu.Unlock(); return len(p.objs) }
-
-func (p *L2Pool) put(k objKey, o *object) {
-	if _, ok := p.objs[k]; !ok {
-		p.order = append(p.order, k)
-	}
-	p.objs[k] = o
-}
-
-func (p *L2Pool) del(k objKey) bool {
-	if _, ok := p.objs[k]; !ok {
-		return false
-	}
-	delete(p.objs, k)
-	for i, x := range p.order {
-		if x == k {
-			p.order = append(p.order[:i:i], p.order[i+1:]...)
-			break
-		}
-	}
-	return true
-}
+func (p *L2Pool) Len() int { p.mu.Lock(); defer p.mu.Unlock(); return len(p.objs.m) }
 
 type mpConfig struct {
 	id             string
@@ -206,12 +185,11 @@ func WithEngineNotInitialized() MPOption { return func(c *mpConfig) { c.notInit 
 type MPServer struct {
 	cfg mpConfig
 
-	mu      sync.Mutex
-	l1      map[objKey]*object
-	l1Order []objKey
-	jobs    map[string]*prefetchJob
-	seq     int64
-	evMu    sync.Mutex // serialises event flushes (one seq order)
+	mu   sync.Mutex
+	l1   dict[objKey, *object]
+	jobs map[string]*prefetchJob
+	seq  int64
+	evMu sync.Mutex // serialises event flushes (one seq order)
 
 	faultBox
 
@@ -220,6 +198,7 @@ type MPServer struct {
 	once   sync.Once
 	wg     sync.WaitGroup
 	hbStop chan struct{}
+	hbDone chan struct{} // closed when the heartbeat loop has ended
 }
 
 type prefetchJob struct {
@@ -250,47 +229,35 @@ func NewMPServer(opts ...MPOption) *MPServer {
 	if cfg.eventsPath == "" {
 		cfg.eventsPath = "/events"
 	}
-	return &MPServer{cfg: cfg, l1: map[objKey]*object{}, jobs: map[string]*prefetchJob{}, seq: cfg.seq, faultBox: newFaultBox(), hbStop: make(chan struct{})}
+	return &MPServer{cfg: cfg, l1: newDict[objKey, *object](), jobs: map[string]*prefetchJob{}, seq: cfg.seq, faultBox: newFaultBox(), hbStop: make(chan struct{}), hbDone: make(chan struct{})}
 }
 
 // StartMPServer listens on addr ("" means 127.0.0.1:0); with a
 // coordinator it registers, declares its capacity and heartbeats.
 func StartMPServer(addr string, opts ...MPOption) (*MPServer, error) {
 	m := NewMPServer(opts...)
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
+	var err error
+	if m.ln, m.srv, err = listen(addr, m, &m.wg); err != nil {
 		return nil, err
 	}
-	m.ln = ln
-	m.srv = &http.Server{Handler: m, ReadHeaderTimeout: 10 * time.Second}
-	m.wg.Add(1)
-	go func() {
-		defer m.wg.Done()
-		_ = m.srv.Serve(ln)
-	}()
 	if m.cfg.coordinator != "" && !m.cfg.noRegister {
 		if err := m.Register(); err != nil {
+			close(m.hbDone) // no heartbeat was started
 			m.Close()
 			return nil, err
 		}
 		if m.cfg.heartbeat > 0 {
 			m.wg.Add(1)
 			go m.heartbeatLoop()
+		} else {
+			close(m.hbDone)
 		}
 	}
 	return m, nil
 }
 
 // URL is the base URL of a started server.
-func (m *MPServer) URL() string {
-	if m.ln == nil {
-		return ""
-	}
-	return "http://" + m.ln.Addr().String()
-}
+func (m *MPServer) URL() string { return baseURL(m.ln) }
 
 // InstanceID is --instance-id.
 func (m *MPServer) InstanceID() string { return m.cfg.id }
@@ -305,18 +272,18 @@ func (m *MPServer) Close() error {
 		close(m.done)
 		close(m.hbStop)
 		if m.cfg.coordinator != "" && !m.cfg.noRegister && m.ln != nil {
+			// A heartbeat still in flight would answer the deregistration
+			// with a new registration (a 404 makes it register again).
+			<-m.hbDone
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			req, _ := http.NewRequestWithContext(ctx, http.MethodDelete, m.cfg.coordinator+"/instances/"+m.cfg.id, nil)
-			if resp, e := m.cfg.hc.Do(req); e == nil {
-				resp.Body.Close()
+			if req, err := http.NewRequestWithContext(ctx, http.MethodDelete, m.cfg.coordinator+"/instances/"+url.PathEscape(m.cfg.id), nil); err == nil {
+				if resp, e := m.cfg.hc.Do(req); e == nil {
+					resp.Body.Close()
+				}
 			}
 			cancel()
 		}
-		if m.srv != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			err = m.srv.Shutdown(ctx)
-			cancel()
-		}
+		err = shutdown(m.srv)
 	})
 	m.wg.Wait()
 	return err
@@ -325,16 +292,9 @@ func (m *MPServer) Close() error {
 func (m *MPServer) post(method, path string, body []byte) (int, []byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, m.cfg.coordinator+path, rd)
+	req, err := jsonRequest(ctx, method, m.cfg.coordinator+path, body)
 	if err != nil {
 		return 0, nil, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := m.cfg.hc.Do(req)
 	if err != nil {
@@ -358,7 +318,7 @@ func (m *MPServer) Register() error {
 			port, _ = strconv.Atoi(p)
 		}
 	}
-	body := pyDumps(ordered{{"instance_id", m.cfg.id}, {"ip", ip}, {"http_port", int64(port)}, {"metadata", ordered{}},
+	body := pyjson.Dumps(pyjson.Object{{"instance_id", m.cfg.id}, {"ip", ip}, {"http_port", int64(port)}, {"metadata", pyjson.Object{}},
 		{"p2p_advertised_url", ""}, {"mq_port", int64(0)}})
 	status, b, err := m.post(http.MethodPost, "/instances", body)
 	if err != nil {
@@ -372,6 +332,7 @@ func (m *MPServer) Register() error {
 
 func (m *MPServer) heartbeatLoop() {
 	defer m.wg.Done()
+	defer close(m.hbDone)
 	t := time.NewTicker(m.cfg.heartbeat)
 	defer t.Stop()
 	for {
@@ -379,7 +340,7 @@ func (m *MPServer) heartbeatLoop() {
 		case <-m.hbStop:
 			return
 		case <-t.C:
-			status, _, err := m.post(http.MethodPut, "/instances/"+m.cfg.id+"/heartbeat", nil)
+			status, _, err := m.post(http.MethodPut, "/instances/"+url.PathEscape(m.cfg.id)+"/heartbeat", nil)
 			if err == nil && status == http.StatusNotFound {
 				_ = m.Register()
 			}
@@ -418,12 +379,12 @@ func (m *MPServer) flush(pbs []pendingBatch) error {
 		if entries == nil {
 			entries = []any{}
 		}
-		batches = append(batches, ordered{{"instance_id", m.cfg.id}, {"incarnation", m.cfg.incarnation}, {"seq", m.seq},
+		batches = append(batches, pyjson.Object{{"instance_id", m.cfg.id}, {"incarnation", m.cfg.incarnation}, {"seq", m.seq},
 			{"event_type", pb.eventType}, {"tier", pb.tier}, {"backend", pb.backend}, {"entries", entries}, {"shared", pb.shared},
-			{"ts", pyFloat(ts)}, {"capacity_bytes", pb.capacity}, {"capacity_revision", pb.revision}})
+			{"ts", pyjson.Float(ts)}, {"capacity_bytes", pb.capacity}, {"capacity_revision", pb.revision}})
 	}
 	m.mu.Unlock()
-	body := pyDumps(ordered{{"batches", batches}})
+	body := pyjson.Dumps(pyjson.Object{{"batches", batches}})
 	if m.cfg.sink != nil {
 		return m.cfg.sink(body)
 	}
@@ -450,12 +411,12 @@ func group(pbs []pendingBatch, eventType, tier, backend string, shared bool, e a
 	return append(pbs, pendingBatch{eventType: eventType, tier: tier, backend: backend, shared: shared, entries: []any{e}})
 }
 
-func storeEntry(k objKey, o *object) ordered {
-	return ordered{{"key", k.wire()}, {"size_bytes", o.size}, {"token_ids", o.tokens}, {"token_offset", o.offset}}
+func storeEntry(k objKey, o *object) pyjson.Object {
+	return pyjson.Object{{"key", k.wire()}, {"size_bytes", o.size}, {"token_ids", o.tokens}, {"token_offset", o.offset}}
 }
 
-func deleteEntry(k objKey) ordered {
-	return ordered{{"key", k.wire()}, {"size_bytes", int64(0)}, {"token_ids", []int64{}}, {"token_offset", int64(-1)}}
+func deleteEntry(k objKey) pyjson.Object {
+	return pyjson.Object{{"key", k.wire()}, {"size_bytes", int64(0)}, {"token_ids", []int64{}}, {"token_offset", int64(-1)}}
 }
 
 // Store writes a token sequence's complete chunks to a tier ("l1" or
@@ -501,10 +462,10 @@ func (m *MPServer) store(tier string, tokens []uint32, model string, worldSize i
 			k := objKey{hash: h, model: model, rank: kvRank(int64(worldSize), int64(r)), salt: salt}
 			o := &object{size: int64(cs) * m.cfg.bytesPerToken, tokens: toks[i*cs : (i+1)*cs], offset: int64(i * cs)}
 			if tier == "l1" {
-				m.putL1(k, o)
+				m.l1.put(k, o)
 				pbs = group(pbs, "store", "l1", m.cfg.medium, false, storeEntry(k, o))
 			} else {
-				p.put(k, o)
+				p.objs.put(k, o)
 				pbs = group(pbs, "store", "l2", p.backend, p.shared, storeEntry(k, o))
 			}
 			n++
@@ -515,29 +476,8 @@ func (m *MPServer) store(tier string, tokens []uint32, model string, worldSize i
 	return n, pbs, nil
 }
 
-func (m *MPServer) putL1(k objKey, o *object) {
-	if _, ok := m.l1[k]; !ok {
-		m.l1Order = append(m.l1Order, k)
-	}
-	m.l1[k] = o
-}
-
-func (m *MPServer) delL1(k objKey) bool {
-	if _, ok := m.l1[k]; !ok {
-		return false
-	}
-	delete(m.l1, k)
-	for i, x := range m.l1Order {
-		if x == k {
-			m.l1Order = append(m.l1Order[:i:i], m.l1Order[i+1:]...)
-			break
-		}
-	}
-	return true
-}
-
 // L1Len is the number of L1 objects.
-func (m *MPServer) L1Len() int { m.mu.Lock(); defer m.mu.Unlock(); return len(m.l1) }
+func (m *MPServer) L1Len() int { m.mu.Lock(); defer m.mu.Unlock(); return len(m.l1.m) }
 
 // Access publishes access events for keys of a token sequence (L1
 // touches).
@@ -592,12 +532,11 @@ func (m *MPServer) routes() []mpRoute {
 
 // ServeHTTP answers like an MP server.
 func (m *MPServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil {
+	rq, ok := readRequest(r)
+	if !ok {
 		return
 	}
-	m.record(r, body)
-	rq := &request{method: r.Method, path: r.URL.Path, query: r.URL.Query(), body: body, ctype: r.Header.Get("Content-Type"), hasBody: len(body) > 0, ctx: r.Context()}
+	m.record(r, rq.body)
 	var h func(*MPServer, *request) reply
 	pattern, pathMatched := "", false
 	for _, rt := range m.routes() {
@@ -618,78 +557,66 @@ func (m *MPServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var rep reply
 	switch {
 	case f != nil && f.Status != 0:
-		ct := f.ContentType
-		if ct == "" {
-			ct = "application/json"
-		}
-		rep = reply{status: f.Status, body: []byte(f.Body), ctype: ct}
+		rep = f.answer()
 	case h != nil:
-		rep = h(m, rq)
-		if f != nil && f.Lie != "" && rep.status/100 == 2 {
-			rep.body = applyLie(f.Lie, rep.body)
-		}
+		rep = f.falsify(h(m, rq))
 	case pathMatched:
 		rep = methodNotAllowed()
 	default:
 		rep = notFound()
 	}
-	if rep.ctype != "" {
-		w.Header().Set("Content-Type", rep.ctype)
-	}
-	w.Header().Set("Content-Length", strconv.Itoa(len(rep.body)))
-	w.WriteHeader(rep.status)
-	_, _ = w.Write(rep.body)
+	rep.write(w)
 }
 
 func mpRoot(*MPServer, *request) reply {
-	return jsonReply(200, ordered{{"status", "ok"}, {"service", "LMCache HTTP API"}})
+	return jsonReply(200, pyjson.Object{{"status", "ok"}, {"service", "LMCache HTTP API"}})
 }
 
 func mpVersion(*MPServer, *request) reply { return jsonReply(200, "0.3.1-lmcfake") }
 
 func mpOpenAPI(m *MPServer, _ *request) reply {
-	paths := ordered{}
+	paths := pyjson.Object{}
 	for _, rt := range m.routes() {
-		paths = append(paths, kv{rt.pattern, ordered{{strings.ToLower(rt.method), ordered{}}}})
+		paths = append(paths, pyjson.Member{rt.pattern, pyjson.Object{{strings.ToLower(rt.method), pyjson.Object{}}}})
 	}
-	return jsonReply(200, ordered{{"openapi", "3.1.0"}, {"info", ordered{{"title", "LMCache HTTP API"}, {"version", "0.1.0"}}}, {"paths", paths}})
+	return jsonReply(200, pyjson.Object{{"openapi", "3.1.0"}, {"info", pyjson.Object{{"title", "LMCache HTTP API"}, {"version", "0.1.0"}}}, {"paths", paths}})
 }
 
 func mpHealth(m *MPServer, _ *request) reply {
 	if m.cfg.notInit {
-		return jsonReply(http.StatusServiceUnavailable, ordered{{"status", "unhealthy"}, {"reason", "engine not initialized"}})
+		return jsonReply(http.StatusServiceUnavailable, pyjson.Object{{"status", "unhealthy"}, {"reason", "engine not initialized"}})
 	}
-	return jsonReply(200, ordered{{"status", "healthy"}})
+	return jsonReply(200, pyjson.Object{{"status", "healthy"}})
 }
 
 func mpStatus(m *MPServer, _ *request) reply {
 	if m.cfg.notInit {
-		return jsonReply(http.StatusServiceUnavailable, ordered{{"error", "engine not initialized"}})
+		return jsonReply(http.StatusServiceUnavailable, pyjson.Object{{"error", "engine not initialized"}})
 	}
 	m.mu.Lock()
 	var used int64
-	for _, o := range m.l1 {
+	for _, o := range m.l1.m {
 		used += o.size
 	}
-	l1n := len(m.l1)
+	l1n := len(m.l1.m)
 	jobs := len(m.jobs)
 	m.mu.Unlock()
 	p := m.cfg.l2
 	p.mu.Lock()
 	var l2used int64
-	for _, o := range p.objs {
+	for _, o := range p.objs.m {
 		l2used += o.size
 	}
-	l2n := len(p.objs)
+	l2n := len(p.objs.m)
 	p.mu.Unlock()
-	ctxs := ordered{}
+	ctxs := pyjson.Object{}
 	gpus := []any{}
 	for i, c := range m.cfg.contexts {
 		ws := int64(c[1].(int))
-		layout := ordered{{"num_layers", int64(32)}, {"num_blocks", int64(12345)}, {"cache_size_per_token", m.cfg.bytesPerToken},
-			{"kernel_groups", []any{ordered{{"kernel_group_idx", int64(0)}, {"engine_group_idx", int64(0)}, {"object_group_idx", int64(0)},
+		layout := pyjson.Object{{"num_layers", int64(32)}, {"num_blocks", int64(12345)}, {"cache_size_per_token", m.cfg.bytesPerToken},
+			{"kernel_groups", []any{pyjson.Object{{"kernel_group_idx", int64(0)}, {"engine_group_idx", int64(0)}, {"object_group_idx", int64(0)},
 				{"num_layers", int64(32)}, {"tokens_per_block", int64(16)}, {"slots_per_block", int64(16)}, {"dtype", "torch.bfloat16"}, {"is_mla", false}}}}}
-		ctxs = append(ctxs, kv{strconv.Itoa(i), ordered{{"model_name", c[0].(string)}, {"world_size", ws}, {"kv_cache_layout", layout}}})
+		ctxs = append(ctxs, pyjson.Member{strconv.Itoa(i), pyjson.Object{{"model_name", c[0].(string)}, {"world_size", ws}, {"kv_cache_layout", layout}}})
 		gpus = append(gpus, int64(i))
 	}
 	ctxName, engine := "cache_context_meta", "MPCacheServer"
@@ -698,15 +625,15 @@ func mpStatus(m *MPServer, _ *request) reply {
 	}
 	var ratio any
 	if m.cfg.l1Capacity > 0 {
-		ratio = pyFloat(float64(used) / float64(m.cfg.l1Capacity))
+		ratio = pyjson.Float(float64(used) / float64(m.cfg.l1Capacity))
 	}
-	return jsonReply(200, ordered{{"is_healthy", true}, {"engine_type", engine}, {"chunk_size", int64(m.cfg.chunkSize)},
+	return jsonReply(200, pyjson.Object{{"is_healthy", true}, {"engine_type", engine}, {"chunk_size", int64(m.cfg.chunkSize)},
 		{"hash_algorithm", m.cfg.hashAlgorithm}, {"active_sessions", int64(len(m.cfg.contexts))}, {"registered_gpu_ids", gpus},
 		{ctxName, ctxs}, {"active_prefetch_jobs", int64(jobs)},
-		{"storage_manager", ordered{{"is_healthy", true},
-			{"l1_manager", ordered{{"memory_total_bytes", m.cfg.l1Capacity}, {"memory_used_bytes", used}, {"memory_usage_ratio", ratio}, {"total_object_count", int64(l1n)}}},
-			{"eviction_controller", ordered{{"eviction_policy", "LRU"}}},
-			{"l2_adapters", []any{ordered{{"type", p.typeName}, {"is_healthy", true}, {"backend", p.backend}, {"stored_object_count", int64(l2n)},
+		{"storage_manager", pyjson.Object{{"is_healthy", true},
+			{"l1_manager", pyjson.Object{{"memory_total_bytes", m.cfg.l1Capacity}, {"memory_used_bytes", used}, {"memory_usage_ratio", ratio}, {"total_object_count", int64(l1n)}}},
+			{"eviction_controller", pyjson.Object{{"eviction_policy", "LRU"}}},
+			{"l2_adapters", []any{pyjson.Object{{"type", p.typeName}, {"is_healthy", true}, {"backend", p.backend}, {"stored_object_count", int64(l2n)},
 				{"max_capacity_bytes", p.capacity}, {"current_size_bytes", l2used}}}}}}})
 }
 
@@ -714,10 +641,10 @@ func mpStatus(m *MPServer, _ *request) reply {
 func (m *MPServer) clearL1() error {
 	m.mu.Lock()
 	var pbs []pendingBatch
-	for _, k := range m.l1Order {
+	for _, k := range m.l1.keys {
 		pbs = group(pbs, "delete", "l1", m.cfg.medium, false, deleteEntry(k))
 	}
-	m.l1, m.l1Order = map[objKey]*object{}, nil
+	m.l1 = newDict[objKey, *object]()
 	m.mu.Unlock()
 	return m.flush(pbs)
 }
@@ -725,33 +652,28 @@ func (m *MPServer) clearL1() error {
 func mpClear(m *MPServer, rq *request) reply {
 	tier := "l1"
 	if rq.hasBody {
-		c := &v{}
-		o, r := bodyModel(rq, c)
+		_, _, r := validBody(rq, func(c *v, o *pyjson.Dict) {
+			tier, _ = c.enum(o, []any{"body"}, "tier", "l1", "l1", "l2", "all")
+			_, _ = c.boolean(o, []any{"body"}, "force", true)
+		})
 		if r != nil {
 			return *r
 		}
-		if o != nil {
-			tier, _ = c.enum(o, []any{"body"}, "tier", "l1", "l1", "l2", "all")
-			_, _ = c.boolean(o, []any{"body"}, "force", true)
-		}
-		if !c.ok() {
-			return unprocessable(c)
-		}
 	}
 	if tier != "l1" {
-		return detail(http.StatusBadRequest, "tier "+pyRepr(tier)+" not supported; only 'l1'")
+		return detail(http.StatusBadRequest, "tier "+pyjson.Repr(tier)+" not supported; only 'l1'")
 	}
 	if err := m.clearL1(); err != nil {
 		return detail(http.StatusServiceUnavailable, err.Error())
 	}
-	return jsonReply(200, ordered{{"status", "ok"}, {"cleared", ordered{{"tier", "l1"}}}})
+	return jsonReply(200, pyjson.Object{{"status", "ok"}, {"cleared", pyjson.Object{{"tier", "l1"}}}})
 }
 
 func mpClearOld(m *MPServer, _ *request) reply {
 	if err := m.clearL1(); err != nil {
-		return jsonReply(http.StatusServiceUnavailable, ordered{{"error", err.Error()}})
+		return jsonReply(http.StatusServiceUnavailable, pyjson.Object{{"error", err.Error()}})
 	}
-	return jsonReply(200, ordered{{"status", "ok"}})
+	return jsonReply(200, pyjson.Object{{"status", "ok"}})
 }
 
 func mpObjects(m *MPServer, rq *request) reply {
@@ -766,11 +688,11 @@ func mpObjects(m *MPServer, rq *request) reply {
 		return unprocessable(c)
 	}
 	if tier != "l2" {
-		return detail(http.StatusBadRequest, "tier "+pyRepr(tier)+" cannot be listed; only 'l2'")
+		return detail(http.StatusBadRequest, "tier "+pyjson.Repr(tier)+" cannot be listed; only 'l2'")
 	}
 	p := m.cfg.l2
 	if a := queryStr(rq, "adapter"); a != "" && a != p.typeName {
-		return detail(http.StatusNotFound, "unknown adapter "+pyRepr(a))
+		return detail(http.StatusNotFound, "unknown adapter "+pyjson.Repr(a))
 	}
 	offset := int64(0)
 	if tok := queryStr(rq, "page_token"); tok != "" {
@@ -785,29 +707,29 @@ func mpObjects(m *MPServer, rq *request) reply {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.listable {
-		return detail(http.StatusNotImplemented, "adapter "+pyRepr(p.typeName)+" cannot list its keys")
+		return detail(http.StatusNotImplemented, "adapter "+pyjson.Repr(p.typeName)+" cannot list its keys")
 	}
 	var all []objKey
-	for _, k := range p.order {
+	for _, k := range p.objs.keys {
 		if (model == "" || k.model == model) && (salt == "" || k.salt == salt) {
 			all = append(all, k)
 		}
 	}
 	entries := []any{}
 	for i := offset; i < int64(len(all)) && i < offset+size; i++ {
-		k, o := all[i], p.objs[all[i]]
+		k, o := all[i], p.objs.m[all[i]]
 		if old {
-			e := append(k.wire(), kv{"size_bytes", o.size}, kv{"adapter", p.typeName})
+			e := append(k.wire(), pyjson.Member{"size_bytes", o.size}, pyjson.Member{"adapter", p.typeName})
 			entries = append(entries, e)
 		} else {
-			entries = append(entries, ordered{{"key", k.wire()}, {"size_bytes", o.size}})
+			entries = append(entries, pyjson.Object{{"key", k.wire()}, {"size_bytes", o.size}})
 		}
 	}
 	var next any
 	if offset+size < int64(len(all)) {
 		next = hex.EncodeToString([]byte(strconv.FormatInt(offset+size, 10)))
 	}
-	return jsonReply(200, ordered{{"adapter", p.typeName}, {"entries", entries}, {"next_page_token", next}})
+	return jsonReply(200, pyjson.Object{{"adapter", p.typeName}, {"entries", entries}, {"next_page_token", next}})
 }
 
 // deleteKeys deletes from the tiers and publishes the deletes.
@@ -818,11 +740,11 @@ func (m *MPServer) deleteKeys(keys []objKey, tier string) (int64, error) {
 	p := m.cfg.l2
 	p.mu.Lock()
 	for _, k := range keys {
-		if tier != "l2" && m.delL1(k) {
+		if tier != "l2" && m.l1.del(k) {
 			n++
 			pbs = group(pbs, "delete", "l1", m.cfg.medium, false, deleteEntry(k))
 		}
-		if tier != "l1" && p.del(k) {
+		if tier != "l1" && p.objs.del(k) {
 			n++
 			pbs = group(pbs, "delete", "l2", p.backend, p.shared, deleteEntry(k))
 		}
@@ -833,14 +755,9 @@ func (m *MPServer) deleteKeys(keys []objKey, tier string) (int64, error) {
 }
 
 func (m *MPServer) keysBody(rq *request, withTier bool) ([]objKey, string, *reply) {
-	c := &v{}
-	o, r := bodyModel(rq, c)
-	if r != nil {
-		return nil, "", r
-	}
 	var eks []encodedKey
 	tier := "l2"
-	if o != nil {
+	_, _, r := validBody(rq, func(c *v, o *pyjson.Dict) {
 		l, _ := c.list(o, []any{"body"}, "keys", true)
 		for i, e := range l {
 			if k, ok := c.encodedKeyValue(e, []any{"body", "keys", i}); ok {
@@ -851,10 +768,9 @@ func (m *MPServer) keysBody(rq *request, withTier bool) ([]objKey, string, *repl
 			tier, _ = c.enum(o, []any{"body"}, "tier", "l2", "l1", "l2", "all")
 			_, _ = c.boolean(o, []any{"body"}, "force", false)
 		}
-	}
-	if !c.ok() {
-		r := unprocessable(c)
-		return nil, "", &r
+	})
+	if r != nil {
+		return nil, "", r
 	}
 	if len(eks) > 10000 {
 		r := detail(http.StatusBadRequest, fmt.Sprintf("too many keys in a single request (limit=10000, got=%d)", len(eks)))
@@ -879,9 +795,9 @@ func mpDeleteObjects(m *MPServer, rq *request) reply {
 	}
 	n, err := m.deleteKeys(keys, tier)
 	if err != nil {
-		return jsonReply(200, ordered{{"deleted", n}, {"skipped", int64(0)}, {"ok", false}, {"error", err.Error()}})
+		return jsonReply(200, pyjson.Object{{"deleted", n}, {"skipped", int64(0)}, {"ok", false}, {"error", err.Error()}})
 	}
-	return jsonReply(200, ordered{{"deleted", n}, {"skipped", int64(0)}, {"ok", true}})
+	return jsonReply(200, pyjson.Object{{"deleted", n}, {"skipped", int64(0)}, {"ok", true}})
 }
 
 func mpEvictOld(m *MPServer, rq *request) reply {
@@ -890,27 +806,22 @@ func mpEvictOld(m *MPServer, rq *request) reply {
 		return *r
 	}
 	n, err := m.deleteKeys(keys, "l2")
-	return jsonReply(200, ordered{{"requested", int64(len(keys))}, {"evicted", n}, {"ok", err == nil}})
+	return jsonReply(200, pyjson.Object{{"requested", int64(len(keys))}, {"evicted", n}, {"ok", err == nil}})
 }
 
 func mpPrefetch(m *MPServer, rq *request) reply {
-	c := &v{}
-	o, r := bodyModel(rq, c)
-	if r != nil {
-		return *r
-	}
 	var f tokensForm
 	src, dst := "l2", "l1"
-	if o != nil {
+	_, _, r := validBody(rq, func(c *v, o *pyjson.Dict) {
 		f, _ = c.tokensFields(o, true, false)
 		src, _ = c.enum(o, []any{"body"}, "source_tier", "l2", "l1", "l2", "all")
 		dst, _ = c.enum(o, []any{"body"}, "target_tier", "l1", "l1", "l2", "all")
-	}
-	if !c.ok() {
-		return unprocessable(c)
+	})
+	if r != nil {
+		return *r
 	}
 	if src != "l2" || dst != "l1" {
-		return detail(http.StatusBadRequest, fmt.Sprintf("unsupported prefetch direction %s->%s; only 'l2'->'l1'", pyRepr(src), pyRepr(dst)))
+		return detail(http.StatusBadRequest, fmt.Sprintf("unsupported prefetch direction %s->%s; only 'l2'->'l1'", pyjson.Repr(src), pyjson.Repr(dst)))
 	}
 	if len(f.tokens) > maxTokenIDs {
 		return detail(http.StatusBadRequest, fmt.Sprintf("too many token_ids in a single request (limit=%d, got=%d)", maxTokenIDs, len(f.tokens)))
@@ -923,14 +834,14 @@ func mpPrefetch(m *MPServer, rq *request) reply {
 		known = known || cx[0].(string) == f.model && int64(cx[1].(int)) == f.ws
 	}
 	if !known {
-		return detail(http.StatusServiceUnavailable, fmt.Sprintf("no layout registered for model_name=%s world_size=%d; the model has not allocated KV cache on this node yet", pyRepr(f.model), f.ws))
+		return detail(http.StatusServiceUnavailable, fmt.Sprintf("no layout registered for model_name=%s world_size=%d; the model has not allocated KV cache on this node yet", pyjson.Repr(f.model), f.ws))
 	}
 	hashes, err := chunkHashes(f.tokens, m.cfg.chunkSize)
 	if err != nil {
 		return internalServerError()
 	}
 	if len(hashes) == 0 {
-		return jsonReply(http.StatusAccepted, ordered{{"chunks", int64(0)}, {"status", "noop"}})
+		return jsonReply(http.StatusAccepted, pyjson.Object{{"chunks", int64(0)}, {"status", "noop"}})
 	}
 	job := &prefetchJob{pending: m.cfg.pendingPolls}
 	for _, h := range hashes {
@@ -942,7 +853,7 @@ func mpPrefetch(m *MPServer, rq *request) reply {
 	m.mu.Lock()
 	m.jobs[id] = job
 	m.mu.Unlock()
-	return jsonReply(http.StatusAccepted, ordered{{"request_id", id}, {"chunks", int64(len(hashes))}, {"status", "submitted"}})
+	return jsonReply(http.StatusAccepted, pyjson.Object{{"request_id", id}, {"chunks", int64(len(hashes))}, {"status", "submitted"}})
 }
 
 func mpPrefetchStatus(m *MPServer, rq *request) reply {
@@ -951,12 +862,12 @@ func mpPrefetchStatus(m *MPServer, rq *request) reply {
 	job := m.jobs[id]
 	if job == nil {
 		m.mu.Unlock()
-		return detail(http.StatusNotFound, "unknown prefetch request_id="+pyRepr(id)+" (already completed or never submitted)")
+		return detail(http.StatusNotFound, "unknown prefetch request_id="+pyjson.Repr(id)+" (already completed or never submitted)")
 	}
 	if job.pending > 0 {
 		job.pending--
 		m.mu.Unlock()
-		return jsonReply(200, ordered{{"request_id", id}, {"status", "pending"}})
+		return jsonReply(200, pyjson.Object{{"request_id", id}, {"status", "pending"}})
 	}
 	delete(m.jobs, id)
 	var pbs []pendingBatch
@@ -965,9 +876,9 @@ func mpPrefetchStatus(m *MPServer, rq *request) reply {
 	p := m.cfg.l2
 	p.mu.Lock()
 	for i, k := range job.keys {
-		o, inL2 := p.objs[k]
-		if _, inL1 := m.l1[k]; inL2 && !inL1 {
-			m.putL1(k, o)
+		o, inL2 := p.objs.m[k]
+		if _, inL1 := m.l1.m[k]; inL2 && !inL1 {
+			m.l1.put(k, o)
 			pbs = group(pbs, "store", "l1", m.cfg.medium, false, storeEntry(k, o))
 			found++
 			continue
@@ -977,12 +888,12 @@ func mpPrefetchStatus(m *MPServer, rq *request) reply {
 	p.mu.Unlock()
 	m.mu.Unlock()
 	_ = m.flush(pbs)
-	out := ordered{{"request_id", id}, {"status", "completed"}, {"found_keys", int64(found)}, {"total_keys", int64(len(job.keys))}}
+	out := pyjson.Object{{"request_id", id}, {"status", "completed"}, {"found_keys", int64(found)}, {"total_keys", int64(len(job.keys))}}
 	if m.cfg.missingIndices {
 		if missing == nil {
 			missing = []int64{}
 		}
-		out = append(out, kv{"missing_key_indices", missing})
+		out = append(out, pyjson.Member{"missing_key_indices", missing})
 	}
 	return jsonReply(200, out)
 }
@@ -992,14 +903,14 @@ func (m *MPServer) Keys(tier string) []string {
 	var out []string
 	if tier == "l1" {
 		m.mu.Lock()
-		for k := range m.l1 {
+		for k := range m.l1.m {
 			out = append(out, k.String())
 		}
 		m.mu.Unlock()
 	} else {
 		p := m.cfg.l2
 		p.mu.Lock()
-		for k := range p.objs {
+		for k := range p.objs.m {
 			out = append(out, k.String())
 		}
 		p.mu.Unlock()

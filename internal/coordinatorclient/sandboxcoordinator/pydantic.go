@@ -11,6 +11,8 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+
+	"lmc/internal/pyjson"
 )
 
 type valErr struct {
@@ -18,13 +20,13 @@ type valErr struct {
 	loc   []any
 	msg   string
 	input any
-	ctx   ordered // nil: no ctx
+	ctx   pyjson.Object // nil: no ctx
 }
 
-func (e valErr) json() ordered {
-	o := ordered{{"type", e.typ}, {"loc", e.loc}, {"msg", e.msg}, {"input", inputJSON(e.input)}}
+func (e valErr) json() pyjson.Object {
+	o := pyjson.Object{{"type", e.typ}, {"loc", e.loc}, {"msg", e.msg}, {"input", inputJSON(e.input)}}
 	if e.ctx != nil {
-		o = append(o, kv{"ctx", e.ctx})
+		o = append(o, pyjson.Member{"ctx", e.ctx})
 	}
 	return o
 }
@@ -32,16 +34,16 @@ func (e valErr) json() ordered {
 // inputJSON renders a validated or raw value for an error's input.
 func inputJSON(v any) any {
 	switch x := v.(type) {
-	case nil, bool, string, pyInt, pyFloat, *pyObj, ordered, rawJSON:
+	case nil, bool, string, pyjson.Int, pyjson.Float, *pyjson.Dict, pyjson.Object, pyjson.Raw:
 		return x
 	case []any:
 		return x
 	case int64:
-		return pyInt{v: x}
+		return pyjson.Int{V: x}
 	case int:
-		return pyInt{v: int64(x)}
+		return pyjson.Int{V: int64(x)}
 	case float64:
-		return pyFloat(x)
+		return pyjson.Float(x)
 	}
 	return nil
 }
@@ -55,19 +57,19 @@ func at(base []any, more ...any) []any {
 // v collects the errors of one request.
 type v struct{ errs []valErr }
 
-func (c *v) add(typ string, loc []any, msg string, input any, ctx ordered) {
+func (c *v) add(typ string, loc []any, msg string, input any, ctx pyjson.Object) {
 	c.errs = append(c.errs, valErr{typ: typ, loc: loc, msg: msg, input: input, ctx: ctx})
 }
 
 func (c *v) ok() bool { return len(c.errs) == 0 }
 
-func (c *v) missing(o *pyObj, loc []any) {
+func (c *v) missing(o *pyjson.Dict, loc []any) {
 	c.add("missing", loc, "Field required", o, nil)
 }
 
 // object checks that a value is a dict (model_attributes_type otherwise).
-func (c *v) object(val any, loc []any) (*pyObj, bool) {
-	o, ok := val.(*pyObj)
+func (c *v) object(val any, loc []any) (*pyjson.Dict, bool) {
+	o, ok := val.(*pyjson.Dict)
 	if !ok {
 		c.add("model_attributes_type", loc, "Input should be a valid dictionary or object to extract fields from", val, nil)
 		return nil, false
@@ -77,9 +79,9 @@ func (c *v) object(val any, loc []any) (*pyObj, bool) {
 
 // field returns a present value (null counts as present: pydantic then
 // rejects it by type).
-func field(o *pyObj, name string) (any, bool) { return o.get(name) }
+func field(o *pyjson.Dict, name string) (any, bool) { return o.Get(name) }
 
-func (c *v) str(o *pyObj, loc []any, name string, required bool, def string) (string, bool) {
+func (c *v) str(o *pyjson.Dict, loc []any, name string, required bool, def string) (string, bool) {
 	val, ok := field(o, name)
 	if !ok {
 		if required {
@@ -100,14 +102,14 @@ func (c *v) strValue(val any, loc []any) (string, bool) {
 	return s, true
 }
 
-func (c *v) strStripped(o *pyObj, loc []any, name string, required bool, minLen int) (string, bool) {
+func (c *v) strStripped(o *pyjson.Dict, loc []any, name string, required bool, minLen int) (string, bool) {
 	s, ok := c.str(o, loc, name, required, "")
 	if !ok {
 		return "", false
 	}
 	s = strings.TrimSpace(s)
 	if len([]rune(s)) < minLen {
-		c.add("string_too_short", at(loc, name), "String should have at least "+plural(minLen, "character"), s, ordered{{"min_length", pyInt{v: int64(minLen)}}})
+		c.add("string_too_short", at(loc, name), "String should have at least "+plural(minLen, "character"), s, pyjson.Object{{"min_length", pyjson.Int{V: int64(minLen)}}})
 		return "", false
 	}
 	return s, true
@@ -136,7 +138,7 @@ func (b bound) check(n int64) (string, string, int64) {
 	return "", "", 0
 }
 
-func (c *v) int(o *pyObj, loc []any, name string, required bool, def int64, b bound) (int64, bool) {
+func (c *v) int(o *pyjson.Dict, loc []any, name string, required bool, def int64, b bound) (int64, bool) {
 	val, ok := field(o, name)
 	if !ok {
 		if required {
@@ -156,14 +158,14 @@ func (c *v) intValue(val any, loc []any, b bound) (int64, bool) {
 		if x {
 			n = 1
 		}
-	case pyInt:
-		if x.big != nil {
+	case pyjson.Int:
+		if x.Big != nil {
 			// Python ints are unbounded; the fake's state is int64.
 			c.add("int_parsing_size", loc, "Unable to parse input string as an integer, exceeded maximum size", val, nil)
 			return 0, false
 		}
-		n = x.v
-	case pyFloat:
+		n = x.V
+	case pyjson.Float:
 		f := float64(x)
 		if math.IsNaN(f) || math.IsInf(f, 0) {
 			c.add("finite_number", loc, "Input should be a finite number", val, nil)
@@ -203,7 +205,7 @@ func (c *v) intValue(val any, loc []any, b bound) (int64, bool) {
 		if typ == "less_than_equal" {
 			key = "le"
 		}
-		c.add(typ, loc, msg, val, ordered{{key, pyInt{v: lim}}})
+		c.add(typ, loc, msg, val, pyjson.Object{{key, pyjson.Int{V: lim}}})
 		return 0, false
 	}
 	return n, true
@@ -217,14 +219,14 @@ func (c *v) floatValue(val any, loc []any, geZero bool) (float64, bool) {
 		if x {
 			f = 1
 		}
-	case pyInt:
-		if x.big != nil {
-			bf, _ := new(big.Float).SetInt(x.big).Float64()
+	case pyjson.Int:
+		if x.Big != nil {
+			bf, _ := new(big.Float).SetInt(x.Big).Float64()
 			f = bf
 		} else {
-			f = float64(x.v)
+			f = float64(x.V)
 		}
-	case pyFloat:
+	case pyjson.Float:
 		f = float64(x)
 	case string:
 		p, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
@@ -238,36 +240,27 @@ func (c *v) floatValue(val any, loc []any, geZero bool) (float64, bool) {
 		return 0, false
 	}
 	if geZero && !(f >= 0) { // NaN fails too
-		c.add("greater_than_equal", loc, "Input should be greater than or equal to 0", val, ordered{{"ge", pyInt{v: 0}}})
+		c.add("greater_than_equal", loc, "Input should be greater than or equal to 0", val, pyjson.Object{{"ge", pyjson.Int{V: 0}}})
 		return 0, false
 	}
 	return f, true
 }
 
-func (c *v) boolean(o *pyObj, loc []any, name string, def bool) (bool, bool) {
+func (c *v) boolean(o *pyjson.Dict, loc []any, name string, def bool) (bool, bool) {
 	val, ok := field(o, name)
 	if !ok {
 		return def, true
 	}
 	l := at(loc, name)
-	switch x := val.(type) {
-	case bool:
-		return x, true
-	case pyInt:
-		if x.big == nil && (x.v == 0 || x.v == 1) {
-			return x.v == 1, true
-		}
-	case pyFloat:
-		if x == 0 || x == 1 {
-			return x == 1, true
-		}
-	case string:
-		switch strings.ToLower(strings.TrimSpace(x)) {
-		case "0", "off", "f", "false", "n", "no":
-			return false, true
-		case "1", "on", "t", "true", "y", "yes":
-			return true, true
-		}
+	in := val
+	if s, ok := val.(string); ok {
+		in = strings.TrimSpace(s)
+	}
+	if b, ok := pyjson.LaxBool(in); ok {
+		return b, true
+	}
+	switch val.(type) {
+	case pyjson.Int, pyjson.Float, string:
 	default:
 		c.add("bool_type", l, "Input should be a valid boolean", val, nil)
 		return false, false
@@ -277,7 +270,7 @@ func (c *v) boolean(o *pyObj, loc []any, name string, def bool) (bool, bool) {
 }
 
 // list returns the items of a list field ([] when absent).
-func (c *v) list(o *pyObj, loc []any, name string, required bool) ([]any, bool) {
+func (c *v) list(o *pyjson.Dict, loc []any, name string, required bool) ([]any, bool) {
 	val, ok := field(o, name)
 	if !ok {
 		if required {
@@ -295,7 +288,7 @@ func (c *v) list(o *pyObj, loc []any, name string, required bool) ([]any, bool) 
 }
 
 // intList is list[int].
-func (c *v) intList(o *pyObj, loc []any, name string, required bool) ([]int64, bool) {
+func (c *v) intList(o *pyjson.Dict, loc []any, name string, required bool) ([]int64, bool) {
 	l, ok := c.list(o, loc, name, required)
 	if !ok {
 		return nil, false
@@ -311,7 +304,7 @@ func (c *v) intList(o *pyObj, loc []any, name string, required bool) ([]int64, b
 }
 
 // enum validates a str enum.
-func (c *v) enum(o *pyObj, loc []any, name string, def string, allowed ...string) (string, bool) {
+func (c *v) enum(o *pyjson.Dict, loc []any, name string, def string, allowed ...string) (string, bool) {
 	val, ok := field(o, name)
 	if !ok {
 		return def, true
@@ -327,7 +320,7 @@ func (c *v) enumValue(val any, loc []any, allowed ...string) (string, bool) {
 		}
 	}
 	exp := enumText(allowed)
-	c.add("enum", loc, "Input should be "+exp, val, ordered{{"expected", exp}})
+	c.add("enum", loc, "Input should be "+exp, val, pyjson.Object{{"expected", exp}})
 	return "", false
 }
 
@@ -343,20 +336,20 @@ func enumText(allowed []string) string {
 }
 
 // strDict is dict[str, str].
-func (c *v) strDict(o *pyObj, loc []any, name string) (*pyObj, bool) {
+func (c *v) strDict(o *pyjson.Dict, loc []any, name string) (*pyjson.Dict, bool) {
 	val, ok := field(o, name)
 	if !ok {
-		return &pyObj{vals: map[string]any{}}, true
+		return &pyjson.Dict{Vals: map[string]any{}}, true
 	}
-	d, ok := val.(*pyObj)
+	d, ok := val.(*pyjson.Dict)
 	if !ok {
 		c.add("dict_type", at(loc, name), "Input should be a valid dictionary", val, nil)
 		return nil, false
 	}
 	good := true
-	for _, k := range d.keys {
-		if _, ok := d.vals[k].(string); !ok {
-			c.add("string_type", at(loc, name, k), "Input should be a valid string", d.vals[k], nil)
+	for _, k := range d.Keys {
+		if _, ok := d.Vals[k].(string); !ok {
+			c.add("string_type", at(loc, name, k), "Input should be a valid string", d.Vals[k], nil)
 			good = false
 		}
 	}
@@ -364,19 +357,19 @@ func (c *v) strDict(o *pyObj, loc []any, name string) (*pyObj, bool) {
 }
 
 // forbidExtra reports fields a model does not declare (extra="forbid").
-func (c *v) forbidExtra(o *pyObj, loc []any, declared ...string) {
+func (c *v) forbidExtra(o *pyjson.Dict, loc []any, declared ...string) {
 	set := map[string]bool{}
 	for _, d := range declared {
 		set[d] = true
 	}
-	for _, k := range o.keys {
+	for _, k := range o.Keys {
 		if !set[k] {
-			c.add("extra_forbidden", at(loc, k), "Extra inputs are not permitted", o.vals[k], nil)
+			c.add("extra_forbidden", at(loc, k), "Extra inputs are not permitted", o.Vals[k], nil)
 		}
 	}
 }
 
 // valueError is a validator's ValueError.
 func (c *v) valueError(loc []any, msg string, input any) {
-	c.add("value_error", loc, "Value error, "+msg, input, ordered{{"error", ordered{}}})
+	c.add("value_error", loc, "Value error, "+msg, input, pyjson.Object{{"error", pyjson.Object{}}})
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"lmc/internal/pyjson"
 	"lmc/internal/tokenize/lmcachekey"
 )
 
@@ -83,7 +84,7 @@ func (s *Server) resolve(f tokensForm) ([]objKey, int, *reply) {
 		return nil, 0, &r
 	}
 	if len(hashes) > 0 && strings.Contains(f.model, "@") {
-		r := detail(http.StatusBadRequest, fmt.Sprintf("model_name must not contain '@' (got %s)", pyRepr(f.model)))
+		r := detail(http.StatusBadRequest, fmt.Sprintf("model_name must not contain '@' (got %s)", pyjson.Repr(f.model)))
 		return nil, 0, &r
 	}
 	keys := make([]objKey, 0, len(hashes)*int(f.ws))

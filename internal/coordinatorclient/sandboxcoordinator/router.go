@@ -5,8 +5,9 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
+
+	"lmc/internal/pyjson"
 )
 
 type request struct {
@@ -153,12 +154,12 @@ func jsonBody(rq *request) (any, *reply) {
 	if !isJSON {
 		return string(rq.body), nil
 	}
-	v, err := pyLoads(rq.body)
+	v, err := pyjson.Loads(rq.body)
 	if err != nil {
-		if de, ok := err.(*pyDecodeError); ok {
-			r := jsonReply(http.StatusUnprocessableEntity, ordered{{"detail", []any{
-				valErr{typ: "json_invalid", loc: []any{"body", pyInt{v: int64(de.pos)}}, msg: "JSON decode error", input: ordered{},
-					ctx: ordered{{"error", de.msg}}}.json()}}})
+		if de, ok := err.(*pyjson.DecodeError); ok {
+			r := jsonReply(http.StatusUnprocessableEntity, pyjson.Object{{"detail", []any{
+				valErr{typ: "json_invalid", loc: []any{"body", pyjson.Int{V: int64(de.Pos)}}, msg: "JSON decode error", input: pyjson.Object{},
+					ctx: pyjson.Object{{"error", de.Msg}}}.json()}}})
 			return nil, &r
 		}
 		r := detail(http.StatusBadRequest, "There was an error parsing the body")
@@ -169,7 +170,7 @@ func jsonBody(rq *request) (any, *reply) {
 
 // bodyModel parses the body and checks it is an object; the returned
 // reply, if any, is the answer.
-func bodyModel(rq *request, c *v) (*pyObj, *reply) {
+func bodyModel(rq *request, c *v) (*pyjson.Dict, *reply) {
 	body, r := jsonBody(rq)
 	if r != nil {
 		return nil, r
@@ -187,7 +188,7 @@ func unprocessable(c *v) reply {
 	for i, e := range c.errs {
 		items[i] = e.json()
 	}
-	return jsonReply(http.StatusUnprocessableEntity, ordered{{"detail", items}})
+	return jsonReply(http.StatusUnprocessableEntity, pyjson.Object{{"detail", items}})
 }
 
 // queryStr and friends validate query parameters (values are strings).
@@ -225,11 +226,22 @@ func queryStr(rq *request, name string) string {
 	return val.(string)
 }
 
-func sortedKeys(m map[string][]routeDef) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
+// validBody validates a model body the pydantic v2 way: fields reads the
+// body, when it is an object, into the caller's variables and collects
+// the field errors in c. Any error is the reply; otherwise c and o go on
+// to the model's whole-body validators.
+func validBody(rq *request, fields func(c *v, o *pyjson.Dict)) (*v, *pyjson.Dict, *reply) {
+	c := &v{}
+	o, r := bodyModel(rq, c)
+	if r != nil {
+		return nil, nil, r
 	}
-	sort.Strings(out)
-	return out
+	if o != nil {
+		fields(c, o)
+	}
+	if !c.ok() {
+		r := unprocessable(c)
+		return nil, nil, &r
+	}
+	return c, o, nil
 }

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"lmc/internal/pyjson"
 	"lmc/internal/transport"
 )
 
@@ -200,30 +201,42 @@ func New(opts ...Option) *Server {
 // Start listens on addr ("" means 127.0.0.1:0) and serves until Close.
 func Start(addr string, opts ...Option) (*Server, error) {
 	s := New(opts...)
+	var err error
+	if s.ln, s.srv, err = listen(addr, s, &s.wg); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// listen serves h on addr ("" means 127.0.0.1:0) until the server is shut
+// down; wg counts the serving goroutine.
+func listen(addr string, h http.Handler, wg *sync.WaitGroup) (net.Listener, *http.Server, error) {
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	s.ln = ln
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	s.wg.Add(1)
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	wg.Add(1)
 	go func() {
-		defer s.wg.Done()
-		_ = s.srv.Serve(ln)
+		defer wg.Done()
+		_ = srv.Serve(ln)
 	}()
-	return s, nil
+	return ln, srv, nil
+}
+
+// baseURL is the URL of a started server ("" when ln is nil).
+func baseURL(ln net.Listener) string {
+	if ln == nil {
+		return ""
+	}
+	return "http://" + ln.Addr().String()
 }
 
 // URL is the base URL of a started server.
-func (s *Server) URL() string {
-	if s.ln == nil {
-		return ""
-	}
-	return "http://" + s.ln.Addr().String()
-}
+func (s *Server) URL() string { return baseURL(s.ln) }
 
 // Addr is the listen address of a started server.
 func (s *Server) Addr() string {
@@ -240,14 +253,20 @@ func (s *Server) Generation() Generation { return s.cfg.gen }
 // server, stops listening. Safe to call more than once.
 func (s *Server) Close() error {
 	s.once.Do(func() { close(s.done) })
-	var err error
-	if s.srv != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		err = s.srv.Shutdown(ctx)
-		cancel()
-	}
+	err := shutdown(s.srv)
 	s.wg.Wait()
 	return err
+}
+
+// shutdown stops a started server (srv nil: not started), waiting up to
+// 2 s for its requests.
+func shutdown(srv *http.Server) error {
+	if srv == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return srv.Shutdown(ctx)
 }
 
 func randomHex() string {
@@ -258,7 +277,7 @@ func randomHex() string {
 	return hex.EncodeToString(b[:])
 }
 
-func itoa(n int64) string { return pyInt{v: n}.String() }
+func itoa(n int64) string { return pyjson.Int{V: n}.String() }
 
 // reply is a handler's answer before faults apply.
 type reply struct {
@@ -274,12 +293,12 @@ func jsonReply(status int, v any) reply {
 	if hasNonFinite(v) {
 		return internalServerError()
 	}
-	return reply{status: status, body: pyDumps(v), ctype: "application/json"}
+	return reply{status: status, body: pyjson.Dumps(v), ctype: "application/json"}
 }
 
 func hasNonFinite(v any) bool {
 	switch x := v.(type) {
-	case pyFloat:
+	case pyjson.Float:
 		return math.IsNaN(float64(x)) || math.IsInf(float64(x), 0)
 	case float64:
 		return math.IsNaN(x) || math.IsInf(x, 0)
@@ -289,15 +308,15 @@ func hasNonFinite(v any) bool {
 				return true
 			}
 		}
-	case ordered:
+	case pyjson.Object:
 		for _, e := range x {
-			if hasNonFinite(e.v) {
+			if hasNonFinite(e.Value) {
 				return true
 			}
 		}
-	case *pyObj:
-		for _, k := range x.keys {
-			if hasNonFinite(x.vals[k]) {
+	case *pyjson.Dict:
+		for _, k := range x.Keys {
+			if hasNonFinite(x.Vals[k]) {
 				return true
 			}
 		}
@@ -306,7 +325,7 @@ func hasNonFinite(v any) bool {
 }
 
 func detail(status int, msg string) reply {
-	return jsonReply(status, ordered{{"detail", msg}})
+	return jsonReply(status, pyjson.Object{{"detail", msg}})
 }
 
 func notFound() reply         { return detail(http.StatusNotFound, "Not Found") }
@@ -318,12 +337,11 @@ const maxBody = 64 << 20
 
 // ServeHTTP answers like the coordinator.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil {
+	rq, ok := readRequest(r)
+	if !ok {
 		return
 	}
-	s.record(r, body)
-	rq := &request{method: r.Method, path: r.URL.Path, query: r.URL.Query(), body: body, ctype: r.Header.Get("Content-Type"), hasBody: len(body) > 0, ctx: r.Context()}
+	s.record(r, rq.body)
 	h, params, pattern := s.route(rq.method, rq.path)
 	rq.params = params
 	f := s.takeFault(rq.path, pattern)
@@ -332,21 +350,28 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var rep reply
 	switch {
-	case len(body) > maxBody:
+	case len(rq.body) > maxBody:
 		rep = detail(http.StatusRequestEntityTooLarge, "request body too large")
 	case f != nil && f.Status != 0:
-		ct := f.ContentType
-		if ct == "" {
-			ct = "application/json"
-		}
-		rep = reply{status: f.Status, body: []byte(f.Body), ctype: ct}
+		rep = f.answer()
 	default:
 		s.sweep()
-		rep = h(s, rq)
-		if f != nil && f.Lie != "" && rep.status/100 == 2 {
-			rep.body = applyLie(f.Lie, rep.body)
-		}
+		rep = f.falsify(h(s, rq))
 	}
+	rep.write(w)
+}
+
+// readRequest reads r, its body bounded by maxBody+1, for the handlers.
+func readRequest(r *http.Request) (*request, bool) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return nil, false
+	}
+	return &request{method: r.Method, path: r.URL.Path, query: r.URL.Query(), body: body, ctype: r.Header.Get("Content-Type"), hasBody: len(body) > 0, ctx: r.Context()}, true
+}
+
+// write sends the reply (a 204 without a body).
+func (rep reply) write(w http.ResponseWriter) {
 	if rep.ctype != "" {
 		w.Header().Set("Content-Type", rep.ctype)
 	}

@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"lmc/internal/pyjson"
 )
 
 // objKey is a converted ObjectKey: the hash as parsed (lowercase hex).
@@ -23,36 +25,28 @@ type objKey struct {
 	salt  string
 }
 
-func (k objKey) wire() ordered {
-	return ordered{{"chunk_hash_hex", k.hash}, {"model_name", k.model}, {"kv_rank", k.rank}, {"object_group_id", k.group}, {"cache_salt", k.salt}}
+func (k objKey) wire() pyjson.Object {
+	return pyjson.Object{{"chunk_hash_hex", k.hash}, {"model_name", k.model}, {"kv_rank", k.rank}, {"object_group_id", k.group}, {"cache_salt", k.salt}}
 }
 
 func (k objKey) String() string {
 	return fmt.Sprintf("%s@%08x@%s@%d@%s", k.model, uint32(k.rank), k.hash, k.group, k.salt)
 }
 
-// encodedKey is an EncodedObjectKey as validated: the fields as sent,
-// defaults filled, plus its conversion.
-type encodedKey struct {
-	hex   string
-	model string
-	rank  int64
-	group int64
-	salt  string
-}
+// encodedKey is an EncodedObjectKey as validated: the fields as sent
+// (hash as the client wrote it), defaults filled, plus its conversion.
+type encodedKey objKey
 
-func (e encodedKey) wire() ordered {
-	return ordered{{"chunk_hash_hex", e.hex}, {"model_name", e.model}, {"kv_rank", e.rank}, {"object_group_id", e.group}, {"cache_salt", e.salt}}
-}
+func (e encodedKey) wire() pyjson.Object { return objKey(e).wire() }
 
 // convert applies ObjectKey's checks (spec §3.2) with upstream's messages.
 func (e encodedKey) convert() (objKey, error) {
-	b, err := fromHex(e.hex)
+	b, err := fromHex(e.hash)
 	if err != nil {
 		return objKey{}, err
 	}
 	if strings.Contains(e.model, "@") {
-		return objKey{}, fmt.Errorf("model_name must not contain '@' (got %s)", pyRepr(e.model))
+		return objKey{}, fmt.Errorf("model_name must not contain '@' (got %s)", pyjson.Repr(e.model))
 	}
 	if e.group < 0 {
 		return objKey{}, fmt.Errorf("object_group_id must be >= 0 (got %d)", e.group)
@@ -72,13 +66,13 @@ func fromHex(s string) ([]byte, error) {
 			i++
 			continue
 		}
-		if hexVal(rune(c)) < 0 {
+		if pyjson.HexVal(rune(c)) < 0 {
 			return nil, fmt.Errorf("non-hexadecimal number found in fromhex() arg at position %d", i)
 		}
-		if i+1 >= len(s) || hexVal(rune(s[i+1])) < 0 {
+		if i+1 >= len(s) || pyjson.HexVal(rune(s[i+1])) < 0 {
 			return nil, fmt.Errorf("non-hexadecimal number found in fromhex() arg at position %d", i+1)
 		}
-		out = append(out, byte(hexVal(rune(c))<<4|hexVal(rune(s[i+1]))))
+		out = append(out, byte(pyjson.HexVal(rune(c))<<4|pyjson.HexVal(rune(s[i+1]))))
 		i += 2
 	}
 	return out, nil
@@ -88,45 +82,16 @@ func checkSalt(s string) error {
 	var bad []string
 	for _, c := range []string{"@", "/", "\\", "\x00"} {
 		if strings.Contains(s, c) {
-			bad = append(bad, pyRepr(c))
+			bad = append(bad, pyjson.Repr(c))
 		}
 	}
 	if len(bad) > 0 {
-		return fmt.Errorf("cache_salt must not contain {%s} (got %s)", strings.Join(bad, ", "), pyRepr(s))
+		return fmt.Errorf("cache_salt must not contain {%s} (got %s)", strings.Join(bad, ", "), pyjson.Repr(s))
 	}
 	if n := len([]rune(s)); n > 128 {
 		return fmt.Errorf("cache_salt exceeds max length 128 (got %d)", n)
 	}
 	return nil
-}
-
-func pyRepr(s string) string {
-	q := "'"
-	if strings.Contains(s, "'") && !strings.Contains(s, `"`) {
-		q = `"`
-	}
-	var b strings.Builder
-	b.WriteString(q)
-	for _, r := range s {
-		switch {
-		case r == '\\':
-			b.WriteString(`\\`)
-		case string(r) == q:
-			b.WriteString(`\` + q)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteString(q)
-	return b.String()
 }
 
 type placement struct {
@@ -152,8 +117,8 @@ func (p placement) ident() pident {
 	return id
 }
 
-func (p placement) wire() ordered {
-	return ordered{{"instance_id", p.instance}, {"incarnation", p.incarnation}, {"tier", p.tier}, {"backend", p.backend}, {"size_bytes", p.size}, {"shared", p.shared}}
+func (p placement) wire() pyjson.Object {
+	return pyjson.Object{{"instance_id", p.instance}, {"incarnation", p.incarnation}, {"tier", p.tier}, {"backend", p.backend}, {"size_bytes", p.size}, {"shared", p.shared}}
 }
 
 type record struct {
@@ -176,7 +141,7 @@ type instance struct {
 	port     int64
 	regTime  float64
 	lastHB   time.Time
-	metadata *pyObj
+	metadata *pyjson.Dict
 	p2p      string
 	mq       int64
 }
@@ -211,8 +176,7 @@ type state struct {
 
 	records map[objKey]*record
 	recSeq  int64
-	l1By    map[string]map[objKey]bool
-	l1Order []string
+	l1By    dict[string, map[objKey]bool]
 	tokens  map[string]*binding
 
 	decls map[string]*declaration
@@ -226,7 +190,7 @@ type state struct {
 
 func newState() *state {
 	return &state{reg: map[string]*instance{}, cursors: map[string]*cursor{}, records: map[objKey]*record{},
-		l1By: map[string]map[objKey]bool{}, tokens: map[string]*binding{}, decls: map[string]*declaration{},
+		l1By: newDict[string, map[objKey]bool](), tokens: map[string]*binding{}, decls: map[string]*declaration{},
 		quotas: map[string]int64{}, pins: map[objKey]*pinEntry{}}
 }
 
@@ -316,9 +280,8 @@ func (st *state) offer(b *batch) string {
 }
 
 func (st *state) apply(b *batch) {
-	if st.l1By[b.instance] == nil {
-		st.l1By[b.instance] = map[objKey]bool{}
-		st.l1Order = append(st.l1Order, b.instance)
+	if st.l1By.m[b.instance] == nil {
+		st.l1By.put(b.instance, map[objKey]bool{})
 	}
 	switch b.eventType {
 	case "store":
@@ -351,7 +314,7 @@ func (st *state) apply(b *batch) {
 			}
 			r.lastAccess = max(r.lastAccess, b.ts)
 			if b.tier == "l1" {
-				st.l1By[b.instance][e.key] = true
+				st.l1By.m[b.instance][e.key] = true
 			}
 		}
 	case "delete":
@@ -410,7 +373,7 @@ func (st *state) dropL1Mark(inst string, r *record) {
 			return
 		}
 	}
-	if m := st.l1By[inst]; m != nil {
+	if m := st.l1By.m[inst]; m != nil {
 		delete(m, r.key)
 	}
 }
@@ -439,15 +402,7 @@ func (st *state) fence(inst string) {
 			st.dropRecord(r)
 		}
 	}
-	if _, ok := st.l1By[inst]; ok {
-		delete(st.l1By, inst)
-		for i, x := range st.l1Order {
-			if x == inst {
-				st.l1Order = append(st.l1Order[:i:i], st.l1Order[i+1:]...)
-				break
-			}
-		}
-	}
+	st.l1By.del(inst)
 }
 
 // ---------------------------------------------------------------------------

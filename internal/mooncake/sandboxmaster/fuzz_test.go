@@ -22,6 +22,26 @@ func frame(m mc.Method, f mc.BodyFormat, pack func(*mc.Encoder)) []byte {
 	return append(out, body...)
 }
 
+// handleFrame feeds one request frame to s and checks that the reply is
+// one frame answering it; ok is false when data is no frame or the server
+// closed the connection instead of replying.
+func handleFrame(t *testing.T, s *Server, data []byte) (h mc.RequestHeader, rh mc.ResponseHeader, rbody []byte, ok bool) {
+	t.Helper()
+	h, body, _, err := mc.DecodeRequestFrame(data)
+	if err != nil {
+		return h, rh, nil, false
+	}
+	out, act := s.handle(h, body)
+	if act != actReply {
+		return h, rh, nil, false
+	}
+	rh, rbody, rest, err := mc.DecodeResponseFrame(out)
+	if err != nil || len(rest) != 0 || rh.Seq != h.Seq {
+		t.Fatalf("bad reply frame: %v % x", err, out)
+	}
+	return h, rh, rbody, true
+}
+
 // FuzzHandle feeds arbitrary request frames to the fake master's handlers:
 // they must never panic, and every reply must be a well-formed frame.
 func FuzzHandle(f *testing.F) {
@@ -49,17 +69,9 @@ func FuzzHandle(f *testing.F) {
 		// Mount a segment first so PutStart paths are reachable.
 		mh, mb, _, _ := mc.DecodeRequestFrame(frame(mc.MethodMountSegment, mc.BodyFormat{}, func(e *mc.Encoder) { e.Segment(seg); e.UUID(cid) }))
 		s.handle(mh, mb)
-		h, body, _, err := mc.DecodeRequestFrame(data)
-		if err != nil {
+		h, rh, rbody, ok := handleFrame(t, s, data)
+		if !ok {
 			return
-		}
-		out, act := s.handle(h, body)
-		if act != actReply {
-			return
-		}
-		rh, rbody, rest, err := mc.DecodeResponseFrame(out)
-		if err != nil || len(rest) != 0 || rh.Seq != h.Seq {
-			t.Fatalf("bad reply frame: %v % x", err, out)
 		}
 		if rh.ErrCode == 0 && len(rbody) >= 4 {
 			m := rpcMethods[h.FunctionID]

@@ -2,10 +2,9 @@ package sandboxmaster
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 
 	mc "lmc/internal/mooncake"
@@ -41,111 +40,78 @@ func opsMethods() []mc.Method {
 	}
 }
 
-// dispatchOps handles the RPCs of opsMethods; s.mu is held.
-func (s *Server) dispatchOps(m mc.Method, body []byte, forced mc.ErrorCode) ([]byte, error) {
+// decodeOpsRPC reads the arguments of an RPC of opsMethods from d and
+// returns the operation (see decodeRPC); s.mu is held when it runs.
+func (s *Server) decodeOpsRPC(m mc.Method, d *mc.Decoder, forced mc.ErrorCode) func() []byte {
 	st := s.st
-	_, d, err := args(body, m.Args)
-	if err != nil {
-		return nil, err
-	}
-	or := func(c mc.ErrorCode) mc.ErrorCode {
-		if forced != 0 {
-			return forced
+	or := func(c mc.ErrorCode) mc.ErrorCode { return orForced(forced, c) }
+	newTask := func(op func() (mc.UUID, mc.ErrorCode)) func() []byte {
+		return func() []byte {
+			id, code := unlessForced(forced, op)
+			return s.expectedBody(m.Result, code, func(e *mc.Encoder) { e.UUID(id) })
 		}
-		return c
 	}
 	switch m.ID {
 	case mc.MethodBatchRemove.ID:
 		keys, force := d.Strings(), d.Bool()
 		d.Str() // tenant
-		if d.Err() != nil {
-			return nil, d.Err()
-		}
-		codes := make([]mc.ErrorCode, len(keys))
-		for i, k := range keys {
-			codes[i] = or(st.remove(k, force))
-		}
-		return mc.AppendBody(nil, m.Result, s.format(), func(e *mc.Encoder) {
-			e.Len(len(codes))
-			for _, c := range codes {
-				if c == mc.CodeOK {
-					e.Bool(true)
-					continue
-				}
-				e.Bool(false)
-				e.I32(int32(c))
+		return func() []byte {
+			codes := make([]mc.ErrorCode, len(keys))
+			for i, k := range keys {
+				codes[i] = or(st.remove(k, force))
 			}
-		}), nil
+			return s.expectedList(m.Result, len(codes), func(i int) (mc.ErrorCode, func(*mc.Encoder)) { return codes[i], nil })
+		}
 
 	case mc.MethodRemoveByRegex.ID:
 		pattern, force := d.Str(), d.Bool()
 		d.Str()
-		if d.Err() != nil {
-			return nil, d.Err()
+		return func() []byte {
+			n, code := unlessForced(forced, func() (int64, mc.ErrorCode) { return st.removeByRegex(pattern, force) })
+			return s.expectedBody(m.Result, code, func(e *mc.Encoder) { e.I64(n) })
 		}
-		var n int64
-		code := forced
-		if code == 0 {
-			n, code = st.removeByRegex(pattern, force)
-		}
-		return s.expectedBody(m.Result, code, func(e *mc.Encoder) { e.I64(n) }), nil
 
 	case mc.MethodCreateCopyTask.ID:
 		key := d.Str()
 		d.Str()
 		targets := d.Strings()
-		if d.Err() != nil {
-			return nil, d.Err()
-		}
-		var id mc.UUID
-		code := forced
-		if code == 0 {
-			id, code = st.createCopyTask(key, targets)
-		}
-		return s.expectedBody(m.Result, code, func(e *mc.Encoder) { e.UUID(id) }), nil
+		return newTask(func() (mc.UUID, mc.ErrorCode) { return st.createCopyTask(key, targets) })
 
 	case mc.MethodCreateMoveTask.ID:
 		key := d.Str()
 		d.Str()
 		source, target := d.Str(), d.Str()
-		if d.Err() != nil {
-			return nil, d.Err()
-		}
-		var id mc.UUID
-		code := forced
-		if code == 0 {
-			id, code = st.createMoveTask(key, source, target)
-		}
-		return s.expectedBody(m.Result, code, func(e *mc.Encoder) { e.UUID(id) }), nil
+		return newTask(func() (mc.UUID, mc.ErrorCode) { return st.createMoveTask(key, source, target) })
 
 	case mc.MethodQueryTask.ID:
 		id := d.UUID()
-		if d.Err() != nil {
-			return nil, d.Err()
+		return func() []byte {
+			t, code := st.queryTask(id)
+			return s.expectedBody(m.Result, or(code), func(e *mc.Encoder) { e.Task(t) })
 		}
-		t, code := st.queryTask(id)
-		return s.expectedBody(m.Result, or(code), func(e *mc.Encoder) { e.Task(t) }), nil
 
 	case mc.MethodQuerySegmentStatus.ID, mc.MethodQuerySegmentStatusByID.ID:
-		var seg *segment
-		if m.ID == mc.MethodQuerySegmentStatus.ID {
-			name := d.Str()
-			if d.Err() != nil {
-				return nil, d.Err()
-			}
-			seg = st.segmentByName(name)
+		var name string
+		var id mc.UUID
+		byName := m.ID == mc.MethodQuerySegmentStatus.ID
+		if byName {
+			name = d.Str()
 		} else {
-			id := d.UUID()
-			if d.Err() != nil {
-				return nil, d.Err()
+			id = d.UUID()
+		}
+		return func() []byte {
+			var seg *segment
+			if byName {
+				seg = st.segmentByName(name)
+			} else {
+				seg = st.segments[id]
 			}
-			seg = st.segments[id]
+			code := mc.CodeOK
+			if seg == nil {
+				code = mc.CodeSegmentNotFound
+			}
+			return s.expectedBody(m.Result, or(code), func(e *mc.Encoder) { e.I32(int32(seg.status)) })
 		}
-		code := mc.CodeOK
-		if seg == nil {
-			code = mc.CodeSegmentNotFound
-		}
-		return s.expectedBody(m.Result, or(code), func(e *mc.Encoder) { e.I32(int32(seg.status)) }), nil
 
 	case mc.MethodBatchQueryIP.ID:
 		n := d.Len(16)
@@ -153,19 +119,18 @@ func (s *Server) dispatchOps(m mc.Method, body []byte, forced mc.ErrorCode) ([]b
 		for i := 0; i < n && d.Err() == nil; i++ {
 			ids = append(ids, d.UUID())
 		}
-		if d.Err() != nil {
-			return nil, d.Err()
+		return func() []byte {
+			res := st.batchQueryIP(ids)
+			return s.expectedBody(m.Result, or(mc.CodeOK), func(e *mc.Encoder) {
+				e.Len(len(res))
+				for _, r := range res {
+					e.UUID(r.id)
+					e.Strings(r.ips)
+				}
+			})
 		}
-		res := st.batchQueryIP(ids)
-		return s.expectedBody(m.Result, or(mc.CodeOK), func(e *mc.Encoder) {
-			e.Len(len(res))
-			for _, r := range res {
-				e.UUID(r.id)
-				e.Strings(r.ips)
-			}
-		}), nil
 	}
-	return nil, errInvalidArg
+	return nil
 }
 
 // removeByRegex is MasterService::RemoveByRegex.
@@ -217,11 +182,7 @@ func (st *store) batchQueryIP(ids []mc.UUID) []clientIPs {
 		if !any {
 			continue
 		}
-		ips := make([]string, 0, len(hosts))
-		for h := range hosts {
-			ips = append(ips, h)
-		}
-		sort.Strings(ips)
+		ips := slices.Sorted(maps.Keys(hosts))
 		out = append(out, clientIPs{id, ips})
 	}
 	return out
@@ -267,29 +228,7 @@ func (s *Server) SetSegmentStatus(name string, status mc.SegmentStatus) error {
 // exist but are unreadable, and removal fails with REPLICA_IS_NOT_READY
 // even when forced. Keys that already exist are left alone.
 func (s *Server) StartPuts(ctx context.Context, keys []string, nodes ...Node) error {
-	if err := s.Populate(ctx, nil, nodes...); err != nil {
-		return err
-	}
-	s.popMu.Lock()
-	defer s.popMu.Unlock()
-	a, err := s.agent(ctx)
-	if err != nil {
-		return err
-	}
-	var names []string
-	for _, n := range nodes {
-		names = append(names, n.Name)
-	}
-	if len(names) == 0 {
-		names = []string{DefaultNode.Name}
-	}
-	cfg := mc.ReplicateConfig{ReplicaNum: uint64(len(names)), PreferredSegments: names}
-	for _, k := range keys {
-		if _, err := a.cli.PutStart(ctx, a.id, k, PopulateObjectSize, cfg); err != nil && !errors.Is(err, mc.CodeObjectAlreadyExists) {
-			return fmt.Errorf("sandboxmaster: PutStart %q: %w", k, err)
-		}
-	}
-	return nil
+	return s.populate(ctx, keys, false, nodes)
 }
 
 // TaskCount returns how many tasks the master remembers, and how many of

@@ -61,17 +61,9 @@ func FuzzHandleOps(f *testing.F) {
 		run(frame(mc.MethodExistKey, mc.BodyFormat{}, func(e *mc.Encoder) { e.Str("k0"); e.Str("") }))
 		run(frame(mc.MethodCreateMoveTask, mc.BodyFormat{}, func(e *mc.Encoder) { e.Str("k2"); e.Str(""); e.Str("a"); e.Str("b") }))
 		clock = clock.Add(1500 * time.Millisecond) // the executor fetched it
-		h, body, _, err := mc.DecodeRequestFrame(data)
-		if err != nil {
+		h, rh, rbody, ok := handleFrame(t, s, data)
+		if !ok {
 			return
-		}
-		out, act := s.handle(h, body)
-		if act != actReply {
-			return
-		}
-		rh, rbody, rest, err := mc.DecodeResponseFrame(out)
-		if err != nil || len(rest) != 0 || rh.Seq != h.Seq {
-			t.Fatalf("bad reply frame: %v % x", err, out)
 		}
 		if m, ok := rpcMethods[h.FunctionID]; ok && rh.ErrCode == 0 {
 			if len(rbody) < 4 || binary.LittleEndian.Uint32(rbody)>>1 != m.Result.Code()>>1 {

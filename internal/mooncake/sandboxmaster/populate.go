@@ -103,6 +103,12 @@ func (s *Server) agent(ctx context.Context) (*nodeAgent, error) {
 // replica per node. A background pinger keeps the nodes alive until Close.
 // Keys that already exist are left alone. With no nodes, DefaultNode is used.
 func (s *Server) Populate(ctx context.Context, keys []string, nodes ...Node) error {
+	return s.populate(ctx, keys, true, nodes)
+}
+
+// populate mounts the nodes not yet mounted and starts a put of each key
+// that does not exist yet, ending it (PutEnd) when end is set.
+func (s *Server) populate(ctx context.Context, keys []string, end bool, nodes []Node) error {
 	if len(nodes) == 0 {
 		nodes = []Node{DefaultNode}
 	}
@@ -141,17 +147,68 @@ func (s *Server) Populate(ctx context.Context, keys []string, nodes ...Node) err
 		}
 	}
 	cfg := mc.ReplicateConfig{ReplicaNum: uint64(len(nodes)), PreferredSegments: names}
-	for _, k := range keys {
+	put := func(k string) error {
 		_, err := a.cli.PutStart(ctx, a.id, k, PopulateObjectSize, cfg)
 		if errors.Is(err, mc.CodeObjectAlreadyExists) {
-			continue
+			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("sandboxmaster: PutStart %q: %w", k, err)
 		}
+		if !end {
+			return nil
+		}
 		if err := a.cli.PutEnd(ctx, a.id, mc.ObjectMeta{Key: k}, mc.ReplicaTypeAll); err != nil {
 			return fmt.Errorf("sandboxmaster: PutEnd %q: %w", k, err)
 		}
+		return nil
 	}
-	return nil
+	if len(keys) < 2*populateWorkers {
+		for _, k := range keys {
+			if err := put(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// Many keys (an engine's every rank at page size 1): the puts are
+	// pipelined on the one connection, populateWorkers in flight; the
+	// first error stops the rest.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan string)
+	errs := make(chan error, populateWorkers)
+	var wg sync.WaitGroup
+	for range populateWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range next {
+				if err := put(k); err != nil {
+					errs <- err
+					cancel()
+					return
+				}
+			}
+		}()
+	}
+feed:
+	for _, k := range keys {
+		select {
+		case next <- k:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	close(errs)
+	if err, ok := <-errs; ok {
+		return err
+	}
+	return ctx.Err() // the caller's, if it ended
 }
+
+// populateWorkers is how many puts Populate keeps in flight for large key
+// sets.
+const populateWorkers = 16

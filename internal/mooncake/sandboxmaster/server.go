@@ -455,26 +455,58 @@ func args(body []byte, lits ...mc.Literal) (int, *mc.Decoder, error) {
 // expectedBody encodes a tl::expected result: the value via pack when code
 // is OK, the ErrorCode otherwise.
 func (s *Server) expectedBody(lit mc.Literal, code mc.ErrorCode, pack func(*mc.Encoder)) []byte {
+	return mc.AppendBody(nil, lit, s.format(), func(e *mc.Encoder) { writeExpected(e, code, pack) })
+}
+
+// legacyArgs are the argument literals of v0.3.1.1 where HEAD added one
+// (the tenant).
+var legacyArgs = map[uint32]mc.Literal{
+	mc.MethodExistKey.ID:            mc.LegacyExistKeyArgs,
+	mc.MethodGetReplicaList.ID:      mc.LegacyExistKeyArgs,
+	mc.MethodBatchExistKey.ID:       mc.LegacyBatchExistKeyArgs,
+	mc.MethodBatchGetReplicaList.ID: mc.LegacyBatchExistKeyArgs,
+}
+
+// tenant skips the tenant argument HEAD sends after the keys (v0.3.1.1
+// sends none; the sandbox has no multi-tenancy).
+func (s *Server) tenant(d *mc.Decoder) {
+	if !s.cfg.legacy {
+		d.Str()
+	}
+}
+
+// writeExpected writes one tl::expected: the value via pack (nil for
+// void) when code is OK, the ErrorCode otherwise.
+func writeExpected(e *mc.Encoder, code mc.ErrorCode, pack func(*mc.Encoder)) {
+	if code != mc.CodeOK {
+		e.Bool(false)
+		e.I32(int32(code))
+		return
+	}
+	e.Bool(true)
+	if pack != nil {
+		pack(e)
+	}
+}
+
+// expectedList encodes a vector of tl::expected, one for each item.
+func (s *Server) expectedList(lit mc.Literal, n int, item func(i int) (mc.ErrorCode, func(*mc.Encoder))) []byte {
 	return mc.AppendBody(nil, lit, s.format(), func(e *mc.Encoder) {
-		if code != mc.CodeOK {
-			e.Bool(false)
-			e.I32(int32(code))
-			return
-		}
-		e.Bool(true)
-		if pack != nil {
-			pack(e)
+		e.Len(n)
+		for i := 0; i < n; i++ {
+			code, pack := item(i)
+			writeExpected(e, code, pack)
 		}
 	})
 }
 
-func (s *Server) readArgs(m mc.Method, legacyLit mc.Literal, body []byte) (*mc.Decoder, error) {
-	lit := m.Args
-	if s.cfg.legacy {
-		lit = legacyLit
+// unlessForced runs op unless a fault forces the result code.
+func unlessForced[T any](forced mc.ErrorCode, op func() (T, mc.ErrorCode)) (T, mc.ErrorCode) {
+	if forced != 0 {
+		var zero T
+		return zero, forced
 	}
-	_, d, err := args(body, lit)
-	return d, err
+	return op()
 }
 
 func (s *Server) layout() mc.Layout {
@@ -486,233 +518,157 @@ func (s *Server) layout() mc.Layout {
 
 // dispatch decodes the arguments, runs the store operation and encodes the
 // result body. forced, when non-zero, replaces the Mooncake result code.
+// Nothing runs unless every argument decoded.
 func (s *Server) dispatch(m mc.Method, body []byte, forced mc.ErrorCode) ([]byte, error) {
-	st := s.st
-	or := func(c mc.ErrorCode) mc.ErrorCode {
-		if forced != 0 {
-			return forced
-		}
-		return c
+	if m.ID == mc.MethodServiceReady.ID { // no arguments
+		return s.expectedBody(m.Result, orForced(forced, mc.CodeOK), func(e *mc.Encoder) { e.Str(s.cfg.version) }), nil
 	}
-	run := func(op func() mc.ErrorCode) mc.ErrorCode {
-		if forced != 0 {
-			return forced
+	lit := m.Args
+	if l, ok := legacyArgs[m.ID]; ok && s.cfg.legacy {
+		lit = l
+	}
+	_, d, err := args(body, lit)
+	if err != nil {
+		return nil, err
+	}
+	run := s.decodeRPC(m, d, forced)
+	if run == nil {
+		run = s.decodeOpsRPC(m, d, forced)
+	}
+	if run == nil {
+		return nil, errInvalidArg
+	}
+	if d.Err() != nil {
+		return nil, d.Err()
+	}
+	return run(), nil
+}
+
+// orForced is c unless a fault forces the result code.
+func orForced(forced, c mc.ErrorCode) mc.ErrorCode {
+	if forced != 0 {
+		return forced
+	}
+	return c
+}
+
+// decodeRPC reads the arguments of m from d and returns the operation,
+// which builds the result body; nil for a method of opsMethods.
+func (s *Server) decodeRPC(m mc.Method, d *mc.Decoder, forced mc.ErrorCode) func() []byte {
+	st := s.st
+	or := func(c mc.ErrorCode) mc.ErrorCode { return orForced(forced, c) }
+	void := func(op func() mc.ErrorCode) func() []byte {
+		return func() []byte {
+			code := forced
+			if code == 0 {
+				code = op()
+			}
+			return s.expectedBody(m.Result, code, nil)
 		}
-		return op()
 	}
 	switch m.ID {
-	case mc.MethodServiceReady.ID:
-		return s.expectedBody(m.Result, or(mc.CodeOK), func(e *mc.Encoder) { e.Str(s.cfg.version) }), nil
-
 	case mc.MethodPing.ID:
-		_, d, err := args(body, m.Args)
-		if err != nil {
-			return nil, err
-		}
 		id := d.UUID()
-		if d.Err() != nil {
-			return nil, d.Err()
+		return func() []byte {
+			p := st.ping(id)
+			return s.expectedBody(m.Result, or(mc.CodeOK), func(e *mc.Encoder) { e.PingResponse(p) })
 		}
-		p := st.ping(id)
-		return s.expectedBody(m.Result, or(mc.CodeOK), func(e *mc.Encoder) { e.PingResponse(p) }), nil
 
 	case mc.MethodExistKey.ID:
-		d, err := s.readArgs(m, mc.LegacyExistKeyArgs, body)
-		if err != nil {
-			return nil, err
-		}
 		key := d.Str()
-		if !s.cfg.legacy {
-			d.Str() // tenant: ignored without multi-tenancy
+		s.tenant(d)
+		return func() []byte {
+			ok := st.exist(key)
+			return s.expectedBody(m.Result, or(mc.CodeOK), func(e *mc.Encoder) { e.Bool(ok) })
 		}
-		if d.Err() != nil {
-			return nil, d.Err()
-		}
-		ok := st.exist(key)
-		return s.expectedBody(m.Result, or(mc.CodeOK), func(e *mc.Encoder) { e.Bool(ok) }), nil
 
 	case mc.MethodBatchExistKey.ID:
-		d, err := s.readArgs(m, mc.LegacyBatchExistKeyArgs, body)
-		if err != nil {
-			return nil, err
-		}
 		keys := d.Strings()
-		if !s.cfg.legacy {
-			d.Str()
-		}
-		if d.Err() != nil {
-			return nil, d.Err()
-		}
-		res := make([]bool, len(keys))
-		for i, k := range keys {
-			res[i] = st.exist(k)
-		}
-		return mc.AppendBody(nil, m.Result, s.format(), func(e *mc.Encoder) {
-			e.Len(len(res))
-			for _, v := range res {
-				if forced != 0 {
-					e.Bool(false)
-					e.I32(int32(forced))
-					continue
-				}
-				e.Bool(true)
-				e.Bool(v)
+		s.tenant(d)
+		return func() []byte {
+			res := make([]bool, len(keys))
+			for i, k := range keys {
+				res[i] = st.exist(k)
 			}
-		}), nil
+			return s.expectedList(m.Result, len(res), func(i int) (mc.ErrorCode, func(*mc.Encoder)) {
+				return or(mc.CodeOK), func(e *mc.Encoder) { e.Bool(res[i]) }
+			})
+		}
 
 	case mc.MethodGetReplicaList.ID:
-		d, err := s.readArgs(m, mc.LegacyExistKeyArgs, body)
-		if err != nil {
-			return nil, err
-		}
 		key := d.Str()
-		if !s.cfg.legacy {
-			d.Str()
+		s.tenant(d)
+		return func() []byte {
+			rl, code := st.replicaList(key, true)
+			l := s.layout()
+			return s.expectedBody(mc.GetReplicaListResult(l), or(code), func(e *mc.Encoder) { e.ReplicaList(rl, l) })
 		}
-		if d.Err() != nil {
-			return nil, d.Err()
-		}
-		rl, code := st.replicaList(key, true)
-		l := s.layout()
-		return s.expectedBody(mc.GetReplicaListResult(l), or(code), func(e *mc.Encoder) { e.ReplicaList(rl, l) }), nil
 
 	case mc.MethodBatchGetReplicaList.ID:
-		d, err := s.readArgs(m, mc.LegacyBatchExistKeyArgs, body)
-		if err != nil {
-			return nil, err
-		}
 		keys := d.Strings()
-		if !s.cfg.legacy {
-			d.Str()
-		}
-		if d.Err() != nil {
-			return nil, d.Err()
-		}
-		type res struct {
-			rl   mc.ReplicaList
-			code mc.ErrorCode
-		}
-		all := make([]res, len(keys))
-		for i, k := range keys {
-			all[i].rl, all[i].code = st.replicaList(k, true)
-		}
-		l := s.layout()
-		return mc.AppendBody(nil, mc.BatchGetReplicaListResult(l), s.format(), func(e *mc.Encoder) {
-			e.Len(len(all))
-			for _, r := range all {
-				if c := or(r.code); c != mc.CodeOK {
-					e.Bool(false)
-					e.I32(int32(c))
-					continue
-				}
-				e.Bool(true)
-				e.ReplicaList(r.rl, l)
+		s.tenant(d)
+		return func() []byte {
+			type res struct {
+				rl   mc.ReplicaList
+				code mc.ErrorCode
 			}
-		}), nil
+			all := make([]res, len(keys))
+			for i, k := range keys {
+				all[i].rl, all[i].code = st.replicaList(k, true)
+			}
+			l := s.layout()
+			return s.expectedList(mc.BatchGetReplicaListResult(l), len(all), func(i int) (mc.ErrorCode, func(*mc.Encoder)) {
+				return or(all[i].code), func(e *mc.Encoder) { e.ReplicaList(all[i].rl, l) }
+			})
+		}
 
 	case mc.MethodMountSegment.ID:
-		_, d, err := args(body, m.Args)
-		if err != nil {
-			return nil, err
-		}
 		seg, id := d.Segment(), d.UUID()
-		if d.Err() != nil {
-			return nil, d.Err()
-		}
-		return s.expectedBody(m.Result, run(func() mc.ErrorCode { return st.mountSegment(seg, id) }), nil), nil
+		return void(func() mc.ErrorCode { return st.mountSegment(seg, id) })
 
 	case mc.MethodReMountSegment.ID:
-		_, d, err := args(body, m.Args)
-		if err != nil {
-			return nil, err
-		}
 		n := d.Len(1)
 		segs := make([]mc.Segment, 0, n)
 		for i := 0; i < n && d.Err() == nil; i++ {
 			segs = append(segs, d.Segment())
 		}
 		id := d.UUID()
-		if d.Err() != nil {
-			return nil, d.Err()
-		}
-		return s.expectedBody(m.Result, run(func() mc.ErrorCode { return st.reMountSegment(segs, id) }), nil), nil
+		return void(func() mc.ErrorCode { return st.reMountSegment(segs, id) })
 
 	case mc.MethodUnmountSegment.ID:
-		_, d, err := args(body, m.Args)
-		if err != nil {
-			return nil, err
-		}
 		sid, id := d.UUID(), d.UUID()
-		if d.Err() != nil {
-			return nil, d.Err()
-		}
-		return s.expectedBody(m.Result, run(func() mc.ErrorCode { return st.unmountSegment(sid, id) }), nil), nil
+		return void(func() mc.ErrorCode { return st.unmountSegment(sid, id) })
 
 	case mc.MethodPutStart.ID:
-		_, d, err := args(body, m.Args)
-		if err != nil {
-			return nil, err
-		}
 		id, key, size, cfg := d.UUID(), d.Str(), d.U64(), d.ReplicateConfig()
 		d.Str() // tenant
-		if d.Err() != nil {
-			return nil, d.Err()
+		return func() []byte {
+			reps, code := unlessForced(forced, func() ([]mc.Replica, mc.ErrorCode) { return st.putStart(id, key, size, cfg) })
+			return s.expectedBody(m.Result, code, func(e *mc.Encoder) { e.Replicas(reps, mc.LayoutHEAD) })
 		}
-		var reps []mc.Replica
-		code := forced
-		if code == 0 {
-			reps, code = st.putStart(id, key, size, cfg)
-		}
-		return s.expectedBody(m.Result, code, func(e *mc.Encoder) { e.Replicas(reps, mc.LayoutHEAD) }), nil
 
 	case mc.MethodPutEnd.ID:
-		_, d, err := args(body, m.Args)
-		if err != nil {
-			return nil, err
-		}
 		id, meta, rt := d.UUID(), d.ObjectMeta(), mc.ReplicaType(d.I32())
 		d.Str()
-		if d.Err() != nil {
-			return nil, d.Err()
-		}
-		return s.expectedBody(m.Result, run(func() mc.ErrorCode { return st.putEnd(id, meta, rt) }), nil), nil
+		return void(func() mc.ErrorCode { return st.putEnd(id, meta, rt) })
 
 	case mc.MethodPutRevoke.ID:
-		_, d, err := args(body, m.Args)
-		if err != nil {
-			return nil, err
-		}
 		id, key, rt := d.UUID(), d.Str(), mc.ReplicaType(d.I32())
 		d.Str()
-		if d.Err() != nil {
-			return nil, d.Err()
-		}
-		return s.expectedBody(m.Result, run(func() mc.ErrorCode { return st.putRevoke(id, key, rt) }), nil), nil
+		return void(func() mc.ErrorCode { return st.putRevoke(id, key, rt) })
 
 	case mc.MethodRemove.ID:
-		_, d, err := args(body, m.Args)
-		if err != nil {
-			return nil, err
-		}
 		key, force := d.Str(), d.Bool()
 		d.Str()
-		if d.Err() != nil {
-			return nil, d.Err()
-		}
-		return s.expectedBody(m.Result, run(func() mc.ErrorCode { return st.remove(key, force) }), nil), nil
+		return void(func() mc.ErrorCode { return st.remove(key, force) })
 
 	case mc.MethodRemoveAll.ID:
-		_, d, err := args(body, m.Args)
-		if err != nil {
-			return nil, err
-		}
 		force := d.Bool()
 		d.Str()
-		if d.Err() != nil {
-			return nil, d.Err()
+		return func() []byte {
+			n := st.removeAll(force)
+			return mc.AppendBody(nil, m.Result, s.format(), func(e *mc.Encoder) { e.I64(n) })
 		}
-		n := st.removeAll(force)
-		return mc.AppendBody(nil, m.Result, s.format(), func(e *mc.Encoder) { e.I64(n) }), nil
 	}
-	return s.dispatchOps(m, body, forced)
+	return nil
 }

@@ -28,11 +28,25 @@ type segment struct {
 	status mc.SegmentStatus // OK once mounted; see SetSegmentStatus
 	allocs []alloc          // sorted by off
 	used   uint64
+	// frees counts allocations freed: with none, there is no gap before
+	// the end and allocate appends without scanning (populating an
+	// engine's every rank at page size 1 stores hundreds of thousands).
+	frees int
 }
 
 // allocate finds the first gap of size bytes.
 func (s *segment) allocate(size uint64) (uint64, bool) {
 	var cur uint64
+	if s.frees == 0 && len(s.allocs) > 0 {
+		last := s.allocs[len(s.allocs)-1]
+		cur = last.off + last.size
+		if cur <= s.seg.Size && s.seg.Size-cur >= size {
+			s.allocs = append(s.allocs, alloc{cur, size})
+			s.used += size
+			return cur, true
+		}
+		return 0, false
+	}
 	for i, a := range s.allocs {
 		if a.off-cur >= size {
 			s.allocs = slices.Insert(s.allocs, i, alloc{cur, size})
@@ -53,6 +67,7 @@ func (s *segment) free(off uint64) {
 	for i, a := range s.allocs {
 		if a.off == off {
 			s.used -= a.size
+			s.frees++
 			s.allocs = slices.Delete(s.allocs, i, i+1)
 			return
 		}

@@ -333,27 +333,48 @@ func (st *store) allocateOn(o *object, s *segment) (*replica, bool) {
 	return r, true
 }
 
-// copyStart is MasterService::CopyStart (§4.3), in its order of checks.
-func (st *store) copyStart(client mc.UUID, key, source string, targets []string, at time.Time) mc.ErrorCode {
-	for _, name := range targets {
-		s := st.segmentByName(name)
-		if s == nil {
-			return mc.CodeSegmentNotFound
-		}
-		if !s.status.Allocatable() {
-			return mc.CodeUnavailableInCurrentStatus
-		}
+// target checks a segment named as the destination of new replicas:
+// missing is the code when there is none (the master's paths differ), and
+// it must take new replicas.
+func (st *store) target(name string, missing mc.ErrorCode) (*segment, mc.ErrorCode) {
+	s := st.segmentByName(name)
+	if s == nil {
+		return nil, missing
 	}
+	if !s.status.Allocatable() {
+		return nil, mc.CodeUnavailableInCurrentStatus
+	}
+	return s, mc.CodeOK
+}
+
+// replicationSource checks that key can be replicated from source: a
+// valid object with no replication in progress and a COMPLETE replica on
+// source.
+func (st *store) replicationSource(key, source string) (*object, *replica, mc.ErrorCode) {
 	o := st.objects[key]
 	if !st.valid(o) {
-		return mc.CodeObjectNotFound
+		return nil, nil, mc.CodeObjectNotFound
 	}
 	if o.repl != nil {
-		return mc.CodeObjectHasReplicationTask
+		return nil, nil, mc.CodeObjectHasReplicationTask
 	}
 	src := st.replicaOn(o, source)
 	if src == nil || src.status != mc.ReplicaComplete {
-		return mc.CodeReplicaNotFound
+		return nil, nil, mc.CodeReplicaNotFound
+	}
+	return o, src, mc.CodeOK
+}
+
+// copyStart is MasterService::CopyStart (§4.3), in its order of checks.
+func (st *store) copyStart(client mc.UUID, key, source string, targets []string, at time.Time) mc.ErrorCode {
+	for _, name := range targets {
+		if _, code := st.target(name, mc.CodeSegmentNotFound); code != mc.CodeOK {
+			return code
+		}
+	}
+	o, src, code := st.replicationSource(key, source)
+	if code != mc.CodeOK {
+		return code
 	}
 	var fresh []*replica
 	for _, name := range targets {
@@ -379,23 +400,13 @@ func (st *store) moveStart(client mc.UUID, key, source, target string, at time.T
 	if source == target {
 		return mc.CodeInvalidParams
 	}
-	s := st.segmentByName(target)
-	if s == nil {
-		return mc.CodeSegmentNotFound
+	s, code := st.target(target, mc.CodeSegmentNotFound)
+	if code != mc.CodeOK {
+		return code
 	}
-	if !s.status.Allocatable() {
-		return mc.CodeUnavailableInCurrentStatus
-	}
-	o := st.objects[key]
-	if !st.valid(o) {
-		return mc.CodeObjectNotFound
-	}
-	if o.repl != nil {
-		return mc.CodeObjectHasReplicationTask
-	}
-	src := st.replicaOn(o, source)
-	if src == nil || src.status != mc.ReplicaComplete {
-		return mc.CodeReplicaNotFound
+	o, src, code := st.replicationSource(key, source)
+	if code != mc.CodeOK {
+		return code
 	}
 	var fresh []*replica
 	if st.replicaOn(o, target) == nil {
@@ -483,12 +494,8 @@ func (st *store) createCopyTask(key string, targets []string) (mc.UUID, mc.Error
 		return mc.UUID{}, mc.CodeObjectNotFound
 	}
 	for _, name := range targets {
-		s := st.segmentByName(name)
-		if s == nil {
-			return mc.UUID{}, mc.CodeInvalidParams
-		}
-		if !s.status.Allocatable() {
-			return mc.UUID{}, mc.CodeUnavailableInCurrentStatus
+		if _, code := st.target(name, mc.CodeInvalidParams); code != mc.CodeOK {
+			return mc.UUID{}, code
 		}
 	}
 	names := st.replicaSegmentNames(o)
@@ -508,12 +515,8 @@ func (st *store) createMoveTask(key, source, target string) (mc.UUID, mc.ErrorCo
 	if source == target {
 		return mc.UUID{}, mc.CodeInvalidParams
 	}
-	s := st.segmentByName(target)
-	if s == nil {
-		return mc.UUID{}, mc.CodeInvalidParams
-	}
-	if !s.status.Allocatable() {
-		return mc.UUID{}, mc.CodeUnavailableInCurrentStatus
+	if _, code := st.target(target, mc.CodeInvalidParams); code != mc.CodeOK {
+		return mc.UUID{}, code
 	}
 	if !slices.Contains(st.replicaSegmentNames(o), source) {
 		return mc.UUID{}, mc.CodeInvalidParams

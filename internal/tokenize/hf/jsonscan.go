@@ -444,21 +444,7 @@ func (s *jscan) number() error {
 // object calls f for each key of an object, with the scanner on the value;
 // f must consume the value.
 func (s *jscan) object(f func(key string) error) error {
-	if err := s.expect('{'); err != nil {
-		return err
-	}
-	if s.depth++; s.depth > MaxNesting {
-		return s.errorAt(s.pos-1, "arrays and objects nested deeper than %d levels", MaxNesting)
-	}
-	if s.at('}') {
-		s.pos++
-		s.depth--
-		return nil
-	}
-	for {
-		if err := s.cn.poll(1); err != nil {
-			return err
-		}
+	return s.container('{', '}', func() error {
 		if !s.at('"') {
 			return s.errorf("unexpected %s, want a string key", s.found())
 		}
@@ -470,34 +456,23 @@ func (s *jscan) object(f func(key string) error) error {
 		if err := s.expect(':'); err != nil {
 			return err
 		}
-		if err := f(key); err != nil {
-			return err
-		}
-		s.ws()
-		switch {
-		case s.pos >= len(s.data):
-			return s.errorf("unexpected end of input, want ',' or '}'")
-		case s.data[s.pos] == ',':
-			s.pos++
-		case s.data[s.pos] == '}':
-			s.pos++
-			s.depth--
-			return nil
-		default:
-			return s.errorf("unexpected %s, want ',' or '}'", s.found())
-		}
-	}
+		return f(key)
+	})
 }
 
 // array calls f for each element of an array.
-func (s *jscan) array(f func() error) error {
-	if err := s.expect('['); err != nil {
+func (s *jscan) array(f func() error) error { return s.container('[', ']', f) }
+
+// container walks an object or array from open to close, calling member
+// for each member; commas separate them.
+func (s *jscan) container(open, close byte, member func() error) error {
+	if err := s.expect(open); err != nil {
 		return err
 	}
 	if s.depth++; s.depth > MaxNesting {
 		return s.errorAt(s.pos-1, "arrays and objects nested deeper than %d levels", MaxNesting)
 	}
-	if s.at(']') {
+	if s.at(close) {
 		s.pos++
 		s.depth--
 		return nil
@@ -506,21 +481,21 @@ func (s *jscan) array(f func() error) error {
 		if err := s.cn.poll(1); err != nil {
 			return err
 		}
-		if err := f(); err != nil {
+		if err := member(); err != nil {
 			return err
 		}
 		s.ws()
 		switch {
 		case s.pos >= len(s.data):
-			return s.errorf("unexpected end of input, want ',' or ']'")
+			return s.errorf("unexpected end of input, want ',' or '%c'", close)
 		case s.data[s.pos] == ',':
 			s.pos++
-		case s.data[s.pos] == ']':
+		case s.data[s.pos] == close:
 			s.pos++
 			s.depth--
 			return nil
 		default:
-			return s.errorf("unexpected %s, want ',' or ']'", s.found())
+			return s.errorf("unexpected %s, want ',' or '%c'", s.found(), close)
 		}
 	}
 }

@@ -233,31 +233,9 @@ func applyBehavior(spans []span, b behavior) []span {
 	case bhRemoved:
 		return spans
 	case bhContiguous:
-		out := spans[:0]
-		prev := false
-		for _, s := range spans {
-			m := s.match
-			if m == prev && len(out) > 0 {
-				out[len(out)-1].end = s.end
-			} else {
-				out = append(out, span{s.start, s.end, false})
-			}
-			prev = m
-		}
-		return out
+		return mergeForward(spans, func(m, prev bool) bool { return m == prev })
 	case bhMergedWithPrevious:
-		out := spans[:0]
-		prev := false
-		for _, s := range spans {
-			m := s.match
-			if m && !prev && len(out) > 0 {
-				out[len(out)-1].end = s.end
-			} else {
-				out = append(out, span{s.start, s.end, false})
-			}
-			prev = m
-		}
-		return out
+		return mergeForward(spans, func(m, prev bool) bool { return m && !prev })
 	case bhMergedWithNext:
 		// Walk backwards, merging a match into the following non-match,
 		// and write the result back to front.
@@ -278,4 +256,21 @@ func applyBehavior(spans []span, b behavior) []span {
 		return spans[:n]
 	}
 	return spans
+}
+
+// mergeForward folds each span into the one before it when merge(its
+// match, the previous span's match) says so (never the first).
+func mergeForward(spans []span, merge func(m, prev bool) bool) []span {
+	out := spans[:0]
+	prev := false
+	for _, s := range spans {
+		m := s.match
+		if merge(m, prev) && len(out) > 0 {
+			out[len(out)-1].end = s.end
+		} else {
+			out = append(out, span{s.start, s.end, false})
+		}
+		prev = m
+	}
+	return out
 }

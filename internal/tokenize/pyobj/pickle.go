@@ -271,43 +271,30 @@ func payload[T ~string | ~[]byte](p *Pickler, header []byte, data T) {
 
 // Bytes saves a bytes object (SHORT_BINBYTES, BINBYTES or BINBYTES8) and
 // memoizes it.
-func (p *Pickler) Bytes(b []byte) {
-	p.boundary()
-	var h [9]byte
-	switch n := len(b); {
-	case n <= 0xff:
-		h[0], h[1] = opShortBinBytes, byte(n)
-		payload(p, h[:2], b)
-	case n <= 0xffffffff:
-		h[0] = opBinBytes
-		binary.LittleEndian.PutUint32(h[1:], uint32(n))
-		payload(p, h[:5], b)
-	default:
-		h[0] = opBinBytes8
-		binary.LittleEndian.PutUint64(h[1:], uint64(n))
-		payload(p, h[:9], b)
-	}
-	p.memoize()
-}
+func (p *Pickler) Bytes(b []byte) { sized(p, b, opShortBinBytes, opBinBytes, opBinBytes8) }
 
 // Str saves a str (SHORT_BINUNICODE, BINUNICODE or BINUNICODE8 of its UTF-8)
 // and memoizes it. Each call is a distinct str object; for a repeat of the
 // same object use Get with the memo index the first save took.
-func (p *Pickler) Str(s string) {
+func (p *Pickler) Str(s string) { sized(p, s, opShortBinUni, opBinUnicode, opBinUnicode8) }
+
+// sized saves data with the opcode of its length's width (one byte, four
+// or eight) and memoizes it.
+func sized[T ~string | ~[]byte](p *Pickler, data T, op1, op4, op8 byte) {
 	p.boundary()
 	var h [9]byte
-	switch n := len(s); {
+	switch n := len(data); {
 	case n <= 0xff:
-		h[0], h[1] = opShortBinUni, byte(n)
-		payload(p, h[:2], s)
+		h[0], h[1] = op1, byte(n)
+		payload(p, h[:2], data)
 	case n <= 0xffffffff:
-		h[0] = opBinUnicode
+		h[0] = op4
 		binary.LittleEndian.PutUint32(h[1:], uint32(n))
-		payload(p, h[:5], s)
+		payload(p, h[:5], data)
 	default:
-		h[0] = opBinUnicode8
+		h[0] = op8
 		binary.LittleEndian.PutUint64(h[1:], uint64(n))
-		payload(p, h[:9], s)
+		payload(p, h[:9], data)
 	}
 	p.memoize()
 }

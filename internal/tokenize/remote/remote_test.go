@@ -53,12 +53,10 @@ func fakeVLLM(t *testing.T, seen *map[string]any) *httptest.Server {
 	}))
 }
 
-func TestTokenize(t *testing.T) {
-	t.Parallel()
-	var seen map[string]any
-	srv := fakeVLLM(t, &seen)
-	defer srv.Close()
-	peer, err := transport.NewPeer(srv.URL + "/")
+// clientOf is a client of the /tokenize endpoint at url for model m.
+func clientOf(t *testing.T, url string) *Client {
+	t.Helper()
+	peer, err := transport.NewPeer(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,6 +64,15 @@ func TestTokenize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c
+}
+
+func TestTokenize(t *testing.T) {
+	t.Parallel()
+	var seen map[string]any
+	srv := fakeVLLM(t, &seen)
+	defer srv.Close()
+	c := clientOf(t, srv.URL+"/")
 	p := "hi"
 	r, err := c.Tokenize(context.Background(), Request{Prompt: &p})
 	if err != nil || len(r.Tokens) != 3 || r.Tokens[0] != 1 || seen["model"] != "m" || seen["prompt"] != "hi" {
@@ -103,16 +110,9 @@ func TestTokenizeDistrustsTheAnswer(t *testing.T) {
 		{`{"detail":"boom","tokens":[]}`, "boom"},
 	} {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, tc.body) }))
-		peer, err := transport.NewPeer(srv.URL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := New(peer, "m")
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := clientOf(t, srv.URL)
 		p := "hi"
-		_, err = c.Tokenize(context.Background(), Request{Prompt: &p})
+		_, err := c.Tokenize(context.Background(), Request{Prompt: &p})
 		srv.Close()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("answer %s: err = %v, want one mentioning %q", tc.body, err, tc.want)
@@ -131,8 +131,7 @@ func TestTokenizeBoundsTheAnswer(t *testing.T) {
 		io.WriteString(w, `1]}`)
 	}))
 	defer srv.Close()
-	peer, _ := transport.NewPeer(srv.URL)
-	c, _ := New(peer, "m")
+	c := clientOf(t, srv.URL)
 	p := "hi"
 	_, err := c.Tokenize(context.Background(), Request{Prompt: &p})
 	var bt *transport.BodyTooLargeError

@@ -1,6 +1,10 @@
 package sglangkey
 
-import "strings"
+import (
+	"strings"
+
+	"lmc/internal/tokenize/keytext"
+)
 
 // Kind classifies a stored SGLang object key.
 type Kind string
@@ -45,7 +49,7 @@ const warmupPrefix = "sglang_mooncake_store_warmup_key"
 // Parse reads a Mooncake object key written by SGLang HiCache. ok is false
 // for keys of any other shape.
 func Parse(key string) (KeyInfo, bool) {
-	if rest, ok := strings.CutPrefix(key, warmupPrefix); ok && len(rest) == 32 && isLowerHex(rest) {
+	if rest, ok := strings.CutPrefix(key, warmupPrefix); ok && len(rest) == 32 && keytext.LowerHex(rest) {
 		return KeyInfo{Kind: KindWarmup, TP: -1, PP: -1}, true
 	}
 	// The rightmost 64-hex run that starts the key or follows "_" and is
@@ -56,7 +60,7 @@ func Parse(key string) (KeyInfo, bool) {
 		if i > 0 && key[i-1] != '_' {
 			continue
 		}
-		if key[i+64] != '_' || !isLowerHex(key[i:i+64]) {
+		if key[i+64] != '_' || !keytext.LowerHex(key[i:i+64]) {
 			continue
 		}
 		k, ok := parseSuffix(key[i+64:])
@@ -98,23 +102,23 @@ func parseSuffix(s string) (KeyInfo, bool) {
 	case kv && len(nums) == 1 && nums[0] == "" && last == "k":
 		k.Kind, k.Object, k.Eras = KindMLA, "k", erasS2
 		return k, true
-	case kv && len(nums) == 1 && isDigits(nums[0]):
-		k.Object, k.TP = last, atoi(nums[0])
+	case kv && len(nums) == 1 && keytext.Number(nums[0], 6):
+		k.Object, k.TP = last, keytext.Atoi(nums[0])
 		if last == "v" {
 			k.Kind, k.Eras = KindMHA, erasAll
 		} else {
 			k.Kind, k.Eras = KindMHAOrMLA, erasAll
 		}
 		return k, true
-	case kv && len(nums) == 2 && isDigits(nums[0]) && isDigits(nums[1]):
-		k.Kind, k.Object, k.TP, k.PP, k.Eras = KindMHA, last, atoi(nums[0]), atoi(nums[1]), erasS2
+	case kv && len(nums) == 2 && keytext.Number(nums[0], 6) && keytext.Number(nums[1], 6):
+		k.Kind, k.Object, k.TP, k.PP, k.Eras = KindMHA, last, keytext.Atoi(nums[0]), keytext.Atoi(nums[1]), erasS2
 		return k, true
 	}
 	// Hybrid pools: "_<mha>_<name>" or "_<mla>_<name>", mha = tp[_pp], mla =
 	// "" or pp, name lowercase words joined by "_".
 	i := 0
 	var rank []string
-	for i < len(fields) && (isDigits(fields[i]) || fields[i] == "" && i == 0) && i < 2 {
+	for i < len(fields) && (keytext.Number(fields[i], 6) || fields[i] == "" && i == 0) && i < 2 {
 		rank = append(rank, fields[i])
 		i++
 	}
@@ -130,35 +134,13 @@ func parseSuffix(s string) (KeyInfo, bool) {
 	k.Kind, k.Object, k.Eras = KindHybrid, strings.Join(name, "_"), erasS2
 	switch {
 	case len(rank) == 1 && rank[0] != "":
-		k.TP = atoi(rank[0]) // MHA rank, or the PP stage of an MLA pool
+		k.TP = keytext.Atoi(rank[0]) // MHA rank, or the PP stage of an MLA pool
 	case len(rank) == 2 && rank[0] != "":
-		k.TP, k.PP = atoi(rank[0]), atoi(rank[1])
+		k.TP, k.PP = keytext.Atoi(rank[0]), keytext.Atoi(rank[1])
 	case len(rank) == 2:
-		k.PP = atoi(rank[1])
+		k.PP = keytext.Atoi(rank[1])
 	}
 	return k, true
-}
-
-func isLowerHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return len(s) > 0
-}
-
-func isDigits(s string) bool {
-	if s == "" || len(s) > 6 || len(s) > 1 && s[0] == '0' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 func isLowerWord(s string) bool {
@@ -168,15 +150,7 @@ func isLowerWord(s string) bool {
 			return false
 		}
 	}
-	return s[0] >= 'a' && s[0] <= 'z' || isDigits(s)
-}
-
-func atoi(s string) int {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		n = n*10 + int(s[i]-'0')
-	}
-	return n
+	return s[0] >= 'a' && s[0] <= 'z' || keytext.Number(s, 6)
 }
 
 // Head is the key text before the page hash ("" or Prefix + "_"), as

@@ -1,23 +1,14 @@
 package sglangkey
 
 import (
-	"bytes"
 	"encoding/json"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 
+	"lmc/internal/tokenize/keytext"
 	"lmc/internal/tokenize/rankhit"
-)
-
-// The vectors come from ../shared/vectors/engine-keys.json (SGLang's and
-// vLLM's own hashing code, see the engine-keys spec). The copy in
-// ../testdata serves both engine packages; when the shared file is present
-// the copy must equal it.
-const (
-	localVectors  = "../testdata/engine-keys.json"
-	sharedVectors = "../../../../shared/vectors/engine-keys.json"
+	"lmc/internal/tokenize/tokentest"
 )
 
 type vecCase struct {
@@ -60,20 +51,11 @@ type vecCase struct {
 
 func loadCases(t testing.TB) (sglang []vecCase, total int) {
 	t.Helper()
-	local, err := os.ReadFile(localVectors)
+	cases, err := tokentest.EngineKeyCases()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if shared, err := os.ReadFile(sharedVectors); err == nil && !bytes.Equal(shared, local) {
-		t.Fatalf("%s differs from %s: copy the shared vectors in", localVectors, sharedVectors)
-	}
-	var f struct {
-		Cases []json.RawMessage `json:"cases"`
-	}
-	if err := json.Unmarshal(local, &f); err != nil {
-		t.Fatal(err)
-	}
-	for _, raw := range f.Cases {
+	for _, raw := range cases {
 		var c vecCase
 		if err := json.Unmarshal(raw, &c); err != nil {
 			t.Fatal(err)
@@ -82,7 +64,7 @@ func loadCases(t testing.TB) (sglang []vecCase, total int) {
 			sglang = append(sglang, c)
 		}
 	}
-	return sglang, len(f.Cases)
+	return sglang, len(cases)
 }
 
 func (c *vecCase) params(era Era) Params {
@@ -107,10 +89,10 @@ func (c *vecCase) params(era Era) Params {
 func parseRank(t *testing.T, label string) Rank {
 	rest, ok := strings.CutPrefix(label, "tp")
 	a, b, ok2 := strings.Cut(rest, "_pp")
-	if !ok || !ok2 || !isDigits(a) || !isDigits(b) {
+	if !ok || !ok2 || !keytext.Number(a, 6) || !keytext.Number(b, 6) {
 		t.Fatalf("rank label %q", label)
 	}
-	return Rank{atoi(a), atoi(b)}
+	return Rank{keytext.Atoi(a), keytext.Atoi(b)}
 }
 
 // TestVectors checks every SGLang case of the shared vectors: each era's

@@ -4,23 +4,14 @@ import (
 	"testing"
 
 	"lmc/internal/tokenize/rankhit"
+	"lmc/internal/tokenize/tokentest"
 )
-
-func realisticTokens(n int) []uint32 {
-	out := make([]uint32, n)
-	x := uint32(12345)
-	for i := range out {
-		x = x*1664525 + 1013904223
-		out[i] = x % 128256
-	}
-	return out
-}
 
 // BenchmarkKeys32kB16: keys of a 32,768-token prompt at block size 16
 // (2,048 blocks), V3, per hash algorithm, one rank; and all 8 namespaces of
 // TP 8 (8 KV heads) for sha256.
 func BenchmarkKeys32kB16(b *testing.B) {
-	tokens := realisticTokens(32768)
+	tokens := tokentest.Realistic(32768, tokentest.Llama3)
 	run := func(b *testing.B, p Params, sel rankhit.Select, want int) {
 		e, err := NewEngine(p)
 		if err != nil {

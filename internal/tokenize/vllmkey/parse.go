@@ -1,6 +1,10 @@
 package vllmkey
 
-import "strings"
+import (
+	"strings"
+
+	"lmc/internal/tokenize/keytext"
+)
 
 // KeyInfo is what a stored key says about the vLLM (or vllm-ascend)
 // instance that wrote it. Absent numeric fields are -1.
@@ -40,7 +44,7 @@ func Parse(key string) (KeyInfo, bool) {
 	}
 	f := strings.Split(key, "@")
 	last := f[len(f)-1]
-	if (len(last) != 32 && len(last) != 64) || !isLowerHex(last) {
+	if (len(last) != 32 && len(last) != 64) || !keytext.LowerHex(last) {
 		return k, false
 	}
 	k.Hash, k.HashBytes = last, len(last)/2
@@ -59,9 +63,9 @@ func Parse(key string) (KeyInfo, bool) {
 		}
 	}
 	// A0: <model>@<world_size>@<rank>@<sha256 hex chain>.
-	if len(f) >= 3 && k.HashBytes == 32 && isNum(f[len(f)-2]) && isNum(f[len(f)-1]) {
+	if len(f) >= 3 && k.HashBytes == 32 && keytext.Number(f[len(f)-2], 9) && keytext.Number(f[len(f)-1], 9) {
 		k.Model = strings.Join(f[:len(f)-2], "@")
-		k.WorldSize, k.Rank = atoi(f[len(f)-2]), atoi(f[len(f)-1])
+		k.WorldSize, k.Rank = keytext.Atoi(f[len(f)-2]), keytext.Atoi(f[len(f)-1])
 		if k.Model == "" || k.Rank >= k.WorldSize {
 			return k, false
 		}
@@ -74,16 +78,16 @@ func Parse(key string) (KeyInfo, bool) {
 // parseV reads <prefix…>@<model>@tp_rank:r@pcp<p>@dcp<d>@pp_rank:<q>[@group:<g>].
 func parseV(f []string, i int, r string, k KeyInfo) (KeyInfo, bool) {
 	rest := f[i+1:]
-	if !isNum(r) || len(rest) < 3 || len(rest) > 4 {
+	if !keytext.Number(r, 9) || len(rest) < 3 || len(rest) > 4 {
 		return k, false
 	}
 	p, ok1 := strings.CutPrefix(rest[0], "pcp")
 	d, ok2 := strings.CutPrefix(rest[1], "dcp")
 	q, ok3 := strings.CutPrefix(rest[2], "pp_rank:")
-	if !ok1 || !ok2 || !ok3 || !isNum(p) || !isNum(d) || !isNum(q) {
+	if !ok1 || !ok2 || !ok3 || !keytext.Number(p, 9) || !keytext.Number(d, 9) || !keytext.Number(q, 9) {
 		return k, false
 	}
-	k.TPRank, k.PCPRank, k.DCPRank, k.PPRank = atoi(r), atoi(p), atoi(d), atoi(q)
+	k.TPRank, k.PCPRank, k.DCPRank, k.PPRank = keytext.Atoi(r), keytext.Atoi(p), keytext.Atoi(d), keytext.Atoi(q)
 	k.Model = f[i-1]
 	prefix := strings.Join(f[:i-1], "@")
 	if k.Model == "" {
@@ -98,13 +102,13 @@ func parseV(f []string, i int, r string, k KeyInfo) (KeyInfo, bool) {
 		return k, true
 	}
 	g, ok := strings.CutPrefix(rest[3], "group:")
-	if !ok || !isNum(g) {
+	if !ok || !keytext.Number(g, 9) {
 		return k, false
 	}
 	if i > 1 && prefix == "" {
 		return k, false // V3 writes no "@" for an empty cache prefix
 	}
-	k.Group = atoi(g)
+	k.Group = keytext.Atoi(g)
 	k.CachePrefix = prefix
 	if prefix == "" {
 		k.Eras = []Era{V2, V3}
@@ -119,10 +123,10 @@ func parseV(f []string, i int, r string, k KeyInfo) (KeyInfo, bool) {
 // group, cache_role, cache_family; layer-wise keys have layer_id for
 // pp_rank).
 func parseA(f []string, i int, r string, k KeyInfo) (KeyInfo, bool) {
-	if !isNum(r) {
+	if !keytext.Number(r, 9) {
 		return k, false
 	}
-	k.TPRank = atoi(r)
+	k.TPRank = keytext.Atoi(r)
 	rest := f[i+1:]
 	if len(rest) == 0 {
 		k.Model = strings.Join(f[:i], "@")
@@ -134,18 +138,18 @@ func parseA(f []string, i int, r string, k KeyInfo) (KeyInfo, bool) {
 	}
 	p, ok1 := strings.CutPrefix(f[i-2], "pcp")
 	d, ok2 := strings.CutPrefix(f[i-1], "dcp")
-	if !ok1 || !ok2 || !isNum(p) || !isNum(d) {
+	if !ok1 || !ok2 || !keytext.Number(p, 9) || !keytext.Number(d, 9) {
 		return k, false
 	}
-	k.PCPRank, k.DCPRank = atoi(p), atoi(d)
+	k.PCPRank, k.DCPRank = keytext.Atoi(p), keytext.Atoi(d)
 	k.Model = strings.Join(f[:i-2], "@")
 	if k.Model == "" {
 		return k, false
 	}
-	if q, ok := strings.CutPrefix(rest[0], "pp_rank:"); ok && isNum(q) {
-		k.PPRank = atoi(q)
-	} else if l, ok := strings.CutPrefix(rest[0], "layer_id:"); ok && isNum(l) {
-		k.Layer = atoi(l)
+	if q, ok := strings.CutPrefix(rest[0], "pp_rank:"); ok && keytext.Number(q, 9) {
+		k.PPRank = keytext.Atoi(q)
+	} else if l, ok := strings.CutPrefix(rest[0], "layer_id:"); ok && keytext.Number(l, 9) {
+		k.Layer = keytext.Atoi(l)
 	} else {
 		return k, false
 	}
@@ -162,10 +166,10 @@ func parseA(f []string, i int, r string, k KeyInfo) (KeyInfo, bool) {
 	g, ok1 := strings.CutPrefix(rest[1], "group:")
 	role, ok2 := strings.CutPrefix(rest[2], "cache_role:")
 	fam, ok3 := strings.CutPrefix(rest[3], "cache_family:")
-	if !ok1 || !ok2 || !ok3 || !isNum(g) || role == "" || fam == "" {
+	if !ok1 || !ok2 || !ok3 || !keytext.Number(g, 9) || role == "" || fam == "" {
 		return k, false
 	}
-	k.Group, k.CacheRole, k.CacheFamily = atoi(g), role, fam
+	k.Group, k.CacheRole, k.CacheFamily = keytext.Atoi(g), role, fam
 	k.Eras = []Era{A3}
 	return k, true
 }
@@ -174,56 +178,15 @@ func parseA(f []string, i int, r string, k KeyInfo) (KeyInfo, bool) {
 // whole-prompt objects (int(blake2b(tokens)[:16 hex], 16) in decimal).
 func parseV0(key string, k KeyInfo) (KeyInfo, bool) {
 	h, tp, ok := strings.Cut(key, "_")
-	if !ok || len(h) > 20 || !isDigits(h) {
+	if !ok || !keytext.Number(h, 20) {
 		return k, false
 	}
 	if rest, ok := strings.CutPrefix(tp, "hidden_"); ok {
 		tp, k.Hidden = rest, true
 	}
-	if !isNum(tp) {
+	if !keytext.Number(tp, 9) {
 		return k, false
 	}
-	k.Hash, k.HashBytes, k.TPRank, k.Eras = h, 8, atoi(tp), []Era{V0}
+	k.Hash, k.HashBytes, k.TPRank, k.Eras = h, 8, keytext.Atoi(tp), []Era{V0}
 	return k, true
-}
-
-func isDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != "" && (len(s) == 1 || s[0] != '0')
-}
-
-func isLowerHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return len(s) > 0
-}
-
-// isNum is a non-negative decimal without a leading zero, of at most 9
-// digits.
-func isNum(s string) bool {
-	if s == "" || len(s) > 9 || len(s) > 1 && s[0] == '0' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-func atoi(s string) int {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		n = n*10 + int(s[i]-'0')
-	}
-	return n
 }

@@ -1,25 +1,16 @@
 package vllmkey
 
 import (
-	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 
+	"lmc/internal/tokenize/keytext"
 	"lmc/internal/tokenize/lmcachekey"
 	"lmc/internal/tokenize/rankhit"
-)
-
-// The vectors come from ../shared/vectors/engine-keys.json (vLLM's, SGLang's
-// and vllm-ascend's own hashing code, see the engine-keys spec). The copy in
-// ../testdata serves both engine packages; when the shared file is present
-// the copy must equal it.
-const (
-	localVectors  = "../testdata/engine-keys.json"
-	sharedVectors = "../../../../shared/vectors/engine-keys.json"
+	"lmc/internal/tokenize/tokentest"
 )
 
 type vecBlock struct {
@@ -88,28 +79,19 @@ type v0Keys struct {
 
 func loadCases(t testing.TB) (byEngine map[string][]vecCase, total int) {
 	t.Helper()
-	local, err := os.ReadFile(localVectors)
+	cases, err := tokentest.EngineKeyCases()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if shared, err := os.ReadFile(sharedVectors); err == nil && !bytes.Equal(shared, local) {
-		t.Fatalf("%s differs from %s: copy the shared vectors in", localVectors, sharedVectors)
-	}
-	var f struct {
-		Cases []json.RawMessage `json:"cases"`
-	}
-	if err := json.Unmarshal(local, &f); err != nil {
-		t.Fatal(err)
-	}
 	byEngine = map[string][]vecCase{}
-	for _, raw := range f.Cases {
+	for _, raw := range cases {
 		var c vecCase
 		if err := json.Unmarshal(raw, &c); err != nil {
 			t.Fatal(err)
 		}
 		byEngine[c.Engine] = append(byEngine[c.Engine], c)
 	}
-	return byEngine, len(f.Cases)
+	return byEngine, len(cases)
 }
 
 func (c *vecCase) params(t *testing.T, era Era) Params {
@@ -147,7 +129,7 @@ func parseRank(t *testing.T, label string) Rank {
 	if len(f) != 3 || !strings.HasPrefix(f[0], "tp") || !strings.HasPrefix(f[1], "pp") || !strings.HasPrefix(f[2], "pcp") {
 		t.Fatalf("rank label %q", label)
 	}
-	r.TP, r.PP, r.PCP = atoi(f[0][2:]), atoi(f[1][2:]), atoi(f[2][3:])
+	r.TP, r.PP, r.PCP = keytext.Atoi(f[0][2:]), keytext.Atoi(f[1][2:]), keytext.Atoi(f[2][3:])
 	return r
 }
 
@@ -400,7 +382,7 @@ func TestVectorsAscend(t *testing.T) {
 		for tp, keys := range c.KeysByTP {
 			for _, key := range []string{keys.KV, keys.Hidden} {
 				k, ok := Parse(key)
-				if !ok || !slices.Equal(k.Eras, []Era{V0}) || k.Hash != keys.PrefixInt || k.TPRank != atoi(tp) || k.Hidden != (key == keys.Hidden) {
+				if !ok || !slices.Equal(k.Eras, []Era{V0}) || k.Hash != keys.PrefixInt || k.TPRank != keytext.Atoi(tp) || k.Hidden != (key == keys.Hidden) {
 					t.Errorf("Parse(%q) = %+v, %v", key, k, ok)
 				}
 				n++
