@@ -3,13 +3,15 @@ package tokenize
 import (
 	"strconv"
 	"testing"
+
+	"lmc/internal/tokenize/tokentest"
 )
 
 // BenchmarkTokenFastPath: the word-at-a-time path alone over one 64 KiB
 // window of a JSON array ("ID, ID, ..." as engines and json.dumps write
 // it), the part of ReadTokens that grows with the input. Target: >= 1 GB/s.
 func BenchmarkTokenFastPath(b *testing.B) {
-	toks := realisticTokens(20000)
+	toks := tokentest.Realistic(20000, tokentest.Llama3)
 	var buf []byte
 	for _, t := range toks {
 		if len(buf) > 64<<10-16 {

@@ -1,23 +1,16 @@
 package lmcachekey
 
-import "testing"
+import (
+	"testing"
 
-// realisticTokens spreads IDs over a 128k vocabulary, like Llama-3 prompts.
-func realisticTokens(n int) []uint32 {
-	out := make([]uint32, n)
-	x := uint32(12345)
-	for i := range out {
-		x = x*1664525 + 1013904223
-		out[i] = x % 128256
-	}
-	return out
-}
+	"lmc/internal/tokenize/tokentest"
+)
 
 // BenchmarkKeys128k: keys for a 131,072-token prompt, chunk 256, per
 // algorithm. Target: <= 2 ms per prompt on the 2-core dev machine, and no
 // per-token allocation (allocs/op is per chunk: the key strings).
 func BenchmarkKeys128k(b *testing.B) {
-	tokens := realisticTokens(131072)
+	tokens := tokentest.Realistic(131072, tokentest.Llama3)
 	for _, alg := range Algorithms {
 		b.Run(string(alg), func(b *testing.B) {
 			p := DefaultParams()
@@ -52,7 +45,7 @@ func BenchmarkKeys128k(b *testing.B) {
 // BenchmarkKeys128k for each digest algorithm, which it should approach
 // (the difference is serialisation and key rendering).
 func BenchmarkDigestOnly128k(b *testing.B) {
-	tokens := realisticTokens(131072)
+	tokens := tokentest.Realistic(131072, tokentest.Llama3)
 	for _, alg := range []Algorithm{SHA256, SHA256CBOR, XXHash, XXHashCBOR, Blake3} {
 		b.Run(string(alg), func(b *testing.B) {
 			p := DefaultParams()
