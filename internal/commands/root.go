@@ -209,7 +209,7 @@ and key format), so it can tell a key mismatch from a real miss.`,
 	pf.StringVarP(&f.Output, "output", "o", "", "output format: "+strings.Join(printers.Names(printers.All), "|")+" (default: table on a terminal, plain when piped)")
 	pf.BoolVar(&f.NoColor, "no-color", false, "disable colour (also NO_COLOR, TERM=dumb, or stdout not a terminal)")
 	pf.DurationVar(&f.Timeout, "timeout", 10*time.Second, "deadline for each backend request (controller reads are retried up to twice with backoff)")
-	pf.BoolVar(&f.Verbose, "verbose", false, "log backend requests to stderr (credentials redacted)")
+	pf.BoolVar(&f.Verbose, "verbose", false, "log backend requests, and where the time went, to stderr (credentials redacted)")
 	addTransportFlags(root, &f.Transport)
 	pf.StringVar(&f.JQ, "jq", "", "filter JSON output with a jq expression (implies -o json), e.g. --jq .hit_tokens")
 	pf.StringVar(&f.ContextName, "context", "", "use this context from ~/.config/lmc/config.yaml (also LMC_CONTEXT)")

@@ -57,7 +57,7 @@ func main() {
 	dir, err := os.MkdirTemp("", "lmc-bench-")
 	check(err)
 	defer os.RemoveAll(dir)
-	load0 := loadAvg()
+	load0, steal0 := loadAvg(), cpuTicks()
 
 	// The Go hello world and the library floor, built as make build builds
 	// lmc (CGO_ENABLED=0, -trimpath, -s -w).
@@ -94,7 +94,7 @@ func main() {
 		rs = append(rs, engineCases(bin, files[32768], *runs)...)
 	}
 	if *enginesOnly {
-		report(bin, load0, rs, nil, *runs, 0)
+		report(bin, load0, steal0, rs, nil, *runs, 0)
 		return
 	}
 
@@ -184,15 +184,20 @@ func main() {
 		}
 		rs = append(rs, g...)
 	}
-	report(bin, load0, rs, start, *runs, *startRuns)
+	report(bin, load0, steal0, rs, start, *runs, *startRuns)
 }
 
-func report(bin, load0 string, rs, start []result, runs, startRuns int) {
+func report(bin, load0 string, steal0 [2]uint64, rs, start []result, runs, startRuns int) {
 	st, err := os.Stat(bin)
 	check(err)
 
-	fmt.Printf("Machine: %s/%s, %d CPUs, %s; %s; load average %s at the start, %s at the end; lmc binary %.1f MB (target ≤ 20 MB)\n\n",
-		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel(), time.Now().UTC().Format("2006-01-02"), load0, loadAvg(), float64(st.Size())/1e6)
+	steal1 := cpuTicks()
+	stolen := "unknown"
+	if all := steal1[0] - steal0[0]; all > 0 {
+		stolen = fmt.Sprintf("%.1f %%", 100*float64(steal1[1]-steal0[1])/float64(all))
+	}
+	fmt.Printf("Machine: %s/%s, %d CPUs, %s; %s; load average %s at the start, %s at the end; CPU time stolen by the hypervisor during the run: %s; lmc binary %.1f MB (target ≤ 20 MB)\n\n",
+		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel(), time.Now().UTC().Format("2006-01-02"), load0, loadAvg(), stolen, float64(st.Size())/1e6)
 	if len(start) > 0 {
 		fmt.Printf("Start-up (%d round-robin runs):\n\n", startRuns)
 		table(start)
@@ -271,9 +276,42 @@ func measureGroup(runs int, cases []spec) []result {
 	out := make([]result, len(cases))
 	for j, c := range cases {
 		sort.Slice(ds[j], func(a, b int) bool { return ds[j][a] < ds[j][b] })
+		if m, ok := peakRSS(c); ok {
+			rss[j] = m
+		}
 		out[j] = result{name: c.name, median: ds[j][len(ds[j])/2], min: ds[j][0], rssMB: float64(rss[j]) / 1024, target: c.target}
 	}
 	return out
+}
+
+// peakRSS runs c once more under /usr/bin/time for its peak RSS in KiB.
+// The rusage of a child this process starts is no good for it: Linux
+// carries the parent's high-water mark across the exec of a child that
+// shared its memory (Go starts children with CLONE_VM), so every case
+// would read at least the benchmark's own RSS. time is a small C program.
+func peakRSS(c spec) (int64, bool) {
+	f, err := os.CreateTemp("", "lmc-rss-")
+	if err != nil {
+		return 0, false
+	}
+	defer os.Remove(f.Name())
+	f.Close()
+	cmd := exec.Command("/usr/bin/time", append([]string{"-f", "%M", "-o", f.Name(), c.bin}, c.args...)...)
+	if err := cmd.Run(); err != nil {
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 0 && ee.ExitCode() != 4 {
+			return 0, false
+		}
+	}
+	b, err := os.ReadFile(f.Name())
+	if err != nil {
+		return 0, false
+	}
+	lines := strings.Fields(string(b))
+	if len(lines) == 0 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(lines[len(lines)-1], 10, 64)
+	return n, err == nil
 }
 
 func run(c spec) (time.Duration, int64) {
@@ -340,6 +378,27 @@ func loadAvg() string {
 		return "unknown"
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// cpuTicks is the machine's CPU time so far (all states) and the part of it
+// the hypervisor stole, in clock ticks (/proc/stat): on a shared VM, steal
+// is what makes medians wander.
+func cpuTicks() [2]uint64 {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return [2]uint64{}
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	var t [2]uint64
+	for i := 1; i < len(f); i++ {
+		n, _ := strconv.ParseUint(f[i], 10, 64)
+		t[0] += n
+		if i == 8 {
+			t[1] = n
+		}
+	}
+	return t
 }
 
 func cpuModel() string {
