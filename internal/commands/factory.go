@@ -10,6 +10,7 @@ import (
 
 	"lmc/internal/commands/iostreams"
 	"lmc/internal/commands/printers"
+	"lmc/internal/phasetime"
 	"lmc/internal/transport"
 )
 
@@ -26,6 +27,9 @@ type Factory struct {
 	NoColor bool
 	Timeout time.Duration
 	Verbose bool
+
+	// Times sums where the command's time goes (--verbose prints it).
+	Times *phasetime.Recorder
 
 	// EnvSources maps a flag name to the LMC_* variable or context that
 	// set it; Given every flag set by any layer (command line, LMC_*,

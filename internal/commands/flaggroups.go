@@ -21,16 +21,25 @@ const (
 // inGroup marks every flag fn adds to cmd's local flags as belonging to
 // group.
 func inGroup(cmd *cobra.Command, group string, fn func()) {
-	before := map[string]bool{}
-	cmd.Flags().VisitAll(func(fl *pflag.Flag) { before[fl.Name] = true })
+	// Visit in definition order (fn's flags come last), without pflag
+	// sorting a fresh copy of the flags on every visit: building the tree
+	// is part of every lmc start.
+	fs := cmd.Flags()
+	sorted := fs.SortFlags
+	fs.SortFlags = false
+	defer func() { fs.SortFlags = sorted }()
+	n := 0
+	fs.VisitAll(func(*pflag.Flag) { n++ })
 	fn()
-	cmd.Flags().VisitAll(func(fl *pflag.Flag) {
-		if !before[fl.Name] {
-			if fl.Annotations == nil {
-				fl.Annotations = map[string][]string{}
-			}
-			fl.Annotations[groupAnnotation] = []string{group}
+	i := 0
+	fs.VisitAll(func(fl *pflag.Flag) {
+		if i++; i <= n {
+			return
 		}
+		if fl.Annotations == nil {
+			fl.Annotations = map[string][]string{}
+		}
+		fl.Annotations[groupAnnotation] = []string{group}
 	})
 }
 

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"lmc/internal/commands/iostreams"
 	"lmc/internal/commands/printers"
+	"lmc/internal/phasetime"
 	"lmc/internal/tokenize"
 	"lmc/internal/tokenize/enginekey"
 	"lmc/internal/tokenize/lmcachekey"
@@ -130,12 +132,15 @@ func keysRun(ctx context.Context, o *KeysOptions) error {
 			return err
 		}
 		pv := keysPromptView{Index: p.Index, ID: p.ID, TotalTokens: len(p.Tokens), Chunks: []keyChunkView{}}
+		t := time.Now()
 		if err := eng.Each(p.Tokens, func(c lmcachekey.Chunk) error {
 			pv.Chunks = append(pv.Chunks, keyChunkView{Index: c.Index, Start: c.Start, End: c.End, Hash: eng.HashText(c.Hash), Key: c.Key})
 			return nil
 		}); err != nil {
 			return err
 		}
+		f.Times.Since(phasetime.Keys, t)
+		defer f.Times.Since(phasetime.Print, time.Now())
 		if len(pv.Chunks) == 0 && f.IOStreams.ShowHints() {
 			fmt.Fprintf(f.IOStreams.ErrOut, "%s has %s, fewer than one chunk (%d): no keys%s\n", promptName(src.name, p), iostreams.Plural(len(p.Tokens), "token"), res.Params.ChunkSize, unfullHint(res.Params))
 		}
@@ -156,6 +161,7 @@ func keysRun(ctx context.Context, o *KeysOptions) error {
 	if err != nil {
 		return err
 	}
+	defer f.Times.Since(phasetime.Print, time.Now())
 	switch o.Format {
 	case printers.JSON:
 		if len(prompts) == 1 {

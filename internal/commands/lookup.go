@@ -13,6 +13,7 @@ import (
 
 	"lmc/internal/commands/printers"
 	"lmc/internal/controllerclient"
+	"lmc/internal/phasetime"
 	"lmc/internal/tokenize"
 	"lmc/internal/tokenize/enginekey"
 	"lmc/internal/tokenize/lmcachekey"
@@ -275,13 +276,17 @@ func runLookups[T any](ctx context.Context, o *LookupOptions, src *tokenSource, 
 		prog := f.IOStreams.StartProgress("prompts looked up")
 		err := runPipelined(ctx, src.eachPrompt, o.Concurrency, newWorker, func(v T) error {
 			prog.Add(1)
+			defer f.Times.Since(phasetime.Print, time.Now())
 			return out.emit(v)
 		})
 		prog.Stop()
 		if err != nil {
 			return err
 		}
-		if err := out.finish(); err != nil {
+		t := time.Now()
+		err = out.finish()
+		f.Times.Since(phasetime.Print, t)
+		if err != nil {
 			return err
 		}
 		return gate.verdict()

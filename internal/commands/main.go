@@ -26,11 +26,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"lmc/internal/commands/iostreams"
 	"lmc/internal/controllerclient"
+	"lmc/internal/phasetime"
 	"lmc/internal/safetext"
 )
 
@@ -42,12 +44,23 @@ type BuildInfo struct {
 // Main runs lmc with args and returns the process exit code. It is the
 // testable entry point: main only adds signals and os.Exit.
 func Main(ctx context.Context, ios *iostreams.IOStreams, args []string, build BuildInfo) int {
-	f := &Factory{IOStreams: ios, Build: build, Args: args}
-	root := NewCmdRoot(f)
+	return runMain(ctx, ios, args, build, NewCmdRootFor)
+}
+
+// runMain is Main with the tree builder given (tests compare the partial
+// tree NewCmdRootFor builds with the whole one).
+func runMain(ctx context.Context, ios *iostreams.IOStreams, args []string, build BuildInfo, tree func(*Factory, []string) *cobra.Command) int {
+	f := &Factory{IOStreams: ios, Build: build, Args: args, Times: phasetime.Start()}
+	t := time.Now()
+	root := tree(f, args)
+	f.Times.Since(phasetime.Tree, t)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
 	if jerr := f.finishJQ(); jerr != nil && err == nil {
 		err = jerr
+	}
+	if f.Verbose {
+		fmt.Fprintln(ios.ErrOut, "lmc: time: "+f.Times.Report())
 	}
 	if err == nil {
 		return ExitOK

@@ -3,17 +3,157 @@ package commands
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"lmc/internal/commands/printers"
+	"lmc/internal/phasetime"
 	"lmc/internal/transport"
 )
 
 // NewCmdRoot builds the whole command tree.
 func NewCmdRoot(f *Factory) *cobra.Command {
+	root := newRoot(f)
+	for _, c := range topCommands() {
+		root.AddCommand(c.build(f))
+	}
+	for _, t := range helpTopics() {
+		root.AddCommand(t)
+	}
+	strictTree(root)
+	return root
+}
+
+// topCommand is one of root's commands: the names it answers to (its name,
+// then its aliases; TestTopCommandsTable holds them to the built command)
+// and its constructor.
+type topCommand struct {
+	names []string
+	build func(*Factory) *cobra.Command
+}
+
+// topCommands are root's commands, in the order help lists them (a
+// function, not a variable: demo runs Main, which builds the tree).
+func topCommands() []topCommand {
+	return []topCommand{
+		{[]string{"keys"}, NewCmdKeys},
+		{[]string{"explain"}, NewCmdExplain},
+		{[]string{"lookup"}, NewCmdLookup},
+		{[]string{"doctor"}, NewCmdDoctor},
+		{[]string{"health"}, NewCmdHealth},
+		{[]string{"move", "copy"}, NewCmdMove},
+		{[]string{"pin"}, NewCmdPin},
+		{[]string{"clear"}, NewCmdClear},
+		{[]string{"prefetch"}, NewCmdPrefetch},
+		{[]string{"task"}, NewCmdTask},
+		{[]string{"store"}, NewCmdStore},
+		{[]string{"compress"}, func(f *Factory) *cobra.Command { return NewCmdCompress(f, false) }},
+		{[]string{"decompress"}, func(f *Factory) *cobra.Command { return NewCmdCompress(f, true) }},
+		{[]string{"workers"}, NewCmdWorkers},
+		{[]string{"stats"}, NewCmdStats},
+		{[]string{"usage"}, NewCmdUsage},
+		{[]string{"quota"}, NewCmdQuota},
+		{[]string{"sandbox"}, NewCmdSandbox},
+		{[]string{"demo"}, NewCmdDemo},
+		{[]string{"config"}, NewCmdConfig},
+		{[]string{"__generate"}, newCmdGenerate},
+		{[]string{"version"}, NewCmdVersion},
+	}
+}
+
+// NewCmdRootFor builds the part of the tree that args can reach: root and
+// the one command they name, or root alone for --version. Building all of
+// it (some 600 flags) is most of lmc's own start-up, and a command never
+// sees its siblings. Anything else (no command, help, completion, a name
+// that is not a command, a root flag lmc cannot read) gets the whole tree,
+// so help, suggestions and completion see every command.
+func NewCmdRootFor(f *Factory, args []string) *cobra.Command {
+	root := newRoot(f)
+	name, ok := commandName(root, args)
+	if !ok {
+		return NewCmdRoot(f)
+	}
+	if name == "" {
+		if !versionOnly(args) {
+			return NewCmdRoot(f)
+		}
+	} else {
+		var build func(*Factory) *cobra.Command
+		for _, c := range topCommands() {
+			if slices.Contains(c.names, name) {
+				build = c.build
+			}
+		}
+		if build == nil {
+			return NewCmdRoot(f)
+		}
+		root.AddCommand(build(f))
+	}
+	strictTree(root)
+	return root
+}
+
+// commandName is the first argument that is not a root flag or its value
+// ("" when there is none); ok is false when an argument is a flag root
+// does not define (it may take a value: which argument names the command
+// is then unknown).
+func commandName(root *cobra.Command, args []string) (name string, ok bool) {
+	pf := root.PersistentFlags()
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return "", false
+		case strings.HasPrefix(a, "--"):
+			n, _, hasValue := strings.Cut(a[2:], "=")
+			fl := pf.Lookup(n)
+			if fl == nil {
+				if n == "version" || n == "help" {
+					continue
+				}
+				return "", false
+			}
+			if !hasValue && fl.NoOptDefVal == "" {
+				i++
+			}
+		case strings.HasPrefix(a, "-") && len(a) > 1:
+			fl := pf.ShorthandLookup(a[1:2])
+			if fl == nil {
+				if a == "-v" || a == "-h" {
+					continue
+				}
+				return "", false
+			}
+			if len(a) == 2 && fl.NoOptDefVal == "" {
+				i++
+			}
+		default:
+			return a, true
+		}
+	}
+	return "", true
+}
+
+// versionOnly: the arguments ask for the version and nothing else that
+// needs the tree (help, or no flag at all, lists the commands).
+func versionOnly(args []string) bool {
+	v := false
+	for _, a := range args {
+		switch a {
+		case "--version", "-v":
+			v = true
+		case "--help", "-h":
+			return false
+		}
+	}
+	return v
+}
+
+// newRoot is the root command and its persistent flags, without commands.
+func newRoot(f *Factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "lmc <command> [flags]",
 		Short: "Inspect and manage LMCache KV caches on Mooncake stores and LMCache controllers",
@@ -69,7 +209,7 @@ and key format), so it can tell a key mismatch from a real miss.`,
 	pf.StringVarP(&f.Output, "output", "o", "", "output format: "+strings.Join(printers.Names(printers.All), "|")+" (default: table on a terminal, plain when piped)")
 	pf.BoolVar(&f.NoColor, "no-color", false, "disable colour (also NO_COLOR, TERM=dumb, or stdout not a terminal)")
 	pf.DurationVar(&f.Timeout, "timeout", 10*time.Second, "deadline for each backend request (controller reads are retried up to twice with backoff)")
-	pf.BoolVar(&f.Verbose, "verbose", false, "log backend requests to stderr (credentials redacted)")
+	pf.BoolVar(&f.Verbose, "verbose", false, "log backend requests, and where the time went, to stderr (credentials redacted)")
 	addTransportFlags(root, &f.Transport)
 	pf.StringVar(&f.JQ, "jq", "", "filter JSON output with a jq expression (implies -o json), e.g. --jq .hit_tokens")
 	pf.StringVar(&f.ContextName, "context", "", "use this context from ~/.config/lmc/config.yaml (also LMC_CONTEXT)")
@@ -77,6 +217,7 @@ and key format), so it can tell a key mismatch from a real miss.`,
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(printers.Names(printers.All), cobra.ShellCompDirectiveNoFileComp))
 
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		defer f.Times.Since(phasetime.Tree, time.Now()) // the tree itself: Main
 		if err := f.bindEnv(cmd); err != nil {
 			return err
 		}
@@ -101,33 +242,5 @@ and key format), so it can tell a key mismatch from a real miss.`,
 		return nil
 	}
 
-	root.AddCommand(
-		NewCmdKeys(f),
-		NewCmdExplain(f),
-		NewCmdLookup(f),
-		NewCmdDoctor(f),
-		NewCmdHealth(f),
-		NewCmdMove(f),
-		NewCmdPin(f),
-		NewCmdClear(f),
-		NewCmdPrefetch(f),
-		NewCmdTask(f),
-		NewCmdStore(f),
-		NewCmdCompress(f, false),
-		NewCmdCompress(f, true),
-		NewCmdWorkers(f),
-		NewCmdStats(f),
-		NewCmdUsage(f),
-		NewCmdQuota(f),
-		NewCmdSandbox(f),
-		NewCmdDemo(f),
-		NewCmdConfig(f),
-		newCmdGenerate(f),
-		NewCmdVersion(f),
-	)
-	for _, t := range helpTopics() {
-		root.AddCommand(t)
-	}
-	strictTree(root)
 	return root
 }

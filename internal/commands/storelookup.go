@@ -13,6 +13,7 @@ import (
 
 	"lmc/internal/doctor"
 	"lmc/internal/mooncake"
+	"lmc/internal/phasetime"
 	"lmc/internal/tokenize"
 	"lmc/internal/tokenize/lmcachekey"
 )
@@ -167,6 +168,7 @@ func (s *storeLookup) source() (string, string) {
 // whether each key exists. With placement from the admin API, its answers
 // come back too (nil otherwise).
 func (s *storeLookup) existence(ctx context.Context, keys []string, wantQueries bool) ([]keyStatus, []mooncake.KeyQuery, error) {
+	defer s.f.Times.Since(phasetime.RPC, time.Now())
 	if err := s.ensureMaster(ctx); err != nil {
 		return nil, nil, s.f.masterErr(s.masterAddr, err)
 	}
@@ -216,11 +218,13 @@ func (s *storeLookup) lookup(ctx context.Context, eng *lmcachekey.Engine, p *tok
 	src, backend := s.source()
 	v := lookupPromptView{Source: src, Backend: backend, Index: p.Index, ID: p.ID, TotalTokens: len(p.Tokens), Chunks: []lookupChunkView{}}
 	var keys []string
+	t := time.Now()
 	err := eng.Each(p.Tokens, func(c lmcachekey.Chunk) error {
 		v.Chunks = append(v.Chunks, lookupChunkView{Index: c.Index, Start: c.Start, End: c.End, Hash: eng.HashText(c.Hash), Key: c.Key})
 		keys = append(keys, c.Key)
 		return nil
 	})
+	s.f.Times.Since(phasetime.Keys, t)
 	if err != nil || len(keys) == 0 {
 		return v, err
 	}

@@ -7,12 +7,14 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/spf13/cobra"
 
 	"lmc/internal/boundedio"
 	"lmc/internal/commands/iostreams"
+	"lmc/internal/phasetime"
 	"lmc/internal/tokenize"
 )
 
@@ -57,6 +59,7 @@ type tokenSource struct {
 	single *tokenize.Prompt // --text/--prompt-file/--messages
 	tt     *textTokenizer
 	ctx    context.Context
+	times  *phasetime.Recorder
 }
 
 // given reports whether token input was named: FILE or -, --tokens, or
@@ -72,7 +75,7 @@ func (f *Factory) openTokens(ctx context.Context, args []string, in *InputFlags,
 	if err != nil {
 		return nil, err
 	}
-	src.ctx = ctx
+	src.ctx, src.times = ctx, f.Times
 	if src.tt, err = f.newTextTokenizer(&in.Text, model, f.Given); err != nil {
 		src.close()
 		return nil, err
@@ -193,13 +196,16 @@ func inputHint(name string, err error) error {
 func (s *tokenSource) eachPrompt(fn func(*tokenize.Prompt) error) error {
 	defer s.close()
 	if s.single != nil {
+		t := time.Now()
 		p := *s.single
 		if err := s.tt.tokenize(s.ctx, s.name, &p); err != nil {
 			return err
 		}
+		s.times.Since(phasetime.Read, t)
 		return fn(&p)
 	}
 	for {
+		t := time.Now()
 		p, err := s.rd.Next()
 		if errors.Is(err, io.EOF) {
 			return nil
@@ -212,6 +218,7 @@ func (s *tokenSource) eachPrompt(fn func(*tokenize.Prompt) error) error {
 				return err
 			}
 		}
+		s.times.Since(phasetime.Read, t)
 		if err := fn(p); err != nil {
 			return err
 		}

@@ -39,14 +39,6 @@ type KeyInfo struct {
 	HexLetter bool // contains a-f: rendered in hex
 }
 
-var dtypeSet = func() map[string]bool {
-	m := map[string]bool{}
-	for _, d := range lmcachekey.DTypeValues {
-		m[d] = true
-	}
-	return m
-}()
-
 // MaxWorldSize bounds the world size (and so the worker ids) of a key lmc
 // recognises, as lmc's --world-size flag does.
 const MaxWorldSize = 4096

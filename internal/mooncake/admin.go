@@ -12,6 +12,7 @@ import (
 	"math"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"lmc/internal/transport"
@@ -248,135 +249,19 @@ func decodeJSONOnce(path string, body []byte, v any) error {
 // that differs only in case from one of known: encoding/json would let the
 // last of them win or fold them together, so {"ok":true,"OK":false} or a
 // repeated "success" could pass for an answer the master never gave. raw
-// has been decoded once already (it is valid JSON): its member names are
-// read by a byte scan (memberNames), with the token walk as the fallback
-// for anything the scan does not take.
+// has been decoded once already (it is valid JSON).
 func checkKeys(path string, raw []byte, known ...string) error {
-	names, ends, ok := memberNames(raw)
-	if !ok {
-		return checkKeysWalk(path, raw, known...)
-	}
-	seen := make(map[string]bool, len(names))
-	for i, k := range names {
-		if err := checkName(path, k, ends[i], seen, known); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func checkName(path, k string, end int, seen map[string]bool, known []string) error {
-	lk := strings.ToLower(k)
-	if seen[lk] {
-		return &ProtocolError{Method: path, Offset: end, Err: ErrContradiction, Msg: fmt.Sprintf("field %q appears twice", k)}
-	}
-	seen[lk] = true
-	for _, n := range known {
-		if k != n && strings.EqualFold(k, n) {
-			return &ProtocolError{Method: path, Offset: end, Msg: fmt.Sprintf("field %q is not %q", k, n)}
-		}
-	}
-	return nil
-}
-
-// checkKeysWalk is checkKeys through json.Decoder tokens.
-func checkKeysWalk(path string, raw []byte, known ...string) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+	// raw was decoded by encoding/json before (decodeJSONOnce, or as part
+	// of an answer that was): jsonObject walks it without decoding.
+	var keys keyList
+	_, isObject, _ := jsonObject(raw, func(k jsonKeyLit, keyEnd int, _ []byte) (int, error) {
+		keys.add(k, keyEnd)
+		return -1, nil
+	})
+	if !isObject {
 		return &ProtocolError{Method: path, Offset: -1, Msg: "the answer is not a JSON object"}
 	}
-	seen := map[string]bool{}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return &ProtocolError{Method: path, Offset: -1, Msg: "the answer is not the expected JSON: " + err.Error()}
-		}
-		k, _ := t.(string)
-		if err := checkName(path, k, int(dec.InputOffset()), seen, known); err != nil {
-			return err
-		}
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return &ProtocolError{Method: path, Offset: -1, Msg: "the answer is not the expected JSON: " + err.Error()}
-		}
-	}
-	return nil
-}
-
-// memberNames reads the member names of the object raw holds, and the
-// offset just past each name's closing quote, by scanning bytes: raw must
-// be valid JSON (it was decoded before). Names are taken as they are when
-// plain ASCII without escapes, and decoded by encoding/json otherwise (so
-// invalid UTF-8 and escapes read as encoding/json reads them). ok is false
-// when raw is not an object, or when anything is out of the ordinary; the
-// caller then walks tokens instead.
-func memberNames(raw []byte) (names []string, ends []int, ok bool) {
-	i := skipSpace(raw, 0)
-	if i >= len(raw) || raw[i] != '{' {
-		return nil, nil, false
-	}
-	i++
-	depth := 1     // nesting of objects and arrays
-	expect := true // at depth 1, the next string is a member name
-	for i < len(raw) {
-		switch c := raw[i]; c {
-		case '"':
-			start := i
-			i++
-			plain := true
-			for i < len(raw) && raw[i] != '"' {
-				if raw[i] == '\\' {
-					plain = false
-					i++
-				} else if raw[i] >= 0x80 || raw[i] < 0x20 {
-					plain = false
-				}
-				i++
-			}
-			if i >= len(raw) {
-				return nil, nil, false
-			}
-			i++ // the closing quote
-			if depth == 1 && expect {
-				var k string
-				if plain {
-					k = string(raw[start+1 : i-1])
-				} else if err := json.Unmarshal(raw[start:i], &k); err != nil {
-					return nil, nil, false
-				}
-				names = append(names, k)
-				ends = append(ends, i)
-				expect = false
-			}
-		case '{', '[':
-			depth++
-			i++
-		case '}', ']':
-			depth--
-			i++
-			if depth == 0 {
-				if rest := skipSpace(raw, i); rest != len(raw) {
-					return nil, nil, false
-				}
-				return names, ends, true
-			}
-		case ',':
-			if depth == 1 {
-				expect = true
-			}
-			i++
-		default:
-			i++
-		}
-	}
-	return nil, nil, false
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
+	return keys.check(path, known...)
 }
 
 var answerKeys = []string{"success", "error_code", "error_message", "error", "data"}
@@ -410,11 +295,16 @@ func (a *Admin) getData(ctx context.Context, pathAndQuery string, limit int64) (
 	if err != nil {
 		return nil, err
 	}
-	var an answer
-	if err := decodeJSONOnce(path, body, &an); err != nil {
+	an, keys, err := decodeAnswer(path, body)
+	if err != nil {
 		return nil, err
 	}
-	if err := checkKeys(path, body, answerKeys...); err != nil {
+	if keys == nil {
+		err = checkKeys(path, body, answerKeys...)
+	} else {
+		err = keys.check(path, answerKeys...) // checkKeys on the keys decodeAnswer met
+	}
+	if err != nil {
 		return nil, err
 	}
 	if err := an.failure(path, status); err != nil {
@@ -539,12 +429,14 @@ type jsonKeyQuery struct {
 	Error           *string            `json:"error"`
 	Values          []BufferDescriptor `json:"values"`
 	DiskValues      []DiskDescriptor   `json:"disk_values"`
-	LocalDiskValues []struct {
-		ClientID          json.RawMessage `json:"client_id"`
-		ObjectSize        uint64          `json:"object_size"`
-		TransportEndpoint string          `json:"transport_endpoint"`
-	} `json:"local_disk_values"`
-	NoFValues []BufferDescriptor `json:"nof_values"`
+	LocalDiskValues []jsonLocalDisk    `json:"local_disk_values"`
+	NoFValues       []BufferDescriptor `json:"nof_values"`
+}
+
+type jsonLocalDisk struct {
+	ClientID          json.RawMessage `json:"client_id"`
+	ObjectSize        uint64          `json:"object_size"`
+	TransportEndpoint string          `json:"transport_endpoint"`
 }
 
 // parseUUIDJSON accepts the forms a UUID may take in JSON: [first, second],
@@ -573,8 +465,17 @@ func parseUUIDJSON(raw json.RawMessage) UUID {
 // key exactly.
 func queryEscape(s string) string {
 	const hex = "0123456789ABCDEF"
+	n := len(s)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~') {
+			n += 2
+		}
+	}
+	if n == len(s) {
+		return s
+	}
 	var b strings.Builder
-	b.Grow(len(s))
+	b.Grow(n)
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
@@ -630,15 +531,57 @@ func (a *Admin) BatchQueryKeys(ctx context.Context, keys []string) ([]KeyQuery, 
 		escaped[i] = queryEscape(k)
 	}
 	const path = "/batch_query_keys?keys="
-	for _, r := range splitBatch(len(a.base)+len(path), a.maxURL, escaped) {
-		page, err := a.queryPage(ctx, path+strings.Join(escaped[r[0]:r[1]], ","), keys[r[0]:r[1]])
+	pages := splitBatch(len(a.base)+len(path), a.maxURL, escaped)
+	query := func(ctx context.Context, i int) error {
+		r := pages[i]
+		return a.queryPage(ctx, path+strings.Join(escaped[r[0]:r[1]], ","), keys[r[0]:r[1]], out[r[0]:r[1]])
+	}
+	if len(pages) == 1 {
+		if err := query(ctx, 0); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	// (A failed page may have filled part of its range of out: out is
+	// returned only when every page succeeded.)
+	// Up to pagesInFlight pages at once (each on its own connection of the
+	// peer's pool), taken in order. A failure stops the pages not yet sent
+	// (those in flight finish: cancelling them could turn an earlier page's
+	// answer into an error); the error returned is that of the first page,
+	// in key order, that failed — the one a page-by-page loop would meet.
+	errs := make([]error, len(pages))
+	var next atomic.Int64
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	for range min(pagesInFlight, len(pages)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(pages) || failed.Load() {
+					return
+				}
+				if errs[i] = query(ctx, i); errs[i] != nil {
+					failed.Store(true)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return nil, err
 		}
-		copy(out[r[0]:r[1]], page)
 	}
 	return out, nil
 }
+
+// pagesInFlight bounds the /batch_query_keys requests of one
+// BatchQueryKeys call in flight at once: a prompt of 128k tokens needs
+// about ten pages, which would otherwise wait on each other's round trip.
+const pagesInFlight = 4
 
 var entryKeys = []string{"ok", "error", "values", "disk_values", "local_disk_values", "nof_values"}
 
@@ -668,11 +611,11 @@ func batchPageLimit(keys []string) int64 {
 // only keys that were asked, each once; an entry that is ok and names an
 // error contradicts itself. A key the answer leaves out is an error for
 // that key (Code INTERNAL_ERROR), never a miss.
-func (a *Admin) queryPage(ctx context.Context, pathAndQuery string, keys []string) ([]KeyQuery, error) {
+func (a *Admin) queryPage(ctx context.Context, pathAndQuery string, keys []string, out []KeyQuery) error {
 	const p = "/batch_query_keys"
 	data, err := a.getData(ctx, pathAndQuery, batchPageLimit(keys))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	wrong := func(sentinel error, format string, args ...any) error {
 		return &ProtocolError{Method: p, Offset: -1, Err: sentinel, Msg: fmt.Sprintf(format, args...)}
@@ -682,39 +625,57 @@ func (a *Admin) queryPage(ctx context.Context, pathAndQuery string, keys []strin
 		asked[k] = i
 	}
 	got := make([]*jsonKeyQuery, len(keys))
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return nil, wrong(nil, "data is not an object of keys")
-	}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return nil, wrong(nil, "data: %v", err)
+	entries := make([]jsonKeyQuery, len(keys)) // got's targets, one allocation
+	var jqv jsonKeyQuery
+	// data is part of an answer encoding/json accepted (getData): walk
+	// its members without decoding the whole again.
+	_, isObject, err := jsonObject(data, func(kl jsonKeyLit, _ int, rest []byte) (int, error) {
+		jqv = jsonKeyQuery{}
+		jq := &jqv
+		// checkKeys(p, raw, entryKeys...) on the keys decodeCommon met.
+		var keys keyList
+		n, common, isObject := jq.decodeCommon(rest, &keys)
+		k := ""
+		i, ok := 0, false
+		if pk := kl.plain(); pk != nil {
+			i, ok = asked[string(pk)]
+			if !ok || got[i] != nil || !isObject || !common {
+				k = string(pk)
+			}
+		} else {
+			k = kl.String()
+			i, ok = asked[k]
 		}
-		k, _ := t.(string)
-		var raw json.RawMessage
-		var jq jsonKeyQuery
-		if err := dec.Decode(&raw); err != nil {
-			return nil, wrong(nil, "the entry of key %q: %v", k, err)
+		if !isObject {
+			return 0, withKey(&ProtocolError{Method: p, Offset: -1, Msg: "the answer is not a JSON object"}, k)
 		}
-		if err := checkKeys(p, raw, entryKeys...); err != nil {
-			return nil, withKey(err, k)
+		if err := keys.check(p, entryKeys...); err != nil {
+			return 0, withKey(err, k)
 		}
-		if err := json.Unmarshal(raw, &jq); err != nil {
-			return nil, wrong(nil, "the entry of key %q: %v", k, err)
+		if !common {
+			*jq = jsonKeyQuery{}
+			if err := json.Unmarshal(rest[:n], jq); err != nil {
+				return 0, wrong(nil, "the entry of key %q: %v", k, err)
+			}
 		}
-		i, ok := asked[k]
 		switch {
 		case !ok:
-			return nil, wrong(ErrContradiction, "the answer names key %q, which was not asked", k)
+			return 0, wrong(ErrContradiction, "the answer names key %q, which was not asked", k)
 		case got[i] != nil:
-			return nil, wrong(ErrContradiction, "the answer names key %q twice", k)
+			return 0, wrong(ErrContradiction, "the answer names key %q twice", k)
 		case jq.OK && jq.Error != nil && *jq.Error != "":
-			return nil, wrong(ErrContradiction, "key %q is ok and has error %q", k, *jq.Error)
+			return 0, wrong(ErrContradiction, "key %q is ok and has error %q", kl.String(), *jq.Error)
 		}
-		got[i] = &jq
+		entries[i] = *jq
+		got[i] = &entries[i]
+		return n, nil
+	})
+	if !isObject {
+		return wrong(nil, "data is not an object of keys")
 	}
-	out := make([]KeyQuery, len(keys))
+	if err != nil {
+		return err
+	}
 	for i, k := range keys {
 		q := KeyQuery{Key: k}
 		jq := got[i]
@@ -730,7 +691,7 @@ func (a *Admin) queryPage(ctx context.Context, pathAndQuery string, keys []strin
 			continue
 		}
 		if n := len(jq.Values) + len(jq.DiskValues) + len(jq.LocalDiskValues) + len(jq.NoFValues); n > MaxReplicasPerKey {
-			return nil, wrong(ErrContradiction, "%d replicas for key %q, more than the %d a master places", n, k, MaxReplicasPerKey)
+			return wrong(ErrContradiction, "%d replicas for key %q, more than the %d a master places", n, k, MaxReplicasPerKey)
 		}
 		q.OK = jq.OK
 		if jq.Error != nil {
@@ -753,7 +714,7 @@ func (a *Admin) queryPage(ctx context.Context, pathAndQuery string, keys []strin
 		}
 		out[i] = q
 	}
-	return out, nil
+	return nil
 }
 
 // GetAllKeys streams GET /get_all_keys (default tenant, keys with a readable

@@ -277,8 +277,6 @@ func (cc *conn) unexpectedSeq(seq uint32) error {
 	return &ProtocolError{Offset: 4, Msg: msg, Err: ErrUnexpectedSeq}
 }
 
-var longAgo = time.Unix(1, 0)
-
 // send writes one request frame, stamping its seq_num, and registers p for
 // the reply. A write that fails or is interrupted (the frame may be half
 // written) kills the connection.
@@ -304,7 +302,7 @@ func (cc *conn) send(ctx context.Context, frame []byte, p *pendingCall) (uint32,
 	cc.nc.SetWriteDeadline(dl)
 	fired := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
-		cc.nc.SetWriteDeadline(longAgo)
+		cc.nc.SetWriteDeadline(time.Unix(1, 0)) // long ago: the write fails at once
 		close(fired)
 	})
 	_, err := cc.nc.Write(frame)

@@ -15,8 +15,10 @@ type ErrorCode int32
 // String returns the upstream name (for example "OBJECT_NOT_FOUND"), or
 // "ErrorCode(n)" for a value this package does not know.
 func (c ErrorCode) String() string {
-	if s, ok := errorCodeNames[c]; ok {
-		return s
+	for _, e := range errorCodeNames {
+		if e.code == c {
+			return e.name
+		}
 	}
 	return "ErrorCode(" + strconv.Itoa(int(c)) + ")"
 }
@@ -27,9 +29,9 @@ func (c ErrorCode) Error() string { return fmt.Sprintf("%s (%d)", c.String(), in
 // ParseErrorCode maps an upstream name such as "OBJECT_NOT_FOUND" back to
 // its code, as used in the admin API's JSON answers.
 func ParseErrorCode(name string) (ErrorCode, bool) {
-	for c, n := range errorCodeNames {
-		if n == name {
-			return c, true
+	for _, e := range errorCodeNames {
+		if e.name == name {
+			return e.code, true
 		}
 	}
 	return 0, false

@@ -247,11 +247,8 @@ func DecodeRequestFrame(b []byte) (RequestHeader, []byte, []byte, error) {
 	return h, body, b[end:], nil
 }
 
-// Literals of the two coro_rpc error bodies (spec §1.2).
-var (
-	litErrMsg  = LitString
-	litErrPair = Struct(LitU16, LitString)
-)
+// litErrMsg and litErrPair, the literals of the two coro_rpc error bodies
+// (spec §1.2), are in literals_gen.go.
 
 // DecodeRPCError turns a reply with a non-zero err_code into an *RPCError.
 // err_code 255 means the real errc is inside the body as pair<u16,string>.

@@ -24,43 +24,12 @@ func (m Method) ArgsCode() uint32 {
 // ResultCode returns the type code of the result.
 func (m Method) ResultCode() uint32 { return m.Result.Code() }
 
-var (
-	litExpVoid   = Expected(LitVoid, LitErrorCode)
-	litExpBool   = Expected(LitBool, LitErrorCode)
-	litExpString = Expected(LitString, LitErrorCode)
-)
+// The RPCs this package speaks (MethodPing, MethodBatchExistKey, …, at the
+// HEAD schema, spec §2, §5) and the literals they share are static data in
+// literals_gen.go; their recipes are in literals_gen_test.go.
 
-// The RPCs this package speaks, at the HEAD schema (spec §2, §5).
-var (
-	MethodServiceReady = method("ServiceReady", nil, litExpString)
-	MethodPing         = method("Ping", Args(LitUUID), Expected(LitPingResponse, LitErrorCode))
-
-	MethodExistKey      = method("ExistKey", Args(LitString, LitString), litExpBool)
-	MethodBatchExistKey = method("BatchExistKey", Args(Vec(LitString), LitString), Vec(litExpBool))
-
-	MethodGetReplicaList = method("GetReplicaList", Args(LitString, LitString),
-		Expected(ReplicaListLiteral(LayoutHEAD), LitErrorCode))
-	MethodBatchGetReplicaList = method("BatchGetReplicaList", Args(Vec(LitString), LitString),
-		Vec(Expected(ReplicaListLiteral(LayoutHEAD), LitErrorCode)))
-
-	MethodMountSegment   = method("MountSegment", Args(LitSegment, LitUUID), litExpVoid)
-	MethodReMountSegment = method("ReMountSegment", Args(Vec(LitSegment), LitUUID), litExpVoid)
-	MethodUnmountSegment = method("UnmountSegment", Args(LitUUID, LitUUID), litExpVoid)
-
-	MethodPutStart = method("PutStart", Args(LitUUID, LitString, LitU64, LitReplicateConfig, LitString),
-		Expected(Vec(ReplicaDescLiteral(LayoutHEAD)), LitErrorCode))
-	MethodPutEnd    = method("PutEnd", Args(LitUUID, LitObjectMeta, litEnum, LitString), litExpVoid)
-	MethodPutRevoke = method("PutRevoke", Args(LitUUID, LitString, litEnum, LitString), litExpVoid)
-	MethodRemove    = method("Remove", Args(LitString, LitBool, LitString), litExpVoid)
-	MethodRemoveAll = method("RemoveAll", Args(LitBool, LitString), LitI64)
-)
-
-// Signatures of masters older than commit a953dcb1 (v0.3.11 and before),
-// whose read RPCs take no tenant argument. Same function ids.
-var (
-	LegacyExistKeyArgs      = Args(LitString)
-	LegacyBatchExistKeyArgs = Args(Vec(LitString))
-)
+// LegacyExistKeyArgs and LegacyBatchExistKeyArgs, the signatures of masters
+// older than commit a953dcb1 (v0.3.11 and before), are in literals_gen.go.
 
 // Result literals of GetReplicaList / BatchGetReplicaList for each layout.
 func getReplicaListResult(l Layout) Literal {
@@ -81,7 +50,5 @@ func BatchGetReplicaListResult(l Layout) Literal { return batchGetReplicaListRes
 // Layouts lists every layout this package decodes, newest first.
 var Layouts = []Layout{LayoutHEAD, LayoutV0311, LayoutV0310}
 
-var (
-	getReplicaListResults      = []Literal{getReplicaListResult(LayoutHEAD), getReplicaListResult(LayoutV0311), getReplicaListResult(LayoutV0310)}
-	batchGetReplicaListResults = []Literal{batchGetReplicaListResult(LayoutHEAD), batchGetReplicaListResult(LayoutV0311), batchGetReplicaListResult(LayoutV0310)}
-)
+// getReplicaListResults and batchGetReplicaListResults (one per layout, in
+// the order of Layouts) are in literals_gen.go.

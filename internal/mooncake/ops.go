@@ -30,11 +30,8 @@ import (
 // them, and a caller that does not really transfer the bytes commits
 // garbage replicas or steals a node's work (§4.3, §7.4).
 
-// RPCs of the removal path besides Remove and RemoveAll (methods.go).
-var (
-	MethodBatchRemove   = method("BatchRemove", Args(Vec(LitString), LitBool, LitString), Vec(litExpVoid))
-	MethodRemoveByRegex = method("RemoveByRegex", Args(LitString, LitBool, LitString), Expected(LitI64, LitErrorCode))
-)
+// MethodBatchRemove and MethodRemoveByRegex, the RPCs of the removal path
+// besides Remove and RemoveAll, are in literals_gen.go.
 
 // opReplyBytes is the largest body a master can legitimately send for a
 // result of literal lit whose payload holds fixed bytes besides nlen

@@ -71,64 +71,78 @@ const (
 	reasonSegment  = "no segment of that name is mounted"
 )
 
-// opCodes lists, per call, the codes mooncake-ops.md reports for it (§2,
-// §3, §4.2, §5.1), checked against master_service.cpp.
-var opCodes = map[string][]OpCode{
-	"Remove": {
+// opCodeTable lists, per call, the codes mooncake-ops.md reports for it (§2,
+// §3, §4.2, §5.1), checked against master_service.cpp. It is a slice, not a
+// map, so that it is static data (a map is built when the program starts).
+var opCodeTable = []struct {
+	op    string
+	codes []OpCode
+}{
+	{"Remove", []OpCode{
 		{CodeObjectNotFound, reasonNotFound},
 		{CodeObjectHasLease, reasonLease},
 		{CodeReplicaIsNotReady, reasonWriting},
 		{CodeObjectHasReplicationTask, reasonRepl},
 		{CodeInvalidParams, reasonTenantRd},
-	},
-	"BatchRemove": {
+	}},
+	{"BatchRemove", []OpCode{
 		{CodeObjectNotFound, reasonNotFound + " (a key listed twice: the second entry)"},
 		{CodeObjectHasLease, reasonLease},
 		{CodeReplicaIsNotReady, reasonWriting},
 		{CodeObjectHasReplicationTask, reasonRepl},
 		{CodeInvalidParams, reasonTenantRd + " (every entry)"},
-	},
-	"RemoveByRegex": {
+	}},
+	{"RemoveByRegex", []OpCode{
 		{CodeInvalidParams, "the master could not compile the pattern as an ECMAScript regex (no inline flags such as (?i), no named groups), or " + reasonTenantRd},
-	},
-	"CreateCopyTask": {
+	}},
+	{"CreateCopyTask", []OpCode{
 		{CodeTenantNotRegistered, reasonTenantWr},
 		{CodeInvalidParams, "no target segment was given, or a target segment is not mounted (the master answers INVALID_PARAMS, not SEGMENT_NOT_FOUND, for an unknown target)"},
 		{CodeObjectNotFound, reasonNotFound},
 		{CodeUnavailableInCurrentStatus, reasonDraining},
 		{CodeInternalError, "the key has no memory replica on a segment with a known owner to copy from"},
 		{CodeTaskPendingLimitExceeded, reasonPending},
-	},
-	"CreateMoveTask": {
+	}},
+	{"CreateMoveTask", []OpCode{
 		{CodeTenantNotRegistered, reasonTenantWr},
 		{CodeObjectNotFound, reasonNotFound},
 		{CodeInvalidParams, "source and target are the same segment, the target segment is not mounted, or the key has no replica on the source segment (the master answers INVALID_PARAMS for all three)"},
 		{CodeUnavailableInCurrentStatus, reasonDraining},
 		{CodeInternalError, "the owner of the source segment is unknown to the master"},
 		{CodeTaskPendingLimitExceeded, reasonPending},
-	},
-	"QueryTask": {
+	}},
+	{"QueryTask", []OpCode{
 		{CodeTaskNotFound, "no such task: the id is wrong, the task finished long ago and was pruned (the master keeps the newest --max_total_finished_tasks, 10000 by default), or the master restarted (tasks are not persisted)"},
-	},
-	"QuerySegmentStatus":     {{CodeSegmentNotFound, reasonSegment}},
-	"QuerySegmentStatusById": {{CodeSegmentNotFound, "no segment with that id is mounted"}},
+	}},
+	{"QuerySegmentStatus", []OpCode{{CodeSegmentNotFound, reasonSegment}}},
+	{"QuerySegmentStatusById", []OpCode{{CodeSegmentNotFound, "no segment with that id is mounted"}}},
 	// Admin routes.
-	"/query_segment": {{CodeSegmentNotFound, reasonSegment + " (the master answers HTTP 500 \"Failed to query segment\")"}},
-	"/api/v1/segments/status": {
+	{"/query_segment", []OpCode{{CodeSegmentNotFound, reasonSegment + " (the master answers HTTP 500 \"Failed to query segment\")"}}},
+	{"/api/v1/segments/status", []OpCode{
 		{CodeSegmentNotFound, reasonSegment},
 		{CodeInvalidParams, "no segment name was given"},
-	},
+	}},
 }
 
 // OpCodes returns the codes the master is known to answer to a store
 // operation (by RPC name), with their meaning, in the order the master
 // checks them. RemoveAll and BatchQueryIp never fail with a code.
-func OpCodes(op string) []OpCode { return append([]OpCode(nil), opCodes[op]...) }
+func OpCodes(op string) []OpCode { return append([]OpCode(nil), opCodesOf(op)...) }
+
+// opCodesOf is the entry of op in opCodeTable (nil when it has none).
+func opCodesOf(op string) []OpCode {
+	for _, e := range opCodeTable {
+		if e.op == op {
+			return e.codes
+		}
+	}
+	return nil
+}
 
 // OpReason explains code for op. Codes the spec does not list for op are
 // described as unexpected, with the master's name for them.
 func OpReason(op string, code ErrorCode) string {
-	for _, c := range opCodes[op] {
+	for _, c := range opCodesOf(op) {
 		if c.Code == code {
 			return c.Reason
 		}

@@ -48,12 +48,8 @@ func ParseSegmentStatus(name string) (SegmentStatus, bool) {
 	return 0, false
 }
 
-// The segment RPCs an operator calls.
-var (
-	MethodQuerySegmentStatus     = method("QuerySegmentStatus", Args(LitString), Expected(litEnum, LitErrorCode))
-	MethodQuerySegmentStatusByID = method("QuerySegmentStatusById", Args(LitUUID), Expected(litEnum, LitErrorCode))
-	MethodBatchQueryIP           = method("BatchQueryIp", Args(Vec(LitUUID)), Expected(Map(LitUUID, Vec(LitString)), LitErrorCode))
-)
+// The segment RPCs an operator calls (MethodQuerySegmentStatus,
+// MethodQuerySegmentStatusByID, MethodBatchQueryIP) are in literals_gen.go.
 
 // QuerySegmentStatus returns the status of the segment named name.
 // An unknown segment is an *OpError with SEGMENT_NOT_FOUND.

@@ -88,16 +88,9 @@ func (t Task) TimedOut() bool {
 	return t.Status == TaskFailed && (t.Message == TaskMessagePendingTimeout || t.Message == TaskMessageProcessingTimeout)
 }
 
-// LitQueryTaskResponse is QueryTaskResponse (§1.1): id, type, status,
-// created_at_ms_epoch, last_updated_at_ms_epoch, assigned_client, message.
-var LitQueryTaskResponse = Struct(LitUUID, litEnum, litEnum, LitI64, LitI64, LitUUID, LitString)
-
-// The task RPCs an operator calls (§4.2).
-var (
-	MethodCreateCopyTask = method("CreateCopyTask", Args(LitString, LitString, Vec(LitString)), Expected(LitUUID, LitErrorCode))
-	MethodCreateMoveTask = method("CreateMoveTask", Args(LitString, LitString, LitString, LitString), Expected(LitUUID, LitErrorCode))
-	MethodQueryTask      = method("QueryTask", Args(LitUUID), Expected(LitQueryTaskResponse, LitErrorCode))
-)
+// LitQueryTaskResponse (QueryTaskResponse, §1.1) and the task RPCs an
+// operator calls (MethodCreateCopyTask, MethodCreateMoveTask,
+// MethodQueryTask; §4.2) are in literals_gen.go.
 
 // MaxTaskMessage bounds the executor's message accepted in a QueryTask
 // reply. Mooncake's client writes a few dozen bytes.

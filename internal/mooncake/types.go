@@ -257,29 +257,24 @@ type PingResponse struct {
 
 // ---- literals of the Mooncake wire types (spec §3.4) ----
 
-var (
-	// LitUUID: std::pair<uint64,uint64>, trivially serializable, align 8.
-	LitUUID       = TrivialStruct(8, 8, LitU64, LitU64)
-	LitErrorCode  = LitI32
-	litEnum       = LitI32
-	LitBufferDesc = Struct(LitU64, LitU64, LitString, LitString)
-	LitMemoryDesc = Struct(LitBufferDesc)
-	LitNoFDesc    = Struct(LitBufferDesc)
-	LitDiskDesc   = Struct(LitString, LitU64)
-	LitLocalDisk  = Struct(LitUUID, LitU64, LitString)
-	LitDFSDesc    = Struct(LitString, LitU64, LitU64, LitU64, LitI32)
-	LitSegment    = Struct(LitUUID, LitString, LitU64, LitU64, LitString, LitString, LitString)
-	// LitReplicateConfig has no YLT_REFL and holds containers, so it is a
-	// plain (non-trivial) struct literal.
-	LitReplicateConfig = Struct(LitU64, LitU64, LitU64, LitU8, Opt(LitU64), LitBool,
-		Vec(LitString), LitString, Vec(LitString), LitBool, LitU8, LitString, Opt(Vec(LitString)))
-	LitObjectMeta   = Struct(LitString, Opt(LitU64))
-	LitPingResponse = Struct(LitI64, litEnum)
-)
+// LitUUID, LitBufferDesc, LitSegment and the other wire-type literals are
+// static data in literals_gen.go (their recipes: literals_gen_test.go).
 
-var layoutAlt = map[ReplicaKind]Literal{
-	KindMemory: LitMemoryDesc, KindNoF: LitNoFDesc, KindDisk: LitDiskDesc,
-	KindLocalDisk: LitLocalDisk, KindDFS: LitDFSDesc,
+// layoutAlt is the literal of a replica kind's descriptor.
+func layoutAlt(k ReplicaKind) Literal {
+	switch k {
+	case KindMemory:
+		return LitMemoryDesc
+	case KindNoF:
+		return LitNoFDesc
+	case KindDisk:
+		return LitDiskDesc
+	case KindLocalDisk:
+		return LitLocalDisk
+	case KindDFS:
+		return LitDFSDesc
+	}
+	return nil
 }
 
 // ReplicaDescLiteral returns the literal of Replica::Descriptor in a layout.
@@ -287,7 +282,7 @@ func ReplicaDescLiteral(l Layout) Literal {
 	kinds := layoutKinds[l]
 	alts := make([]Literal, len(kinds))
 	for i, k := range kinds {
-		alts[i] = layoutAlt[k]
+		alts[i] = layoutAlt(k)
 	}
 	return Struct(LitU64, Variant(alts...), litEnum)
 }

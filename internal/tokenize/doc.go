@@ -17,6 +17,8 @@
 //
 //   - lmcachekey: LMCache's chunk keys (chunking, prefix-hash chain, every
 //     hash algorithm and key schema);
+//   - pyobj and digest: the bytes engines hash (pickle, canonical CBOR) and
+//     the XXH3-128 and BLAKE3 digests of them;
 //   - lmcacheconfig: LMCache's engine YAML and LMCACHE_* overrides, as far
 //     as they decide keys and the master address;
 //   - hf: a pure-Go encoder of Hugging Face tokenizer.json files;

@@ -1,14 +1,18 @@
 package tokenize
 
 import (
+	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"strconv"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // MaxTokenID is the largest token ID accepted (token IDs are uint32).
@@ -105,6 +109,8 @@ type Reader struct {
 	// longStrings lets skipped strings take up to maxTextBytes (chat
 	// messages' content), not 1 MiB.
 	longStrings bool
+	// slow turns the word-at-a-time token path off (tests compare).
+	slow bool
 }
 
 // NewReader reads prompts from r; name is used in error messages.
@@ -367,6 +373,9 @@ func (r *Reader) tokenArray(dst []uint32) ([]uint32, error) {
 		r.advance()
 		return dst, nil
 	}
+	if dst == nil {
+		dst = r.sizedTokens()
+	}
 	for {
 		var done bool
 		dst, done = r.fastTokens(dst)
@@ -411,10 +420,28 @@ func (r *Reader) tokenArray(dst []uint32) ([]uint32, error) {
 // Anything else — the window's end, a newline, a malformed or too large
 // number — is left to the general path, which starts where this stopped
 // and reports errors with their position. done reports the closing ']'.
+//
+// The common item, up to 7 digits followed by ',' (and one space) or ']',
+// is read eight bytes at a time: the digits are found and converted with
+// word arithmetic (no branch per digit). Any other item goes through the
+// byte loop below, under the same rules.
 func (r *Reader) fastTokens(dst []uint32) ([]uint32, bool) {
 	buf := r.buf[:r.n] // len(buf) bounds every index: no bounds checks below
 	i := r.pos
 	for {
+		for !r.slow {
+			j, k, st := wordTokens(buf, i, dst[len(dst):cap(dst)])
+			dst = dst[:len(dst)+k]
+			i = j
+			r.pos = i
+			if st == wordsDone {
+				return dst, true
+			}
+			if st != wordsFull {
+				break
+			}
+			dst = growTokens(dst)
+		}
 		for i < len(buf) && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r') {
 			i++
 		}
@@ -441,6 +468,9 @@ func (r *Reader) fastTokens(dst []uint32) ([]uint32, bool) {
 		case ',':
 			dst = appendToken(dst, uint32(v))
 			i++
+			for i < len(buf) && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r') {
+				i++ // the next item's leading space, so the word path can take it
+			}
 			r.pos = i
 		case ']':
 			dst = appendToken(dst, uint32(v))
@@ -450,6 +480,100 @@ func (r *Reader) fastTokens(dst []uint32) ([]uint32, bool) {
 			return dst, false
 		}
 	}
+}
+
+const (
+	wordsStopped = iota // an item the byte loop must read
+	wordsDone           // the closing ']' was read
+	wordsFull           // out is full and the next item is a token
+)
+
+// wordTokens reads the items at buf[i:] into out while each is the common
+// "ID," (with one space after the comma) or "ID]" with at most 7 digits and
+// a word of input to read it from. It returns the position after the last
+// item read and how many it read.
+//
+// An item is one 8-byte load: x is the word with '0' subtracted from every
+// byte, so digits are the bytes 0..9; a byte is not a digit when adding
+// 0x76 sets its top bit or it had it already (a carry out of such a byte
+// only reaches later bytes, so the lowest non-digit is always found). The
+// digits are moved to the top of the word, zero bytes (leading zeros)
+// below them, and combined by three multiplications; the byte after them
+// is the separator.
+func wordTokens(buf []byte, i int, out []uint32) (int, int, int) {
+	k := 0
+	for i+8 < len(buf) {
+		// The loop condition keeps buf[i:i+9] in the window; n <= 7.
+		w := load64(buf, i)
+		x := w ^ 0x3030303030303030
+		// Bit 63 stands for "not a digit" in the last byte, so that the
+		// count never exceeds 7: eight digits then fail the separator test.
+		n := bits.TrailingZeros64(((x+0x7676767676767676)|x)&0x8080808080808080|1<<63) >> 3
+		if n == 0 || (byte(x) == 0 && n > 1) { // no digit, or a leading zero
+			return i, k, wordsStopped
+		}
+		c := load8(buf, i+n)
+		if c != ',' && c != ']' {
+			return i, k, wordsStopped
+		}
+		if k >= len(out) {
+			return i, k, wordsFull
+		}
+		// x * 2^(64-8n) is x << (64-8n), without a variable shift.
+		d := x * digitShift[n&7]
+		d = d * (10<<8 + 1) >> 8                             // pairs of digits in 16-bit lanes
+		d = (d & 0x00FF00FF00FF00FF) * (100<<16 + 1) >> 16   // groups of 4 in 32-bit lanes
+		d = (d & 0x0000FFFF0000FFFF) * (10000<<32 + 1) >> 32 // all 8
+		out[k] = uint32(d)
+		k++
+		i += n + 1
+		if c == ']' {
+			return i, k, wordsDone
+		}
+		if load8(buf, i) == ' ' {
+			i++
+		}
+	}
+	return i, k, wordsStopped
+}
+
+// load64 is the little-endian word at buf[i:i+8] and load8 the byte at
+// buf[i], without bounds checks: the caller has checked that the bytes are
+// in buf.
+func load8(buf []byte, i int) byte {
+	return *(*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(buf)), i))
+}
+
+func load64(buf []byte, i int) uint64 {
+	return binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(buf)), i))[:])
+}
+
+// digitShift[n] is 2^(64-8n): moves n digit bytes to the top of a word.
+var digitShift = [8]uint64{0, 1 << 56, 1 << 48, 1 << 40, 1 << 32, 1 << 24, 1 << 16, 1 << 8}
+
+// sizedTokens is the slice for an array that ends in the window (a JSON
+// Lines prompt, or a short file): as many IDs as the commas before the
+// window's first ']' say, so that it is allocated once instead of doubling
+// from 256. An array that goes on beyond the window gets nil (the usual
+// doubling); the count is only a capacity, never trusted as the length,
+// and is bounded by the window (32K IDs).
+func (r *Reader) sizedTokens() []uint32 {
+	w := r.buf[r.pos:r.n]
+	end := bytes.IndexByte(w, ']')
+	if end < 0 && r.pos > 0 && r.err == nil {
+		// Slide the window to the array, as reading it would anyway.
+		r.fill()
+		w = r.buf[r.pos:r.n]
+		end = bytes.IndexByte(w, ']')
+	}
+	if end < 0 {
+		return nil
+	}
+	n := bytes.Count(w[:end], []byte{','}) + 1
+	if n <= 256 {
+		return nil // appendToken's first allocation
+	}
+	return make([]uint32, 0, n)
 }
 
 func (r *Reader) tooManyTokens() error {
@@ -916,11 +1040,16 @@ func (r *Reader) skipValue(depth int) error {
 // allocates at most ~4n*4 bytes and holds at most 3n*4 bytes at once.
 func appendToken(dst []uint32, t uint32) []uint32 {
 	if len(dst) == cap(dst) {
-		nd := make([]uint32, len(dst), max(256, 2*cap(dst)))
-		copy(nd, dst)
-		dst = nd
+		dst = growTokens(dst)
 	}
 	return append(dst, t)
+}
+
+// growTokens is appendToken's growth: a full slice doubles (at least 256).
+func growTokens(dst []uint32) []uint32 {
+	nd := make([]uint32, len(dst), max(256, 2*cap(dst)))
+	copy(nd, dst)
+	return nd
 }
 
 // ReadAll reads every prompt.

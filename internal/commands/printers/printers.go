@@ -75,12 +75,12 @@ func WriteJSON(w io.Writer, v any) error {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
 	if err := enc.Encode(v); err != nil {
 		return err
 	}
-	_, err := w.Write(b.Bytes())
-	return err
+	// Indented as SetIndent("", "  ") would (indent.go), and written in
+	// pieces: once encoded, indenting cannot fail.
+	return writeIndented(w, b.Bytes(), "  ")
 }
 
 // WriteJSONLine writes v as one compact JSON line.

@@ -30,10 +30,14 @@ import (
 // INVALID_PARAMS here, where the real master would run them. That is the
 // one deliberate difference: refuse rather than match differently.
 
-var opsMethods = []mc.Method{
-	mc.MethodBatchRemove, mc.MethodRemoveByRegex,
-	mc.MethodCreateCopyTask, mc.MethodCreateMoveTask, mc.MethodQueryTask,
-	mc.MethodQuerySegmentStatus, mc.MethodQuerySegmentStatusByID, mc.MethodBatchQueryIP,
+// opsMethods lists the RPCs of this file (a function, not a var: its values
+// come from another package, so a var would be built at start-up).
+func opsMethods() []mc.Method {
+	return []mc.Method{
+		mc.MethodBatchRemove, mc.MethodRemoveByRegex,
+		mc.MethodCreateCopyTask, mc.MethodCreateMoveTask, mc.MethodQueryTask,
+		mc.MethodQuerySegmentStatus, mc.MethodQuerySegmentStatusByID, mc.MethodBatchQueryIP,
+	}
 }
 
 // decodeOpsRPC reads the arguments of an RPC of opsMethods from d and

@@ -332,22 +332,33 @@ const (
 	actResetMidFrame
 )
 
-// rpcMethods maps function ids to the methods the fake registers.
-var rpcMethods = func() map[uint32]mc.Method {
-	m := map[uint32]mc.Method{}
-	for _, x := range []mc.Method{
-		mc.MethodServiceReady, mc.MethodPing, mc.MethodExistKey, mc.MethodBatchExistKey,
-		mc.MethodGetReplicaList, mc.MethodBatchGetReplicaList, mc.MethodMountSegment,
-		mc.MethodReMountSegment, mc.MethodUnmountSegment, mc.MethodPutStart, mc.MethodPutEnd,
-		mc.MethodPutRevoke, mc.MethodRemove, mc.MethodRemoveAll,
-	} {
-		m[x.ID] = x
-	}
-	for _, x := range opsMethods {
-		m[x.ID] = x
-	}
-	return m
-}()
+// rpcMethods maps function ids to the methods the fake registers. It is
+// built by the first request (methodByID), not when the program starts:
+// every lmc command links the sandbox, few run it.
+var (
+	rpcMethods     map[uint32]mc.Method
+	rpcMethodsOnce sync.Once
+)
+
+func methodByID(id uint32) (mc.Method, bool) {
+	rpcMethodsOnce.Do(func() {
+		m := map[uint32]mc.Method{}
+		for _, x := range []mc.Method{
+			mc.MethodServiceReady, mc.MethodPing, mc.MethodExistKey, mc.MethodBatchExistKey,
+			mc.MethodGetReplicaList, mc.MethodBatchGetReplicaList, mc.MethodMountSegment,
+			mc.MethodReMountSegment, mc.MethodUnmountSegment, mc.MethodPutStart, mc.MethodPutEnd,
+			mc.MethodPutRevoke, mc.MethodRemove, mc.MethodRemoveAll,
+		} {
+			m[x.ID] = x
+		}
+		for _, x := range opsMethods() {
+			m[x.ID] = x
+		}
+		rpcMethods = m
+	})
+	m, ok := rpcMethods[id]
+	return m, ok
+}
 
 func (s *Server) format() mc.BodyFormat { return mc.BodyFormat{Tagged: s.cfg.tagged} }
 
@@ -371,7 +382,7 @@ const (
 var errInvalidArg = errors.New(msgInvalidArg)
 
 func (s *Server) handle(h mc.RequestHeader, body []byte) ([]byte, action) {
-	m, known := rpcMethods[h.FunctionID]
+	m, known := methodByID(h.FunctionID)
 	name := "unknown"
 	if known {
 		name = m.Name

@@ -24,7 +24,7 @@ type bpeModel struct {
 	suffix       string // end_of_word_suffix
 
 	// byteLevel: words arrive as raw bytes and each byte stands for the
-	// character bytesChar[b]. byteIDs[v][b] is the id of that character's
+	// character byteChar(b). byteIDs[v][b] is the id of that character's
 	// token in position variant v (see byteVariant), or -1.
 	byteLevel bool
 	byteIDs   [4][256]int32
@@ -33,29 +33,41 @@ type bpeModel struct {
 	hasAllFall  bool
 }
 
-// bytesChar is GPT-2's byte-to-unicode table: printable Latin-1 bytes map
-// to themselves, the others to U+0100 onwards in byte order.
-var bytesChar = func() (t [256]rune) {
-	n := 0
-	for b := 0; b < 256; b++ {
-		if (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF) {
-			t[b] = rune(b)
-		} else {
-			t[b] = rune(256 + n)
-			n++
-		}
+// byteChar is GPT-2's byte-to-unicode table: printable Latin-1 bytes map
+// to themselves, the others to U+0100 onwards in byte order (0x00-0x20,
+// then 0x7F-0xA0, then 0xAD). It is computed, not a table built when the
+// program starts.
+func byteChar(b byte) rune {
+	switch {
+	case b <= 0x20:
+		return 256 + rune(b)
+	case b >= 0x7F && b <= 0xA0:
+		return 256 + 33 + rune(b-0x7F)
+	case b == 0xAD:
+		return 256 + 67
 	}
-	return t
-}()
+	return rune(b)
+}
 
-// charBytes inverts bytesChar.
-var charBytes = func() map[rune]byte {
-	m := make(map[rune]byte, 256)
-	for b, r := range bytesChar {
-		m[r] = byte(b)
+// charByte inverts byteChar.
+func charByte(r rune) (byte, bool) {
+	switch {
+	case r < 0 || r > 256+67:
+		return 0, false
+	case r >= 256:
+		n := byte(r - 256)
+		switch {
+		case n <= 0x20:
+			return n, true
+		case n <= 66:
+			return 0x7F + n - 33, true
+		}
+		return 0xAD, true
+	case r <= 0x20 || r >= 0x7F && r <= 0xA0 || r == 0xAD:
+		return 0, false // such bytes are written as U+0100 onwards
 	}
-	return m
-}()
+	return byte(r), true
+}
 
 func byteVariant(first, last bool) int {
 	v := 0
@@ -91,7 +103,7 @@ func (m *bpeModel) init() {
 	if m.byteLevel {
 		for v := 0; v < 4; v++ {
 			for b := 0; b < 256; b++ {
-				s := m.affix(string(bytesChar[b]), v&1 == 0, v&2 != 0)
+				s := m.affix(string(byteChar(byte(b))), v&1 == 0, v&2 != 0)
 				if id, ok := m.vocab[s]; ok {
 					m.byteIDs[v][b] = int32(id)
 				} else {
@@ -364,7 +376,7 @@ func (m *bpeModel) mergeWord(st *state, piece []byte, dst []uint32, cacheable bo
 				w.add(uint32(id))
 				continue
 			}
-			s := m.affix(string(bytesChar[b]), first, last)
+			s := m.affix(string(byteChar(byte(b))), first, last)
 			if err := m.addChar(w, &u, s, 0, false); err != nil {
 				return dst, err
 			}
@@ -417,7 +429,7 @@ func (m *bpeModel) mergeWord(st *state, piece []byte, dst []uint32, cacheable bo
 
 func appendByteLevel(dst []byte, src []byte) []byte {
 	for _, b := range src {
-		dst = utf8.AppendRune(dst, bytesChar[b])
+		dst = utf8.AppendRune(dst, byteChar(b))
 	}
 	return dst
 }

@@ -372,7 +372,7 @@ func (t *Tokenizer) addPreTokenizer(cn *canceller, raw json.RawMessage) error {
 		if err := json.Unmarshal(raw, &v); err != nil {
 			return bad(err)
 		}
-		b, ok := behaviorNames[v.Behavior]
+		b, ok := behaviorNamed(v.Behavior)
 		if !ok {
 			return bad(fmt.Errorf("unknown behavior %q", v.Behavior))
 		}

@@ -21,12 +21,22 @@ const (
 	bhContiguous
 )
 
-var behaviorNames = map[string]behavior{
-	"Removed":            bhRemoved,
-	"Isolated":           bhIsolated,
-	"MergedWithPrevious": bhMergedWithPrevious,
-	"MergedWithNext":     bhMergedWithNext,
-	"Contiguous":         bhContiguous,
+// behaviorNamed reads a Split behavior (a switch, not a map built when the
+// program starts).
+func behaviorNamed(name string) (behavior, bool) {
+	switch name {
+	case "Removed":
+		return bhRemoved, true
+	case "Isolated":
+		return bhIsolated, true
+	case "MergedWithPrevious":
+		return bhMergedWithPrevious, true
+	case "MergedWithNext":
+		return bhMergedWithNext, true
+	case "Contiguous":
+		return bhContiguous, true
+	}
+	return 0, false
 }
 
 type stageKind uint8

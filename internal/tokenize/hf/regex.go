@@ -774,17 +774,31 @@ func (p *reParser) parseClass() (*charClass, error) {
 	return c, nil
 }
 
-var categoryAliases = map[string]string{
-	"letter": "L", "uppercaseletter": "Lu", "lowercaseletter": "Ll", "titlecaseletter": "Lt",
-	"modifierletter": "Lm", "otherletter": "Lo", "mark": "M", "combiningmark": "M",
-	"nonspacingmark": "Mn", "spacingmark": "Mc", "enclosingmark": "Me", "number": "N",
-	"decimalnumber": "Nd", "letternumber": "Nl", "othernumber": "No", "punctuation": "P",
-	"connectorpunctuation": "Pc", "dashpunctuation": "Pd", "openpunctuation": "Ps",
-	"closepunctuation": "Pe", "initialpunctuation": "Pi", "finalpunctuation": "Pf",
-	"otherpunctuation": "Po", "symbol": "S", "mathsymbol": "Sm", "currencysymbol": "Sc",
-	"modifiersymbol": "Sk", "othersymbol": "So", "separator": "Z", "spaceseparator": "Zs",
-	"lineseparator": "Zl", "paragraphseparator": "Zp", "control": "Cc", "cntrl": "Cc",
-	"format": "Cf", "privateuse": "Co", "surrogate": "Cs", "digit": "Nd",
+// categoryAliases maps Oniguruma's long general-category names to the
+// short ones. It is an array, not a map, so that it is static data (a map
+// is built when the program starts).
+var categoryAliases = [...]struct{ long, short string }{
+	{"letter", "L"}, {"uppercaseletter", "Lu"}, {"lowercaseletter", "Ll"},
+	{"titlecaseletter", "Lt"}, {"modifierletter", "Lm"}, {"otherletter", "Lo"},
+	{"mark", "M"}, {"combiningmark", "M"}, {"nonspacingmark", "Mn"}, {"spacingmark", "Mc"},
+	{"enclosingmark", "Me"}, {"number", "N"}, {"decimalnumber", "Nd"},
+	{"letternumber", "Nl"}, {"othernumber", "No"}, {"punctuation", "P"},
+	{"connectorpunctuation", "Pc"}, {"dashpunctuation", "Pd"}, {"openpunctuation", "Ps"},
+	{"closepunctuation", "Pe"}, {"initialpunctuation", "Pi"}, {"finalpunctuation", "Pf"},
+	{"otherpunctuation", "Po"}, {"symbol", "S"}, {"mathsymbol", "Sm"},
+	{"currencysymbol", "Sc"}, {"modifiersymbol", "Sk"}, {"othersymbol", "So"},
+	{"separator", "Z"}, {"spaceseparator", "Zs"}, {"lineseparator", "Zl"},
+	{"paragraphseparator", "Zp"}, {"control", "Cc"}, {"cntrl", "Cc"}, {"format", "Cf"},
+	{"privateuse", "Co"}, {"surrogate", "Cs"}, {"digit", "Nd"},
+}
+
+func categoryAlias(name string) (string, bool) {
+	for _, a := range categoryAliases {
+		if a.long == name {
+			return a.short, true
+		}
+	}
+	return "", false
 }
 
 // unicodeTable resolves a \p{...} name: a general category (short or long
@@ -796,7 +810,7 @@ func unicodeTable(name string) (*unicode.RangeTable, bool) {
 		}
 		return unicode.ToLower(r)
 	}, name)
-	if alias, ok := categoryAliases[key]; ok {
+	if alias, ok := categoryAlias(key); ok {
 		key = strings.ToLower(alias)
 	}
 	for cat, tab := range unicode.Categories {

@@ -379,7 +379,7 @@ func (t *Tokenizer) TokenBytes(id uint32) ([]byte, bool) {
 	if t.model.byteLevel {
 		out := make([]byte, 0, len(s))
 		for _, r := range s {
-			b, ok := charBytes[r]
+			b, ok := charByte(r)
 			if !ok {
 				return []byte(s), true
 			}

@@ -39,8 +39,9 @@ type Config struct {
 // lmcacheFields are the fields lmc reads, by config name.
 var lmcacheFields = []string{"chunk_size", "save_unfull_chunk", "pre_caching_hash_algorithm", "remote_url", "external_lookup_client", "extra_config", "use_layerwise", "enable_blending", "enable_pd"}
 
-// deprecated aliases LMCache maps to current names.
-var lmcacheAliases = map[string]string{"enable_xpyd": "enable_pd"}
+// deprecated aliases LMCache maps to current names (pairs, not a map, so
+// that they are static data).
+var lmcacheAliases = [...][2]string{{"enable_xpyd", "enable_pd"}}
 
 // MaxFileBytes bounds an LMCache config file (real ones are a few KiB).
 const MaxFileBytes = 1 << 20
@@ -79,9 +80,9 @@ func Load(ctx context.Context, path string, getenv func(string) string) (*Config
 			}
 			raw = m
 		}
-		for k, v := range raw {
-			if n, ok := lmcacheAliases[k]; ok {
-				raw[n] = v
+		for _, a := range lmcacheAliases {
+			if v, ok := raw[a[0]]; ok {
+				raw[a[1]] = v
 			}
 		}
 		for _, f := range lmcacheFields {

@@ -6,8 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/zeebo/blake3"
-
+	"lmc/internal/tokenize/digest"
 	"lmc/internal/tokenize/pyobj"
 )
 
@@ -132,8 +131,10 @@ func (h *hasher) chunk(prev Value, tokens []uint32, extra Extra) (Value, error) 
 			b, _ := prev.be8()
 			h.raw = append(h.raw, b[:]...)
 		}
-		for _, t := range tokens {
-			h.raw = binary.BigEndian.AppendUint32(h.raw, t)
+		n := len(h.raw)
+		h.raw = pyobj.Grow(h.raw, 4*len(tokens))[:n+4*len(tokens)]
+		for i, t := range tokens {
+			binary.BigEndian.PutUint32(h.raw[n+4*i:], t)
 		}
 		return h.digest(h.raw), nil
 	}
@@ -181,7 +182,7 @@ func (h *hasher) digest(b []byte) Value {
 		d := pyobj.XXH3Digest(b)
 		return BytesValue(d[:])
 	case Blake3:
-		d := blake3.Sum256(b)
+		d := digest.BLAKE3(b)
 		return BytesValue(d[:])
 	}
 	panic("unreachable")
@@ -191,7 +192,7 @@ func (h *hasher) digest(b []byte) Value {
 // H((0, (0,), None)) in LMCache's TokenHasher.
 func Blake3Initial() Value {
 	var zero [12]byte
-	d := blake3.Sum256(zero[:])
+	d := digest.BLAKE3(zero[:])
 	return BytesValue(d[:])
 }
 

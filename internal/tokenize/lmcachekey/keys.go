@@ -74,18 +74,19 @@ func (s SchemaInfo) IsMP() bool { return s.mp }
 // IsLegacySHA reports the v0.3.2 hex-string chain.
 func (s SchemaInfo) IsLegacySHA() bool { return s.legacy }
 
-// dtypes maps accepted spellings to LMCache's rendering (utils.py's table).
-var dtypeNames = map[string]string{
-	"half": "half", "float16": "half", "fp16": "half", "torch.float16": "half", "torch.half": "half",
-	"bfloat16": "bfloat16", "bf16": "bfloat16", "torch.bfloat16": "bfloat16",
-	"float": "float", "float32": "float", "fp32": "float", "torch.float32": "float", "torch.float": "float",
-	"double": "double", "float64": "double", "torch.float64": "double", "torch.double": "double",
-	"int8": "int8", "uint8": "uint8", "int16": "int16", "int32": "int32", "int64": "int64", "bool": "bool",
-	"torch.int8": "int8", "torch.uint8": "uint8", "torch.int16": "int16", "torch.int32": "int32", "torch.int64": "int64", "torch.bool": "bool",
-	"float8_e4m3fn": "fp8_e4m3fn", "float8_e4m3fnuz": "fp8_e4m3fnuz", "float8_e5m2": "fp8_e5m2", "float8_e5m2fnuz": "fp8_e5m2fnuz",
-	"fp8_e4m3fn": "fp8_e4m3fn", "fp8_e4m3fnuz": "fp8_e4m3fnuz", "fp8_e5m2fnuz": "fp8_e5m2fnuz",
+// dtypeNames maps accepted spellings to LMCache's rendering (utils.py's
+// table). Pairs, not a map, so that they are static data.
+var dtypeNames = [...][2]string{
+	{"half", "half"}, {"float16", "half"}, {"fp16", "half"}, {"torch.float16", "half"}, {"torch.half", "half"},
+	{"bfloat16", "bfloat16"}, {"bf16", "bfloat16"}, {"torch.bfloat16", "bfloat16"},
+	{"float", "float"}, {"float32", "float"}, {"fp32", "float"}, {"torch.float32", "float"}, {"torch.float", "float"},
+	{"double", "double"}, {"float64", "double"}, {"torch.float64", "double"}, {"torch.double", "double"},
+	{"int8", "int8"}, {"uint8", "uint8"}, {"int16", "int16"}, {"int32", "int32"}, {"int64", "int64"}, {"bool", "bool"},
+	{"torch.int8", "int8"}, {"torch.uint8", "uint8"}, {"torch.int16", "int16"}, {"torch.int32", "int32"}, {"torch.int64", "int64"}, {"torch.bool", "bool"},
+	{"float8_e4m3fn", "fp8_e4m3fn"}, {"float8_e4m3fnuz", "fp8_e4m3fnuz"}, {"float8_e5m2", "fp8_e5m2"}, {"float8_e5m2fnuz", "fp8_e5m2fnuz"},
+	{"fp8_e4m3fn", "fp8_e4m3fn"}, {"fp8_e4m3fnuz", "fp8_e4m3fnuz"}, {"fp8_e5m2fnuz", "fp8_e5m2fnuz"},
 	// vLLM --kv-cache-dtype values: fp8 caches are torch.uint8 tensors.
-	"fp8": "uint8", "fp8_e4m3": "uint8", "fp8_e5m2": "uint8", "fp8_inc": "fp8_e4m3fn",
+	{"fp8", "uint8"}, {"fp8_e4m3", "uint8"}, {"fp8_e5m2", "uint8"}, {"fp8_inc", "fp8_e4m3fn"},
 }
 
 // DTypeValues lists the rendered dtype strings LMCache can put in a key.
@@ -94,8 +95,11 @@ var DTypeValues = []string{"bfloat16", "half", "float", "double", "uint8", "int8
 // ParseDType maps a torch dtype, a vLLM --dtype or --kv-cache-dtype value,
 // or an already-rendered name to the string LMCache puts in keys.
 func ParseDType(s string) (string, error) {
-	if r, ok := dtypeNames[strings.ToLower(strings.TrimSpace(s))]; ok {
-		return r, nil
+	k := strings.ToLower(strings.TrimSpace(s))
+	for _, d := range dtypeNames {
+		if d[0] == k {
+			return d[1], nil
+		}
 	}
 	return "", fmt.Errorf("unknown dtype %q: use a torch dtype (bfloat16, float16, float32, ...), a vLLM --kv-cache-dtype (fp8, fp8_e5m2, fp8_inc) or a key rendering (%s)", s, strings.Join(DTypeValues, ", "))
 }

@@ -2,8 +2,9 @@ package pyobj
 
 import (
 	"encoding/binary"
+	"unsafe"
 
-	"github.com/zeebo/xxh3"
+	"lmc/internal/tokenize/digest"
 )
 
 // CBOR writes what cbor2.dumps(obj, canonical=True) writes for ints, bytes,
@@ -56,24 +57,39 @@ func (c *CBOR) BigUint(be []byte) {
 }
 
 // Uint32s writes token IDs (the elements of an array whose head the caller
-// wrote).
+// wrote). Each ID is one 8-byte store, without a branch: its size class k
+// (1, 2, 3 or 5 bytes) is counted from three comparisons, and the head and
+// the ID, big-endian, are placed at the top of the word (the bytes below
+// are overwritten by the next ID, or lie past the end).
 func (c *CBOR) Uint32s(toks []uint32) {
-	c.buf = Grow(c.buf, 5*len(toks))
-	b := c.buf
+	c.buf = Grow(c.buf, 5*len(toks)+8)
+	b := c.buf[:cap(c.buf)]
+	pos := len(c.buf)
+	// Each ID takes at most 5 bytes and the last store writes 8 from its
+	// start: Grow left room for all of them.
 	for _, t := range toks {
-		switch {
-		case t < 24:
-			b = append(b, byte(t))
-		case t <= 0xff:
-			b = append(b, 0x18, byte(t))
-		case t <= 0xffff:
-			b = append(b, 0x19, byte(t>>8), byte(t))
-		default:
-			b = append(b, 0x1a, byte(t>>24), byte(t>>16), byte(t>>8), byte(t))
-		}
+		u := uint64(t)
+		k := (23-u)>>63 + (0xff-u)>>63 + (0xffff-u)>>63
+		binary.BigEndian.PutUint64(word(b, pos), (cborHead[k&3]|u)*cborTop[k&3])
+		pos += int(1 + k + k>>1&k) // 1, 2, 3, 5 bytes
 	}
-	c.buf = b
+	c.buf = b[:pos]
 }
+
+// word is b[pos:pos+8] without a bounds check: the caller has made room
+// (Uint32s Grow b before their loops).
+func word(b []byte, pos int) []byte {
+	return (*[8]byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), pos))[:]
+}
+
+// The token forms of Uint32s by size class: an ID below 24 is its own
+// head; then 0x18 + 1 byte, 0x19 + 2 bytes, 0x1a + 4 bytes. cborTop moves
+// the form (1, 2, 3 or 5 bytes) to the top of the word: a multiplication
+// by 2^(64-8*size) rather than a variable shift.
+var (
+	cborHead = [4]uint64{0, 0x18 << 8, 0x19 << 16, 0x1a << 32}
+	cborTop  = [4]uint64{1 << 56, 1 << 48, 1 << 40, 1 << 24}
+)
 
 // ByteString writes a bytes object.
 func (c *CBOR) ByteString(b []byte) {
@@ -95,4 +111,10 @@ func (c *CBOR) Null() { c.buf = append(c.buf, 0xf6) }
 
 // XXH3Digest is python-xxhash's xxh3_128_digest(b) (seed 0): the 128-bit
 // hash big-endian, high half first.
-func XXH3Digest(b []byte) [16]byte { return xxh3.Hash128(b).Bytes() }
+func XXH3Digest(b []byte) [16]byte {
+	hi, lo := digest.XXH3(b)
+	var d [16]byte
+	binary.BigEndian.PutUint64(d[:8], hi)
+	binary.BigEndian.PutUint64(d[8:], lo)
+	return d
+}

@@ -152,15 +152,27 @@ func (p *Pickler) Uint32s(toks []uint32) {
 			continue
 		}
 		n := min(len(toks), room/7)
-		p.buf = Grow(p.buf, n*7)
-		b := p.buf
+		p.buf = Grow(p.buf, n*7+8)
+		b := p.buf[:cap(p.buf)]
+		pos := len(p.buf)
 		for _, t := range toks[:n] {
-			b = appendPickleUint32(b, t)
+			// appendPickleUint32 as one 8-byte store: the opcode and the
+			// ID little-endian, by size class (see pickleOp).
+			u := uint64(t)
+			k := (0xff-u)>>63 + (0xffff-u)>>63 + (0x7fffffff-u)>>63
+			long := k >> 1 & k // 1 for LONG1
+			binary.LittleEndian.PutUint64(word(b, pos), pickleOp[k&3]|u<<(8+8*long))
+			pos += int(2 + k + k>>1 + long) // 2, 3, 5, 7 bytes
 		}
-		p.buf = b
+		p.buf = b[:pos]
 		toks = toks[n:]
 	}
 }
+
+// The opcodes of appendPickleUint32 by size class: BININT1 + 1 byte,
+// BININT2 + 2, BININT + 4, LONG1 5 + 4 bytes and a zero byte (the ID
+// follows one opcode byte, or two for LONG1).
+var pickleOp = [4]uint64{opBinInt1, opBinInt2, opBinInt, opLong1 | 5<<8}
 
 // Int saves a Python int in the int64 range.
 func (p *Pickler) Int(x int64) {

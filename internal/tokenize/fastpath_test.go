@@ -1,0 +1,74 @@
+package tokenize
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// readAllPaths reads src as ReadAll does, with the word-at-a-time token
+// path on or off.
+func readAllPaths(src string, slow bool) ([]Prompt, error) {
+	rd := NewReader(strings.NewReader(src), "in")
+	rd.slow = slow
+	var out []Prompt
+	for {
+		p, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *p)
+	}
+}
+
+func sameRead(t *testing.T, src string) {
+	t.Helper()
+	fast, ferr := readAllPaths(src, false)
+	slow, serr := readAllPaths(src, true)
+	if fmt.Sprint(ferr) != fmt.Sprint(serr) || !reflect.DeepEqual(fast, slow) {
+		t.Fatalf("%q: word path = %v, %v; byte path = %v, %v", src, fast, ferr, slow, serr)
+	}
+}
+
+// TestTokenPathsAgree: the word path reads exactly what the byte path
+// reads, and fails exactly where it fails, on the forms that reach it.
+func TestTokenPathsAgree(t *testing.T) {
+	for _, s := range []string{
+		"[1, 2, 3]", "[1,2,3]", "[0, 10, 0100]", "[1234567, 12345678, 123456789, 4294967295, 4294967296]",
+		"[1,  2,\t3 ,4]", "[1, 2,\n3]", "[1,,2]", "[1, ,2]", "[1, 2.5]", "[1, 2e3]", "[1, -2]", "[1, 2", "[01]",
+		"[9999999, 99999999,9999999,0]", "{\"tokens\": [5, 6, 7], \"id\": \"a\"}\n[8, 9]\n",
+		"[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]",
+	} {
+		sameRead(t, s)
+	}
+	// Every position of the window's end and of a malformed item.
+	var b strings.Builder
+	b.WriteByte('[')
+	for i := 0; i < 30000; i++ {
+		if i > 0 {
+			b.WriteString([]string{", ", ",", ",  ", " , "}[i%4])
+		}
+		fmt.Fprint(&b, (i*7919)%1300000)
+	}
+	b.WriteByte(']')
+	sameRead(t, b.String())
+	for _, bad := range []string{"x", "00", "1.5", "-1", "12345678901", " ", ",", "]"} {
+		s := b.String()
+		at := len(s) / 3
+		sameRead(t, s[:at]+bad+s[at:])
+	}
+}
+
+// FuzzTokenPaths: the word path agrees with the byte path on any input.
+func FuzzTokenPaths(f *testing.F) {
+	for _, s := range []string{"[1, 2, 3]", "[0,01]", "[1234567,12345678]", "[4294967295, 4294967296]", "{\"tokens\":[1, 2]}\n[3,4]", "[1, 2,\n3]"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) { sameRead(t, s) })
+}
