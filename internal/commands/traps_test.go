@@ -393,6 +393,14 @@ func TestCompletionUsesContextAndFiles(t *testing.T) {
 			t.Errorf("%v: completion directive %q, want :0 (file names)", args, r.stdout)
 		}
 	}
+	// Bash's script needs the bash-completion package: the README says so.
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "Bash completion needs\nthe `bash-completion` package") {
+		t.Errorf("README does not say that bash completion needs the bash-completion package")
+	}
 }
 
 // Trap 10: contexts are checked when saved, with the flags' rules; unset
