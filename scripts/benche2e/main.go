@@ -177,6 +177,7 @@ func main() {
 		check(f.Close())
 		g := measureGroup(5, []spec{
 			{name: "batch: 1,000 prompts x 8k tokens, lookup --master, jsonl", target: "≥ 5,000 prompts/s", bin: bin, args: with([]string{"lookup", "--master", addrs.Master, "-o", "jsonl"}, batch)},
+			{name: "batch: the same, --concurrency 32", target: "≥ 5,000 prompts/s", bin: bin, args: with([]string{"lookup", "--master", addrs.Master, "-o", "jsonl", "--concurrency", "32"}, batch)},
 			{name: "batch: 1,000 prompts x 8k tokens, keys, jsonl", bin: bin, args: with([]string{"keys", "-o", "jsonl"}, batch)},
 		})
 		for i := range g {
