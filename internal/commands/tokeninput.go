@@ -141,7 +141,11 @@ func (f *Factory) openTokenInput(ctx context.Context, args []string, in *InputFl
 		}
 		return nil, &UsageError{Err: fmt.Errorf("token input %v", err)}
 	}
-	return &tokenSource{rd: tokenize.NewReader(boundedio.File(ctx, fh), args[0]), name: args[0], close: func() { fh.Close() }}, nil
+	rd := tokenize.NewReader(boundedio.File(ctx, fh), args[0])
+	if st, err := fh.Stat(); err == nil && st.Mode().IsRegular() {
+		rd.SetSize(st.Size())
+	}
+	return &tokenSource{rd: rd, name: args[0], close: func() { fh.Close() }}, nil
 }
 
 // looksLikeText reports an argument that is more likely a prompt than a

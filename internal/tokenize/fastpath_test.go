@@ -12,8 +12,14 @@ import (
 // readAllPaths reads src as ReadAll does, with the word-at-a-time token
 // path on or off.
 func readAllPaths(src string, slow bool) ([]Prompt, error) {
+	return readAllSized(src, slow, 0)
+}
+
+// readAllSized is readAllPaths with a size hint (SetSize; 0 for none).
+func readAllSized(src string, slow bool, size int64) ([]Prompt, error) {
 	rd := NewReader(strings.NewReader(src), "in")
 	rd.slow = slow
+	rd.SetSize(size)
 	var out []Prompt
 	for {
 		p, err := rd.Next()
@@ -29,10 +35,13 @@ func readAllPaths(src string, slow bool) ([]Prompt, error) {
 
 func sameRead(t *testing.T, src string) {
 	t.Helper()
-	fast, ferr := readAllPaths(src, false)
 	slow, serr := readAllPaths(src, true)
-	if fmt.Sprint(ferr) != fmt.Sprint(serr) || !reflect.DeepEqual(fast, slow) {
-		t.Fatalf("%q: word path = %v, %v; byte path = %v, %v", src, fast, ferr, slow, serr)
+	// Any size hint, right or wrong, is only a capacity.
+	for _, size := range []int64{0, int64(len(src)), 1, int64(len(src)) / 3, 10 * int64(len(src)), 1 << 40} {
+		fast, ferr := readAllSized(src, false, size)
+		if fmt.Sprint(ferr) != fmt.Sprint(serr) || !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("%q (size hint %d): word path = %v, %v; byte path = %v, %v", src, size, fast, ferr, slow, serr)
+		}
 	}
 }
 

@@ -111,12 +111,21 @@ type Reader struct {
 	longStrings bool
 	// slow turns the word-at-a-time token path off (tests compare).
 	slow bool
+	// size is the input's length in bytes when known (SetSize), else 0.
+	size int64
 }
 
 // NewReader reads prompts from r; name is used in error messages.
 func NewReader(r io.Reader, name string) *Reader {
 	return &Reader{src: r, name: name, buf: make([]byte, 64<<10), line: 1}
 }
+
+// SetSize tells the reader how long its input is (a regular file's size),
+// so that an array that goes on beyond the first window gets its slice
+// sized once, from the window's density of commas, instead of doubling
+// (each doubling copies the tokens into fresh pages). The size is only a
+// capacity hint: what the input holds is read as always.
+func (r *Reader) SetSize(n int64) { r.size = n }
 
 // Format is the detected format (after the first Next).
 func (r *Reader) Format() Format { return r.format }
@@ -567,12 +576,28 @@ func (r *Reader) sizedTokens() []uint32 {
 		end = bytes.IndexByte(w, ']')
 	}
 	if end < 0 {
-		return nil
+		return r.estimatedTokens(w)
 	}
 	n := bytes.Count(w[:end], []byte{','}) + 1
 	if n <= 256 {
 		return nil // appendToken's first allocation
 	}
+	return make([]uint32, 0, n)
+}
+
+// estimatedTokens is the slice for an array that goes on beyond the window
+// w (its start): the commas per byte of w times the bytes left, when the
+// input's size is known (SetSize), 2 % over; nil otherwise (doubling). An
+// ID takes at least two bytes with its comma, so the capacity is at most
+// half the bytes left, and at most MaxPromptTokens.
+func (r *Reader) estimatedTokens(w []byte) []uint32 {
+	left := r.size - r.off - int64(r.pos)
+	if r.size <= 0 || left <= int64(len(w)) || len(w) == 0 {
+		return nil
+	}
+	commas := bytes.Count(w, []byte{','})
+	n := int64(float64(left)*float64(commas)/float64(len(w))*1.02) + 256
+	n = min(n, left/2+1, MaxPromptTokens)
 	return make([]uint32, 0, n)
 }
 
