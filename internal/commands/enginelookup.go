@@ -94,6 +94,9 @@ func (s *storeLookup) engineLookup(ctx context.Context, spec *engineSpec, k engi
 	src, backend := s.source()
 	v := lookupPromptView{Source: src, Backend: backend, Index: p.Index, ID: p.ID, TotalTokens: len(p.Tokens), Chunks: []lookupChunkView{}}
 	v.Engine = string(spec.Engine)
+	if err := s.ensureMaster(ctx); err != nil { // see lookup
+		return v, err
+	}
 	l := k.layout(rankhit.Lookup)
 	if err := l.Validate(); err != nil {
 		return v, err
@@ -278,7 +281,7 @@ func missingOwners(l *rankhit.Layout, present, scratch []bool) []string {
 // engineBatch asks for one batch of keys (kpc per chunk) and, for
 // placement, where each chunk's first object lives.
 func (s *storeLookup) engineBatch(ctx context.Context, keys []string, kpc int) ([]keyStatus, [][]replicaView, error) {
-	st, qs, err := s.existence(ctx, keys, s.placement && s.master == nil)
+	st, qs, err := s.existence(ctx, keys, s.placement && s.masterAddr == "")
 	if err != nil || !s.placement {
 		return st, nil, err
 	}

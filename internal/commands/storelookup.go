@@ -73,10 +73,21 @@ type storeLookup struct {
 	// tries to connect until one succeeds.
 	redial  func(context.Context) (*mooncake.Client, error)
 	redialM sync.Mutex
+
+	// dialing, when set, is closed once the master that openStore dials
+	// in the background is connected (master) or failed (dialErr): the
+	// connection is made while the prompt is read and hashed.
+	dialing chan struct{}
+	dialErr error
 }
 
-// rpc is the master client (nil with the admin API alone).
+// rpc is the master client (nil with the admin API alone, or when the
+// master could not be reached).
 func (s *storeLookup) rpc() *mooncake.Client {
+	if s.dialing != nil {
+		<-s.dialing
+		return s.master
+	}
 	if s.redial == nil {
 		return s.master
 	}
@@ -85,8 +96,18 @@ func (s *storeLookup) rpc() *mooncake.Client {
 	return s.master
 }
 
-// ensureMaster connects a master that was down when --watch started.
+// ensureMaster waits for the master dialled in the background, or
+// connects a master that was down when --watch started. Its errors are
+// dialMaster's, ready to print.
 func (s *storeLookup) ensureMaster(ctx context.Context) error {
+	if s.dialing != nil {
+		select {
+		case <-s.dialing:
+			return s.dialErr
+		case <-ctx.Done():
+			return s.f.masterErr(s.masterAddr, ctx.Err())
+		}
+	}
 	if s.redial == nil {
 		return nil
 	}
@@ -104,9 +125,10 @@ func (s *storeLookup) ensureMaster(ctx context.Context) error {
 }
 
 // openStore connects a lookup's store backends: the admin API (which tells
-// placement for free, without leases) and/or the master RPC. close ends
-// what it opened. With keepTrying (--watch), a master that cannot be
-// reached now is dialled again by each lookup instead of failing.
+// placement for free, without leases) and/or the master RPC, dialled in the
+// background (the first request waits for it and fails with its error).
+// close ends what it opened. With keepTrying (--watch), a master that
+// cannot be reached now is dialled again by each lookup instead of failing.
 func (f *Factory) openStore(ctx context.Context, b BackendFlags, placement, keepTrying bool) (*storeLookup, error) {
 	sl := &storeLookup{f: f, placement: placement}
 	var err error
@@ -121,10 +143,17 @@ func (f *Factory) openStore(ctx context.Context, b BackendFlags, placement, keep
 		if sl.masterAddr, err = normalizeMaster(b.Master); err != nil {
 			return nil, &UsageError{Err: fmt.Errorf("--master: %w", err)}
 		}
+		if !keepTrying {
+			sl.dialing = make(chan struct{})
+			go func() {
+				defer close(sl.dialing)
+				if sl.master, sl.dialErr = f.dialMaster(ctx, sl.masterAddr, b.Tenant); sl.dialErr != nil {
+					sl.dialErr = f.withLeaderHint(ctx, sl.admin, sl.dialErr)
+				}
+			}()
+			return sl, nil
+		}
 		if sl.master, err = f.dialMaster(ctx, sl.masterAddr, b.Tenant); err != nil {
-			if !keepTrying {
-				return nil, f.withLeaderHint(ctx, sl.admin, err)
-			}
 			sl.redial = func(ctx context.Context) (*mooncake.Client, error) { return f.dialMaster(ctx, sl.masterAddr, b.Tenant) }
 		}
 	}
@@ -154,7 +183,7 @@ func storeKeyError(s *storeLookup, key, reason string) error {
 }
 
 func (s *storeLookup) source() (string, string) {
-	hasMaster := s.master != nil || s.redial != nil
+	hasMaster := s.masterAddr != "" // dialled, dialling, or redialled by --watch
 	switch {
 	case hasMaster && s.admin != nil:
 		return "master+admin", s.masterAddr + " " + s.adminURL
@@ -170,7 +199,7 @@ func (s *storeLookup) source() (string, string) {
 func (s *storeLookup) existence(ctx context.Context, keys []string, wantQueries bool) ([]keyStatus, []mooncake.KeyQuery, error) {
 	defer s.f.Times.Since(phasetime.RPC, time.Now())
 	if err := s.ensureMaster(ctx); err != nil {
-		return nil, nil, s.f.masterErr(s.masterAddr, err)
+		return nil, nil, err
 	}
 	master := s.rpc()
 	st := make([]keyStatus, len(keys))
@@ -217,6 +246,11 @@ func (s *storeLookup) lookup(ctx context.Context, eng *lmcachekey.Engine, p *tok
 	defer cancel()
 	src, backend := s.source()
 	v := lookupPromptView{Source: src, Backend: backend, Index: p.Index, ID: p.ID, TotalTokens: len(p.Tokens), Chunks: []lookupChunkView{}}
+	// The master was dialled while the prompt was read: a prompt with no
+	// chunk to ask about still fails when it cannot be reached.
+	if err := s.ensureMaster(ctx); err != nil {
+		return v, err
+	}
 	var keys []string
 	t := time.Now()
 	err := eng.Each(p.Tokens, func(c lmcachekey.Chunk) error {

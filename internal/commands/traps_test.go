@@ -312,6 +312,9 @@ func TestWatchSurvivesMasterRestart(t *testing.T) {
 	for _, l := range lines {
 		if strings.Contains(l, `"error"`) && strings.Contains(l, `"exit_code":3`) {
 			outage = true
+			if n := strings.Count(l, "Mooncake master "+addr); n != 1 {
+				t.Errorf("the outage line names the master %d times, want once: %s", n, l)
+			}
 		}
 		if outage && strings.Contains(l, `"hit_tokens":256`) {
 			back = true
@@ -319,6 +322,38 @@ func TestWatchSurvivesMasterRestart(t *testing.T) {
 	}
 	if !outage || !back {
 		t.Fatalf("want an outage line (exit_code 3) and then hits again; lines %q", lines)
+	}
+}
+
+// A --watch that starts with the master down shows the outage once per
+// frame: the message names the master once (it was wrapped twice).
+func TestWatchStartingWithMasterDown(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var lines []string
+	hook := &lineHook{fn: func(n int, line string) {
+		lines = append(lines, line)
+		if n >= 2 {
+			cancel()
+		}
+	}}
+	ios, _, _, errOut := iostreams.Test()
+	ios.Out = hook
+	code := Main(ctx, ios, []string{"lookup", "--master", addr, "--model", "m", "--hash-seed", "0", "--tokens", seqTokens(256), "--watch", "--interval", "100ms"}, BuildInfo{})
+	if len(lines) < 2 {
+		t.Fatalf("exit %d, stderr %q: want two outage frames, got %q", code, errOut.String(), lines)
+	}
+	for _, l := range lines {
+		if n := strings.Count(l, "Mooncake master "+addr); n != 1 || !strings.Contains(l, `"exit_code":3`) {
+			t.Errorf("frame names the master %d times (want once, with exit_code 3): %s", n, l)
+		}
 	}
 }
 
