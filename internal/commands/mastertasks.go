@@ -413,14 +413,9 @@ func (r *taskRun) checkSegments(ctx context.Context) error {
 		if fl[1] == "" {
 			continue
 		}
-		cctx, cancel := s.call(ctx)
-		wctx, stop := watchRPC(cctx, s.addr)
-		start := time.Now()
-		st, err := s.c.QuerySegmentStatus(wctx, fl[1])
-		err = rpcCause(wctx, err)
-		stop()
-		cancel()
-		r.f.logRPC("QuerySegmentStatus", s.addr, s.tenant, 0, start, err)
+		st, err := watchedRPC(ctx, s, "QuerySegmentStatus", s.tenant, 0, func(ctx context.Context) (mooncake.SegmentStatus, error) {
+			return s.c.QuerySegmentStatus(ctx, fl[1])
+		})
 		var oe *mooncake.OpError
 		switch {
 		case errors.As(err, &oe) && oe.Code == mooncake.CodeSegmentNotFound:
@@ -441,7 +436,7 @@ func (r *taskRun) plan(ctx context.Context) error {
 	for i, c := range r.v.Chunks {
 		keys[i] = c.Key
 	}
-	qs, err := r.lookup(ctx, keys)
+	qs, err := r.s.lookup(ctx, keys)
 	if err != nil {
 		return err
 	}
@@ -500,20 +495,6 @@ func (r *taskRun) located(q mooncake.KeyQuery) []string {
 		}
 	}
 	return out
-}
-
-func (r *taskRun) lookup(ctx context.Context, keys []string) ([]mooncake.KeyQuery, error) {
-	out := make([]mooncake.KeyQuery, 0, len(keys))
-	for start := 0; start < len(keys); start += scanBatch {
-		cctx, cancel := r.s.call(ctx)
-		qs, err := adminLookup(cctx, r.s.adm, keys[start:min(start+scanBatch, len(keys))])
-		cancel()
-		if err != nil {
-			return nil, r.s.adminErr(ctx, err)
-		}
-		out = append(out, qs...)
-	}
-	return out, nil
 }
 
 // create asks the master for one task per chunk still needing one.
@@ -611,7 +592,7 @@ func (r *taskRun) verify(ctx context.Context) error {
 	for i, c := range r.v.Chunks {
 		keys[i] = c.Key
 	}
-	qs, err := r.lookup(ctx, keys)
+	qs, err := r.s.lookup(ctx, keys)
 	if err != nil {
 		return err
 	}
