@@ -3,6 +3,8 @@
 // engine-keys test vectors. It is imported by tests only.
 package tokentest
 
+import "testing"
+
 // Realistic returns n token ids spread over a vocabulary of vocab ids the
 // way real prompts spread (a fixed linear congruential sequence, the same
 // on every run): 128256 is Llama-3's vocabulary, 151936 Qwen's.
@@ -21,3 +23,18 @@ const (
 	Llama3 = 128256
 	Qwen   = 151936
 )
+
+// BenchKeys times walk, one key walk of a prompt of tokens tokens that
+// returns how many keys (or chunks) it made, b.N times from a reset timer,
+// with allocations reported and 4 bytes a token as the bytes of an op.
+// Every walk must make want.
+func BenchKeys(b *testing.B, tokens, want int, walk func() (int, error)) {
+	b.SetBytes(int64(tokens * 4))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if n, err := walk(); err != nil || n != want {
+			b.Fatalf("walk = %d, error %v; want %d, nil", n, err, want)
+		}
+	}
+}
