@@ -123,9 +123,7 @@ cause was found, 2 for bad input, 3 when the store cannot be reached.`,
 			return doctorRun(cmd.Context(), o)
 		},
 	}
-	addKeyFlags(cmd, &o.Keys)
-	addEngineFlags(cmd, &o.Engine, scopeDoctor)
-	addInputFlags(cmd, &o.Input)
+	addPromptFlags(cmd, &o.Keys, &o.Engine, scopeDoctor, &o.Input)
 	addStoreFlags(cmd, &o.Backend)
 	addCoordinatorFlag(cmd, &o.Backend)
 	fl := cmd.Flags()

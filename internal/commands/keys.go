@@ -78,9 +78,7 @@ A prompt shorter than one chunk has no keys (exit 0) unless
 			return keysRun(cmd.Context(), opts)
 		},
 	}
-	addKeyFlags(cmd, &opts.Keys)
-	addEngineFlags(cmd, &opts.Engine, scopeKeys)
-	addInputFlags(cmd, &opts.Input)
+	addPromptFlags(cmd, &opts.Keys, &opts.Engine, scopeKeys, &opts.Input)
 	return cmd
 }
 
