@@ -442,14 +442,7 @@ func writeDoctor(ios *iostreams.IOStreams, v *doctorView) error {
 			fmt.Fprintln(out)
 		}
 	}
-	if v.Store != nil {
-		fmt.Fprintln(out)
-		if err := writeInventory(ios, v.Store); err != nil {
-			return err
-		}
-	}
-	_, err := io.WriteString(out, searchFooter(r.Search, v.Backend.Requests, v.Backend.Address, v.Backend.GrantsLeases))
-	return err
+	return writeStoreAndFooter(out, ios, v.Store, writeInventory, searchFooter(r.Search, v.Backend.Requests, v.Backend.Address, v.Backend.GrantsLeases))
 }
 
 func writeInventory(ios *iostreams.IOStreams, inv *doctor.Inventory) error {
