@@ -504,6 +504,32 @@ func (r *clearRun) listing(ctx context.Context, re *mooncake.KeyRegexp, fn func(
 	})
 }
 
+// listBefore lists, through the admin API, the keys re finds (nil: every
+// key) before a removal, and counts them as planned and present. It
+// remembers them in before, to tell the kept ones afterwards; with
+// --dry-run it hands them to the returned lister instead, for the caller
+// to finish.
+func (r *clearRun) listBefore(ctx context.Context, re *mooncake.KeyRegexp, before *keySet) (*dryLister, error) {
+	n := 0
+	var dry *dryLister
+	if r.o.DryRun {
+		dry = r.newDryLister()
+	}
+	err := r.listing(ctx, re, func(k string) error {
+		n++
+		if dry != nil {
+			return dry.add(k)
+		}
+		before.add(k)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.v.Planned, r.v.Present = &n, &n
+	return dry, nil
+}
+
 // regex removes every key the pattern finds, with RemoveByRegex.
 func (r *clearRun) regex(ctx context.Context, re *mooncake.KeyRegexp) error {
 	v := &r.v
@@ -511,23 +537,10 @@ func (r *clearRun) regex(ctx context.Context, re *mooncake.KeyRegexp) error {
 	v.Request = fmt.Sprintf("RemoveByRegex(%q, force=%v, tenant=%q) to %s", pattern, r.so.Force, r.s.tenant, r.s.addr)
 	before := newKeySet()
 	if r.s.adm != nil {
-		n := 0
-		var dry *dryLister
-		if r.o.DryRun {
-			dry = r.newDryLister()
-		}
-		err := r.listing(ctx, re, func(k string) error {
-			n++
-			if dry != nil {
-				return dry.add(k)
-			}
-			before.add(k)
-			return nil
-		})
+		dry, err := r.listBefore(ctx, re, before)
 		if err != nil {
 			return err
 		}
-		v.Planned, v.Present = &n, &n
 		if dry != nil {
 			return dry.finish()
 		}
@@ -663,23 +676,10 @@ func (r *clearRun) all(ctx context.Context) error {
 	}
 	before := newKeySet()
 	if r.s.adm != nil {
-		n := 0
-		var dry *dryLister
-		if r.o.DryRun {
-			dry = r.newDryLister()
-		}
-		err := r.listing(ctx, nil, func(k string) error {
-			n++
-			if dry != nil {
-				return dry.add(k)
-			}
-			before.add(k)
-			return nil
-		})
+		dry, err := r.listBefore(ctx, nil, before)
 		if err != nil {
 			return err
 		}
-		v.Planned, v.Present = &n, &n
 		if tenant == "" || tenant != mooncake.DefaultTenant {
 			v.Notes = append(v.Notes, "the admin API lists the default tenant only: other tenants' keys are not counted")
 		}
