@@ -429,14 +429,20 @@ func (r *taskRun) checkSegments(ctx context.Context) error {
 	return nil
 }
 
-// plan looks the keys up through the admin API (no leases) and decides,
-// per chunk, whether a task is needed and, for a move, its source.
-func (r *taskRun) plan(ctx context.Context) error {
+// lookupChunks asks the admin API (no leases) about every chunk's key, in
+// chunk order.
+func (r *taskRun) lookupChunks(ctx context.Context) ([]mooncake.KeyQuery, error) {
 	keys := make([]string, len(r.v.Chunks))
 	for i, c := range r.v.Chunks {
 		keys[i] = c.Key
 	}
-	qs, err := r.s.lookup(ctx, keys)
+	return r.s.lookup(ctx, keys)
+}
+
+// plan looks the keys up through the admin API (no leases) and decides,
+// per chunk, whether a task is needed and, for a move, its source.
+func (r *taskRun) plan(ctx context.Context) error {
+	qs, err := r.lookupChunks(ctx)
 	if err != nil {
 		return err
 	}
@@ -588,11 +594,7 @@ func (r *taskRun) settle() {
 
 // verify reads where every chunk is now.
 func (r *taskRun) verify(ctx context.Context) error {
-	keys := make([]string, len(r.v.Chunks))
-	for i, c := range r.v.Chunks {
-		keys[i] = c.Key
-	}
-	qs, err := r.s.lookup(ctx, keys)
+	qs, err := r.lookupChunks(ctx)
 	if err != nil {
 		return err
 	}
