@@ -1,9 +1,7 @@
 package tokenize
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -14,17 +12,7 @@ import (
 func readAllPaths(src string, slow bool) ([]Prompt, error) {
 	rd := NewReader(strings.NewReader(src), "in")
 	rd.slow = slow
-	var out []Prompt
-	for {
-		p, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *p)
-	}
+	return readAll(rd)
 }
 
 func sameRead(t *testing.T, src string) {
