@@ -35,10 +35,10 @@ The walks stream: memory stays bounded whatever the store holds, and
 // b and runs run on it, closing the inventory after.
 func (f *Factory) onStoreInventory(ctx context.Context, b *BackendFlags, formats []printers.Format, run func(printers.Format, *storeInventory) error) error {
 	fm, err := f.outputFormat(formats)
-	if err != nil {
-		return err
+	var inv *storeInventory
+	if err == nil {
+		inv, err = f.openStoreInventory(ctx, b)
 	}
-	inv, err := f.openStoreInventory(ctx, b)
 	if err != nil {
 		return err
 	}
