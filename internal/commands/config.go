@@ -93,11 +93,14 @@ func newCmdGetContexts(f *Factory) *cobra.Command {
 	}
 }
 
-func newCmdUseContext(f *Factory) *cobra.Command {
+// newCmdOnContext builds a config subcommand on one existing context NAME
+// (completed from the config file): run gets the config and the name once
+// the context is known to be there.
+func newCmdOnContext(f *Factory, use, short, example string, run func(cfg *ConfigFile, name string) error) *cobra.Command {
 	return &cobra.Command{
-		Use:               "use-context NAME",
-		Short:             "Make a context the default",
-		Example:           "  lmc config use-context prod",
+		Use:               use,
+		Short:             short,
+		Example:           example,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeContexts(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -105,14 +108,21 @@ func newCmdUseContext(f *Factory) *cobra.Command {
 			if err := cfg.haveContext(args[0]); err != nil {
 				return err
 			}
-			cfg.CurrentContext = args[0]
+			return run(cfg, args[0])
+		},
+	}
+}
+
+func newCmdUseContext(f *Factory) *cobra.Command {
+	return newCmdOnContext(f, "use-context NAME", "Make a context the default", "  lmc config use-context prod",
+		func(cfg *ConfigFile, name string) error {
+			cfg.CurrentContext = name
 			if err := cfg.save(); err != nil {
 				return err
 			}
-			fmt.Fprintf(f.IOStreams.ErrOut, "current context is now %q\n", args[0])
+			fmt.Fprintf(f.IOStreams.ErrOut, "current context is now %q\n", name)
 			return nil
-		},
-	}
+		})
 }
 
 func newCmdCurrentContext(f *Factory) *cobra.Command {
@@ -132,32 +142,22 @@ func newCmdCurrentContext(f *Factory) *cobra.Command {
 }
 
 func newCmdDeleteContext(f *Factory) *cobra.Command {
-	return &cobra.Command{
-		Use:               "delete-context NAME",
-		Short:             "Delete a context (and unset it if it is the current one)",
-		Example:           "  lmc config delete-context staging",
-		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: completeContexts(f),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg := f.Config
-			if err := cfg.haveContext(args[0]); err != nil {
-				return err
-			}
-			delete(cfg.Contexts, args[0])
-			wasCurrent := cfg.CurrentContext == args[0]
+	return newCmdOnContext(f, "delete-context NAME", "Delete a context (and unset it if it is the current one)", "  lmc config delete-context staging",
+		func(cfg *ConfigFile, name string) error {
+			delete(cfg.Contexts, name)
+			wasCurrent := cfg.CurrentContext == name
 			if wasCurrent {
 				cfg.CurrentContext = ""
 			}
 			if err := cfg.save(); err != nil {
 				return err
 			}
-			fmt.Fprintf(f.IOStreams.ErrOut, "context %q deleted from %s\n", args[0], cfg.path)
+			fmt.Fprintf(f.IOStreams.ErrOut, "context %q deleted from %s\n", name, cfg.path)
 			if wasCurrent {
 				fmt.Fprintln(f.IOStreams.ErrOut, "it was the current context: now none is")
 			}
 			return nil
-		},
-	}
+		})
 }
 
 func newCmdConfigUnset(f *Factory) *cobra.Command {

@@ -293,14 +293,7 @@ func (cp *coordPrinter) emit(v coordLookupView) error {
 	if len(v.RankHoles) > 0 && cp.format != printers.JSON && cp.format != printers.JSONL {
 		warn(cp.ios, []string{rankHolesText(v.RankHoles)})
 	}
-	switch cp.format {
-	case printers.JSONL:
-		return printers.WriteJSONLine(cp.w, v)
-	case printers.Plain:
-		return printers.WritePlain(cp.w, storeRows(v.lookupPromptView))
-	}
-	cp.views = append(cp.views, v)
-	return nil
+	return printers.Stream(cp.w, cp.format, v, func() error { return printers.WritePlain(cp.w, storeRows(v.lookupPromptView)) }, &cp.views)
 }
 
 func rankHolesText(holes []coordinatorclient.RankHole) string {
@@ -320,47 +313,52 @@ func rankHolesText(holes []coordinatorclient.RankHole) string {
 }
 
 func (cp *coordPrinter) finish() error {
-	switch cp.format {
-	case printers.JSON:
-		if len(cp.views) == 1 {
-			return printers.WriteJSON(cp.w, struct {
+	return printers.WriteKept(cp.w, cp.format, cp.views,
+		func(v coordLookupView) any {
+			return struct {
 				coordLookupView
 				Params *lmcachekey.ParamsView `json:"params"`
-			}{cp.views[0], cp.params})
-		}
-		return printers.WriteJSON(cp.w, coordLookupBatchView{Source: "coordinator", Backend: cp.url, Params: cp.params, Generation: generationOf(cp.c), Prompts: nonNilViews(cp.views)})
-	case printers.Table, printers.Wide:
-		wide := cp.format == printers.Wide
-		var pvs []lookupPromptView
-		for _, v := range cp.views {
-			pvs = append(pvs, v.lookupPromptView)
-		}
-		if err := writeStoreTable(cp.w, cp.ios.Styles(), true, wide, wide || !cp.ios.IsStdoutTTY(), pvs); err != nil {
-			return err
-		}
-		if len(cp.views) == 1 {
-			v := cp.views[0]
-			if len(v.Holders) > 0 {
-				var hs []string
-				for _, h := range v.Holders {
-					n := strconv.Itoa(h.Tokens) + " tokens"
-					if v.ChunkSize <= 0 {
-						n = iostreams.Plural(h.Chunks, "chunk")
-					}
-					hs = append(hs, h.String()+" "+n)
+			}{v, cp.params}
+		},
+		func(vs []coordLookupView) any {
+			return coordLookupBatchView{Source: "coordinator", Backend: cp.url, Params: cp.params, Generation: generationOf(cp.c), Prompts: nonNilViews(vs)}
+		},
+		cp.writeTable)
+}
+
+// writeTable is the table (and wide) of the coordinator's lookups: the
+// store table, and for one prompt its holders and hints.
+func (cp *coordPrinter) writeTable() error {
+	wide := cp.format == printers.Wide
+	var pvs []lookupPromptView
+	for _, v := range cp.views {
+		pvs = append(pvs, v.lookupPromptView)
+	}
+	if err := writeStoreTable(cp.w, cp.ios.Styles(), true, wide, wide || !cp.ios.IsStdoutTTY(), pvs); err != nil {
+		return err
+	}
+	if len(cp.views) == 1 {
+		v := cp.views[0]
+		if len(v.Holders) > 0 {
+			var hs []string
+			for _, h := range v.Holders {
+				n := strconv.Itoa(h.Tokens) + " tokens"
+				if v.ChunkSize <= 0 {
+					n = iostreams.Plural(h.Chunks, "chunk")
 				}
-				if _, err := fmt.Fprintf(cp.w, "holders: %s\n", safetext.Escape(strings.Join(hs, ", "))); err != nil {
-					return err
-				}
+				hs = append(hs, h.String()+" "+n)
 			}
-			if v.Filter != "(any placement)" {
-				if _, err := fmt.Fprintf(cp.w, "counting placements %s\n", v.Filter); err != nil {
-					return err
-				}
+			if _, err := fmt.Fprintf(cp.w, "holders: %s\n", safetext.Escape(strings.Join(hs, ", "))); err != nil {
+				return err
 			}
-			if cp.ios.ShowHints() && v.NumChunks > 0 && v.HitChunks == 0 && v.Unusable == 0 {
-				warn(cp.ios, []string{fmt.Sprintf("no chunk of this prompt is in the coordinator's directory. If it should be, the coordinator may hash differently (chunk size, hash algorithm, NONE hash), the model, world size or salt may differ, or the MP servers may not report events (--coordinator-event-reporting); 'lmc doctor --coordinator %s --server MP-SERVER-URL --model %s' checks", cp.url, cp.ck.Model)})
+		}
+		if v.Filter != "(any placement)" {
+			if _, err := fmt.Fprintf(cp.w, "counting placements %s\n", v.Filter); err != nil {
+				return err
 			}
+		}
+		if cp.ios.ShowHints() && v.NumChunks > 0 && v.HitChunks == 0 && v.Unusable == 0 {
+			warn(cp.ios, []string{fmt.Sprintf("no chunk of this prompt is in the coordinator's directory. If it should be, the coordinator may hash differently (chunk size, hash algorithm, NONE hash), the model, world size or salt may differ, or the MP servers may not report events (--coordinator-event-reporting); 'lmc doctor --coordinator %s --server MP-SERVER-URL --model %s' checks", cp.url, cp.ck.Model)})
 		}
 	}
 	return nil

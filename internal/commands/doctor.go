@@ -123,9 +123,7 @@ cause was found, 2 for bad input, 3 when the store cannot be reached.`,
 			return doctorRun(cmd.Context(), o)
 		},
 	}
-	addKeyFlags(cmd, &o.Keys)
-	addEngineFlags(cmd, &o.Engine, scopeDoctor)
-	addInputFlags(cmd, &o.Input)
+	addPromptFlags(cmd, &o.Keys, &o.Engine, scopeDoctor, &o.Input)
 	addStoreFlags(cmd, &o.Backend)
 	addCoordinatorFlag(cmd, &o.Backend)
 	fl := cmd.Flags()
@@ -444,14 +442,7 @@ func writeDoctor(ios *iostreams.IOStreams, v *doctorView) error {
 			fmt.Fprintln(out)
 		}
 	}
-	if v.Store != nil {
-		fmt.Fprintln(out)
-		if err := writeInventory(ios, v.Store); err != nil {
-			return err
-		}
-	}
-	_, err := io.WriteString(out, searchFooter(r.Search, v.Backend.Requests, v.Backend.Address, v.Backend.GrantsLeases))
-	return err
+	return writeStoreAndFooter(out, ios, v.Store, writeInventory, searchFooter(r.Search, v.Backend.Requests, v.Backend.Address, v.Backend.GrantsLeases))
 }
 
 func writeInventory(ios *iostreams.IOStreams, inv *doctor.Inventory) error {

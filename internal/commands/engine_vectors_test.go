@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"lmc/internal/tokenize/tokentest"
 )
 
 // The engine vectors (../shared/vectors/engine-keys.json, copied into the
@@ -117,13 +119,11 @@ func loadEngineVectors(t *testing.T) (sgl []sglVecCase, vllm []vllmVecCase, othe
 	if err != nil {
 		t.Fatal(err)
 	}
-	var f struct {
-		Cases []json.RawMessage `json:"cases"`
-	}
-	if err := json.Unmarshal(b, &f); err != nil {
+	cases, err := tokentest.DecodeEngineKeyCases(b)
+	if err != nil {
 		t.Fatal(err)
 	}
-	for _, raw := range f.Cases {
+	for _, raw := range cases {
 		var head struct{ Engine string }
 		if err := json.Unmarshal(raw, &head); err != nil {
 			t.Fatal(err)
@@ -146,8 +146,8 @@ func loadEngineVectors(t *testing.T) (sgl []sglVecCase, vllm []vllmVecCase, othe
 			other = append(other, c)
 		}
 	}
-	if len(f.Cases) != 33 || len(sgl) != 16 || len(vllm) != 14 || len(other) != 3 {
-		t.Fatalf("vectors: %d cases (%d SGLang, %d vLLM, %d other); the spec lists 33", len(f.Cases), len(sgl), len(vllm), len(other))
+	if len(cases) != 33 || len(sgl) != 16 || len(vllm) != 14 || len(other) != 3 {
+		t.Fatalf("vectors: %d cases (%d SGLang, %d vLLM, %d other); the spec lists 33", len(cases), len(sgl), len(vllm), len(other))
 	}
 	return sgl, vllm, other
 }

@@ -902,13 +902,20 @@ func writeEngineDoctor(ios *iostreams.IOStreams, v *engineDoctorView, word strin
 			return err
 		}
 	}
-	if v.Store != nil {
+	return writeStoreAndFooter(out, ios, v.Store, writeEngineInventory, searchFooter(v.Search, v.Backend.Requests, v.Backend.Address, v.Backend.GrantsLeases))
+}
+
+// writeStoreAndFooter ends doctor's text: the store's inventory, after a
+// blank line, when the search read one (writeStore writes it), then the
+// footer.
+func writeStoreAndFooter(out io.Writer, ios *iostreams.IOStreams, store *doctor.Inventory, writeStore func(*iostreams.IOStreams, *doctor.Inventory) error, footer string) error {
+	if store != nil {
 		fmt.Fprintln(out)
-		if err := writeEngineInventory(ios, v.Store); err != nil {
+		if err := writeStore(ios, store); err != nil {
 			return err
 		}
 	}
-	_, err := io.WriteString(out, searchFooter(v.Search, v.Backend.Requests, v.Backend.Address, v.Backend.GrantsLeases))
+	_, err := io.WriteString(out, footer)
 	return err
 }
 

@@ -109,29 +109,22 @@ func (f *Factory) engineKeysRun(ctx context.Context, k *KeyFlags, e *EngineFlags
 		if keyer.numChunks(len(p.Tokens)) == 0 && f.IOStreams.ShowHints() {
 			fmt.Fprintf(f.IOStreams.ErrOut, "%s has %s, fewer than one %s (%d): no keys\n", promptName(src.name, p), iostreams.Plural(len(p.Tokens), "token"), spec.chunkWord(), spec.chunkSize())
 		}
-		switch format {
-		case printers.Plain:
+		return printers.Stream(out, format, pv, func() error {
 			_, err := out.Write(plain)
 			return err
-		case printers.JSONL:
-			return printers.WriteJSONLine(out, pv)
-		}
-		prompts = append(prompts, pv)
-		return nil
+		}, &prompts)
 	})
 	if err != nil {
 		return err
 	}
-	switch format {
-	case printers.JSON:
-		if len(prompts) == 1 {
-			return printers.WriteJSON(out, engineKeysView{Engine: string(eng), Params: spec.view(), TotalTokens: prompts[0].TotalTokens, Chunks: prompts[0].Chunks})
-		}
-		return printers.WriteJSON(out, engineKeysBatchView{Engine: string(eng), Params: spec.view(), Prompts: prompts})
-	case printers.Table, printers.Wide:
-		return writeEngineKeysTable(f.IOStreams, spec, format == printers.Wide, prompts)
-	}
-	return nil
+	return printers.WriteKept(out, format, prompts,
+		func(pv engineKeysPromptView) any {
+			return engineKeysView{Engine: string(eng), Params: spec.view(), TotalTokens: pv.TotalTokens, Chunks: pv.Chunks}
+		},
+		func(pvs []engineKeysPromptView) any {
+			return engineKeysBatchView{Engine: string(eng), Params: spec.view(), Prompts: pvs}
+		},
+		func() error { return writeEngineKeysTable(f.IOStreams, spec, format == printers.Wide, prompts) })
 }
 
 func writeEngineKeysTable(ios *iostreams.IOStreams, spec *engineSpec, wide bool, prompts []engineKeysPromptView) error {

@@ -75,9 +75,7 @@ modelled). JSON: {"engine", "params", "warnings", "traps", "chunks": [...]}.`,
 			return explainRun(cmd.Context(), opts)
 		},
 	}
-	addKeyFlags(cmd, &opts.Keys)
-	addEngineFlags(cmd, &opts.Engine, scopeKeys)
-	addInputFlags(cmd, &opts.Input)
+	addPromptFlags(cmd, &opts.Keys, &opts.Engine, scopeKeys, &opts.Input)
 	cmd.Flags().IntVar(&opts.Chunk, "chunk", -1, "explain only chunk N (0-based)")
 	cmd.Flags().IntVar(&opts.Prompt, "prompt", 0, "which prompt of a JSON Lines input (0-based)")
 	return cmd

@@ -44,6 +44,15 @@ func addKeyFlags(cmd *cobra.Command, k *KeyFlags) {
 	inGroup(cmd, groupKey, func() { defineKeyFlags(cmd, k) })
 }
 
+// addPromptFlags registers what every command that turns prompts into keys
+// takes (keys, explain, lookup, doctor): the key flags, the engine flags of
+// scope and the token input.
+func addPromptFlags(cmd *cobra.Command, k *KeyFlags, e *EngineFlags, scope engineScope, in *InputFlags) {
+	addKeyFlags(cmd, k)
+	addEngineFlags(cmd, e, scope)
+	addInputFlags(cmd, in)
+}
+
 func defineKeyFlags(cmd *cobra.Command, k *KeyFlags) {
 	d := DefaultKeyFlags()
 	fl := cmd.Flags()

@@ -78,9 +78,7 @@ A prompt shorter than one chunk has no keys (exit 0) unless
 			return keysRun(cmd.Context(), opts)
 		},
 	}
-	addKeyFlags(cmd, &opts.Keys)
-	addEngineFlags(cmd, &opts.Engine, scopeKeys)
-	addInputFlags(cmd, &opts.Input)
+	addPromptFlags(cmd, &opts.Keys, &opts.Engine, scopeKeys, &opts.Input)
 	return cmd
 }
 
@@ -144,34 +142,25 @@ func keysRun(ctx context.Context, o *KeysOptions) error {
 		if len(pv.Chunks) == 0 && f.IOStreams.ShowHints() {
 			fmt.Fprintf(f.IOStreams.ErrOut, "%s has %s, fewer than one chunk (%d): no keys%s\n", promptName(src.name, p), iostreams.Plural(len(p.Tokens), "token"), res.Params.ChunkSize, unfullHint(res.Params))
 		}
-		switch o.Format {
-		case printers.Plain:
+		return printers.Stream(out, o.Format, pv, func() error {
 			var b []byte
 			for _, c := range pv.Chunks {
 				b = append(append(b, c.Key...), '\n')
 			}
 			_, err := out.Write(b)
 			return err
-		case printers.JSONL:
-			return printers.WriteJSONLine(out, pv)
-		}
-		prompts = append(prompts, pv)
-		return nil
+		}, &prompts)
 	})
 	if err != nil {
 		return err
 	}
 	defer f.Times.Since(phasetime.Print, time.Now())
-	switch o.Format {
-	case printers.JSON:
-		if len(prompts) == 1 {
-			return printers.WriteJSON(out, keysView{Params: res.View(), TotalTokens: prompts[0].TotalTokens, Chunks: prompts[0].Chunks})
-		}
-		return printers.WriteJSON(out, keysBatchView{Params: res.View(), Prompts: prompts})
-	case printers.Table, printers.Wide:
-		return writeKeysTable(f.IOStreams, o.Format == printers.Wide, prompts)
-	}
-	return nil
+	return printers.WriteKept(out, o.Format, prompts,
+		func(pv keysPromptView) any {
+			return keysView{Params: res.View(), TotalTokens: pv.TotalTokens, Chunks: pv.Chunks}
+		},
+		func(pvs []keysPromptView) any { return keysBatchView{Params: res.View(), Prompts: pvs} },
+		func() error { return writeKeysTable(f.IOStreams, o.Format == printers.Wide, prompts) })
 }
 
 func unfullHint(p lmcachekey.Params) string {

@@ -123,9 +123,7 @@ the store answers an error for a key (neither hit nor miss).`,
 			return lookupRun(cmd.Context(), opts)
 		},
 	}
-	addKeyFlags(cmd, &opts.Keys)
-	addEngineFlags(cmd, &opts.Engine, scopeLookup)
-	addInputFlags(cmd, &opts.Input)
+	addPromptFlags(cmd, &opts.Keys, &opts.Engine, scopeLookup, &opts.Input)
 	addStoreFlags(cmd, &opts.Backend)
 	addControllerFlag(cmd, &opts.Backend)
 	cmd.Flags().BoolVar(&opts.Placement, "placement", false, "show where each chunk lives (replicas: endpoint and tier); implied by -o wide")

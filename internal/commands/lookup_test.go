@@ -21,11 +21,18 @@ func keysFor(t *testing.T, n int, alg lmcachekey.Algorithm) []string {
 	p := lmcachekey.DefaultParams()
 	p.Model = model
 	p.Algorithm = alg
+	p.SaveUnfullChunk = true
+	return seedZeroKeys(t, p, n)
+}
+
+// seedZeroKeys computes the keys p (with seed 0) gives a prompt of the
+// tokens 0..n-1.
+func seedZeroKeys(t *testing.T, p lmcachekey.Params, n int) []string {
+	t.Helper()
 	var err error
 	if p.NoneHash, err = p.NoneHashFromSeed("0"); err != nil {
 		t.Fatal(err)
 	}
-	p.SaveUnfullChunk = true
 	e, err := lmcachekey.NewEngine(p)
 	if err != nil {
 		t.Fatal(err)

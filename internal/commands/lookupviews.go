@@ -239,14 +239,7 @@ func (sp *storePrinter) emit(v lookupPromptView) error {
 	if v.Unusable > 0 {
 		warnHoles(sp.ios, v)
 	}
-	switch sp.format {
-	case printers.JSONL:
-		return printers.WriteJSONLine(sp.w, v)
-	case printers.Plain:
-		return printers.WritePlain(sp.w, storeRows(v))
-	}
-	sp.prompts = append(sp.prompts, v)
-	return nil
+	return printers.Stream(sp.w, sp.format, v, func() error { return printers.WritePlain(sp.w, storeRows(v)) }, &sp.prompts)
 }
 
 // zeroHitHint points a terminal user whose prompt hit nothing to doctor,
@@ -287,24 +280,24 @@ func (sp *storePrinter) finish() error {
 	if sp.format == printers.Table || sp.format == printers.Wide {
 		defer zeroHitHint(sp.ios, sp.args, sp.prompts)
 	}
-	switch sp.format {
-	case printers.JSON:
-		if len(sp.prompts) == 1 {
-			return printers.WriteJSON(sp.w, struct {
+	return printers.WriteKept(sp.w, sp.format, sp.prompts,
+		func(v lookupPromptView) any {
+			return struct {
 				lookupPromptView
 				Params any `json:"params"`
-			}{sp.prompts[0], sp.params})
-		}
-		src, backend := "", ""
-		if len(sp.prompts) > 0 {
-			src, backend = sp.prompts[0].Source, sp.prompts[0].Backend
-		}
-		return printers.WriteJSON(sp.w, lookupBatchView{Source: src, Backend: backend, Params: sp.params, Prompts: sp.prompts})
-	case printers.Table, printers.Wide:
-		wide := sp.format == printers.Wide
-		return writeStoreTable(sp.w, sp.ios.Styles(), sp.placement, wide, wide || !sp.ios.IsStdoutTTY(), sp.prompts)
-	}
-	return nil
+			}{v, sp.params}
+		},
+		func(vs []lookupPromptView) any {
+			src, backend := "", ""
+			if len(vs) > 0 {
+				src, backend = vs[0].Source, vs[0].Backend
+			}
+			return lookupBatchView{Source: src, Backend: backend, Params: sp.params, Prompts: vs}
+		},
+		func() error {
+			wide := sp.format == printers.Wide
+			return writeStoreTable(sp.w, sp.ios.Styles(), sp.placement, wide, wide || !sp.ios.IsStdoutTTY(), sp.prompts)
+		})
 }
 
 // controllerPrinter prints controller lookups.
@@ -345,27 +338,14 @@ func (cp *controllerPrinter) emit(v controllerLookupView) error {
 		cp.seen.fill(&v)
 	}
 	cp.gate.check(v.ID, v.Index, v.HitTokens, v.TotalTokens)
-	switch cp.format {
-	case printers.JSONL:
-		return printers.WriteJSONLine(cp.w, v)
-	case printers.Plain:
-		return printers.WritePlain(cp.w, controllerRows(v))
-	}
-	cp.views = append(cp.views, v)
-	return nil
+	return printers.Stream(cp.w, cp.format, v, func() error { return printers.WritePlain(cp.w, controllerRows(v)) }, &cp.views)
 }
 
 func (cp *controllerPrinter) finish() error {
-	switch cp.format {
-	case printers.JSON:
-		if len(cp.views) == 1 {
-			return printers.WriteJSON(cp.w, cp.views[0])
-		}
-		return printers.WriteJSON(cp.w, map[string]any{"source": "controller", "prompts": cp.views})
-	case printers.Table, printers.Wide:
-		return writeControllerTable(cp.w, cp.ios.Styles(), cp.views)
-	}
-	return nil
+	return printers.WriteKept(cp.w, cp.format, cp.views,
+		func(v controllerLookupView) any { return v },
+		func(vs []controllerLookupView) any { return map[string]any{"source": "controller", "prompts": vs} },
+		func() error { return writeControllerTable(cp.w, cp.ios.Styles(), cp.views) })
 }
 
 func warnHoles(ios *iostreams.IOStreams, v lookupPromptView) {

@@ -16,7 +16,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"lmc/internal/commands/iostreams"
 	"lmc/internal/commands/printers"
@@ -286,22 +285,6 @@ func keyState(q mooncake.KeyQuery) (string, string) {
 	return stateError, q.Error
 }
 
-// lookup asks the admin API about keys, batch by batch, each within one
-// --timeout.
-func (r *clearRun) lookup(ctx context.Context, keys []string) ([]mooncake.KeyQuery, error) {
-	out := make([]mooncake.KeyQuery, 0, len(keys))
-	for start := 0; start < len(keys); start += scanBatch {
-		cctx, cancel := r.s.call(ctx)
-		qs, err := adminLookup(cctx, r.s.adm, keys[start:min(start+scanBatch, len(keys))])
-		cancel()
-		if err != nil {
-			return nil, r.s.adminErr(ctx, err)
-		}
-		out = append(out, qs...)
-	}
-	return out, nil
-}
-
 // prompt removes a prompt's chunk keys with BatchRemove.
 func (r *clearRun) prompt(ctx context.Context, pk *promptKeys) error {
 	v := &r.v
@@ -323,7 +306,7 @@ func (r *clearRun) prompt(ctx context.Context, pk *promptKeys) error {
 	}
 	present, writing := 0, 0
 	if r.s.adm != nil {
-		qs, err := r.lookup(ctx, keys)
+		qs, err := r.s.lookup(ctx, keys)
 		if err != nil {
 			return err
 		}
@@ -415,7 +398,7 @@ func (r *clearRun) prompt(ctx context.Context, pk *promptKeys) error {
 	}
 	var verr error
 	if r.o.Verify {
-		qs, err := r.lookup(ctx, keys)
+		qs, err := r.s.lookup(ctx, keys)
 		if err != nil {
 			return err
 		}
@@ -444,14 +427,9 @@ func (r *clearRun) batchRemove(ctx context.Context, keys []string, force bool) (
 	out := make([]mooncake.RemoveResult, 0, len(keys))
 	for from := 0; from < len(keys); from += removeBatch {
 		part := keys[from:min(from+removeBatch, len(keys))]
-		start := time.Now()
-		cctx, cancel := r.s.call(ctx)
-		wctx, stop := watchRPC(cctx, r.s.addr)
-		res, err := r.s.c.BatchRemove(wctx, part, force)
-		err = rpcCause(wctx, err)
-		stop()
-		cancel()
-		r.f.logRPC("BatchRemove", r.s.addr, r.s.tenant, len(part), start, err)
+		res, err := watchedRPC(ctx, r.s, "BatchRemove", r.s.tenant, len(part), func(ctx context.Context) ([]mooncake.RemoveResult, error) {
+			return r.s.c.BatchRemove(ctx, part, force)
+		})
 		if err != nil {
 			if from > 0 {
 				r.f.partialNote(from)
@@ -526,6 +504,32 @@ func (r *clearRun) listing(ctx context.Context, re *mooncake.KeyRegexp, fn func(
 	})
 }
 
+// listBefore lists, through the admin API, the keys re finds (nil: every
+// key) before a removal, and counts them as planned and present. It
+// remembers them in before, to tell the kept ones afterwards; with
+// --dry-run it hands them to the returned lister instead, for the caller
+// to finish.
+func (r *clearRun) listBefore(ctx context.Context, re *mooncake.KeyRegexp, before *keySet) (*dryLister, error) {
+	n := 0
+	var dry *dryLister
+	if r.o.DryRun {
+		dry = r.newDryLister()
+	}
+	err := r.listing(ctx, re, func(k string) error {
+		n++
+		if dry != nil {
+			return dry.add(k)
+		}
+		before.add(k)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.v.Planned, r.v.Present = &n, &n
+	return dry, nil
+}
+
 // regex removes every key the pattern finds, with RemoveByRegex.
 func (r *clearRun) regex(ctx context.Context, re *mooncake.KeyRegexp) error {
 	v := &r.v
@@ -533,23 +537,10 @@ func (r *clearRun) regex(ctx context.Context, re *mooncake.KeyRegexp) error {
 	v.Request = fmt.Sprintf("RemoveByRegex(%q, force=%v, tenant=%q) to %s", pattern, r.so.Force, r.s.tenant, r.s.addr)
 	before := newKeySet()
 	if r.s.adm != nil {
-		n := 0
-		var dry *dryLister
-		if r.o.DryRun {
-			dry = r.newDryLister()
-		}
-		err := r.listing(ctx, re, func(k string) error {
-			n++
-			if dry != nil {
-				return dry.add(k)
-			}
-			before.add(k)
-			return nil
-		})
+		dry, err := r.listBefore(ctx, re, before)
 		if err != nil {
 			return err
 		}
-		v.Planned, v.Present = &n, &n
 		if dry != nil {
 			return dry.finish()
 		}
@@ -578,6 +569,20 @@ func (r *clearRun) regex(ctx context.Context, re *mooncake.KeyRegexp) error {
 	if err != nil {
 		return err
 	}
+	return r.finishRemoval(ctx, n, re, before,
+		func(kept int) string {
+			return fmt.Sprintf("%s matching %q %s still in the store (under a read lease, or being copied or moved). Run RemoveByRegex again with force? (Force overrides only the lease.)",
+				iostreams.Plural(kept, "key"), pattern, isAre(kept))
+		},
+		func(ctx context.Context) (int64, error) { return r.removeByRegex(ctx, pattern, true) })
+}
+
+// finishRemoval records the n keys the first removal took and, with the
+// admin API, lists again for the keys it kept; when some stay it offers to
+// run the removal again with force (forced), then writes the result.
+// forcePrompt words the offer for the number of keys kept.
+func (r *clearRun) finishRemoval(ctx context.Context, n int64, re *mooncake.KeyRegexp, before *keySet, forcePrompt func(kept int) string, forced func(context.Context) (int64, error)) error {
+	v := &r.v
 	v.Removed = int(n)
 	if r.s.adm == nil {
 		return r.write(nil)
@@ -586,13 +591,12 @@ func (r *clearRun) regex(ctx context.Context, re *mooncake.KeyRegexp) error {
 		return err
 	}
 	if *v.KeptCount > 0 {
-		ok, err := r.offerForce(ctx, fmt.Sprintf("%s matching %q %s still in the store (under a read lease, or being copied or moved). Run RemoveByRegex again with force? (Force overrides only the lease.)",
-			iostreams.Plural(*v.KeptCount, "key"), pattern, isAre(*v.KeptCount)))
+		ok, err := r.offerForce(ctx, forcePrompt(*v.KeptCount))
 		if err != nil {
 			return err
 		}
 		if ok {
-			m, err := r.removeByRegex(ctx, pattern, true)
+			m, err := forced(ctx)
 			if err != nil {
 				return err
 			}
@@ -608,14 +612,9 @@ func (r *clearRun) regex(ctx context.Context, re *mooncake.KeyRegexp) error {
 }
 
 func (r *clearRun) removeByRegex(ctx context.Context, pattern string, force bool) (int64, error) {
-	start := time.Now()
-	cctx, cancel := r.s.call(ctx)
-	defer cancel()
-	wctx, stop := watchRPC(cctx, r.s.addr)
-	n, err := r.s.c.RemoveByRegex(wctx, pattern, force)
-	err = rpcCause(wctx, err)
-	stop()
-	r.f.logRPC("RemoveByRegex", r.s.addr, r.s.tenant, 0, start, err)
+	n, err := watchedRPC(ctx, r.s, "RemoveByRegex", r.s.tenant, 0, func(ctx context.Context) (int64, error) {
+		return r.s.c.RemoveByRegex(ctx, pattern, force)
+	})
 	var oe *mooncake.OpError
 	if errors.As(err, &oe) && oe.Code == mooncake.CodeInvalidParams {
 		return 0, &UsageError{Err: fmt.Errorf("--match %q: Mooncake master %s answered INVALID_PARAMS: %s", pattern, r.s.addr, oe.Reason)}
@@ -677,23 +676,10 @@ func (r *clearRun) all(ctx context.Context) error {
 	}
 	before := newKeySet()
 	if r.s.adm != nil {
-		n := 0
-		var dry *dryLister
-		if r.o.DryRun {
-			dry = r.newDryLister()
-		}
-		err := r.listing(ctx, nil, func(k string) error {
-			n++
-			if dry != nil {
-				return dry.add(k)
-			}
-			before.add(k)
-			return nil
-		})
+		dry, err := r.listBefore(ctx, nil, before)
 		if err != nil {
 			return err
 		}
-		v.Planned, v.Present = &n, &n
 		if tenant == "" || tenant != mooncake.DefaultTenant {
 			v.Notes = append(v.Notes, "the admin API lists the default tenant only: other tenants' keys are not counted")
 		}
@@ -719,44 +705,18 @@ func (r *clearRun) all(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	v.Removed = int(n)
-	if r.s.adm == nil {
-		return r.write(nil)
-	}
-	if err := r.afterListing(ctx, nil, before); err != nil {
-		return err
-	}
-	if *v.KeptCount > 0 {
-		ok, err := r.offerForce(ctx, fmt.Sprintf("%s still in the store (under a read lease, or being copied or moved). Run RemoveAll again with force? (Force overrides only the lease.)",
-			iostreams.Plural(*v.KeptCount, "key")+" "+isAre(*v.KeptCount)))
-		if err != nil {
-			return err
-		}
-		if ok {
-			m, err := r.removeAll(ctx, true, tenant)
-			if err != nil {
-				return err
-			}
-			v.Forced = int(m)
-			v.Removed += int(m)
-			if err := r.afterListing(ctx, nil, before); err != nil {
-				return err
-			}
-		}
-	}
-	r.regexNotes()
-	return r.write(nil)
+	return r.finishRemoval(ctx, n, nil, before,
+		func(kept int) string {
+			return fmt.Sprintf("%s still in the store (under a read lease, or being copied or moved). Run RemoveAll again with force? (Force overrides only the lease.)",
+				iostreams.Plural(kept, "key")+" "+isAre(kept))
+		},
+		func(ctx context.Context) (int64, error) { return r.removeAll(ctx, true, tenant) })
 }
 
 func (r *clearRun) removeAll(ctx context.Context, force bool, tenant string) (int64, error) {
-	start := time.Now()
-	cctx, cancel := r.s.call(ctx)
-	defer cancel()
-	wctx, stop := watchRPC(cctx, r.s.addr)
-	n, err := r.s.c.RemoveAll(wctx, force, tenant)
-	err = rpcCause(wctx, err)
-	stop()
-	r.f.logRPC("RemoveAll", r.s.addr, tenant, 0, start, err)
+	n, err := watchedRPC(ctx, r.s, "RemoveAll", tenant, 0, func(ctx context.Context) (int64, error) {
+		return r.s.c.RemoveAll(ctx, force, tenant)
+	})
 	if err != nil {
 		return 0, r.s.rpcErr("RemoveAll", err)
 	}

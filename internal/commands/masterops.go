@@ -145,6 +145,37 @@ func (s *masterSession) call(ctx context.Context) (context.Context, context.Canc
 	return context.WithTimeout(ctx, s.f.Timeout)
 }
 
+// lookup asks the admin API about keys, batch by batch, each within one
+// --timeout.
+func (s *masterSession) lookup(ctx context.Context, keys []string) ([]mooncake.KeyQuery, error) {
+	out := make([]mooncake.KeyQuery, 0, len(keys))
+	for start := 0; start < len(keys); start += scanBatch {
+		cctx, cancel := s.call(ctx)
+		qs, err := adminLookup(cctx, s.adm, keys[start:min(start+scanBatch, len(keys))])
+		cancel()
+		if err != nil {
+			return nil, s.adminErr(ctx, err)
+		}
+		out = append(out, qs...)
+	}
+	return out, nil
+}
+
+// watchedRPC runs one master RPC within --timeout, watched for a peer that
+// answers HTTP (watchRPC), and logs it under --verbose as method with the
+// tenant and the number of keys it names.
+func watchedRPC[T any](ctx context.Context, s *masterSession, method, tenant string, keys int, rpc func(context.Context) (T, error)) (T, error) {
+	start := time.Now()
+	cctx, cancel := s.call(ctx)
+	defer cancel()
+	wctx, stop := watchRPC(cctx, s.addr)
+	v, err := rpc(wctx)
+	err = rpcCause(wctx, err)
+	stop()
+	s.f.logRPC(method, s.addr, tenant, keys, start, err)
+	return v, err
+}
+
 // rpcErr explains a failed store operation: a master too old to serve it,
 // or the usual master error mapping (exit 3 when unreachable).
 func (s *masterSession) rpcErr(op string, err error) error {

@@ -239,23 +239,7 @@ func rankKeys(t *testing.T, n, ws int) [][]string {
 	for r := 0; r < ws; r++ {
 		p := lmcachekey.DefaultParams()
 		p.Model, p.WorldSize, p.WorkerID, p.SaveUnfullChunk = model, ws, r, true
-		var err error
-		if p.NoneHash, err = p.NoneHashFromSeed("0"); err != nil {
-			t.Fatal(err)
-		}
-		e, err := lmcachekey.NewEngine(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tok := make([]uint32, n)
-		for i := range tok {
-			tok[i] = uint32(i)
-		}
-		keys, err := e.Keys(tok)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, keys)
+		out = append(out, seedZeroKeys(t, p, n))
 	}
 	return out
 }

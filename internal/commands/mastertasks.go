@@ -413,14 +413,9 @@ func (r *taskRun) checkSegments(ctx context.Context) error {
 		if fl[1] == "" {
 			continue
 		}
-		cctx, cancel := s.call(ctx)
-		wctx, stop := watchRPC(cctx, s.addr)
-		start := time.Now()
-		st, err := s.c.QuerySegmentStatus(wctx, fl[1])
-		err = rpcCause(wctx, err)
-		stop()
-		cancel()
-		r.f.logRPC("QuerySegmentStatus", s.addr, s.tenant, 0, start, err)
+		st, err := watchedRPC(ctx, s, "QuerySegmentStatus", s.tenant, 0, func(ctx context.Context) (mooncake.SegmentStatus, error) {
+			return s.c.QuerySegmentStatus(ctx, fl[1])
+		})
 		var oe *mooncake.OpError
 		switch {
 		case errors.As(err, &oe) && oe.Code == mooncake.CodeSegmentNotFound:
@@ -434,14 +429,20 @@ func (r *taskRun) checkSegments(ctx context.Context) error {
 	return nil
 }
 
-// plan looks the keys up through the admin API (no leases) and decides,
-// per chunk, whether a task is needed and, for a move, its source.
-func (r *taskRun) plan(ctx context.Context) error {
+// lookupChunks asks the admin API (no leases) about every chunk's key, in
+// chunk order.
+func (r *taskRun) lookupChunks(ctx context.Context) ([]mooncake.KeyQuery, error) {
 	keys := make([]string, len(r.v.Chunks))
 	for i, c := range r.v.Chunks {
 		keys[i] = c.Key
 	}
-	qs, err := r.lookup(ctx, keys)
+	return r.s.lookup(ctx, keys)
+}
+
+// plan looks the keys up through the admin API (no leases) and decides,
+// per chunk, whether a task is needed and, for a move, its source.
+func (r *taskRun) plan(ctx context.Context) error {
+	qs, err := r.lookupChunks(ctx)
 	if err != nil {
 		return err
 	}
@@ -500,20 +501,6 @@ func (r *taskRun) located(q mooncake.KeyQuery) []string {
 		}
 	}
 	return out
-}
-
-func (r *taskRun) lookup(ctx context.Context, keys []string) ([]mooncake.KeyQuery, error) {
-	out := make([]mooncake.KeyQuery, 0, len(keys))
-	for start := 0; start < len(keys); start += scanBatch {
-		cctx, cancel := r.s.call(ctx)
-		qs, err := adminLookup(cctx, r.s.adm, keys[start:min(start+scanBatch, len(keys))])
-		cancel()
-		if err != nil {
-			return nil, r.s.adminErr(ctx, err)
-		}
-		out = append(out, qs...)
-	}
-	return out, nil
 }
 
 // create asks the master for one task per chunk still needing one.
@@ -607,11 +594,7 @@ func (r *taskRun) settle() {
 
 // verify reads where every chunk is now.
 func (r *taskRun) verify(ctx context.Context) error {
-	keys := make([]string, len(r.v.Chunks))
-	for i, c := range r.v.Chunks {
-		keys[i] = c.Key
-	}
-	qs, err := r.lookup(ctx, keys)
+	qs, err := r.lookupChunks(ctx)
 	if err != nil {
 		return err
 	}

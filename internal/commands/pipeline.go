@@ -18,9 +18,29 @@ type promptFunc[T any] func(context.Context, *tokenize.Prompt) (T, error)
 func runPipelined[T any](ctx context.Context, each func(func(*tokenize.Prompt) error) error, n int, newWorker func() promptFunc[T], emit func(T) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	newWork := func() func(*tokenize.Prompt) (T, error) {
+		work := newWorker()
+		return func(p *tokenize.Prompt) (T, error) { return work(ctx, p) }
+	}
+	firstErr, readErr := inOrder(ctx, func(error) { cancel() }, n, each, newWork, emit)
+	if firstErr != nil {
+		return firstErr
+	}
+	if readErr != nil && !errors.Is(readErr, context.Canceled) {
+		return readErr
+	}
+	return ctx.Err()
+}
+
+// inOrder runs a work on every item produce sends, with up to n works in
+// flight (newWork makes each worker's), and hands the results to emit in
+// the order the items were sent. The first error of a work or of emit is
+// returned as failed, after stop(err) (which must cancel ctx) ends the
+// rest; produced is what produce returned. Sends wait on ctx.
+func inOrder[In, Out any](ctx context.Context, stop func(error), n int, produce func(send func(In) error) error, newWork func() func(In) (Out, error), emit func(Out) error) (failed, produced error) {
 	type job struct {
-		p    *tokenize.Prompt
-		res  T
+		in   In
+		res  Out
 		err  error
 		done chan struct{}
 	}
@@ -31,19 +51,18 @@ func runPipelined[T any](ctx context.Context, each func(func(*tokenize.Prompt) e
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			work := newWorker()
+			work := newWork()
 			for j := range jobs {
-				j.res, j.err = work(ctx, j.p)
+				j.res, j.err = work(j.in)
 				close(j.done)
 			}
 		}()
 	}
-	var readErr error
 	go func() {
 		defer close(order)
 		defer close(jobs)
-		readErr = each(func(p *tokenize.Prompt) error {
-			j := &job{p: p, done: make(chan struct{})}
+		produced = produce(func(in In) error {
+			j := &job{in: in, done: make(chan struct{})}
 			select {
 			case jobs <- j:
 			case <-ctx.Done():
@@ -56,28 +75,21 @@ func runPipelined[T any](ctx context.Context, each func(func(*tokenize.Prompt) e
 			return nil
 		})
 	}()
-	var firstErr error
 	for j := range order {
 		<-j.done
-		if firstErr != nil {
+		if failed != nil {
 			continue
 		}
 		if j.err != nil {
-			firstErr = j.err
-			cancel()
+			failed = j.err
+			stop(j.err)
 			continue
 		}
 		if err := emit(j.res); err != nil {
-			firstErr = err
-			cancel()
+			failed = err
+			stop(err)
 		}
 	}
 	wg.Wait()
-	if firstErr != nil {
-		return firstErr
-	}
-	if readErr != nil && !errors.Is(readErr, context.Canceled) {
-		return readErr
-	}
-	return ctx.Err()
+	return failed, produced
 }

@@ -122,6 +122,20 @@ func (q *quotaCmd) client() (*coordinatorclient.Client, error) {
 	return q.f.coordinatorClient(q.b.Coordinator)
 }
 
+// tierClient starts a read (list, get): the --tier it reads usage of, and
+// the client.
+func (q *quotaCmd) tierClient() (coordinatorclient.Tier, *coordinatorclient.Client, error) {
+	tier, err := quotaTier(q.tier)
+	if err != nil {
+		return "", nil, err
+	}
+	c, err := q.client()
+	if err != nil {
+		return "", nil, err
+	}
+	return tier, c, nil
+}
+
 // writeClient starts a salt's write (set, delete): the client, and the
 // salt's L2 quota as it is now.
 func (q *quotaCmd) writeClient(ctx context.Context, salt string) (*coordinatorclient.Client, *coordinatorclient.QuotaStatus, error) {
@@ -218,11 +232,7 @@ func newCmdQuotaList(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tier, err := quotaTier(q.tier)
-			if err != nil {
-				return err
-			}
-			c, err := q.client()
+			tier, c, err := q.tierClient()
 			if err != nil {
 				return err
 			}
@@ -297,11 +307,7 @@ func newCmdQuotaGet(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tier, err := quotaTier(q.tier)
-			if err != nil {
-				return err
-			}
-			c, err := q.client()
+			tier, c, err := q.tierClient()
 			if err != nil {
 				return err
 			}
@@ -383,15 +389,9 @@ eviction cycle.`,
 			if err := q.confirmWrite(ctx, c, fmt.Sprintf("Set the L2 quota of salt %s to %s (now %s, %s used)", saltName(salt), gb(limit), was, gb(now.UsageGB))); err != nil {
 				return err
 			}
-			r, err := c.SetQuota(ctx, salt, limit)
+			r, err := q.sendWrite(ctx, c, &v, salt, &limit, func() (*coordinatorclient.QuotaWriteResult, error) { return c.SetQuota(ctx, salt, limit) })
 			if err != nil {
-				return f.coordinatorErr(c, err)
-			}
-			v.Result, v.Warnings = r, r.Warnings
-			if q.verify {
-				if v.Verify, err = q.readBack(ctx, c, salt, &limit); err != nil {
-					return err
-				}
+				return err
 			}
 			return q.write(c, fm, v, fmt.Sprintf("✓ L2 quota of salt %s set to %s (was %s)\n%s%s", saltName(salt), gb(r.LimitGB), was, warnLine(v.Warning), verifyLine(v.Verify)),
 				[][]string{{saltName(salt), r.Status, strconv.FormatFloat(r.LimitGB, 'g', -1, 64)}})
@@ -399,6 +399,23 @@ eviction cycle.`,
 	}
 	q.flags(cmd, false, true)
 	return cmd
+}
+
+// sendWrite sends a salt's write (set, delete) and records its result in
+// v; with --verify it reads the quota back into v.Verify (limit: the one
+// written, nil for a removal).
+func (q *quotaCmd) sendWrite(ctx context.Context, c *coordinatorclient.Client, v *quotaView, salt string, limit *float64, send func() (*coordinatorclient.QuotaWriteResult, error)) (*coordinatorclient.QuotaWriteResult, error) {
+	r, err := send()
+	if err != nil {
+		return nil, q.f.coordinatorErr(c, err)
+	}
+	v.Result, v.Warnings = r, r.Warnings
+	if q.verify {
+		if v.Verify, err = q.readBack(ctx, c, salt, limit); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
 }
 
 // readBack is --verify: the quota as the coordinator now reports it
@@ -476,22 +493,16 @@ func newCmdQuotaDelete(f *Factory) *cobra.Command {
 					return err
 				}
 			}
-			r, err := c.DeleteQuota(ctx, salt)
+			r, err := q.sendWrite(ctx, c, &v, salt, nil, func() (*coordinatorclient.QuotaWriteResult, error) { return c.DeleteQuota(ctx, salt) })
 			if err != nil {
-				return f.coordinatorErr(c, err)
+				return err
 			}
-			v.Result, v.Warnings = r, r.Warnings
 			text := fmt.Sprintf("✓ removed the L2 quota of salt %s (%s)\n", saltName(salt), then)
 			if r.Status == "not_found" {
 				v.Warning = fmt.Sprintf("salt %s had no quota: nothing changed", saltName(salt))
 				text = warnLine(v.Warning)
 			}
-			if q.verify {
-				if v.Verify, err = q.readBack(ctx, c, salt, nil); err != nil {
-					return err
-				}
-				text += verifyLine(v.Verify)
-			}
+			text += verifyLine(v.Verify)
 			return q.write(c, fm, v, text, [][]string{{saltName(salt), r.Status}})
 		},
 	}

@@ -1,6 +1,8 @@
 package commands
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
 	"lmc/internal/commands/printers"
@@ -27,6 +29,21 @@ The walks stream: memory stays bounded whatever the store holds, and
 	}
 	cmd.AddCommand(newCmdStoreSummary(f), newCmdStoreLs(f), newCmdStoreSegments(f))
 	return cmd
+}
+
+// onStoreInventory reads -o (one of formats), opens the store inventory of
+// b and runs run on it, closing the inventory after.
+func (f *Factory) onStoreInventory(ctx context.Context, b *BackendFlags, formats []printers.Format, run func(printers.Format, *storeInventory) error) error {
+	fm, err := f.outputFormat(formats)
+	var inv *storeInventory
+	if err == nil {
+		inv, err = f.openStoreInventory(ctx, b)
+	}
+	if err != nil {
+		return err
+	}
+	defer inv.close()
+	return run(fm, inv)
 }
 
 func newCmdStoreSummary(f *Factory) *cobra.Command {
@@ -61,20 +78,13 @@ it, "" for SGLang)}], "other_group_keys", "unrecognised": {"keys", "examples"},
   lmc store summary --admin http://10.0.0.1:9003 --master 10.0.0.1:50051 -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fm, err := f.outputFormat([]printers.Format{printers.Table, printers.Plain, printers.JSON})
-			if err != nil {
-				return err
-			}
-			inv, err := f.openStoreInventory(cmd.Context(), &b)
-			if err != nil {
-				return err
-			}
-			defer inv.close()
-			v, err := inv.summary(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return writeSummary(f, fm, v)
+			return f.onStoreInventory(cmd.Context(), &b, []printers.Format{printers.Table, printers.Plain, printers.JSON}, func(fm printers.Format, inv *storeInventory) error {
+				v, err := inv.summary(cmd.Context())
+				if err != nil {
+					return err
+				}
+				return writeSummary(f, fm, v)
+			})
 		},
 	}
 	addStoreFlags(cmd, &b)
@@ -109,16 +119,9 @@ of MLA), "prefix", "layout"}.`,
   lmc store ls --admin http://10.0.0.1:9003 --tier disk --sort`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fm, err := f.outputFormat(storeLsFormats)
-			if err != nil {
-				return err
-			}
-			inv, err := f.openStoreInventory(cmd.Context(), &b)
-			if err != nil {
-				return err
-			}
-			defer inv.close()
-			return inv.ls(cmd.Context(), fm, fl)
+			return f.onStoreInventory(cmd.Context(), &b, storeLsFormats, func(fm printers.Format, inv *storeInventory) error {
+				return inv.ls(cmd.Context(), fm, fl)
+			})
 		},
 	}
 	addStoreFlags(cmd, &b)
@@ -153,20 +156,13 @@ JSON: {"admin", "segments": [{"name", "id", "client_id", "client_ips",
   lmc store segments --admin http://10.0.0.1:9003 --master 10.0.0.1:50051 -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fm, err := f.outputFormat([]printers.Format{printers.Table, printers.Wide, printers.Plain, printers.JSON})
-			if err != nil {
-				return err
-			}
-			inv, err := f.openStoreInventory(cmd.Context(), &b)
-			if err != nil {
-				return err
-			}
-			defer inv.close()
-			_, v, err := inv.segments(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return writeSegments(f, fm, v)
+			return f.onStoreInventory(cmd.Context(), &b, []printers.Format{printers.Table, printers.Wide, printers.Plain, printers.JSON}, func(fm printers.Format, inv *storeInventory) error {
+				_, v, err := inv.segments(cmd.Context())
+				if err != nil {
+					return err
+				}
+				return writeSegments(f, fm, v)
+			})
 		},
 	}
 	addStoreFlags(cmd, &b)

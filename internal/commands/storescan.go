@@ -181,76 +181,44 @@ func (s *storeScan) replicas(ctx context.Context, fn func(mooncake.KeyQuery) err
 	wctx, cancel := context.WithCancelCause(wctx)
 	defer cancel(nil)
 
-	type job struct {
-		keys []string
-		res  []mooncake.KeyQuery
-		err  error
-		done chan struct{}
-	}
-	jobs := make(chan *job)
-	order := make(chan *job, scanWorkers)
-	var wg sync.WaitGroup
-	for i := 0; i < scanWorkers; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				j.res, j.err = s.lookup(wctx, j.keys)
-				w.kick()
-				close(j.done)
-			}
-		}()
-	}
-	var listErr error
-	go func() {
-		defer close(order)
-		defer close(jobs)
-		batch := make([]string, 0, scanBatch)
-		send := func() error {
-			j := &job{keys: batch, done: make(chan struct{})}
-			batch = make([]string, 0, scanBatch)
-			select {
-			case jobs <- j:
-			case <-wctx.Done():
-				return wctx.Err()
-			}
-			order <- j
-			return nil
+	newWork := func() func([]string) ([]mooncake.KeyQuery, error) {
+		return func(keys []string) ([]mooncake.KeyQuery, error) {
+			res, err := s.lookup(wctx, keys)
+			w.kick()
+			return res, err
 		}
-		listErr = s.adm.GetAllKeys(wctx, func(k string) error {
+	}
+	list := func(send func([]string) error) error {
+		batch := make([]string, 0, scanBatch)
+		flush := func() error {
+			b := batch
+			batch = make([]string, 0, scanBatch)
+			return send(b)
+		}
+		err := s.adm.GetAllKeys(wctx, func(k string) error {
 			w.kick()
 			batch = append(batch, k)
 			if len(batch) == scanBatch {
-				return send()
+				return flush()
 			}
 			return nil
 		})
-		if listErr == nil && len(batch) > 0 {
-			listErr = send()
+		if err == nil && len(batch) > 0 {
+			err = flush()
 		}
-	}()
-	var firstErr error
-	for j := range order {
-		<-j.done
-		if firstErr != nil {
-			continue
-		}
-		if j.err != nil {
-			firstErr = j.err
-			cancel(j.err)
-			continue
-		}
+		return err
+	}
+	emit := func(res []mooncake.KeyQuery) error {
 		release := w.hold()
-		for _, q := range j.res {
+		defer release()
+		for _, q := range res {
 			if err := fn(q); err != nil {
-				firstErr = err
-				cancel(err)
-				break
+				return err
 			}
 		}
-		release()
+		return nil
 	}
-	wg.Wait()
+	firstErr, listErr := inOrder(wctx, cancel, scanWorkers, list, newWork, emit)
 	if firstErr == errStopWalk {
 		return nil
 	}

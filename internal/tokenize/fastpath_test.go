@@ -1,9 +1,7 @@
 package tokenize
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -20,17 +18,7 @@ func readAllSized(src string, slow bool, size int64) ([]Prompt, error) {
 	rd := NewReader(strings.NewReader(src), "in")
 	rd.slow = slow
 	rd.SetSize(size)
-	var out []Prompt
-	for {
-		p, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *p)
-	}
+	return readAll(rd)
 }
 
 func sameRead(t *testing.T, src string) {

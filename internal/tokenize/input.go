@@ -1079,7 +1079,11 @@ func growTokens(dst []uint32) []uint32 {
 
 // ReadAll reads every prompt.
 func ReadAll(src io.Reader, name string) ([]Prompt, error) {
-	rd := NewReader(src, name)
+	return readAll(NewReader(src, name))
+}
+
+// readAll reads every prompt rd has left.
+func readAll(rd *Reader) ([]Prompt, error) {
 	var out []Prompt
 	for {
 		p, err := rd.Next()

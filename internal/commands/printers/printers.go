@@ -95,6 +95,36 @@ func WriteJSONLine(w io.Writer, v any) error {
 	return err
 }
 
+// Stream handles one view of a run that prints as it goes: -o jsonl
+// writes it as a line and -o plain by plain; the other formats keep it in
+// *kept, for WriteKept at the end.
+func Stream[V any](w io.Writer, f Format, v V, plain func() error, kept *[]V) error {
+	switch f {
+	case JSONL:
+		return WriteJSONLine(w, v)
+	case Plain:
+		return plain()
+	}
+	*kept = append(*kept, v)
+	return nil
+}
+
+// WriteKept writes the views Stream kept: -o json as one's own document
+// when there is one view, else as the document batch makes of them all;
+// table and wide by table. The streaming formats are written already.
+func WriteKept[V any](w io.Writer, f Format, kept []V, one func(V) any, batch func([]V) any, table func() error) error {
+	switch f {
+	case JSON:
+		if len(kept) == 1 {
+			return WriteJSON(w, one(kept[0]))
+		}
+		return WriteJSON(w, batch(kept))
+	case Table, Wide:
+		return table()
+	}
+	return nil
+}
+
 // WriteTable renders a borderless table (two spaces between columns, no
 // trailing spaces), gh/kubectl style. Cells may carry ANSI styling: widths
 // are measured without it. Every other control character in a cell (cells

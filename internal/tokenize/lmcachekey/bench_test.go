@@ -6,6 +6,26 @@ import (
 	"lmc/internal/tokenize/tokentest"
 )
 
+// benchEngine is the benchmarks' engine for alg: Llama-3.1-8B, seed 0,
+// the MP schema for blake3.
+func benchEngine(b *testing.B, alg Algorithm) (Params, *Engine) {
+	p := DefaultParams()
+	p.Model = "meta-llama/Llama-3.1-8B-Instruct"
+	p.Algorithm = alg
+	if alg == Blake3 {
+		p.Schema = SchemaMP
+	}
+	var err error
+	if p.NoneHash, err = p.NoneHashFromSeed("0"); err != nil {
+		b.Fatal(err)
+	}
+	e, err := NewEngine(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return p, e
+}
+
 // BenchmarkKeys128k: keys for a 131,072-token prompt, chunk 256, per
 // algorithm. Target: <= 2 ms per prompt on the 2-core dev machine, and no
 // per-token allocation (allocs/op is per chunk: the key strings).
@@ -13,29 +33,12 @@ func BenchmarkKeys128k(b *testing.B) {
 	tokens := tokentest.Realistic(131072, tokentest.Llama3)
 	for _, alg := range Algorithms {
 		b.Run(string(alg), func(b *testing.B) {
-			p := DefaultParams()
-			p.Model = "meta-llama/Llama-3.1-8B-Instruct"
-			p.Algorithm = alg
-			if alg == Blake3 {
-				p.Schema = SchemaMP
-			}
-			var err error
-			if p.NoneHash, err = p.NoneHashFromSeed("0"); err != nil {
-				b.Fatal(err)
-			}
-			e, err := NewEngine(p)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.SetBytes(int64(len(tokens) * 4))
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
+			_, e := benchEngine(b, alg)
+			tokentest.BenchKeys(b, len(tokens), 512, func() (int, error) {
 				n := 0
-				if err := e.Each(tokens, func(c Chunk) error { n++; return nil }); err != nil || n != 512 {
-					b.Fatalf("Each = %d chunks, error %v; want 512, nil", n, err)
-				}
-			}
+				err := e.Each(tokens, func(c Chunk) error { n++; return nil })
+				return n, err
+			})
 		})
 	}
 }
@@ -48,20 +51,7 @@ func BenchmarkDigestOnly128k(b *testing.B) {
 	tokens := tokentest.Realistic(131072, tokentest.Llama3)
 	for _, alg := range []Algorithm{SHA256, SHA256CBOR, XXHash, XXHashCBOR, Blake3} {
 		b.Run(string(alg), func(b *testing.B) {
-			p := DefaultParams()
-			p.Model = "meta-llama/Llama-3.1-8B-Instruct"
-			p.Algorithm = alg
-			if alg == Blake3 {
-				p.Schema = SchemaMP
-			}
-			var err error
-			if p.NoneHash, err = p.NoneHashFromSeed("0"); err != nil {
-				b.Fatal(err)
-			}
-			e, err := NewEngine(p)
-			if err != nil {
-				b.Fatal(err)
-			}
+			p, e := benchEngine(b, alg)
 			h := newHasher(alg, false, false)
 			var chunks [][]byte
 			prev := p.NoneHash

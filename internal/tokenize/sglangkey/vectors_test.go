@@ -190,25 +190,9 @@ func TestVectors(t *testing.T) {
 			for _, h := range c.HitScenarios {
 				e := mustEngine(t, c.params(h.Era))
 				l := e.Layout(rankhit.AllRanks)
-				if err := l.Validate(); err != nil {
-					t.Fatal(err)
-				}
-				tr := rankhit.NewTracker(&l)
-				missing := map[string]bool{}
-				for _, k := range h.Missing {
-					missing[k] = true
-				}
-				err := e.Each(c.Tokens, rankhit.AllRanks, func(ch Chunk) error {
-					present := make([]bool, len(ch.Keys))
-					for i, k := range ch.Keys {
-						present[i] = !missing[k]
-					}
-					tr.Add(present)
-					return nil
+				tr := tokentest.TrackAbsent(t, &l, h.Missing, func(add func([]string)) error {
+					return e.Each(c.Tokens, rankhit.AllRanks, func(ch Chunk) error { add(ch.Keys); return nil })
 				})
-				if err != nil {
-					t.Fatal(err)
-				}
 				hit := e.Hit(&l, tr)
 				for o, owner := range hit.Owners {
 					if want, ok := h.PerRank[owner]; !ok || hit.PerRank[o] != want {

@@ -28,10 +28,16 @@ func EngineKeyCases() ([]json.RawMessage, error) {
 	if shared, err := os.ReadFile(EngineKeysShared); err == nil && !bytes.Equal(shared, local) {
 		return nil, fmt.Errorf("%s differs from %s: copy the shared vectors in", EngineKeysLocal, EngineKeysShared)
 	}
+	return DecodeEngineKeyCases(local)
+}
+
+// DecodeEngineKeyCases returns the cases of an engine-keys vectors file,
+// undecoded.
+func DecodeEngineKeyCases(b []byte) ([]json.RawMessage, error) {
 	var f struct {
 		Cases []json.RawMessage `json:"cases"`
 	}
-	if err := json.Unmarshal(local, &f); err != nil {
+	if err := json.Unmarshal(b, &f); err != nil {
 		return nil, err
 	}
 	return f.Cases, nil

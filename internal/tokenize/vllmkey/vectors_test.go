@@ -278,26 +278,10 @@ func TestVectors(t *testing.T) {
 
 func lookupHit(t *testing.T, e *Engine, tokens []uint32, missing []string) Hit {
 	t.Helper()
-	gone := map[string]bool{}
-	for _, k := range missing {
-		gone[k] = true
-	}
 	l := e.Layout(rankhit.Lookup)
-	if err := l.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	tr := rankhit.NewTracker(&l)
-	err := e.Each(tokens, rankhit.Lookup, func(c Chunk) error {
-		present := make([]bool, len(c.Keys))
-		for i, k := range c.Keys {
-			present[i] = !gone[k]
-		}
-		tr.Add(present)
-		return nil
+	tr := tokentest.TrackAbsent(t, &l, missing, func(add func([]string)) error {
+		return e.Each(tokens, rankhit.Lookup, func(c Chunk) error { add(c.Keys); return nil })
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return e.Hit(len(tokens), &l, tr)
 }
 
