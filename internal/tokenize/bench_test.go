@@ -25,6 +25,7 @@ func benchReadTokens128k(b *testing.B, sized bool) {
 	in := sb.String()
 	b.SetBytes(int64(len(in)))
 	b.ReportAllocs()
+	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		rd := NewReader(strings.NewReader(in), "bench")
 		if sized {
