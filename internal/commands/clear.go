@@ -17,7 +17,7 @@ func NewCmdClear(f *Factory) *cobra.Command {
 	var yes, dryRun bool
 	cmd := &cobra.Command{
 		Use:   "clear (--controller URL --instance I [--location L] | --master ADDR [--admin URL] (FILE|- | --match REGEX | --all) | --coordinator URL --instance I FILE | --server URL [FILE]) [--yes] [--dry-run]",
-		Short: "Evict everything an instance holds in a location (except pinned chunks)",
+		Short: shortFor("clear"),
 		Long: `Clear an instance's KV cache in one location (default LocalCPUBackend) on every
 worker. Pinned chunks stay. On a terminal lmc asks first; elsewhere it needs
 --yes. --dry-run prints what would be sent and the instance's current key count

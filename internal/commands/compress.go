@@ -13,10 +13,11 @@ import (
 func NewCmdCompress(f *Factory, decompress bool) *cobra.Command {
 	o := &opFlags{}
 	var method string
-	name, short := "compress", "Compress a prompt's cached prefix in place (CacheGen)"
+	name := "compress"
 	if decompress {
-		name, short = "decompress", "Decompress a prompt's cached prefix"
+		name = "decompress"
 	}
+	short := shortFor(name)
 	cmd := &cobra.Command{
 		Use:   name + " --controller URL --instance I [--location L] [--method cachegen] [FILE|-]",
 		Short: short,

@@ -20,7 +20,7 @@ import (
 func NewCmdConfig(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "config",
-		Short: "Named contexts: masters, controllers and key parameters you use often",
+		Short: shortFor("config"),
 		Long: `Contexts live in ~/.config/lmc/config.yaml ($XDG_CONFIG_HOME/lmc, or $LMC_CONFIG).
 Each context is a set of flag values — master, admin, controller, model, hash,
 hash-seed, chunk-size, dtype, world-size, timeout, header, ... — applied when

@@ -29,7 +29,7 @@ func demoTokens() []uint32 {
 func NewCmdDemo(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "demo",
-		Short: "Show lmc's main job on a local sandbox: keys, lookups, pin and clear",
+		Short: shortFor("demo"),
 		Long: `Start a sandbox (a local Mooncake master and LMCache controller, see 'lmc
 sandbox') on free loopback ports, store a sample prompt's chunk keys with one
 chunk missing, and run the main commands against it, printing each command

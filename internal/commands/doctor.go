@@ -42,7 +42,7 @@ func NewCmdDoctor(f *Factory) *cobra.Command {
 	o := &DoctorOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "doctor [FILE|-] (--admin URL | --master ADDR | --coordinator URL [--server URL])",
-		Short: "Find out why a prompt does not hit: key mismatches and missing ranks",
+		Short: shortFor("doctor"),
 		Example: `  # why does this prompt not hit? (read-only: the admin API grants no leases)
   lmc doctor --admin http://10.0.0.1:9003 --model meta-llama/Llama-3.1-8B-Instruct --hash-seed 0 prompt.json
 

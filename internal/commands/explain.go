@@ -36,7 +36,7 @@ func NewCmdExplain(f *Factory) *cobra.Command {
 	opts := &ExplainOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "explain [FILE|-]",
-		Short: "Show every input to every chunk hash, and the traps that break keys",
+		Short: shortFor("explain"),
 		Long: `Show, for every chunk (or --chunk N), everything that goes into its key: the
 algorithm, NONE_HASH and where it came from, the prefix hash in, the tokens,
 the extra tuple element, the serialised length, the resulting hash and key.

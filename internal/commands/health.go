@@ -66,7 +66,7 @@ func NewCmdHealth(f *Factory) *cobra.Command {
 	o := &HealthOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "health (--master ADDR [--admin URL] | --controller URL [--instance I] | --coordinator URL [--instance I])",
-		Short: "Check that the Mooncake master or the LMCache controller answers",
+		Short: shortFor("health"),
 		Long: `Check the backends: the Mooncake master's version and round-trip time over its
 RPC, the admin API's view of HA (role, state, leader), or the controller's
 per-worker health of each instance (all instances when --instance is not given).

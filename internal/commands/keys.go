@@ -33,7 +33,7 @@ func NewCmdKeys(f *Factory) *cobra.Command {
 	opts := &KeysOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "keys [FILE|-]",
-		Short: "Compute the Mooncake keys LMCache stores a prompt under",
+		Short: shortFor("keys"),
 		Long: `Compute, offline, the key of every chunk of a prompt exactly as LMCache does:
 chunking, the prefix-hash chain from NONE_HASH, the hash algorithm and the key
 format.

@@ -24,6 +24,12 @@ func TestTopCommandsTable(t *testing.T) {
 		if want := append([]string{cmd.Name()}, cmd.Aliases...); !slices.Equal(c.names, want) {
 			t.Errorf("topCommands lists %q for the command built as %q", c.names, want)
 		}
+		if cmd.Hidden != c.hidden {
+			t.Errorf("topCommands says %q is hidden: %v; the built command: %v", c.names[0], c.hidden, cmd.Hidden)
+		}
+		if !cmd.Hidden && (cmd.Short == "" || cmd.Short != shortFor(cmd.Name())) {
+			t.Errorf("%q: Short %q, shortFor %q: the summary lives in summaries.go", cmd.Name(), cmd.Short, shortFor(cmd.Name()))
+		}
 		built = append(built, cmd.Name())
 	}
 	topics := map[string]bool{}
@@ -53,6 +59,9 @@ func TestLazyTreeLikeFullTree(t *testing.T) {
 		[]string{"--context=", "keys", "--model", "m", "--hash-seed", "0", "--chunk-size", "2", "--tokens", "1,2"},
 		[]string{"config", "use-contex", "prod"}, []string{"store", "sumary"}, []string{"lookp"}, []string{"help", "lookup"},
 		[]string{"--verbose=false", "task", "--help"}, []string{"--no-color", "-o", "plain", "explain", "--help"},
+		nil, []string{"help"}, []string{"--help"}, []string{"-h"}, []string{"-o", "json"}, []string{"--no-color", "help"},
+		[]string{"help", "--no-color"}, []string{"help", "-h"}, []string{"help", "help"}, []string{"help", "engines"},
+		[]string{"help", "config", "use-context"}, []string{"--version", "--help"},
 	)
 	for _, args := range cases {
 		name, ok := commandName(bareRoot(), args)

@@ -47,7 +47,7 @@ func NewCmdLookup(f *Factory) *cobra.Command {
 	opts := &LookupOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "lookup [FILE|-] (--master ADDR | --admin URL | --controller URL | --coordinator URL)",
-		Short: "How much of a prompt is cached, chunk by chunk, and where",
+		Short: shortFor("lookup"),
 		Long: `Look a prompt up the way the serving engine would and show every chunk.
 
 With --master, lmc computes LMCache's chunk keys (same key flags as 'lmc keys')

@@ -19,7 +19,7 @@ func NewCmdMove(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "move (--controller URL --from INSTANCE[:LOCATION] --to INSTANCE[:LOCATION] [--copy] | --coordinator URL --from INSTANCE --to INSTANCE [--wait] | --master ADDR --to SEGMENT [--from SEGMENT] [--wait]) [FILE|-]",
 		Aliases: []string{"copy"},
-		Short:   "Move (or copy) a prompt's cached prefix between instances, or between Mooncake segments",
+		Short:   shortFor("move"),
 		Long: `Move the cached prefix of a prompt from one instance to another over P2P
 (both instances need P2P enabled; workers are paired by worker id). --copy
 keeps the source. Locations default to LocalCPUBackend, the only one the

@@ -13,7 +13,7 @@ func NewCmdPin(f *Factory) *cobra.Command {
 	o := &opFlags{}
 	cmd := &cobra.Command{
 		Use:   "pin (--controller URL --instance I [--location L] | --coordinator URL [--unpin]) [FILE|-]",
-		Short: "Pin a prompt's cached prefix so that clear and eviction keep it",
+		Short: shortFor("pin"),
 		Long: `Pin the cached prefix of a prompt in one instance (every worker). Pinned
 chunks survive 'lmc clear'. The controller has no unpin.
 

@@ -19,7 +19,7 @@ func NewCmdPrefetch(f *Factory) *cobra.Command {
 	var instance, requestID string
 	cmd := &cobra.Command{
 		Use:   "prefetch --coordinator URL --instance I [FILE|-] [--wait]",
-		Short: "Warm an MP server's L1 with a prompt's chunks from L2 (LMCache MP mode)",
+		Short: shortFor("prefetch"),
 		Long: `Ask the LMCache MP coordinator to load a prompt's chunks from L2 into one MP
 server's L1 ahead of traffic (POST /cache/prefetches): the coordinator relays
 the tokens to that server, which resolves them with its own chunk size and

@@ -22,7 +22,7 @@ const maxQuotaGB = 1 << 20
 func NewCmdQuota(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "quota",
-		Short: "Per-tenant (cache salt) L2 quotas of the LMCache MP coordinator",
+		Short: shortFor("quota"),
 		Long: `Read and set the LMCache MP coordinator's L2 quotas (/quota): fleet-wide, per
 cache_salt, in GiB. They are soft: a salt over its limit gets its least
 recently used unpinned keys deleted on the coordinator's next eviction cycle.

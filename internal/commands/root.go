@@ -31,56 +31,67 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 // then its aliases; TestTopCommandsTable holds them to the built command)
 // and its constructor.
 type topCommand struct {
-	names []string
-	build func(*Factory) *cobra.Command
+	names  []string
+	build  func(*Factory) *cobra.Command
+	hidden bool // as the built command is (help lists it not)
 }
 
 // topCommands are root's commands, in the order help lists them (a
 // function, not a variable: demo runs Main, which builds the tree).
 func topCommands() []topCommand {
 	return []topCommand{
-		{[]string{"keys"}, NewCmdKeys},
-		{[]string{"explain"}, NewCmdExplain},
-		{[]string{"lookup"}, NewCmdLookup},
-		{[]string{"doctor"}, NewCmdDoctor},
-		{[]string{"health"}, NewCmdHealth},
-		{[]string{"move", "copy"}, NewCmdMove},
-		{[]string{"pin"}, NewCmdPin},
-		{[]string{"clear"}, NewCmdClear},
-		{[]string{"prefetch"}, NewCmdPrefetch},
-		{[]string{"task"}, NewCmdTask},
-		{[]string{"store"}, NewCmdStore},
-		{[]string{"compress"}, func(f *Factory) *cobra.Command { return NewCmdCompress(f, false) }},
-		{[]string{"decompress"}, func(f *Factory) *cobra.Command { return NewCmdCompress(f, true) }},
-		{[]string{"workers"}, NewCmdWorkers},
-		{[]string{"stats"}, NewCmdStats},
-		{[]string{"usage"}, NewCmdUsage},
-		{[]string{"quota"}, NewCmdQuota},
-		{[]string{"sandbox"}, NewCmdSandbox},
-		{[]string{"demo"}, NewCmdDemo},
-		{[]string{"config"}, NewCmdConfig},
-		{[]string{"__generate"}, newCmdGenerate},
-		{[]string{"version"}, NewCmdVersion},
+		{names: []string{"keys"}, build: NewCmdKeys},
+		{names: []string{"explain"}, build: NewCmdExplain},
+		{names: []string{"lookup"}, build: NewCmdLookup},
+		{names: []string{"doctor"}, build: NewCmdDoctor},
+		{names: []string{"health"}, build: NewCmdHealth},
+		{names: []string{"move", "copy"}, build: NewCmdMove},
+		{names: []string{"pin"}, build: NewCmdPin},
+		{names: []string{"clear"}, build: NewCmdClear},
+		{names: []string{"prefetch"}, build: NewCmdPrefetch},
+		{names: []string{"task"}, build: NewCmdTask},
+		{names: []string{"store"}, build: NewCmdStore},
+		{names: []string{"compress"}, build: func(f *Factory) *cobra.Command { return NewCmdCompress(f, false) }},
+		{names: []string{"decompress"}, build: func(f *Factory) *cobra.Command { return NewCmdCompress(f, true) }},
+		{names: []string{"workers"}, build: NewCmdWorkers},
+		{names: []string{"stats"}, build: NewCmdStats},
+		{names: []string{"usage"}, build: NewCmdUsage},
+		{names: []string{"quota"}, build: NewCmdQuota},
+		{names: []string{"sandbox"}, build: NewCmdSandbox},
+		{names: []string{"demo"}, build: NewCmdDemo},
+		{names: []string{"config"}, build: NewCmdConfig},
+		{names: []string{"__generate"}, build: newCmdGenerate, hidden: true},
+		{names: []string{"version"}, build: NewCmdVersion},
 	}
 }
 
 // NewCmdRootFor builds the part of the tree that args can reach: root and
-// the one command they name, or root alone for --version. Building all of
-// it (some 600 flags) is most of lmc's own start-up, and a command never
-// sees its siblings. Anything else (no command, help, completion, a name
-// that is not a command, a root flag lmc cannot read) gets the whole tree,
-// so help, suggestions and completion see every command.
+// the one command they name; root alone for --version; root with stand-ins
+// that carry each command's name and summary for root's own help (lmc,
+// lmc help, lmc --help). Building all of it (some 600 flags) is most of
+// lmc's own start-up, and a command never sees its siblings. Anything else
+// (help on a command, completion, a name that is not a command, a root
+// flag lmc cannot read) gets the whole tree, so help, suggestions and
+// completion see every command.
 func NewCmdRootFor(f *Factory, args []string) *cobra.Command {
 	root := newRoot(f)
 	name, ok := commandName(root, args)
 	if !ok {
 		return NewCmdRoot(f)
 	}
-	if name == "" {
-		if !versionOnly(args) {
-			return NewCmdRoot(f)
+	switch {
+	case name == "" && !versionOnly(args), name == "help" && helpAlone(args):
+		// Root's help lists each command's name and summary: stand-ins
+		// carry them.
+		for _, c := range topCommands() {
+			root.AddCommand(&cobra.Command{Use: c.names[0], Short: shortFor(c.names[0]), Hidden: c.hidden, Run: func(*cobra.Command, []string) {}})
 		}
-	} else {
+		for _, t := range helpTopics() {
+			root.AddCommand(t)
+		}
+	case name == "":
+		// --version: root alone.
+	default:
 		var build func(*Factory) *cobra.Command
 		for _, c := range topCommands() {
 			if slices.Contains(c.names, name) {
@@ -94,6 +105,23 @@ func NewCmdRootFor(f *Factory, args []string) *cobra.Command {
 	}
 	strictTree(root)
 	return root
+}
+
+// helpAlone: the arguments name no command after "help" (lmc help [flags]).
+func helpAlone(args []string) bool {
+	seen := false
+	for _, a := range args {
+		switch {
+		case strings.HasPrefix(a, "-"):
+		case !seen && a == "help":
+			seen = true
+		default:
+			if seen {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // commandName is the first argument that is not a root flag or its value

@@ -39,7 +39,7 @@ func NewCmdSandbox(f *Factory) *cobra.Command {
 	var ops sandboxOpsFlags
 	cmd := &cobra.Command{
 		Use:   "sandbox [--master-addr A] [--admin-addr A] [--controller-addr A] [--coordinator-addr A] [--populate FILE]",
-		Short: "Run a local Mooncake master and LMCache controller for trying lmc and testing scripts",
+		Short: shortFor("sandbox"),
 		Long: `Run, in the foreground until interrupted, a local Mooncake master that speaks
 the real RPC protocol and admin HTTP API, and a local LMCache controller that
 speaks the real REST API (with one instance, "sandbox"). They are the same

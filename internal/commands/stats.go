@@ -15,7 +15,7 @@ func NewCmdStats(f *Factory) *cobra.Command {
 	var b BackendFlags
 	cmd := &cobra.Command{
 		Use:     "stats (--controller URL | --coordinator URL)",
-		Short:   "Key statistics per instance (chunk-key counts)",
+		Short:   shortFor("stats"),
 		Long:    "Key statistics from the controller: keys per instance and workers per instance.\nEvery TP rank counts its own copy of a chunk. With --coordinator, the LMCache MP\ncoordinator's directory statistics: keys and placements, L1 keys per instance,\nplacements and bytes per tier (summed from the keys listing on coordinators\nthat do not report them).",
 		Example: "  lmc stats --controller http://localhost:9000 -o json\n  lmc stats --coordinator http://localhost:9300",
 		Args:    cobra.NoArgs,

@@ -12,7 +12,7 @@ import (
 func NewCmdStore(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "store",
-		Short: "What a Mooncake store holds: keys by schema, tiers, segments",
+		Short: shortFor("store"),
 		Long: `Read what a Mooncake store holds through the master's admin API (--admin,
 e.g. http://HOST:9003), which grants no leases: the key listing
 (/get_all_keys), lease-free lookups of its keys (/batch_query_keys) and the

@@ -10,7 +10,7 @@ import (
 func NewCmdTask(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "task",
-		Short: "Copy and move tasks on a Mooncake master: their state, by id",
+		Short: shortFor("task"),
 		Long: `Copy and move tasks are what 'lmc move --master' and 'lmc copy --master'
 create. The master keeps no list of them that an operator can read: keep the
 ids lmc prints.

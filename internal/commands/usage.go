@@ -29,7 +29,7 @@ func NewCmdUsage(f *Factory) *cobra.Command {
 	var instance string
 	cmd := &cobra.Command{
 		Use:   "usage --coordinator URL [--instance I]",
-		Short: "Fleet memory per MP server and shared pool, used against declared capacity (LMCache MP mode)",
+		Short: shortFor("usage"),
 		Long: `Show the memory the LMCache MP coordinator accounts for (GET /instances/usage,
 or /instances/{id}/usage with --instance): per MP server its private
 compartments (L1 per medium, each private L2 adapter) and the fleet-shared

@@ -52,7 +52,7 @@ func NewCmdVersion(f *Factory) *cobra.Command {
 	var b BackendFlags
 	cmd := &cobra.Command{
 		Use:   "version [--master A] [--admin URL] [--controller URL]",
-		Short: "Print lmc's version, and the versions of the servers it talks to",
+		Short: shortFor("version"),
 		Long: `Print lmc's version, commit and build date. With backend flags, also what the
 servers say: the Mooncake master's version (ServiceReady), the admin API's HA
 role, and the LMCache controller's era, detected from the endpoints its

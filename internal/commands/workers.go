@@ -16,7 +16,7 @@ func NewCmdWorkers(f *Factory) *cobra.Command {
 	var instance string
 	cmd := &cobra.Command{
 		Use:   "workers (--controller URL | --coordinator URL) [--instance I]",
-		Short: "List the workers registered with the controller",
+		Short: shortFor("workers"),
 		Long: `List the LMCache workers (one per TP rank) registered with the controller: ip,
 port, key count, registration and last heartbeat times. With --coordinator, the
 MP servers registered with the LMCache MP coordinator (GET /instances): ip,
