@@ -12,7 +12,7 @@ func TestDependencyRules(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("go not on PATH")
 	}
-	libs := []string{"lmc/internal/tokenize/...", "lmc/internal/mooncake/...", "lmc/internal/controllerclient/...", "lmc/internal/doctor/...", "lmc/internal/coordinatorclient/...", "lmc/internal/transport/...", "lmc/internal/safetext/...", "lmc/internal/boundedio/...", "lmc/internal/pyjson/...", "lmc/internal/httpfake/..."}
+	libs := []string{"lmc/internal/tokenize/...", "lmc/internal/mooncake/...", "lmc/internal/controllerclient/...", "lmc/internal/doctor/...", "lmc/internal/coordinatorclient/...", "lmc/internal/transport/...", "lmc/internal/safetext/...", "lmc/internal/boundedio/...", "lmc/internal/pyjson/...", "lmc/internal/httpfake/...", "lmc/internal/jsonscan/...", "lmc/internal/phasetime/..."}
 	out, err := exec.Command("go", append([]string{"list", "-deps"}, libs...)...).Output()
 	if err != nil {
 		t.Fatal(err)

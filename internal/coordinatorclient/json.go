@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"lmc/internal/jsonscan"
 )
 
 // decoder collects the warnings of one answer.
@@ -87,61 +89,23 @@ func (d *decoder) object(raw json.RawMessage, path string) (*obj, error) {
 // skipValue returns the end of the value starting at b[i] (after
 // whitespace).
 func skipValue(b []byte, i int) (int, error) {
-	i = skipSpace(b, i)
-	if i >= len(b) {
-		return 0, errors.New("unexpected end of JSON")
-	}
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for i < len(b) {
-			switch b[i] {
-			case '"':
-				e, err := skipString(b, i)
-				if err != nil {
-					return 0, err
-				}
-				i = e
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1, nil
-				}
-			}
-			i++
+	i = jsonscan.Space(b, i)
+	e, ok := jsonscan.ValueEnd(b, i)
+	if !ok {
+		if i < len(b) && b[i] == '"' {
+			return 0, errors.New("unterminated string")
 		}
 		return 0, errors.New("unexpected end of JSON")
 	}
-	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && !isJSONSpace(b[i]) {
-		i++
-	}
-	return i, nil
+	return e, nil
 }
 
 func skipString(b []byte, i int) (int, error) {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1, nil
-		}
+	e, ok := jsonscan.StringEnd(b, i)
+	if !ok {
+		return 0, errors.New("unterminated string")
 	}
-	return 0, errors.New("unterminated string")
-}
-
-func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && isJSONSpace(b[i]) {
-		i++
-	}
-	return i
+	return e, nil
 }
 
 // splitObject splits a valid JSON object into its members (the last of
@@ -161,11 +125,11 @@ func splitObject(b []byte) (map[string]json.RawMessage, error) {
 		} else {
 			key = string(b[ks+1 : ke-1])
 		}
-		i := skipSpace(b, ke)
+		i := jsonscan.Space(b, ke)
 		if i >= len(b) || b[i] != ':' {
 			return 0, errors.New("expected ':'")
 		}
-		vs := skipSpace(b, i+1)
+		vs := jsonscan.Space(b, i+1)
 		ve, err := skipValue(b, vs)
 		if err != nil {
 			return 0, err
@@ -200,20 +164,20 @@ func splitArray(b []byte) ([]json.RawMessage, error) {
 // reads the member that starts at i and returns where it ends; commas
 // separate members. notA is the error when b does not start with open.
 func split(b []byte, open, close byte, notA string, member func(i int) (int, error)) error {
-	i := skipSpace(b, 0)
+	i := jsonscan.Space(b, 0)
 	if i >= len(b) || b[i] != open {
 		return errors.New(notA)
 	}
-	i = skipSpace(b, i+1)
+	i = jsonscan.Space(b, i+1)
 	if i < len(b) && b[i] == close {
 		return nil
 	}
 	for i < len(b) {
-		end, err := member(skipSpace(b, i))
+		end, err := member(jsonscan.Space(b, i))
 		if err != nil {
 			return err
 		}
-		i = skipSpace(b, end)
+		i = jsonscan.Space(b, end)
 		if i < len(b) && b[i] == close {
 			return nil
 		}

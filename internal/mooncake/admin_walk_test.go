@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"lmc/internal/jsonscan"
 )
 
 // checkKeysTokens is checkKeys as it was, on json.Decoder tokens: the
@@ -87,7 +89,7 @@ func sameEntry(t *testing.T, raw string) {
 	if !common || !isObject {
 		return
 	}
-	if jsonSpace([]byte(raw), n) != len(raw) {
+	if jsonscan.Space([]byte(raw), n) != len(raw) {
 		t.Fatalf("decodeCommon(%q) read %d bytes, not the whole entry", raw, n)
 	}
 	if err := json.Unmarshal([]byte(raw), &slow); err != nil {

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+
+	"lmc/internal/jsonscan"
 )
 
 // Fast decoding of the /batch_query_keys answers of the usual shape. Each
@@ -97,7 +99,7 @@ func emptyJSONArray(v []byte) (int, int) {
 		return 0, 4
 	}
 	if len(v) > 0 && v[0] == '[' {
-		if i := jsonSpace(v, 1); i < len(v) && v[i] == ']' {
+		if i := jsonscan.Space(v, 1); i < len(v) && v[i] == ']' {
 			return 1, i + 1
 		}
 	}
@@ -117,16 +119,16 @@ func decodeBuffers(v []byte) (out []BufferDescriptor, n int, ok bool) {
 	if len(v) == 0 || v[0] != '[' {
 		return nil, 0, false
 	}
-	i := jsonSpace(v, 1)
+	i := jsonscan.Space(v, 1)
 	for i < len(v) {
 		b, m, ok := decodeBuffer(v[i:])
 		if !ok {
 			return nil, 0, false
 		}
 		out = append(out, b)
-		i = jsonSpace(v, i+m)
+		i = jsonscan.Space(v, i+m)
 		if i < len(v) && v[i] == ',' {
-			i = jsonSpace(v, i+1)
+			i = jsonscan.Space(v, i+1)
 			continue
 		}
 		if i < len(v) && v[i] == ']' {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+
+	"lmc/internal/jsonscan"
 )
 
 // A small walker over JSON that encoding/json has already accepted (every
@@ -22,11 +24,11 @@ import (
 // have it skipped. jsonObject returns the offset after the object, and
 // false when raw does not start with an object.
 func jsonObject(raw []byte, fn func(key jsonKeyLit, keyEnd int, rest []byte) (int, error)) (int, bool, error) {
-	i := jsonSpace(raw, 0)
+	i := jsonscan.Space(raw, 0)
 	if i >= len(raw) || raw[i] != '{' {
 		return 0, false, nil
 	}
-	i = jsonSpace(raw, i+1)
+	i = jsonscan.Space(raw, i+1)
 	if i < len(raw) && raw[i] == '}' {
 		return i + 1, true, nil
 	}
@@ -35,7 +37,7 @@ func jsonObject(raw []byte, fn func(key jsonKeyLit, keyEnd int, rest []byte) (in
 		i = jsonStringEnd(raw, i)
 		key := jsonKeyLit(raw[ks:i])
 		keyEnd := i
-		i = jsonSpace(raw, jsonSpace(raw, i)+1) // past ':'
+		i = jsonscan.Space(raw, jsonscan.Space(raw, i)+1) // past ':'
 		n, err := fn(key, keyEnd, raw[i:])
 		if err != nil {
 			return i, true, err
@@ -43,11 +45,11 @@ func jsonObject(raw []byte, fn func(key jsonKeyLit, keyEnd int, rest []byte) (in
 		if n < 0 {
 			n = jsonValueEnd(raw[i:], 0)
 		}
-		i = jsonSpace(raw, i+n)
+		i = jsonscan.Space(raw, i+n)
 		if i >= len(raw) || raw[i] != ',' {
 			return i + 1, true, nil // '}'
 		}
-		i = jsonSpace(raw, i+1)
+		i = jsonscan.Space(raw, i+1)
 	}
 	return i, true, nil
 }
@@ -93,70 +95,11 @@ func (k jsonKeyLit) String() string {
 	return s
 }
 
-func jsonSpace(raw []byte, i int) int {
-	for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
-		i++
-	}
-	return i
-}
+// jsonStringEnd and jsonValueEnd are jsonscan's on JSON decoded before,
+// where every end is found.
+func jsonStringEnd(raw []byte, i int) int { e, _ := jsonscan.StringEnd(raw, i); return e }
 
-// jsonStringEnd is the index after the string literal at raw[i] (a '"'):
-// the next '"' not escaped by an odd run of backslashes.
-func jsonStringEnd(raw []byte, i int) int {
-	j := i + 1
-	for {
-		k := bytes.IndexByte(raw[j:], '"')
-		if k < 0 {
-			return len(raw)
-		}
-		j += k
-		n := 0
-		for b := j - 1; b > i && raw[b] == '\\'; b-- {
-			n++
-		}
-		j++
-		if n%2 == 0 {
-			return j
-		}
-	}
-}
-
-// jsonValueEnd is the index after the value starting at raw[i].
-func jsonValueEnd(raw []byte, i int) int {
-	if i >= len(raw) {
-		return i
-	}
-	switch raw[i] {
-	case '"':
-		return jsonStringEnd(raw, i)
-	case '{', '[':
-		depth := 0
-		for i < len(raw) {
-			switch raw[i] {
-			case '"':
-				i = jsonStringEnd(raw, i)
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-			i++
-		}
-		return i
-	}
-	for i < len(raw) { // number, true, false, null
-		switch raw[i] {
-		case ',', '}', ']', ' ', '\t', '\n', '\r':
-			return i
-		}
-		i++
-	}
-	return i
-}
+func jsonValueEnd(raw []byte, i int) int { e, _ := jsonscan.ValueEnd(raw, i); return e }
 
 // keyList is an object's keys in order, with the offset after each, for
 // checkKeys' rules (also applied to keys another walk collected).
