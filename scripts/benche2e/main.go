@@ -255,7 +255,7 @@ func table(rs []result) {
 	fmt.Println("| case | median | min | peak RSS | note | target |")
 	fmt.Println("| --- | ---: | ---: | ---: | --- | --- |")
 	for _, r := range rs {
-		fmt.Printf("| %s | %s | %s | %.1f MB | %s | %s |\n", r.name, ms(r.median), ms(r.min), r.rssMB, r.extra, r.target)
+		fmt.Printf("| %s | %s | %s | %.1f MiB | %s | %s |\n", r.name, ms(r.median), ms(r.min), r.rssMB, r.extra, r.target)
 	}
 }
 
