@@ -1,7 +1,9 @@
 package tokenize
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -68,4 +70,40 @@ func FuzzTokenPaths(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) { sameRead(t, s) })
+}
+
+// TestSizeHintOnlyForTheFirstPrompt: in JSON Lines of long prompts, the
+// file's size says nothing about where a later line's array ends, so only
+// the first prompt is sized from it; the others grow as usual.
+func TestSizeHintOnlyForTheFirstPrompt(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	for p := 0; p < 8; p++ {
+		b.WriteByte('[')
+		for i := 0; i < 30000; i++ {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprint(&b, 100000+i)
+		}
+		b.WriteString("]\n")
+	}
+	src := b.String()
+	rd := NewReader(strings.NewReader(src), "in")
+	rd.SetSize(int64(len(src)))
+	for n := 0; ; n++ {
+		p, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Tokens) != 30000 {
+			t.Fatalf("prompt %d: %d tokens, want 30000", n, len(p.Tokens))
+		}
+		if n > 0 && cap(p.Tokens) > 2*len(p.Tokens) {
+			t.Errorf("prompt %d: capacity %d for %d tokens: sized from the file, not its own line", n, cap(p.Tokens), len(p.Tokens))
+		}
+	}
 }

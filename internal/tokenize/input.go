@@ -585,14 +585,17 @@ func (r *Reader) sizedTokens() []uint32 {
 	return make([]uint32, 0, n)
 }
 
-// estimatedTokens is the slice for an array that goes on beyond the window
-// w (its start): the commas per byte of w times the bytes left, when the
-// input's size is known (SetSize), 2 % over; nil otherwise (doubling). An
-// ID takes at least two bytes with its comma, so the capacity is at most
-// half the bytes left, and at most MaxPromptTokens.
+// estimatedTokens is the slice for the input's first array when it goes on
+// beyond the window w (its start): the commas per byte of w times the
+// bytes left, when the input's size is known (SetSize), 2 % over; nil
+// otherwise (doubling). Only the first prompt: the rest of the file is
+// then most likely this one array, while later arrays are lines of JSON
+// Lines whose ends the size says nothing about. An ID takes at least two
+// bytes with its comma, so the capacity is at most half the bytes left,
+// and at most MaxPromptTokens.
 func (r *Reader) estimatedTokens(w []byte) []uint32 {
 	left := r.size - r.off - int64(r.pos)
-	if r.size <= 0 || left <= int64(len(w)) || len(w) == 0 {
+	if r.size <= 0 || r.count > 0 || left <= int64(len(w)) || len(w) == 0 {
 		return nil
 	}
 	commas := bytes.Count(w, []byte{','})
