@@ -121,10 +121,10 @@ func NewReader(r io.Reader, name string) *Reader {
 }
 
 // SetSize tells the reader how long its input is (a regular file's size),
-// so that an array that goes on beyond the first window gets its slice
-// sized once, from the window's density of commas, instead of doubling
-// (each doubling copies the tokens into fresh pages). The size is only a
-// capacity hint: what the input holds is read as always.
+// so that a first prompt that goes on beyond the first window gets its
+// slice sized once, from the window's density of commas, instead of
+// doubling (each doubling copies the tokens into fresh pages). The size is
+// only a capacity hint: what the input holds is read as always.
 func (r *Reader) SetSize(n int64) { r.size = n }
 
 // Format is the detected format (after the first Next).
