@@ -7,48 +7,33 @@ import (
 	"lmc/internal/commands/iostreams"
 )
 
-// BenchmarkNewCmdRoot: building the whole command tree, which every lmc
-// process does before it parses its arguments (start-up beyond package
-// initialisation).
+// BenchmarkNewCmdRoot: building the whole command tree (what completion,
+// help on a command and unknown names still build).
 func BenchmarkNewCmdRoot(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		ios, _, _, _ := iostreams.Test()
-		f := &Factory{IOStreams: ios}
-		_ = NewCmdRoot(f)
+		_ = NewCmdRoot(&Factory{IOStreams: ios})
 	}
 }
 
-// BenchmarkMainVersion: all of lmc --version after package initialisation.
-func BenchmarkMainVersion(b *testing.B) {
+// benchMain runs all of lmc with args after package initialisation: the
+// start-up beyond init that NewCmdRootFor keeps small.
+func benchMain(b *testing.B, args ...string) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		ios, _, _, _ := iostreams.Test()
-		if code := Main(context.Background(), ios, []string{"--version"}, BuildInfo{Version: "bench"}); code != 0 {
-			b.Fatalf("exit %d", code)
+		if code := Main(context.Background(), ios, args, BuildInfo{Version: "bench"}); code != 0 {
+			b.Fatalf("lmc %v: exit %d", args, code)
 		}
 	}
 }
 
-// BenchmarkMainHelp: all of lmc help after package initialisation.
-func BenchmarkMainHelp(b *testing.B) {
-	b.ReportAllocs()
-	for i := 0; i < b.N; i++ {
-		ios, _, _, _ := iostreams.Test()
-		if code := Main(context.Background(), ios, []string{"help"}, BuildInfo{Version: "bench"}); code != 0 {
-			b.Fatalf("exit %d", code)
-		}
-	}
-}
+// BenchmarkMainVersion: lmc --version (root alone).
+func BenchmarkMainVersion(b *testing.B) { benchMain(b, "--version") }
 
-// BenchmarkMainKeysHelp: lmc keys --help after package initialisation: the
-// tree NewCmdRootFor builds for one command (root and keys).
-func BenchmarkMainKeysHelp(b *testing.B) {
-	b.ReportAllocs()
-	for i := 0; i < b.N; i++ {
-		ios, _, _, _ := iostreams.Test()
-		if code := Main(context.Background(), ios, []string{"keys", "--help"}, BuildInfo{Version: "bench"}); code != 0 {
-			b.Fatalf("exit %d", code)
-		}
-	}
-}
+// BenchmarkMainHelp: lmc help (root and the commands' stand-ins).
+func BenchmarkMainHelp(b *testing.B) { benchMain(b, "help") }
+
+// BenchmarkMainKeysHelp: lmc keys --help (root and keys).
+func BenchmarkMainKeysHelp(b *testing.B) { benchMain(b, "keys", "--help") }

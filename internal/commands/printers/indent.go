@@ -1,8 +1,9 @@
 package printers
 
 import (
-	"bytes"
 	"io"
+
+	"lmc/internal/jsonscan"
 )
 
 // writeIndented writes appendIndent(src) to w in pieces of about
@@ -53,7 +54,7 @@ func appendIndentTo(dst, src []byte, indent string, flush func([]byte) []byte) [
 		}
 		switch c {
 		case '"':
-			j := stringEnd(src, i)
+			j, _ := jsonscan.StringEnd(src, i) // src is encoding/json's output
 			dst = append(dst, src[i:j]...)
 			i = j
 			continue
@@ -83,27 +84,6 @@ func appendIndentTo(dst, src []byte, indent string, flush func([]byte) []byte) [
 		i++
 	}
 	return dst
-}
-
-// stringEnd is the index after the string literal starting at src[i]
-// (a '"'): the next '"' not escaped by an odd run of backslashes.
-func stringEnd(src []byte, i int) int {
-	j := i + 1
-	for {
-		k := bytes.IndexByte(src[j:], '"')
-		if k < 0 {
-			return len(src)
-		}
-		j += k
-		n := 0
-		for b := j - 1; b > i && src[b] == '\\'; b-- {
-			n++
-		}
-		j++
-		if n%2 == 0 {
-			return j
-		}
-	}
 }
 
 func appendNewline(dst []byte, indent string, depth int) []byte {
