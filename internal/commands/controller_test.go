@@ -170,3 +170,36 @@ func TestVersionWithBackends(t *testing.T) {
 		t.Fatalf("no controller era: %s", r.stdout)
 	}
 }
+
+// pin and move --dry-run on the controller send nothing that changes
+// anything: they check the instances as the real run's answer would, show
+// the request and what the lookup says now. (They pinned and moved.)
+func TestControllerPinMoveDryRun(t *testing.T) {
+	fake, url := startController(t)
+	r := runLMC(t, runOpts{}, "pin", "--controller", url, "--instance", "inst1", "--tokens", seqTokens(300), "--dry-run", "-o", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"dry_run": true`) || !strings.Contains(r.stdout, `"hit_tokens": 256`) ||
+		!strings.Contains(r.stdout, `"request": "POST `+url+`/pin (instance \"inst1\", location \"LocalCPUBackend\", 300 tokens)"`) {
+		t.Fatalf("pin --dry-run: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if n := fake.Requests("/pin"); n != 0 {
+		t.Fatalf("pin --dry-run sent %d /pin", n)
+	}
+	// nothing was pinned: a clear takes everything
+	if r = runLMC(t, runOpts{}, "clear", "--controller", url, "--instance", "inst1", "--yes"); r.code != 0 {
+		t.Fatalf("clear: %d %s", r.code, r.stderr)
+	}
+	if r = runLMC(t, runOpts{}, "lookup", "--controller", url, "--tokens", seqTokens(600), "-o", "json"); !strings.Contains(r.stdout, `"hit_tokens": 0`) {
+		t.Fatalf("after a dry-run pin and a clear, the lookup still hits: %s", r.stdout)
+	}
+	r = runLMC(t, runOpts{}, "pin", "--controller", url, "--instance", "nope", "--tokens", seqTokens(300), "--dry-run")
+	if r.code != ExitFailed || !strings.Contains(r.stderr, `instance "nope" is not registered`) {
+		t.Fatalf("pin --dry-run of an unknown instance: %d %s", r.code, r.stderr)
+	}
+	r = runLMC(t, runOpts{}, "move", "--controller", url, "--from", "inst1", "--to", "inst3", "--tokens", seqTokens(300), "--dry-run", "-o", "plain")
+	if r.code != 0 || !strings.HasSuffix(strings.TrimSpace(r.stdout), "dry-run") {
+		t.Fatalf("move --dry-run: %d %q %s", r.code, r.stdout, r.stderr)
+	}
+	if n := fake.Requests("/move"); n != 0 {
+		t.Fatalf("move --dry-run sent %d /move", n)
+	}
+}

@@ -98,7 +98,11 @@ func writeOp(f *Factory, fm printers.Format, v opView) error {
 	case printers.JSON:
 		return printers.WriteJSON(f.Out(), v)
 	case printers.Plain:
-		return printers.WritePlain(f.Out(), [][]string{{v.Operation, v.InstanceID, v.Location, v.Target, v.EventID, strconv.Itoa(v.NumTokens)}})
+		row := []string{v.Operation, v.InstanceID, v.Location, v.Target, v.EventID, strconv.Itoa(v.NumTokens)}
+		if v.DryRun {
+			row = append(row, "dry-run") // nothing was done: not a 0-token result
+		}
+		return printers.WritePlain(f.Out(), [][]string{row})
 	}
 	st := ios.Styles()
 	var b strings.Builder
@@ -135,7 +139,11 @@ func writeOp(f *Factory, fm printers.Format, v opView) error {
 	}
 	if vv := v.Verify; vv != nil {
 		if vv.HitTokens != nil {
-			fmt.Fprintf(&b, "verify: lookup now hits %d tokens", *vv.HitTokens)
+			if v.DryRun {
+				fmt.Fprintf(&b, "now: the lookup hits %d tokens", *vv.HitTokens)
+			} else {
+				fmt.Fprintf(&b, "verify: lookup now hits %d tokens", *vv.HitTokens)
+			}
 			for _, in := range vv.Instances {
 				fmt.Fprintf(&b, "; %s %s %d", in.InstanceID, in.Location, in.HitTokens)
 			}
@@ -180,6 +188,9 @@ func (f *Factory) tokenOp(cmd *cobra.Command, args []string, o *opFlags, v opVie
 		return err
 	}
 	ctx := cmd.Context()
+	if flagBool(cmd, "dry-run") {
+		return f.dryTokenOp(ctx, c, fm, v, o.Location, toks)
+	}
 	r, err := call(ctx, c, toks)
 	if err != nil {
 		return f.opErr(ctx, c, v.InstanceID, err)
@@ -196,6 +207,37 @@ func (f *Factory) tokenOp(cmd *cobra.Command, args []string, o *opFlags, v opVie
 			return f.controllerErr(c.BaseURL(), err)
 		}
 	}
+	return writeOp(f, fm, v)
+}
+
+// dryTokenOp is tokenOp's --dry-run: the checks the real run's answer
+// would make (the instances exist), the request it would send and what the
+// controller's lookup says now; nothing is sent that changes anything.
+func (f *Factory) dryTokenOp(ctx context.Context, c *controllerclient.Client, fm printers.Format, v opView, location string, toks []uint32) error {
+	loc := location
+	if loc == "" {
+		loc = controllerclient.DefaultLocation
+	}
+	checks := [][2]string{{"--instance", v.InstanceID}}
+	endpoint := map[string]controllerclient.Endpoint{"pin": controllerclient.EndpointPin, "move": controllerclient.EndpointMove, "copy": controllerclient.EndpointMove,
+		"compress": controllerclient.EndpointCompress, "decompress": controllerclient.EndpointDecompress}[v.Operation]
+	what := fmt.Sprintf("instance %q, location %q", v.InstanceID, loc)
+	if v.Operation == "move" || v.Operation == "copy" {
+		dst, _ := splitPosition(v.Target)
+		checks = [][2]string{{"--from", v.InstanceID}, {"--to", dst}}
+		what = fmt.Sprintf("from %s:%s to %s", v.InstanceID, v.Location, v.Target)
+	}
+	for _, ch := range checks {
+		if err := f.checkInstance(ctx, c, ch[0], ch[1]); err != nil {
+			return err
+		}
+	}
+	now, err := verifyLookup(ctx, c, toks)
+	if err != nil {
+		return f.controllerErr(c.BaseURL(), err)
+	}
+	v.DryRun, v.Verify = true, now
+	v.Request = fmt.Sprintf("POST %s%s (%s, %s)", c.BaseURL(), endpoint, what, iostreams.Plural(len(toks), "token"))
 	return writeOp(f, fm, v)
 }
 

@@ -43,6 +43,8 @@ const (
 	taskNotReady   = "not-ready"   // the key is being written
 	taskRefused    = "refused"     // the master refused to create the task
 	taskNotCreated = "not-created" // not asked: the master's pending limit was reached
+	taskWouldMove  = "would-move"  // --dry-run: a task would be created
+	taskWouldCopy  = "would-copy"
 )
 
 // taskHelp is what move, copy and task get say about tasks.
@@ -76,16 +78,18 @@ any task is created (exit 2); with --admin, absent chunks are skipped.
 progress line on a terminal; --timeout bounds the whole wait (default 6m, which
 outlasts the master's own pending timeout). Ctrl-C stops waiting (the tasks go on;
 their ids are printed). Without --wait the tasks are queried once and their
-ids printed for 'lmc task get ID… --master ADDR'.
+ids printed for 'lmc task get ID… --master ADDR'. --dry-run makes the same
+checks and plan and creates no task: each chunk that would get one shows
+would-move or would-copy.
 
 JSON: {"operation": "move"|"copy", "master", "tenant", "target", "source",
-"waited", "timed_out", "tasks", "succeeded", "failed", "pending", "processing",
+"waited", "dry_run", "timed_out", "tasks", "succeeded", "failed", "pending", "processing",
 "chunks": [{"chunk", "start", "end", "rank", "key", "source", "task_id",
 "state", "message", "explanation", "assigned_client", "segments"}]} (segments:
 where the chunk is after the wait, with --verify); state is
 pending, processing, success or failed for a task, else absent, in-place,
-no-source, not-ready, refused (the master's reason in message), not-created or
-unknown. -o plain prints KEY<TAB>TASK_ID<TAB>STATE per chunk.
+no-source, not-ready, refused (the master's reason in message), not-created,
+unknown, or with --dry-run would-move or would-copy. -o plain prints KEY<TAB>TASK_ID<TAB>STATE per chunk.
 
 Exit codes: 0 when every task was created (and, with --wait, succeeded); 1
 when one was refused, failed, vanished or was still running when the wait
@@ -124,6 +128,7 @@ type masterTaskOpView struct {
 	Target     string          `json:"target"`
 	Source     string          `json:"source,omitempty"`
 	Waited     bool            `json:"waited"`
+	DryRun     bool            `json:"dry_run,omitempty"`
 	TimedOut   bool            `json:"timed_out,omitempty"`
 	Tasks      int             `json:"tasks"`
 	Succeeded  int             `json:"succeeded"`
@@ -140,6 +145,7 @@ type masterMoveOptions struct {
 	From, To string
 	Copy     bool
 	Verify   bool
+	DryRun   bool
 }
 
 // trackedTask is a task being polled.
@@ -314,6 +320,8 @@ func (f *Factory) masterMove(ctx context.Context, args []string, b *BackendFlags
 		return &UsageError{Err: fmt.Errorf("--from %s and --to %s are the same segment: nothing to move", o.From, o.To)}
 	case o.Verify && (b.Admin == "" || !so.Wait):
 		return &UsageError{Err: errors.New("--verify needs --wait and --admin URL: it reads where each chunk is once its task ended, through the admin API")}
+	case o.DryRun && (so.Wait || o.Verify):
+		return &UsageError{Err: errors.New("--dry-run creates no task: there is nothing to --wait for or --verify")}
 	}
 	pk, err := f.promptChunkKeys(ctx, so, in, args)
 	if err != nil {
@@ -344,6 +352,21 @@ func (f *Factory) masterMove(ctx context.Context, args []string, b *BackendFlags
 		if err := r.plan(ctx); err != nil {
 			return err
 		}
+	}
+	if o.DryRun {
+		// The checks and the plan above are the real run's; only the
+		// tasks are not created.
+		r.v.DryRun = true
+		would := taskWouldMove
+		if o.Copy {
+			would = taskWouldCopy
+		}
+		for i := range r.v.Chunks {
+			if r.v.Chunks[i].State == "" {
+				r.v.Chunks[i].State = would
+			}
+		}
+		return r.write(nil)
 	}
 	if err := r.create(ctx); err != nil {
 		return err
@@ -646,7 +669,7 @@ func (r *taskRun) write(exit error) error {
 	}
 	worked := v.Tasks > 0
 	for _, c := range v.Chunks {
-		worked = worked || c.State == taskInPlace
+		worked = worked || c.State == taskInPlace || c.State == taskWouldMove || c.State == taskWouldCopy
 	}
 	if !worked && len(v.Chunks) > 0 && v.Warning == "" {
 		v.Warning = "no task was created: none of the prompt's chunks needed one (absent, not ready or in place; wrong key flags? 'lmc lookup --admin URL' shows where they are)"
@@ -688,6 +711,15 @@ func (r *taskRun) writeTable() error {
 		word = "object" // SGLang's and vLLM's per-rank objects
 	}
 	switch {
+	case v.DryRun:
+		n := 0
+		for _, c := range v.Chunks {
+			if c.State == taskWouldMove || c.State == taskWouldCopy {
+				n++
+			}
+		}
+		fmt.Fprintf(&b, "%s would create %s to %s %s to segment %s on Mooncake master %s; nothing was sent\n",
+			st.Warn.Render("dry run:"), iostreams.Plural(n, "task"), v.Operation, iostreams.Plural(n, word), v.Target, v.Master)
 	case v.Waited && v.Tasks > 0 && v.Succeeded == v.Tasks && !v.TimedOut:
 		fmt.Fprintf(&b, "%s %s %s to segment %s on Mooncake master %s\n", st.Hit.Render("✓"), verb, iostreams.Plural(v.Succeeded, word), v.Target, v.Master)
 	case v.Waited:
@@ -708,7 +740,7 @@ func (r *taskRun) writeTable() error {
 			state = st.Hit.Render(state)
 		case taskFailed, taskUnknown, taskRefused, taskNotCreated:
 			state = st.Miss.Render(state)
-		case taskPending, taskProcessing:
+		case taskPending, taskProcessing, taskWouldMove, taskWouldCopy:
 			state = st.Partial.Render(state)
 		}
 		rows[i] = []string{strconv.Itoa(c.Chunk), rankCell(c.Rank, c.Owners), c.Key, c.Source, c.TaskID, state, c.Message}

@@ -328,3 +328,39 @@ func TestPinMasterExplains(t *testing.T) {
 		t.Errorf("pin --master called the master: %v", s.Calls())
 	}
 }
+
+// move --master --dry-run plans through the admin API as the real run does
+// and creates no task: it names what would move, and the master sees no
+// CreateMoveTask.
+func TestMoveMasterDryRun(t *testing.T) {
+	s := opsMaster(t)
+	keys := keysFor(t, 800, "builtin")
+	if err := s.Populate(context.Background(), keys[:1], nodeB); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Populate(context.Background(), keys[1:3], nodeA); err != nil {
+		t.Fatal(err)
+	}
+	r := runLMC(t, runOpts{}, append([]string{"move", "--master", s.Addr(), "--admin", s.AdminURL(), "--to", nodeB.Name, "--dry-run", "-o", "json"}, promptArgs(800)...)...)
+	v := decodeJSON[moveJSON](t, r.stdout)
+	if r.code != 0 || v.Tasks != 0 || !slices.Equal(v.states(), []string{"in-place", "would-move", "would-move", "absent"}) || !strings.Contains(r.stdout, `"dry_run": true`) {
+		t.Fatalf("exit %d %+v %s", r.code, v, r.stderr)
+	}
+	if n := s.Calls()[mooncake.MethodCreateMoveTask.Name]; n != 0 {
+		t.Fatalf("--dry-run sent %d CreateMoveTask", n)
+	}
+	if all, _ := s.TaskCount(); all != 0 {
+		t.Fatalf("--dry-run left %d tasks on the master", all)
+	}
+	r = runLMC(t, runOpts{}, append([]string{"copy", "--master", s.Addr(), "--admin", s.AdminURL(), "--to", nodeB.Name, "--dry-run", "-o", "table"}, promptArgs(800)...)...)
+	if r.code != 0 || !strings.Contains(r.stdout, "dry run: would create 2 tasks to copy 2 chunks") || !strings.Contains(r.stdout, "would-copy") {
+		t.Fatalf("copy --dry-run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if all, _ := s.TaskCount(); all != 0 {
+		t.Fatalf("copy --dry-run left %d tasks on the master", all)
+	}
+	r = runLMC(t, runOpts{}, append([]string{"move", "--master", s.Addr(), "--admin", s.AdminURL(), "--to", nodeB.Name, "--dry-run", "--wait"}, promptArgs(800)...)...)
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "--dry-run creates no task") {
+		t.Fatalf("--dry-run --wait: exit %d %s", r.code, r.stderr)
+	}
+}
