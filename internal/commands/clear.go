@@ -49,6 +49,12 @@ clear that answered 200 but removed nothing has been seen in the field.
 				if err := refuseFlags(f, "applies to clear --coordinator or --server (LMCache MP mode), not --master", "tier", "server"); err != nil {
 					return err
 				}
+				// A Mooncake store has no instances or locations: --all
+				// with --instance would remove every object, not one
+				// instance's.
+				if err := refuseGiven(f, "applies to clear --controller or --coordinator, not --master: a Mooncake store has no instances or locations (a prompt, --match or --all says what goes)", "instance", "location"); err != nil {
+					return err
+				}
 				return f.masterClear(cmd.Context(), args, &o.Backend, &o.Input, so, masterClearOptions{Yes: yes, DryRun: dryRun, Verify: o.Verify})
 			} else if o.Backend.Controller == "" {
 				return errNoOpBackend

@@ -1048,7 +1048,8 @@ replicated (OBJECT_HAS_REPLICATION_TASK) stay, reasons "being-written" and
 "replicating". Pins do not protect a key from removal. RemoveByRegex and
 RemoveAll skip such keys without saying which; with --admin lmc lists the keys
 again afterwards and reports those still there (reason
-"leased-or-replicating"). --verify re-checks through the admin API.
+"leased-or-replicating"). --verify re-checks through the admin API. A store
+has no instances or locations: --instance and --location are refused (exit 2).
 
 JSON: {"operation": "clear", "master", "tenant", "scope": "prompt"|"match"|"all",
 "force", "planned", "removed", "absent", "kept": [{"key", "reason", "detail",

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -341,3 +342,37 @@ func TestClearMasterDryRunListing(t *testing.T) {
 }
 
 var _ = sandboxmaster.DefaultNode
+
+// --instance and --location are the controller's: clear --master refuses
+// them before asking the master anything. (It ignored them, so --all
+// --instance i removed every object, exit 0.)
+func TestClearMasterRefusesInstanceAndLocation(t *testing.T) {
+	s := startMaster(t)
+	keys := keysFor(t, 600, "builtin")
+	if err := s.Populate(context.Background(), keys); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"clear", "--master", s.Addr(), "--all", "--yes", "--instance", "inst1"},
+		{"clear", "--master", s.Addr(), "--admin", s.AdminURL(), "--match", ".", "--yes", "--location", "LocalDiskBackend"},
+		append([]string{"clear", "--master", s.Addr(), "--yes", "--instance", "inst1"}, promptArgs(600)...),
+	} {
+		r := runLMC(t, runOpts{}, args...)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, "applies to clear --controller or --coordinator, not --master") {
+			t.Errorf("%v: exit %d %s", args, r.code, r.stderr)
+		}
+	}
+	if n := len(s.Keys()); n != 3 {
+		t.Fatalf("%d of 3 keys left", n)
+	}
+	// A context's --instance (for its controller) stays out of the way.
+	dir := t.TempDir()
+	cfg := dir + "/config.yaml"
+	if err := os.WriteFile(cfg, []byte("current-context: c\ncontexts:\n  c:\n    instance: inst1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runLMC(t, runOpts{env: map[string]string{"LMC_CONFIG": cfg}}, "clear", "--master", s.Addr(), "--all", "--yes", "-o", "json")
+	if r.code != 0 || len(s.Keys()) != 0 {
+		t.Fatalf("with a context's instance: exit %d %s", r.code, r.stderr)
+	}
+}
