@@ -240,6 +240,16 @@ func (op *coordOp) where() string {
 	return where
 }
 
+// refuseOtherBackends refuses, on a coordinator or MP server path (verb
+// names it, e.g. "clear --coordinator"), the flags of the other backends
+// that path would ignore: the store's and the controller's.
+func refuseOtherBackends(f *Factory, verb string, store, controller []string) error {
+	if err := refuseGiven(f, "acts on a Mooncake store (--master HOST:PORT), not on "+verb, store...); err != nil {
+		return err
+	}
+	return refuseGiven(f, "applies to the LMCache controller (--controller URL), not to "+verb, controller...)
+}
+
 // ---------------------------------------------------------------------------
 // pin / unpin
 
@@ -255,6 +265,12 @@ func (f *Factory) coordinatorPinDispatch(cmd *cobra.Command, args []string, b *B
 			return true, &UsageError{Err: errors.New("--unpin needs --coordinator URL: the controller has no unpin")}
 		}
 		return false, nil
+	}
+	if err := refuseGiven(f, "applies to pin --controller: a coordinator's pins are fleet-wide (they protect the prompt's L2 copies wherever they are)", "instance", "location"); err != nil {
+		return true, err
+	}
+	if err := refuseOtherBackends(f, "pin --coordinator", []string{"tenant"}, nil); err != nil {
+		return true, err
 	}
 	return true, f.coordinatorPin(cmd, args, b.Coordinator)
 }
@@ -369,6 +385,9 @@ func (f *Factory) coordinatorMoveDispatch(cmd *cobra.Command, args []string, b *
 	kind, err := f.coordinatorOpKind(cmd, b, false)
 	if err != nil || kind.name != coordinatorBackend.name {
 		return err != nil, err
+	}
+	if err := refuseOtherBackends(f, "move --coordinator", []string{"all-ranks", "tenant"}, nil); err != nil {
+		return true, err
 	}
 	return true, f.coordinatorMove(cmd, args, b.Coordinator)
 }
@@ -491,8 +510,17 @@ func (f *Factory) coordinatorClearDispatch(cmd *cobra.Command, args []string, b 
 	}
 	switch kind.name {
 	case coordinatorBackend.name:
+		if err := refuseOtherBackends(f, "clear --coordinator", []string{"all", "match", "all-ranks", "tenant"}, []string{"location"}); err != nil {
+			return true, err
+		}
 		return true, f.coordinatorClear(cmd, args, b.Coordinator, instance, yes, dryRun)
 	case mpServerBackend.name:
+		if err := refuseOtherBackends(f, "clear --server", []string{"all", "match", "all-ranks", "tenant"}, []string{"location"}); err != nil {
+			return true, err
+		}
+		if err := refuseGiven(f, "applies to clear --controller or --coordinator: clear --server clears that MP server's own cache (--coordinator URL --instance I deletes a prompt's keys on one instance)", "instance"); err != nil {
+			return true, err
+		}
 		return true, f.mpServerClear(cmd, args, flagStrings(cmd, "server"), yes, dryRun)
 	case controllerBackend.name:
 		hasInput := len(args) > 0 || inputFlagsOf(cmd).Tokens != ""
@@ -895,14 +923,16 @@ they are reference counted: --unpin takes one pin off each key (DELETE). The
 coordinator resolves the tokens with the model, world size and --cache-salt
 of the key flags (--server tells them). --verify counts the prompt's pinned
 keys (GET /cache/pins, newest coordinators) and its L2 copies; --dry-run shows
-the request and that count without pinning.`
+the request and that count without pinning. --instance and --location are the
+controller's: with --coordinator they are refused (exit 2).`
 
 const coordinatorMoveHelp = `With --coordinator (LMCache MP mode, where the coordinator has the move API
 of RFC #5083), --from and --to are MP server instances and the move goes from
 the source's L1 to the target's (the target prefetches, then the source
 deletes what it loaded; --copy keeps the source). The submit returns a move id;
 --wait polls it to the end (Ctrl-C stops waiting, not the move; a failed move
-is exit 1). --verify waits and looks the prompt up on the target.`
+is exit 1). --verify waits and looks the prompt up on the target. The store's
+--all-ranks and --tenant are refused there (exit 2).`
 
 const coordinatorClearHelp = `With --coordinator (LMCache MP mode), clear deletes one prompt's keys on one
 MP server (--instance, POST /cache/delete), in --tier l1, l2 or all (default
@@ -912,4 +942,6 @@ server's whole L1 (POST /cache/clear), with one it deletes the prompt's keys,
 as lmc computes them (DELETE /cache/objects, --tier default l2). Older servers'
 route names are tried when the newest is missing. Both ask first on a terminal
 and need --yes elsewhere; --dry-run shows the request and what is there now;
---verify looks again afterwards.`
+--verify looks again afterwards. The store's --all, --match, --all-ranks and
+--tenant, the controller's --location, and --instance with --server alone are
+refused there (exit 2).`

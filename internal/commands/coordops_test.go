@@ -396,3 +396,51 @@ func TestCoordinatorGenerations(t *testing.T) {
 		t.Fatalf("verbose %s", r.stderr)
 	}
 }
+
+// The coordinator and MP server paths refuse the store's and the
+// controller's flags they would ignore, before any request. (They were
+// ignored with exit 0: clear --server --match x cleared the server's whole
+// L1, pin --coordinator --instance pinned fleet-wide.)
+func TestCoordinatorPathsRefuseOtherBackendsFlags(t *testing.T) {
+	fl := startFleet(t, 2, sandboxcoordinator.FleetConfig{Model: model, Generation: sandboxcoordinator.GenMoves, SharedL2: true})
+	store600(t, fl, 1)
+	c, s1 := fl.Coordinator.URL(), fl.Servers[0].URL()
+	toks := []string{"--model", model, "--tokens", seqTokens(600)}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"pin", "--coordinator", c, "--instance", "server-1"}, "--instance applies to pin --controller: a coordinator's pins are fleet-wide"},
+		{[]string{"pin", "--coordinator", c, "--unpin", "--location", "LocalDiskBackend"}, "--location applies to pin --controller"},
+		{[]string{"pin", "--coordinator", c, "--tenant", "t"}, "--tenant acts on a Mooncake store (--master HOST:PORT), not on pin --coordinator"},
+		{[]string{"move", "--coordinator", c, "--from", "server-1", "--to", "server-2", "--all-ranks"}, "--all-ranks acts on a Mooncake store (--master HOST:PORT), not on move --coordinator"},
+		{[]string{"move", "--coordinator", c, "--from", "server-1", "--to", "server-2", "--tenant", "t"}, "--tenant acts on a Mooncake store"},
+		{[]string{"clear", "--coordinator", c, "--instance", "server-1", "--yes", "--all"}, "--all acts on a Mooncake store (--master HOST:PORT), not on clear --coordinator"},
+		{[]string{"clear", "--coordinator", c, "--instance", "server-1", "--yes", "--match", "x"}, "--match acts on a Mooncake store"},
+		{[]string{"clear", "--coordinator", c, "--instance", "server-1", "--yes", "--all-ranks"}, "--all-ranks acts on a Mooncake store"},
+		{[]string{"clear", "--coordinator", c, "--instance", "server-1", "--yes", "--location", "LocalDiskBackend"}, "--location applies to the LMCache controller (--controller URL), not to clear --coordinator"},
+	} {
+		fl.Coordinator.ResetRequests()
+		r := runLMC(t, runOpts{}, append(tc.args, toks...)...)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, tc.want) || len(fl.Coordinator.Requests()) != 0 {
+			t.Errorf("%v: exit %d %q (%d requests), want %q", tc.args, r.code, r.stderr, len(fl.Coordinator.Requests()), tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"clear", "--server", s1, "--yes", "--match", "x"}, "--match acts on a Mooncake store (--master HOST:PORT), not on clear --server"},
+		{[]string{"clear", "--server", s1, "--yes", "--all"}, "--all acts on a Mooncake store"},
+		{[]string{"clear", "--server", s1, "--yes", "--location", "LocalDiskBackend"}, "--location applies to the LMCache controller"},
+		{[]string{"clear", "--server", s1, "--yes", "--instance", "server-2"}, "--instance applies to clear --controller or --coordinator: clear --server clears that MP server's own cache"},
+	} {
+		r := runLMC(t, runOpts{}, tc.args...)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: exit %d %q, want %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+	if n := fl.Servers[0].L1Len(); n != 2 {
+		t.Fatalf("server-1's L1 holds %d of 2 objects", n)
+	}
+}
