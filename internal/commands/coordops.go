@@ -412,6 +412,9 @@ func (f *Factory) coordinatorMove(cmd *cobra.Command, args []string, url string)
 	if from == to {
 		return &UsageError{Err: fmt.Errorf("--from %s and --to %s are the same instance: nothing to move", from, to)}
 	}
+	if flagBool(cmd, "dry-run") && (flagBool(cmd, "wait") || flagBool(cmd, "verify")) {
+		return &UsageError{Err: errors.New("--dry-run submits no move: there is nothing to --wait for or --verify")}
+	}
 	op, err := f.prepareCoordOp(cmd, args, url, true)
 	if err != nil {
 		return err
@@ -931,8 +934,9 @@ of RFC #5083), --from and --to are MP server instances and the move goes from
 the source's L1 to the target's (the target prefetches, then the source
 deletes what it loaded; --copy keeps the source). The submit returns a move id;
 --wait polls it to the end (Ctrl-C stops waiting, not the move; a failed move
-is exit 1). --verify waits and looks the prompt up on the target. The store's
---all-ranks and --tenant are refused there (exit 2).`
+is exit 1). --verify waits and looks the prompt up on the target; --dry-run
+submits nothing and goes with neither. The store's --all-ranks and --tenant
+are refused there (exit 2).`
 
 const coordinatorClearHelp = `With --coordinator (LMCache MP mode), clear deletes one prompt's keys on one
 MP server (--instance, POST /cache/delete), in --tier l1, l2 or all (default

@@ -444,3 +444,23 @@ func TestCoordinatorPathsRefuseOtherBackendsFlags(t *testing.T) {
 		t.Fatalf("server-1's L1 holds %d of 2 objects", n)
 	}
 }
+
+// move --coordinator and prefetch refuse --dry-run with --wait or --verify:
+// a dry run submits nothing to wait for. (The wait was ignored, exit 0.)
+func TestCoordinatorDryRunRefusesWait(t *testing.T) {
+	fl := startFleet(t, 2, sandboxcoordinator.FleetConfig{Model: model, Generation: sandboxcoordinator.GenMoves, SharedL2: true})
+	store600(t, fl, 1)
+	c := fl.Coordinator.URL()
+	for _, args := range [][]string{
+		{"move", "--coordinator", c, "--from", "server-1", "--to", "server-2", "--dry-run", "--wait"},
+		{"move", "--coordinator", c, "--from", "server-1", "--to", "server-2", "--dry-run", "--verify"},
+		{"prefetch", "--coordinator", c, "--instance", "server-1", "--dry-run", "--wait"},
+		{"prefetch", "--coordinator", c, "--instance", "server-1", "--dry-run", "--verify"},
+	} {
+		fl.Coordinator.ResetRequests()
+		r := runLMC(t, runOpts{}, append(args, "--model", model, "--tokens", seqTokens(600))...)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, "there is nothing to --wait for or --verify") || len(fl.Coordinator.Requests()) != 0 {
+			t.Errorf("%v: exit %d %s (%d requests)", args, r.code, r.stderr, len(fl.Coordinator.Requests()))
+		}
+	}
+}

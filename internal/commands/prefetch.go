@@ -33,7 +33,8 @@ at once, and a completion whose answer was lost is reported as completed
 without counts. --request-id ID polls a job submitted earlier instead of
 submitting. Keys not found in L2 are named by chunk and rank (on servers that
 report missing_key_indices). --verify looks the prompt up on the instance's
-L1 afterwards (and implies --wait).
+L1 afterwards (and implies --wait). --dry-run submits nothing: with --wait or
+--verify it is a usage error.
 
 ` + inputHelp + `
 
@@ -82,6 +83,9 @@ func prefetchRun(f *Factory, cmd *cobra.Command, args []string, url, instance, r
 	hasPrompt := len(args) > 0 || inputFlagsOf(cmd).Tokens != "" || flagString(cmd, "text") != "" || flagString(cmd, "prompt-file") != "" || flagString(cmd, "messages") != ""
 	if requestID != "" && (hasPrompt || dryRun) {
 		return &UsageError{Err: errors.New("--request-id polls an earlier prefetch: give no prompt and no --dry-run")}
+	}
+	if dryRun && (wait || verify) {
+		return &UsageError{Err: errors.New("--dry-run submits no prefetch: there is nothing to --wait for or --verify")}
 	}
 	if requestID != "" && verify {
 		return &UsageError{Err: errors.New("--verify needs the prompt: it cannot go with --request-id")}
