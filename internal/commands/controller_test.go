@@ -203,3 +203,20 @@ func TestControllerPinMoveDryRun(t *testing.T) {
 		t.Fatalf("move --dry-run sent %d /move", n)
 	}
 }
+
+// pin and move --controller send --model as the tokenize request's model
+// (the --tokenize-model default), as lookup --controller does. (It was
+// ignored: the engine was asked for model "".)
+func TestControllerOpsTokenizeModel(t *testing.T) {
+	_, url := startController(t)
+	var seen []map[string]any
+	eng := fakeEngine(t, &seen)
+	r := runLMC(t, runOpts{}, "pin", "--controller", url, "--instance", "inst1", "--model", "served-m", "--tokenize-url", eng, "--text", "hello", "--dry-run", "-o", "json")
+	if r.code != 0 || len(seen) != 1 || seen[0]["model"] != "served-m" {
+		t.Fatalf("pin: %d %s %v", r.code, r.stderr, seen)
+	}
+	r = runLMC(t, runOpts{}, "move", "--controller", url, "--from", "inst1", "--to", "inst3", "--model", "served-m", "--tokenize-url", eng, "--text", "hello", "--dry-run", "-o", "json")
+	if r.code != 0 || len(seen) != 2 || seen[1]["model"] != "served-m" {
+		t.Fatalf("move: %d %s %v", r.code, r.stderr, seen)
+	}
+}

@@ -179,7 +179,8 @@ func (f *Factory) tokenOp(cmd *cobra.Command, args []string, o *opFlags, v opVie
 	if err := checkLocation("--location", o.Location); err != nil {
 		return err
 	}
-	toks, err := f.oneTokenPrompt(cmd.Context(), args, &o.Input, "")
+	// --model is the tokenize request's model, as for lookup --controller
+	toks, err := f.oneTokenPrompt(cmd.Context(), args, &o.Input, flagString(cmd, "model"))
 	if err != nil {
 		return err
 	}
