@@ -22,7 +22,9 @@ func NewCmdClear(f *Factory) *cobra.Command {
 worker. Pinned chunks stay. On a terminal lmc asks first; elsewhere it needs
 --yes. --dry-run prints what would be sent and the instance's current key count
 without changing anything. --verify reads the key statistics afterwards: a
-clear that answered 200 but removed nothing has been seen in the field.
+clear that answered 200 but removed nothing has been seen in the field. The
+controller clears the whole location: key flags (--model, --cache-salt, ...)
+and --server are refused with --controller.
 
 ` + masterClearHelp + `
 

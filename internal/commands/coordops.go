@@ -536,6 +536,12 @@ func (f *Factory) coordinatorClearDispatch(cmd *cobra.Command, args []string, b 
 		if err := refuseFlags(f, "applies to clear --master (leased keys), --coordinator or --server (pinned keys)", "force"); err != nil {
 			return true, err
 		}
+		if err := refuseGiven(f, "names an LMCache MP server: clear --server URL alone clears that server (with --controller it would be ignored)", "server"); err != nil {
+			return true, err
+		}
+		if err := refuseUnkeyed(f, "clear --controller clears the instance's whole location, whatever the keys", "model"); err != nil {
+			return true, err
+		}
 	}
 	return false, nil
 }
