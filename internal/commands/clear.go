@@ -57,6 +57,9 @@ and --server are refused with --controller.
 				if err := refuseGiven(f, "applies to clear --controller or --coordinator, not --master: a Mooncake store has no instances or locations (a prompt, --match or --all says what goes)", "instance", "location"); err != nil {
 					return err
 				}
+				if err := refuseKeysWithoutPrompt(f, cmd, args, so); err != nil {
+					return err
+				}
 				return f.masterClear(cmd.Context(), args, &o.Backend, &o.Input, so, masterClearOptions{Yes: yes, DryRun: dryRun, Verify: o.Verify})
 			} else if o.Backend.Controller == "" {
 				return errNoOpBackend
@@ -137,4 +140,31 @@ and --server are refused with --controller.
 	addMasterEngineFlags(cmd, so)
 	coordClearFlags(cmd, &o.Backend) // last: it adds only the flags the command lacks
 	return cmd
+}
+
+// refuseKeysWithoutPrompt refuses, for clear --master --match or --all
+// without a prompt, the key and input flags given on the command line:
+// they select a prompt's keys, and --match or --all would remove what they
+// did not select (--all --model m removes every model's objects). A
+// context's or LMC_*'s values are left alone, and --lmcache-config, which
+// can name the master.
+func refuseKeysWithoutPrompt(f *Factory, cmd *cobra.Command, args []string, so *storeOpFlags) error {
+	if len(args) > 0 || f.Given.Has("tokens") || f.Given.Has("text") || f.Given.Has("prompt-file") || f.Given.Has("messages") {
+		return nil // a prompt: the keys are its; with --match or --all it is refused later
+	}
+	scope := ""
+	switch {
+	case so.All:
+		scope = "--all removes every object"
+	case f.Given.Has("match"):
+		scope = "--match removes every key the regex finds"
+	default:
+		return nil
+	}
+	for _, name := range append(flagsIn(cmd, groupKey), flagsIn(cmd, groupInput)...) {
+		if name != "lmcache-config" && f.Given.Source(name) == "flag --"+name {
+			return &UsageError{Err: fmt.Errorf("--%s selects a prompt's keys, and there is no prompt: %s, whatever the key flags (anchor --match on the model, e.g. '^MODEL@', or give the prompt)", name, scope)}
+		}
+	}
+	return nil
 }

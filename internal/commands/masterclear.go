@@ -1032,7 +1032,10 @@ with --all-ranks) with BatchRemove, which answers per key; every key the
 ECMAScript regex --match finds (RemoveByRegex: an unanchored, case-sensitive
 search; anchor with ^...$), which answers only a count; or everything with
 --all (RemoveAll, every tenant unless --tenant is given; a master without
---enable_multi_tenants ignores the tenant and removes every object).
+--enable_multi_tenants ignores the tenant and removes every object). --match
+and --all do not look at the key flags: given on the command line without a
+prompt, a key flag (--model, --engine, ...) is refused (anchor --match on the
+model instead, e.g. '^MODEL@').
 
 Guarded: lmc prints the plan (how many keys, which master, which tenant), asks
 on a terminal and needs --yes elsewhere; --dry-run shows what would go and

@@ -376,3 +376,32 @@ func TestClearMasterRefusesInstanceAndLocation(t *testing.T) {
 		t.Fatalf("with a context's instance: exit %d %s", r.code, r.stderr)
 	}
 }
+
+// clear --master --match or --all without a prompt refuses key flags on
+// the command line: --all --model m removed every model's objects (the
+// key flags select a prompt's keys and were ignored, exit 0).
+func TestClearMasterAllRefusesKeyFlags(t *testing.T) {
+	s := startMaster(t)
+	if err := s.Populate(context.Background(), []string{"a0", "a1"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"clear", "--master", s.Addr(), "--all", "--yes", "--model", model},
+		{"clear", "--master", s.Addr(), "--admin", s.AdminURL(), "--match", "a", "--yes", "--cache-salt", "user-a"},
+		{"clear", "--master", s.Addr(), "--all", "--yes", "--engine", "vllm"},
+	} {
+		r := runLMC(t, runOpts{}, args...)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, "selects a prompt's keys, and there is no prompt") {
+			t.Errorf("%v: exit %d %s", args, r.code, r.stderr)
+		}
+	}
+	if n := len(s.Keys()); n != 2 {
+		t.Fatalf("%d of 2 keys left", n)
+	}
+	// A context's model (for the prompt commands) stays out of the way.
+	cfg := writeFile(t, "config.yaml", "current-context: c\ncontexts:\n  c:\n    model: "+model+"\n    hash-seed: \"0\"\n")
+	r := runLMC(t, runOpts{env: map[string]string{"LMC_CONFIG": cfg}}, "clear", "--master", s.Addr(), "--all", "--yes", "-o", "json")
+	if r.code != 0 || len(s.Keys()) != 0 {
+		t.Fatalf("with a context's model: exit %d %s", r.code, r.stderr)
+	}
+}
