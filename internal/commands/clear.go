@@ -161,10 +161,5 @@ func refuseKeysWithoutPrompt(f *Factory, cmd *cobra.Command, args []string, so *
 	default:
 		return nil
 	}
-	for _, name := range append(flagsIn(cmd, groupKey), flagsIn(cmd, groupInput)...) {
-		if name != "lmcache-config" && f.Given.Source(name) == "flag --"+name {
-			return &UsageError{Err: fmt.Errorf("--%s selects a prompt's keys, and there is no prompt: %s, whatever the key flags (anchor --match on the model, e.g. '^MODEL@', or give the prompt)", name, scope)}
-		}
-	}
-	return nil
+	return refuseKeyFlagsGiven(f, cmd, scope+", whatever the key flags (anchor --match on the model, e.g. '^MODEL@', or give the prompt)")
 }

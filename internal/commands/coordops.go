@@ -671,6 +671,9 @@ func (f *Factory) mpServerClear(cmd *cobra.Command, args []string, servers []str
 		where += " (context " + f.ActiveContext + ")"
 	}
 	if !hasPrompt {
+		if err := refuseKeyFlagsGiven(f, cmd, "clear --server clears the server's whole L1, whatever the key flags (give the prompt to delete its keys)"); err != nil {
+			return err
+		}
 		return f.mpServerClearL1(cmd, m, where, force, yes, dryRun)
 	}
 	if tier == "" {
@@ -948,8 +951,9 @@ const coordinatorClearHelp = `With --coordinator (LMCache MP mode), clear delete
 MP server (--instance, POST /cache/delete), in --tier l1, l2 or all (default
 all); pinned L2 keys are skipped unless --force. With --server URL alone it
 addresses that MP server's own HTTP API: without a prompt it clears the
-server's whole L1 (POST /cache/clear), with one it deletes the prompt's keys,
-as lmc computes them (DELETE /cache/objects, --tier default l2). Older servers'
+server's whole L1 (POST /cache/clear; key flags given on the command line are
+refused then), with one it deletes the prompt's keys, as lmc computes them
+(DELETE /cache/objects, --tier default l2). Older servers'
 route names are tried when the newest is missing. Both ask first on a terminal
 and need --yes elsewhere; --dry-run shows the request and what is there now;
 --verify looks again afterwards. The store's --all, --match, --all-ranks and

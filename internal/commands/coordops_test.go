@@ -464,3 +464,26 @@ func TestCoordinatorDryRunRefusesWait(t *testing.T) {
 		}
 	}
 }
+
+// clear --server without a prompt clears the server's whole L1: key flags
+// given on the command line are refused. (clear --server --cache-salt s
+// --yes cleared every salt's objects, exit 0.)
+func TestMPServerClearRefusesKeyFlagsWithoutPrompt(t *testing.T) {
+	fl := startFleet(t, 1, sandboxcoordinator.FleetConfig{Model: model})
+	store600(t, fl, 1)
+	mp := fl.Servers[0]
+	for _, extra := range [][]string{{"--cache-salt", "user-a"}, {"--model", model}, {"--world-size", "2"}} {
+		r := runLMC(t, runOpts{}, append([]string{"clear", "--server", mp.URL(), "--yes"}, extra...)...)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, "selects a prompt's keys, and there is no prompt: clear --server clears the server's whole L1") {
+			t.Errorf("%v: exit %d %s", extra, r.code, r.stderr)
+		}
+	}
+	if n := mp.L1Len(); n != 2 {
+		t.Fatalf("L1 holds %d of 2 objects", n)
+	}
+	// With the prompt, the key flags select its keys.
+	r := runLMC(t, runOpts{}, "clear", "--server", mp.URL(), "--yes", "--model", model, "--tier", "l1", "--tokens", seqTokens(600), "-o", "json")
+	if r.code != 0 || mp.L1Len() != 0 {
+		t.Fatalf("with the prompt: exit %d %s (L1 %d)", r.code, r.stderr, mp.L1Len())
+	}
+}
