@@ -395,7 +395,7 @@ func (f *Factory) coordinatorMoveDispatch(cmd *cobra.Command, args []string, b *
 // coordMoveFlags adds move's coordinator flags.
 func coordMoveFlags(cmd *cobra.Command, b *BackendFlags) {
 	coordVerbFlags(cmd, b)
-	ensureBool(cmd, "wait", "--coordinator: wait until the move completed or failed (Ctrl-C stops waiting, not the move)")
+	ensureBool(cmd, "wait", "--coordinator: wait until the move completed or failed (Ctrl-C stops waiting, not the move; --timeout, when given, bounds the whole wait)")
 	ensureDuration(cmd, "interval", coordinatorclient.DefaultPollInterval, "time between polls with --wait")
 }
 
@@ -451,7 +451,9 @@ func (f *Factory) coordinatorMove(cmd *cobra.Command, args []string, url string)
 	verify := flagBool(cmd, "verify")
 	if flagBool(cmd, "wait") || verify {
 		prog := op.progress(func(s string) string { return "move " + m.MoveID + ": " + s })
-		st, err := op.c.WaitMove(ctx, m.MoveID, flagDuration(cmd, "interval", coordinatorclient.DefaultPollInterval), func(ms *coordinatorclient.MoveStatus) {
+		wctx, cancel := f.coordWaitContext(ctx)
+		defer cancel()
+		st, err := op.c.WaitMove(wctx, m.MoveID, flagDuration(cmd, "interval", coordinatorclient.DefaultPollInterval), func(ms *coordinatorclient.MoveStatus) {
 			prog(fmt.Sprintf("%s, phase %s, %d keys loaded", ms.Status, ms.Phase, ms.Loaded))
 		})
 		op.endProgress()
@@ -459,6 +461,9 @@ func (f *Factory) coordinatorMove(cmd *cobra.Command, args []string, url string)
 			if ctx.Err() != nil {
 				fmt.Fprintf(f.IOStreams.ErrOut, "move %s keeps running on the coordinator\n", m.MoveID)
 				return ctx.Err()
+			}
+			if wctx.Err() != nil {
+				return &ExitError{Code: ExitFailed, Err: fmt.Errorf("LMCache coordinator %s: move %s was still running when --timeout %s ended the wait (it keeps running on the coordinator)", op.c.BaseURL(), m.MoveID, f.Timeout)}
 			}
 			return f.coordinatorErr(op.c, err)
 		}
@@ -481,6 +486,16 @@ func (f *Factory) coordinatorMove(cmd *cobra.Command, args []string, url string)
 		return nil
 	}
 	return op.write(v)
+}
+
+// coordWaitContext bounds a --wait on the coordinator by --timeout when it
+// is given (as move --master and task get do); without it the wait lasts
+// until the job ends or Ctrl-C.
+func (f *Factory) coordWaitContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if f.Given.Has("timeout") {
+		return context.WithTimeout(ctx, f.Timeout)
+	}
+	return context.WithCancel(ctx)
 }
 
 // verifyOn is the prompt's presence on one instance and tier.
@@ -943,7 +958,8 @@ of RFC #5083), --from and --to are MP server instances and the move goes from
 the source's L1 to the target's (the target prefetches, then the source
 deletes what it loaded; --copy keeps the source). The submit returns a move id;
 --wait polls it to the end (Ctrl-C stops waiting, not the move; a failed move
-is exit 1). --verify waits and looks the prompt up on the target; --dry-run
+is exit 1; --timeout, when given, bounds the whole wait: a move still running
+then is exit 1 too). --verify waits and looks the prompt up on the target; --dry-run
 submits nothing and goes with neither. The store's --all-ranks and --tenant
 are refused there (exit 2).`
 

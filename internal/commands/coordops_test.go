@@ -487,3 +487,33 @@ func TestMPServerClearRefusesKeyFlagsWithoutPrompt(t *testing.T) {
 		t.Fatalf("with the prompt: exit %d %s (L1 %d)", r.code, r.stderr, mp.L1Len())
 	}
 }
+
+// --timeout, when given, bounds the whole --wait of prefetch and move
+// --coordinator, as it does for move --master and task get: exit 1, the
+// job's id named. (It bounded each poll only: the wait never ended.)
+func TestCoordinatorWaitTimeout(t *testing.T) {
+	fl := startFleet(t, 2, sandboxcoordinator.FleetConfig{Model: model, Generation: sandboxcoordinator.GenMoves, SharedL2: true,
+		MPOptions: []sandboxcoordinator.MPOption{sandboxcoordinator.WithPrefetchPolls(1 << 20)}})
+	s := fl.Servers[0]
+	for _, tier := range []string{"l1", "l2"} {
+		if _, err := s.Store(tier, seqU32(0, 600), model, 1, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := fl.Coordinator.URL()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"prefetch", "--coordinator", c, "--instance", "server-1"}, "was still running when --timeout 500ms ended the wait: 'lmc prefetch --coordinator"},
+		{[]string{"move", "--coordinator", c, "--from", "server-1", "--to", "server-2"}, "was still running when --timeout 500ms ended the wait (it keeps running on the coordinator)"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		start := time.Now()
+		r := runLMCCtx(t, ctx, append(tc.args, "--model", model, "--tokens", seqTokens(600), "--wait", "--interval", "100ms", "--timeout", "500ms")...)
+		cancel()
+		if r.code != ExitFailed || !strings.Contains(r.stderr, tc.want) || time.Since(start) > 5*time.Second {
+			t.Errorf("%s: exit %d %q after %s", tc.args[0], r.code, r.stderr, time.Since(start))
+		}
+	}
+}
