@@ -131,6 +131,14 @@ func (f *Factory) prepareCoordOp(cmd *cobra.Command, args []string, url string, 
 		op.ck = &coordKeys{WorldSize: 1} // a poll of an earlier job: no keys
 		return op, nil
 	}
+	// MP-mode keys are the model, world size, cache salt and chunk hash:
+	// a worker id, dtype or tag would select nothing (context and LMC_*
+	// values, which serve the store's commands, are left alone).
+	for _, name := range []string{"worker-id", "dtype", "tag"} {
+		if f.Given.Source(name) == "flag --"+name {
+			return nil, &UsageError{Err: fmt.Errorf("--%s is not part of LMCache MP-mode keys (model, world size, cache salt and chunk hash; every rank's key goes): %s would ignore it", name, cmd.CommandPath()+" "+mpVerbPath(url))}
+		}
+	}
 	k := keyFlagsOf(cmd)
 	if op.ck, err = f.resolveCoordKeys(ctx, &k, f.Given); err != nil {
 		return nil, err
@@ -146,6 +154,14 @@ func (f *Factory) prepareCoordOp(cmd *cobra.Command, args []string, url string, 
 	}
 	warn(f.IOStreams, op.ck.Warnings)
 	return op, nil
+}
+
+// mpVerbPath names the path of a coordinator verb for messages.
+func mpVerbPath(url string) string {
+	if url == "" {
+		return "--server"
+	}
+	return "--coordinator"
 }
 
 func (op *coordOp) view(operation, instance string) coordOpView {
@@ -960,8 +976,9 @@ deletes what it loaded; --copy keeps the source). The submit returns a move id;
 --wait polls it to the end (Ctrl-C stops waiting, not the move; a failed move
 is exit 1; --timeout, when given, bounds the whole wait: a move still running
 then is exit 1 too). --verify waits and looks the prompt up on the target; --dry-run
-submits nothing and goes with neither. The store's --all-ranks and --tenant
-are refused there (exit 2).`
+submits nothing and goes with neither. The store's --all-ranks and --tenant,
+and --worker-id, --dtype and --tag, which MP-mode keys do not carry, are
+refused there (exit 2).`
 
 const coordinatorClearHelp = `With --coordinator (LMCache MP mode), clear deletes one prompt's keys on one
 MP server (--instance, POST /cache/delete), in --tier l1, l2 or all (default
@@ -973,5 +990,6 @@ refused then), with one it deletes the prompt's keys, as lmc computes them
 route names are tried when the newest is missing. Both ask first on a terminal
 and need --yes elsewhere; --dry-run shows the request and what is there now;
 --verify looks again afterwards. The store's --all, --match, --all-ranks and
---tenant, the controller's --location, and --instance with --server alone are
-refused there (exit 2).`
+--tenant, the controller's --location, --instance with --server alone, and
+--worker-id, --dtype and --tag, which MP-mode keys do not carry, are refused
+there (exit 2).`

@@ -517,3 +517,33 @@ func TestCoordinatorWaitTimeout(t *testing.T) {
 		}
 	}
 }
+
+// The coordinator and MP server verbs refuse --worker-id, --dtype and
+// --tag: MP-mode keys carry none of them, so every rank's untagged key
+// went (exit 0).
+func TestCoordinatorVerbsRefuseNonMPKeyFlags(t *testing.T) {
+	fl := startFleet(t, 1, sandboxcoordinator.FleetConfig{Model: model})
+	store600(t, fl, 1)
+	c, s1 := fl.Coordinator.URL(), fl.Servers[0].URL()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"clear", "--coordinator", c, "--instance", "server-1", "--yes", "--tag", "user=a"}, "--tag is not part of LMCache MP-mode keys"},
+		{[]string{"clear", "--coordinator", c, "--instance", "server-1", "--yes", "--world-size", "2", "--worker-id", "1"}, "--worker-id is not part of LMCache MP-mode keys"},
+		{[]string{"clear", "--server", s1, "--yes", "--dtype", "float16"}, "lmc clear --server would ignore it"},
+		{[]string{"move", "--coordinator", c, "--from", "server-1", "--to", "server-2", "--tag", "user=a"}, "lmc move --coordinator would ignore it"},
+	} {
+		fl.Coordinator.ResetRequests()
+		r := runLMC(t, runOpts{}, append(tc.args, "--model", model, "--tokens", seqTokens(600))...)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: exit %d %q, want %q", tc.args, r.code, r.stderr, tc.want)
+		}
+		if _, sent := fl.Coordinator.LastRequest("POST", "/cache/delete"); sent {
+			t.Errorf("%v: a delete was sent", tc.args)
+		}
+	}
+	if n := fl.Servers[0].L1Len(); n != 2 {
+		t.Fatalf("L1 holds %d of 2 objects", n)
+	}
+}
