@@ -848,7 +848,11 @@ func (op *coordOp) write(v coordOpView) error {
 		return printers.WriteJSON(f.Out(), v)
 	case printers.Plain:
 		id := v.MoveID + v.RequestID
-		return printers.WritePlain(f.Out(), [][]string{{v.Operation, v.InstanceID, v.Target, v.Status, strconv.Itoa(v.RequestedChunks), strconv.Itoa(v.NumTokens), id}})
+		row := []string{v.Operation, v.InstanceID, v.Target, v.Status, strconv.Itoa(v.RequestedChunks), strconv.Itoa(v.NumTokens), id}
+		if v.DryRun {
+			row = append(row, "dry-run") // nothing was done, as the controller verbs' rows say
+		}
+		return printers.WritePlain(f.Out(), [][]string{row})
 	}
 	return writeCoordOpText(f.Out(), f.IOStreams.Styles(), v)
 }

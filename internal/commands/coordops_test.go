@@ -547,3 +547,19 @@ func TestCoordinatorVerbsRefuseNonMPKeyFlags(t *testing.T) {
 		t.Fatalf("L1 holds %d of 2 objects", n)
 	}
 }
+
+// A coordinator or MP server dry run's -o plain row ends with dry-run, as
+// the controller verbs' rows do: without it, it read like a result.
+func TestCoordinatorDryRunPlainRow(t *testing.T) {
+	fl := startFleet(t, 1, sandboxcoordinator.FleetConfig{Model: model})
+	store600(t, fl, 1)
+	for _, args := range [][]string{
+		{"clear", "--server", fl.Servers[0].URL()},
+		{"pin", "--coordinator", fl.Coordinator.URL(), "--model", model, "--tokens", seqTokens(600)},
+	} {
+		r := runLMC(t, runOpts{}, append(args, "--dry-run", "-o", "plain")...)
+		if r.code != 0 || !strings.HasSuffix(strings.TrimSpace(r.stdout), "\tdry-run") {
+			t.Errorf("%v: exit %d %q %s", args, r.code, r.stdout, r.stderr)
+		}
+	}
+}
