@@ -334,6 +334,31 @@ func refuseFlags(f *Factory, why string, names ...string) error {
 	return nil
 }
 
+// refuseGiven is refuseFlags for the flags given on the command line or in
+// LMC_*: a context's value serves the context's other backends and is left
+// alone (backendSet sets those aside the same way).
+func refuseGiven(f *Factory, why string, names ...string) error {
+	for _, name := range names {
+		if src := f.Given.Source(name); src != "" && !strings.HasPrefix(src, "context ") {
+			return &UsageError{Err: fmt.Errorf("--%s %s", name, why)}
+		}
+	}
+	return nil
+}
+
+// refuseKeyFlagsGiven refuses the key and input flags given on the command
+// line to a clear that has no prompt (why says what it removes instead).
+// --server (an MP server to clear) and --lmcache-config (which can name the
+// master) are not refused.
+func refuseKeyFlagsGiven(f *Factory, cmd *cobra.Command, why string) error {
+	for _, name := range append(flagsIn(cmd, groupKey), flagsIn(cmd, groupInput)...) {
+		if name != "lmcache-config" && name != "server" && f.Given.Source(name) == "flag --"+name {
+			return &UsageError{Err: fmt.Errorf("--%s selects a prompt's keys, and there is no prompt: %s", name, why)}
+		}
+	}
+	return nil
+}
+
 // backendSet says, for a command that can ask several systems, which one
 // the user meant. A backend named on the command line or in LMC_* replaces
 // the context's backends of the other kinds (a context may hold both a

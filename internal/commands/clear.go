@@ -22,7 +22,9 @@ func NewCmdClear(f *Factory) *cobra.Command {
 worker. Pinned chunks stay. On a terminal lmc asks first; elsewhere it needs
 --yes. --dry-run prints what would be sent and the instance's current key count
 without changing anything. --verify reads the key statistics afterwards: a
-clear that answered 200 but removed nothing has been seen in the field.
+clear that answered 200 but removed nothing has been seen in the field. The
+controller clears the whole location: key flags (--model, --cache-salt, ...)
+and --server are refused with --controller.
 
 ` + masterClearHelp + `
 
@@ -47,6 +49,15 @@ clear that answered 200 but removed nothing has been seen in the field.
 				return err
 			} else if store {
 				if err := refuseFlags(f, "applies to clear --coordinator or --server (LMCache MP mode), not --master", "tier", "server"); err != nil {
+					return err
+				}
+				// A Mooncake store has no instances or locations: --all
+				// with --instance would remove every object, not one
+				// instance's.
+				if err := refuseGiven(f, "applies to clear --controller or --coordinator, not --master: a Mooncake store has no instances or locations (a prompt, --match or --all says what goes)", "instance", "location"); err != nil {
+					return err
+				}
+				if err := refuseKeysWithoutPrompt(f, cmd, args, so); err != nil {
 					return err
 				}
 				return f.masterClear(cmd.Context(), args, &o.Backend, &o.Input, so, masterClearOptions{Yes: yes, DryRun: dryRun, Verify: o.Verify})
@@ -129,4 +140,26 @@ clear that answered 200 but removed nothing has been seen in the field.
 	addMasterEngineFlags(cmd, so)
 	coordClearFlags(cmd, &o.Backend) // last: it adds only the flags the command lacks
 	return cmd
+}
+
+// refuseKeysWithoutPrompt refuses, for clear --master --match or --all
+// without a prompt, the key and input flags given on the command line:
+// they select a prompt's keys, and --match or --all would remove what they
+// did not select (--all --model m removes every model's objects). A
+// context's or LMC_*'s values are left alone, and --lmcache-config, which
+// can name the master.
+func refuseKeysWithoutPrompt(f *Factory, cmd *cobra.Command, args []string, so *storeOpFlags) error {
+	if len(args) > 0 || f.Given.Has("tokens") || f.Given.Has("text") || f.Given.Has("prompt-file") || f.Given.Has("messages") {
+		return nil // a prompt: the keys are its; with --match or --all it is refused later
+	}
+	scope := ""
+	switch {
+	case so.All:
+		scope = "--all removes every object"
+	case f.Given.Has("match"):
+		scope = "--match removes every key the regex finds"
+	default:
+		return nil
+	}
+	return refuseKeyFlagsGiven(f, cmd, scope+", whatever the key flags (anchor --match on the model, e.g. '^MODEL@', or give the prompt)")
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"lmc/internal/controllerclient/sandboxcontroller"
+	"lmc/internal/coordinatorclient/sandboxcoordinator"
 )
 
 // startController runs the fake controller with inst1 (TP 1) holding tokens
@@ -201,5 +202,59 @@ func TestControllerPinMoveDryRun(t *testing.T) {
 	}
 	if n := fake.Requests("/move"); n != 0 {
 		t.Fatalf("move --dry-run sent %d /move", n)
+	}
+}
+
+// pin and move --controller send --model as the tokenize request's model
+// (the --tokenize-model default), as lookup --controller does. (It was
+// ignored: the engine was asked for model "".)
+func TestControllerOpsTokenizeModel(t *testing.T) {
+	_, url := startController(t)
+	var seen []map[string]any
+	eng := fakeEngine(t, &seen)
+	r := runLMC(t, runOpts{}, "pin", "--controller", url, "--instance", "inst1", "--model", "served-m", "--tokenize-url", eng, "--text", "hello", "--dry-run", "-o", "json")
+	if r.code != 0 || len(seen) != 1 || seen[0]["model"] != "served-m" {
+		t.Fatalf("pin: %d %s %v", r.code, r.stderr, seen)
+	}
+	r = runLMC(t, runOpts{}, "move", "--controller", url, "--from", "inst1", "--to", "inst3", "--model", "served-m", "--tokenize-url", eng, "--text", "hello", "--dry-run", "-o", "json")
+	if r.code != 0 || len(seen) != 2 || seen[1]["model"] != "served-m" {
+		t.Fatalf("move: %d %s %v", r.code, r.stderr, seen)
+	}
+}
+
+// The controller verbs refuse the store's and the coordinator's key flags
+// given on the command line: the controller keys nothing lmc computes.
+// (They were ignored with exit 0: clear --controller --model m cleared the
+// whole location, pin --cache-salt s pinned the unsalted prompt.)
+func TestControllerOpsRefuseKeyFlags(t *testing.T) {
+	fake, url := startController(t)
+	mp := startFleet(t, 1, sandboxcoordinator.FleetConfig{Model: model}).Servers[0]
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"pin", "--controller", url, "--instance", "inst1", "--tokens", seqTokens(300), "--cache-salt", "user-a"}, "--cache-salt is a key flag of --master and --coordinator, which the controller path would ignore: pin --controller"},
+		{[]string{"pin", "--controller", url, "--instance", "inst1", "--tokens", seqTokens(300), "--world-size", "2"}, "--world-size is a key flag"},
+		{[]string{"move", "--controller", url, "--from", "inst1", "--to", "inst3", "--tokens", seqTokens(300), "--hash-seed", "0"}, "--hash-seed is a key flag of --master and --coordinator, which the controller path would ignore: move --controller"},
+		{[]string{"copy", "--controller", url, "--from", "inst1", "--to", "inst3", "--tokens", seqTokens(300), "--chunk-size", "16"}, "--chunk-size is a key flag"},
+		{[]string{"clear", "--controller", url, "--instance", "inst1", "--yes", "--model", model}, "--model is a key flag of --master and --coordinator, which the controller path would ignore: clear --controller clears the instance's whole location"},
+		{[]string{"clear", "--controller", url, "--instance", "inst1", "--yes", "--cache-salt", "user-a"}, "--cache-salt is a key flag"},
+		{[]string{"clear", "--controller", url, "--instance", "inst1", "--yes", "--server", mp.URL()}, "--server names an LMCache MP server: clear --server URL alone clears that server"},
+	} {
+		r := runLMC(t, runOpts{}, tc.args...)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: exit %d %q, want %q", tc.args[:3], r.code, r.stderr, tc.want)
+		}
+	}
+	for _, ep := range []string{"/pin", "/move", "/clear"} {
+		if n := fake.Requests(ep); n != 0 {
+			t.Errorf("%d %s sent", n, ep)
+		}
+	}
+	// A key flag from the environment (LMC_HASH_SEED serves the store's
+	// commands) stays out of the way.
+	r := runLMC(t, runOpts{env: map[string]string{"LMC_HASH_SEED": "0"}}, "pin", "--controller", url, "--instance", "inst1", "--tokens", seqTokens(300), "--dry-run")
+	if r.code != 0 {
+		t.Fatalf("with LMC_HASH_SEED: %d %s", r.code, r.stderr)
 	}
 }

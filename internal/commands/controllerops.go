@@ -42,6 +42,24 @@ func addOpFlags(f *Factory, cmd *cobra.Command, o *opFlags, withInstance, withTo
 	cmd.Flags().BoolVar(&o.Verify, "verify", false, "check the effect afterwards (lookup or key statistics)")
 }
 
+// controllerUnkeyedFlags are the key flags of the store and coordinator
+// paths: the controller's verbs send it tokens (or nothing) and its workers
+// key them, so these would change nothing there.
+var controllerUnkeyedFlags = []string{"world-size", "cache-salt", "chunk-size", "server", "hash", "hash-seed", "none-hash", "key-schema",
+	"dtype", "python-version", "worker-id", "layer", "mla", "save-unfull-chunk", "legacy-64bit", "tag"}
+
+// refuseUnkeyed refuses the key flags given on the command line to a
+// controller verb (why says what it sends instead); values from LMC_* or
+// a context, which serve other commands, are left alone.
+func refuseUnkeyed(f *Factory, why string, extra ...string) error {
+	for _, name := range append(extra, controllerUnkeyedFlags...) {
+		if f.Given.Source(name) == "flag --"+name {
+			return &UsageError{Err: fmt.Errorf("--%s is a key flag of --master and --coordinator, which the controller path would ignore: %s", name, why)}
+		}
+	}
+	return nil
+}
+
 // opView is the JSON of a mutating command.
 type opView struct {
 	Operation  string `json:"operation"`
@@ -179,7 +197,8 @@ func (f *Factory) tokenOp(cmd *cobra.Command, args []string, o *opFlags, v opVie
 	if err := checkLocation("--location", o.Location); err != nil {
 		return err
 	}
-	toks, err := f.oneTokenPrompt(cmd.Context(), args, &o.Input, "")
+	// --model is the tokenize request's model, as for lookup --controller
+	toks, err := f.oneTokenPrompt(cmd.Context(), args, &o.Input, flagString(cmd, "model"))
 	if err != nil {
 		return err
 	}

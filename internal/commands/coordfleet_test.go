@@ -371,3 +371,19 @@ func TestCoordinatorEscapesPeerText(t *testing.T) {
 		t.Errorf("JSON: %s", r.stdout)
 	}
 }
+
+// quota default without a value reads: --dry-run, --verify and --yes,
+// which belong to setting it, are refused. (They were ignored, exit 0.)
+func TestCoordinatorQuotaDefaultReadRefusesWriteFlags(t *testing.T) {
+	fl := startFleet(t, 1, sandboxcoordinator.FleetConfig{Model: model})
+	c := fl.Coordinator.URL()
+	for _, fl := range []string{"--dry-run", "--verify", "--yes"} {
+		r := runLMC(t, runOpts{}, "quota", "default", "--coordinator", c, fl)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, fl+" applies to setting the default (lmc quota default GIB|none)") {
+			t.Errorf("%s: exit %d %s", fl, r.code, r.stderr)
+		}
+	}
+	if r := runLMC(t, runOpts{}, "quota", "default", "--coordinator", c); r.code != 0 {
+		t.Fatalf("read: exit %d %s", r.code, r.stderr)
+	}
+}

@@ -131,6 +131,14 @@ func (f *Factory) prepareCoordOp(cmd *cobra.Command, args []string, url string, 
 		op.ck = &coordKeys{WorldSize: 1} // a poll of an earlier job: no keys
 		return op, nil
 	}
+	// MP-mode keys are the model, world size, cache salt and chunk hash:
+	// a worker id, dtype or tag would select nothing (context and LMC_*
+	// values, which serve the store's commands, are left alone).
+	for _, name := range []string{"worker-id", "dtype", "tag"} {
+		if f.Given.Source(name) == "flag --"+name {
+			return nil, &UsageError{Err: fmt.Errorf("--%s is not part of LMCache MP-mode keys (model, world size, cache salt and chunk hash; every rank's key goes): %s would ignore it", name, cmd.CommandPath()+" "+mpVerbPath(url))}
+		}
+	}
 	k := keyFlagsOf(cmd)
 	if op.ck, err = f.resolveCoordKeys(ctx, &k, f.Given); err != nil {
 		return nil, err
@@ -146,6 +154,14 @@ func (f *Factory) prepareCoordOp(cmd *cobra.Command, args []string, url string, 
 	}
 	warn(f.IOStreams, op.ck.Warnings)
 	return op, nil
+}
+
+// mpVerbPath names the path of a coordinator verb for messages.
+func mpVerbPath(url string) string {
+	if url == "" {
+		return "--server"
+	}
+	return "--coordinator"
 }
 
 func (op *coordOp) view(operation, instance string) coordOpView {
@@ -240,6 +256,16 @@ func (op *coordOp) where() string {
 	return where
 }
 
+// refuseOtherBackends refuses, on a coordinator or MP server path (verb
+// names it, e.g. "clear --coordinator"), the flags of the other backends
+// that path would ignore: the store's and the controller's.
+func refuseOtherBackends(f *Factory, verb string, store, controller []string) error {
+	if err := refuseGiven(f, "acts on a Mooncake store (--master HOST:PORT), not on "+verb, store...); err != nil {
+		return err
+	}
+	return refuseGiven(f, "applies to the LMCache controller (--controller URL), not to "+verb, controller...)
+}
+
 // ---------------------------------------------------------------------------
 // pin / unpin
 
@@ -255,6 +281,12 @@ func (f *Factory) coordinatorPinDispatch(cmd *cobra.Command, args []string, b *B
 			return true, &UsageError{Err: errors.New("--unpin needs --coordinator URL: the controller has no unpin")}
 		}
 		return false, nil
+	}
+	if err := refuseGiven(f, "applies to pin --controller: a coordinator's pins are fleet-wide (they protect the prompt's L2 copies wherever they are)", "instance", "location"); err != nil {
+		return true, err
+	}
+	if err := refuseOtherBackends(f, "pin --coordinator", []string{"tenant"}, nil); err != nil {
+		return true, err
 	}
 	return true, f.coordinatorPin(cmd, args, b.Coordinator)
 }
@@ -370,13 +402,16 @@ func (f *Factory) coordinatorMoveDispatch(cmd *cobra.Command, args []string, b *
 	if err != nil || kind.name != coordinatorBackend.name {
 		return err != nil, err
 	}
+	if err := refuseOtherBackends(f, "move --coordinator", []string{"all-ranks", "tenant"}, nil); err != nil {
+		return true, err
+	}
 	return true, f.coordinatorMove(cmd, args, b.Coordinator)
 }
 
 // coordMoveFlags adds move's coordinator flags.
 func coordMoveFlags(cmd *cobra.Command, b *BackendFlags) {
 	coordVerbFlags(cmd, b)
-	ensureBool(cmd, "wait", "--coordinator: wait until the move completed or failed (Ctrl-C stops waiting, not the move)")
+	ensureBool(cmd, "wait", "--coordinator: wait until the move completed or failed (Ctrl-C stops waiting, not the move; --timeout, when given, bounds the whole wait)")
 	ensureDuration(cmd, "interval", coordinatorclient.DefaultPollInterval, "time between polls with --wait")
 }
 
@@ -392,6 +427,9 @@ func (f *Factory) coordinatorMove(cmd *cobra.Command, args []string, url string)
 	}
 	if from == to {
 		return &UsageError{Err: fmt.Errorf("--from %s and --to %s are the same instance: nothing to move", from, to)}
+	}
+	if flagBool(cmd, "dry-run") && (flagBool(cmd, "wait") || flagBool(cmd, "verify")) {
+		return &UsageError{Err: errors.New("--dry-run submits no move: there is nothing to --wait for or --verify")}
 	}
 	op, err := f.prepareCoordOp(cmd, args, url, true)
 	if err != nil {
@@ -429,7 +467,9 @@ func (f *Factory) coordinatorMove(cmd *cobra.Command, args []string, url string)
 	verify := flagBool(cmd, "verify")
 	if flagBool(cmd, "wait") || verify {
 		prog := op.progress(func(s string) string { return "move " + m.MoveID + ": " + s })
-		st, err := op.c.WaitMove(ctx, m.MoveID, flagDuration(cmd, "interval", coordinatorclient.DefaultPollInterval), func(ms *coordinatorclient.MoveStatus) {
+		wctx, cancel := f.coordWaitContext(ctx)
+		defer cancel()
+		st, err := op.c.WaitMove(wctx, m.MoveID, flagDuration(cmd, "interval", coordinatorclient.DefaultPollInterval), func(ms *coordinatorclient.MoveStatus) {
 			prog(fmt.Sprintf("%s, phase %s, %d keys loaded", ms.Status, ms.Phase, ms.Loaded))
 		})
 		op.endProgress()
@@ -437,6 +477,9 @@ func (f *Factory) coordinatorMove(cmd *cobra.Command, args []string, url string)
 			if ctx.Err() != nil {
 				fmt.Fprintf(f.IOStreams.ErrOut, "move %s keeps running on the coordinator\n", m.MoveID)
 				return ctx.Err()
+			}
+			if wctx.Err() != nil {
+				return &ExitError{Code: ExitFailed, Err: fmt.Errorf("LMCache coordinator %s: move %s was still running when --timeout %s ended the wait (it keeps running on the coordinator)", op.c.BaseURL(), m.MoveID, f.Timeout)}
 			}
 			return f.coordinatorErr(op.c, err)
 		}
@@ -459,6 +502,16 @@ func (f *Factory) coordinatorMove(cmd *cobra.Command, args []string, url string)
 		return nil
 	}
 	return op.write(v)
+}
+
+// coordWaitContext bounds a --wait on the coordinator by --timeout when it
+// is given (as move --master and task get do); without it the wait lasts
+// until the job ends or Ctrl-C.
+func (f *Factory) coordWaitContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if f.Given.Has("timeout") {
+		return context.WithTimeout(ctx, f.Timeout)
+	}
+	return context.WithCancel(ctx)
 }
 
 // verifyOn is the prompt's presence on one instance and tier.
@@ -491,8 +544,17 @@ func (f *Factory) coordinatorClearDispatch(cmd *cobra.Command, args []string, b 
 	}
 	switch kind.name {
 	case coordinatorBackend.name:
+		if err := refuseOtherBackends(f, "clear --coordinator", []string{"all", "match", "all-ranks", "tenant"}, []string{"location"}); err != nil {
+			return true, err
+		}
 		return true, f.coordinatorClear(cmd, args, b.Coordinator, instance, yes, dryRun)
 	case mpServerBackend.name:
+		if err := refuseOtherBackends(f, "clear --server", []string{"all", "match", "all-ranks", "tenant"}, []string{"location"}); err != nil {
+			return true, err
+		}
+		if err := refuseGiven(f, "applies to clear --controller or --coordinator: clear --server clears that MP server's own cache (--coordinator URL --instance I deletes a prompt's keys on one instance)", "instance"); err != nil {
+			return true, err
+		}
 		return true, f.mpServerClear(cmd, args, flagStrings(cmd, "server"), yes, dryRun)
 	case controllerBackend.name:
 		hasInput := len(args) > 0 || inputFlagsOf(cmd).Tokens != ""
@@ -503,6 +565,12 @@ func (f *Factory) coordinatorClearDispatch(cmd *cobra.Command, args []string, b 
 			return true, err
 		}
 		if err := refuseFlags(f, "applies to clear --master (leased keys), --coordinator or --server (pinned keys)", "force"); err != nil {
+			return true, err
+		}
+		if err := refuseGiven(f, "names an LMCache MP server: clear --server URL alone clears that server (with --controller it would be ignored)", "server"); err != nil {
+			return true, err
+		}
+		if err := refuseUnkeyed(f, "clear --controller clears the instance's whole location, whatever the keys", "model"); err != nil {
 			return true, err
 		}
 	}
@@ -634,6 +702,9 @@ func (f *Factory) mpServerClear(cmd *cobra.Command, args []string, servers []str
 		where += " (context " + f.ActiveContext + ")"
 	}
 	if !hasPrompt {
+		if err := refuseKeyFlagsGiven(f, cmd, "clear --server clears the server's whole L1, whatever the key flags (give the prompt to delete its keys)"); err != nil {
+			return err
+		}
 		return f.mpServerClearL1(cmd, m, where, force, yes, dryRun)
 	}
 	if tier == "" {
@@ -777,7 +848,11 @@ func (op *coordOp) write(v coordOpView) error {
 		return printers.WriteJSON(f.Out(), v)
 	case printers.Plain:
 		id := v.MoveID + v.RequestID
-		return printers.WritePlain(f.Out(), [][]string{{v.Operation, v.InstanceID, v.Target, v.Status, strconv.Itoa(v.RequestedChunks), strconv.Itoa(v.NumTokens), id}})
+		row := []string{v.Operation, v.InstanceID, v.Target, v.Status, strconv.Itoa(v.RequestedChunks), strconv.Itoa(v.NumTokens), id}
+		if v.DryRun {
+			row = append(row, "dry-run") // nothing was done, as the controller verbs' rows say
+		}
+		return printers.WritePlain(f.Out(), [][]string{row})
 	}
 	return writeCoordOpText(f.Out(), f.IOStreams.Styles(), v)
 }
@@ -895,21 +970,30 @@ they are reference counted: --unpin takes one pin off each key (DELETE). The
 coordinator resolves the tokens with the model, world size and --cache-salt
 of the key flags (--server tells them). --verify counts the prompt's pinned
 keys (GET /cache/pins, newest coordinators) and its L2 copies; --dry-run shows
-the request and that count without pinning.`
+the request and that count without pinning. --instance and --location are the
+controller's: with --coordinator they are refused (exit 2).`
 
 const coordinatorMoveHelp = `With --coordinator (LMCache MP mode, where the coordinator has the move API
 of RFC #5083), --from and --to are MP server instances and the move goes from
 the source's L1 to the target's (the target prefetches, then the source
 deletes what it loaded; --copy keeps the source). The submit returns a move id;
 --wait polls it to the end (Ctrl-C stops waiting, not the move; a failed move
-is exit 1). --verify waits and looks the prompt up on the target.`
+is exit 1; --timeout, when given, bounds the whole wait: a move still running
+then is exit 1 too). --verify waits and looks the prompt up on the target; --dry-run
+submits nothing and goes with neither. The store's --all-ranks and --tenant,
+and --worker-id, --dtype and --tag, which MP-mode keys do not carry, are
+refused there (exit 2).`
 
 const coordinatorClearHelp = `With --coordinator (LMCache MP mode), clear deletes one prompt's keys on one
 MP server (--instance, POST /cache/delete), in --tier l1, l2 or all (default
 all); pinned L2 keys are skipped unless --force. With --server URL alone it
 addresses that MP server's own HTTP API: without a prompt it clears the
-server's whole L1 (POST /cache/clear), with one it deletes the prompt's keys,
-as lmc computes them (DELETE /cache/objects, --tier default l2). Older servers'
+server's whole L1 (POST /cache/clear; key flags given on the command line are
+refused then), with one it deletes the prompt's keys, as lmc computes them
+(DELETE /cache/objects, --tier default l2). Older servers'
 route names are tried when the newest is missing. Both ask first on a terminal
 and need --yes elsewhere; --dry-run shows the request and what is there now;
---verify looks again afterwards.`
+--verify looks again afterwards. The store's --all, --match, --all-ranks and
+--tenant, the controller's --location, --instance with --server alone, and
+--worker-id, --dtype and --tag, which MP-mode keys do not carry, are refused
+there (exit 2).`

@@ -396,3 +396,170 @@ func TestCoordinatorGenerations(t *testing.T) {
 		t.Fatalf("verbose %s", r.stderr)
 	}
 }
+
+// The coordinator and MP server paths refuse the store's and the
+// controller's flags they would ignore, before any request. (They were
+// ignored with exit 0: clear --server --match x cleared the server's whole
+// L1, pin --coordinator --instance pinned fleet-wide.)
+func TestCoordinatorPathsRefuseOtherBackendsFlags(t *testing.T) {
+	fl := startFleet(t, 2, sandboxcoordinator.FleetConfig{Model: model, Generation: sandboxcoordinator.GenMoves, SharedL2: true})
+	store600(t, fl, 1)
+	c, s1 := fl.Coordinator.URL(), fl.Servers[0].URL()
+	toks := []string{"--model", model, "--tokens", seqTokens(600)}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"pin", "--coordinator", c, "--instance", "server-1"}, "--instance applies to pin --controller: a coordinator's pins are fleet-wide"},
+		{[]string{"pin", "--coordinator", c, "--unpin", "--location", "LocalDiskBackend"}, "--location applies to pin --controller"},
+		{[]string{"pin", "--coordinator", c, "--tenant", "t"}, "--tenant acts on a Mooncake store (--master HOST:PORT), not on pin --coordinator"},
+		{[]string{"move", "--coordinator", c, "--from", "server-1", "--to", "server-2", "--all-ranks"}, "--all-ranks acts on a Mooncake store (--master HOST:PORT), not on move --coordinator"},
+		{[]string{"move", "--coordinator", c, "--from", "server-1", "--to", "server-2", "--tenant", "t"}, "--tenant acts on a Mooncake store"},
+		{[]string{"clear", "--coordinator", c, "--instance", "server-1", "--yes", "--all"}, "--all acts on a Mooncake store (--master HOST:PORT), not on clear --coordinator"},
+		{[]string{"clear", "--coordinator", c, "--instance", "server-1", "--yes", "--match", "x"}, "--match acts on a Mooncake store"},
+		{[]string{"clear", "--coordinator", c, "--instance", "server-1", "--yes", "--all-ranks"}, "--all-ranks acts on a Mooncake store"},
+		{[]string{"clear", "--coordinator", c, "--instance", "server-1", "--yes", "--location", "LocalDiskBackend"}, "--location applies to the LMCache controller (--controller URL), not to clear --coordinator"},
+	} {
+		fl.Coordinator.ResetRequests()
+		r := runLMC(t, runOpts{}, append(tc.args, toks...)...)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, tc.want) || len(fl.Coordinator.Requests()) != 0 {
+			t.Errorf("%v: exit %d %q (%d requests), want %q", tc.args, r.code, r.stderr, len(fl.Coordinator.Requests()), tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"clear", "--server", s1, "--yes", "--match", "x"}, "--match acts on a Mooncake store (--master HOST:PORT), not on clear --server"},
+		{[]string{"clear", "--server", s1, "--yes", "--all"}, "--all acts on a Mooncake store"},
+		{[]string{"clear", "--server", s1, "--yes", "--location", "LocalDiskBackend"}, "--location applies to the LMCache controller"},
+		{[]string{"clear", "--server", s1, "--yes", "--instance", "server-2"}, "--instance applies to clear --controller or --coordinator: clear --server clears that MP server's own cache"},
+	} {
+		r := runLMC(t, runOpts{}, tc.args...)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: exit %d %q, want %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+	if n := fl.Servers[0].L1Len(); n != 2 {
+		t.Fatalf("server-1's L1 holds %d of 2 objects", n)
+	}
+}
+
+// move --coordinator and prefetch refuse --dry-run with --wait or --verify:
+// a dry run submits nothing to wait for. (The wait was ignored, exit 0.)
+func TestCoordinatorDryRunRefusesWait(t *testing.T) {
+	fl := startFleet(t, 2, sandboxcoordinator.FleetConfig{Model: model, Generation: sandboxcoordinator.GenMoves, SharedL2: true})
+	store600(t, fl, 1)
+	c := fl.Coordinator.URL()
+	for _, args := range [][]string{
+		{"move", "--coordinator", c, "--from", "server-1", "--to", "server-2", "--dry-run", "--wait"},
+		{"move", "--coordinator", c, "--from", "server-1", "--to", "server-2", "--dry-run", "--verify"},
+		{"prefetch", "--coordinator", c, "--instance", "server-1", "--dry-run", "--wait"},
+		{"prefetch", "--coordinator", c, "--instance", "server-1", "--dry-run", "--verify"},
+	} {
+		fl.Coordinator.ResetRequests()
+		r := runLMC(t, runOpts{}, append(args, "--model", model, "--tokens", seqTokens(600))...)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, "there is nothing to --wait for or --verify") || len(fl.Coordinator.Requests()) != 0 {
+			t.Errorf("%v: exit %d %s (%d requests)", args, r.code, r.stderr, len(fl.Coordinator.Requests()))
+		}
+	}
+}
+
+// clear --server without a prompt clears the server's whole L1: key flags
+// given on the command line are refused. (clear --server --cache-salt s
+// --yes cleared every salt's objects, exit 0.)
+func TestMPServerClearRefusesKeyFlagsWithoutPrompt(t *testing.T) {
+	fl := startFleet(t, 1, sandboxcoordinator.FleetConfig{Model: model})
+	store600(t, fl, 1)
+	mp := fl.Servers[0]
+	for _, extra := range [][]string{{"--cache-salt", "user-a"}, {"--model", model}, {"--world-size", "2"}} {
+		r := runLMC(t, runOpts{}, append([]string{"clear", "--server", mp.URL(), "--yes"}, extra...)...)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, "selects a prompt's keys, and there is no prompt: clear --server clears the server's whole L1") {
+			t.Errorf("%v: exit %d %s", extra, r.code, r.stderr)
+		}
+	}
+	if n := mp.L1Len(); n != 2 {
+		t.Fatalf("L1 holds %d of 2 objects", n)
+	}
+	// With the prompt, the key flags select its keys.
+	r := runLMC(t, runOpts{}, "clear", "--server", mp.URL(), "--yes", "--model", model, "--tier", "l1", "--tokens", seqTokens(600), "-o", "json")
+	if r.code != 0 || mp.L1Len() != 0 {
+		t.Fatalf("with the prompt: exit %d %s (L1 %d)", r.code, r.stderr, mp.L1Len())
+	}
+}
+
+// --timeout, when given, bounds the whole --wait of prefetch and move
+// --coordinator, as it does for move --master and task get: exit 1, the
+// job's id named. (It bounded each poll only: the wait never ended.)
+func TestCoordinatorWaitTimeout(t *testing.T) {
+	fl := startFleet(t, 2, sandboxcoordinator.FleetConfig{Model: model, Generation: sandboxcoordinator.GenMoves, SharedL2: true,
+		MPOptions: []sandboxcoordinator.MPOption{sandboxcoordinator.WithPrefetchPolls(1 << 20)}})
+	s := fl.Servers[0]
+	for _, tier := range []string{"l1", "l2"} {
+		if _, err := s.Store(tier, seqU32(0, 600), model, 1, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := fl.Coordinator.URL()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"prefetch", "--coordinator", c, "--instance", "server-1"}, "was still running when --timeout 500ms ended the wait: 'lmc prefetch --coordinator"},
+		{[]string{"move", "--coordinator", c, "--from", "server-1", "--to", "server-2"}, "was still running when --timeout 500ms ended the wait (it keeps running on the coordinator)"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		start := time.Now()
+		r := runLMCCtx(t, ctx, append(tc.args, "--model", model, "--tokens", seqTokens(600), "--wait", "--interval", "100ms", "--timeout", "500ms")...)
+		cancel()
+		if r.code != ExitFailed || !strings.Contains(r.stderr, tc.want) || time.Since(start) > 5*time.Second {
+			t.Errorf("%s: exit %d %q after %s", tc.args[0], r.code, r.stderr, time.Since(start))
+		}
+	}
+}
+
+// The coordinator and MP server verbs refuse --worker-id, --dtype and
+// --tag: MP-mode keys carry none of them, so every rank's untagged key
+// went (exit 0).
+func TestCoordinatorVerbsRefuseNonMPKeyFlags(t *testing.T) {
+	fl := startFleet(t, 1, sandboxcoordinator.FleetConfig{Model: model})
+	store600(t, fl, 1)
+	c, s1 := fl.Coordinator.URL(), fl.Servers[0].URL()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"clear", "--coordinator", c, "--instance", "server-1", "--yes", "--tag", "user=a"}, "--tag is not part of LMCache MP-mode keys"},
+		{[]string{"clear", "--coordinator", c, "--instance", "server-1", "--yes", "--world-size", "2", "--worker-id", "1"}, "--worker-id is not part of LMCache MP-mode keys"},
+		{[]string{"clear", "--server", s1, "--yes", "--dtype", "float16"}, "lmc clear --server would ignore it"},
+		{[]string{"move", "--coordinator", c, "--from", "server-1", "--to", "server-2", "--tag", "user=a"}, "lmc move --coordinator would ignore it"},
+	} {
+		fl.Coordinator.ResetRequests()
+		r := runLMC(t, runOpts{}, append(tc.args, "--model", model, "--tokens", seqTokens(600))...)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: exit %d %q, want %q", tc.args, r.code, r.stderr, tc.want)
+		}
+		if _, sent := fl.Coordinator.LastRequest("POST", "/cache/delete"); sent {
+			t.Errorf("%v: a delete was sent", tc.args)
+		}
+	}
+	if n := fl.Servers[0].L1Len(); n != 2 {
+		t.Fatalf("L1 holds %d of 2 objects", n)
+	}
+}
+
+// A coordinator or MP server dry run's -o plain row ends with dry-run, as
+// the controller verbs' rows do: without it, it read like a result.
+func TestCoordinatorDryRunPlainRow(t *testing.T) {
+	fl := startFleet(t, 1, sandboxcoordinator.FleetConfig{Model: model})
+	store600(t, fl, 1)
+	for _, args := range [][]string{
+		{"clear", "--server", fl.Servers[0].URL()},
+		{"pin", "--coordinator", fl.Coordinator.URL(), "--model", model, "--tokens", seqTokens(600)},
+	} {
+		r := runLMC(t, runOpts{}, append(args, "--dry-run", "-o", "plain")...)
+		if r.code != 0 || !strings.HasSuffix(strings.TrimSpace(r.stdout), "\tdry-run") {
+			t.Errorf("%v: exit %d %q %s", args, r.code, r.stdout, r.stderr)
+		}
+	}
+}

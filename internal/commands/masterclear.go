@@ -1032,7 +1032,10 @@ with --all-ranks) with BatchRemove, which answers per key; every key the
 ECMAScript regex --match finds (RemoveByRegex: an unanchored, case-sensitive
 search; anchor with ^...$), which answers only a count; or everything with
 --all (RemoveAll, every tenant unless --tenant is given; a master without
---enable_multi_tenants ignores the tenant and removes every object).
+--enable_multi_tenants ignores the tenant and removes every object). --match
+and --all do not look at the key flags: given on the command line without a
+prompt, a key flag (--model, --engine, ...) is refused (anchor --match on the
+model instead, e.g. '^MODEL@').
 
 Guarded: lmc prints the plan (how many keys, which master, which tenant), asks
 on a terminal and needs --yes elsewhere; --dry-run shows what would go and
@@ -1048,7 +1051,8 @@ replicated (OBJECT_HAS_REPLICATION_TASK) stay, reasons "being-written" and
 "replicating". Pins do not protect a key from removal. RemoveByRegex and
 RemoveAll skip such keys without saying which; with --admin lmc lists the keys
 again afterwards and reports those still there (reason
-"leased-or-replicating"). --verify re-checks through the admin API.
+"leased-or-replicating"). --verify re-checks through the admin API. A store
+has no instances or locations: --instance and --location are refused (exit 2).
 
 JSON: {"operation": "clear", "master", "tenant", "scope": "prompt"|"match"|"all",
 "force", "planned", "removed", "absent", "kept": [{"key", "reason", "detail",

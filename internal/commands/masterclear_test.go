@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -341,3 +342,66 @@ func TestClearMasterDryRunListing(t *testing.T) {
 }
 
 var _ = sandboxmaster.DefaultNode
+
+// --instance and --location are the controller's: clear --master refuses
+// them before asking the master anything. (It ignored them, so --all
+// --instance i removed every object, exit 0.)
+func TestClearMasterRefusesInstanceAndLocation(t *testing.T) {
+	s := startMaster(t)
+	keys := keysFor(t, 600, "builtin")
+	if err := s.Populate(context.Background(), keys); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"clear", "--master", s.Addr(), "--all", "--yes", "--instance", "inst1"},
+		{"clear", "--master", s.Addr(), "--admin", s.AdminURL(), "--match", ".", "--yes", "--location", "LocalDiskBackend"},
+		append([]string{"clear", "--master", s.Addr(), "--yes", "--instance", "inst1"}, promptArgs(600)...),
+	} {
+		r := runLMC(t, runOpts{}, args...)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, "applies to clear --controller or --coordinator, not --master") {
+			t.Errorf("%v: exit %d %s", args, r.code, r.stderr)
+		}
+	}
+	if n := len(s.Keys()); n != 3 {
+		t.Fatalf("%d of 3 keys left", n)
+	}
+	// A context's --instance (for its controller) stays out of the way.
+	dir := t.TempDir()
+	cfg := dir + "/config.yaml"
+	if err := os.WriteFile(cfg, []byte("current-context: c\ncontexts:\n  c:\n    instance: inst1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runLMC(t, runOpts{env: map[string]string{"LMC_CONFIG": cfg}}, "clear", "--master", s.Addr(), "--all", "--yes", "-o", "json")
+	if r.code != 0 || len(s.Keys()) != 0 {
+		t.Fatalf("with a context's instance: exit %d %s", r.code, r.stderr)
+	}
+}
+
+// clear --master --match or --all without a prompt refuses key flags on
+// the command line: --all --model m removed every model's objects (the
+// key flags select a prompt's keys and were ignored, exit 0).
+func TestClearMasterAllRefusesKeyFlags(t *testing.T) {
+	s := startMaster(t)
+	if err := s.Populate(context.Background(), []string{"a0", "a1"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"clear", "--master", s.Addr(), "--all", "--yes", "--model", model},
+		{"clear", "--master", s.Addr(), "--admin", s.AdminURL(), "--match", "a", "--yes", "--cache-salt", "user-a"},
+		{"clear", "--master", s.Addr(), "--all", "--yes", "--engine", "vllm"},
+	} {
+		r := runLMC(t, runOpts{}, args...)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, "selects a prompt's keys, and there is no prompt") {
+			t.Errorf("%v: exit %d %s", args, r.code, r.stderr)
+		}
+	}
+	if n := len(s.Keys()); n != 2 {
+		t.Fatalf("%d of 2 keys left", n)
+	}
+	// A context's model (for the prompt commands) stays out of the way.
+	cfg := writeFile(t, "config.yaml", "current-context: c\ncontexts:\n  c:\n    model: "+model+"\n    hash-seed: \"0\"\n")
+	r := runLMC(t, runOpts{env: map[string]string{"LMC_CONFIG": cfg}}, "clear", "--master", s.Addr(), "--all", "--yes", "-o", "json")
+	if r.code != 0 || len(s.Keys()) != 0 {
+		t.Fatalf("with a context's model: exit %d %s", r.code, r.stderr)
+	}
+}

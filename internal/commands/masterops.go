@@ -65,7 +65,7 @@ func addMasterClearFlags(cmd *cobra.Command, b *BackendFlags, in *InputFlags, s 
 func addMasterMoveFlags(cmd *cobra.Command, b *BackendFlags, s *storeOpFlags) {
 	addStoreKeyFlags(cmd, b, s)
 	fl := cmd.Flags()
-	fl.BoolVar(&s.Wait, "wait", false, "--master: poll the tasks until each is SUCCESS or FAILED (--timeout bounds the whole wait, default 6m); --coordinator: wait until the move completed or failed (Ctrl-C stops waiting, not the move)")
+	fl.BoolVar(&s.Wait, "wait", false, "--master: poll the tasks until each is SUCCESS or FAILED (--timeout bounds the whole wait, default 6m); --coordinator: wait until the move completed or failed (Ctrl-C stops waiting, not the move; --timeout, when given, bounds the whole wait)")
 	fl.DurationVar(&s.Interval, "interval", 500*time.Millisecond, "with --wait: time between polls (of the master's tasks or the coordinator's move)")
 }
 

@@ -23,7 +23,9 @@ func NewCmdMove(f *Factory) *cobra.Command {
 		Long: `Move the cached prefix of a prompt from one instance to another over P2P
 (both instances need P2P enabled; workers are paired by worker id). --copy
 keeps the source. Locations default to LocalCPUBackend, the only one the
-controller supports for moves.
+controller supports for moves. Its workers key the tokens: the key flags of
+--master and --coordinator (--hash-seed, --cache-salt, ...) are refused with
+--controller; --model is the --tokenize-url request's model.
 
 ` + coordinatorMoveHelp + `
 
@@ -52,6 +54,8 @@ controller supports for moves.
 				return err
 			} else if o.Backend.Controller == "" {
 				return errNoOpBackend
+			} else if err := refuseUnkeyed(f, "move --controller sends the controller the tokens and its workers key them"); err != nil {
+				return err
 			}
 			if from == "" || to == "" {
 				return &UsageError{Err: errors.New("--from and --to are required: INSTANCE[:LOCATION]")}

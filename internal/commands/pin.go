@@ -15,7 +15,9 @@ func NewCmdPin(f *Factory) *cobra.Command {
 		Use:   "pin (--controller URL --instance I [--location L] | --coordinator URL [--unpin]) [FILE|-]",
 		Short: shortFor("pin"),
 		Long: `Pin the cached prefix of a prompt in one instance (every worker). Pinned
-chunks survive 'lmc clear'. The controller has no unpin.
+chunks survive 'lmc clear'. The controller has no unpin. Its workers key the
+tokens: the key flags of --coordinator (--cache-salt, --world-size, ...) are
+refused with --controller; --model is the --tokenize-url request's model.
 
 ` + coordinatorPinHelp + `
 
@@ -39,6 +41,8 @@ pinning instead; it changes nothing and exits 2.
 				return errMasterCannotPin(&o.Backend)
 			} else if o.Backend.Controller == "" {
 				return errNoOpBackend
+			} else if err := refuseUnkeyed(f, "pin --controller sends the controller the tokens and its workers key them"); err != nil {
+				return err
 			}
 			v := opView{Operation: "pin", InstanceID: o.Instance, Location: o.Location}
 			return f.tokenOp(cmd, args, o, v, true, func(ctx context.Context, c *controllerclient.Client, toks []uint32) (*controllerclient.OpResult, error) {

@@ -27,13 +27,14 @@ hash. The model, world size and --cache-salt come from the key flags
 (--server tells them). Each submit starts a new job; fewer tokens than one
 chunk is a no-op.
 
---wait polls the job until it completes (Ctrl-C stops waiting, not the job);
-the first poll that sees the completion consumes it, so lmc never polls twice
+--wait polls the job until it completes (Ctrl-C stops waiting, not the job;
+--timeout, when given, bounds the whole wait); the first poll that sees the completion consumes it, so lmc never polls twice
 at once, and a completion whose answer was lost is reported as completed
 without counts. --request-id ID polls a job submitted earlier instead of
 submitting. Keys not found in L2 are named by chunk and rank (on servers that
 report missing_key_indices). --verify looks the prompt up on the instance's
-L1 afterwards (and implies --wait).
+L1 afterwards (and implies --wait). --dry-run submits nothing: with --wait or
+--verify it is a usage error.
 
 ` + inputHelp + `
 
@@ -44,8 +45,9 @@ JSON (-o json): {"operation": "prefetch", "instance_id", "request_id",
 
 Exit codes: 0 submitted or completed (found_keys may be fewer than
 total_keys: a warning names the missing chunks), 1 the coordinator or the MP
-server refused (unknown instance, 502), 2 bad input, 3 unreachable, 130
-interrupted while waiting.`,
+server refused (unknown instance, 502) or the job was still running when
+--timeout ended the wait, 2 bad input, 3 unreachable, 130 interrupted while
+waiting.`,
 		Example: `  lmc prefetch --coordinator http://localhost:9300 --instance server-1 --server http://localhost:8080 --wait prompt.json
   lmc prefetch --coordinator http://localhost:9300 --instance server-1 --model meta-llama/Llama-3.1-8B-Instruct --tokens 1,2,3 -o json
   lmc prefetch --coordinator http://localhost:9300 --instance server-1 --request-id 3f1c2a9e8b7d4c6fa0e1d2c3b4a59687 --wait`,
@@ -67,7 +69,7 @@ interrupted while waiting.`,
 	addCoordinatorFlag(cmd, &b)
 	cmd.Flags().StringVar(&instance, "instance", "", "the MP server instance (its --instance-id) whose L1 to warm")
 	cmd.Flags().StringVar(&requestID, "request-id", "", "poll this earlier prefetch instead of submitting one")
-	cmd.Flags().Bool("wait", false, "wait until the prefetch completed (Ctrl-C stops waiting, not the job)")
+	cmd.Flags().Bool("wait", false, "wait until the prefetch completed (Ctrl-C stops waiting, not the job; --timeout, when given, bounds the whole wait)")
 	cmd.Flags().Duration("interval", coordinatorclient.DefaultPollInterval, "time between polls with --wait")
 	cmd.Flags().Bool("verify", false, "wait, then look the prompt up in the instance's L1")
 	cmd.Flags().Bool("dry-run", false, "show the request that would be sent and what the instance's L1 holds now; submit nothing")
@@ -82,6 +84,9 @@ func prefetchRun(f *Factory, cmd *cobra.Command, args []string, url, instance, r
 	hasPrompt := len(args) > 0 || inputFlagsOf(cmd).Tokens != "" || flagString(cmd, "text") != "" || flagString(cmd, "prompt-file") != "" || flagString(cmd, "messages") != ""
 	if requestID != "" && (hasPrompt || dryRun) {
 		return &UsageError{Err: errors.New("--request-id polls an earlier prefetch: give no prompt and no --dry-run")}
+	}
+	if dryRun && (wait || verify) {
+		return &UsageError{Err: errors.New("--dry-run submits no prefetch: there is nothing to --wait for or --verify")}
 	}
 	if requestID != "" && verify {
 		return &UsageError{Err: errors.New("--verify needs the prompt: it cannot go with --request-id")}
@@ -126,8 +131,13 @@ func prefetchRun(f *Factory, cmd *cobra.Command, args []string, url, instance, r
 	var st *coordinatorclient.PrefetchStatus
 	if wait || verify {
 		prog := op.progress(func(s string) string { return "prefetch " + requestID + " on " + instance + ": " + s })
-		st, err = op.c.WaitPrefetch(ctx, instance, requestID, interval, expect, func(p *coordinatorclient.PrefetchStatus) { prog(p.Status) })
+		wctx, cancel := f.coordWaitContext(ctx)
+		defer cancel()
+		st, err = op.c.WaitPrefetch(wctx, instance, requestID, interval, expect, func(p *coordinatorclient.PrefetchStatus) { prog(p.Status) })
 		op.endProgress()
+		if err != nil && ctx.Err() == nil && wctx.Err() != nil {
+			return &ExitError{Code: ExitFailed, Err: fmt.Errorf("prefetch %s on %s was still running when --timeout %s ended the wait: 'lmc prefetch --coordinator %s --instance %s --request-id %s --wait' follows it", requestID, instance, f.Timeout, op.c.BaseURL(), instance, requestID)}
+		}
 	} else {
 		st, err = op.c.PrefetchStatus(ctx, instance, requestID)
 	}

@@ -518,7 +518,8 @@ func newCmdQuotaDefault(f *Factory) *cobra.Command {
 		Long: `Without an argument, show the default L2 limit of salts without a quota
 (GET /quota/config). With one, set it (PUT): GIB (0..1048576), or none for no
 default (salts without a quota are then exempt from eviction). 0 makes every
-salt without a quota evictable.`,
+salt without a quota evictable. --yes, --dry-run and --verify go with a value
+only.`,
 		Example: "  lmc quota default --coordinator http://localhost:9300\n  lmc quota default 0 --coordinator http://localhost:9300 --yes\n  lmc quota default none --coordinator http://localhost:9300 --yes",
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -535,6 +536,11 @@ salt without a quota evictable.`,
 				limit = &l
 			}
 			q.writes = len(args) == 1
+			if !q.writes {
+				if err := refuseGiven(f, "applies to setting the default (lmc quota default GIB|none): without a value quota default only reads it", "dry-run", "verify", "yes"); err != nil {
+					return err
+				}
+			}
 			c, err := q.client()
 			if err != nil {
 				return err
