@@ -258,3 +258,20 @@ func TestControllerOpsRefuseKeyFlags(t *testing.T) {
 		t.Fatalf("with LMC_HASH_SEED: %d %s", r.code, r.stderr)
 	}
 }
+
+// lookup --controller refuses the key flags the controller's lookup would
+// ignore (it answered the unsalted hit with exit 0); the same values from
+// the environment, which serve other commands, are left alone.
+func TestControllerLookupRefusesKeyFlags(t *testing.T) {
+	_, url := startController(t)
+	for _, flag := range [][]string{{"--cache-salt", "s"}, {"--hash", "sha256"}, {"--world-size", "2"}, {"--chunk-size", "128"}} {
+		r := runLMC(t, runOpts{}, append([]string{"lookup", "--controller", url, "--tokens", seqTokens(600)}, flag...)...)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, flag[0]+" is a key flag of --master and --coordinator") {
+			t.Errorf("lookup --controller %v: exit %d %s", flag, r.code, r.stderr)
+		}
+	}
+	r := runLMC(t, runOpts{env: map[string]string{"LMC_HASH_SEED": "0"}}, "lookup", "--controller", url, "--tokens", seqTokens(600), "-o", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"hit_tokens": 512`) {
+		t.Fatalf("with LMC_HASH_SEED: exit %d %s %s", r.code, r.stdout, r.stderr)
+	}
+}

@@ -67,7 +67,7 @@ together, --master answers existence and --admin placement.
 
 With --controller, the LMCache cache controller hashes the tokens itself
 (builtin hash, chunk 256, its own NONE_HASH) and answers per instance; key flags
-do not apply.
+do not apply and are refused when given on the command line (exit 2).
 
 ` + coordinatorLookupHelp + `
 
@@ -233,6 +233,11 @@ func engineLookupRun(ctx context.Context, o *LookupOptions, eng enginekey.Engine
 
 func controllerLookupRun(ctx context.Context, o *LookupOptions) error {
 	f := o.f
+	// The controller is sent tokens and its workers key them with their
+	// own configuration: a key flag would change nothing in its answer.
+	if err := refuseUnkeyed(f, "the controller's lookup sends tokens, and its workers key them with their own settings (to check a store's keys use --master or --admin)"); err != nil {
+		return err
+	}
 	c, err := f.controllerClient(o.Backend.Controller)
 	if err != nil {
 		return err
