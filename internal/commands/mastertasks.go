@@ -691,6 +691,9 @@ func (r *taskRun) write(exit error) error {
 			rows[i] = []string{c.Key, c.TaskID, c.State}
 		}
 		err = printers.WritePlain(r.f.Out(), rows)
+		if v.Warning != "" {
+			warn(r.f.IOStreams, []string{v.Warning}) // the table shows it; plain rows cannot
+		}
 	default:
 		err = r.writeTable()
 	}

@@ -191,9 +191,11 @@ func TestMoveMasterWaitTimeout(t *testing.T) {
 	s := opsMaster(t)
 	keys := keysFor(t, 256, "builtin")
 	twoNodes(t, s, keys)
-	r := runLMC(t, runOpts{}, append([]string{"move", "--master", s.Addr(), "--from", nodeA.Name, "--to", nodeB.Name, "--wait", "--interval", "100ms", "--timeout", "400ms", "-o", "json"}, promptArgs(256)...)...)
+	r := runLMC(t, runOpts{}, append([]string{"move", "--master", s.Addr(), "--from", nodeA.Name, "--to", nodeB.Name, "--wait", "--interval", "100ms", "--timeout", "2s", "-o", "json"}, promptArgs(256)...)...)
+	// (--timeout also bounds each request: 2 s leaves a loaded machine room
+	// for them, and the task stays pending: the sandbox does not run it.)
 	v := decodeJSON[moveJSON](t, r.stdout)
-	if r.code != ExitFailed || !v.TimedOut || v.Pending != 1 || v.Chunks[0].TaskID == "" || !strings.Contains(r.stderr, "1 still pending or processing when the wait ended after 400ms") {
+	if r.code != ExitFailed || !v.TimedOut || v.Pending != 1 || v.Chunks[0].TaskID == "" || !strings.Contains(r.stderr, "1 still pending or processing when the wait ended after 2s") {
 		t.Fatalf("exit %d %+v %s", r.code, v, r.stderr)
 	}
 }
@@ -362,5 +364,16 @@ func TestMoveMasterDryRun(t *testing.T) {
 	r = runLMC(t, runOpts{}, append([]string{"move", "--master", s.Addr(), "--admin", s.AdminURL(), "--to", nodeB.Name, "--dry-run", "--wait"}, promptArgs(800)...)...)
 	if r.code != ExitUsage || !strings.Contains(r.stderr, "--dry-run creates no task") {
 		t.Fatalf("--dry-run --wait: exit %d %s", r.code, r.stderr)
+	}
+}
+
+// A move of a prompt the store does not hold creates no task; with -o
+// plain the warning that says so reaches stderr (the rows cannot carry it).
+func TestMoveMasterAbsentWarnsInPlain(t *testing.T) {
+	s := opsMaster(t)
+	twoNodes(t, s, nil)
+	r := runLMC(t, runOpts{}, append([]string{"move", "--master", s.Addr(), "--admin", s.AdminURL(), "--to", nodeB.Name, "-o", "plain"}, promptArgs(512)...)...)
+	if r.code != 0 || !strings.Contains(r.stdout, "\tabsent") || !strings.Contains(r.stderr, "warning: no task was created") {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
