@@ -375,3 +375,18 @@ func TestCoordinatorLookupWatch(t *testing.T) {
 		t.Fatalf("stderr %s", r.stderr)
 	}
 }
+
+// lookup --coordinator reports every rank of a chunk: --worker-id 1 was
+// dropped and the answer (every rank) came with exit 0.
+func TestCoordinatorLookupRefusesWorkerID(t *testing.T) {
+	fl := startFleet(t, 1, sandboxcoordinator.FleetConfig{Model: model})
+	store600(t, fl, 1)
+	fl.Coordinator.ResetRequests()
+	r := runLMC(t, runOpts{}, "lookup", "--coordinator", fl.Coordinator.URL(), "--model", model, "--world-size", "2", "--worker-id", "1", "--tokens", seqTokens(600))
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "--worker-id is not part of LMCache MP-mode keys") {
+		t.Fatalf("exit %d %q", r.code, r.stderr)
+	}
+	if _, sent := fl.Coordinator.LastRequest("POST", "/directory/lookup"); sent {
+		t.Fatal("a lookup was sent")
+	}
+}
