@@ -275,3 +275,17 @@ func TestControllerLookupRefusesKeyFlags(t *testing.T) {
 		t.Fatalf("with LMC_HASH_SEED: exit %d %s %s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// The controller answers per instance, without replicas: lookup
+// --controller --placement printed no placement with exit 0.
+func TestControllerLookupRefusesPlacement(t *testing.T) {
+	_, url := startController(t)
+	r := runLMC(t, runOpts{}, "lookup", "--controller", url, "--placement", "--tokens", seqTokens(600))
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "--placement needs --master, --admin or --coordinator") {
+		t.Fatalf("exit %d %q", r.code, r.stderr)
+	}
+	// -o wide is the controller's own wide table.
+	if r := runLMC(t, runOpts{}, "lookup", "--controller", url, "-o", "wide", "--tokens", seqTokens(600)); r.code != 0 {
+		t.Fatalf("-o wide: exit %d %q", r.code, r.stderr)
+	}
+}

@@ -67,7 +67,8 @@ together, --master answers existence and --admin placement.
 
 With --controller, the LMCache cache controller hashes the tokens itself
 (builtin hash, chunk 256, its own NONE_HASH) and answers per instance; key flags
-do not apply and are refused when given on the command line (exit 2).
+do not apply and are refused when given on the command line (exit 2), as are
+--placement and --all-ranks (the answer has no replicas and no ranks).
 
 ` + coordinatorLookupHelp + `
 
@@ -172,6 +173,9 @@ func lookupRun(ctx context.Context, o *LookupOptions) error {
 	if kind.name == controllerBackend.name {
 		if o.AllRanks {
 			return &UsageError{Err: errors.New("--all-ranks needs --master or --admin: the controller answers per instance")}
+		}
+		if f.Given.Source("placement") == "flag --placement" {
+			return &UsageError{Err: errors.New("--placement needs --master, --admin or --coordinator: the controller answers per instance, without replicas")}
 		}
 		return controllerLookupRun(ctx, o)
 	}
