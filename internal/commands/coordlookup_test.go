@@ -390,3 +390,22 @@ func TestCoordinatorLookupRefusesWorkerID(t *testing.T) {
 		t.Fatal("a lookup was sent")
 	}
 }
+
+// doctor --coordinator checks every rank and dials the master only with
+// --master: --worker-id 1 and --tenant t were dropped with exit 0.
+func TestCoordinatorDoctorRefusesWorkerIDAndTenant(t *testing.T) {
+	fl := startFleet(t, 1, sandboxcoordinator.FleetConfig{Model: model})
+	store600(t, fl, 1)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--world-size", "2", "--worker-id", "1"}, "--worker-id is not part of LMCache MP-mode keys: doctor --coordinator"},
+		{[]string{"--tenant", "t"}, "--tenant is the Mooncake master RPC's tenant, and doctor --coordinator dials no master"},
+	} {
+		args := append([]string{"doctor", "--coordinator", fl.Coordinator.URL(), "--model", model, "--tokens", seqTokens(600)}, tc.args...)
+		if r := runLMC(t, runOpts{}, args...); r.code != ExitUsage || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: exit %d %q, want %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+}
