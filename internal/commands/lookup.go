@@ -13,6 +13,7 @@ import (
 
 	"lmc/internal/commands/printers"
 	"lmc/internal/controllerclient"
+	"lmc/internal/mooncake"
 	"lmc/internal/phasetime"
 	"lmc/internal/tokenize"
 	"lmc/internal/tokenize/enginekey"
@@ -63,7 +64,9 @@ a read lease on every existing key, like the engine's own lookups; the master
 then refuses to remove those objects until the lease ends (10 s by default).
 --admin asks the master's HTTP admin API instead (/batch_query_keys), which is
 read-only and grants nothing, and also tells where each chunk lives. Given
-together, --master answers existence and --admin placement.
+together, --master answers existence and --admin placement. Only the RPC is
+per tenant: a --tenant other than "default" needs --master, and is refused
+(exit 2) with --admin alone, --controller or --coordinator.
 
 With --controller, the LMCache cache controller hashes the tokens itself
 (builtin hash, chunk 256, its own NONE_HASH) and answers per instance; key flags
@@ -166,10 +169,20 @@ func lookupRun(ctx context.Context, o *LookupOptions) error {
 	if err := f.checkCoordinatorLookupFlags(kind); err != nil {
 		return err
 	}
+	if kind.name == controllerBackend.name || kind.name == coordinatorBackend.name {
+		if err := refuseTenant(f, o.Backend, "lookup --"+kind.flags[0]+" asks no Mooncake master"); err != nil {
+			return err
+		}
+	}
 	if kind.name == coordinatorBackend.name {
 		return coordinatorLookupRun(ctx, o)
 	}
 	b := o.Backend
+	if b.Master == "" && b.Admin != "" {
+		if err := refuseTenant(f, b, "the admin API lists the default tenant only"); err != nil {
+			return err
+		}
+	}
 	if kind.name == controllerBackend.name {
 		if o.AllRanks {
 			return &UsageError{Err: errors.New("--all-ranks needs --master or --admin: the controller answers per instance")}
@@ -214,10 +227,26 @@ func lookupRun(ctx context.Context, o *LookupOptions) error {
 	})
 }
 
+// refuseTenant refuses a --tenant other than "default", given on the
+// command line or in LMC_*, where no Mooncake master RPC is asked (only
+// it is per tenant): the answer would be the default tenant's, or no
+// tenant's (why says which).
+func refuseTenant(f *Factory, b BackendFlags, why string) error {
+	if b.Master != "" || b.Tenant == mooncake.DefaultTenant {
+		return nil
+	}
+	return refuseGiven(f, fmt.Sprintf("%q is a Mooncake master RPC tenant, and %s: look it up with --master ADDR", b.Tenant, why), "tenant")
+}
+
 // engineLookupRun looks prompts up with SGLang's or vLLM's keys and hit
 // rule.
 func engineLookupRun(ctx context.Context, o *LookupOptions, eng enginekey.Engine) error {
 	f := o.f
+	if o.Backend.Master == "" && o.Backend.Admin != "" {
+		if err := refuseTenant(f, o.Backend, "the admin API lists the default tenant only"); err != nil {
+			return err
+		}
+	}
 	spec, sl, src, err := f.openEngineLookup(ctx, &o.Keys, &o.Engine, eng, o.Backend, o.Args, &o.Input, o.Placement || o.Format == printers.Wide)
 	if err != nil {
 		return err
