@@ -90,7 +90,8 @@ hit_tokens, only when every rank holds it.
 
 Exit codes: 0 when every prompt reaches --min-hit (default 0), 4 when one does
 not, 3 when the backend cannot be reached in time, 2 for bad input, 1 when
-the store answers an error for a key (neither hit nor miss).`,
+the store answers an error for a key (neither hit nor miss). --watch runs
+until interrupted and gives no such code: --min-hit is refused with it.`,
 		Example: `  lmc lookup --master 10.0.0.1:50051 --model meta-llama/Llama-3.1-8B-Instruct --hash-seed 0 prompt.json
   lmc lookup --admin http://10.0.0.1:9003 --model m --hash-seed 0 --placement prompt.json
   lmc lookup --master 10.0.0.1:50051 --model m --hash-seed 0 --min-hit 0.5 -o json prompts.jsonl
@@ -110,6 +111,10 @@ the store answers an error for a key (neither hit nor miss).`,
 			}
 			if opts.Watch && opts.Interval < 100*time.Millisecond {
 				return &UsageError{Err: fmt.Errorf("--interval %s: use at least 100ms", opts.Interval)}
+			}
+			if src := f.Given.Source("min-hit"); opts.Watch && src != "" && !strings.HasPrefix(src, "context ") {
+				// --watch ends only when interrupted: no exit code to give.
+				return &UsageError{Err: errors.New("--min-hit and --watch do not mix: --watch runs until interrupted, so no exit code reports the hit (compare hit_tokens in its JSON Lines instead)")}
 			}
 			if opts.Watch && f.JQ != "" {
 				return &UsageError{Err: errors.New("--watch and --jq do not mix: pipe the JSON Lines of --watch into jq")}

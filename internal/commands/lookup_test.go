@@ -319,3 +319,22 @@ func TestLookupRefusesTenantWithoutMaster(t *testing.T) {
 		}
 	}
 }
+
+// --watch runs until interrupted, so --min-hit could never exit 4: a
+// prompt below it was watched with no sign of the threshold.
+func TestLookupWatchRefusesMinHit(t *testing.T) {
+	m := startMaster(t)
+	done := make(chan result, 1)
+	go func() {
+		done <- runLMC(t, runOpts{}, "lookup", "--admin", m.AdminURL(), "--model", model, "--hash-seed", "0", "--tokens", seqTokens(600), "--watch", "--min-hit", "100%")
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("lookup --watch --min-hit 100% was still watching after 10 s")
+	}
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "--min-hit and --watch do not mix") {
+		t.Fatalf("exit %d %q", r.code, r.stderr)
+	}
+}
