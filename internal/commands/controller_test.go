@@ -275,3 +275,48 @@ func TestControllerLookupRefusesKeyFlags(t *testing.T) {
 		t.Fatalf("with LMC_HASH_SEED: exit %d %s %s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// The controller answers per instance, without replicas: lookup
+// --controller --placement printed no placement with exit 0.
+func TestControllerLookupRefusesPlacement(t *testing.T) {
+	_, url := startController(t)
+	r := runLMC(t, runOpts{}, "lookup", "--controller", url, "--placement", "--tokens", seqTokens(600))
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "--placement needs --master, --admin or --coordinator") {
+		t.Fatalf("exit %d %q", r.code, r.stderr)
+	}
+	// -o wide is the controller's own wide table.
+	if r := runLMC(t, runOpts{}, "lookup", "--controller", url, "-o", "wide", "--tokens", seqTokens(600)); r.code != 0 {
+		t.Fatalf("-o wide: exit %d %q", r.code, r.stderr)
+	}
+}
+
+// health --instance names a controller's or coordinator's instance and
+// --tenant the master RPC's: 'health --master M --instance x' said ok for
+// an instance it never looked at, and '--controller C --tenant t' for a
+// tenant it never dialled, both with exit 0.
+func TestHealthRefusesFlagsOfUncheckedBackends(t *testing.T) {
+	_, url := startController(t)
+	m := startMaster(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--master", m.Addr(), "--instance", "inst1"}, "--instance names a controller's or coordinator's instance, and neither is checked"},
+		{[]string{"--admin", m.AdminURL(), "--instance", "inst1"}, "add --controller URL or --coordinator URL"},
+		{[]string{"--controller", url, "--tenant", "t"}, "--tenant is the Mooncake master RPC's tenant, and --master is not checked"},
+	} {
+		r := runLMC(t, runOpts{}, append([]string{"health"}, tc.args...)...)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: exit %d %q, want %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+	// Where they apply they still work; the default tenant changes nothing.
+	for _, args := range [][]string{
+		{"--master", m.Addr(), "--controller", url, "--instance", "inst1", "--tenant", "default"},
+		{"--controller", url, "--tenant", "default"},
+	} {
+		if r := runLMC(t, runOpts{}, append([]string{"health"}, args...)...); r.code != 0 {
+			t.Errorf("%v: exit %d %q", args, r.code, r.stderr)
+		}
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"lmc/internal/commands/printers"
 	"lmc/internal/coordinatorclient"
 	"lmc/internal/doctor"
+	"lmc/internal/mooncake"
 	"lmc/internal/safetext"
 )
 
@@ -127,6 +128,16 @@ type coordDoctorInput struct {
 
 // coordinatorDoctorRun is doctor with --coordinator.
 func (f *Factory) coordinatorDoctorRun(ctx context.Context, o *coordDoctorInput) error {
+	// MP-mode keys carry no worker id (every rank is checked), and the
+	// tenant is the master RPC's, dialled only with --master.
+	if f.Given.Source("worker-id") == "flag --worker-id" {
+		return &UsageError{Err: errors.New("--worker-id is not part of LMCache MP-mode keys: doctor --coordinator checks every rank of each chunk (for one rank's keys use doctor --master --key-schema mp)")}
+	}
+	if o.Backend.Master == "" && o.Backend.Tenant != mooncake.DefaultTenant {
+		if err := refuseGiven(f, "is the Mooncake master RPC's tenant, and doctor --coordinator dials no master here: add --master ADDR to compare the store", "tenant"); err != nil {
+			return err
+		}
+	}
 	c, err := f.coordinatorClient(o.Backend.Coordinator)
 	if err != nil {
 		return err
@@ -573,4 +584,5 @@ what the Mooncake store holds and lists every key they disagree on. JSON:
 "hashing", "probe_tokens", "coordinator_chunks", "lookup", "store":
 {"keys", "both", "directory_only", "store_only", "disagreements": [{"chunk",
 "rank", "key", "directory", "store"}], ...}, "findings": [{"kind",
-"summary"}], "notes", "warnings"}.`
+"summary"}], "notes", "warnings"}. --worker-id (every rank is checked) and,
+without --master, a --tenant other than "default" are refused (exit 2).`

@@ -136,6 +136,11 @@ func (f *Factory) newCoordLookup(ctx context.Context, url string, k *KeyFlags, c
 	if err != nil {
 		return nil, err
 	}
+	// The coordinator answers every rank of a chunk (ranks, rank holes):
+	// a worker id given on the command line would select nothing.
+	if f.Given.Source("worker-id") == "flag --worker-id" {
+		return nil, &UsageError{Err: errors.New("--worker-id is not part of LMCache MP-mode keys: lookup --coordinator reports every rank of each chunk (to check one rank's key use --master --key-schema mp)")}
+	}
 	c, err := f.coordinatorClient(url)
 	if err != nil {
 		return nil, err
@@ -382,4 +387,6 @@ chunk size, hash algorithm, model and world size. --by-keys sends lmc's own
 MP-mode keys instead (keys form). A chunk counts when every rank has a
 placement passing --tier, --instance and --backend; rank holes are named. JSON
 adds "placements" per chunk and rank, "rank_holes", "holders", "filter",
-"form" and "generation" (the coordinator generation that answered).`
+"form" and "generation" (the coordinator generation that answered).
+--worker-id, --dtype and --tag, which MP-mode keys do not carry (every rank
+is reported), are refused when given on the command line (exit 2).`

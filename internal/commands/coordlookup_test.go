@@ -375,3 +375,37 @@ func TestCoordinatorLookupWatch(t *testing.T) {
 		t.Fatalf("stderr %s", r.stderr)
 	}
 }
+
+// lookup --coordinator reports every rank of a chunk: --worker-id 1 was
+// dropped and the answer (every rank) came with exit 0.
+func TestCoordinatorLookupRefusesWorkerID(t *testing.T) {
+	fl := startFleet(t, 1, sandboxcoordinator.FleetConfig{Model: model})
+	store600(t, fl, 1)
+	fl.Coordinator.ResetRequests()
+	r := runLMC(t, runOpts{}, "lookup", "--coordinator", fl.Coordinator.URL(), "--model", model, "--world-size", "2", "--worker-id", "1", "--tokens", seqTokens(600))
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "--worker-id is not part of LMCache MP-mode keys") {
+		t.Fatalf("exit %d %q", r.code, r.stderr)
+	}
+	if _, sent := fl.Coordinator.LastRequest("POST", "/directory/lookup"); sent {
+		t.Fatal("a lookup was sent")
+	}
+}
+
+// doctor --coordinator checks every rank and dials the master only with
+// --master: --worker-id 1 and --tenant t were dropped with exit 0.
+func TestCoordinatorDoctorRefusesWorkerIDAndTenant(t *testing.T) {
+	fl := startFleet(t, 1, sandboxcoordinator.FleetConfig{Model: model})
+	store600(t, fl, 1)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--world-size", "2", "--worker-id", "1"}, "--worker-id is not part of LMCache MP-mode keys: doctor --coordinator"},
+		{[]string{"--tenant", "t"}, "--tenant is the Mooncake master RPC's tenant, and doctor --coordinator dials no master"},
+	} {
+		args := append([]string{"doctor", "--coordinator", fl.Coordinator.URL(), "--model", model, "--tokens", seqTokens(600)}, tc.args...)
+		if r := runLMC(t, runOpts{}, args...); r.code != ExitUsage || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: exit %d %q, want %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+}

@@ -87,7 +87,9 @@ PYTHONHASHSEED from this environment, and 123 and 42 from LMCache's examples); N
 --hash-seed, lmc looks up with NONE_HASH=0 and lets the search find the seed.
 
 ` + inputHelp + ` Without token input, doctor only reports the store sample
-(needs --admin). With several prompts, --prompt picks one.
+(needs --admin). With several prompts, --prompt picks one. With --admin, doctor
+asks only the admin API (not --master), which lists the default tenant: a
+--tenant other than "default" is refused there (exit 2).
 
 JSON (-o json): {"outcome": "full-hit"|"cause-found"|"no-cause"|"store-only",
 "summary", "backend", "configured", "lookup_rank", "lookup_hit_tokens",
@@ -189,6 +191,14 @@ func doctorRun(ctx context.Context, o *DoctorOptions) error {
 		return f.coordinatorDoctorRun(ctx, &coordDoctorInput{Backend: o.Backend, Keys: o.Keys, Input: o.Input, Args: o.Args, Prompt: o.Prompt, Format: o.Format}) // coorddoctor.go
 	}
 	b := o.Backend
+	if b.Admin != "" {
+		// With --admin, doctor asks only the admin API (--master is not dialled).
+		if b.Tenant != mooncake.DefaultTenant {
+			if err := refuseGiven(f, fmt.Sprintf("%q is a Mooncake master RPC tenant, and doctor with --admin asks only the admin API, which lists the default tenant only: diagnose it with --master ADDR alone", b.Tenant), "tenant"); err != nil {
+				return err
+			}
+		}
+	}
 	var warnings []string
 	var admin *mooncake.Admin
 	var adminURL string

@@ -338,3 +338,20 @@ func TestLookupAllRanks(t *testing.T) {
 }
 
 var _ = sandboxmaster.DefaultNode
+
+// With --admin, doctor asks only the admin API, which lists the default
+// tenant: 'doctor --admin A --tenant t' (even with --master) diagnosed the
+// default tenant's keys with exit 0.
+func TestDoctorAdminRefusesTenant(t *testing.T) {
+	m := startMaster(t)
+	for _, args := range [][]string{
+		{"--admin", m.AdminURL(), "--hash-seed", "0"},
+		{"--master", m.Addr(), "--admin", m.AdminURL(), "--hash-seed", "0"},
+		{"--engine", "vllm", "--admin", m.AdminURL()},
+	} {
+		r := runLMC(t, runOpts{}, append([]string{"doctor", "--model", model, "--tenant", "t", "--tokens", seqTokens(600)}, args...)...)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, `--tenant "t" is a Mooncake master RPC tenant, and doctor with --admin asks only the admin API`) {
+			t.Errorf("%v: exit %d %q", args, r.code, r.stderr)
+		}
+	}
+}

@@ -166,3 +166,27 @@ func TestEngineLookupBatchJSONL(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// The LMCache MP flags do nothing for an SGLang or vLLM prompt: 'lookup
+// --engine vllm --admin A --coordinator C --tier l1' answered the store's
+// hit with exit 0, and 'keys --engine sglang --server S' printed the
+// engine's keys.
+func TestEngineCommandsRefuseMPFlags(t *testing.T) {
+	m := startMaster(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"lookup", "--engine", "vllm", "--admin", m.AdminURL(), "--coordinator", "http://127.0.0.1:1"}, "--coordinator is an LMCache MP-mode flag and this is --engine vllm"},
+		{[]string{"lookup", "--engine", "vllm", "--admin", m.AdminURL(), "--tier", "l1"}, "--tier is an LMCache MP-mode flag"},
+		{[]string{"lookup", "--engine", "sglang", "--master", m.Addr(), "--by-keys"}, "--by-keys is an LMCache MP-mode flag"},
+		{[]string{"lookup", "--engine", "sglang", "--master", m.Addr(), "--instance", "server-1"}, "--instance is an LMCache MP-mode flag"},
+		{[]string{"keys", "--engine", "sglang", "--server", "http://127.0.0.1:1"}, "--server is an LMCache MP-mode flag and this is --engine sglang"},
+		{[]string{"doctor", "--engine", "vllm", "--admin", m.AdminURL(), "--coordinator", "http://127.0.0.1:1"}, "--coordinator is an LMCache MP-mode flag"},
+	} {
+		r := runLMC(t, runOpts{}, append(tc.args, "--model", model, "--tokens", seqTokens(64))...)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: exit %d %q, want %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+}

@@ -498,6 +498,14 @@ func (f *Factory) engineDoctorRun(ctx context.Context, in *engineDoctorInput, en
 	if b.Master == "" && b.Admin == "" {
 		return &UsageError{Err: errors.New("no store: pass --admin URL (read-only, preferred) or --master HOST:PORT")}
 	}
+	if b.Admin != "" {
+		// With --admin, existence is the admin API's (--master is not dialled).
+		if b.Tenant != mooncake.DefaultTenant {
+			if err := refuseGiven(f, fmt.Sprintf("%q is a Mooncake master RPC tenant, and doctor with --admin asks only the admin API, which lists the default tenant only: diagnose it with --master ADDR alone", b.Tenant), "tenant"); err != nil {
+				return err
+			}
+		}
+	}
 	// what the store holds (after the flags are known to be right)
 	var admin *mooncake.Admin
 	var inv *doctor.Inventory

@@ -263,7 +263,37 @@ func (f *Factory) selectEngine(cmd *cobra.Command, e *EngineFlags) (enginekey.En
 		}
 		bad = &UsageError{Err: fmt.Errorf("--%s%s is %s flag and this is --engine %s%s: %s", fl.Name, fromWhere(f.Given, fl.Name), article(engineNames(owners)), eng, fromWhere(f.Given, "engine"), how)}
 	})
+	if bad == nil && eng != enginekey.LMCache {
+		bad = refuseMPFlagsForEngine(f, cmd, eng)
+	}
 	return eng, bad
+}
+
+// mpOnlyFlags are the LMCache MP mode's flags of the read commands: an
+// SGLang or vLLM prompt is looked up in the Mooncake store alone, so
+// they would change nothing there.
+var mpOnlyFlags = []string{"coordinator", "server", "by-keys", "tier", "instance", "backend"}
+
+// refuseMPFlagsForEngine refuses, for keys, explain, lookup and doctor
+// with --engine sglang|vllm, the MP-mode flags given on the command line
+// or in LMC_* ('lookup --engine vllm --admin A --coordinator C --tier l1'
+// answered the store's hit with exit 0); a context's values, which serve
+// its LMCache commands, are left alone.
+func refuseMPFlagsForEngine(f *Factory, cmd *cobra.Command, eng enginekey.Engine) error {
+	switch cmd.Name() {
+	case "keys", "explain", "lookup", "doctor":
+	default:
+		return nil
+	}
+	for _, name := range mpOnlyFlags {
+		if cmd.Flags().Lookup(name) == nil {
+			continue
+		}
+		if src := f.Given.Source(name); src != "" && !strings.HasPrefix(src, "context ") {
+			return &UsageError{Err: fmt.Errorf("--%s%s is an LMCache MP-mode flag and this is --engine %s%s: %s writes its keys to the Mooncake store only (--master or --admin), so it would be ignored; use --engine lmcache", name, fromWhere(f.Given, name), eng, fromWhere(f.Given, "engine"), engineTitle(eng))}
+		}
+	}
+	return nil
 }
 
 func containsEngine(es []enginekey.Engine, e enginekey.Engine) bool {
@@ -299,8 +329,8 @@ var engineFlagNames = []string{"engine", "page-size", "extra-backend-tag", "extr
 // Help paragraphs of the commands that take --engine.
 const (
 	engineKeysHelp = `--engine sglang|vllm computes the keys SGLang HiCache or vLLM's own
-MooncakeStoreConnector writes ('lmc help engines'; another engine's flags are
-refused): one page (SGLang) or block (vLLM) per chunk, with every object key
+MooncakeStoreConnector writes ('lmc help engines'; another engine's flags, and
+LMCache MP mode's --server, are refused): one page (SGLang) or block (vLLM) per chunk, with every object key
 of the rank --tp-rank/--pp-rank/--pcp-rank selects, or with --all-ranks of
 every rank (deduplicated, in rank order). JSON: {"engine", "params",
 "total_tokens", "chunks": [{"index","start","end","hash","key","keys"}]};
@@ -317,7 +347,8 @@ the end of a fully cached prompt: a block now, a token in the first release;
 --rules). JSON adds "engine", "engine_hit_tokens", "checked_chunks",
 "rank_hits": [{"rank","hit_tokens","holes"}] and "rank_hit_tokens", and per
 chunk "missing_ranks". --timeout bounds each batch; --min-hit compares
-hit_tokens.`
+hit_tokens. LMCache MP mode's --coordinator, --server, --by-keys, --tier,
+--instance and --backend are refused (exit 2).`
 
 	engineDoctorHelp = `--engine sglang|vllm diagnoses with that engine's keys: its lookup on every
 rank (holes named per rank, the engine's rule), then a search of its knobs

@@ -72,7 +72,9 @@ RPC, the admin API's view of HA (role, state, leader), or the controller's
 per-worker health of each instance (all instances when --instance is not given).
 With --coordinator, the LMCache MP coordinator's liveness (/healthz, which
 checks nothing else), the generation that answers, and the registered MP
-servers (--instance: that one must be registered).
+servers (--instance: that one must be registered). --instance without
+--controller or --coordinator, and a --tenant other than "default" without
+--master, would check nothing and are refused (exit 2).
 
 Exit codes: 0 all healthy, 1 something answered unhealthy, 3 unreachable.`,
 		Example: `  lmc health --master 10.0.0.1:50051 --admin http://10.0.0.1:9003
@@ -99,6 +101,19 @@ func healthRun(ctx context.Context, o *HealthOptions) error {
 	b := o.Backend
 	if b.Master == "" && b.Admin == "" && b.Controller == "" && b.Coordinator == "" {
 		return &UsageError{Err: errors.New("nothing to check: pass --master, --admin or --controller, or --coordinator")}
+	}
+	// --instance names a controller's or coordinator's instance and
+	// --tenant the master RPC's: without them the check would say ok for
+	// an instance or tenant it never looked at.
+	if b.Controller == "" && b.Coordinator == "" {
+		if err := refuseGiven(f, "names a controller's or coordinator's instance, and neither is checked: add --controller URL or --coordinator URL", "instance"); err != nil {
+			return err
+		}
+	}
+	if b.Master == "" && b.Tenant != mooncake.DefaultTenant {
+		if err := refuseGiven(f, "is the Mooncake master RPC's tenant, and --master is not checked (the admin API serves the default tenant only): add --master ADDR", "tenant"); err != nil {
+			return err
+		}
 	}
 	var v healthView
 	// Failures shown in the output (the DETAIL column, the JSON error

@@ -143,6 +143,16 @@ func (f *Factory) resolveKeysOpt(ctx context.Context, k *KeyFlags, given FlagSou
 		}
 		p.Tags = append(p.Tags, tg)
 	}
+	// MP-mode keys are <model>@<kv_rank>@<hash>[@cache_salt]: a dtype or
+	// tag given on the command line would change no key (context and
+	// LMC_* values, which serve the other schemas, are left alone).
+	if p.Schema == lmcachekey.SchemaMP {
+		for _, name := range []string{"dtype", "tag"} {
+			if given.Source(name) == "flag --"+name {
+				return nil, usageErrorf(fmt.Errorf("--%s is not part of LMCache MP-mode keys (<model>@<kv_rank>@<hash>[@cache_salt]): --key-schema mp (%s) would ignore it", name, r.Source["key_schema"]))
+			}
+		}
+	}
 	p.CacheSalt = k.CacheSalt
 	if p.CacheSalt != "" && p.Schema != lmcachekey.SchemaMP {
 		return nil, usageErrorf(fmt.Errorf("--cache-salt only applies to --key-schema mp"))

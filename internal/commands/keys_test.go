@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"lmc/internal/coordinatorclient/sandboxcoordinator"
 )
 
 const model = "meta-llama/Llama-3.1-8B-Instruct"
@@ -221,5 +223,32 @@ func TestVersion(t *testing.T) {
 	r = runLMC(t, runOpts{}, "--version")
 	if r.stdout != "lmc 1.2.3 (commit abc1234, built 2026-11-21T00:00:00Z)\n" {
 		t.Fatalf("%q", r.stdout)
+	}
+}
+
+// MP-mode keys carry no dtype or tag: keys, explain and lookup with
+// --key-schema mp (or --hash blake3, or --coordinator) printed or looked
+// up the untagged key with exit 0. A context or LMC_* value is left alone.
+func TestMPSchemaRefusesDTypeAndTag(t *testing.T) {
+	fl := startFleet(t, 1, sandboxcoordinator.FleetConfig{Model: model})
+	store600(t, fl, 1)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"keys", "--key-schema", "mp", "--dtype", "float16"}, "--dtype is not part of LMCache MP-mode keys"},
+		{[]string{"keys", "--hash", "blake3", "--tag", "user=a"}, "(implied by --hash blake3) would ignore it"},
+		{[]string{"explain", "--key-schema", "mp", "--tag", "user=a"}, "--tag is not part of LMCache MP-mode keys"},
+		{[]string{"lookup", "--master", startMaster(t).Addr(), "--key-schema", "mp", "--dtype", "float16"}, "--dtype is not part of LMCache MP-mode keys"},
+		{[]string{"lookup", "--coordinator", fl.Coordinator.URL(), "--tag", "user=a"}, "implied by --coordinator"},
+	} {
+		r := runLMC(t, runOpts{}, append(tc.args, "--model", model, "--tokens", seqTokens(600))...)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: exit %d %q, want %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+	r := runLMC(t, runOpts{env: map[string]string{"LMC_DTYPE": "float16"}}, "keys", "--key-schema", "mp", "--model", model, "--tokens", seqTokens(600), "-o", "plain")
+	if r.code != 0 || !strings.Contains(r.stdout, model+"@01000100@") {
+		t.Fatalf("LMC_DTYPE: exit %d %q %q", r.code, r.stdout, r.stderr)
 	}
 }

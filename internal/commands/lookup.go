@@ -13,6 +13,7 @@ import (
 
 	"lmc/internal/commands/printers"
 	"lmc/internal/controllerclient"
+	"lmc/internal/mooncake"
 	"lmc/internal/phasetime"
 	"lmc/internal/tokenize"
 	"lmc/internal/tokenize/enginekey"
@@ -63,11 +64,14 @@ a read lease on every existing key, like the engine's own lookups; the master
 then refuses to remove those objects until the lease ends (10 s by default).
 --admin asks the master's HTTP admin API instead (/batch_query_keys), which is
 read-only and grants nothing, and also tells where each chunk lives. Given
-together, --master answers existence and --admin placement.
+together, --master answers existence and --admin placement. Only the RPC is
+per tenant: a --tenant other than "default" needs --master, and is refused
+(exit 2) with --admin alone, --controller or --coordinator.
 
 With --controller, the LMCache cache controller hashes the tokens itself
 (builtin hash, chunk 256, its own NONE_HASH) and answers per instance; key flags
-do not apply and are refused when given on the command line (exit 2).
+do not apply and are refused when given on the command line (exit 2), as are
+--placement and --all-ranks (the answer has no replicas and no ranks).
 
 ` + coordinatorLookupHelp + `
 
@@ -86,7 +90,8 @@ hit_tokens, only when every rank holds it.
 
 Exit codes: 0 when every prompt reaches --min-hit (default 0), 4 when one does
 not, 3 when the backend cannot be reached in time, 2 for bad input, 1 when
-the store answers an error for a key (neither hit nor miss).`,
+the store answers an error for a key (neither hit nor miss). --watch runs
+until interrupted and gives no such code: --min-hit is refused with it.`,
 		Example: `  lmc lookup --master 10.0.0.1:50051 --model meta-llama/Llama-3.1-8B-Instruct --hash-seed 0 prompt.json
   lmc lookup --admin http://10.0.0.1:9003 --model m --hash-seed 0 --placement prompt.json
   lmc lookup --master 10.0.0.1:50051 --model m --hash-seed 0 --min-hit 0.5 -o json prompts.jsonl
@@ -106,6 +111,10 @@ the store answers an error for a key (neither hit nor miss).`,
 			}
 			if opts.Watch && opts.Interval < 100*time.Millisecond {
 				return &UsageError{Err: fmt.Errorf("--interval %s: use at least 100ms", opts.Interval)}
+			}
+			if src := f.Given.Source("min-hit"); opts.Watch && src != "" && !strings.HasPrefix(src, "context ") {
+				// --watch ends only when interrupted: no exit code to give.
+				return &UsageError{Err: errors.New("--min-hit and --watch do not mix: --watch runs until interrupted, so no exit code reports the hit (compare hit_tokens in its JSON Lines instead)")}
 			}
 			if opts.Watch && f.JQ != "" {
 				return &UsageError{Err: errors.New("--watch and --jq do not mix: pipe the JSON Lines of --watch into jq")}
@@ -165,13 +174,26 @@ func lookupRun(ctx context.Context, o *LookupOptions) error {
 	if err := f.checkCoordinatorLookupFlags(kind); err != nil {
 		return err
 	}
+	if kind.name == controllerBackend.name || kind.name == coordinatorBackend.name {
+		if err := refuseTenant(f, o.Backend, "lookup --"+kind.flags[0]+" asks no Mooncake master"); err != nil {
+			return err
+		}
+	}
 	if kind.name == coordinatorBackend.name {
 		return coordinatorLookupRun(ctx, o)
 	}
 	b := o.Backend
+	if b.Master == "" && b.Admin != "" {
+		if err := refuseTenant(f, b, "the admin API lists the default tenant only"); err != nil {
+			return err
+		}
+	}
 	if kind.name == controllerBackend.name {
 		if o.AllRanks {
 			return &UsageError{Err: errors.New("--all-ranks needs --master or --admin: the controller answers per instance")}
+		}
+		if f.Given.Source("placement") == "flag --placement" {
+			return &UsageError{Err: errors.New("--placement needs --master, --admin or --coordinator: the controller answers per instance, without replicas")}
 		}
 		return controllerLookupRun(ctx, o)
 	}
@@ -210,10 +232,26 @@ func lookupRun(ctx context.Context, o *LookupOptions) error {
 	})
 }
 
+// refuseTenant refuses a --tenant other than "default", given on the
+// command line or in LMC_*, where no Mooncake master RPC is asked (only
+// it is per tenant): the answer would be the default tenant's, or no
+// tenant's (why says which).
+func refuseTenant(f *Factory, b BackendFlags, why string) error {
+	if b.Master != "" || b.Tenant == mooncake.DefaultTenant {
+		return nil
+	}
+	return refuseGiven(f, fmt.Sprintf("%q is a Mooncake master RPC tenant, and %s: look it up with --master ADDR", b.Tenant, why), "tenant")
+}
+
 // engineLookupRun looks prompts up with SGLang's or vLLM's keys and hit
 // rule.
 func engineLookupRun(ctx context.Context, o *LookupOptions, eng enginekey.Engine) error {
 	f := o.f
+	if o.Backend.Master == "" && o.Backend.Admin != "" {
+		if err := refuseTenant(f, o.Backend, "the admin API lists the default tenant only"); err != nil {
+			return err
+		}
+	}
 	spec, sl, src, err := f.openEngineLookup(ctx, &o.Keys, &o.Engine, eng, o.Backend, o.Args, &o.Input, o.Placement || o.Format == printers.Wide)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"lmc/internal/coordinatorclient/sandboxcoordinator"
 	"lmc/internal/mooncake/sandboxmaster"
 	"lmc/internal/tokenize/lmcachekey"
 )
@@ -282,5 +283,58 @@ func TestVerboseRPCLog(t *testing.T) {
 	r := runLMC(t, runOpts{}, "lookup", "--master", s.Addr(), "--verbose", "--model", model, "--hash-seed", "0", "--tokens", seqTokens(512), "-o", "json")
 	if r.code != 0 || !strings.Contains(r.stderr, "> rpc BatchExistKey "+s.Addr()+" (2 keys, tenant default)") || !strings.Contains(r.stderr, "< ok (") {
 		t.Fatalf("%d %q", r.code, r.stderr)
+	}
+}
+
+// Only the master RPC is per tenant: 'lookup --admin A --tenant t'
+// answered the default tenant's hit, and --controller and --coordinator
+// dropped --tenant, all with exit 0.
+func TestLookupRefusesTenantWithoutMaster(t *testing.T) {
+	m := startMaster(t)
+	_, ctl := startController(t)
+	fl := startFleet(t, 1, sandboxcoordinator.FleetConfig{Model: model})
+	store600(t, fl, 1)
+	keyed := []string{"--model", model, "--hash-seed", "0"}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{append([]string{"--admin", m.AdminURL()}, keyed...), `--tenant "t" is a Mooncake master RPC tenant, and the admin API lists the default tenant only`},
+		{[]string{"--engine", "vllm", "--admin", m.AdminURL(), "--model", model}, "the admin API lists the default tenant only"},
+		{[]string{"--controller", ctl}, "lookup --controller asks no Mooncake master"},
+		{[]string{"--coordinator", fl.Coordinator.URL(), "--model", model}, "lookup --coordinator asks no Mooncake master"},
+	} {
+		r := runLMC(t, runOpts{}, append([]string{"lookup", "--tenant", "t", "--tokens", seqTokens(600)}, tc.args...)...)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: exit %d %q, want %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+	// The default tenant, and any tenant with --master, still look up.
+	for _, args := range [][]string{
+		append([]string{"--admin", m.AdminURL(), "--tenant", "default"}, keyed...),
+		append([]string{"--master", m.Addr(), "--admin", m.AdminURL(), "--tenant", "t"}, keyed...),
+	} {
+		if r := runLMC(t, runOpts{}, append([]string{"lookup", "--tokens", seqTokens(600)}, args...)...); r.code != 0 {
+			t.Errorf("%v: exit %d %q", args, r.code, r.stderr)
+		}
+	}
+}
+
+// --watch runs until interrupted, so --min-hit could never exit 4: a
+// prompt below it was watched with no sign of the threshold.
+func TestLookupWatchRefusesMinHit(t *testing.T) {
+	m := startMaster(t)
+	done := make(chan result, 1)
+	go func() {
+		done <- runLMC(t, runOpts{}, "lookup", "--admin", m.AdminURL(), "--model", model, "--hash-seed", "0", "--tokens", seqTokens(600), "--watch", "--min-hit", "100%")
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("lookup --watch --min-hit 100% was still watching after 10 s")
+	}
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "--min-hit and --watch do not mix") {
+		t.Fatalf("exit %d %q", r.code, r.stderr)
 	}
 }
