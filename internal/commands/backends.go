@@ -323,23 +323,35 @@ var (
 	controllerBackend = backendKind{"an LMCache controller", []string{"controller"}}
 )
 
-// refuseFlags is a usage error for the first of names given on a path that
-// does not take it: "--NAME why".
-func refuseFlags(f *Factory, why string, names ...string) error {
-	for _, name := range names {
-		if f.Given.Has(name) {
-			return &UsageError{Err: fmt.Errorf("--%s %s", name, why)}
-		}
+// givenBy says which layers count when a path refuses a flag it would
+// ignore: any (flag, LMC_*, context), all but a context (whose value serves
+// the context's other backends, as backendSet sets them aside), or the
+// command line alone (LMC_* values serve other commands too).
+type givenBy int
+
+const (
+	anyLayer givenBy = iota
+	notContext
+	commandLine
+)
+
+// gave reports whether flag name was given by the layers by counts.
+func (f *Factory) gave(name string, by givenBy) bool {
+	src := f.Given.Source(name)
+	switch by {
+	case notContext:
+		return src != "" && !strings.HasPrefix(src, "context ")
+	case commandLine:
+		return src == "flag --"+name
 	}
-	return nil
+	return f.Given.Has(name)
 }
 
-// refuseGiven is refuseFlags for the flags given on the command line or in
-// LMC_*: a context's value serves the context's other backends and is left
-// alone (backendSet sets those aside the same way).
-func refuseGiven(f *Factory, why string, names ...string) error {
+// refuse is the usage error for the first of names given (by) on a path
+// that does not take it: "--NAME why".
+func refuse(f *Factory, by givenBy, why string, names ...string) error {
 	for _, name := range names {
-		if src := f.Given.Source(name); src != "" && !strings.HasPrefix(src, "context ") {
+		if f.gave(name, by) {
 			return &UsageError{Err: fmt.Errorf("--%s %s", name, why)}
 		}
 	}
@@ -351,12 +363,13 @@ func refuseGiven(f *Factory, why string, names ...string) error {
 // --server (an MP server to clear) and --lmcache-config (which can name the
 // master) are not refused.
 func refuseKeyFlagsGiven(f *Factory, cmd *cobra.Command, why string) error {
+	var names []string
 	for _, name := range append(flagsIn(cmd, groupKey), flagsIn(cmd, groupInput)...) {
-		if name != "lmcache-config" && name != "server" && f.Given.Source(name) == "flag --"+name {
-			return &UsageError{Err: fmt.Errorf("--%s selects a prompt's keys, and there is no prompt: %s", name, why)}
+		if name != "lmcache-config" && name != "server" {
+			names = append(names, name)
 		}
 	}
-	return nil
+	return refuse(f, commandLine, "selects a prompt's keys, and there is no prompt: "+why, names...)
 }
 
 // backendSet says, for a command that can ask several systems, which one

@@ -48,13 +48,13 @@ and --server are refused with --controller.
 			if store, err := f.storeVerb(&o.Backend, "match", "all", "force", "all-ranks", "tenant", "tokens", "text", "prompt-file", "messages"); err != nil {
 				return err
 			} else if store {
-				if err := refuseFlags(f, "applies to clear --coordinator or --server (LMCache MP mode), not --master", "tier", "server"); err != nil {
+				if err := refuse(f, anyLayer, "applies to clear --coordinator or --server (LMCache MP mode), not --master", "tier", "server"); err != nil {
 					return err
 				}
 				// A Mooncake store has no instances or locations: --all
 				// with --instance would remove every object, not one
 				// instance's.
-				if err := refuseGiven(f, "applies to clear --controller or --coordinator, not --master: a Mooncake store has no instances or locations (a prompt, --match or --all says what goes)", "instance", "location"); err != nil {
+				if err := refuse(f, notContext, "applies to clear --controller or --coordinator, not --master: a Mooncake store has no instances or locations (a prompt, --match or --all says what goes)", "instance", "location"); err != nil {
 					return err
 				}
 				if err := refuseKeysWithoutPrompt(f, cmd, args, so); err != nil {

@@ -52,12 +52,7 @@ var controllerUnkeyedFlags = []string{"world-size", "cache-salt", "chunk-size", 
 // controller verb (why says what it sends instead); values from LMC_* or
 // a context, which serve other commands, are left alone.
 func refuseUnkeyed(f *Factory, why string, extra ...string) error {
-	for _, name := range append(extra, controllerUnkeyedFlags...) {
-		if f.Given.Source(name) == "flag --"+name {
-			return &UsageError{Err: fmt.Errorf("--%s is a key flag of --master and --coordinator, which the controller path would ignore: %s", name, why)}
-		}
-	}
-	return nil
+	return refuse(f, commandLine, "is a key flag of --master and --coordinator, which the controller path would ignore: "+why, append(extra, controllerUnkeyedFlags...)...)
 }
 
 // opView is the JSON of a mutating command.

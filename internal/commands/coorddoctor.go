@@ -134,7 +134,7 @@ func (f *Factory) coordinatorDoctorRun(ctx context.Context, o *coordDoctorInput)
 		return &UsageError{Err: errors.New("--worker-id is not part of LMCache MP-mode keys: doctor --coordinator checks every rank of each chunk (for one rank's keys use doctor --master --key-schema mp)")}
 	}
 	if o.Backend.Master == "" && o.Backend.Tenant != mooncake.DefaultTenant {
-		if err := refuseGiven(f, "is the Mooncake master RPC's tenant, and doctor --coordinator dials no master here: add --master ADDR to compare the store", "tenant"); err != nil {
+		if err := refuse(f, notContext, "is the Mooncake master RPC's tenant, and doctor --coordinator dials no master here: add --master ADDR to compare the store", "tenant"); err != nil {
 			return err
 		}
 	}

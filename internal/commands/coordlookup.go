@@ -49,12 +49,7 @@ func (f *Factory) checkCoordinatorLookupFlags(kind backendKind) error {
 	if kind.name == coordinatorBackend.name {
 		return nil
 	}
-	for _, name := range []string{"by-keys", "tier", "instance", "backend"} {
-		if f.Given.Has(name) {
-			return &UsageError{Err: fmt.Errorf("--%s applies to lookups of the LMCache coordinator: add --coordinator URL", name)}
-		}
-	}
-	return nil
+	return refuse(f, anyLayer, "applies to lookups of the LMCache coordinator: add --coordinator URL", "by-keys", "tier", "instance", "backend")
 }
 
 func parseTier(flag, s string) (coordinatorclient.Tier, error) {

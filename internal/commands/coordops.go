@@ -134,10 +134,9 @@ func (f *Factory) prepareCoordOp(cmd *cobra.Command, args []string, url string, 
 	// MP-mode keys are the model, world size, cache salt and chunk hash:
 	// a worker id, dtype or tag would select nothing (context and LMC_*
 	// values, which serve the store's commands, are left alone).
-	for _, name := range []string{"worker-id", "dtype", "tag"} {
-		if f.Given.Source(name) == "flag --"+name {
-			return nil, &UsageError{Err: fmt.Errorf("--%s is not part of LMCache MP-mode keys (model, world size, cache salt and chunk hash; every rank's key goes): %s would ignore it", name, cmd.CommandPath()+" "+mpVerbPath(url))}
-		}
+	if err := refuse(f, commandLine, "is not part of LMCache MP-mode keys (model, world size, cache salt and chunk hash; every rank's key goes): "+cmd.CommandPath()+" "+mpVerbPath(url)+" would ignore it",
+		"worker-id", "dtype", "tag"); err != nil {
+		return nil, err
 	}
 	k := keyFlagsOf(cmd)
 	if op.ck, err = f.resolveCoordKeys(ctx, &k, f.Given); err != nil {
@@ -260,10 +259,10 @@ func (op *coordOp) where() string {
 // names it, e.g. "clear --coordinator"), the flags of the other backends
 // that path would ignore: the store's and the controller's.
 func refuseOtherBackends(f *Factory, verb string, store, controller []string) error {
-	if err := refuseGiven(f, "acts on a Mooncake store (--master HOST:PORT), not on "+verb, store...); err != nil {
+	if err := refuse(f, notContext, "acts on a Mooncake store (--master HOST:PORT), not on "+verb, store...); err != nil {
 		return err
 	}
-	return refuseGiven(f, "applies to the LMCache controller (--controller URL), not to "+verb, controller...)
+	return refuse(f, notContext, "applies to the LMCache controller (--controller URL), not to "+verb, controller...)
 }
 
 // ---------------------------------------------------------------------------
@@ -282,7 +281,7 @@ func (f *Factory) coordinatorPinDispatch(cmd *cobra.Command, args []string, b *B
 		}
 		return false, nil
 	}
-	if err := refuseGiven(f, "applies to pin --controller: a coordinator's pins are fleet-wide (they protect the prompt's L2 copies wherever they are)", "instance", "location"); err != nil {
+	if err := refuse(f, notContext, "applies to pin --controller: a coordinator's pins are fleet-wide (they protect the prompt's L2 copies wherever they are)", "instance", "location"); err != nil {
 		return true, err
 	}
 	if err := refuseOtherBackends(f, "pin --coordinator", []string{"tenant"}, nil); err != nil {
@@ -552,7 +551,7 @@ func (f *Factory) coordinatorClearDispatch(cmd *cobra.Command, args []string, b 
 		if err := refuseOtherBackends(f, "clear --server", []string{"all", "match", "all-ranks", "tenant"}, []string{"location"}); err != nil {
 			return true, err
 		}
-		if err := refuseGiven(f, "applies to clear --controller or --coordinator: clear --server clears that MP server's own cache (--coordinator URL --instance I deletes a prompt's keys on one instance)", "instance"); err != nil {
+		if err := refuse(f, notContext, "applies to clear --controller or --coordinator: clear --server clears that MP server's own cache (--coordinator URL --instance I deletes a prompt's keys on one instance)", "instance"); err != nil {
 			return true, err
 		}
 		return true, f.mpServerClear(cmd, args, flagStrings(cmd, "server"), yes, dryRun)
@@ -561,13 +560,13 @@ func (f *Factory) coordinatorClearDispatch(cmd *cobra.Command, args []string, b 
 		if hasInput {
 			return true, &UsageError{Err: errors.New("the controller clears a whole location and takes no prompt: a prompt's keys are deleted with --master HOST:PORT (a Mooncake store) or --coordinator URL --instance I (LMCache MP mode)")}
 		}
-		if err := refuseFlags(f, "applies to clear --coordinator or --server (LMCache MP mode)", "tier"); err != nil {
+		if err := refuse(f, anyLayer, "applies to clear --coordinator or --server (LMCache MP mode)", "tier"); err != nil {
 			return true, err
 		}
-		if err := refuseFlags(f, "applies to clear --master (leased keys), --coordinator or --server (pinned keys)", "force"); err != nil {
+		if err := refuse(f, anyLayer, "applies to clear --master (leased keys), --coordinator or --server (pinned keys)", "force"); err != nil {
 			return true, err
 		}
-		if err := refuseGiven(f, "names an LMCache MP server: clear --server URL alone clears that server (with --controller it would be ignored)", "server"); err != nil {
+		if err := refuse(f, notContext, "names an LMCache MP server: clear --server URL alone clears that server (with --controller it would be ignored)", "server"); err != nil {
 			return true, err
 		}
 		if err := refuseUnkeyed(f, "clear --controller clears the instance's whole location, whatever the keys", "model"); err != nil {

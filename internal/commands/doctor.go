@@ -194,7 +194,7 @@ func doctorRun(ctx context.Context, o *DoctorOptions) error {
 	if b.Admin != "" {
 		// With --admin, doctor asks only the admin API (--master is not dialled).
 		if b.Tenant != mooncake.DefaultTenant {
-			if err := refuseGiven(f, fmt.Sprintf("%q is a Mooncake master RPC tenant, and doctor with --admin asks only the admin API, which lists the default tenant only: diagnose it with --master ADDR alone", b.Tenant), "tenant"); err != nil {
+			if err := refuse(f, notContext, fmt.Sprintf("%q is a Mooncake master RPC tenant, and doctor with --admin asks only the admin API, which lists the default tenant only: diagnose it with --master ADDR alone", b.Tenant), "tenant"); err != nil {
 				return err
 			}
 		}

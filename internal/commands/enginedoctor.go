@@ -501,7 +501,7 @@ func (f *Factory) engineDoctorRun(ctx context.Context, in *engineDoctorInput, en
 	if b.Admin != "" {
 		// With --admin, existence is the admin API's (--master is not dialled).
 		if b.Tenant != mooncake.DefaultTenant {
-			if err := refuseGiven(f, fmt.Sprintf("%q is a Mooncake master RPC tenant, and doctor with --admin asks only the admin API, which lists the default tenant only: diagnose it with --master ADDR alone", b.Tenant), "tenant"); err != nil {
+			if err := refuse(f, notContext, fmt.Sprintf("%q is a Mooncake master RPC tenant, and doctor with --admin asks only the admin API, which lists the default tenant only: diagnose it with --master ADDR alone", b.Tenant), "tenant"); err != nil {
 				return err
 			}
 		}

@@ -289,7 +289,7 @@ func refuseMPFlagsForEngine(f *Factory, cmd *cobra.Command, eng enginekey.Engine
 		if cmd.Flags().Lookup(name) == nil {
 			continue
 		}
-		if src := f.Given.Source(name); src != "" && !strings.HasPrefix(src, "context ") {
+		if f.gave(name, notContext) {
 			return &UsageError{Err: fmt.Errorf("--%s%s is an LMCache MP-mode flag and this is --engine %s%s: %s writes its keys to the Mooncake store only (--master or --admin), so it would be ignored; use --engine lmcache", name, fromWhere(f.Given, name), eng, fromWhere(f.Given, "engine"), engineTitle(eng))}
 		}
 	}

@@ -106,12 +106,12 @@ func healthRun(ctx context.Context, o *HealthOptions) error {
 	// --tenant the master RPC's: without them the check would say ok for
 	// an instance or tenant it never looked at.
 	if b.Controller == "" && b.Coordinator == "" {
-		if err := refuseGiven(f, "names a controller's or coordinator's instance, and neither is checked: add --controller URL or --coordinator URL", "instance"); err != nil {
+		if err := refuse(f, notContext, "names a controller's or coordinator's instance, and neither is checked: add --controller URL or --coordinator URL", "instance"); err != nil {
 			return err
 		}
 	}
 	if b.Master == "" && b.Tenant != mooncake.DefaultTenant {
-		if err := refuseGiven(f, "is the Mooncake master RPC's tenant, and --master is not checked (the admin API serves the default tenant only): add --master ADDR", "tenant"); err != nil {
+		if err := refuse(f, notContext, "is the Mooncake master RPC's tenant, and --master is not checked (the admin API serves the default tenant only): add --master ADDR", "tenant"); err != nil {
 			return err
 		}
 	}

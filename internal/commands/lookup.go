@@ -240,7 +240,7 @@ func refuseTenant(f *Factory, b BackendFlags, why string) error {
 	if b.Master != "" || b.Tenant == mooncake.DefaultTenant {
 		return nil
 	}
-	return refuseGiven(f, fmt.Sprintf("%q is a Mooncake master RPC tenant, and %s: look it up with --master ADDR", b.Tenant, why), "tenant")
+	return refuse(f, notContext, fmt.Sprintf("%q is a Mooncake master RPC tenant, and %s: look it up with --master ADDR", b.Tenant, why), "tenant")
 }
 
 // engineLookupRun looks prompts up with SGLang's or vLLM's keys and hit

@@ -50,7 +50,7 @@ controller supports for moves. Its workers key the tokens: the key flags of
 				return err
 			} else if store {
 				return f.masterMove(cmd.Context(), args, &o.Backend, &o.Input, so, masterMoveOptions{From: from, To: to, Copy: copyOnly, Verify: o.Verify, DryRun: flagBool(cmd, "dry-run")})
-			} else if err := refuseFlags(f, "applies to move --master or --coordinator: the controller's move answers when it is done", "wait", "interval"); err != nil {
+			} else if err := refuse(f, anyLayer, "applies to move --master or --coordinator: the controller's move answers when it is done", "wait", "interval"); err != nil {
 				return err
 			} else if o.Backend.Controller == "" {
 				return errNoOpBackend

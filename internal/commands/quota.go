@@ -537,7 +537,7 @@ only.`,
 			}
 			q.writes = len(args) == 1
 			if !q.writes {
-				if err := refuseGiven(f, "applies to setting the default (lmc quota default GIB|none): without a value quota default only reads it", "dry-run", "verify", "yes"); err != nil {
+				if err := refuse(f, notContext, "applies to setting the default (lmc quota default GIB|none): without a value quota default only reads it", "dry-run", "verify", "yes"); err != nil {
 					return err
 				}
 			}
