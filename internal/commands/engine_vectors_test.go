@@ -21,97 +21,11 @@ import (
 // master.
 const engineVectors = "../tokenize/testdata/engine-keys.json"
 
-type sglVecCase struct {
-	ID     string `json:"id"`
-	Engine string `json:"engine"`
-	Params struct {
-		PageSize   int     `json:"page_size"`
-		Model      *string `json:"model_name"`
-		TPSize     int     `json:"tp_size"`
-		PPSize     int     `json:"pp_size"`
-		MLA        bool    `json:"is_mla"`
-		Tag        *string `json:"extra_backend_tag"`
-		Eagle      bool    `json:"eagle_bigram"`
-		ExtraKey   *string `json:"extra_key"`
-		CacheSalt  *string `json:"cache_salt"`
-		TPLCMSize  *int    `json:"tp_lcm_size"`
-		SplitHeads bool    `json:"split_heads"`
-	} `json:"params"`
-	Tokens        []uint32 `json:"tokens"`
-	NamespaceSeed string   `json:"namespace_seed"`
-	Eras          map[string]struct {
-		Pages []struct {
-			Index int                 `json:"index"`
-			Start int                 `json:"start"`
-			End   int                 `json:"end"`
-			Hash  string              `json:"hash"`
-			Keys  map[string][]string `json:"keys"`
-		} `json:"pages"`
-	} `json:"eras"`
-	HitScenarios []struct {
-		Era         string         `json:"era"`
-		Description string         `json:"description"`
-		Missing     []string       `json:"missing_keys"`
-		PerRank     map[string]int `json:"per_rank_hit_tokens"`
-		Min         int            `json:"hit_tokens_min_over_ranks"`
-	} `json:"hit_scenarios"`
-}
+type sglVecCase tokentest.SGLangCase[string]
 
-type vllmVecBlock struct {
-	Index     int               `json:"index"`
-	Start     int               `json:"start"`
-	End       int               `json:"end"`
-	ExtraKeys string            `json:"extra_keys"`
-	Hash      string            `json:"hash"`
-	ByRank    map[string]string `json:"keys_written_by_rank"`
-	Keys      map[string]string `json:"keys"`
-	Key       string            `json:"key"`
-}
+type vllmVecBlock = tokentest.VLLMBlock[string]
 
-type vllmVecCase struct {
-	ID     string `json:"id"`
-	Engine string `json:"engine"`
-	Params struct {
-		BlockSize   int     `json:"block_size"`
-		HashAlgo    string  `json:"hash_algo"`
-		Seed        *string `json:"none_hash_seed"`
-		Model       string  `json:"model"`
-		TPSize      int     `json:"tp_size"`
-		PPSize      int     `json:"pp_size"`
-		PCPSize     int     `json:"pcp_size"`
-		DCPSize     int     `json:"dcp_size"`
-		NumKVHeads  int     `json:"num_kv_heads"`
-		MLA         bool    `json:"is_mla"`
-		CachePrefix string  `json:"cache_prefix"`
-		Group       int     `json:"kv_cache_group"`
-		LoRA        *string `json:"lora_name"`
-		Salt        *string `json:"cache_salt"`
-		MM          [][]any `json:"mm_features"`
-		TPRank      int     `json:"tp_rank"`
-		WorldSize   int     `json:"world_size"`
-		WorkerID    int     `json:"worker_id"`
-	} `json:"params"`
-	NoneHash     string                    `json:"none_hash"`
-	Tokens       []uint32                  `json:"tokens"`
-	Formats      map[string][]vllmVecBlock `json:"formats"`
-	Blocks       []vllmVecBlock            `json:"blocks"`
-	Chunks       []vllmVecBlock            `json:"chunks"`
-	LookupNS     []string                  `json:"lookup_namespaces_current"`
-	LookupCur    [][]string                `json:"lookup_keys_current"`
-	LookupPR     [][]string                `json:"lookup_keys_pr40900"`
-	HitScenarios []struct {
-		Description string   `json:"description"`
-		MissingCur  []string `json:"missing_keys_current"`
-		MissingPR   []string `json:"missing_keys_pr40900"`
-		Prefix      int      `json:"prefix_hit_tokens"`
-		Current     int      `json:"engine_current_hit"`
-		PR40900     int      `json:"engine_pr40900_hit"`
-	} `json:"hit_scenarios"`
-	KeysByTP map[string]struct {
-		KV     string `json:"kv_key"`
-		Hidden string `json:"hidden_key"`
-	} `json:"keys_by_tp_rank"`
-}
+type vllmVecCase tokentest.VLLMCase[string]
 
 func loadEngineVectors(t *testing.T) (sgl []sglVecCase, vllm []vllmVecCase, other []vllmVecCase) {
 	t.Helper()
@@ -164,14 +78,14 @@ func tokensJSON(ts []uint32) string {
 func (c *sglVecCase) flags(era string) []string {
 	p := c.Params
 	a := []string{"--engine", "sglang", "--key-schema", era, "--page-size", strconv.Itoa(p.PageSize), "--tp-size", strconv.Itoa(p.TPSize), "--pp-size", strconv.Itoa(p.PPSize)}
-	if p.Model != nil {
-		a = append(a, "--model", *p.Model)
+	if p.ModelName != nil {
+		a = append(a, "--model", *p.ModelName)
 	}
 	if p.MLA {
 		a = append(a, "--mla")
 	}
-	if p.Tag != nil {
-		a = append(a, "--extra-backend-tag", *p.Tag)
+	if p.ExtraBackendTag != nil {
+		a = append(a, "--extra-backend-tag", *p.ExtraBackendTag)
 	}
 	if p.Eagle {
 		a = append(a, "--eagle")

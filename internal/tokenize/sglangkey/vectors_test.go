@@ -11,43 +11,8 @@ import (
 	"lmc/internal/tokenize/tokentest"
 )
 
-type vecCase struct {
-	ID     string `json:"id"`
-	Engine string `json:"engine"`
-	Params struct {
-		PageSize        int     `json:"page_size"`
-		ModelName       *string `json:"model_name"`
-		TPSize          int     `json:"tp_size"`
-		PPSize          int     `json:"pp_size"`
-		MLA             bool    `json:"is_mla"`
-		ExtraBackendTag *string `json:"extra_backend_tag"`
-		Eagle           bool    `json:"eagle_bigram"`
-		ExtraKey        *string `json:"extra_key"`
-		CacheSalt       *string `json:"cache_salt"`
-		TPLCMSize       *int    `json:"tp_lcm_size"`
-		SplitHeads      bool    `json:"split_heads"`
-	} `json:"params"`
-	NumTokens     int      `json:"num_tokens"`
-	Tokens        []uint32 `json:"tokens"`
-	NamespaceSeed string   `json:"namespace_seed"`
-	Eras          map[Era]struct {
-		KeyPrefix *string `json:"key_prefix"`
-		Pages     []struct {
-			Index int                 `json:"index"`
-			Start int                 `json:"start"`
-			End   int                 `json:"end"`
-			Hash  string              `json:"hash"`
-			Keys  map[string][]string `json:"keys"`
-		} `json:"pages"`
-	} `json:"eras"`
-	HitScenarios []struct {
-		Era         Era            `json:"era"`
-		Description string         `json:"description"`
-		Missing     []string       `json:"missing_keys"`
-		PerRank     map[string]int `json:"per_rank_hit_tokens"`
-		Min         int            `json:"hit_tokens_min_over_ranks"`
-	} `json:"hit_scenarios"`
-}
+// vecCase is an SGLang case of the engine-keys vectors.
+type vecCase tokentest.SGLangCase[Era]
 
 func loadCases(t testing.TB) (sglang []vecCase, total int) {
 	t.Helper()

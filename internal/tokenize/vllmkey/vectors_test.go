@@ -13,69 +13,10 @@ import (
 	"lmc/internal/tokenize/tokentest"
 )
 
-type vecBlock struct {
-	Index     int               `json:"index"`
-	Start     int               `json:"start"`
-	End       int               `json:"end"`
-	ExtraKeys string            `json:"extra_keys"`
-	Hash      string            `json:"hash"`
-	ByRank    map[string]string `json:"keys_written_by_rank"`
-	Keys      map[Era]string    `json:"keys"` // vllm-ascend
-	Key       string            `json:"key"`  // A0
-}
+type vecBlock = tokentest.VLLMBlock[Era]
 
-type vecCase struct {
-	ID     string `json:"id"`
-	Engine string `json:"engine"`
-	Params struct {
-		BlockSize   int     `json:"block_size"`
-		HashAlgo    string  `json:"hash_algo"`
-		Seed        *string `json:"none_hash_seed"`
-		Model       string  `json:"model"`
-		ModelInKey  string  `json:"model_name_in_key"`
-		TPSize      int     `json:"tp_size"`
-		PPSize      int     `json:"pp_size"`
-		PCPSize     int     `json:"pcp_size"`
-		DCPSize     int     `json:"dcp_size"`
-		NumKVHeads  int     `json:"num_kv_heads"`
-		MLA         bool    `json:"is_mla"`
-		CachePrefix string  `json:"cache_prefix"`
-		Group       int     `json:"kv_cache_group"`
-		LoRA        *string `json:"lora_name"`
-		Salt        *string `json:"cache_salt"`
-		MM          [][]any `json:"mm_features"`
-		// vllm-ascend
-		TPRank    int `json:"tp_rank"`
-		PPRank    int `json:"pp_rank"`
-		HeadOrTP  int `json:"head_or_tp_rank"`
-		WorldSize int `json:"world_size"`
-		WorkerID  int `json:"worker_id"`
-	} `json:"params"`
-	NoneHash     string             `json:"none_hash"`
-	NumTokens    int                `json:"num_tokens"`
-	Tokens       []uint32           `json:"tokens"`
-	Formats      map[Era][]vecBlock `json:"formats"`
-	Blocks       []vecBlock         `json:"blocks"`
-	Chunks       []vecBlock         `json:"chunks"`
-	LookupNS     []string           `json:"lookup_namespaces_current"`
-	LookupCur    [][]string         `json:"lookup_keys_current"`
-	LookupPR     [][]string         `json:"lookup_keys_pr40900"`
-	KeysByTP     map[string]v0Keys  `json:"keys_by_tp_rank"`
-	HitScenarios []struct {
-		Description string   `json:"description"`
-		MissingCur  []string `json:"missing_keys_current"`
-		MissingPR   []string `json:"missing_keys_pr40900"`
-		Prefix      int      `json:"prefix_hit_tokens"`
-		Current     int      `json:"engine_current_hit"`
-		PR40900     int      `json:"engine_pr40900_hit"`
-	} `json:"hit_scenarios"`
-}
-
-type v0Keys struct {
-	PrefixInt string `json:"prefix_int"`
-	KV        string `json:"kv_key"`
-	Hidden    string `json:"hidden_key"`
-}
+// vecCase is a vLLM or vllm-ascend case of the engine-keys vectors.
+type vecCase tokentest.VLLMCase[Era]
 
 func loadCases(t testing.TB) (byEngine map[string][]vecCase, total int) {
 	t.Helper()
